@@ -1,0 +1,84 @@
+using Rumor.Core.Wire;
+
+namespace Rumor.Core.Diagnostics;
+
+/// <summary>
+/// Monotonic counters of one node: what went in and out, what was rejected, what overflowed. Every
+/// bounded structure in the core counts its overflows here, so nothing is dropped silently.
+/// </summary>
+public sealed class NodeCounters
+{
+    private readonly long[] _decodeErrors = new long[Enum.GetValues<DecodeError>().Length];
+
+    /// <summary>Datagrams received.</summary>
+    public long PacketsReceived { get; internal set; }
+
+    /// <summary>Datagram bytes received.</summary>
+    public long PacketBytesReceived { get; internal set; }
+
+    /// <summary>Datagrams sent.</summary>
+    public long PacketsSent { get; internal set; }
+
+    /// <summary>Datagram bytes sent.</summary>
+    public long PacketBytesSent { get; internal set; }
+
+    /// <summary>Streams opened by us.</summary>
+    public long StreamsOpened { get; internal set; }
+
+    /// <summary>Streams accepted from others.</summary>
+    public long StreamsAccepted { get; internal set; }
+
+    /// <summary>Stream bytes sent (requests and replies).</summary>
+    public long StreamBytesSent { get; internal set; }
+
+    /// <summary>Stream bytes received.</summary>
+    public long StreamBytesReceived { get; internal set; }
+
+    /// <summary>Streams that failed or timed out.</summary>
+    public long StreamFailures { get; internal set; }
+
+    /// <summary>Packets or stream messages rejected by the decoder (all reasons).</summary>
+    public long DecodeFailures { get; internal set; }
+
+    /// <summary>Messages of an unknown type skipped inside compound packets.</summary>
+    public long UnknownMessagesSkipped { get; internal set; }
+
+    /// <summary>Probes started.</summary>
+    public long ProbesSent { get; internal set; }
+
+    /// <summary>Probes that got no ack, direct or indirect, in time.</summary>
+    public long ProbesFailed { get; internal set; }
+
+    /// <summary>Indirect pings we sent on behalf of our own probes.</summary>
+    public long IndirectPingsSent { get; internal set; }
+
+    /// <summary>Nacks received for our indirect pings.</summary>
+    public long NacksReceived { get; internal set; }
+
+    /// <summary>Times we refuted an accusation about ourselves.</summary>
+    public long Refutations { get; internal set; }
+
+    /// <summary>Suspicions we started about others.</summary>
+    public long SuspicionsRaised { get; internal set; }
+
+    /// <summary>Broadcasts queued.</summary>
+    public long BroadcastsQueued { get; internal set; }
+
+    /// <summary>Broadcasts dropped because the queue was full.</summary>
+    public long BroadcastsDropped { get; internal set; }
+
+    /// <summary>News about new members dropped because the member table was full.</summary>
+    public long MembersDropped { get; internal set; }
+
+    /// <summary>Timers and acks for sequence numbers we no longer track (late or duplicate acks).</summary>
+    public long StaleAcks { get; internal set; }
+
+    /// <summary>Rejections by reason.</summary>
+    public long DecodeErrors(DecodeError reason) => _decodeErrors[(int)reason];
+
+    internal void CountDecodeError(DecodeError reason)
+    {
+        _decodeErrors[(int)reason]++;
+        DecodeFailures++;
+    }
+}

@@ -1,0 +1,377 @@
+using Rumor.Core.FailureDetection;
+using Rumor.Core.Membership;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// Membership state transitions (SWIM §4.2 with memberlist's rules). News about a member is ordered
+/// by (generation, incarnation):
+/// <list type="bullet">
+/// <item>alive(i) overrides alive(j) for i &gt; j, and suspect(j) or dead(j) for i &gt; j;</item>
+/// <item>suspect(i) overrides alive(j) for i ≥ j; dead(i) overrides alive and suspect for i ≥ j;</item>
+/// <item>a member accused about itself refutes with incarnation max(i, own) + 1;</item>
+/// <item>a newer generation (a restarted process) overrides anything about an older one.</item>
+/// </list>
+/// Invariant: a member's (generation, incarnation) in our table never decreases; every accepted
+/// change is re-broadcast (rumor mongering) and reported as a <see cref="MemberChanged"/> event.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private AliveMessage SelfAlive() =>
+        new(_self.Name, _self.Address, _self.Incarnation, _self.Generation, _self.Versions, _self.Metadata);
+
+    /// <summary>Replaces our metadata and announces it with a new incarnation.</summary>
+    public void UpdateMetadata(byte[] metadata, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (metadata.Length > _options.MetadataMaxBytes)
+        {
+            throw new ArgumentException($"Metadata is {metadata.Length} bytes; MetadataMaxBytes allows {_options.MetadataMaxBytes}.", nameof(metadata));
+        }
+
+        if (!Enter(now))
+        {
+            return;
+        }
+
+        _self.Metadata = metadata.ToArray();
+        _self.Incarnation++;
+        QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
+    }
+
+    private void AddMember(Member member)
+    {
+        member.ListIndex = _members.Count;
+        _members.Add(member);
+        _byName.Add(member.Name, member);
+        if (member.IsActive)
+        {
+            ActiveMemberCount++;
+        }
+
+        // New members go to a random place in the probe order (memberlist does the same), so that a
+        // burst of joins does not all get probed last.
+        if (_members.Count > 1 && _started)
+        {
+            SwapMembers(member.ListIndex, _random.NextInt(_members.Count));
+        }
+    }
+
+    private void RemoveMember(Member member)
+    {
+        int index = member.ListIndex;
+        int last = _members.Count - 1;
+        SwapMembers(index, last);
+        _members.RemoveAt(last);
+        _byName.Remove(member.Name);
+        if (member.IsActive)
+        {
+            ActiveMemberCount--;
+        }
+    }
+
+    private void SwapMembers(int i, int j)
+    {
+        if (i == j)
+        {
+            return;
+        }
+
+        (_members[i], _members[j]) = (_members[j], _members[i]);
+        _members[i].ListIndex = i;
+        _members[j].ListIndex = j;
+    }
+
+    private void SetState(Member member, MemberState state, TimeSpan now)
+    {
+        bool wasActive = member.IsActive;
+        member.State = state;
+        member.StateChangedAt = now;
+        if (wasActive != member.IsActive)
+        {
+            ActiveMemberCount += member.IsActive ? 1 : -1;
+        }
+
+        if (state != MemberState.Suspect)
+        {
+            member.Suspicion = null;
+        }
+    }
+
+    private void ApplyAlive(in AliveMessage alive, TimeSpan now, bool fromPushPull = false)
+    {
+        if (alive.Name == _self.Name)
+        {
+            ApplyAliveAboutSelf(alive, now);
+            return;
+        }
+
+        if (alive.Meta.Length > _options.MetadataMaxBytes)
+        {
+            Counters.CountDecodeError(DecodeError.Malformed);
+            return;
+        }
+
+        Member? member = _byName.GetValueOrDefault(alive.Name);
+        if (member is null)
+        {
+            if (_members.Count >= _options.MembersMax)
+            {
+                Counters.MembersDropped++;
+                return;
+            }
+
+            member = new Member(alive.Name, alive.Address, isLocal: false)
+            {
+                Incarnation = alive.Incarnation,
+                Generation = alive.Generation,
+                Versions = alive.Versions,
+                Metadata = alive.Meta,
+                State = MemberState.Alive,
+                StateChangedAt = now,
+            };
+            AddMember(member);
+            QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
+            Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+            return;
+        }
+
+        int order = member.CompareVersion(alive.Generation, alive.Incarnation);
+        if (order < 0 || (order == 0 && member.State != MemberState.Alive))
+        {
+            // Old news, or a repeat of the incarnation that was accused: only a higher one refutes.
+            return;
+        }
+
+        if (order == 0 && member.Address == alive.Address && member.Metadata.AsSpan().SequenceEqual(alive.Meta))
+        {
+            return; // Nothing new.
+        }
+
+        if (member.Address != alive.Address && member.IsActive && alive.Generation == member.Generation)
+        {
+            // The same process cannot be at two addresses: someone else claims the name.
+            Emit(new NameConflict(now, member.Name, member.Address, alive.Address));
+            return;
+        }
+
+        MemberState previous = member.State;
+        member.Address = alive.Address;
+        member.Incarnation = alive.Incarnation;
+        member.Generation = alive.Generation;
+        member.Versions = alive.Versions;
+        member.Metadata = alive.Meta;
+        SetState(member, MemberState.Alive, now);
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
+        MemberChangeKind kind = previous switch
+        {
+            MemberState.Alive => MemberChangeKind.Updated,
+            MemberState.Suspect => MemberChangeKind.Recovered,
+            _ => MemberChangeKind.Joined,
+        };
+        Emit(new MemberChanged(now, kind, member.ToSnapshot(), previous));
+    }
+
+    private void ApplyAliveAboutSelf(in AliveMessage alive, TimeSpan now)
+    {
+        if (_leaving)
+        {
+            return;
+        }
+
+        int order = _self.CompareVersion(alive.Generation, alive.Incarnation);
+        if (order < 0 || (order == 0 && alive.Address == _self.Address && alive.Meta.AsSpan().SequenceEqual(_self.Metadata)))
+        {
+            return; // Our own news coming back, or older.
+        }
+
+        if (alive.Generation > _self.Generation)
+        {
+            // A newer process claims our name: we cannot out-vote it with incarnations.
+            Emit(new NameConflict(now, _self.Name, _self.Address, alive.Address));
+            return;
+        }
+
+        // Someone holds a different or newer picture of us at our generation: restate ourselves.
+        Refute(alive.Incarnation);
+    }
+
+    private void Refute(uint accusedIncarnation)
+    {
+        _self.Incarnation = Math.Max(_self.Incarnation, accusedIncarnation) + 1;
+        Counters.Refutations++;
+        QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
+    }
+
+    private void ApplySuspect(in SuspectMessage suspect, TimeSpan now)
+    {
+        Member? member = _byName.GetValueOrDefault(suspect.Name);
+        if (member is null)
+        {
+            return;
+        }
+
+        int order = member.CompareVersion(suspect.Generation, suspect.Incarnation);
+        if (order < 0 || suspect.Generation != member.Generation)
+        {
+            return; // Old news, or about a process generation we do not hold.
+        }
+
+        if (member.IsLocal)
+        {
+            if (!_leaving)
+            {
+                Refute(suspect.Incarnation);
+            }
+
+            return;
+        }
+
+        if (member.State == MemberState.Suspect)
+        {
+            // Another independent accuser confirms the suspicion (Lifeguard): the deadline shrinks.
+            if (member.Suspicion is { } suspicion && suspect.Incarnation == suspicion.Incarnation && suspicion.Confirm(suspect.From))
+            {
+                _timers.Schedule(suspicion.Deadline, TimerKind.SuspicionTimeout, suspicion.Token, member);
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
+            }
+
+            return;
+        }
+
+        if (member.State is MemberState.Dead or MemberState.Left)
+        {
+            return;
+        }
+
+        MemberState previous = member.State;
+        member.Incarnation = suspect.Incarnation;
+        SetState(member, MemberState.Suspect, now);
+        StartSuspicion(member, suspect.From, now);
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
+        Emit(new MemberChanged(now, MemberChangeKind.Suspected, member.ToSnapshot(), previous));
+    }
+
+    private void StartSuspicion(Member member, string accuser, TimeSpan now)
+    {
+        // memberlist: k = SuspicionMult − 2 confirmations expected, none in clusters too small to give them.
+        int n = ActiveMemberCount;
+        int expected = _options.SuspicionMultiplier - 2;
+        if (n - 2 < expected)
+        {
+            expected = 0;
+        }
+
+        TimeSpan min = Suspicion.MinTimeout(_options.SuspicionMultiplier, n, _options.ProbeInterval);
+        TimeSpan max = min * _options.SuspicionMaxTimeoutMultiplier;
+        Suspicion suspicion = new(accuser, member.Incarnation, member.Generation, expected, min, max, now, NextToken());
+        member.Suspicion = suspicion;
+        Counters.SuspicionsRaised += accuser == _self.Name ? 1 : 0;
+        _timers.Schedule(suspicion.Deadline, TimerKind.SuspicionTimeout, suspicion.Token, member);
+    }
+
+    private void SuspicionTimeout(Member member, long token, TimeSpan now)
+    {
+        if (member.Suspicion is not { } suspicion || suspicion.Token != token || member.State != MemberState.Suspect)
+        {
+            return; // Refuted, superseded, or a stale timer of a deadline that moved earlier.
+        }
+
+        if (now < suspicion.Deadline)
+        {
+            return;
+        }
+
+        ApplyDead(new DeadMessage(member.Name, suspicion.Incarnation, suspicion.Generation, _self.Name), now);
+    }
+
+    private void ApplyDead(in DeadMessage dead, TimeSpan now)
+    {
+        Member? member = _byName.GetValueOrDefault(dead.Name);
+        if (member is null)
+        {
+            return;
+        }
+
+        int order = member.CompareVersion(dead.Generation, dead.Incarnation);
+        if (order < 0 || dead.Generation != member.Generation)
+        {
+            return;
+        }
+
+        if (member.IsLocal)
+        {
+            if (!_leaving)
+            {
+                Refute(dead.Incarnation);
+            }
+
+            return;
+        }
+
+        MemberState target = dead.IsLeave ? MemberState.Left : MemberState.Dead;
+        if (member.State == MemberState.Left || (member.State == MemberState.Dead && target == MemberState.Dead))
+        {
+            return; // Already there (a dead member that announces its leave may still become left).
+        }
+
+        MemberState previous = member.State;
+        member.Incarnation = dead.Incarnation;
+        SetState(member, target, now);
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead));
+        Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
+    }
+
+    /// <summary>
+    /// Announces a graceful leave: others will see us as <see cref="MemberState.Left"/>, not dead.
+    /// Keep feeding the node until <see cref="LeaveCompleted"/> (the announcement has been gossiped
+    /// as often as the retransmit limit asks), then <see cref="Stop"/> it.
+    /// </summary>
+    public void Leave(TimeSpan now)
+    {
+        if (!Enter(now) || _leaving)
+        {
+            return;
+        }
+
+        _leaving = true;
+        _probe = null;
+        DeadMessage leave = new(_self.Name, _self.Incarnation, _self.Generation, _self.Name);
+        SetState(_self, MemberState.Left, now);
+        QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(leave), isLeave: true);
+
+        // Push the news out now rather than waiting for the next gossip round.
+        GossipRound(now, reschedule: false);
+        ReportLeaveIfDone(now);
+    }
+
+    private void ReportLeaveIfDone(TimeSpan now)
+    {
+        if (!_leaving || _leaveReported)
+        {
+            return;
+        }
+
+        if (_broadcasts.LeaveDone || ActiveMemberCount == 0)
+        {
+            _leaveReported = true;
+            Emit(new LeaveCompleted(now));
+        }
+    }
+
+    /// <summary>Forgets dead and left members whose retention has passed (run when the probe order wraps).</summary>
+    private void ReapMembers(TimeSpan now)
+    {
+        for (int i = _members.Count - 1; i >= 0; i--)
+        {
+            Member member = _members[i];
+            if (!member.IsLocal && !member.IsActive && now - member.StateChangedAt >= _options.DeadMemberRetention)
+            {
+                RemoveMember(member);
+                Emit(new MemberChanged(now, MemberChangeKind.Reaped, member.ToSnapshot(), member.State));
+            }
+        }
+    }
+}

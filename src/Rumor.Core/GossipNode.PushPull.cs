@@ -1,0 +1,298 @@
+using Rumor.Core.Membership;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// Full-state anti-entropy over streams (memberlist's push-pull). The initiator sends every member
+/// it knows; the receiver merges and replies with its own table; the initiator merges that. Used to
+/// join through seeds, every PushPullInterval (scaled up above 32 members) with a random member,
+/// every SeedContactEveryRounds-th round with a seed so that partitioned halves find each other
+/// again, and now and then with a dead member (Serf's reconnect), so that healing does not depend
+/// on the seeds alone. Remote dead verdicts are merged as suspicions: we never condemn a member on
+/// hearsay without giving it a chance to refute.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private readonly Dictionary<long, PendingStream> _pendingStreams = [];
+    private readonly List<StateSection> _noSections = [];
+    private long _nextStreamId;
+    private long _pushPullRounds;
+    private int _seedCursor;
+
+    /// <summary>The seeds this node contacts to join and to heal partitions.</summary>
+    public IReadOnlyList<NodeAddress> Seeds => _seeds;
+
+    /// <summary>Joins through the configured seeds (<see cref="GossipOptions.Seeds"/>).</summary>
+    public void Join(TimeSpan now) => Join(_seeds.ToArray(), now);
+
+    /// <summary>
+    /// Joins through <paramref name="seeds"/>: a join push-pull with each (our own address skipped).
+    /// Each reports <see cref="JoinSucceeded"/> or <see cref="JoinFailed"/>. The seeds are remembered
+    /// for periodic seed contact.
+    /// </summary>
+    public void Join(IReadOnlyList<NodeAddress> seeds, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (!Enter(now))
+        {
+            return;
+        }
+
+        foreach (NodeAddress seed in seeds)
+        {
+            AddSeed(seed);
+            if (seed != _self.Address)
+            {
+                OpenPushPull(seed, join: true, now);
+            }
+        }
+    }
+
+    private void AddSeed(NodeAddress seed)
+    {
+        if (!_seeds.Contains(seed))
+        {
+            _seeds.Add(seed);
+        }
+    }
+
+    private void PushPullRound(TimeSpan now)
+    {
+        _timers.Schedule(now + ScaledPushPullInterval(), TimerKind.PushPullRound);
+        if (_leaving)
+        {
+            return;
+        }
+
+        _pushPullRounds++;
+        int m = _options.SeedContactEveryRounds;
+        if (m > 0 && _pushPullRounds % m == 0 && TryNextSeed(out NodeAddress seed))
+        {
+            OpenPushPull(seed, join: false, now);
+        }
+        else
+        {
+            Span<int> chosen = stackalloc int[1];
+            if (SampleMembers(chosen, 1, static member => member.State == MemberState.Alive) == 1)
+            {
+                OpenPushPull(_members[chosen[0]].Address, join: false, now);
+            }
+        }
+
+        // Serf-style reconnect: with probability dead / active, try one member we think is dead.
+        int dead = 0;
+        foreach (Member member in _members)
+        {
+            dead += member.State == MemberState.Dead ? 1 : 0;
+        }
+
+        if (dead > 0 && _random.NextDouble() < (double)dead / Math.Max(1, ActiveMemberCount))
+        {
+            Span<int> chosen = stackalloc int[1];
+            if (SampleMembers(chosen, 1, static member => member.State == MemberState.Dead) == 1)
+            {
+                OpenPushPull(_members[chosen[0]].Address, join: false, now);
+            }
+        }
+    }
+
+    /// <summary>memberlist's pushPullScale: the interval grows with log2(N) above 32 members, so that the cluster-wide rate of full-state syncs stays flat.</summary>
+    private TimeSpan ScaledPushPullInterval()
+    {
+        const int threshold = 32;
+        int n = ActiveMemberCount;
+        if (n <= threshold)
+        {
+            return _options.PushPullInterval;
+        }
+
+        double multiplier = Math.Ceiling(Math.Log2(n) - Math.Log2(threshold)) + 1.0;
+        return _options.PushPullInterval * multiplier;
+    }
+
+    private bool TryNextSeed(out NodeAddress seed)
+    {
+        for (int i = 0; i < _seeds.Count; i++)
+        {
+            seed = _seeds[_seedCursor++ % _seeds.Count];
+            if (seed != _self.Address)
+            {
+                return true;
+            }
+        }
+
+        seed = default;
+        return false;
+    }
+
+    private void OpenPushPull(NodeAddress to, bool join, TimeSpan now)
+    {
+        long streamId = ++_nextStreamId;
+        byte[] request = EncodePushPull(join);
+        if (request.Length > _options.StreamMaxBytes)
+        {
+            Counters.StreamFailures++;
+            if (join)
+            {
+                Emit(new JoinFailed(now, to, $"our state is {request.Length} bytes, above StreamMaxBytes ({_options.StreamMaxBytes})"));
+            }
+
+            return;
+        }
+
+        _pendingStreams[streamId] = new PendingStream(to, join);
+        _timers.Schedule(now + _options.StreamTimeout, TimerKind.StreamDeadline, streamId);
+        Counters.StreamsOpened++;
+        Counters.StreamBytesSent += request.Length;
+        _host.OpenStream(streamId, to, request);
+    }
+
+    private byte[] EncodePushPull(bool join)
+    {
+        PushPullMember[] members = new PushPullMember[_members.Count];
+        for (int i = 0; i < members.Length; i++)
+        {
+            Member m = _members[i];
+            members[i] = new PushPullMember(m.Name, m.Address, m.Incarnation, m.Generation, m.State, m.Versions, m.Metadata);
+        }
+
+        return PacketBuilder.EncodeSingle(new PushPullMessage(join, members, _noSections));
+    }
+
+    /// <summary>
+    /// Another member opened a stream to us and sent <paramref name="request"/>. The node replies
+    /// during this call (through <see cref="IGossipHost.ReplyStream"/>) or not at all; the shell closes
+    /// the stream when the call returns.
+    /// </summary>
+    public void OnStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
+    {
+        if (!Enter(now))
+        {
+            return;
+        }
+
+        Counters.StreamsAccepted++;
+        Counters.StreamBytesReceived += request.Length;
+        if (!TryDecodePushPull(request, out PushPullMessage message))
+        {
+            return;
+        }
+
+        // Reply with our state as it was before the merge: the initiator already has its own.
+        byte[] reply = EncodePushPull(join: false);
+        MergeRemoteState(message, now);
+        if (reply.Length <= _options.StreamMaxBytes)
+        {
+            Counters.StreamBytesSent += reply.Length;
+            _host.ReplyStream(streamId, reply);
+        }
+
+        ReportLeaveIfDone(now);
+    }
+
+    /// <summary>The reply to a stream we opened arrived.</summary>
+    public void OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
+    {
+        if (!Enter(now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        {
+            return; // Stopped, or the deadline already passed.
+        }
+
+        Counters.StreamBytesReceived += response.Length;
+        if (!TryDecodePushPull(response, out PushPullMessage message))
+        {
+            Counters.StreamFailures++;
+            if (pending.Join)
+            {
+                Emit(new JoinFailed(now, pending.To, "the seed answered with something that is not a valid push-pull"));
+            }
+
+            return;
+        }
+
+        MergeRemoteState(message, now);
+        if (pending.Join)
+        {
+            Emit(new JoinSucceeded(now, pending.To, message.Members.Count));
+        }
+
+        ReportLeaveIfDone(now);
+    }
+
+    /// <summary>A stream we opened failed (refused, reset, timed out in the shell).</summary>
+    public void OnStreamFailed(long streamId, string reason, TimeSpan now)
+    {
+        if (!Enter(now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        {
+            return;
+        }
+
+        Counters.StreamFailures++;
+        if (pending.Join)
+        {
+            Emit(new JoinFailed(now, pending.To, reason));
+        }
+    }
+
+    private void StreamDeadline(long streamId, TimeSpan now)
+    {
+        if (_pendingStreams.Remove(streamId, out PendingStream pending))
+        {
+            Counters.StreamFailures++;
+            if (pending.Join)
+            {
+                Emit(new JoinFailed(now, pending.To, $"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)"));
+            }
+        }
+    }
+
+    private bool TryDecodePushPull(ReadOnlySpan<byte> bytes, out PushPullMessage message)
+    {
+        message = default;
+        DecodeError error = PacketReader.TryOpen(bytes, _options.StreamMaxBytes, out PacketReader reader);
+        if (error == DecodeError.None)
+        {
+            if (reader.HeaderType != MessageType.PushPull || !reader.TryNext(out _, out ReadOnlySpan<byte> payload, out _))
+            {
+                error = DecodeError.Malformed;
+            }
+            else
+            {
+                error = PushPullMessage.TryDecode(payload, _names, out message);
+            }
+        }
+
+        if (error != DecodeError.None)
+        {
+            Counters.CountDecodeError(error);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void MergeRemoteState(in PushPullMessage message, TimeSpan now)
+    {
+        foreach (PushPullMember remote in message.Members)
+        {
+            switch (remote.State)
+            {
+                case MemberState.Alive:
+                    ApplyAlive(new AliveMessage(remote.Name, remote.Address, remote.Incarnation, remote.Generation, remote.Versions, remote.Meta), now, fromPushPull: true);
+                    break;
+                case MemberState.Left:
+                    ApplyDead(new DeadMessage(remote.Name, remote.Incarnation, remote.Generation, remote.Name), now);
+                    break;
+                case MemberState.Dead:
+                case MemberState.Suspect:
+                    // Hearsay of a death becomes a suspicion of our own: the member may refute.
+                    ApplySuspect(new SuspectMessage(remote.Name, remote.Incarnation, remote.Generation, _self.Name), now);
+                    break;
+            }
+        }
+    }
+
+    private readonly record struct PendingStream(NodeAddress To, bool Join);
+}

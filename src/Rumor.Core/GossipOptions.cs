@@ -1,0 +1,244 @@
+using Rumor.Core.Wire;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// Every tunable of a <see cref="GossipNode"/>. Start from a preset (<see cref="Lan"/>, <see cref="Wan"/>,
+/// <see cref="Local"/>: HashiCorp memberlist's proven defaults) and override with <c>with</c>. Each
+/// option's default, formula and trade-off are in docs/CONFIGURATION.md. <see cref="Validate"/>
+/// names every bad option; the node refuses to start with any.
+/// </summary>
+public sealed record GossipOptions
+{
+    /// <summary>This member's unique, stable name (1 to 255 bytes of UTF-8). Required.</summary>
+    public string Name { get; init; } = string.Empty;
+
+    /// <summary>The address other members reach us at (datagrams and streams share it). Required.</summary>
+    public NodeAddress AdvertiseAddress { get; init; }
+
+    /// <summary>Start epoch of this process (for example Unix milliseconds at start). A restart with a higher generation outranks every accusation about the previous one.</summary>
+    public ulong Generation { get; init; }
+
+    /// <summary>Opaque metadata bytes other members see (tags, roles). At most <see cref="MetadataMaxBytes"/>.</summary>
+    public byte[] Metadata { get; init; } = [];
+
+    /// <summary>Seed addresses: contacted to join, and every <see cref="SeedContactEveryRounds"/> push-pull rounds so that partitions heal.</summary>
+    public IReadOnlyList<NodeAddress> Seeds { get; init; } = [];
+
+    /// <summary>Time between failure-detection probes. memberlist LAN: 1 s.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long to wait for a direct ack before asking others to probe indirectly. memberlist LAN: 500 ms (set near the 99th percentile round-trip time).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How many members are asked to probe indirectly after a missed direct ack (SWIM's k). memberlist: 3.</summary>
+    public int IndirectChecks { get; init; } = 3;
+
+    /// <summary>Suspicion timeout = SuspicionMultiplier × max(1, log10(N)) × ProbeInterval. memberlist LAN: 4.</summary>
+    public int SuspicionMultiplier { get; init; } = 4;
+
+    /// <summary>Upper bound of the suspicion timeout as a multiple of its lower bound (Lifeguard dynamic suspicion). memberlist: 6.</summary>
+    public int SuspicionMaxTimeoutMultiplier { get; init; } = 6;
+
+    /// <summary>Broadcast retransmit limit = RetransmitMultiplier × ceil(log10(N + 1)). memberlist LAN: 4.</summary>
+    public int RetransmitMultiplier { get; init; } = 4;
+
+    /// <summary>Time between gossip rounds (piggybacked broadcasts to <see cref="GossipFanout"/> random members). memberlist LAN: 200 ms.</summary>
+    public TimeSpan GossipInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Members gossiped to per gossip round. memberlist LAN: 3.</summary>
+    public int GossipFanout { get; init; } = 3;
+
+    /// <summary>How long dead members still receive gossip, so that a wrongly accused member hears it and refutes. memberlist LAN: 30 s.</summary>
+    public TimeSpan GossipToTheDeadTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time between full-state push-pull exchanges with one random member (scaled up above 32 members). memberlist LAN: 30 s.</summary>
+    public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every M-th push-pull goes to a seed instead of a random member, so that partitions heal. 0 disables it.</summary>
+    public int SeedContactEveryRounds { get; init; } = 4;
+
+    /// <summary>Deadline of one stream exchange (connect, send, reply). memberlist LAN: 10 s.</summary>
+    public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest datagram we send, header and checksum included: below the path MTU. memberlist: 1400.</summary>
+    public int PacketBudgetBytes { get; init; } = 1400;
+
+    /// <summary>Largest stream message we send or accept.</summary>
+    public int StreamMaxBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest metadata a member may carry. memberlist: 512.</summary>
+    public int MetadataMaxBytes { get; init; } = 512;
+
+    /// <summary>How long dead and left members stay in the table (so that old news about them is recognised) before they are forgotten.</summary>
+    public TimeSpan DeadMemberRetention { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Most members the table holds; alive news about further members is dropped and counted.</summary>
+    public int MembersMax { get; init; } = 65536;
+
+    /// <summary>Most broadcasts queued; past it the most-transmitted are dropped and counted.</summary>
+    public int BroadcastQueueMax { get; init; } = 4096;
+
+    /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
+    public static GossipOptions Lan { get; } = new();
+
+    /// <summary>The WAN preset: memberlist's DefaultWANConfig (slower, more tolerant of latency and loss).</summary>
+    public static GossipOptions Wan { get; } = new()
+    {
+        StreamTimeout = TimeSpan.FromSeconds(30),
+        SuspicionMultiplier = 6,
+        PushPullInterval = TimeSpan.FromSeconds(60),
+        ProbeTimeout = TimeSpan.FromSeconds(3),
+        ProbeInterval = TimeSpan.FromSeconds(5),
+        GossipFanout = 4,
+        GossipInterval = TimeSpan.FromMilliseconds(500),
+        GossipToTheDeadTime = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>The Local preset: memberlist's DefaultLocalConfig (one host or a fast, loss-free network).</summary>
+    public static GossipOptions Local { get; } = new()
+    {
+        StreamTimeout = TimeSpan.FromSeconds(1),
+        IndirectChecks = 1,
+        RetransmitMultiplier = 2,
+        SuspicionMultiplier = 3,
+        PushPullInterval = TimeSpan.FromSeconds(15),
+        ProbeTimeout = TimeSpan.FromMilliseconds(200),
+        ProbeInterval = TimeSpan.FromSeconds(1),
+        GossipInterval = TimeSpan.FromMilliseconds(100),
+        GossipToTheDeadTime = TimeSpan.FromSeconds(15),
+    };
+
+    /// <summary>A preset by name: lan, wan or local (case-insensitive).</summary>
+    public static GossipOptions Preset(string name) => name.ToUpperInvariant() switch
+    {
+        "LAN" => Lan,
+        "WAN" => Wan,
+        "LOCAL" => Local,
+        _ => throw new ArgumentException($"Unknown preset '{name}': expected lan, wan or local.", nameof(name)),
+    };
+
+    /// <summary>Every problem with these options, each naming the option; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        List<string> problems = [];
+        if (string.IsNullOrEmpty(Name))
+        {
+            problems.Add("Name is required: every member needs a unique, stable name.");
+        }
+        else if (System.Text.Encoding.UTF8.GetByteCount(Name) > WireLimits.NameMaxBytes)
+        {
+            problems.Add($"Name is {System.Text.Encoding.UTF8.GetByteCount(Name)} bytes of UTF-8; at most {WireLimits.NameMaxBytes}.");
+        }
+
+        if (AdvertiseAddress.IsEmpty || AdvertiseAddress.Port == 0)
+        {
+            problems.Add("AdvertiseAddress is required and needs a port other than 0: other members reach us there.");
+        }
+
+        Positive(problems, nameof(ProbeInterval), ProbeInterval);
+        Positive(problems, nameof(ProbeTimeout), ProbeTimeout);
+        if (ProbeTimeout >= ProbeInterval && ProbeInterval > TimeSpan.Zero)
+        {
+            problems.Add($"ProbeTimeout ({ProbeTimeout.TotalMilliseconds} ms) must be shorter than ProbeInterval ({ProbeInterval.TotalMilliseconds} ms): indirect probes need the rest of the interval.");
+        }
+
+        Range(problems, nameof(IndirectChecks), IndirectChecks, 0, 16);
+        Range(problems, nameof(SuspicionMultiplier), SuspicionMultiplier, 1, 100);
+        Range(problems, nameof(SuspicionMaxTimeoutMultiplier), SuspicionMaxTimeoutMultiplier, 1, 100);
+        Range(problems, nameof(RetransmitMultiplier), RetransmitMultiplier, 1, 100);
+        Positive(problems, nameof(GossipInterval), GossipInterval);
+        Range(problems, nameof(GossipFanout), GossipFanout, 1, 64);
+        NonNegative(problems, nameof(GossipToTheDeadTime), GossipToTheDeadTime);
+        Positive(problems, nameof(PushPullInterval), PushPullInterval);
+        Range(problems, nameof(SeedContactEveryRounds), SeedContactEveryRounds, 0, 1_000_000);
+        Positive(problems, nameof(StreamTimeout), StreamTimeout);
+        Range(problems, nameof(PacketBudgetBytes), PacketBudgetBytes, 512, WireLimits.DatagramMaxBytes);
+        Range(problems, nameof(StreamMaxBytes), StreamMaxBytes, 64 * 1024, WireLimits.StreamMaxBytes);
+        Range(problems, nameof(MetadataMaxBytes), MetadataMaxBytes, 0, WireLimits.MetaMaxBytes);
+        if (Metadata.Length > MetadataMaxBytes)
+        {
+            problems.Add($"Metadata is {Metadata.Length} bytes; MetadataMaxBytes allows {MetadataMaxBytes}.");
+        }
+
+        Positive(problems, nameof(DeadMemberRetention), DeadMemberRetention);
+        Range(problems, nameof(MembersMax), MembersMax, 2, WireLimits.PushPullMaxMembers);
+        Range(problems, nameof(BroadcastQueueMax), BroadcastQueueMax, 16, 1_000_000);
+        foreach (NodeAddress seed in Seeds)
+        {
+            if (seed.IsEmpty || seed.Port == 0)
+            {
+                problems.Add($"Seeds contains '{seed}', which has no port.");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="GossipOptionsException"/> listing every problem, if there is any.</summary>
+    public void ThrowIfInvalid()
+    {
+        IReadOnlyList<string> problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new GossipOptionsException(problems);
+        }
+    }
+
+    private static void Positive(List<string> problems, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            problems.Add($"{name} is {value}; it must be positive.");
+        }
+    }
+
+    private static void NonNegative(List<string> problems, string name, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            problems.Add($"{name} is {value}; it must not be negative.");
+        }
+    }
+
+    private static void Range(List<string> problems, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"{name} is {value}; it must be between {min} and {max}.");
+        }
+    }
+}
+
+/// <summary>Options that failed validation; the message lists every problem, each naming its option.</summary>
+public sealed class GossipOptionsException : ArgumentException
+{
+    /// <summary>Creates the exception from the problems found.</summary>
+    public GossipOptionsException(IReadOnlyList<string> problems)
+        : base("Invalid gossip options:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)))
+    {
+        Problems = problems;
+    }
+
+    /// <summary>Creates the exception with one message.</summary>
+    public GossipOptionsException()
+        : this(["Invalid gossip options."])
+    {
+    }
+
+    /// <summary>Creates the exception with one message.</summary>
+    public GossipOptionsException(string message)
+        : this([message])
+    {
+    }
+
+    /// <summary>Creates the exception with one message and an inner exception.</summary>
+    public GossipOptionsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Problems = [message];
+    }
+
+    /// <summary>Each problem, naming its option.</summary>
+    public IReadOnlyList<string> Problems { get; }
+}

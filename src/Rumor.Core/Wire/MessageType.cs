@@ -1,0 +1,80 @@
+namespace Rumor.Core.Wire;
+
+/// <summary>
+/// Message type ids. Append-only: an id, once released, keeps its meaning forever; retired ids are
+/// never reused. Golden-byte tests pin every id.
+/// </summary>
+public enum MessageType : byte
+{
+    /// <summary>Several messages in one packet, each length-prefixed.</summary>
+    Compound = 1,
+
+    /// <summary>SWIM direct probe.</summary>
+    Ping = 2,
+
+    /// <summary>Ask a member to probe a target on our behalf (SWIM ping-req).</summary>
+    IndirectPing = 3,
+
+    /// <summary>Reply to a ping or an indirect ping.</summary>
+    Ack = 4,
+
+    /// <summary>An indirect prober could not reach the target in time (Lifeguard).</summary>
+    Nack = 5,
+
+    /// <summary>A member is alive at an incarnation; carries its address and metadata.</summary>
+    Alive = 6,
+
+    /// <summary>A member is suspected of having failed.</summary>
+    Suspect = 7,
+
+    /// <summary>A member is dead; when the accuser is the member itself, it left gracefully.</summary>
+    Dead = 8,
+
+    /// <summary>Full-state exchange over a stream: join and periodic anti-entropy.</summary>
+    PushPull = 9,
+}
+
+/// <summary>Flags in the packet header.</summary>
+[Flags]
+public enum PacketFlags : byte
+{
+    /// <summary>No flags.</summary>
+    None = 0,
+
+    /// <summary>The body is compressed (reserved for the compression issue; rejected by v1 decoders).</summary>
+    Compressed = 0x01,
+
+    /// <summary>The body is encrypted (reserved for the encryption issue; rejected by v1 decoders).</summary>
+    Encrypted = 0x02,
+}
+
+/// <summary>Why a packet or message was rejected. The receive path never throws; it returns one of these.</summary>
+public enum DecodeError : byte
+{
+    /// <summary>No error.</summary>
+    None = 0,
+
+    /// <summary>The input ended before the structure did.</summary>
+    Truncated,
+
+    /// <summary>The input is larger than the configured budget.</summary>
+    TooLarge,
+
+    /// <summary>The format version byte is not one we speak.</summary>
+    UnsupportedVersion,
+
+    /// <summary>The message type id is unknown.</summary>
+    UnknownType,
+
+    /// <summary>The header carries flags this decoder does not support.</summary>
+    UnsupportedFlags,
+
+    /// <summary>The CRC32C does not match the bytes.</summary>
+    BadChecksum,
+
+    /// <summary>A field is out of range (bad UTF-8, bad address family, a count that the input cannot hold...).</summary>
+    Malformed,
+
+    /// <summary>Bytes remain after the last field.</summary>
+    TrailingBytes,
+}

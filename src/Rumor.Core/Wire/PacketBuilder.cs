@@ -1,0 +1,166 @@
+using System.Buffers.Binary;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Wire;
+
+/// <summary>
+/// Packs messages into one packet under a byte budget, refusing any message that would exceed it.
+/// One message makes a plain packet; two or more make a compound packet. Layout:
+/// <code>
+/// packet   = version u8 | type u8 | flags u8 | body | crc32c u32 (over version..body)
+/// compound = count u8 | count × (length u16 | type u8 | payload)     (length covers type + payload)
+/// </code>
+/// The builder owns one buffer and is reused for every packet (no allocation per packet).
+/// </summary>
+public sealed class PacketBuilder
+{
+    // Messages are written from this offset: header (3) + compound count (1).
+    private const int FirstEntryOffset = WireLimits.HeaderBytes + WireLimits.CompoundHeaderBytes;
+
+    private readonly byte[] _buffer;
+    private int _budget;
+    private int _position;
+    private int _count;
+    private int _firstEntryLength;
+    private PacketFlags _flags;
+
+    /// <summary>Creates a builder whose packets may be at most <paramref name="capacityBytes"/> long.</summary>
+    public PacketBuilder(int capacityBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, WireLimits.OverheadBytes + FirstEntryOffset);
+        _buffer = new byte[capacityBytes];
+        Reset(capacityBytes);
+    }
+
+    /// <summary>Messages added since the last reset.</summary>
+    public int Count => _count;
+
+    /// <summary>The budget of the packet being built.</summary>
+    public int Budget => _budget;
+
+    /// <summary>The largest message (type byte + payload) that still fits.</summary>
+    public int RemainingForMessage => _count >= WireLimits.CompoundMaxMessages
+        ? 0
+        : Math.Max(0, _budget - _position - WireLimits.TrailerBytes - WireLimits.CompoundEntryOverheadBytes);
+
+    /// <summary>Starts a new packet of at most <paramref name="budgetBytes"/> bytes.</summary>
+    public void Reset(int budgetBytes, PacketFlags flags = PacketFlags.None)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(budgetBytes, _buffer.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(budgetBytes, WireLimits.OverheadBytes + FirstEntryOffset);
+        _budget = budgetBytes;
+        _position = FirstEntryOffset;
+        _count = 0;
+        _firstEntryLength = 0;
+        _flags = flags;
+    }
+
+    /// <summary>Adds a message if it fits the budget; returns false (and changes nothing) if it does not.</summary>
+    public bool TryAdd<T>(in T message) where T : struct, IWireMessage<T>
+    {
+        int length = 1 + message.PayloadLength;
+        if (length > RemainingForMessage || length > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        WireWriter writer = new(_buffer.AsSpan(_position));
+        writer.WriteUInt16((ushort)length);
+        writer.WriteByte((byte)T.Type);
+        message.WritePayload(ref writer);
+        Commit(length);
+        return true;
+    }
+
+    /// <summary>Adds a message already encoded as type byte + payload (how broadcasts are queued).</summary>
+    public bool TryAddEncoded(ReadOnlySpan<byte> typeAndPayload)
+    {
+        int length = typeAndPayload.Length;
+        if (length < 1 || length > RemainingForMessage || length > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_position), (ushort)length);
+        typeAndPayload.CopyTo(_buffer.AsSpan(_position + 2));
+        Commit(length);
+        return true;
+    }
+
+    private void Commit(int length)
+    {
+        if (_count == 0)
+        {
+            _firstEntryLength = length;
+        }
+
+        _position += WireLimits.CompoundEntryOverheadBytes + length;
+        _count++;
+    }
+
+    /// <summary>
+    /// Writes header and checksum and returns the packet; empty when no message was added. The span
+    /// stays valid until the next <see cref="Reset"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> Finish()
+    {
+        if (_count == 0)
+        {
+            return [];
+        }
+
+        Span<byte> buffer = _buffer;
+        int end;
+        if (_count == 1)
+        {
+            // A single message needs no compound wrapper: its type becomes the header type and its
+            // payload moves up to follow the header.
+            byte type = buffer[FirstEntryOffset + 2];
+            int payloadLength = _firstEntryLength - 1;
+            buffer.Slice(FirstEntryOffset + 3, payloadLength).CopyTo(buffer[WireLimits.HeaderBytes..]);
+            buffer[1] = type;
+            end = WireLimits.HeaderBytes + payloadLength;
+        }
+        else
+        {
+            buffer[1] = (byte)MessageType.Compound;
+            buffer[WireLimits.HeaderBytes] = (byte)_count;
+            end = _position;
+        }
+
+        buffer[0] = WireLimits.FormatVersion;
+        buffer[2] = (byte)_flags;
+        BinaryPrimitives.WriteUInt32LittleEndian(buffer[end..], Crc32C.Compute(buffer[..end]));
+        return buffer[..(end + WireLimits.TrailerBytes)];
+    }
+
+    /// <summary>Encodes one message as a packet into a new array (for streams and tests; not the hot path).</summary>
+    public static byte[] EncodeSingle<T>(in T message, PacketFlags flags = PacketFlags.None) where T : struct, IWireMessage<T>
+    {
+        int payloadLength = message.PayloadLength;
+        byte[] packet = new byte[WireLimits.OverheadBytes + payloadLength];
+        packet[0] = WireLimits.FormatVersion;
+        packet[1] = (byte)T.Type;
+        packet[2] = (byte)flags;
+        WireWriter writer = new(packet.AsSpan(WireLimits.HeaderBytes, payloadLength));
+        message.WritePayload(ref writer);
+        if (writer.Position != payloadLength)
+        {
+            throw new InvalidOperationException($"{T.Type} wrote {writer.Position} bytes but declared {payloadLength}.");
+        }
+
+        int end = WireLimits.HeaderBytes + payloadLength;
+        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(end), Crc32C.Compute(packet.AsSpan(0, end)));
+        return packet;
+    }
+
+    /// <summary>Encodes one message as type byte + payload (the form broadcasts are queued in).</summary>
+    public static byte[] EncodeMessage<T>(in T message) where T : struct, IWireMessage<T>
+    {
+        byte[] bytes = new byte[1 + message.PayloadLength];
+        bytes[0] = (byte)T.Type;
+        WireWriter writer = new(bytes.AsSpan(1));
+        message.WritePayload(ref writer);
+        return bytes;
+    }
+}
