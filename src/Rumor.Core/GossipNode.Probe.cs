@@ -25,6 +25,13 @@ public sealed partial class GossipNode
     private void ProbeRound(TimeSpan now)
     {
         _timers.Schedule(now + _options.ProbeInterval, TimerKind.ProbeRound);
+
+        // The previous probe's deadline is due at this same instant; settle it before starting anew.
+        if (_probe is { } previous)
+        {
+            ProbeDeadline(previous.Sequence, now);
+        }
+
         if (_leaving)
         {
             return;

@@ -1,0 +1,192 @@
+using Rumor.Core;
+using Rumor.Core.Randomness;
+
+namespace Rumor.Simulation;
+
+/// <summary>
+/// The simulated network between <see cref="SimNode"/>s. Datagrams are copied, checked against the
+/// sender's byte budget (a checker: an oversized datagram is a protocol bug), then lost, duplicated,
+/// delayed or reordered per <see cref="NetworkOptions"/>. Partitions assign nodes to groups; a
+/// datagram or stream crossing groups vanishes. Streams get one reliable request and one reply, each
+/// a connect-plus-send delay; a crashed or partitioned peer simply never answers and the node's own
+/// stream deadline fires, as with a real unreachable host.
+/// </summary>
+public sealed class SimNetwork
+{
+    private readonly SimCluster _cluster;
+    private readonly IRandomSource _random;
+    private readonly Dictionary<long, PendingReply> _streams = [];
+    private int[]? _partitionGroups;
+    private long _nextStreamId;
+
+    internal SimNetwork(SimCluster cluster, IRandomSource random, NetworkOptions options)
+    {
+        _cluster = cluster;
+        _random = random;
+        Options = options;
+    }
+
+    /// <summary>Current behaviour; may be replaced mid-run (for example to start or stop loss).</summary>
+    public NetworkOptions Options { get; set; }
+
+    /// <summary>Datagrams sent by nodes.</summary>
+    public long PacketsSent { get; private set; }
+
+    /// <summary>Datagram bytes sent by nodes.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>Datagrams dropped by loss, partitions or crashed receivers.</summary>
+    public long PacketsDropped { get; private set; }
+
+    /// <summary>Stream bytes sent (requests and replies).</summary>
+    public long StreamBytesSent { get; private set; }
+
+    /// <summary>The largest datagram seen.</summary>
+    public int LargestPacket { get; private set; }
+
+    /// <summary>True while a partition is in force.</summary>
+    public bool IsPartitioned => _partitionGroups is not null;
+
+    /// <summary>Splits the cluster: nodes in different groups cannot reach each other. Nodes in no group form one more group.</summary>
+    public void Partition(IReadOnlyList<IReadOnlyList<SimNode>> groups)
+    {
+        int[] assignment = new int[_cluster.Nodes.Count];
+        Array.Fill(assignment, groups.Count);
+        for (int g = 0; g < groups.Count; g++)
+        {
+            foreach (SimNode node in groups[g])
+            {
+                assignment[node.Index] = g;
+            }
+        }
+
+        _partitionGroups = assignment;
+    }
+
+    /// <summary>Ends any partition.</summary>
+    public void Heal() => _partitionGroups = null;
+
+    /// <summary>True when <paramref name="a"/> and <paramref name="b"/> can exchange traffic.</summary>
+    public bool CanReach(SimNode a, SimNode b) =>
+        _partitionGroups is null || (a.Index < _partitionGroups.Length && b.Index < _partitionGroups.Length && _partitionGroups[a.Index] == _partitionGroups[b.Index]);
+
+    internal void SendPacket(SimNode from, NodeAddress to, ReadOnlySpan<byte> packet)
+    {
+        PacketsSent++;
+        BytesSent += packet.Length;
+        LargestPacket = Math.Max(LargestPacket, packet.Length);
+        _cluster.Checkers.OnPacketSent(from, packet.Length, from.LiveNode.Options.PacketBudgetBytes, _cluster.Now);
+        _cluster.Trace.Record(TraceKind.Packet, _cluster.Now, from.Index, to, packet);
+
+        SimNode? target = _cluster.FindByAddress(to);
+        NetworkOptions options = Options;
+        if (target is null || !CanReach(from, target) || _random.NextDouble() < options.LossProbability)
+        {
+            PacketsDropped++;
+            return;
+        }
+
+        byte[] copy = packet.ToArray();
+        int copies = _random.NextDouble() < options.DuplicateProbability ? 2 : 1;
+        for (int i = 0; i < copies; i++)
+        {
+            _cluster.Schedule(_cluster.Now + Delay(options), new DeliverPacket(from, target, copy));
+        }
+    }
+
+    internal void OpenStream(SimNode from, long nodeStreamId, NodeAddress to, ReadOnlySpan<byte> request)
+    {
+        StreamBytesSent += request.Length;
+        _cluster.Trace.Record(TraceKind.StreamOpen, _cluster.Now, from.Index, to, request);
+        SimNode? target = _cluster.FindByAddress(to);
+        if (target is null || !CanReach(from, target))
+        {
+            return; // Unreachable: the node's StreamTimeout reports it.
+        }
+
+        long id = ++_nextStreamId;
+        _streams[id] = new PendingReply(from, nodeStreamId, from.Starts);
+
+        // Connect (one round trip) plus the request's one-way trip.
+        TimeSpan delay = Delay(Options) + Delay(Options) + Delay(Options);
+        _cluster.Schedule(_cluster.Now + delay, new DeliverStreamRequest(from, target, id, request.ToArray()));
+    }
+
+    internal void ReplyStream(SimNode from, long streamId, ReadOnlySpan<byte> response)
+    {
+        StreamBytesSent += response.Length;
+        if (!_streams.Remove(streamId, out PendingReply pending))
+        {
+            return;
+        }
+
+        _cluster.Trace.Record(TraceKind.StreamReply, _cluster.Now, from.Index, pending.Requester.Address, response);
+        if (!CanReach(from, pending.Requester))
+        {
+            return;
+        }
+
+        _cluster.Schedule(_cluster.Now + Delay(Options), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
+    }
+
+    internal void ForgetStream(long streamId) => _streams.Remove(streamId);
+
+    private TimeSpan Delay(NetworkOptions options)
+    {
+        double jitter = options.Jitter <= TimeSpan.Zero ? 0 : -Math.Log(1.0 - _random.NextDouble()) * options.Jitter.Ticks;
+        long ticks = options.Latency.Ticks + (long)jitter;
+        if (options.ReorderProbability > 0 && _random.NextDouble() < options.ReorderProbability)
+        {
+            ticks += (long)(_random.NextDouble() * options.ReorderDelayMax.Ticks);
+        }
+
+        return TimeSpan.FromTicks(Math.Max(1, ticks));
+    }
+
+    private readonly record struct PendingReply(SimNode Requester, long RequesterStreamId, int RequesterStarts);
+
+    private sealed class DeliverPacket(SimNode from, SimNode to, byte[] packet) : SimEvent
+    {
+        public override void Run(SimCluster cluster, TimeSpan now)
+        {
+            if (!to.IsUp || !cluster.Network.CanReach(from, to))
+            {
+                cluster.Network.PacketsDropped++;
+                return;
+            }
+
+            to.LiveNode.OnPacket(from.Address, packet, now);
+            to.ScheduleWake();
+        }
+    }
+
+    private sealed class DeliverStreamRequest(SimNode from, SimNode to, long streamId, byte[] request) : SimEvent
+    {
+        public override void Run(SimCluster cluster, TimeSpan now)
+        {
+            if (!to.IsUp || !cluster.Network.CanReach(from, to))
+            {
+                cluster.Network.ForgetStream(streamId);
+                return;
+            }
+
+            to.LiveNode.OnStreamRequest(streamId, from.Address, request, now);
+            cluster.Network.ForgetStream(streamId); // the node replies during the call or never
+            to.ScheduleWake();
+        }
+    }
+
+    private sealed class DeliverStreamResponse(SimNode to, long nodeStreamId, int starts, byte[] response) : SimEvent
+    {
+        public override void Run(SimCluster cluster, TimeSpan now)
+        {
+            if (!to.IsUp || to.Starts != starts)
+            {
+                return; // The requester crashed (or restarted) meanwhile.
+            }
+
+            to.LiveNode.OnStreamResponse(nodeStreamId, response, now);
+            to.ScheduleWake();
+        }
+    }
+}

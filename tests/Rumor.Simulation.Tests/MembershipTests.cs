@@ -1,0 +1,141 @@
+using Rumor.Core;
+using Rumor.Core.Membership;
+using Xunit.Abstractions;
+
+namespace Rumor.Simulation.Tests;
+
+/// <summary>The foundation's membership promises, in virtual time.</summary>
+public sealed class MembershipTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Hundred_nodes_joining_through_one_seed_converge()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 101, nodes: 100);
+        cluster.StartAll(stagger: TimeSpan.FromMilliseconds(20));
+        TimeSpan took = Sim.Converge(cluster, TimeSpan.FromSeconds(30), "100 nodes joining");
+        output.WriteLine($"converged after {took.TotalSeconds:0.00} s virtual; {cluster.EventsProcessed} events; seed {cluster.Seed}");
+        foreach (SimNode node in cluster.Nodes)
+        {
+            Assert.Equal(100, node.LiveNode.ActiveMemberCount);
+        }
+
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void A_crashed_node_is_declared_dead_by_every_live_node_within_the_bound()
+    {
+        GossipOptions options = GossipOptions.Lan;
+        SimCluster cluster = Sim.Cluster(seed: 202, nodes: 100, gossip: options);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+
+        SimNode victim = cluster.Nodes[42];
+        cluster.Crash(victim);
+
+        // Bound: a full probe pass to reach it (each node probes one member per interval and the
+        // victim is somewhere in ~N orders, so it is probed within a few intervals), the longest
+        // suspicion (SuspicionMaxTimeoutMultiplier × SuspicionMultiplier × log10(N) × ProbeInterval
+        // = 6 × 4 × 2 × 1 s = 48 s, shorter once others confirm), and a few gossip rounds to spread.
+        TimeSpan maxSuspicion = options.ProbeInterval * (options.SuspicionMaxTimeoutMultiplier * options.SuspicionMultiplier * Math.Log10(100));
+        TimeSpan bound = maxSuspicion + (5 * options.ProbeInterval) + TimeSpan.FromSeconds(5);
+        TimeSpan? took = cluster.RunUntil(
+            () => cluster.LiveNodes.All(n => n.StateOf(victim.Name) == MemberState.Dead),
+            bound);
+        if (took is null)
+        {
+            Sim.Fail(cluster, $"not every live node saw {victim.Name} dead within {bound.TotalSeconds} s");
+        }
+
+        output.WriteLine($"all 99 saw the crash within {took!.Value.TotalSeconds:0.00} s (bound {bound.TotalSeconds:0.0} s)");
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void A_sixty_second_partition_heals_into_one_view()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 303, nodes: 60);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+
+        SimNode[] minority = cluster.Nodes.Where(n => n.Index % 2 == 1).ToArray();
+        cluster.Network.Partition([minority]);
+        cluster.RunFor(TimeSpan.FromSeconds(60));
+
+        // During the partition each side must have declared (some of) the other side dead.
+        SimNode a = cluster.Nodes[0];
+        SimNode b = minority[0];
+        Assert.True(a.StateOf(b.Name) is MemberState.Dead or MemberState.Suspect, $"{a.Name} sees {b.Name} as {a.StateOf(b.Name)} during the partition");
+
+        cluster.Network.Heal();
+        TimeSpan took = Sim.Converge(cluster, TimeSpan.FromSeconds(120), "after healing a 60 s partition");
+        output.WriteLine($"healed into one view {took.TotalSeconds:0.00} s after the partition ended");
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void Ten_percent_packet_loss_causes_no_false_dead()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 404, nodes: 50, network: new NetworkOptions { LossProbability = 0.10 });
+        int falseDeaths = 0;
+        int suspicions = 0;
+        cluster.Observe((node, e) =>
+        {
+            if (e is MemberChanged { Kind: MemberChangeKind.Failed })
+            {
+                falseDeaths++;
+            }
+            else if (e is MemberChanged { Kind: MemberChangeKind.Suspected })
+            {
+                suspicions++;
+            }
+        });
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(60), "join under 10% loss");
+        cluster.RunFor(TimeSpan.FromMinutes(5));
+        long probes = cluster.Nodes.Sum(n => n.LiveNode.Counters.ProbesSent);
+        output.WriteLine($"{probes} probes, {suspicions} suspicions (all refuted), {falseDeaths} false deaths");
+        if (falseDeaths != 0)
+        {
+            Sim.Fail(cluster, $"{falseDeaths} false dead verdicts under 10% loss");
+        }
+
+        Assert.True(cluster.MembershipAgrees(out string differences), differences);
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void A_graceful_leave_is_seen_as_left_not_dead()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 505, nodes: 20);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        SimNode leaver = cluster.Nodes[7];
+        cluster.Leave(leaver);
+        TimeSpan? took = cluster.RunUntil(() => cluster.LiveNodes.All(n => n.StateOf(leaver.Name) == MemberState.Left), TimeSpan.FromSeconds(10));
+        if (took is null)
+        {
+            Sim.Fail(cluster, "the leave did not reach everyone as 'left'");
+        }
+
+        Assert.True(leaver.HasLeft, "the leaver stops once its leave has been gossiped");
+        cluster.RunFor(TimeSpan.FromMinutes(2));
+        Assert.All(cluster.LiveNodes, n => Assert.Equal(MemberState.Left, n.StateOf(leaver.Name)));
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void A_restarted_node_rejoins_alive_everywhere()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 606, nodes: 30);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        SimNode node = cluster.Nodes[5];
+        cluster.Crash(node);
+        cluster.RunFor(TimeSpan.FromSeconds(90));
+        Assert.Equal(MemberState.Dead, cluster.Nodes[0].StateOf(node.Name));
+        cluster.Restart(node);
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "after restart");
+        Sim.NoViolations(cluster);
+    }
+}
