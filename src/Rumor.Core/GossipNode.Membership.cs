@@ -100,7 +100,7 @@ public sealed partial class GossipNode
         }
     }
 
-    private void ApplyAlive(in AliveMessage alive, TimeSpan now, bool fromPushPull = false)
+    private void ApplyAlive(in AliveMessage alive, TimeSpan now)
     {
         if (alive.Name == _self.Name)
         {

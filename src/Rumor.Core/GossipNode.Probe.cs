@@ -150,10 +150,11 @@ public sealed partial class GossipNode
 
     private void HandleIndirectPing(NodeAddress from, in IndirectPingMessage request, TimeSpan now)
     {
+        // Bound: a flood of indirect-ping requests must not grow our relay table without limit.
         const int relaysMax = 1024;
         if (_relays.Count >= relaysMax)
         {
-            Counters.MembersDropped++;
+            Counters.RelaysDropped++;
             return;
         }
 

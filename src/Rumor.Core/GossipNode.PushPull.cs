@@ -280,7 +280,7 @@ public sealed partial class GossipNode
             switch (remote.State)
             {
                 case MemberState.Alive:
-                    ApplyAlive(new AliveMessage(remote.Name, remote.Address, remote.Incarnation, remote.Generation, remote.Versions, remote.Meta), now, fromPushPull: true);
+                    ApplyAlive(new AliveMessage(remote.Name, remote.Address, remote.Incarnation, remote.Generation, remote.Versions, remote.Meta), now);
                     break;
                 case MemberState.Left:
                     ApplyDead(new DeadMessage(remote.Name, remote.Incarnation, remote.Generation, remote.Name), now);

@@ -70,6 +70,9 @@ public sealed class NodeCounters
     /// <summary>News about new members dropped because the member table was full.</summary>
     public long MembersDropped { get; internal set; }
 
+    /// <summary>Indirect-ping requests refused because 1,024 relays were already pending.</summary>
+    public long RelaysDropped { get; internal set; }
+
     /// <summary>Timers and acks for sequence numbers we no longer track (late or duplicate acks).</summary>
     public long StaleAcks { get; internal set; }
 
