@@ -188,6 +188,10 @@ public sealed partial class GossipNode
             Counters.StreamBytesSent += reply.Length;
             _host.ReplyStream(streamId, reply);
         }
+        else
+        {
+            Counters.StreamFailures++; // our table outgrew StreamMaxBytes: counted, never silent
+        }
 
         ReportLeaveIfDone(now);
     }

@@ -101,7 +101,11 @@ public readonly struct NodeAddress : IEquatable<NodeAddress>, IComparable<NodeAd
     /// <summary>The address as an <see cref="IPEndPoint"/>.</summary>
     public IPEndPoint ToIPEndPoint() => new(ToIPAddress(), Port);
 
-    /// <summary>Parses "host:port" where host is an IPv4 literal or "[v6]:port".</summary>
+    /// <summary>
+    /// Parses "a.b.c.d:port" (canonical dotted-quad IPv4: four decimal parts, no leading zeros) or
+    /// "[v6]:port". Old-style forms that the BSD parser accepts ("010.0.0.1" as octal, "1.2.3",
+    /// "0x7f.0.0.1") are refused: a seed typed with leading zeros must not silently point elsewhere.
+    /// </summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out NodeAddress address)
     {
         address = default;
@@ -110,20 +114,54 @@ public readonly struct NodeAddress : IEquatable<NodeAddress>, IComparable<NodeAd
             return false;
         }
 
-        text = text.Trim();
-        if (!IPEndPoint.TryParse(text, out IPEndPoint? endPoint) || endPoint.Port == 0 && !text.EndsWith(":0", StringComparison.Ordinal))
+        ReadOnlySpan<char> span = text.AsSpan().Trim();
+        int colon = span.LastIndexOf(':');
+        if (colon <= 0 || !TryParsePort(span[(colon + 1)..], out ushort port))
         {
             return false;
         }
 
-        // IPEndPoint.TryParse accepts a bare address with port 0; we require an explicit port.
-        if (!text.Contains(':', StringComparison.Ordinal) || (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && !text.Contains("]:", StringComparison.Ordinal)))
+        ReadOnlySpan<char> host = span[..colon];
+        if (host[0] == '[')
+        {
+            if (host.Length < 3 || host[^1] != ']' || host.Contains('%') ||
+                !IPAddress.TryParse(host[1..^1], out IPAddress? v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                return false;
+            }
+
+            address = From(v6, port);
+            return true;
+        }
+
+        uint value = 0;
+        int parts = 0;
+        foreach (Range range in host.Split('.'))
+        {
+            ReadOnlySpan<char> part = host[range];
+            if (++parts > 4 || part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0') ||
+                !uint.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out uint octet) || octet > 255)
+            {
+                return false;
+            }
+
+            value = (value << 8) | octet;
+        }
+
+        if (parts != 4)
         {
             return false;
         }
 
-        address = From(endPoint);
+        address = new NodeAddress(value, port);
         return true;
+    }
+
+    private static bool TryParsePort(ReadOnlySpan<char> text, out ushort port)
+    {
+        port = 0;
+        return text.Length is > 0 and <= 5 && (text.Length == 1 || text[0] != '0') &&
+            ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port);
     }
 
     /// <summary>Parses "host:port"; throws <see cref="FormatException"/> with a clear message on bad input.</summary>

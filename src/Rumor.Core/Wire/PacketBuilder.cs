@@ -22,6 +22,7 @@ public sealed class PacketBuilder
     private int _position;
     private int _count;
     private int _firstEntryLength;
+    private int _finishedLength;
     private PacketFlags _flags;
 
     /// <summary>Creates a builder whose packets may be at most <paramref name="capacityBytes"/> long.</summary>
@@ -52,12 +53,14 @@ public sealed class PacketBuilder
         _position = FirstEntryOffset;
         _count = 0;
         _firstEntryLength = 0;
+        _finishedLength = 0;
         _flags = flags;
     }
 
     /// <summary>Adds a message if it fits the budget; returns false (and changes nothing) if it does not.</summary>
     public bool TryAdd<T>(in T message) where T : struct, IWireMessage<T>
     {
+        ThrowIfFinished();
         int length = 1 + message.PayloadLength;
         if (length > RemainingForMessage || length > ushort.MaxValue)
         {
@@ -75,6 +78,7 @@ public sealed class PacketBuilder
     /// <summary>Adds a message already encoded as type byte + payload (how broadcasts are queued).</summary>
     public bool TryAddEncoded(ReadOnlySpan<byte> typeAndPayload)
     {
+        ThrowIfFinished();
         int length = typeAndPayload.Length;
         if (length < 1 || length > RemainingForMessage || length > ushort.MaxValue)
         {
@@ -85,6 +89,14 @@ public sealed class PacketBuilder
         typeAndPayload.CopyTo(_buffer.AsSpan(_position + 2));
         Commit(length);
         return true;
+    }
+
+    private void ThrowIfFinished()
+    {
+        if (_finishedLength != 0)
+        {
+            throw new InvalidOperationException("The packet is finished: Reset the builder before adding messages.");
+        }
     }
 
     private void Commit(int length)
@@ -100,13 +112,19 @@ public sealed class PacketBuilder
 
     /// <summary>
     /// Writes header and checksum and returns the packet; empty when no message was added. The span
-    /// stays valid until the next <see cref="Reset"/>.
+    /// stays valid until the next <see cref="Reset"/>. Calling it again returns the same packet
+    /// (a single message is moved in place, so the work must not be redone).
     /// </summary>
     public ReadOnlySpan<byte> Finish()
     {
         if (_count == 0)
         {
             return [];
+        }
+
+        if (_finishedLength != 0)
+        {
+            return _buffer.AsSpan(0, _finishedLength);
         }
 
         Span<byte> buffer = _buffer;
@@ -131,7 +149,8 @@ public sealed class PacketBuilder
         buffer[0] = WireLimits.FormatVersion;
         buffer[2] = (byte)_flags;
         BinaryPrimitives.WriteUInt32LittleEndian(buffer[end..], Crc32C.Compute(buffer[..end]));
-        return buffer[..(end + WireLimits.TrailerBytes)];
+        _finishedLength = end + WireLimits.TrailerBytes;
+        return buffer[.._finishedLength];
     }
 
     /// <summary>Encodes one message as a packet into a new array (for streams and tests; not the hot path).</summary>

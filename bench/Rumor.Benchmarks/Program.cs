@@ -1,0 +1,22 @@
+using BenchmarkDotNet.Running;
+
+namespace Rumor.Benchmarks;
+
+/// <summary>
+/// Entry point. <c>convergence ...</c> runs the broadcast-spread experiment in virtual time
+/// (<see cref="ConvergenceExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "convergence")
+        {
+            return ConvergenceExperiment.Run(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

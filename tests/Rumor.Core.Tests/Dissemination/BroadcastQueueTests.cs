@@ -1,0 +1,176 @@
+using Rumor.Core.Dissemination;
+using Rumor.Core.Tests.Support;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Tests.Dissemination;
+
+public class BroadcastQueueTests
+{
+    [Fact]
+    public void Newest_first_among_messages_sent_equally_often()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("a", Ack(1));
+        queue.Enqueue("b", Ack(2));
+        queue.Enqueue("c", Ack(3));
+        Assert.Equal([3u, 2u, 1u], FillOnce(queue, limit: 10));
+    }
+
+    [Fact]
+    public void Fewest_transmits_first()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("a", Ack(1));
+        queue.Enqueue("b", Ack(2));
+        Assert.Equal([2u, 1u], FillOnce(queue, limit: 10)); // both now sent once
+        queue.Enqueue("c", Ack(3)); // never sent: goes first although b and a are... older news
+        Assert.Equal([3u, 2u, 1u], FillOnce(queue, limit: 10));
+
+        // Now c has 1 transmit, a and b have 2; a small packet takes only the fewest-sent.
+        Assert.Equal([3u], FillOnce(queue, limit: 10, budget: 3 + 1 + 7 + 4));
+        Assert.Equal([3u, 2u, 1u], FillOnce(queue, limit: 10)); // all at 2 transmits again, newest first
+    }
+
+    [Fact]
+    public void Same_key_replaces_the_older_message()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("a", Ack(1));
+        queue.Enqueue("b", Ack(2));
+        queue.Enqueue("a", Ack(3));
+        Assert.Equal(2, queue.Count);
+        Assert.Equal([3u, 2u], FillOnce(queue, limit: 10));
+    }
+
+    [Fact]
+    public void Replacement_starts_its_transmit_count_afresh()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("a", Ack(1));
+        queue.Enqueue("b", Ack(2));
+        FillOnce(queue, limit: 10);
+        FillOnce(queue, limit: 10);
+        queue.Enqueue("a", Ack(3));
+        Assert.Equal([3u], FillOnce(queue, limit: 10, budget: 3 + 1 + 7 + 4));
+    }
+
+    [Fact]
+    public void Messages_without_a_key_never_replace_each_other()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue(null, Ack(1));
+        queue.Enqueue(null, Ack(2));
+        Assert.Equal(2, queue.Count);
+    }
+
+    [Fact]
+    public void Retires_a_message_when_it_reaches_the_transmit_limit()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("a", Ack(1));
+        Assert.Equal([1u], FillOnce(queue, limit: 3));
+        Assert.Equal([1u], FillOnce(queue, limit: 3));
+        Assert.Equal(1, queue.Count);
+        Assert.Equal([1u], FillOnce(queue, limit: 3));
+        Assert.Equal(0, queue.Count);
+        Assert.Empty(FillOnce(queue, limit: 3));
+
+        // The key is forgotten with it: a new message under the same key is queued afresh.
+        queue.Enqueue("a", Ack(2));
+        Assert.Equal(1, queue.Count);
+    }
+
+    [Fact]
+    public void Over_capacity_drops_the_most_sent_and_counts_it()
+    {
+        BroadcastQueue queue = new(capacity: 3);
+        queue.Enqueue("a", Ack(1));
+        queue.Enqueue("b", Ack(2));
+        FillOnce(queue, limit: 10); // a and b: 1 transmit
+        queue.Enqueue("c", Ack(3));
+        FillOnce(queue, limit: 10, budget: 3 + 1 + 7 + 4); // c: 1 transmit
+        FillOnce(queue, limit: 10); // a, b: 2; c: 2 ... all equal now except ordering by id
+        FillOnce(queue, limit: 10, budget: 3 + 1 + 7 + 4); // c (newest among equals): 3
+        Assert.Equal(0, queue.Dropped);
+
+        queue.Enqueue("d", Ack(4));
+        Assert.Equal(3, queue.Count);
+        Assert.Equal(1, queue.Dropped);
+        Assert.Equal([4u, 2u, 1u], FillOnce(queue, limit: 10)); // c, the most sent, is gone
+
+        queue.Enqueue("e", Ack(5));
+        Assert.Equal(2, queue.Dropped);
+        // Among the most sent (a and b, 3 each) the oldest goes first: a.
+        Assert.Equal([5u, 4u, 2u], FillOnce(queue, limit: 10));
+    }
+
+    [Fact]
+    public void Fill_respects_the_builder_budget_and_keeps_the_rest_for_later()
+    {
+        BroadcastQueue queue = new(capacity: 1000);
+        for (uint i = 1; i <= 300; i++)
+        {
+            queue.Enqueue("m" + i, PacketBuilder.EncodeMessage(new SuspectMessage("member-" + i, i, 1, "accuser")));
+        }
+
+        PacketBuilder builder = new(1400);
+        int added = queue.Fill(builder, transmitLimit: 5);
+        Assert.Equal(added, builder.Count);
+        Assert.True(added is > 10 and < 300, $"added {added}");
+        ReadOnlySpan<byte> packet = builder.Finish();
+        Assert.True(packet.Length <= 1400);
+        Assert.True(builder.RemainingForMessage < PacketBuilder.EncodeMessage(new SuspectMessage("member-1", 1, 1, "accuser")).Length);
+
+        List<object?> decoded = [];
+        Assert.Equal(DecodeError.None, Packets.DecodeAll(packet, 1400, null, decoded));
+        Assert.Equal(added, decoded.Count);
+        Assert.Equal("member-300", ((SuspectMessage)decoded[0]!).Name);
+    }
+
+    [Fact]
+    public void Fill_skips_a_message_too_big_for_the_room_left_but_adds_smaller_ones()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("small-old", Ack(1));
+        queue.Enqueue("big", PacketBuilder.EncodeMessage(new AliveMessage("big", NodeAddress.Parse("1.2.3.4:5"), 1, 1, ProtocolVersions.Current, new byte[1500])));
+        queue.Enqueue("small-new", Ack(2));
+        PacketBuilder builder = new(1400);
+        Assert.Equal(2, queue.Fill(builder, transmitLimit: 10));
+        List<object?> decoded = [];
+        Assert.Equal(DecodeError.None, Packets.DecodeAll(builder.Finish(), 1400, null, decoded));
+        Assert.Equal([new AckMessage(2), new AckMessage(1)], decoded.Cast<AckMessage>());
+        Assert.Equal(3, queue.Count);
+    }
+
+    [Fact]
+    public void Leave_is_done_once_sent_up_to_the_limit()
+    {
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue("me", Ack(1), isLeave: true);
+        FillOnce(queue, limit: 2);
+        Assert.False(queue.LeaveDone);
+        FillOnce(queue, limit: 2);
+        Assert.True(queue.LeaveDone);
+    }
+
+    private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
+
+    /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
+    private static uint[] FillOnce(BroadcastQueue queue, int limit, int budget = 1400)
+    {
+        PacketBuilder builder = new(1400);
+        builder.Reset(budget);
+        int added = queue.Fill(builder, limit);
+        if (added == 0)
+        {
+            Assert.True(builder.Finish().IsEmpty);
+            return [];
+        }
+
+        List<object?> decoded = [];
+        Assert.Equal(DecodeError.None, Packets.DecodeAll(builder.Finish(), budget, null, decoded));
+        Assert.Equal(added, decoded.Count);
+        return [.. decoded.Select(m => ((AckMessage)m!).Sequence)];
+    }
+}

@@ -1,0 +1,94 @@
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Tests.Support;
+
+/// <summary>Dispatches the generic (struct-constrained) codec API over boxed messages of any type.</summary>
+internal static class MessageOps
+{
+    public static MessageType TypeOf(object message) => message switch
+    {
+        PingMessage => MessageType.Ping,
+        IndirectPingMessage => MessageType.IndirectPing,
+        AckMessage => MessageType.Ack,
+        NackMessage => MessageType.Nack,
+        AliveMessage => MessageType.Alive,
+        SuspectMessage => MessageType.Suspect,
+        DeadMessage => MessageType.Dead,
+        PushPullMessage => MessageType.PushPull,
+        _ => throw new ArgumentException(message.GetType().Name),
+    };
+
+    public static int PayloadLength(object message) => message switch
+    {
+        PingMessage m => m.PayloadLength,
+        IndirectPingMessage m => m.PayloadLength,
+        AckMessage m => m.PayloadLength,
+        NackMessage m => m.PayloadLength,
+        AliveMessage m => m.PayloadLength,
+        SuspectMessage m => m.PayloadLength,
+        DeadMessage m => m.PayloadLength,
+        PushPullMessage m => m.PayloadLength,
+        _ => throw new ArgumentException(message.GetType().Name),
+    };
+
+    /// <summary>Writes the payload into a generously sized buffer and returns how many bytes were written.</summary>
+    public static int WrittenLength(object message, int slack = 64)
+    {
+        byte[] buffer = new byte[PayloadLength(message) + slack];
+        WireWriter writer = new(buffer);
+        switch (message)
+        {
+            case PingMessage m: m.WritePayload(ref writer); break;
+            case IndirectPingMessage m: m.WritePayload(ref writer); break;
+            case AckMessage m: m.WritePayload(ref writer); break;
+            case NackMessage m: m.WritePayload(ref writer); break;
+            case AliveMessage m: m.WritePayload(ref writer); break;
+            case SuspectMessage m: m.WritePayload(ref writer); break;
+            case DeadMessage m: m.WritePayload(ref writer); break;
+            case PushPullMessage m: m.WritePayload(ref writer); break;
+            default: throw new ArgumentException(message.GetType().Name);
+        }
+
+        return writer.Position;
+    }
+
+    public static byte[] EncodeSingle(object message) => message switch
+    {
+        PingMessage m => PacketBuilder.EncodeSingle(m),
+        IndirectPingMessage m => PacketBuilder.EncodeSingle(m),
+        AckMessage m => PacketBuilder.EncodeSingle(m),
+        NackMessage m => PacketBuilder.EncodeSingle(m),
+        AliveMessage m => PacketBuilder.EncodeSingle(m),
+        SuspectMessage m => PacketBuilder.EncodeSingle(m),
+        DeadMessage m => PacketBuilder.EncodeSingle(m),
+        PushPullMessage m => PacketBuilder.EncodeSingle(m),
+        _ => throw new ArgumentException(message.GetType().Name),
+    };
+
+    public static byte[] EncodeMessage(object message) => message switch
+    {
+        PingMessage m => PacketBuilder.EncodeMessage(m),
+        IndirectPingMessage m => PacketBuilder.EncodeMessage(m),
+        AckMessage m => PacketBuilder.EncodeMessage(m),
+        NackMessage m => PacketBuilder.EncodeMessage(m),
+        AliveMessage m => PacketBuilder.EncodeMessage(m),
+        SuspectMessage m => PacketBuilder.EncodeMessage(m),
+        DeadMessage m => PacketBuilder.EncodeMessage(m),
+        PushPullMessage m => PacketBuilder.EncodeMessage(m),
+        _ => throw new ArgumentException(message.GetType().Name),
+    };
+
+    public static bool TryAdd(PacketBuilder builder, object message) => message switch
+    {
+        PingMessage m => builder.TryAdd(m),
+        IndirectPingMessage m => builder.TryAdd(m),
+        AckMessage m => builder.TryAdd(m),
+        NackMessage m => builder.TryAdd(m),
+        AliveMessage m => builder.TryAdd(m),
+        SuspectMessage m => builder.TryAdd(m),
+        DeadMessage m => builder.TryAdd(m),
+        PushPullMessage m => builder.TryAdd(m),
+        _ => throw new ArgumentException(message.GetType().Name),
+    };
+}

@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using Rumor.Core.Membership;
+using Rumor.Core.Tests.Support;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Tests.Wire;
+
+/// <summary>
+/// Golden bytes: wire format v1 written out by hand from the layouts documented on the message types
+/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... PushPull = 9), field order,
+/// widths and endianness forever: if one of these fails, the change breaks every deployed peer.
+/// Header: version 01 · type · flags 00. Integers little-endian. Names: u8 length + UTF-8. Addresses:
+/// family 04/06 + address bytes (network order) + u16 LE port. Trailer: CRC32C LE over all that
+/// precedes it. Trailers were computed once with an independent bitwise CRC-32C (outside .NET) and are
+/// also checked here against <see cref="ReferenceCrc32C"/>.
+/// </summary>
+public class GoldenBytesTests
+{
+    // 10.0.0.1:7946 — port 7946 = 0x1F0A, little-endian 0A 1F.
+    private static readonly NodeAddress Ten = NodeAddress.Parse("10.0.0.1:7946");
+
+    public static readonly TheoryData<string, string, string> Cases = new()
+    {
+        {
+            "Ping",
+            // ver type flags | seq 0x01020304     | target "b" | source "a" | v4 10.0.0.1      port
+            "01 02 00        | 04 03 02 01         | 01 62      | 01 61      | 04 0A 00 00 01   0A 1F",
+            "FF 55 02 8C"
+        },
+        {
+            "IndirectPing",
+            // seq 7 | target "nœud" (œ = C5 93) | v6 ::1 port 7946 | flags: nack wanted
+            "01 03 00 | 07 00 00 00 | 05 6E C5 93 75 64 | 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 0A 1F | 01",
+            "96 1A 63 E3"
+        },
+        {
+            "Ack",
+            "01 04 00 | EF BE AD DE",
+            "C6 6C 51 68"
+        },
+        {
+            "Nack",
+            "01 05 00 | 2A 00 00 00",
+            "27 4E FE 10"
+        },
+        {
+            "Alive",
+            // name "n1" | 192.168.1.10:7946 | incarnation 5 | generation 0x0102030405060708 | versions 1,3,2 / 0,5,4 | meta CA FE
+            "01 06 00 | 02 6E 31 | 04 C0 A8 01 0A 0A 1F | 05 00 00 00 | 08 07 06 05 04 03 02 01 | 01 03 02 00 05 04 | 02 00 CA FE",
+            "77 4A FE 1D"
+        },
+        {
+            "Suspect",
+            // name "n1" | incarnation 3 | generation 1 | from "n2"
+            "01 07 00 | 02 6E 31 | 03 00 00 00 | 01 00 00 00 00 00 00 00 | 02 6E 32",
+            "76 A8 CC 16"
+        },
+        {
+            "Dead",
+            // name "n1" | incarnation 4 | generation 1 | from "n1" (a graceful leave)
+            "01 08 00 | 02 6E 31 | 04 00 00 00 | 01 00 00 00 00 00 00 00 | 02 6E 31",
+            "5E D3 E0 0D"
+        },
+        {
+            "PushPull",
+            // flags: join | 1 member: "n1" 10.0.0.1:7946 inc 2 gen 9 state Suspect(1) versions 1,1,1/0,0,0 meta [01]
+            // | 1 section: kind 0x0102, length u32 2, AA BB
+            "01 09 00 | 01 | 01 00 00 00 | 02 6E 31 04 0A 00 00 01 0A 1F 02 00 00 00 09 00 00 00 00 00 00 00 01 01 01 01 00 00 00 01 00 01 | 01 | 02 01 02 00 00 00 AA BB",
+            "4B 81 C4 54"
+        },
+        {
+            "Compound",
+            // type 01 | count 3 | (len 5, Ack 1) | (len 5, Nack 2) | (len 19, Suspect "n1" 3 1 "n2")
+            "01 01 00 | 03 | 05 00 04 01 00 00 00 | 05 00 05 02 00 00 00 | 13 00 07 02 6E 31 03 00 00 00 01 00 00 00 00 00 00 00 02 6E 32",
+            "5F 16 79 93"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Encodes_to_the_hand_written_bytes(string example, string body, string trailer)
+    {
+        byte[] actual = Encode(example);
+        Assert.Equal(Hex.Normalize(body + trailer), Hex.Format(actual));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Trailer_is_the_crc32c_of_everything_before_it(string example, string body, string trailer)
+    {
+        byte[] expectedBody = Hex.Parse(body);
+        Assert.Equal(BinaryPrimitives.ReadUInt32LittleEndian(Hex.Parse(trailer)), ReferenceCrc32C.Compute(expectedBody));
+        byte[] actual = Encode(example);
+        Assert.Equal(ReferenceCrc32C.Compute(actual.AsSpan(0, actual.Length - 4)), BinaryPrimitives.ReadUInt32LittleEndian(actual.AsSpan(actual.Length - 4)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Hand_written_bytes_decode_to_the_example(string example, string body, string trailer)
+    {
+        byte[] packet = Hex.Parse(body + trailer);
+        List<object?> decoded = [];
+        Assert.Equal(DecodeError.None, Packets.DecodeAll(packet, 1400, new NameTable(), decoded));
+        object[] expected = Example(example);
+        Assert.Equal(expected.Length, decoded.Count);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            MessageEquality.AssertEqual(expected[i], decoded[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData("Ping")]
+    [InlineData("IndirectPing")]
+    [InlineData("Ack")]
+    [InlineData("Nack")]
+    [InlineData("Alive")]
+    [InlineData("Suspect")]
+    [InlineData("Dead")]
+    [InlineData("PushPull")]
+    public void Builder_with_one_message_writes_the_same_packet_as_EncodeSingle(string example)
+    {
+        object message = Assert.Single(Example(example));
+        PacketBuilder builder = new(1400);
+        Assert.True(MessageOps.TryAdd(builder, message));
+        Assert.Equal(Hex.Format(MessageOps.EncodeSingle(message)), Hex.Format(builder.Finish()));
+    }
+
+    [Fact]
+    public void Type_ids_are_pinned()
+    {
+        Assert.Equal(1, (byte)MessageType.Compound);
+        Assert.Equal(2, (byte)MessageType.Ping);
+        Assert.Equal(3, (byte)MessageType.IndirectPing);
+        Assert.Equal(4, (byte)MessageType.Ack);
+        Assert.Equal(5, (byte)MessageType.Nack);
+        Assert.Equal(6, (byte)MessageType.Alive);
+        Assert.Equal(7, (byte)MessageType.Suspect);
+        Assert.Equal(8, (byte)MessageType.Dead);
+        Assert.Equal(9, (byte)MessageType.PushPull);
+        Assert.Equal(0x01, (byte)PacketFlags.Compressed);
+        Assert.Equal(0x02, (byte)PacketFlags.Encrypted);
+        Assert.Equal(0, (byte)MemberState.Alive);
+        Assert.Equal(1, (byte)MemberState.Suspect);
+        Assert.Equal(2, (byte)MemberState.Dead);
+        Assert.Equal(3, (byte)MemberState.Left);
+    }
+
+    private static object[] Example(string name) => name switch
+    {
+        "Ping" => [new PingMessage(0x01020304, "b", "a", Ten)],
+        "IndirectPing" => [new IndirectPingMessage(7, "nœud", NodeAddress.Parse("[::1]:7946"), WantNack: true)],
+        "Ack" => [new AckMessage(0xDEADBEEF)],
+        "Nack" => [new NackMessage(42)],
+        "Alive" => [new AliveMessage("n1", NodeAddress.Parse("192.168.1.10:7946"), 5, 0x0102030405060708, new ProtocolVersions(1, 3, 2, 0, 5, 4), [0xCA, 0xFE])],
+        "Suspect" => [new SuspectMessage("n1", 3, 1, "n2")],
+        "Dead" => [new DeadMessage("n1", 4, 1, "n1")],
+        "PushPull" => [new PushPullMessage(
+            Join: true,
+            [new PushPullMember("n1", Ten, 2, 9, MemberState.Suspect, ProtocolVersions.Current, [0x01])],
+            [new StateSection(0x0102, [0xAA, 0xBB])])],
+        "Compound" => [new AckMessage(1), new NackMessage(2), new SuspectMessage("n1", 3, 1, "n2")],
+        _ => throw new ArgumentException(name),
+    };
+
+    private static byte[] Encode(string example)
+    {
+        object[] messages = Example(example);
+        if (messages.Length == 1)
+        {
+            return MessageOps.EncodeSingle(messages[0]);
+        }
+
+        PacketBuilder builder = new(1400);
+        foreach (object message in messages)
+        {
+            Assert.True(MessageOps.TryAdd(builder, message));
+        }
+
+        return builder.Finish().ToArray();
+    }
+}

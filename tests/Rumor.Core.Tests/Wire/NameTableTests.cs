@@ -1,0 +1,94 @@
+using System.Text;
+using Rumor.Core.Wire;
+
+namespace Rumor.Core.Tests.Wire;
+
+public class NameTableTests
+{
+    [Fact]
+    public void Same_bytes_give_the_same_instance()
+    {
+        NameTable table = new();
+        string first = table.Intern("nœud-1"u8);
+        string second = table.Intern(Encoding.UTF8.GetBytes("nœud-1"));
+        Assert.Equal("nœud-1", first);
+        Assert.Same(first, second);
+        Assert.Same(first, table.Intern(new string("nœud-1".AsSpan())));
+        Assert.Equal(1, table.Count);
+    }
+
+    [Fact]
+    public void String_interned_first_is_returned_for_its_bytes()
+    {
+        NameTable table = new();
+        string name = new("member".AsSpan());
+        Assert.Same(name, table.Intern(name));
+        Assert.Same(name, table.Intern("member"u8));
+    }
+
+    [Fact]
+    public void Different_names_are_different_entries()
+    {
+        NameTable table = new();
+        Assert.Equal("a", table.Intern("a"u8));
+        Assert.Equal("b", table.Intern("b"u8));
+        Assert.Equal("A", table.Intern("A"u8));
+        Assert.Equal(3, table.Count);
+    }
+
+    [Fact]
+    public void Capacity_overflow_is_counted_and_the_name_still_decoded()
+    {
+        NameTable table = new(capacity: 2);
+        table.Intern("a"u8);
+        table.Intern("b"u8);
+        string c1 = table.Intern("c"u8);
+        string c2 = table.Intern("c"u8);
+        Assert.Equal("c", c1);
+        Assert.Equal("c", c2);
+        Assert.NotSame(c1, c2);
+        Assert.Equal(2, table.Count);
+        Assert.Equal(2, table.Overflows);
+        table.Intern("d");
+        Assert.Equal(3, table.Overflows);
+        Assert.Same(table.Intern("a"u8), table.Intern("a"));
+        Assert.Equal(3, table.Overflows);
+    }
+
+    [Fact]
+    public void Longest_name_of_four_byte_code_points_fits()
+    {
+        // 255 bytes: 63 four-byte code points (126 UTF-16 chars) and 3 ASCII bytes.
+        string name = string.Concat(Enumerable.Repeat("😀", 63)) + "abc";
+        byte[] utf8 = Encoding.UTF8.GetBytes(name);
+        Assert.Equal(255, utf8.Length);
+        NameTable table = new();
+        Assert.Equal(name, table.Intern(utf8));
+
+        string ascii = new('x', 255);
+        Assert.Equal(ascii, table.Intern(Encoding.UTF8.GetBytes(ascii)));
+    }
+
+    [Fact]
+    public void Interning_a_known_name_allocates_nothing()
+    {
+        NameTable table = new();
+        byte[] utf8 = "steady-state-member"u8.ToArray();
+        table.Intern(utf8);
+        table.Intern(utf8);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            table.Intern(utf8);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1000, $"allocated {allocated} bytes over 1000 lookups");
+    }
+
+    [Fact]
+    public void Capacity_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NameTable(0));
+    }
+}

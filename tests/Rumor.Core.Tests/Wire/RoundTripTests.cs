@@ -1,0 +1,127 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Rumor.Core.Tests.Support;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Tests.Wire;
+
+/// <summary>
+/// encode → PacketReader.TryOpen → TryNext → TryDecode gives back the original, for arbitrary messages
+/// of every type (names of 1..255 bytes of UTF-8 with non-ASCII code points, IPv4 and IPv6, metadata
+/// of 0..4096 bytes, push-pulls of 0..50 members and 0..3 sections); and PayloadLength is exact.
+/// </summary>
+public class RoundTripTests
+{
+    public static readonly TheoryData<MessageType> Types = new()
+    {
+        MessageType.Ping,
+        MessageType.IndirectPing,
+        MessageType.Ack,
+        MessageType.Nack,
+        MessageType.Alive,
+        MessageType.Suspect,
+        MessageType.Dead,
+        MessageType.PushPull,
+    };
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Single_message_round_trips(MessageType type)
+    {
+        int tests = type == MessageType.PushPull ? 60 : 200;
+        Properties.Check(GeneratorFor(type), message => AssertRoundTrip(message, new NameTable()), tests);
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Single_message_round_trips_without_a_name_table(MessageType type)
+    {
+        Properties.Check(GeneratorFor(type), message => AssertRoundTrip(message, names: null), 40);
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void PayloadLength_equals_the_bytes_written(MessageType type)
+    {
+        Properties.Check(GeneratorFor(type), message =>
+        {
+            int declared = MessageOps.PayloadLength(message);
+            Assert.Equal(declared, MessageOps.WrittenLength(message));
+            Assert.Equal(1 + declared, MessageOps.EncodeMessage(message).Length);
+            Assert.Equal(WireLimits.OverheadBytes + declared, MessageOps.EncodeSingle(message).Length);
+        });
+    }
+
+    [Fact]
+    public void Generators_cover_the_extremes_the_properties_claim()
+    {
+        // A property is only as good as its inputs: check that the generators really produce 255-byte
+        // names, 4-byte code points, IPv6, 4096-byte metadata and 50-member push-pulls.
+        List<AliveMessage> alives = Gen.Sample(WireGen.Alive, 400).ToList();
+        Assert.Contains(alives, m => System.Text.Encoding.UTF8.GetByteCount(m.Name) == 255);
+        Assert.Contains(alives, m => m.Name.Any(char.IsSurrogate));
+        Assert.Contains(alives, m => m.Address.IsIPv6);
+        Assert.Contains(alives, m => !m.Address.IsIPv6);
+        Assert.Contains(alives, m => m.Meta.Length == 4096);
+        Assert.Contains(alives, m => m.Meta.Length == 0);
+        List<PushPullMessage> pushPulls = Gen.Sample(WireGen.PushPull, 200).ToList();
+        Assert.Contains(pushPulls, m => m.Members.Count == 0);
+        Assert.Contains(pushPulls, m => m.Members.Count == 50);
+        Assert.Contains(pushPulls, m => m.Sections.Count == 3);
+        Assert.Contains(pushPulls, m => m.Sections.Count == 0);
+    }
+
+    [Fact]
+    public void Decoded_names_are_interned_across_packets()
+    {
+        NameTable names = new();
+        byte[] packet = PacketBuilder.EncodeSingle(new SuspectMessage("node-a", 1, 2, "node-b"));
+        SuspectMessage first = DecodeSingle<SuspectMessage>(packet, names);
+        SuspectMessage second = DecodeSingle<SuspectMessage>(packet, names);
+        Assert.Same(first.Name, second.Name);
+        Assert.Same(first.From, second.From);
+    }
+
+    [Fact]
+    public void Empty_ping_target_round_trips()
+    {
+        AssertRoundTrip(new PingMessage(9, string.Empty, "src", NodeAddress.Parse("1.2.3.4:5")), new NameTable());
+    }
+
+    internal static Gen<object> GeneratorFor(MessageType type) => type switch
+    {
+        MessageType.Ping => WireGen.Ping.Select(m => (object)m),
+        MessageType.IndirectPing => WireGen.IndirectPing.Select(m => (object)m),
+        MessageType.Ack => WireGen.Ack.Select(m => (object)m),
+        MessageType.Nack => WireGen.Nack.Select(m => (object)m),
+        MessageType.Alive => WireGen.Alive.Select(m => (object)m),
+        MessageType.Suspect => WireGen.Suspect.Select(m => (object)m),
+        MessageType.Dead => WireGen.Dead.Select(m => (object)m),
+        MessageType.PushPull => WireGen.PushPull.Select(m => (object)m),
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    private static void AssertRoundTrip(object message, NameTable? names)
+    {
+        byte[] packet = MessageOps.EncodeSingle(message);
+        Assert.Equal(DecodeError.None, PacketReader.TryOpen(packet, WireLimits.StreamMaxBytes, out PacketReader reader));
+        Assert.Equal(MessageOps.TypeOf(message), reader.HeaderType);
+        Assert.Equal(PacketFlags.None, reader.Flags);
+        Assert.Equal(1, reader.Remaining);
+        Assert.True(reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out bool known));
+        Assert.True(known);
+        Assert.Equal(MessageOps.TypeOf(message), type);
+        Assert.Equal(DecodeError.None, Packets.DecodeAny(type, payload, names, out object? decoded));
+        MessageEquality.AssertEqual(message, decoded);
+        Assert.False(reader.TryNext(out _, out _, out _));
+    }
+
+    private static T DecodeSingle<T>(byte[] packet, NameTable names) where T : struct, IWireMessage<T>
+    {
+        Assert.Equal(DecodeError.None, PacketReader.TryOpen(packet, 1400, out PacketReader reader));
+        Assert.True(reader.TryNext(out _, out ReadOnlySpan<byte> payload, out _));
+        Assert.Equal(DecodeError.None, T.TryDecode(payload, names, out T message));
+        return message;
+    }
+}
