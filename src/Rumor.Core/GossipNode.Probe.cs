@@ -129,11 +129,13 @@ public sealed partial class GossipNode
 
         Counters.ProbesFailed++;
         Member target = probe.Target;
-        if (target.State != MemberState.Alive || _leaving)
+        if (!target.IsActive || _leaving)
         {
-            return; // Already suspect (or gone): its suspicion timer is running.
+            return;
         }
 
+        // Also when the target is already suspect: our failed probe is an independent confirmation
+        // (Lifeguard), which shortens the suspicion; a repeat by the same accuser changes nothing.
         ApplySuspect(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name), now);
     }
 

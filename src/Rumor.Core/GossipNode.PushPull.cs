@@ -28,7 +28,7 @@ public sealed partial class GossipNode
     public void Join(TimeSpan now) => Join(_seeds.ToArray(), now);
 
     /// <summary>
-    /// Joins through <paramref name="seeds"/>: a join push-pull with each (our own address skipped).
+    /// Joins through <paramref name="seeds"/>: a join push-pull with each (our own address and duplicates skipped).
     /// Each reports <see cref="JoinSucceeded"/> or <see cref="JoinFailed"/>. The seeds are remembered
     /// for periodic seed contact.
     /// </summary>
@@ -40,10 +40,11 @@ public sealed partial class GossipNode
             return;
         }
 
+        HashSet<NodeAddress> contacted = [];
         foreach (NodeAddress seed in seeds)
         {
             AddSeed(seed);
-            if (seed != _self.Address)
+            if (seed != _self.Address && contacted.Add(seed))
             {
                 OpenPushPull(seed, join: true, now);
             }

@@ -1,0 +1,4 @@
+using Rumor.Cli;
+
+using ShutdownSignal signal = new();
+return await RumorCommand.RunAsync(args, Console.Out, Console.Error, signal.Token);

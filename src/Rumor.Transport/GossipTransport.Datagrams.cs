@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Rumor.Core;
+using Rumor.Core.Wire;
+
+namespace Rumor.Transport;
+
+/// <summary>
+/// Datagrams over UDP. Receiving is one asynchronous loop that copies each datagram into a pooled
+/// buffer and posts it to the event loop; the node validates it (a malformed one is counted in
+/// <c>node.Counters.DecodeFailures</c> and dropped). Sending happens on the event loop itself, on
+/// a non-blocking socket: a datagram the socket refuses is dropped and counted, never thrown into
+/// the core. Loss is normal for UDP and the protocol is built for it.
+/// </summary>
+public sealed partial class GossipTransport
+{
+    private void SendDatagram(NodeAddress to, ReadOnlySpan<byte> packet)
+    {
+        // A socket bound to IPv4 cannot reach IPv6 peers (and the reverse, unless bound to [::]).
+        bool familyMismatch = to.IsIPv6 != (_udp.AddressFamily == AddressFamily.InterNetworkV6)
+            && !(_udp.AddressFamily == AddressFamily.InterNetworkV6 && _udp.DualMode);
+        if (familyMismatch)
+        {
+            _counters.SendError();
+            return;
+        }
+
+        try
+        {
+            // Synchronous on a non-blocking socket: the span is consumed before the call returns.
+            _udp.SendTo(packet, SocketFlags.None, to.ToIPEndPoint());
+        }
+        catch (SocketException)
+        {
+            _counters.SendError();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task ReceiveDatagramsAsync()
+    {
+        CancellationToken cancellationToken = _shutdown.Token;
+        byte[] buffer = new byte[WireLimits.DatagramMaxBytes + 1];
+        EndPoint any = _udp.AddressFamily == AddressFamily.InterNetworkV6
+            ? new IPEndPoint(IPAddress.IPv6Any, 0)
+            : new IPEndPoint(IPAddress.Any, 0);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                // For example an ICMP port-unreachable reported against an earlier send: the socket
+                // is still good. Pause briefly so a persistent error cannot spin a core.
+                _counters.ReceiveError();
+                await Task.Delay(TimeSpan.FromMilliseconds(10), _time, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            int length = received.ReceivedBytes;
+            byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+            buffer.AsSpan(0, length).CopyTo(copy);
+            NodeAddress from = NodeAddress.From((IPEndPoint)received.RemoteEndPoint);
+            if (!Post(new DatagramWork(from, copy, length), droppable: true))
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+                _counters.DatagramDropped();
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using Rumor.Core;
+
+namespace Rumor.Transport;
+
+/// <summary>
+/// The event loop: one dedicated thread, the only one that touches the node (the core is not
+/// thread-safe, by design). It takes work items from a bounded inbox in arrival order and, between
+/// them, fires the node's timers; when there is nothing to do it sleeps on a monitor until the next
+/// timer is due or new work is posted. A flood of datagrams cannot starve the timers: the clock is
+/// checked after every item.
+/// </summary>
+public sealed partial class GossipTransport
+{
+    private readonly object _inboxLock = new();
+    private readonly Queue<LoopWork> _inbox = new();
+    private readonly Thread _loopThread;
+    private readonly TaskCompletionSource _loopStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile IReadOnlyList<MemberSnapshot> _members = [];
+    private volatile Exception? _lastLoopFault;
+    private bool _stopRequested;
+    private bool _membersDirty;
+
+    /// <summary>
+    /// Every member the node knows (itself included), ordered by name, as of the last change the
+    /// loop published: cheap to read from any thread, at most one loop iteration old.
+    /// </summary>
+    public IReadOnlyList<MemberSnapshot> Members => _members;
+
+    /// <summary>True while the event loop thread runs (tests check that dispose ends it).</summary>
+    internal bool IsLoopRunning => _loopThread.IsAlive;
+
+    /// <summary>The last exception the node threw while handling an input (a core bug; see <see cref="TransportCounters.LoopFaults"/>).</summary>
+    public Exception? LastLoopFault => _lastLoopFault;
+
+    /// <summary>Hands <paramref name="work"/> to the loop. False when stopping, or when the inbox is full and the work may be dropped.</summary>
+    private bool Post(LoopWork work, bool droppable)
+    {
+        lock (_inboxLock)
+        {
+            if (_stopRequested || (droppable && _inbox.Count >= _settings.InboxMax))
+            {
+                return false;
+            }
+
+            _inbox.Enqueue(work);
+            Monitor.Pulse(_inboxLock);
+            return true;
+        }
+    }
+
+    private void StopLoop()
+    {
+        lock (_inboxLock)
+        {
+            _stopRequested = true;
+            Monitor.PulseAll(_inboxLock);
+        }
+    }
+
+    private void RunLoop()
+    {
+        try
+        {
+            try
+            {
+                _node.Start(Now);
+                PublishMembers();
+                _loopStarted.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                _loopStarted.TrySetException(e);
+                return;
+            }
+
+            while (TryTakeWork(out LoopWork? work))
+            {
+                try
+                {
+                    if (work is not null)
+                    {
+                        work.Execute(_node, Now);
+                        _membersDirty |= work.MayChangeMembers;
+                    }
+
+                    TimeSpan now = Now;
+                    if (_node.NextTimerDue <= now)
+                    {
+                        _node.OnTick(now);
+                    }
+
+                    if (_membersDirty)
+                    {
+                        PublishMembers();
+                    }
+                }
+                catch (Exception e)
+                {
+                    RecordFault(e);
+                }
+            }
+        }
+        finally
+        {
+            _node.Stop();
+            AbandonInbox();
+            _loopExited.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits for work or a due timer. Returns false when the loop must stop; work is null when only a timer is due.</summary>
+    private bool TryTakeWork(out LoopWork? work)
+    {
+        lock (_inboxLock)
+        {
+            while (true)
+            {
+                if (_stopRequested)
+                {
+                    work = null;
+                    return false;
+                }
+
+                if (_inbox.TryDequeue(out work))
+                {
+                    return true;
+                }
+
+                TimeSpan due = _node.NextTimerDue;
+                TimeSpan now = Now;
+                if (due <= now)
+                {
+                    return true;
+                }
+
+                // Round up: waking a little late is harmless, waking early only spins once more.
+                int waitMs = due == TimeSpan.MaxValue ? Timeout.Infinite : (int)Math.Min(Math.Ceiling((due - now).TotalMilliseconds), int.MaxValue);
+                Monitor.Wait(_inboxLock, waitMs);
+            }
+        }
+    }
+
+    private void RecordFault(Exception e)
+    {
+        // The core promises not to throw on any input; if it does, that is a bug. Keep the
+        // process alive (a daemon must not die of one bad packet) and make the bug visible.
+        _lastLoopFault = e;
+        _counters.LoopFault();
+    }
+
+    private void PublishMembers()
+    {
+        _membersDirty = false;
+        _members = SnapshotMembers(_node);
+    }
+
+    private static MemberSnapshot[] SnapshotMembers(GossipNode node)
+    {
+        MemberSnapshot[] snapshot = new MemberSnapshot[node.Members.Count];
+        for (int i = 0; i < snapshot.Length; i++)
+        {
+            snapshot[i] = node.Members[i].ToSnapshot();
+        }
+
+        Array.Sort(snapshot, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return snapshot;
+    }
+
+    private void AbandonInbox()
+    {
+        lock (_inboxLock)
+        {
+            _stopRequested = true;
+            while (_inbox.TryDequeue(out LoopWork? work))
+            {
+                work.Abandon();
+            }
+        }
+    }
+}
