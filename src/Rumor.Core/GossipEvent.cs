@@ -48,3 +48,12 @@ public sealed record LeaveCompleted(TimeSpan At) : GossipEvent(At);
 
 /// <summary>Another process claims our name, or a member's name at a second address.</summary>
 public sealed record NameConflict(TimeSpan At, string Name, NodeAddress Known, NodeAddress Other) : GossipEvent(At);
+
+/// <summary>
+/// Our own incarnation rose (a refutation or a metadata change). A shell that persists identity
+/// writes it down now: the event is reported before any packet carrying the new incarnation is sent.
+/// </summary>
+public sealed record LocalIncarnationChanged(TimeSpan At, uint Incarnation) : GossipEvent(At);
+
+/// <summary>This node itself stalled (late timers, a long pause): its own accusations are held back for StallGuard.</summary>
+public sealed record LocalStallDetected(TimeSpan At, TimeSpan Stall, string Cause) : GossipEvent(At);

@@ -38,6 +38,7 @@ public sealed partial class GossipNode
 
         _self.Metadata = metadata.ToArray();
         _self.Incarnation++;
+        Emit(new LocalIncarnationChanged(now, _self.Incarnation));
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
     }
 
@@ -202,10 +203,16 @@ public sealed partial class GossipNode
     {
         _self.Incarnation = Math.Max(_self.Incarnation, accusedIncarnation) + 1;
         Counters.Refutations++;
+
+        // Lifeguard: others could not hear us in time, which says as much about us as about them.
+        _health.ApplyDelta(1);
+
+        // Reported before anything can carry the new incarnation, so a shell persists it first.
+        Emit(new LocalIncarnationChanged(_now, _self.Incarnation));
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
     }
 
-    private void ApplySuspect(in SuspectMessage suspect, TimeSpan now)
+    private void ApplySuspect(in SuspectMessage suspect, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(suspect.Name);
         if (member is null)
@@ -250,6 +257,7 @@ public sealed partial class GossipNode
         member.Incarnation = suspect.Incarnation;
         SetState(member, MemberState.Suspect, now);
         StartSuspicion(member, suspect.From, now);
+        RecordVerdict(VerdictKind.Suspect, source, member, suspect.From, member.Suspicion, now);
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
         Emit(new MemberChanged(now, MemberChangeKind.Suspected, member.ToSnapshot(), previous));
     }
@@ -284,10 +292,10 @@ public sealed partial class GossipNode
             return;
         }
 
-        ApplyDead(new DeadMessage(member.Name, suspicion.Incarnation, suspicion.Generation, _self.Name), now);
+        ApplyDead(new DeadMessage(member.Name, suspicion.Incarnation, suspicion.Generation, _self.Name), now, VerdictSource.SuspicionTimeout);
     }
 
-    private void ApplyDead(in DeadMessage dead, TimeSpan now)
+    private void ApplyDead(in DeadMessage dead, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(dead.Name);
         if (member is null)
@@ -318,8 +326,15 @@ public sealed partial class GossipNode
         }
 
         MemberState previous = member.State;
+        Suspicion? suspicion = member.Suspicion;
         member.Incarnation = dead.Incarnation;
         SetState(member, target, now);
+        if (target == MemberState.Dead)
+        {
+            string accuser = source == VerdictSource.SuspicionTimeout && suspicion is not null ? suspicion.FirstAccuser : dead.From;
+            RecordVerdict(VerdictKind.Dead, source, member, accuser, suspicion, now);
+        }
+
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead));
         Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
     }
@@ -370,6 +385,7 @@ public sealed partial class GossipNode
             if (!member.IsLocal && !member.IsActive && now - member.StateChangedAt >= _options.DeadMemberRetention)
             {
                 RemoveMember(member);
+                ForgetStateOf(member.Name, now);
                 Emit(new MemberChanged(now, MemberChangeKind.Reaped, member.ToSnapshot(), member.State));
             }
         }

@@ -1,3 +1,4 @@
+using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire.Messages;
@@ -5,12 +6,23 @@ using Rumor.Core.Wire.Messages;
 namespace Rumor.Core;
 
 /// <summary>
-/// SWIM failure detection. Each probe round picks the next member in a shuffled round-robin order
-/// (every member is probed once per pass, so detection time is bounded, unlike uniform random
-/// choice), sends a ping and waits <c>ProbeTimeout</c>; without an ack it asks k = IndirectChecks
-/// other members to ping the target for it, and waits until the end of the probe interval; still
-/// nothing, and the target becomes suspect. Helpers forward the target's ack, or a nack if it stays
-/// silent (Lifeguard), so the prober learns whether its own path is the problem.
+/// SWIM failure detection with Lifeguard. Each probe round picks the next member in a shuffled
+/// round-robin order (every member is probed once per pass, so detection time is bounded, unlike
+/// uniform random choice), sends a ping and waits <c>ProbeTimeout</c>; without an ack it asks
+/// k = IndirectChecks other members to ping the target for it (and, unless turned off, pings the
+/// target over a stream too), and waits until the end of the probe interval; still nothing, and
+/// the target becomes suspect, or our failure confirms a suspicion already running.
+/// <para>
+/// Lifeguard's parts here: helpers forward the target's ack, or a nack if it stays silent for
+/// 80 % of their probe timeout (early enough to reach us before our deadline), so the prober
+/// learns whether its own path is the problem; the probe's outcome moves our local health score
+/// (success −1; failure + the nacks that did not come back, or +1 when none were expected), and
+/// interval and timeout are scaled by score + 1; a member we hold as suspect gets the suspicion
+/// in the same packet as our ping, and a member we start suspecting is told at once, so that a
+/// live one refutes in one round trip instead of waiting for gossip to reach it. A failed probe
+/// within StallGuard of our own stall accuses no one (see <see cref="OnLocalStall"/>).
+/// </para>
+/// Invariant: at most one probe of ours is in flight; it is settled (success or failure) exactly once.
 /// </summary>
 public sealed partial class GossipNode
 {
@@ -24,14 +36,15 @@ public sealed partial class GossipNode
 
     private void ProbeRound(TimeSpan now)
     {
-        _timers.Schedule(now + _options.ProbeInterval, TimerKind.ProbeRound);
-
-        // The previous probe's deadline is due at this same instant; settle it before starting anew.
+        // The previous probe's deadline is due at this same instant; settle it before starting
+        // anew, so that its outcome already scales this round's interval.
         if (_probe is { } previous)
         {
             ProbeDeadline(previous.Sequence, now);
         }
 
+        TimeSpan interval = _health.Scale(_options.ProbeInterval);
+        _timers.Schedule(now + interval, TimerKind.ProbeRound);
         if (_leaving)
         {
             return;
@@ -44,11 +57,35 @@ public sealed partial class GossipNode
         }
 
         uint sequence = ++_sequence;
-        _probe = new ProbeState(sequence, target, now);
+        ProbeState probe = new(sequence, target, now, now + interval);
+        _probe = probe;
         Counters.ProbesSent++;
-        SendWithPiggyback(target.Address, new PingMessage(sequence, target.Name, _self.Name, _self.Address));
-        _timers.Schedule(now + _options.ProbeTimeout, TimerKind.ProbeAckTimeout, sequence);
-        _timers.Schedule(now + _options.ProbeInterval, TimerKind.ProbeDeadline, sequence);
+        PingMessage ping = new(sequence, target.Name, _self.Name, _self.Address);
+        if (target.State == MemberState.Suspect)
+        {
+            SendPingWithSuspicion(target, ping);
+        }
+        else
+        {
+            SendWithPiggyback(target.Address, ping);
+        }
+
+        _timers.Schedule(now + _health.Scale(_options.ProbeTimeout), TimerKind.ProbeAckTimeout, sequence);
+        _timers.Schedule(probe.Deadline, TimerKind.ProbeDeadline, sequence);
+    }
+
+    /// <summary>Ping and our suspicion of the target in one packet: a live target refutes at once.</summary>
+    private void SendPingWithSuspicion(Member target, in PingMessage ping)
+    {
+        _builder.Reset(_options.PacketBudgetBytes);
+        if (!_builder.TryAdd(ping))
+        {
+            throw new InvalidOperationException($"A ping does not fit the packet budget of {_options.PacketBudgetBytes} bytes.");
+        }
+
+        _builder.TryAdd(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name));
+        _broadcasts.Fill(_builder, RetransmitLimit);
+        SendPacket(target.Address, _builder.Finish());
     }
 
     /// <summary>The next member to probe in shuffled round-robin order; reshuffles (and reaps) when a pass ends.</summary>
@@ -95,7 +132,7 @@ public sealed partial class GossipNode
 
     private void ProbeAckTimeout(long sequence, TimeSpan now)
     {
-        if (_probe is not { } probe || probe.Sequence != sequence || probe.Acked)
+        if (_probe is not { } probe || probe.Sequence != sequence || probe.AckedAt is not null)
         {
             return;
         }
@@ -104,7 +141,7 @@ public sealed partial class GossipNode
         int k = _options.IndirectChecks;
         Span<int> chosen = stackalloc int[Math.Max(1, k)];
         int count = SampleMembers(chosen, k, m => m.State == MemberState.Alive && !ReferenceEquals(m, probe.Target));
-        IndirectPingMessage request = new((uint)sequence, probe.Target.Name, probe.Target.Address, WantNack: true);
+        IndirectPingMessage request = new((uint)sequence, probe.Target.Name, probe.Target.Address, WantNack: _options.IndirectProbeNacks);
         for (int i = 0; i < count; i++)
         {
             Counters.IndirectPingsSent++;
@@ -112,6 +149,10 @@ public sealed partial class GossipNode
         }
 
         probe.IndirectSent = count;
+        if (_options.StreamFallbackProbe)
+        {
+            OpenFallbackPing(probe, now);
+        }
     }
 
     private void ProbeDeadline(long sequence, TimeSpan now)
@@ -122,21 +163,54 @@ public sealed partial class GossipNode
         }
 
         _probe = null;
-        if (probe.Acked)
+        Member target = probe.Target;
+        if (probe.AckedAt is { } ackedAt)
         {
+            ProbeOutcome outcome = probe.IndirectSent > 0 ? ProbeOutcome.AckedIndirect : ProbeOutcome.AckedDirect;
+            RecordProbe(target, probe.StartedAt, outcome, ackedAt - probe.StartedAt, probe.IndirectSent, probe.Nacks);
+            _health.ApplyDelta(-1);
+            return;
+        }
+
+        if (probe.StreamAckedAt is { } streamAckedAt)
+        {
+            // Only the stream got through: the member lives, its datagrams do not.
+            Counters.FallbackAcks++;
+            RecordProbe(target, probe.StartedAt, ProbeOutcome.AckedStream, streamAckedAt - probe.StartedAt, probe.IndirectSent, probe.Nacks);
+            _health.ApplyDelta(-1);
             return;
         }
 
         Counters.ProbesFailed++;
-        Member target = probe.Target;
+        RecordProbe(target, probe.StartedAt, ProbeOutcome.Failed, null, probe.IndirectSent, probe.Nacks);
+
+        // memberlist's rule: helpers that answered with a nack vouch for our own path; each nack
+        // missing suggests the fault is ours. Without helpers to vouch, any failure counts once.
+        int expectedNacks = _options.IndirectProbeNacks ? probe.IndirectSent : 0;
+        _health.ApplyDelta(expectedNacks > 0 ? Math.Max(0, expectedNacks - probe.Nacks) : 1);
         if (!target.IsActive || _leaving)
         {
             return;
         }
 
+        if (StallGuardActive(now))
+        {
+            // We were not running: the ack may be sitting unread in our own receive queue.
+            Counters.AccusationsSuppressed++;
+            return;
+        }
+
         // Also when the target is already suspect: our failed probe is an independent confirmation
         // (Lifeguard), which shortens the suspicion; a repeat by the same accuser changes nothing.
-        ApplySuspect(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name), now);
+        bool wasAlive = target.State == MemberState.Alive;
+        SuspectMessage suspect = new(target.Name, target.Incarnation, target.Generation, _self.Name);
+        Counters.AccusationsMade++;
+        ApplySuspect(suspect, now, VerdictSource.OwnProbe);
+        if (wasAlive && target.State == MemberState.Suspect)
+        {
+            // Tell the accused directly: if it is alive it refutes now, not when gossip reaches it.
+            SendWithPiggyback(target.Address, suspect);
+        }
     }
 
     private void HandlePing(NodeAddress from, in PingMessage ping)
@@ -161,18 +235,25 @@ public sealed partial class GossipNode
         }
 
         uint sequence = ++_sequence;
-        _relays[sequence] = new Relay(from, request.Sequence, request.WantNack);
+        _relays[sequence] = new Relay(from, request.Sequence, request.WantNack, NackSent: false);
         SendWithPiggyback(request.TargetAddress, new PingMessage(sequence, request.TargetName, _self.Name, _self.Address));
-        _timers.Schedule(now + _options.ProbeTimeout, TimerKind.RelayTimeout, sequence);
+
+        // A nack must reach the prober before its deadline (one interval after its ping; its ack
+        // timeout already used up to half of it): send it at 80 % of our timeout, as Lifeguard does,
+        // and keep relaying a late ack until the full timeout.
+        TimeSpan wait = request.WantNack ? NackDelay() : _options.ProbeTimeout;
+        _timers.Schedule(now + wait, TimerKind.RelayTimeout, sequence);
     }
+
+    private TimeSpan NackDelay() => _options.ProbeTimeout * 0.8;
 
     private void HandleAck(in AckMessage ack, TimeSpan now)
     {
         if (_probe is { } probe && probe.Sequence == ack.Sequence)
         {
-            if (!probe.Acked)
+            if (probe.AckedAt is null)
             {
-                probe.Acked = true;
+                probe.AckedAt = now;
                 if (probe.IndirectSent == 0)
                 {
                     LastProbeRoundTrip = now - probe.StartedAt;
@@ -204,10 +285,21 @@ public sealed partial class GossipNode
 
     private void RelayTimeout(long sequence)
     {
-        if (_relays.Remove((uint)sequence, out Relay relay) && relay.WantNack)
+        uint key = (uint)sequence;
+        if (!_relays.TryGetValue(key, out Relay relay))
+        {
+            return;
+        }
+
+        if (relay.WantNack && !relay.NackSent)
         {
             SendWithPiggyback(relay.Requester, new NackMessage(relay.RequesterSequence));
+            _relays[key] = relay with { NackSent = true };
+            _timers.Schedule(_now + (_options.ProbeTimeout - NackDelay()), TimerKind.RelayTimeout, sequence);
+            return;
         }
+
+        _relays.Remove(key);
     }
 
     /// <summary>
@@ -239,7 +331,7 @@ public sealed partial class GossipNode
         return found;
     }
 
-    private sealed class ProbeState(uint sequence, Member target, TimeSpan startedAt)
+    private sealed class ProbeState(uint sequence, Member target, TimeSpan startedAt, TimeSpan deadline)
     {
         public uint Sequence { get; } = sequence;
 
@@ -247,12 +339,19 @@ public sealed partial class GossipNode
 
         public TimeSpan StartedAt { get; } = startedAt;
 
-        public bool Acked { get; set; }
+        /// <summary>When the probe is settled (the end of its possibly stretched interval).</summary>
+        public TimeSpan Deadline { get; } = deadline;
+
+        /// <summary>When the first datagram ack (direct or relayed) arrived.</summary>
+        public TimeSpan? AckedAt { get; set; }
+
+        /// <summary>When the stream fallback's ack arrived.</summary>
+        public TimeSpan? StreamAckedAt { get; set; }
 
         public int IndirectSent { get; set; }
 
         public int Nacks { get; set; }
     }
 
-    private readonly record struct Relay(NodeAddress Requester, uint RequesterSequence, bool WantNack);
+    private readonly record struct Relay(NodeAddress Requester, uint RequesterSequence, bool WantNack, bool NackSent);
 }

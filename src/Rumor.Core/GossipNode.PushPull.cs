@@ -176,6 +176,20 @@ public sealed partial class GossipNode
 
         Counters.StreamsAccepted++;
         Counters.StreamBytesReceived += request.Length;
+
+        // Dispatch by header type: a Ping is the stream fallback probe (GossipNode.Fallback.cs).
+        if (TryAnswerStreamPing(streamId, request))
+        {
+            return;
+        }
+
+        // Replicated-state exchanges (GossipNode.State.cs): a digest to answer, or deltas pushed to us.
+        if (request.Length >= WireLimits.HeaderBytes && (MessageType)request[1] is MessageType.StateDigest or MessageType.StateDelta or MessageType.Compound)
+        {
+            HandleStateStreamRequest(streamId, from, request, now);
+            return;
+        }
+
         if (!TryDecodePushPull(request, out PushPullMessage message))
         {
             return;
@@ -200,7 +214,13 @@ public sealed partial class GossipNode
     /// <summary>The reply to a stream we opened arrived.</summary>
     public void OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
     {
-        if (!Enter(now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        if (IsFallbackStream(streamId))
+        {
+            OnFallbackResponse(streamId, response, now);
+            return;
+        }
+
+        if (!Enter(now) || TryCompleteStateStream(streamId, response, now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             return; // Stopped, or the deadline already passed.
         }
@@ -229,7 +249,13 @@ public sealed partial class GossipNode
     /// <summary>A stream we opened failed (refused, reset, timed out in the shell).</summary>
     public void OnStreamFailed(long streamId, string reason, TimeSpan now)
     {
-        if (!Enter(now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        if (IsFallbackStream(streamId))
+        {
+            OnFallbackFailed(streamId, now);
+            return;
+        }
+
+        if (!Enter(now) || TryFailStateStream(streamId) || !_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             return;
         }
@@ -243,6 +269,11 @@ public sealed partial class GossipNode
 
     private void StreamDeadline(long streamId, TimeSpan now)
     {
+        if (FallbackStreamDeadline(streamId))
+        {
+            return;
+        }
+
         if (_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             Counters.StreamFailures++;
@@ -293,7 +324,7 @@ public sealed partial class GossipNode
                 case MemberState.Dead:
                 case MemberState.Suspect:
                     // Hearsay of a death becomes a suspicion of our own: the member may refute.
-                    ApplySuspect(new SuspectMessage(remote.Name, remote.Incarnation, remote.Generation, _self.Name), now);
+                    ApplySuspect(new SuspectMessage(remote.Name, remote.Incarnation, remote.Generation, _self.Name), now, FailureDetection.VerdictSource.PushPull);
                     break;
             }
         }

@@ -1,5 +1,6 @@
 using Rumor.Core.Diagnostics;
 using Rumor.Core.Dissemination;
+using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
@@ -59,9 +60,12 @@ public sealed partial class GossipNode
         _names = names ?? new NameTable();
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax);
         _builder = new PacketBuilder(options.PacketBudgetBytes);
+        _health = new LocalHealth(options.AwarenessMaxMultiplier);
+        _verdicts = new VerdictLog(options.VerdictsMax);
         _self = new Member(_names.Intern(options.Name), options.AdvertiseAddress, isLocal: true)
         {
             Generation = options.Generation,
+            Incarnation = options.InitialIncarnation,
             Versions = ProtocolVersions.Current,
             Metadata = options.Metadata.ToArray(),
             State = MemberState.Alive,
@@ -123,6 +127,7 @@ public sealed partial class GossipNode
         _timers.Schedule(now + _random.NextDuration(_options.GossipInterval), TimerKind.GossipRound);
         _timers.Schedule(now + _random.NextDuration(_options.PushPullInterval), TimerKind.PushPullRound);
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
+        StartState(now);
     }
 
     /// <summary>Stops all activity: no more timers or sends. Inputs after this are ignored.</summary>
@@ -132,6 +137,7 @@ public sealed partial class GossipNode
         _timers.Clear();
         _pendingStreams.Clear();
         _relays.Clear();
+        _fallbackStreams.Clear();
         _probe = null;
     }
 
@@ -143,6 +149,8 @@ public sealed partial class GossipNode
             return;
         }
 
+        // Before any timer fires: a probe deadline fired late must see the stall it belongs to.
+        DetectLateTimers(now);
         while (_timers.TryDequeueDue(now, out TimerEntry entry))
         {
             switch (entry.Kind)
@@ -170,6 +178,15 @@ public sealed partial class GossipNode
                     break;
                 case TimerKind.StreamDeadline:
                     StreamDeadline(entry.Token, now);
+                    break;
+                case TimerKind.StateRound:
+                    StateRound(now);
+                    break;
+                case TimerKind.StateMaintenance:
+                    StateMaintenance(now);
+                    break;
+                case TimerKind.StateStreamDeadline:
+                    TryFailStateStream(entry.Token);
                     break;
             }
         }
@@ -270,6 +287,30 @@ public sealed partial class GossipNode
                 if (error == DecodeError.None)
                 {
                     ApplyDead(dead, now);
+                }
+
+                return error;
+            case MessageType.StateDigest:
+                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
+                if (error == DecodeError.None)
+                {
+                    HandleStateDigest(from, digest, now);
+                }
+
+                return error;
+            case MessageType.StateDelta:
+                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
+                if (error == DecodeError.None)
+                {
+                    HandleStateDelta(from, delta, now);
+                }
+
+                return error;
+            case MessageType.StateChecksum:
+                error = StateChecksumMessage.TryDecode(payload, _names, out StateChecksumMessage checksum);
+                if (error == DecodeError.None)
+                {
+                    HandleStateChecksum(checksum, now);
                 }
 
                 return error;

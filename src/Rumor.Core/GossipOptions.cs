@@ -79,6 +79,75 @@ public sealed record GossipOptions
     /// <summary>Most broadcasts queued; past it the most-transmitted are dropped and counted.</summary>
     public int BroadcastQueueMax { get; init; } = 4096;
 
+    /// <summary>Lifeguard local health: the probe interval and timeout are multiplied by (score + 1), score in [0, AwarenessMaxMultiplier − 1]. memberlist: 8. 1 turns it off.</summary>
+    public int AwarenessMaxMultiplier { get; init; } = 8;
+
+    /// <summary>Ask indirect-probe helpers to answer with a nack when the target stays silent (Lifeguard), so a failed probe tells "target down" from "my path is bad".</summary>
+    public bool IndirectProbeNacks { get; init; } = true;
+
+    /// <summary>When the direct ping times out, also ping the target over a stream (memberlist's TCP fallback), so a member whose datagrams are blocked is not suspected.</summary>
+    public bool StreamFallbackProbe { get; init; } = true;
+
+    /// <summary>After this node itself stalled (see <see cref="GossipNode.OnLocalStall"/>), its own failed probes raise no suspicion for this long. Zero turns the guard off.</summary>
+    public TimeSpan StallGuard { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A timer fired later than this after its due time counts as a stall of this node (self-detection in OnTick). Zero turns self-detection off.</summary>
+    public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The incarnation this node starts with (a shell that persists identity passes the stored one + 1).</summary>
+    public uint InitialIncarnation { get; init; }
+
+    /// <summary>Most verdict records (suspect and dead transitions, explained) kept; past it the oldest are overwritten and counted.</summary>
+    public int VerdictsMax { get; init; } = 256;
+
+    /// <summary>Probes remembered per member for verdict records. 0 keeps none.</summary>
+    public int ProbeHistoryMax { get; init; } = 8;
+
+    /// <summary>Time between replicated-state anti-entropy rounds (Scuttlebutt). chitchat: 1 s.</summary>
+    public TimeSpan StateGossipInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Peers per state round.</summary>
+    public int StateGossipFanout { get; init; } = 1;
+
+    /// <summary>Direction of state exchanges: push, pull or push-pull (three steps).</summary>
+    public GossipStrategy StateStrategy { get; init; } = GossipStrategy.PushPull;
+
+    /// <summary>How state peers are chosen.</summary>
+    public PeerSelection StatePeerSelection { get; init; } = PeerSelection.Uniform;
+
+    /// <summary>This node's zone (rack, availability zone); published in its replicated state under <c>rumor.zone</c>.</summary>
+    public string Zone { get; init; } = string.Empty;
+
+    /// <summary>Share of state rounds guaranteed to pick a peer in another zone (0 to 1), when such peers exist.</summary>
+    public double CrossZoneShare { get; init; }
+
+    /// <summary>Every M-th state round includes a seed among its peers. 0 disables it.</summary>
+    public int StateSeedEveryRounds { get; init; } = 10;
+
+    /// <summary>A state round skips a peer whose last gossiped checksum equals ours, except every M-th round. 1: never skip.</summary>
+    public int StateFullSyncEveryRounds { get; init; } = 10;
+
+    /// <summary>Largest key, in bytes of UTF-8.</summary>
+    public int KeyMaxBytes { get; init; } = 512;
+
+    /// <summary>Largest value. Values that do not fit a datagram travel over streams.</summary>
+    public int ValueMaxBytes { get; init; } = 64 * 1024;
+
+    /// <summary>How long tombstones are kept before collection; a peer away longer is reset to a full copy.</summary>
+    public TimeSpan TombstoneGracePeriod { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Full digest, Bloom digest, or full when it fits (Auto).</summary>
+    public DigestMode StateDigestMode { get; init; } = DigestMode.Auto;
+
+    /// <summary>False-positive rate of Bloom digests: smaller is bigger (about 1.44 × log2(1/p) bits per owner).</summary>
+    public double BloomFalsePositiveRate { get; init; } = 0.01;
+
+    /// <summary>Packets whose body is at least this long are compressed (Brotli) when that saves bytes. 0 disables compression.</summary>
+    public int CompressionThresholdBytes { get; init; } = 512;
+
+    /// <summary>Most prefix watches at once.</summary>
+    public int WatchesMax { get; init; } = 256;
+
     /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
     public static GossipOptions Lan { get; } = new();
 
@@ -164,6 +233,30 @@ public sealed record GossipOptions
         Positive(problems, nameof(DeadMemberRetention), DeadMemberRetention);
         Range(problems, nameof(MembersMax), MembersMax, 2, WireLimits.PushPullMaxMembers);
         Range(problems, nameof(BroadcastQueueMax), BroadcastQueueMax, 16, 1_000_000);
+        Range(problems, nameof(AwarenessMaxMultiplier), AwarenessMaxMultiplier, 1, 100);
+        NonNegative(problems, nameof(StallGuard), StallGuard);
+        NonNegative(problems, nameof(StallThreshold), StallThreshold);
+        Range(problems, nameof(VerdictsMax), VerdictsMax, 1, 1_000_000);
+        Range(problems, nameof(ProbeHistoryMax), ProbeHistoryMax, 0, 64);
+        Positive(problems, nameof(StateGossipInterval), StateGossipInterval);
+        Range(problems, nameof(StateGossipFanout), StateGossipFanout, 1, 64);
+        Range(problems, nameof(StateSeedEveryRounds), StateSeedEveryRounds, 0, 1_000_000);
+        Range(problems, nameof(StateFullSyncEveryRounds), StateFullSyncEveryRounds, 1, 1_000_000);
+        Range(problems, nameof(KeyMaxBytes), KeyMaxBytes, 1, ushort.MaxValue);
+        Range(problems, nameof(ValueMaxBytes), ValueMaxBytes, 0, StreamMaxBytes / 4);
+        Positive(problems, nameof(TombstoneGracePeriod), TombstoneGracePeriod);
+        Range(problems, nameof(CompressionThresholdBytes), CompressionThresholdBytes, 0, int.MaxValue);
+        Range(problems, nameof(WatchesMax), WatchesMax, 0, 1_000_000);
+        if (double.IsNaN(CrossZoneShare) || CrossZoneShare < 0 || CrossZoneShare > 1)
+        {
+            problems.Add($"CrossZoneShare is {CrossZoneShare}; it must be between 0 and 1.");
+        }
+
+        if (double.IsNaN(BloomFalsePositiveRate) || BloomFalsePositiveRate <= 0 || BloomFalsePositiveRate >= 0.5)
+        {
+            problems.Add($"BloomFalsePositiveRate is {BloomFalsePositiveRate}; it must be above 0 and below 0.5.");
+        }
+
         foreach (NodeAddress seed in Seeds)
         {
             if (seed.IsEmpty || seed.Port == 0)

@@ -11,6 +11,9 @@ internal enum TimerKind : byte
     RelayTimeout,
     SuspicionTimeout,
     StreamDeadline,
+    StateRound,
+    StateMaintenance,
+    StateStreamDeadline,
 }
 
 /// <summary>A pending timer. Cancellation is lazy: a firing timer checks that what it is for still holds.</summary>

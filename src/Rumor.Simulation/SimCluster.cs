@@ -158,6 +158,30 @@ public sealed class SimCluster
         Start(node);
     }
 
+    /// <summary>
+    /// Restarts <paramref name="node"/> at <paramref name="address"/> (crashing it first if it runs):
+    /// the same name, a newer generation, a new address, as a process moved to another host.
+    /// </summary>
+    public void RestartAt(SimNode node, NodeAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (_byAddress.ContainsKey(address))
+        {
+            throw new ArgumentException($"{address} is already taken.", nameof(address));
+        }
+
+        if (node.IsUp)
+        {
+            node.Crash();
+        }
+
+        _byAddress.Remove(node.Address);
+        node.Address = address;
+        _byAddress.Add(address, node);
+        Trace.RecordEvent(Now, node.Index, $"restart at {address}");
+        Start(node);
+    }
+
     /// <summary>Asks <paramref name="node"/> to leave gracefully; it stops once its leave has been gossiped.</summary>
     public void Leave(SimNode node)
     {

@@ -16,6 +16,7 @@ public sealed class SimNetwork
     private readonly SimCluster _cluster;
     private readonly IRandomSource _random;
     private readonly Dictionary<long, PendingReply> _streams = [];
+    private readonly HashSet<(int, int)> _blockedDatagrams = [];
     private int[]? _partitionGroups;
     private long _nextStreamId;
 
@@ -66,6 +67,40 @@ public sealed class SimNetwork
     /// <summary>Ends any partition.</summary>
     public void Heal() => _partitionGroups = null;
 
+    /// <summary>
+    /// Drops every datagram between <paramref name="a"/> and <paramref name="b"/> (both ways) while
+    /// streams between them still work: a firewall that blocks UDP, the case the stream fallback
+    /// ping exists for.
+    /// </summary>
+    public void BlockDatagrams(SimNode a, SimNode b)
+    {
+        BlockDatagramsOneWay(a, b);
+        BlockDatagramsOneWay(b, a);
+    }
+
+    /// <summary>Drops every datagram from <paramref name="from"/> to <paramref name="to"/> (only that way).</summary>
+    public void BlockDatagramsOneWay(SimNode from, SimNode to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        _blockedDatagrams.Add((from.Index, to.Index));
+    }
+
+    /// <summary>Ends every datagram block between the two nodes, both ways.</summary>
+    public void UnblockDatagrams(SimNode a, SimNode b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        _blockedDatagrams.Remove((a.Index, b.Index));
+        _blockedDatagrams.Remove((b.Index, a.Index));
+    }
+
+    /// <summary>Called with every datagram a node sends (before loss): sender, destination, bytes. For tests that inspect traffic.</summary>
+    public Action<SimNode, NodeAddress, byte[]>? Tap { get; set; }
+
+    private bool DatagramsBlocked(SimNode from, SimNode to) =>
+        _blockedDatagrams.Count > 0 && _blockedDatagrams.Contains((from.Index, to.Index));
+
     /// <summary>True when <paramref name="a"/> and <paramref name="b"/> can exchange traffic.</summary>
     public bool CanReach(SimNode a, SimNode b) =>
         _partitionGroups is null || (a.Index < _partitionGroups.Length && b.Index < _partitionGroups.Length && _partitionGroups[a.Index] == _partitionGroups[b.Index]);
@@ -78,9 +113,10 @@ public sealed class SimNetwork
         _cluster.Checkers.OnPacketSent(from, packet.Length, from.LiveNode.Options.PacketBudgetBytes, _cluster.Now);
         _cluster.Trace.Record(TraceKind.Packet, _cluster.Now, from.Index, to, packet);
 
+        Tap?.Invoke(from, to, packet.ToArray());
         SimNode? target = _cluster.FindByAddress(to);
         NetworkOptions options = Options;
-        if (target is null || !CanReach(from, target) || _random.NextDouble() < options.LossProbability)
+        if (target is null || !CanReach(from, target) || DatagramsBlocked(from, target) || _random.NextDouble() < options.LossProbability)
         {
             PacketsDropped++;
             return;
@@ -107,8 +143,9 @@ public sealed class SimNetwork
         long id = ++_nextStreamId;
         _streams[id] = new PendingReply(from, nodeStreamId, from.Starts);
 
-        // Connect (one round trip) plus the request's one-way trip.
-        TimeSpan delay = Delay(Options) + Delay(Options) + Delay(Options);
+        // Connect (one round trip) plus the request's one-way trip; under loss each leg may wait
+        // for TCP's retransmission timer (1 s for the handshake, 200 ms for data, as Linux does).
+        TimeSpan delay = StreamLeg(Options, Handshake) + StreamLeg(Options, Handshake) + StreamLeg(Options, DataRetransmit);
         _cluster.Schedule(_cluster.Now + delay, new DeliverStreamRequest(from, target, id, request.ToArray()));
     }
 
@@ -126,10 +163,36 @@ public sealed class SimNetwork
             return;
         }
 
-        _cluster.Schedule(_cluster.Now + Delay(Options), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
+        _cluster.Schedule(_cluster.Now + StreamLeg(Options, DataRetransmit), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
     }
 
     internal void ForgetStream(long streamId) => _streams.Remove(streamId);
+
+    private static readonly TimeSpan Handshake = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DataRetransmit = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// One leg of a stream: a datagram's delay, plus, for every loss of the segment (at the
+    /// network's loss rate, no draw at all without loss), a retransmission timeout that doubles.
+    /// Streams stay reliable but slow under loss, as TCP is.
+    /// </summary>
+    private TimeSpan StreamLeg(NetworkOptions options, TimeSpan retransmitTimeout)
+    {
+        TimeSpan delay = Delay(options);
+        if (options.LossProbability <= 0)
+        {
+            return delay;
+        }
+
+        // Bound: six retransmissions (TCP gives up around there on a handshake).
+        for (int i = 0; i < 6 && _random.NextDouble() < options.LossProbability; i++)
+        {
+            delay += retransmitTimeout;
+            retransmitTimeout *= 2;
+        }
+
+        return delay;
+    }
 
     private TimeSpan Delay(NetworkOptions options)
     {
@@ -155,8 +218,7 @@ public sealed class SimNetwork
                 return;
             }
 
-            to.LiveNode.OnPacket(from.Address, packet, now);
-            to.ScheduleWake();
+            to.Deliver((node, at) => node.OnPacket(from.Address, packet, at));
         }
     }
 
@@ -170,9 +232,11 @@ public sealed class SimNetwork
                 return;
             }
 
-            to.LiveNode.OnStreamRequest(streamId, from.Address, request, now);
-            cluster.Network.ForgetStream(streamId); // the node replies during the call or never
-            to.ScheduleWake();
+            to.Deliver((node, at) =>
+            {
+                node.OnStreamRequest(streamId, from.Address, request, at);
+                cluster.Network.ForgetStream(streamId); // the node replies during the call or never
+            });
         }
     }
 
@@ -185,8 +249,7 @@ public sealed class SimNetwork
                 return; // The requester crashed (or restarted) meanwhile.
             }
 
-            to.LiveNode.OnStreamResponse(nodeStreamId, response, now);
-            to.ScheduleWake();
+            to.Deliver((node, at) => node.OnStreamResponse(nodeStreamId, response, at));
         }
     }
 }

@@ -5,15 +5,37 @@ using Rumor.Core.Randomness;
 namespace Rumor.Simulation;
 
 /// <summary>
+/// A CPU-starved process: each input reaching it freezes it, with <paramref name="Probability"/>,
+/// for a uniform random time in [<paramref name="Min"/>, <paramref name="Max"/>].
+/// </summary>
+public sealed record InputDelayModel(double Probability, TimeSpan Min, TimeSpan Max);
+
+/// <summary>
 /// One simulated process: a real <see cref="GossipNode"/> behind a simulated host. A crash stops
 /// the node where it stands (no leave, no goodbye); a restart builds a fresh node with the same
-/// name and address and a newer generation, as a real process restart would.
+/// name and address and a newer generation, as a real process restart would. With
+/// <see cref="PersistIdentity"/> the restart also keeps (generation, incarnation) as the
+/// transport's state file does: generation = max(stored + 1, new), incarnation = stored + 1.
+/// <para>
+/// Starvation (<see cref="Starve"/>): an input may freeze the process for seconds. While frozen,
+/// inputs wait in a backlog in arrival order and timers do not fire; when it thaws, the node first
+/// fires its overdue timers (late, as the transport loop does after a pause: it checks the clock
+/// after at most one backlog item) and then works through the backlog, each input at the thaw time.
+/// </para>
 /// </summary>
 public sealed class SimNode : IGossipHost
 {
+    /// <summary>Bound of a frozen node's backlog; past it inputs are dropped and counted (a real socket buffer overflows too).</summary>
+    public const int BacklogMax = 100_000;
+
     private readonly SimCluster _cluster;
     private readonly Func<GossipOptions> _optionsFactory;
+    private readonly Queue<Action<GossipNode, TimeSpan>> _backlog = new();
     private TimeSpan _scheduledWake = TimeSpan.MaxValue;
+    private TimeSpan _frozenUntil;
+    private Xoshiro256StarStar? _starvationRandom;
+    private ulong? _storedGeneration;
+    private uint _storedIncarnation;
 
     internal SimNode(SimCluster cluster, int index, string name, Core.NodeAddress address, Func<GossipOptions> optionsFactory)
     {
@@ -30,8 +52,23 @@ public sealed class SimNode : IGossipHost
     /// <summary>Member name.</summary>
     public string Name { get; }
 
-    /// <summary>Simulated address.</summary>
-    public Core.NodeAddress Address { get; }
+    /// <summary>Simulated address (changes only through <see cref="SimCluster.RestartAt"/>).</summary>
+    public Core.NodeAddress Address { get; internal set; }
+
+    /// <summary>Keep (generation, incarnation) across restarts, as the transport's state file does.</summary>
+    public bool PersistIdentity { get; set; }
+
+    /// <summary>The starvation model in force, or null.</summary>
+    public InputDelayModel? InputDelay { get; private set; }
+
+    /// <summary>Times the node froze.</summary>
+    public long Freezes { get; private set; }
+
+    /// <summary>Virtual time spent frozen.</summary>
+    public TimeSpan FrozenTime { get; private set; }
+
+    /// <summary>Inputs dropped because the backlog was full.</summary>
+    public long BacklogDropped { get; private set; }
 
     /// <summary>The running protocol node (null before the first start).</summary>
     public GossipNode? Node { get; private set; }
@@ -48,8 +85,27 @@ public sealed class SimNode : IGossipHost
     /// <summary>The live node, or an exception when it is down.</summary>
     public GossipNode LiveNode => IsUp && Node is not null ? Node : throw new InvalidOperationException($"{Name} is not running.");
 
+    /// <summary>
+    /// Runs a command on the live node at the cluster's current time (a write, a leave, a metadata
+    /// update...) and rearms its timer, as a shell does after every input.
+    /// </summary>
+    public T Command<T>(Func<GossipNode, TimeSpan, T> command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        T result = command(LiveNode, _cluster.Now);
+        ScheduleWake();
+        return result;
+    }
+
     /// <summary>The state this node's view holds for <paramref name="name"/>, or null when it does not know it.</summary>
     public MemberState? StateOf(string name) => Node?.FindMember(name)?.State;
+
+    /// <summary>Makes the node CPU-starved per <paramref name="model"/> (null: healthy again).</summary>
+    public void Starve(InputDelayModel? model)
+    {
+        InputDelay = model;
+        _starvationRandom ??= new Xoshiro256StarStar(_cluster.DeriveSeed());
+    }
 
     internal void Start(TimeSpan now, bool join)
     {
@@ -59,12 +115,25 @@ public sealed class SimNode : IGossipHost
         }
 
         Starts++;
+        ulong generation = (ulong)now.Ticks + (ulong)Starts; // newer on every start, even at the same instant
+        uint incarnation = 0;
+        if (PersistIdentity && _storedGeneration is { } stored)
+        {
+            generation = Math.Max(stored + 1, generation);
+            incarnation = _storedIncarnation + 1;
+        }
+
         GossipOptions options = _optionsFactory() with
         {
             Name = Name,
             AdvertiseAddress = Address,
-            Generation = (ulong)now.Ticks + (ulong)Starts, // newer on every start, even at the same instant
+            Generation = generation,
+            InitialIncarnation = incarnation,
         };
+
+        // Written before the node speaks, as the transport writes its state file.
+        _storedGeneration = generation;
+        _storedIncarnation = incarnation;
         ulong seed = _cluster.DeriveSeed();
         Node = new GossipNode(options, this, new Xoshiro256StarStar(seed), _cluster.Names);
         IsUp = true;
@@ -84,6 +153,63 @@ public sealed class SimNode : IGossipHost
         IsUp = false;
         Node?.Stop();
         _scheduledWake = TimeSpan.MaxValue;
+        _backlog.Clear();
+        _frozenUntil = TimeSpan.Zero;
+    }
+
+    /// <summary>Feeds one input to the node now, or queues it behind a freeze (possibly starting one).</summary>
+    internal void Deliver(Action<GossipNode, TimeSpan> input)
+    {
+        if (!IsUp || Node is null)
+        {
+            return;
+        }
+
+        TimeSpan now = _cluster.Now;
+        bool frozen = now < _frozenUntil || _backlog.Count > 0;
+        if (!frozen && InputDelay is { } model && _starvationRandom!.NextDouble() < model.Probability)
+        {
+            TimeSpan freeze = model.Min + ((model.Max - model.Min) * _starvationRandom.NextDouble());
+            _frozenUntil = now + freeze;
+            Freezes++;
+            FrozenTime += freeze;
+            int starts = Starts;
+            _cluster.At(_frozenUntil, _ => Thaw(starts));
+            frozen = true;
+        }
+
+        if (frozen)
+        {
+            if (_backlog.Count >= BacklogMax)
+            {
+                BacklogDropped++;
+                return;
+            }
+
+            _backlog.Enqueue(input);
+            return;
+        }
+
+        input(Node, now);
+        ScheduleWake();
+    }
+
+    private void Thaw(int starts)
+    {
+        if (!IsUp || Node is null || Starts != starts)
+        {
+            return;
+        }
+
+        TimeSpan now = _cluster.Now;
+        Node.OnTick(now);
+        while (_backlog.Count > 0 && IsUp)
+        {
+            _backlog.Dequeue()(Node, now);
+        }
+
+        _scheduledWake = TimeSpan.MaxValue;
+        ScheduleWake();
     }
 
     internal void MarkLeft()
@@ -116,6 +242,11 @@ public sealed class SimNode : IGossipHost
         }
 
         _scheduledWake = TimeSpan.MaxValue;
+        if (now < _frozenUntil)
+        {
+            return; // Frozen: the thaw fires the overdue timers.
+        }
+
         Node.OnTick(now);
         ScheduleWake();
     }
@@ -126,7 +257,15 @@ public sealed class SimNode : IGossipHost
 
     void IGossipHost.ReplyStream(long streamId, ReadOnlySpan<byte> response) => _cluster.Network.ReplyStream(this, streamId, response);
 
-    void IGossipHost.OnEvent(GossipEvent gossipEvent) => _cluster.OnNodeEvent(this, gossipEvent);
+    void IGossipHost.OnEvent(GossipEvent gossipEvent)
+    {
+        if (gossipEvent is LocalIncarnationChanged changed)
+        {
+            _storedIncarnation = Math.Max(_storedIncarnation, changed.Incarnation);
+        }
+
+        _cluster.OnNodeEvent(this, gossipEvent);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Address}, {(IsUp ? "up" : HasLeft ? "left" : "down")})";

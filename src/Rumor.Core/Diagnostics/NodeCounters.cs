@@ -76,6 +76,42 @@ public sealed class NodeCounters
     /// <summary>Timers and acks for sequence numbers we no longer track (late or duplicate acks).</summary>
     public long StaleAcks { get; internal set; }
 
+    /// <summary>Probes saved by the stream fallback alone: datagrams to that member are failing while streams work.</summary>
+    public long FallbackAcks { get; internal set; }
+
+    /// <summary>Stream fallback pings not opened because 16 were already pending.</summary>
+    public long FallbackStreamsDropped { get; internal set; }
+
+    /// <summary>Accusations (suspect messages) we made from our own failed probes, confirmations of running suspicions included.</summary>
+    public long AccusationsMade { get; internal set; }
+
+    /// <summary>Failed probes that raised no accusation because this node had just stalled (StallGuard).</summary>
+    public long AccusationsSuppressed { get; internal set; }
+
+    /// <summary>Stalls of this node: reported by the shell or detected from late timers.</summary>
+    public long LocalStalls { get; internal set; }
+
+    /// <summary>State exchanges skipped because the peer's last checksum equalled ours.</summary>
+    public long StateExchangesSkipped { get; internal set; }
+
+    /// <summary>State delta messages sent in reply to digests.</summary>
+    public long StateDeltasSent { get; internal set; }
+
+    /// <summary>Replicated entries applied from peers.</summary>
+    public long StateEntriesApplied { get; internal set; }
+
+    /// <summary>Owner deltas ignored: a gap, an older generation, or a full owner table.</summary>
+    public long StateDeltasIgnored { get; internal set; }
+
+    /// <summary>Catch-ups over a stream after a delta said more was pending.</summary>
+    public long StateCatchUps { get; internal set; }
+
+    /// <summary>Tombstones collected after the grace period.</summary>
+    public long TombstonesCollected { get; internal set; }
+
+    /// <summary>Bytes saved by compression (uncompressed minus compressed), sent packets.</summary>
+    public long CompressionBytesSaved { get; internal set; }
+
     /// <summary>Rejections by reason.</summary>
     public long DecodeErrors(DecodeError reason) => _decodeErrors[(int)reason];
 

@@ -14,6 +14,7 @@ namespace Rumor.Core.FailureDetection;
 internal sealed class Suspicion
 {
     private readonly HashSet<string> _confirmers = new(StringComparer.Ordinal);
+    private readonly List<string> _accusersInOrder = [];
     private readonly int _expectedConfirmations;
     private readonly TimeSpan _min;
     private readonly TimeSpan _max;
@@ -21,6 +22,7 @@ internal sealed class Suspicion
     public Suspicion(string firstAccuser, uint incarnation, ulong generation, int expectedConfirmations, TimeSpan min, TimeSpan max, TimeSpan now, long token)
     {
         _confirmers.Add(firstAccuser);
+        _accusersInOrder.Add(firstAccuser);
         Incarnation = incarnation;
         Generation = generation;
         _expectedConfirmations = expectedConfirmations;
@@ -49,8 +51,11 @@ internal sealed class Suspicion
     /// <summary>Distinct members that have accused, the first included.</summary>
     public int Confirmations => _confirmers.Count - 1;
 
-    /// <summary>Who accused, in no particular order (diagnostics only).</summary>
-    public IReadOnlyCollection<string> Accusers => _confirmers;
+    /// <summary>Who accused, first accuser first, in the order their accusations counted (at most k + 1: the set is bounded by the confirmations expected).</summary>
+    public IReadOnlyList<string> Accusers => _accusersInOrder;
+
+    /// <summary>The member whose accusation started the suspicion.</summary>
+    public string FirstAccuser => _accusersInOrder[0];
 
     /// <summary>
     /// Records an accusation by <paramref name="accuser"/>. Returns true when it was new and moved the
@@ -63,6 +68,8 @@ internal sealed class Suspicion
         {
             return false;
         }
+
+        _accusersInOrder.Add(accuser);
 
         double fraction = Math.Log(Confirmations + 1) / Math.Log(_expectedConfirmations + 1);
         long raw = _max.Ticks - (long)(fraction * (_max.Ticks - _min.Ticks));

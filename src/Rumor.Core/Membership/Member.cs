@@ -48,6 +48,9 @@ public sealed class Member
     /// <summary>The running suspicion while the member is suspect.</summary>
     internal Suspicion? Suspicion { get; set; }
 
+    /// <summary>Our last probes of this member (created at the first probe; null when ProbeHistoryMax is 0).</summary>
+    internal ProbeHistory? ProbeHistory { get; set; }
+
     /// <summary>Position in the member list (kept up to date for O(1) removal).</summary>
     internal int ListIndex { get; set; }
 

@@ -32,6 +32,15 @@ public enum MessageType : byte
 
     /// <summary>Full-state exchange over a stream: join and periodic anti-entropy.</summary>
     PushPull = 9,
+
+    /// <summary>Replicated state: a digest of (owner, generation, max version), full or as a Bloom filter.</summary>
+    StateDigest = 10,
+
+    /// <summary>Replicated state: the entries a peer lacks, per owner, contiguous in version.</summary>
+    StateDelta = 11,
+
+    /// <summary>Replicated state: a member's checksum of its whole digest, for convergence detection.</summary>
+    StateChecksum = 12,
 }
 
 /// <summary>Flags in the packet header.</summary>

@@ -173,6 +173,44 @@ public sealed class PacketBuilder
         return packet;
     }
 
+    /// <summary>Encodes pre-encoded messages (type byte + payload each) as one packet, plain when there is one (for streams; not the hot path).</summary>
+    public static byte[] EncodePacket(IReadOnlyList<byte[]> messages)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(messages.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(messages.Count, WireLimits.CompoundMaxMessages);
+        bool compound = messages.Count > 1;
+        int length = WireLimits.OverheadBytes + (compound ? 1 : -1);
+        foreach (byte[] message in messages)
+        {
+            length += message.Length + (compound ? WireLimits.CompoundEntryOverheadBytes : 0);
+        }
+
+        byte[] packet = new byte[length];
+        packet[0] = WireLimits.FormatVersion;
+        packet[2] = (byte)PacketFlags.None;
+        int position = WireLimits.HeaderBytes;
+        if (compound)
+        {
+            packet[1] = (byte)MessageType.Compound;
+            packet[position++] = (byte)messages.Count;
+            foreach (byte[] message in messages)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(position), checked((ushort)message.Length));
+                message.CopyTo(packet, position + 2);
+                position += 2 + message.Length;
+            }
+        }
+        else
+        {
+            packet[1] = messages[0][0];
+            messages[0].AsSpan(1).CopyTo(packet.AsSpan(position));
+            position += messages[0].Length - 1;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(position), Crc32C.Compute(packet.AsSpan(0, position)));
+        return packet;
+    }
+
     /// <summary>Encodes one message as type byte + payload (the form broadcasts are queued in).</summary>
     public static byte[] EncodeMessage<T>(in T message) where T : struct, IWireMessage<T>
     {

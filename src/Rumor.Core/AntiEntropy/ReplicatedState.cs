@@ -1,0 +1,484 @@
+using System.Text;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.AntiEntropy;
+
+/// <summary>A change applied to the replicated state (a local write, a remote delta, an expiry).</summary>
+internal readonly record struct AppliedChange(string Owner, string Key, byte[]? OldValue, byte[]? NewValue, ulong Version);
+
+/// <summary>
+/// Every owner's versioned map as this node holds it, and the Scuttlebutt machinery over it
+/// (van Renesse et al., "Efficient Reconciliation and Flow Control for Anti-Entropy Protocols"):
+/// a digest of (owner, generation, max version) per owner; deltas of everything newer than a peer's
+/// digest, most out-of-date owners first, cut to a byte budget without gaps; tombstones collected
+/// after a grace period, with a reset for peers older than the collection. Only the owner writes
+/// its map, so merging is "higher version wins" with no conflicts. Owners are kept sorted by name,
+/// so digests, deltas and checksums never depend on hash order.
+/// </summary>
+internal sealed class ReplicatedState
+{
+    private readonly SortedDictionary<string, OwnerState> _owners = new(StringComparer.Ordinal);
+    private ulong _checksum;
+    private bool _checksumDirty = true;
+
+    public ReplicatedState(string localOwner, ulong generation)
+    {
+        Local = new OwnerState(localOwner, generation);
+        _owners.Add(localOwner, Local);
+    }
+
+    public OwnerState Local { get; }
+
+    public int OwnerCount => _owners.Count;
+
+    public IEnumerable<OwnerState> Owners => _owners.Values;
+
+    public OwnerState? Find(string owner) => _owners.GetValueOrDefault(owner);
+
+    /// <summary>FNV-1a 64 over the sorted digest: equal digests (hence, without gaps, equal states) give equal checksums.</summary>
+    public ulong Checksum
+    {
+        get
+        {
+            if (_checksumDirty)
+            {
+                ulong h = 14695981039346656037UL;
+                foreach (OwnerState owner in _owners.Values)
+                {
+                    if (owner.MaxVersion == 0)
+                    {
+                        continue; // an owner that never wrote is the same as an unknown one
+                    }
+
+                    foreach (char c in owner.Owner)
+                    {
+                        h = (h ^ c) * 1099511628211UL;
+                    }
+
+                    h = Mix(h, owner.Generation);
+                    h = Mix(h, owner.MaxVersion);
+                }
+
+                _checksum = h;
+                _checksumDirty = false;
+            }
+
+            return _checksum;
+        }
+    }
+
+    /// <summary>Writes a value (or a tombstone, when <paramref name="value"/> is null) as the local owner's next version.</summary>
+    public AppliedChange WriteLocal(string key, byte[]? value, uint ttlMilliseconds, TimeSpan now)
+    {
+        StoredEntry? old = Local.Find(key);
+        ulong version = Local.MaxVersion + 1;
+        StoredEntry entry = new(key, version, value is null, value is null ? 0 : ttlMilliseconds, value ?? [], now);
+        Local.TryPut(entry, out _);
+        Local.MaxVersion = version;
+        _checksumDirty = true;
+        return new AppliedChange(Local.Owner, key, old is { IsTombstone: false } ? old.Value : null, value, version);
+    }
+
+    /// <summary>The full digest, owners in name order; owners that never wrote are left out (nothing to ask for).</summary>
+    public DigestEntry[] Digest()
+    {
+        List<DigestEntry> digest = new(_owners.Count);
+        foreach (OwnerState owner in _owners.Values)
+        {
+            if (owner.MaxVersion > 0)
+            {
+                digest.Add(new DigestEntry(owner.Owner, owner.Generation, owner.MaxVersion));
+            }
+        }
+
+        return [.. digest];
+    }
+
+    /// <summary>Encoded length of the full digest's entries.</summary>
+    public int DigestEntriesLength()
+    {
+        int length = 0;
+        foreach (OwnerState owner in _owners.Values)
+        {
+            length += owner.MaxVersion > 0 ? StateDigestMessage.EntryLength(owner.Owner) : 0;
+        }
+
+        return length;
+    }
+
+    /// <summary>A Bloom digest of every owner's (generation, max version).</summary>
+    public BloomDigest BloomDigest(double falsePositiveRate, uint salt)
+    {
+        BloomFilter filter = BloomFilter.Create(_owners.Count, falsePositiveRate, salt);
+        foreach (OwnerState owner in _owners.Values)
+        {
+            if (owner.MaxVersion > 0)
+            {
+                filter.Add(owner.Owner, owner.Generation, owner.MaxVersion);
+            }
+        }
+
+        return new BloomDigest(salt, (byte)filter.HashCount, (uint)_owners.Count, filter.Bits);
+    }
+
+    /// <summary>
+    /// Deltas for a peer whose full digest is <paramref name="peerDigest"/>, within
+    /// <paramref name="budgetBytes"/> of payload. Owners are served most out-of-date first
+    /// (scuttle-depth); while other owners wait, one owner may take at most half the budget, and an
+    /// owner whose next entry does not fit is skipped rather than blocking the rest. An owner's
+    /// entries go in version order and stop at the last that fits, so the receiver never sees a gap.
+    /// <c>MorePending</c> is set when anything was left out.
+    /// </summary>
+    public StateDeltaMessage DeltasFor(IReadOnlyList<DigestEntry> peerDigest, int budgetBytes, string? exceptOwner)
+    {
+        Dictionary<string, DigestEntry> peer = new(peerDigest.Count, StringComparer.Ordinal);
+        foreach (DigestEntry entry in peerDigest)
+        {
+            peer.TryAdd(entry.Owner, entry);
+        }
+
+        List<Candidate> candidates = [];
+        foreach (OwnerState owner in _owners.Values)
+        {
+            if (owner.MaxVersion == 0 || owner.Owner == exceptOwner)
+            {
+                continue;
+            }
+
+            if (!peer.TryGetValue(owner.Owner, out DigestEntry known))
+            {
+                candidates.Add(new Candidate(owner, 0, Reset: false, owner.Count));
+            }
+            else if (known.Generation < owner.Generation)
+            {
+                candidates.Add(new Candidate(owner, 0, Reset: true, owner.Count));
+            }
+            else if (known.Generation == owner.Generation && known.MaxVersion < owner.MaxVersion)
+            {
+                bool reset = known.MaxVersion < owner.GcVersion;
+                candidates.Add(reset
+                    ? new Candidate(owner, 0, Reset: true, owner.Count)
+                    : new Candidate(owner, known.MaxVersion, Reset: false, owner.CountAbove(known.MaxVersion)));
+            }
+        }
+
+        return Pack(candidates, budgetBytes, extraPending: false);
+    }
+
+    /// <summary>
+    /// Deltas for a peer that sent a Bloom digest: for each owner, find the peer's max version by
+    /// probing (generation, v) for v = our max, our max − 1, … (at most <paramref name="probeDepth"/>
+    /// steps). An owner whose peer version cannot be found this way is left out and MorePending set,
+    /// so the peer falls back to a full digest over a stream: the mode still converges.
+    /// </summary>
+    public StateDeltaMessage DeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, int probeDepth = 16)
+    {
+        BloomFilter filter = new(bloom.Bits, bloom.HashCount, bloom.Salt);
+        List<Candidate> candidates = [];
+        bool unknown = false;
+        foreach (OwnerState owner in _owners.Values)
+        {
+            if (owner.MaxVersion == 0 || owner.Owner == exceptOwner || filter.MayContain(owner.Owner, owner.Generation, owner.MaxVersion))
+            {
+                continue;
+            }
+
+            bool found = false;
+            ulong floor = owner.MaxVersion > (ulong)probeDepth ? owner.MaxVersion - (ulong)probeDepth : 0;
+            for (ulong v = owner.MaxVersion - 1; ; v--)
+            {
+                if (filter.MayContain(owner.Owner, owner.Generation, v))
+                {
+                    bool reset = v < owner.GcVersion;
+                    candidates.Add(reset ? new Candidate(owner, 0, true, owner.Count) : new Candidate(owner, v, false, owner.CountAbove(v)));
+                    found = true;
+                    break;
+                }
+
+                if (v == floor)
+                {
+                    break;
+                }
+            }
+
+            unknown |= !found;
+        }
+
+        return Pack(candidates, budgetBytes, unknown);
+    }
+
+    private static StateDeltaMessage Pack(List<Candidate> candidates, int budgetBytes, bool extraPending)
+    {
+        // Scuttle-depth: most missing first; ties by name (the list is already in name order and the sort is stable).
+        Candidate[] ordered = [.. candidates.OrderByDescending(c => c.Missing)];
+        List<OwnerDelta> owners = [];
+        int used = StateDeltaMessage.HeaderLength;
+        bool pending = extraPending;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            Candidate c = ordered[i];
+            int header = OwnerDelta.HeaderLength(c.Owner.Owner);
+            int room = budgetBytes - used - header;
+            bool othersWaiting = i < ordered.Length - 1;
+            int cap = othersWaiting ? Math.Max(room / 2, Math.Min(room, budgetBytes / 2)) : room;
+            if (room <= 0 || owners.Count == ushort.MaxValue)
+            {
+                pending = true;
+                continue;
+            }
+
+            List<StateEntry> entries = [];
+            int size = 0;
+            ulong to = c.From;
+            bool complete = true;
+            foreach (StoredEntry stored in c.Reset ? c.Owner.Entries : c.Owner.Above(c.From))
+            {
+                StateEntry entry = stored.ToWire();
+                int length = entry.EncodedLength;
+                if (size + length > cap)
+                {
+                    complete = false;
+                    break;
+                }
+
+                entries.Add(entry);
+                size += length;
+                to = stored.Version;
+            }
+
+            if (complete)
+            {
+                to = c.Owner.MaxVersion; // versions past the last entry were overwritten: the range is whole
+            }
+            else
+            {
+                pending = true;
+                if (c.Reset || entries.Count == 0)
+                {
+                    continue; // a reset must be whole; and an empty partial range says nothing
+                }
+            }
+
+            owners.Add(new OwnerDelta(c.Owner.Owner, c.Owner.Generation, c.Reset, c.Reset ? 0 : c.From, to, entries));
+            used += header + size;
+        }
+
+        return new StateDeltaMessage(pending, owners);
+    }
+
+    /// <summary>
+    /// Applies a peer's deltas. Returns the changes, in order. A delta that would leave a gap (it
+    /// starts above what we hold) or that is about an older generation is ignored; deltas about the
+    /// local owner are ignored (only we write our map).
+    /// </summary>
+    public List<AppliedChange> Apply(StateDeltaMessage delta, TimeSpan now, int ownersMax, out int ignored)
+    {
+        List<AppliedChange> changes = [];
+        ignored = 0;
+        foreach (OwnerDelta d in delta.Owners)
+        {
+            if (d.Owner == Local.Owner)
+            {
+                continue;
+            }
+
+            if (!_owners.TryGetValue(d.Owner, out OwnerState? owner))
+            {
+                if (!d.Reset && d.FromVersion != 0)
+                {
+                    ignored++;
+                    continue;
+                }
+
+                if (_owners.Count >= ownersMax)
+                {
+                    ignored++;
+                    continue;
+                }
+
+                owner = new OwnerState(d.Owner, d.Generation);
+                _owners.Add(d.Owner, owner);
+            }
+
+            if (d.Generation < owner.Generation)
+            {
+                ignored++;
+                continue;
+            }
+
+            bool newGeneration = d.Generation > owner.Generation;
+            if (newGeneration || d.Reset)
+            {
+                if ((newGeneration && !d.Reset && d.FromVersion != 0) || (!newGeneration && d.ToVersion <= owner.MaxVersion))
+                {
+                    ignored++;
+                    continue;
+                }
+
+                foreach (StoredEntry old in owner.Entries.ToArray())
+                {
+                    if (!old.IsTombstone)
+                    {
+                        changes.Add(new AppliedChange(owner.Owner, old.Key, old.Value, null, 0));
+                    }
+                }
+
+                owner.Clear(d.Generation);
+            }
+            else if (owner.MaxVersion < d.FromVersion)
+            {
+                ignored++; // a gap: we lack (MaxVersion, FromVersion]
+                continue;
+            }
+
+            if (d.ToVersion <= owner.MaxVersion)
+            {
+                continue;
+            }
+
+            foreach (StateEntry entry in d.Entries)
+            {
+                if (entry.Version <= owner.MaxVersion)
+                {
+                    continue;
+                }
+
+                StoredEntry stored = new(entry.Key, entry.Version, entry.IsTombstone, entry.TtlMilliseconds, entry.Value, now);
+                if (owner.TryPut(stored, out StoredEntry? replaced))
+                {
+                    byte[]? oldValue = replaced is { IsTombstone: false } ? replaced.Value : null;
+                    byte[]? newValue = entry.IsTombstone ? null : entry.Value;
+                    if (oldValue is not null || newValue is not null)
+                    {
+                        changes.Add(new AppliedChange(owner.Owner, entry.Key, oldValue, newValue, entry.Version));
+                    }
+                }
+            }
+
+            owner.MaxVersion = d.ToVersion;
+            _checksumDirty = true;
+        }
+
+        // Reset changes about keys that the reset brought back are reported as one change each.
+        return Coalesce(changes);
+    }
+
+    /// <summary>Removes tombstones older than <paramref name="grace"/>; returns how many.</summary>
+    public int CollectTombstones(TimeSpan now, TimeSpan grace)
+    {
+        int removed = 0;
+        foreach (OwnerState owner in _owners.Values)
+        {
+            List<StoredEntry>? dead = null;
+            foreach (StoredEntry entry in owner.Entries)
+            {
+                if (entry.IsTombstone && now - entry.UpdatedAt >= grace)
+                {
+                    (dead ??= []).Add(entry);
+                }
+            }
+
+            if (dead is null)
+            {
+                continue;
+            }
+
+            foreach (StoredEntry entry in dead)
+            {
+                owner.Remove(entry);
+                owner.GcVersion = Math.Max(owner.GcVersion, entry.Version);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Local keys whose TTL has run out at <paramref name="now"/>.</summary>
+    public List<string> ExpiredLocalKeys(TimeSpan now)
+    {
+        List<string> expired = [];
+        foreach (StoredEntry entry in Local.Entries)
+        {
+            if (!entry.IsTombstone && entry.TtlMilliseconds > 0 && now - entry.UpdatedAt >= TimeSpan.FromMilliseconds(entry.TtlMilliseconds))
+            {
+                expired.Add(entry.Key);
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>Forgets an owner entirely (its member was reaped); returns the live keys it had.</summary>
+    public List<AppliedChange> RemoveOwner(string owner)
+    {
+        List<AppliedChange> changes = [];
+        if (owner != Local.Owner && _owners.Remove(owner, out OwnerState? state))
+        {
+            foreach (StoredEntry entry in state.Entries)
+            {
+                if (!entry.IsTombstone)
+                {
+                    changes.Add(new AppliedChange(owner, entry.Key, entry.Value, null, 0));
+                }
+            }
+
+            _checksumDirty = true;
+        }
+
+        return changes;
+    }
+
+    /// <summary>Encoded key length check shared by the API.</summary>
+    public static int KeyBytes(string key) => Encoding.UTF8.GetByteCount(key);
+
+    private static List<AppliedChange> Coalesce(List<AppliedChange> changes)
+    {
+        if (changes.Count < 2)
+        {
+            return changes;
+        }
+
+        // After a reset the same key may appear as "removed" then "set": report one change per key, last state wins.
+        Dictionary<(string, string), int> last = [];
+        for (int i = 0; i < changes.Count; i++)
+        {
+            last[(changes[i].Owner, changes[i].Key)] = i;
+        }
+
+        if (last.Count == changes.Count)
+        {
+            return changes;
+        }
+
+        List<AppliedChange> result = [];
+        Dictionary<(string, string), byte[]?> firstOld = [];
+        for (int i = 0; i < changes.Count; i++)
+        {
+            (string, string) key = (changes[i].Owner, changes[i].Key);
+            firstOld.TryAdd(key, changes[i].OldValue);
+            if (last[key] == i)
+            {
+                AppliedChange change = changes[i] with { OldValue = firstOld[key] };
+                if (change.OldValue is not null || change.NewValue is not null)
+                {
+                    result.Add(change);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static ulong Mix(ulong h, ulong value)
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            h = (h ^ (byte)(value >> (8 * i))) * 1099511628211UL;
+        }
+
+        return h;
+    }
+
+    private readonly record struct Candidate(OwnerState Owner, ulong From, bool Reset, int Missing);
+}

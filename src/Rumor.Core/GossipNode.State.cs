@@ -1,0 +1,710 @@
+using System.Text;
+using Rumor.Core.AntiEntropy;
+using Rumor.Core.Randomness;
+using Rumor.Core.Membership;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core;
+
+/// <summary>One replicated entry as the API returns it.</summary>
+public sealed record KeyValueEntry(string Owner, string Key, byte[] Value, ulong Version, TimeSpan? TimeToLive);
+
+/// <summary>A key under a watched prefix changed (set, overwritten, deleted, expired, or gone with its owner).</summary>
+public sealed record KeyChanged(TimeSpan At, long WatchId, string Owner, string Key, byte[]? OldValue, byte[]? NewValue, ulong Version) : GossipEvent(At);
+
+/// <summary>Whether every live member reports the same state checksum as this node, since when, and who differs.</summary>
+public sealed record StateConvergence(bool Converged, TimeSpan? Since, ulong Checksum, IReadOnlyList<string> Differing, IReadOnlyList<string> Unknown);
+
+/// <summary>
+/// Replicated key-value state: each member owns a versioned map and is its only writer; every
+/// member replicates every map by Scuttlebutt anti-entropy. Each StateGossipInterval the node
+/// picks StateGossipFanout peers (uniform or least-recently-contacted, optionally across zones, a
+/// seed every M rounds) and runs a push, pull or three-step push-pull exchange of digest and
+/// deltas, cut to the datagram budget; what does not fit is fetched over a stream. Tombstones
+/// are collected after TombstoneGracePeriod; a peer older than the collection gets a full reset.
+/// Every member gossips a checksum of its digest (as a broadcast), so each node can tell when all
+/// live members hold the same state. Idle cost: a peer whose last checksum equals ours is skipped
+/// except every StateFullSyncEveryRounds-th round.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private const string ChecksumKeySuffix = "\0checksum";
+    private readonly Dictionary<string, PeerChecksum> _peerChecksums = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TimeSpan> _lastStateContact = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, StateStream> _stateStreams = [];
+    private readonly Dictionary<long, string> _watches = [];
+    private ReplicatedState? _state;
+    private long _stateRounds;
+    private long _nextWatchId;
+    private uint _checksumSequence;
+    private ulong _announcedChecksum;
+    private TimeSpan _convergenceChangedAt;
+    private int _stateSeedCursor;
+
+    /// <summary>The reserved key under which a member publishes its zone.</summary>
+    public const string ZoneKey = "rumor.zone";
+
+    private ReplicatedState State => _state ??= new ReplicatedState(_self.Name, _self.Generation);
+
+    /// <summary>Checksum of this node's state digest (equal checksums: equal states).</summary>
+    public ulong StateChecksum => State.Checksum;
+
+    /// <summary>This node's digest: (owner, generation, max version) per owner, in name order.</summary>
+    public IReadOnlyList<DigestEntry> StateDigest => State.Digest();
+
+    /// <summary>Owners whose maps this node holds (itself included).</summary>
+    public int StateOwnerCount => State.OwnerCount;
+
+    /// <summary>Sets <paramref name="key"/> in our own map to <paramref name="value"/>, optionally expiring after <paramref name="timeToLive"/>; returns the new version.</summary>
+    public ulong SetValue(string key, byte[] value, TimeSpan now, TimeSpan? timeToLive = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ValidateKey(key);
+        if (value.Length > _options.ValueMaxBytes)
+        {
+            throw new ArgumentException($"The value of '{key}' is {value.Length} bytes; ValueMaxBytes allows {_options.ValueMaxBytes}.", nameof(value));
+        }
+
+        uint ttl = 0;
+        if (timeToLive is { } t)
+        {
+            if (t <= TimeSpan.Zero || t.TotalMilliseconds > uint.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(timeToLive), t, "A time to live is positive and at most 49 days.");
+            }
+
+            ttl = (uint)Math.Ceiling(t.TotalMilliseconds);
+        }
+
+        if (!Enter(now))
+        {
+            throw new InvalidOperationException("The node is stopped.");
+        }
+
+        AppliedChange change = State.WriteLocal(key, value.ToArray(), ttl, now);
+        NotifyWatches(change, now);
+        return change.Version;
+    }
+
+    /// <summary>Deletes <paramref name="key"/> from our own map (a tombstone that replicates); returns the version, or 0 when there was no such key.</summary>
+    public ulong DeleteValue(string key, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ValidateKey(key);
+        if (!Enter(now))
+        {
+            throw new InvalidOperationException("The node is stopped.");
+        }
+
+        if (State.Local.Find(key) is not { IsTombstone: false })
+        {
+            return 0;
+        }
+
+        AppliedChange change = State.WriteLocal(key, null, 0, now);
+        NotifyWatches(change, now);
+        return change.Version;
+    }
+
+    /// <summary>The live value of <paramref name="key"/> in <paramref name="owner"/>'s map, if any.</summary>
+    public KeyValueEntry? GetValue(string owner, string key)
+    {
+        StoredEntry? entry = State.Find(owner)?.Find(key);
+        return entry is null || entry.IsTombstone ? null : ToEntry(owner, entry);
+    }
+
+    /// <summary>Live entries under <paramref name="prefix"/>, of one owner or of all (owner, then key order).</summary>
+    public IReadOnlyList<KeyValueEntry> ListValues(string? owner = null, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        List<KeyValueEntry> result = [];
+        foreach (OwnerState state in State.Owners)
+        {
+            if (owner is not null && state.Owner != owner)
+            {
+                continue;
+            }
+
+            foreach (StoredEntry entry in state.Entries.Where(e => !e.IsTombstone && e.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                result.Add(ToEntry(state.Owner, entry));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Starts watching keys under <paramref name="prefix"/> (every owner); changes arrive as <see cref="KeyChanged"/> events with the returned id.</summary>
+    public long Watch(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (_watches.Count >= _options.WatchesMax)
+        {
+            throw new InvalidOperationException($"At most {_options.WatchesMax} watches (WatchesMax) may be active.");
+        }
+
+        long id = ++_nextWatchId;
+        _watches.Add(id, prefix);
+        return id;
+    }
+
+    /// <summary>Stops a watch; false when there was no such watch.</summary>
+    public bool Unwatch(long watchId) => _watches.Remove(watchId);
+
+    /// <summary>Whether every alive member's last known checksum equals ours.</summary>
+    public StateConvergence GetStateConvergence()
+    {
+        ulong ours = State.Checksum;
+        List<string> differing = [];
+        List<string> unknown = [];
+        foreach (Member member in _members)
+        {
+            if (member.IsLocal || member.State != MemberState.Alive)
+            {
+                continue;
+            }
+
+            if (!_peerChecksums.TryGetValue(member.Name, out PeerChecksum known) || known.Generation != member.Generation)
+            {
+                unknown.Add(member.Name);
+            }
+            else if (known.Checksum != ours)
+            {
+                differing.Add(member.Name);
+            }
+        }
+
+        bool converged = differing.Count == 0 && unknown.Count == 0;
+        return new StateConvergence(converged, converged ? _convergenceChangedAt : null, ours, differing, unknown);
+    }
+
+    private void StartState(TimeSpan now)
+    {
+        _timers.Schedule(now + _random.NextDuration(_options.StateGossipInterval), TimerKind.StateRound);
+        _timers.Schedule(now + MaintenanceInterval(), TimerKind.StateMaintenance);
+        if (_options.Zone.Length > 0)
+        {
+            State.WriteLocal(ZoneKey, Encoding.UTF8.GetBytes(_options.Zone), 0, now);
+        }
+
+        _convergenceChangedAt = now;
+    }
+
+    private TimeSpan MaintenanceInterval() =>
+        TimeSpan.FromTicks(Math.Clamp(_options.TombstoneGracePeriod.Ticks / 20, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+
+    private void StateMaintenance(TimeSpan now)
+    {
+        _timers.Schedule(now + MaintenanceInterval(), TimerKind.StateMaintenance);
+        Counters.TombstonesCollected += State.CollectTombstones(now, _options.TombstoneGracePeriod);
+    }
+
+    private void StateRound(TimeSpan now)
+    {
+        _timers.Schedule(now + _options.StateGossipInterval, TimerKind.StateRound);
+
+        // Expiry is the owner's write (a tombstone), so every replica agrees on it.
+        foreach (string key in State.ExpiredLocalKeys(now))
+        {
+            NotifyWatches(State.WriteLocal(key, null, 0, now), now);
+        }
+
+        AnnounceChecksumIfChanged(now);
+        if (_leaving)
+        {
+            return;
+        }
+
+        _stateRounds++;
+        bool fullSync = _stateRounds % _options.StateFullSyncEveryRounds == 0;
+        List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
+        foreach ((NodeAddress address, string? name) in targets)
+        {
+            if (!fullSync && name is not null && _peerChecksums.TryGetValue(name, out PeerChecksum known) && known.Checksum == State.Checksum)
+            {
+                Counters.StateExchangesSkipped++;
+                continue;
+            }
+
+            if (name is not null)
+            {
+                _lastStateContact[name] = now;
+            }
+
+            DigestFlags flags = _options.StateStrategy switch
+            {
+                GossipStrategy.Push => DigestFlags.WantDigest,
+                GossipStrategy.Pull => DigestFlags.WantDeltas,
+                _ => DigestFlags.WantDeltas | DigestFlags.WantDigest,
+            };
+            SendDigest(address, flags, now);
+        }
+    }
+
+    private List<(NodeAddress, string?)> PickStatePeers(TimeSpan now)
+    {
+        List<(NodeAddress, string?)> targets = [];
+        int fanout = _options.StateGossipFanout;
+        if (_options.StateSeedEveryRounds > 0 && _stateRounds % _options.StateSeedEveryRounds == 0 && _seeds.Count > 0)
+        {
+            for (int i = 0; i < _seeds.Count; i++)
+            {
+                NodeAddress seed = _seeds[_stateSeedCursor++ % _seeds.Count];
+                if (seed != _self.Address)
+                {
+                    targets.Add((seed, null));
+                    break;
+                }
+            }
+        }
+
+        List<Member> candidates = [];
+        foreach (Member member in _members)
+        {
+            if (!member.IsLocal && member.State == MemberState.Alive && !targets.Exists(t => t.Item1 == member.Address))
+            {
+                candidates.Add(member);
+            }
+        }
+
+        string? zone = _options.Zone.Length > 0 ? _options.Zone : null;
+        while (targets.Count < fanout && candidates.Count > 0)
+        {
+            List<Member> pool = candidates;
+            if (zone is not null && _options.CrossZoneShare > 0 && _random.NextDouble() < _options.CrossZoneShare)
+            {
+                List<Member> elsewhere = candidates.FindAll(m => ZoneOf(m.Name) is { } z && z != zone);
+                if (elsewhere.Count > 0)
+                {
+                    pool = elsewhere;
+                }
+            }
+
+            Member chosen = _options.StatePeerSelection == PeerSelection.LeastRecentlyContacted ? PickWeighted(pool, now) : pool[_random.NextInt(pool.Count)];
+            candidates.Remove(chosen);
+            targets.Add((chosen.Address, chosen.Name));
+        }
+
+        return targets;
+    }
+
+    /// <summary>Weighted by time since the last exchange (never contacted: the largest weight), so coverage evens out.</summary>
+    private Member PickWeighted(List<Member> pool, TimeSpan now)
+    {
+        double never = Math.Max(1, pool.Count) * _options.StateGossipInterval.TotalSeconds;
+        double total = 0;
+        Span<double> weights = pool.Count <= 1024 ? stackalloc double[pool.Count] : new double[pool.Count];
+        for (int i = 0; i < pool.Count; i++)
+        {
+            double w = _lastStateContact.TryGetValue(pool[i].Name, out TimeSpan last) ? Math.Min((now - last).TotalSeconds, never) : never;
+            weights[i] = Math.Max(w, 1e-3);
+            total += weights[i];
+        }
+
+        double pick = _random.NextDouble() * total;
+        for (int i = 0; i < pool.Count; i++)
+        {
+            pick -= weights[i];
+            if (pick < 0)
+            {
+                return pool[i];
+            }
+        }
+
+        return pool[^1];
+    }
+
+    private string? ZoneOf(string member)
+    {
+        StoredEntry? entry = State.Find(member)?.Find(ZoneKey);
+        return entry is { IsTombstone: false } ? Encoding.UTF8.GetString(entry.Value) : null;
+    }
+
+    /// <summary>Our digest for a datagram: full when it fits (or mode Full), else a salted Bloom filter.</summary>
+    private StateDigestMessage OurDigest(DigestFlags flags, int roomBytes, out bool fits)
+    {
+        ulong checksum = State.Checksum;
+        int fullLength = 1 + WireWriter.NameLength(_self.Name) + 8 + 4 + State.DigestEntriesLength();
+        bool useBloom = _options.StateDigestMode == DigestMode.Bloom || (_options.StateDigestMode == DigestMode.Auto && fullLength > roomBytes);
+        StateDigestMessage digest = useBloom
+            ? new StateDigestMessage(flags | DigestFlags.Bloom, _self.Name, checksum, [], State.BloomDigest(_options.BloomFalsePositiveRate, (uint)_random.NextUInt64()))
+            : new StateDigestMessage(flags, _self.Name, checksum, State.Digest(), null);
+        fits = digest.PayloadLength <= roomBytes;
+        return digest;
+    }
+
+    private void SendDigest(NodeAddress to, DigestFlags flags, TimeSpan now)
+    {
+        _builder.Reset(_options.PacketBudgetBytes);
+        StateDigestMessage digest = OurDigest(flags, _builder.RemainingForMessage - 1, out bool fits);
+        if (fits && _builder.TryAdd(digest))
+        {
+            _broadcasts.Fill(_builder, RetransmitLimit);
+            SendPacket(to, _builder.Finish());
+            return;
+        }
+
+        // Too big for a datagram: run the exchange over a stream with the full digest.
+        OpenStateStream(to, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(flags & ~DigestFlags.Bloom, _self.Name, State.Checksum, State.Digest(), null))], now);
+    }
+
+    private void HandleStateDigest(NodeAddress from, in StateDigestMessage digest, TimeSpan now)
+    {
+        NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
+        bool wantDeltas = (digest.Flags & DigestFlags.WantDeltas) != 0;
+        bool wantDigest = (digest.Flags & DigestFlags.WantDigest) != 0;
+        if (!wantDeltas && !wantDigest)
+        {
+            return;
+        }
+
+        _builder.Reset(_options.PacketBudgetBytes);
+        StateDigestMessage ours = default;
+        int digestRoom = 0;
+        if (wantDigest)
+        {
+            ours = OurDigest(DigestFlags.WantDeltas, _builder.RemainingForMessage - 1, out bool fits);
+            if (!fits)
+            {
+                // Our digest needs a stream: ask for their deltas that way instead.
+                OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+                wantDigest = false;
+            }
+            else
+            {
+                digestRoom = 1 + ours.PayloadLength + WireLimits.CompoundEntryOverheadBytes;
+            }
+        }
+
+        if (wantDeltas)
+        {
+            int room = _builder.RemainingForMessage - 1 - digestRoom;
+            StateDeltaMessage delta = digest.Bloom is { } bloom
+                ? State.DeltasForBloom(bloom, room, digest.Sender)
+                : State.DeltasFor(digest.Entries, room, digest.Sender);
+            if (delta.Owners.Count > 0 || delta.MorePending)
+            {
+                _builder.TryAdd(delta);
+                Counters.StateDeltasSent++;
+            }
+        }
+
+        if (wantDigest)
+        {
+            _builder.TryAdd(ours);
+        }
+
+        if (_builder.Count > 0)
+        {
+            _broadcasts.Fill(_builder, RetransmitLimit);
+            SendPacket(from, _builder.Finish());
+        }
+    }
+
+    private void HandleStateDelta(NodeAddress from, in StateDeltaMessage delta, TimeSpan now)
+    {
+        ApplyDelta(delta, now);
+        if (delta.MorePending && !HasStateStreamTo(from))
+        {
+            // The rest did not fit a datagram: fetch it over a stream with our full digest.
+            Counters.StateCatchUps++;
+            OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+        }
+    }
+
+    private void ApplyDelta(in StateDeltaMessage delta, TimeSpan now)
+    {
+        List<AppliedChange> changes = State.Apply(delta, now, _options.MembersMax, out int ignored);
+        Counters.StateDeltasIgnored += ignored;
+        Counters.StateEntriesApplied += changes.Count;
+        foreach (AppliedChange change in changes)
+        {
+            NotifyWatches(change, now);
+        }
+    }
+
+    private void HandleStateChecksum(in StateChecksumMessage message, TimeSpan now)
+    {
+        if (message.Name == _self.Name)
+        {
+            return;
+        }
+
+        if (NotePeerChecksum(message.Name, message.Sequence, message.Checksum, now, message.Generation))
+        {
+            QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message));
+        }
+    }
+
+    /// <summary>Records a member's checksum; true when it is news (a newer sequence).</summary>
+    private bool NotePeerChecksum(string name, uint? sequence, ulong checksum, TimeSpan now, ulong? generation = null)
+    {
+        Member? member = _byName.GetValueOrDefault(name);
+        if (member is null || member.IsLocal)
+        {
+            return false;
+        }
+
+        ulong gen = generation ?? member.Generation;
+        if (gen != member.Generation)
+        {
+            return false;
+        }
+
+        bool known = _peerChecksums.TryGetValue(name, out PeerChecksum old) && old.Generation == gen;
+        if (sequence is { } seq && known && seq <= old.Sequence)
+        {
+            return false;
+        }
+
+        PeerChecksum updated = new(gen, sequence ?? (known ? old.Sequence : 0), checksum);
+        if (!known || old.Checksum != checksum)
+        {
+            _convergenceChangedAt = now;
+        }
+
+        _peerChecksums[name] = updated;
+        return sequence is not null;
+    }
+
+    private void AnnounceChecksumIfChanged(TimeSpan now)
+    {
+        ulong checksum = State.Checksum;
+        if (checksum == _announcedChecksum && _checksumSequence > 0)
+        {
+            return;
+        }
+
+        _announcedChecksum = checksum;
+        _checksumSequence++;
+        _convergenceChangedAt = now;
+        QueueBroadcast(_self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(_self.Name, _self.Generation, _checksumSequence, checksum)));
+    }
+
+    private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now)
+    {
+        byte[] request = PacketBuilder.EncodePacket(messages);
+        if (request.Length > _options.StreamMaxBytes)
+        {
+            Counters.StreamFailures++;
+            return;
+        }
+
+        long streamId = ++_nextStreamId;
+        _stateStreams[streamId] = new StateStream(kind, to);
+        _timers.Schedule(now + _options.StreamTimeout, TimerKind.StateStreamDeadline, streamId);
+        Counters.StreamsOpened++;
+        Counters.StreamBytesSent += request.Length;
+        _host.OpenStream(streamId, to, request);
+    }
+
+    private bool HasStateStreamTo(NodeAddress to)
+    {
+        foreach (StateStream stream in _stateStreams.Values)
+        {
+            if (stream.To == to)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A stream request carrying state messages (a digest to answer, or deltas pushed to us).</summary>
+    private void HandleStateStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
+    {
+        DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, out PacketReader reader);
+        if (error != DecodeError.None)
+        {
+            Counters.CountDecodeError(error);
+            return;
+        }
+
+        List<byte[]> reply = [];
+        while (reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out bool known))
+        {
+            if (!known)
+            {
+                Counters.UnknownMessagesSkipped++;
+                continue;
+            }
+
+            if (type == MessageType.StateDelta)
+            {
+                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
+                if (error == DecodeError.None)
+                {
+                    ApplyDelta(delta, now);
+                    reply.Add(PacketBuilder.EncodeMessage(new AckMessage(0)));
+                }
+            }
+            else if (type == MessageType.StateDigest)
+            {
+                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
+                if (error == DecodeError.None)
+                {
+                    NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
+                    int room = _options.StreamMaxBytes - 1024;
+                    StateDeltaMessage delta = digest.Bloom is { } bloom ? State.DeltasForBloom(bloom, room, digest.Sender) : State.DeltasFor(digest.Entries, room, digest.Sender);
+                    byte[] encoded = PacketBuilder.EncodeMessage(delta);
+                    reply.Add(encoded);
+                    if ((digest.Flags & DigestFlags.WantDigest) != 0)
+                    {
+                        byte[] ours = PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null));
+                        if (encoded.Length <= ushort.MaxValue && ours.Length <= ushort.MaxValue)
+                        {
+                            reply.Add(ours);
+                        }
+                        else
+                        {
+                            OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                error = DecodeError.Malformed;
+            }
+
+            if (error != DecodeError.None)
+            {
+                Counters.CountDecodeError(error);
+                return;
+            }
+        }
+
+        if (reply.Count > 0)
+        {
+            byte[] packet = PacketBuilder.EncodePacket(reply);
+            if (packet.Length <= _options.StreamMaxBytes)
+            {
+                Counters.StreamBytesSent += packet.Length;
+                _host.ReplyStream(streamId, packet);
+            }
+            else
+            {
+                Counters.StreamFailures++;
+            }
+        }
+    }
+
+    /// <summary>Completes a state stream we opened; false when the id is not one of ours.</summary>
+    private bool TryCompleteStateStream(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
+    {
+        if (!_stateStreams.Remove(streamId, out StateStream stream))
+        {
+            return false;
+        }
+
+        Counters.StreamBytesReceived += response.Length;
+        DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, out PacketReader reader);
+        if (error != DecodeError.None)
+        {
+            Counters.CountDecodeError(error);
+            return true;
+        }
+
+        while (reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out bool known))
+        {
+            if (!known)
+            {
+                Counters.UnknownMessagesSkipped++;
+            }
+            else if (type == MessageType.StateDelta)
+            {
+                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
+                if (error == DecodeError.None)
+                {
+                    ApplyDelta(delta, now);
+                }
+            }
+            else if (type == MessageType.StateDigest)
+            {
+                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
+                if (error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0)
+                {
+                    // Step three of a push-pull over streams: push what they lack.
+                    StateDeltaMessage delta = digest.Bloom is { } bloom
+                        ? State.DeltasForBloom(bloom, _options.StreamMaxBytes - 1024, digest.Sender)
+                        : State.DeltasFor(digest.Entries, _options.StreamMaxBytes - 1024, digest.Sender);
+                    if (delta.Owners.Count > 0)
+                    {
+                        OpenStateStream(stream.To, StateStreamKind.Push, [PacketBuilder.EncodeMessage(delta)], now);
+                    }
+                }
+            }
+
+            if (error != DecodeError.None)
+            {
+                Counters.CountDecodeError(error);
+                return true;
+            }
+        }
+
+        return true;
+    }
+
+    private bool TryFailStateStream(long streamId)
+    {
+        if (_stateStreams.Remove(streamId))
+        {
+            Counters.StreamFailures++;
+            return true;
+        }
+
+        return false;
+    }
+
+    private void NotifyWatches(AppliedChange change, TimeSpan now)
+    {
+        if (_watches.Count == 0)
+        {
+            return;
+        }
+
+        foreach (KeyValuePair<long, string> watch in _watches.OrderBy(w => w.Key))
+        {
+            if (change.Key.StartsWith(watch.Value, StringComparison.Ordinal))
+            {
+                Emit(new KeyChanged(now, watch.Key, change.Owner, change.Key, change.OldValue, change.NewValue, change.Version));
+            }
+        }
+    }
+
+    /// <summary>Forgets a reaped member's state and checksum.</summary>
+    private void ForgetStateOf(string member, TimeSpan now)
+    {
+        _peerChecksums.Remove(member);
+        _lastStateContact.Remove(member);
+        foreach (AppliedChange change in State.RemoveOwner(member))
+        {
+            NotifyWatches(change, now);
+        }
+    }
+
+    private void ValidateKey(string key)
+    {
+        int bytes = ReplicatedState.KeyBytes(key);
+        if (bytes == 0 || bytes > _options.KeyMaxBytes)
+        {
+            throw new ArgumentException($"A key is 1 to {_options.KeyMaxBytes} bytes of UTF-8 (KeyMaxBytes); '{(key.Length > 40 ? key[..40] + "…" : key)}' is {bytes}.", nameof(key));
+        }
+    }
+
+    private static KeyValueEntry ToEntry(string owner, StoredEntry entry) =>
+        new(owner, entry.Key, entry.Value, entry.Version, entry.TtlMilliseconds > 0 ? TimeSpan.FromMilliseconds(entry.TtlMilliseconds) : null);
+
+    private readonly record struct PeerChecksum(ulong Generation, uint Sequence, ulong Checksum);
+
+    private enum StateStreamKind : byte
+    {
+        Sync,
+        Push,
+    }
+
+    private readonly record struct StateStream(StateStreamKind Kind, NodeAddress To);
+}

@@ -1,0 +1,165 @@
+namespace Rumor.Core.Wire.Messages;
+
+/// <summary>What a digest asks of its receiver.</summary>
+[Flags]
+public enum DigestFlags : byte
+{
+    /// <summary>Nothing: an answer to a digest that asked for it.</summary>
+    None = 0,
+
+    /// <summary>Reply with the deltas I lack (pull).</summary>
+    WantDeltas = 0x01,
+
+    /// <summary>Reply with your digest, so I can send you what you lack (push).</summary>
+    WantDigest = 0x02,
+
+    /// <summary>The digest is a Bloom filter of (owner, generation, max version), not a list.</summary>
+    Bloom = 0x04,
+}
+
+/// <summary>One owner's line of a full digest: the newest version of its state I hold.</summary>
+public readonly record struct DigestEntry(string Owner, ulong Generation, ulong MaxVersion);
+
+/// <summary>A Bloom filter of (owner, generation, max version) triples, salted per message so that false positives do not repeat.</summary>
+public sealed record BloomDigest(uint Salt, byte HashCount, uint OwnerCount, byte[] Bits);
+
+/// <summary>
+/// Scuttlebutt's digest. Payload: flags u8 · sender name · checksum u64 (the sender's state checksum) · then
+/// either count u32 · count × (owner name · generation u64 · max version u64), or (Bloom flag)
+/// salt u32 · hash count u8 · owner count u32 · bits (u32 length + bytes).
+/// </summary>
+public readonly record struct StateDigestMessage(DigestFlags Flags, string Sender, ulong Checksum, IReadOnlyList<DigestEntry> Entries, BloomDigest? Bloom) : IWireMessage<StateDigestMessage>
+{
+    private const int EntryMinBytes = 2 + 8 + 8;
+
+    /// <inheritdoc />
+    public static MessageType Type => MessageType.StateDigest;
+
+    /// <inheritdoc />
+    public int PayloadLength
+    {
+        get
+        {
+            int length = 1 + WireWriter.NameLength(Sender) + 8;
+            if (Bloom is { } bloom)
+            {
+                return length + 4 + 1 + 4 + 4 + bloom.Bits.Length;
+            }
+
+            length += 4;
+            foreach (DigestEntry entry in Entries)
+            {
+                length += WireWriter.NameLength(entry.Owner) + 16;
+            }
+
+            return length;
+        }
+    }
+
+    /// <summary>The encoded length of one full-digest line.</summary>
+    public static int EntryLength(string owner) => WireWriter.NameLength(owner) + 16;
+
+    /// <inheritdoc />
+    public void WritePayload(ref WireWriter writer)
+    {
+        DigestFlags flags = Bloom is null ? Flags & ~DigestFlags.Bloom : Flags | DigestFlags.Bloom;
+        writer.WriteByte((byte)flags);
+        writer.WriteName(Sender);
+        writer.WriteUInt64(Checksum);
+        if (Bloom is { } bloom)
+        {
+            writer.WriteUInt32(bloom.Salt);
+            writer.WriteByte(bloom.HashCount);
+            writer.WriteUInt32(bloom.OwnerCount);
+            writer.WriteBytes32(bloom.Bits);
+            return;
+        }
+
+        writer.WriteUInt32((uint)Entries.Count);
+        foreach (DigestEntry entry in Entries)
+        {
+            writer.WriteName(entry.Owner);
+            writer.WriteUInt64(entry.Generation);
+            writer.WriteUInt64(entry.MaxVersion);
+        }
+    }
+
+    /// <inheritdoc />
+    public static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, out StateDigestMessage message)
+    {
+        message = default;
+        WireReader reader = new(payload);
+        if (!reader.TryReadByte(out byte rawFlags))
+        {
+            return DecodeError.Truncated;
+        }
+
+        DecodeError senderError = reader.TryReadName(names, allowEmpty: false, out string sender);
+        if (senderError != DecodeError.None)
+        {
+            return senderError;
+        }
+
+        if (!reader.TryReadUInt64(out ulong checksum))
+        {
+            return DecodeError.Truncated;
+        }
+
+        DigestFlags flags = (DigestFlags)rawFlags;
+        if ((rawFlags & ~0x07) != 0)
+        {
+            return DecodeError.Malformed;
+        }
+
+        if ((flags & DigestFlags.Bloom) != 0)
+        {
+            if (!reader.TryReadUInt32(out uint salt) || !reader.TryReadByte(out byte hashes) || !reader.TryReadUInt32(out uint owners) || !reader.TryReadUInt32(out uint length))
+            {
+                return DecodeError.Truncated;
+            }
+
+            if (hashes is 0 or > 32 || length == 0)
+            {
+                return DecodeError.Malformed;
+            }
+
+            if (length > (uint)reader.Remaining || !reader.TryReadRaw((int)length, out ReadOnlySpan<byte> bits))
+            {
+                return DecodeError.Truncated;
+            }
+
+            message = new StateDigestMessage(flags, sender, checksum, [], new BloomDigest(salt, hashes, owners, bits.ToArray()));
+            return reader.Remaining != 0 ? DecodeError.TrailingBytes : DecodeError.None;
+        }
+
+        if (!reader.TryReadUInt32(out uint count))
+        {
+            return DecodeError.Truncated;
+        }
+
+        if (count > (uint)(reader.Remaining / EntryMinBytes))
+        {
+            return DecodeError.Truncated;
+        }
+
+        DigestEntry[] entries = new DigestEntry[count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            DecodeError error = reader.TryReadName(names, allowEmpty: false, out string owner);
+            if (error != DecodeError.None)
+            {
+                return error;
+            }
+
+            if (!reader.TryReadUInt64(out ulong generation) || !reader.TryReadUInt64(out ulong maxVersion))
+            {
+                return DecodeError.Truncated;
+            }
+
+            entries[i] = new DigestEntry(owner, generation, maxVersion);
+        }
+
+        message = new StateDigestMessage(flags, sender, checksum, entries, null);
+        return reader.Remaining != 0 ? DecodeError.TrailingBytes : DecodeError.None;
+    }
+}

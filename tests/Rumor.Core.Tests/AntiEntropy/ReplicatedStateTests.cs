@@ -1,0 +1,123 @@
+using System.Text;
+using Rumor.Core.AntiEntropy;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Tests.AntiEntropy;
+
+public sealed class ReplicatedStateTests
+{
+    private static readonly TimeSpan T0 = TimeSpan.FromSeconds(1);
+
+    private static StateDeltaMessage RoundTrip(StateDeltaMessage delta)
+    {
+        byte[] packet = PacketBuilder.EncodeSingle(delta);
+        Assert.Equal(DecodeError.None, PacketReader.TryOpen(packet, WireLimits.StreamMaxBytes, out PacketReader reader));
+        Assert.True(reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out _));
+        Assert.Equal(MessageType.StateDelta, type);
+        Assert.Equal(DecodeError.None, StateDeltaMessage.TryDecode(payload, null, out StateDeltaMessage decoded));
+        return decoded;
+    }
+
+    [Fact]
+    public void Deltas_bring_a_peer_up_to_date_and_round_trip_through_the_codec()
+    {
+        ReplicatedState a = new("a", 1);
+        ReplicatedState b = new("b", 1);
+        for (int i = 0; i < 100; i++)
+        {
+            a.WriteLocal($"k{i % 30}", Encoding.UTF8.GetBytes($"v{i}"), 0, T0);
+        }
+
+        StateDeltaMessage delta = RoundTrip(a.DeltasFor(b.Digest(), 1_000_000, "b"));
+        Assert.False(delta.MorePending);
+        b.Apply(delta, T0, 100, out int ignored);
+        Assert.Equal(0, ignored);
+        Assert.Equal(a.Checksum, b.Checksum);
+        Assert.Equal(30, b.Find("a")!.Count);
+        Assert.Equal("v99", Encoding.UTF8.GetString(b.Find("a")!.Find("k9")!.Value));
+    }
+
+    [Fact]
+    public void A_small_budget_sends_a_contiguous_prefix_and_flags_the_rest()
+    {
+        ReplicatedState a = new("a", 1);
+        ReplicatedState b = new("b", 1);
+        for (int i = 0; i < 200; i++)
+        {
+            a.WriteLocal($"key-{i}", new byte[20], 0, T0);
+        }
+
+        int rounds = 0;
+        while (b.Find("a")?.MaxVersion != 200 && rounds++ < 100)
+        {
+            StateDeltaMessage delta = RoundTrip(a.DeltasFor(b.Digest(), 1200, "b"));
+            Assert.True(delta.PayloadLength <= 1200);
+            b.Apply(delta, T0, 100, out int ignored);
+            Assert.Equal(0, ignored);
+        }
+
+        Assert.Equal(a.Checksum, b.Checksum);
+        Assert.InRange(rounds, 2, 100);
+    }
+
+    [Fact]
+    public void A_delta_that_would_leave_a_gap_is_ignored()
+    {
+        ReplicatedState a = new("a", 1);
+        ReplicatedState b = new("b", 1);
+        for (int i = 0; i < 10; i++)
+        {
+            a.WriteLocal($"k{i}", [1], 0, T0);
+        }
+
+        // Pretend b holds a up to version 5: the delta starts at 5, but b has nothing.
+        StateDeltaMessage gap = a.DeltasFor([new DigestEntry("a", 1, 5)], 100_000, "b");
+        b.Apply(gap, T0, 100, out int ignored);
+        Assert.Equal(1, ignored);
+        Assert.Null(b.Find("a"));
+    }
+
+    [Fact]
+    public void A_peer_older_than_collected_tombstones_gets_a_reset()
+    {
+        ReplicatedState a = new("a", 1);
+        ReplicatedState b = new("b", 1);
+        a.WriteLocal("x", [1], 0, T0);
+        a.WriteLocal("y", [2], 0, T0);
+        b.Apply(a.DeltasFor(b.Digest(), 100_000, "b"), T0, 100, out _);
+        a.WriteLocal("x", null, 0, T0);
+        Assert.Equal(1, a.CollectTombstones(T0 + TimeSpan.FromHours(2), TimeSpan.FromHours(1)));
+
+        StateDeltaMessage delta = RoundTrip(a.DeltasFor(b.Digest(), 100_000, "b"));
+        Assert.True(delta.Owners[0].Reset);
+        b.Apply(delta, T0, 100, out _);
+        Assert.Null(b.Find("a")!.Find("x"));
+        Assert.NotNull(b.Find("a")!.Find("y"));
+        Assert.Equal(a.Checksum, b.Checksum);
+    }
+
+    [Fact]
+    public void Bloom_deltas_find_the_peers_version_or_ask_for_a_full_digest()
+    {
+        ReplicatedState a = new("a", 1);
+        ReplicatedState b = new("b", 1);
+        for (int i = 0; i < 5; i++)
+        {
+            a.WriteLocal($"k{i}", [1], 0, T0);
+        }
+
+        b.Apply(a.DeltasFor(b.Digest(), 100_000, "b"), T0, 100, out _);
+        a.WriteLocal("k9", [9], 0, T0);
+        StateDeltaMessage delta = RoundTrip(a.DeltasForBloom(b.BloomDigest(0.01, 7), 100_000, "b"));
+        Assert.Single(delta.Owners);
+        Assert.Equal(5UL, delta.Owners[0].FromVersion);
+        b.Apply(delta, T0, 100, out _);
+        Assert.Equal(a.Checksum, b.Checksum);
+
+        // A peer that never heard of the owner cannot be located in the filter: fall back.
+        ReplicatedState c = new("c", 1);
+        StateDeltaMessage fallback = a.DeltasForBloom(c.BloomDigest(0.01, 8), 100_000, "c");
+        Assert.True(fallback.MorePending);
+    }
+}
