@@ -243,7 +243,11 @@ public sealed record GossipOptions
         Range(problems, nameof(StateSeedEveryRounds), StateSeedEveryRounds, 0, 1_000_000);
         Range(problems, nameof(StateFullSyncEveryRounds), StateFullSyncEveryRounds, 1, 1_000_000);
         Range(problems, nameof(KeyMaxBytes), KeyMaxBytes, 1, ushort.MaxValue);
-        Range(problems, nameof(ValueMaxBytes), ValueMaxBytes, 0, StreamMaxBytes / 4);
+        Range(problems, nameof(ValueMaxBytes), ValueMaxBytes, 0, WireLimits.StreamMaxBytes / 4);
+        if (StreamMaxBytes is >= 64 * 1024 and <= WireLimits.StreamMaxBytes && ValueMaxBytes > StreamMaxBytes / 4 && ValueMaxBytes <= WireLimits.StreamMaxBytes / 4)
+        {
+            problems.Add($"ValueMaxBytes ({ValueMaxBytes}) must be at most a quarter of StreamMaxBytes ({StreamMaxBytes}), so a value always fits a stream catch-up.");
+        }
         Positive(problems, nameof(TombstoneGracePeriod), TombstoneGracePeriod);
         Range(problems, nameof(CompressionThresholdBytes), CompressionThresholdBytes, 0, int.MaxValue);
         Range(problems, nameof(WatchesMax), WatchesMax, 0, 1_000_000);
