@@ -4,7 +4,8 @@ namespace Rumor.Benchmarks;
 
 /// <summary>
 /// Entry point. <c>convergence ...</c> runs the broadcast-spread experiment in virtual time
-/// (<see cref="ConvergenceExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// (<see cref="ConvergenceExperiment"/>), <c>detection ...</c> the failure-detection experiments
+/// (<see cref="DetectionExperiment"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -14,6 +15,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "convergence")
         {
             return ConvergenceExperiment.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "detection")
+        {
+            return DetectionExperiment.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -52,7 +52,8 @@ public sealed partial class GossipNode
     {
         TimeSpan threshold = _options.StallThreshold;
         TimeSpan due = _timers.NextDue;
-        if (threshold > TimeSpan.Zero && due != TimeSpan.MaxValue && now - due > threshold)
+        // A stall the shell reported at this same instant already explains the lateness: count it once.
+        if (threshold > TimeSpan.Zero && due != TimeSpan.MaxValue && now - due > threshold && _lastStallAt != now)
         {
             RecordStall(now - due, "timers fired late", now);
         }

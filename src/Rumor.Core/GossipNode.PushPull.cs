@@ -131,7 +131,7 @@ public sealed partial class GossipNode
     private void OpenPushPull(NodeAddress to, bool join, TimeSpan now)
     {
         long streamId = ++_nextStreamId;
-        byte[] request = EncodePushPull(join);
+        byte[] request = CompressStream(EncodePushPull(join));
         if (request.Length > _options.StreamMaxBytes)
         {
             Counters.StreamFailures++;
@@ -196,7 +196,7 @@ public sealed partial class GossipNode
         }
 
         // Reply with our state as it was before the merge: the initiator already has its own.
-        byte[] reply = EncodePushPull(join: false);
+        byte[] reply = CompressStream(EncodePushPull(join: false));
         MergeRemoteState(message, now);
         if (reply.Length <= _options.StreamMaxBytes)
         {
@@ -287,7 +287,7 @@ public sealed partial class GossipNode
     private bool TryDecodePushPull(ReadOnlySpan<byte> bytes, out PushPullMessage message)
     {
         message = default;
-        DecodeError error = PacketReader.TryOpen(bytes, _options.StreamMaxBytes, out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(bytes, _options.StreamMaxBytes, StreamScratch(bytes), out PacketReader reader);
         if (error == DecodeError.None)
         {
             if (reader.HeaderType != MessageType.PushPull || !reader.TryNext(out _, out ReadOnlySpan<byte> payload, out _))

@@ -485,7 +485,7 @@ public sealed partial class GossipNode
 
     private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now)
     {
-        byte[] request = PacketBuilder.EncodePacket(messages);
+        byte[] request = CompressStream(PacketBuilder.EncodePacket(messages));
         if (request.Length > _options.StreamMaxBytes)
         {
             Counters.StreamFailures++;
@@ -516,7 +516,7 @@ public sealed partial class GossipNode
     /// <summary>A stream request carrying state messages (a digest to answer, or deltas pushed to us).</summary>
     private void HandleStateStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
     {
-        DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, StreamScratch(request), out PacketReader reader);
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);
@@ -579,7 +579,7 @@ public sealed partial class GossipNode
 
         if (reply.Count > 0)
         {
-            byte[] packet = PacketBuilder.EncodePacket(reply);
+            byte[] packet = CompressStream(PacketBuilder.EncodePacket(reply));
             if (packet.Length <= _options.StreamMaxBytes)
             {
                 Counters.StreamBytesSent += packet.Length;
@@ -601,7 +601,7 @@ public sealed partial class GossipNode
         }
 
         Counters.StreamBytesReceived += response.Length;
-        DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, StreamScratch(response), out PacketReader reader);
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);

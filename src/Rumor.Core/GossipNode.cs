@@ -34,6 +34,8 @@ public sealed partial class GossipNode
     private readonly BroadcastQueue _broadcasts;
     private readonly TimerQueue _timers = new();
     private readonly PacketBuilder _builder;
+    private readonly byte[] _datagramScratch = new byte[WireLimits.DatagramMaxBytes];
+    private readonly byte[] _compressScratch;
     private readonly List<NodeAddress> _seeds = [];
     private readonly Member _self;
     private bool _started;
@@ -60,6 +62,7 @@ public sealed partial class GossipNode
         _names = names ?? new NameTable();
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax);
         _builder = new PacketBuilder(options.PacketBudgetBytes);
+        _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _verdicts = new VerdictLog(options.VerdictsMax);
         _self = new Member(_names.Intern(options.Name), options.AdvertiseAddress, isLocal: true)
@@ -204,7 +207,7 @@ public sealed partial class GossipNode
 
         Counters.PacketsReceived++;
         Counters.PacketBytesReceived += packet.Length;
-        DecodeError error = PacketReader.TryOpen(packet, WireLimits.DatagramMaxBytes, out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(packet, WireLimits.DatagramMaxBytes, _datagramScratch, out PacketReader reader);
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);
@@ -350,6 +353,17 @@ public sealed partial class GossipNode
             return;
         }
 
+        int threshold = _options.CompressionThresholdBytes;
+        if (threshold > 0 && packet.Length - WireLimits.OverheadBytes >= threshold)
+        {
+            int compressed = PacketCompression.TryCompress(packet, _compressScratch, threshold);
+            if (compressed > 0)
+            {
+                Counters.CompressionBytesSaved += packet.Length - compressed;
+                packet = _compressScratch.AsSpan(0, compressed);
+            }
+        }
+
         Counters.PacketsSent++;
         Counters.PacketBytesSent += packet.Length;
         _host.SendPacket(to, packet);
@@ -377,4 +391,19 @@ public sealed partial class GossipNode
     }
 
     private void Emit(GossipEvent gossipEvent) => _host.OnEvent(gossipEvent);
+
+    /// <summary>A stream message compressed when that pays (counted), else as it is.</summary>
+    private byte[] CompressStream(byte[] packet)
+    {
+        byte[] result = PacketCompression.Compress(packet, _options.CompressionThresholdBytes, out int saved);
+        Counters.CompressionBytesSaved += saved;
+        return result;
+    }
+
+    /// <summary>A buffer for a compressed stream message's body, sized by its declared length (bounded by StreamMaxBytes); null when it is not compressed.</summary>
+    private byte[]? StreamScratch(ReadOnlySpan<byte> packet)
+    {
+        int declared = PacketCompression.DeclaredLength(packet);
+        return declared < 0 ? null : new byte[Math.Min(declared, _options.StreamMaxBytes)];
+    }
 }

@@ -17,6 +17,15 @@ public sealed partial class GossipTransport
 
         public void ReplyStream(long streamId, ReadOnlySpan<byte> response) => transport.ReplyStream(streamId, response);
 
-        public void OnEvent(GossipEvent gossipEvent) => transport.PublishEvent(gossipEvent);
+        public void OnEvent(GossipEvent gossipEvent)
+        {
+            // Synchronous, on the loop, before the node sends anything carrying the new incarnation.
+            if (gossipEvent is LocalIncarnationChanged changed)
+            {
+                transport.PersistIncarnation(changed.Incarnation);
+            }
+
+            transport.PublishEvent(gossipEvent);
+        }
     }
 }

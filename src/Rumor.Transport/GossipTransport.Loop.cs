@@ -20,6 +20,8 @@ public sealed partial class GossipTransport
     private volatile Exception? _lastLoopFault;
     private bool _stopRequested;
     private bool _membersDirty;
+    private TimeSpan _lastStallSample;
+    private TimeSpan _gcPausesSeen = GC.GetTotalPauseDuration();
 
     /// <summary>
     /// Every member the node knows (itself included), ordered by name, as of the last change the
@@ -85,6 +87,7 @@ public sealed partial class GossipTransport
                     }
 
                     TimeSpan now = Now;
+                    ReportStalls(now);
                     if (_node.NextTimerDue <= now)
                     {
                         _node.OnTick(now);
@@ -139,6 +142,54 @@ public sealed partial class GossipTransport
                 Monitor.Wait(_inboxLock, waitMs);
             }
         }
+    }
+
+    /// <summary>
+    /// Tells the node when this process itself stalled, so that it does not blame others for acks
+    /// it could not read in time: the loop woke more than StallThreshold after a timer was due, the
+    /// garbage collector paused us longer than that since the last sample, or the thread pool (which
+    /// runs the socket receives) has a backlog above ThreadPoolBacklogMax. Sampled at most every 100 ms.
+    /// </summary>
+    private void ReportStalls(TimeSpan now)
+    {
+        TimeSpan threshold = _settings.StallThreshold;
+        if (threshold <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        TimeSpan due = _node.NextTimerDue;
+        if (due != TimeSpan.MaxValue && now - due > threshold)
+        {
+            ReportStall(now - due, "the event loop woke late", now);
+        }
+
+        TimeSpan sinceSample = now - _lastStallSample;
+        if (sinceSample < TimeSpan.FromMilliseconds(100))
+        {
+            return;
+        }
+
+        _lastStallSample = now;
+        TimeSpan gcPauses = GC.GetTotalPauseDuration();
+        TimeSpan paused = gcPauses - _gcPausesSeen;
+        _gcPausesSeen = gcPauses;
+        if (paused > threshold)
+        {
+            ReportStall(paused, "a garbage-collection pause", now);
+        }
+
+        long queued = ThreadPool.PendingWorkItemCount;
+        if (queued > _settings.ThreadPoolBacklogMax)
+        {
+            ReportStall(sinceSample, $"thread-pool starvation ({queued} work items queued)", now);
+        }
+    }
+
+    private void ReportStall(TimeSpan stall, string cause, TimeSpan now)
+    {
+        _counters.StallReported();
+        _node.OnLocalStall(stall, cause, now);
     }
 
     private void RecordFault(Exception e)

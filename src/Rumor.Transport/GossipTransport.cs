@@ -31,6 +31,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
     private readonly long _startTimestamp;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TransportCounters _counters = new();
+    private string? _identityPath;
     private int _disposed;
 
     private GossipTransport(GossipOptions options, GossipTransportSettings settings, Socket udp, Socket listener, IRandomSource random)
@@ -110,8 +111,14 @@ public sealed partial class GossipTransport : IAsyncDisposable
                 AdvertiseAddress = Advertise(options.AdvertiseAddress, bound),
                 Generation = options.Generation != 0 ? options.Generation : (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             };
+            string? identityPath = null;
+            if (settings.DataDirectory is { } directory)
+            {
+                (effective, identityPath) = RestoreIdentity(effective, directory, settings.ResetInvalidIdentity);
+            }
+
             ulong seed = settings.RandomSeed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
-            transport = new GossipTransport(effective, settings, udp, listener, new Xoshiro256StarStar(seed));
+            transport = new GossipTransport(effective, settings, udp, listener, new Xoshiro256StarStar(seed)) { _identityPath = identityPath };
         }
         catch
         {
@@ -132,6 +139,61 @@ public sealed partial class GossipTransport : IAsyncDisposable
         }
 
         return transport;
+    }
+
+    /// <summary>
+    /// Reads the identity file, derives this run's generation and incarnation from it, and writes
+    /// them back before the node is created (so before it speaks). A restart of the same name
+    /// outranks everything said about its previous run: generation max(stored + 1, proposed),
+    /// incarnation stored + 1.
+    /// </summary>
+    private static (GossipOptions Options, string Path) RestoreIdentity(GossipOptions options, string directory, bool resetInvalid)
+    {
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, IdentityFile.FileName);
+        PersistedIdentity? stored;
+        try
+        {
+            stored = IdentityFile.Load(path);
+            if (stored is not null && !string.Equals(stored.Name, options.Name, StringComparison.Ordinal))
+            {
+                throw new IdentityFileException($"The identity file {path} belongs to '{stored.Name}', not '{options.Name}': use another DataDirectory per node, or set ResetInvalidIdentity to replace it.");
+            }
+        }
+        catch (IdentityFileException) when (resetInvalid)
+        {
+            stored = null;
+        }
+
+        GossipOptions restored = stored is null
+            ? options
+            : options with
+            {
+                Generation = Math.Max(stored.Generation + 1, options.Generation),
+                InitialIncarnation = Math.Max(stored.Incarnation + 1, options.InitialIncarnation),
+            };
+        IdentityFile.Save(path, new PersistedIdentity(restored.Name, restored.Generation, restored.InitialIncarnation));
+        return (restored, path);
+    }
+
+    /// <summary>On the loop, before the node sends anything with it: persist a risen incarnation.</summary>
+    private void PersistIncarnation(uint incarnation)
+    {
+        if (_identityPath is null)
+        {
+            return;
+        }
+
+        try
+        {
+            IdentityFile.Save(_identityPath, new PersistedIdentity(_options.Name, _options.Generation, incarnation));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The protocol must go on; the next restart still outranks us by generation.
+            _counters.IdentityWriteError();
+            _lastLoopFault = e;
+        }
     }
 
     private static NodeAddress Advertise(NodeAddress configured, NodeAddress bound)

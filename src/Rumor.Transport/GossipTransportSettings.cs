@@ -37,6 +37,28 @@ public sealed record GossipTransportSettings
     /// </summary>
     public Action<GossipEvent>? OnEvent { get; init; }
 
+    /// <summary>
+    /// Where the node keeps its identity file (<see cref="IdentityFile"/>). Null (the default):
+    /// nothing is persisted. When set, a restart with the same name starts at generation
+    /// max(stored + 1, Unix ms now) and incarnation stored + 1, so accusations about the previous
+    /// run are refuted at once. A corrupt file or one of another name stops the start with an
+    /// <see cref="IdentityFileException"/>, unless <see cref="ResetInvalidIdentity"/> is set.
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Replace a corrupt identity file, or one written for another name, instead of refusing to start. Off by default: an operator should look first.</summary>
+    public bool ResetInvalidIdentity { get; init; }
+
+    /// <summary>
+    /// The shell reports a stall of this process to the node (<see cref="GossipNode.OnLocalStall"/>)
+    /// when the loop wakes later than this after a timer was due, or a garbage-collection pause
+    /// longer than this happened. Zero turns the shell's reports off (the node still detects its own late timers).
+    /// </summary>
+    public TimeSpan StallThreshold { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Thread-pool work items queued above which the shell reports thread-pool starvation as a stall.</summary>
+    public int ThreadPoolBacklogMax { get; init; } = 1024;
+
     /// <summary>The clock: monotonic timestamps for the node's <c>now</c>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -57,6 +79,21 @@ public sealed record GossipTransportSettings
         if (StreamsMax < 1)
         {
             problems.Add($"StreamsMax is {StreamsMax}; it must be at least 1.");
+        }
+
+        if (StallThreshold < TimeSpan.Zero)
+        {
+            problems.Add($"StallThreshold is {StallThreshold}; it must not be negative.");
+        }
+
+        if (ThreadPoolBacklogMax < 1)
+        {
+            problems.Add($"ThreadPoolBacklogMax is {ThreadPoolBacklogMax}; it must be at least 1.");
+        }
+
+        if (DataDirectory is { Length: 0 })
+        {
+            problems.Add("DataDirectory is empty; leave it null to persist nothing.");
         }
 
         if (ShutdownTimeout <= TimeSpan.Zero)

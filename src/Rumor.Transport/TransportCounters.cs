@@ -16,6 +16,8 @@ public sealed class TransportCounters
     private long _eventsDropped;
     private long _eventHandlerErrors;
     private long _loopFaults;
+    private long _identityWriteErrors;
+    private long _stallsReported;
 
     /// <summary>Datagrams received but dropped because the event loop's inbox was full.</summary>
     public long DatagramsDropped => Interlocked.Read(ref _datagramsDropped);
@@ -43,6 +45,16 @@ public sealed class TransportCounters
     /// process survives; see <see cref="GossipTransport.LastLoopFault"/>).
     /// </summary>
     public long LoopFaults => Interlocked.Read(ref _loopFaults);
+
+    /// <summary>Writes of the identity file that failed (the node goes on; see <see cref="GossipTransport.LastLoopFault"/>).</summary>
+    public long IdentityWriteErrors => Interlocked.Read(ref _identityWriteErrors);
+
+    /// <summary>Stalls of this process the shell reported to the node (late loop, GC pause, thread-pool starvation).</summary>
+    public long StallsReported => Interlocked.Read(ref _stallsReported);
+
+    internal void IdentityWriteError() => Interlocked.Increment(ref _identityWriteErrors);
+
+    internal void StallReported() => Interlocked.Increment(ref _stallsReported);
 
     internal void DatagramDropped() => Interlocked.Increment(ref _datagramsDropped);
 

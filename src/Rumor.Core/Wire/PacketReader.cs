@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Rumor.Core.Wire;
 
 /// <summary>
-/// Validates a packet and walks its messages without copying. <see cref="TryOpen"/> checks the size
+/// Validates a packet and walks its messages without copying. <see cref="TryOpen(ReadOnlySpan{byte}, int, byte[], out PacketReader)"/> checks the size
 /// against the budget, the version, the flags, the checksum and (for compound packets) that the
 /// entries tile the body exactly; only then are messages handed out. Nothing here throws or
 /// allocates. A message of a type this version does not know is reported as such and skipped, so a
@@ -35,8 +35,17 @@ public ref struct PacketReader
     /// <summary>Messages not yet read.</summary>
     public readonly int Remaining => _remaining;
 
-    /// <summary>Validates <paramref name="packet"/> and prepares to read its messages.</summary>
-    public static DecodeError TryOpen(ReadOnlySpan<byte> packet, int budgetBytes, out PacketReader reader)
+    /// <summary>Validates <paramref name="packet"/> and prepares to read its messages (compressed packets are refused: no buffer).</summary>
+    public static DecodeError TryOpen(ReadOnlySpan<byte> packet, int budgetBytes, out PacketReader reader) =>
+        TryOpen(packet, budgetBytes, null, out reader);
+
+    /// <summary>
+    /// Validates <paramref name="packet"/> and prepares to read its messages. A compressed packet is
+    /// decompressed into <paramref name="decompressionBuffer"/> (its length is the most the body may
+    /// grow to); without a buffer, compressed packets are <see cref="DecodeError.UnsupportedFlags"/>.
+    /// The reader then points into that buffer: keep the buffer untouched while reading.
+    /// </summary>
+    public static DecodeError TryOpen(ReadOnlySpan<byte> packet, int budgetBytes, byte[]? decompressionBuffer, out PacketReader reader)
     {
         reader = default;
         if (packet.Length > budgetBytes)
@@ -62,14 +71,24 @@ public ref struct PacketReader
         }
 
         PacketFlags flags = (PacketFlags)packet[2];
-        if (flags != PacketFlags.None)
+        if (flags != PacketFlags.None && (flags != PacketFlags.Compressed || decompressionBuffer is null))
         {
-            // Compression and encryption are reserved bits that v1 does not implement yet.
+            // Encryption is a reserved bit that v1 does not implement; compression needs a buffer.
             return DecodeError.UnsupportedFlags;
         }
 
         MessageType type = (MessageType)packet[1];
         ReadOnlySpan<byte> body = packet[WireLimits.HeaderBytes..end];
+        if (flags == PacketFlags.Compressed)
+        {
+            DecodeError error = PacketCompression.TryDecompress(body, decompressionBuffer!, out int length);
+            if (error != DecodeError.None)
+            {
+                return error;
+            }
+
+            body = decompressionBuffer.AsSpan(0, length);
+        }
         if (type != MessageType.Compound)
         {
             if (!IsKnown(type))

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Rumor.Core;
-using Rumor.Core.Membership;
+using Rumor.Core.Randomness;
 
 namespace Rumor.Simulation.Experiments;
 
@@ -180,7 +180,7 @@ public static class FailureDetectionExperiments
     /// </summary>
     private static (List<double> FirstSuspicion, List<double> AllDead, int Missed) CrashOneByOne(SimCluster cluster, int crashes, ulong seed, int exclude)
     {
-        Core.Randomness.Xoshiro256StarStar random = new(seed ^ 0x5EED);
+        Xoshiro256StarStar random = new(seed ^ 0x5EED);
         List<double> first = [];
         List<double> all = [];
         int missed = 0;

@@ -1,0 +1,105 @@
+using System.Globalization;
+using Rumor.Simulation;
+using Rumor.Simulation.Experiments;
+
+namespace Rumor.Benchmarks;
+
+/// <summary>
+/// Failure-detection experiments in virtual time (docs/BENCHMARKS.md, "Failure detection"), each
+/// for plain SWIM and with Lifeguard. Usage:
+/// <c>detection loss [--nodes 100] [--seconds 10000] [--loss 0.01,0.05,0.10] [--seed 1]</c>,
+/// <c>detection starved [--nodes 100] [--seconds 3600] [--probability 0.02] [--crashes 20] [--seed 1]</c>,
+/// <c>detection latency [--nodes 100,1000] [--crashes 20] [--seed 1]</c>.
+/// </summary>
+public static class DetectionExperiment
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: detection loss|starved|latency [options]");
+            return 2;
+        }
+
+        Dictionary<string, string> options = [];
+        for (int i = 1; i < args.Length; i += 2)
+        {
+            options[args[i]] = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+        }
+
+        ulong seed = ulong.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.InvariantCulture);
+        switch (args[0])
+        {
+            case "loss":
+                Loss(Ints(options, "--nodes", "100")[0], Doubles(options, "--loss", "0.01,0.05,0.10"), double.Parse(options.GetValueOrDefault("--seconds", "10000"), CultureInfo.InvariantCulture), seed);
+                return 0;
+            case "starved":
+                Starved(Ints(options, "--nodes", "100")[0], double.Parse(options.GetValueOrDefault("--seconds", "3600"), CultureInfo.InvariantCulture), Doubles(options, "--probability", "0.02")[0], Ints(options, "--crashes", "20")[0], seed);
+                return 0;
+            case "latency":
+                Latency(Ints(options, "--nodes", "100,1000"), Ints(options, "--crashes", "20")[0], seed);
+                return 0;
+            default:
+                Console.Error.WriteLine($"unknown experiment {args[0]}: loss, starved or latency");
+                return 2;
+        }
+    }
+
+    private static void Loss(int nodes, double[] losses, double seconds, ulong seed)
+    {
+        Console.WriteLine($"# False dead verdicts under random loss: {nodes} nodes, {seconds:0} s virtual per row after a loss-free join, LAN preset, seed {seed}");
+        Console.WriteLine("| loss | detector | probes | failed probes | suspicions of live members | false dead | per 10^6 probes | refutations | stream-saved probes | wall time |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (double loss in losses)
+        {
+            foreach (bool lifeguard in new[] { false, true })
+            {
+                FalseDeadResult r = FailureDetectionExperiments.FalseDeadUnderLoss(nodes, loss, TimeSpan.FromSeconds(seconds), lifeguard, seed);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {loss:P0} | {Name(lifeguard)} | {r.Probes:N0} | {r.ProbesFailed:N0} | {r.Suspicions:N0} | {r.FalseDead} | {r.FalseDeadPerMillionProbes:0.##} | {r.Refutations:N0} | {r.FallbackAcks:N0} | {r.WallTime.TotalSeconds:0} s |"));
+            }
+        }
+    }
+
+    private static void Starved(int nodes, double seconds, double probability, int crashes, ulong seed)
+    {
+        InputDelayModel model = new(probability, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Console.WriteLine($"# One CPU-starved member: {nodes} nodes, each input to node-0002 freezes it with p = {probability} for U(1 s, 5 s); {seconds:0} s virtual, then {crashes} crashes of other members; seed {seed}");
+        Console.WriteLine("| detector | freezes (time frozen) | accusations by the starved member | suppressed by its stall guard | suspicions of healthy members (all views) | false dead of healthy members | dead verdicts of the starved member | false positives | crash: first suspicion mean / p50 / p99 | crash: dead everywhere mean / p50 / p99 | missed | wall time |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (bool lifeguard in new[] { false, true })
+        {
+            StarvedMemberResult r = FailureDetectionExperiments.StarvedMember(nodes, TimeSpan.FromSeconds(seconds), lifeguard, seed, model, crashes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {Name(lifeguard)} | {r.Freezes} ({r.FrozenTime.TotalSeconds:0} s) | {r.AccusationsByStarved} | {r.SuppressedByStarved} | {r.SuspicionsOfHealthy} | {r.FalseDeadOfHealthy} | {r.DeadVerdictsOfStarved} | {r.FalsePositives} | {Stats(r.FirstSuspicionSeconds)} | {Stats(r.AllDeadSeconds)} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
+        }
+    }
+
+    private static void Latency(int[] sizes, int crashes, ulong seed)
+    {
+        Console.WriteLine($"# Detection latency of real crashes, seconds from the crash; {crashes} crashes per row, one at a time; LAN preset (ProbeInterval 1 s); seed {seed}");
+        Console.WriteLine("| N | detector | first suspicion mean | p50 | p99 | dead everywhere mean | p50 | p99 | missed | wall time |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (int n in sizes)
+        {
+            foreach (bool lifeguard in new[] { false, true })
+            {
+                DetectionLatencyResult r = FailureDetectionExperiments.DetectionLatency(n, crashes, lifeguard, seed);
+                SpreadStatistics f = r.FirstSuspicionSeconds;
+                SpreadStatistics d = r.AllDeadSeconds;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {n} | {Name(lifeguard)} | {f.Mean:0.00} | {f.P50:0.00} | {f.P99:0.00} | {d.Mean:0.00} | {d.P50:0.00} | {d.P99:0.00} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
+            }
+        }
+    }
+
+    private static string Name(bool lifeguard) => lifeguard ? "Lifeguard" : "plain SWIM";
+
+    private static string Stats(SpreadStatistics s) => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:0.00} / {s.P50:0.00} / {s.P99:0.00} s");
+
+    private static int[] Ints(Dictionary<string, string> options, string name, string fallback) =>
+        options.GetValueOrDefault(name, fallback).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    private static double[] Doubles(Dictionary<string, string> options, string name, string fallback) =>
+        options.GetValueOrDefault(name, fallback).Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+}
