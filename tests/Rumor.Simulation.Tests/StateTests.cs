@@ -268,6 +268,25 @@ public sealed class StateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Least_recently_contacted_selection_with_zones_converges_and_publishes_zones()
+    {
+        SimCluster cluster = new(new SimulationOptions { Seed = Sim.SeedOr(5001), Gossip = GossipOptions.Lan with { StatePeerSelection = PeerSelection.LeastRecentlyContacted, CrossZoneShare = 0.5 } });
+        cluster.AddNodes(30, node => GossipOptions.Lan with
+        {
+            StatePeerSelection = PeerSelection.LeastRecentlyContacted,
+            CrossZoneShare = 0.5,
+            Zone = node.Index % 3 == 0 ? "zone-a" : "zone-b",
+            Seeds = cluster.SeedAddresses,
+        });
+        cluster.StartAll(TimeSpan.FromMilliseconds(5));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "join");
+        Set(cluster, cluster.Nodes[4], "k", "v");
+        RequireAgreement(cluster, () => StatesEqual(cluster) && cluster.LiveNodes.All(n => n.LiveNode.GetValue(cluster.Nodes[4].Name, "k") is not null), TimeSpan.FromSeconds(60), "did not converge");
+        KeyValueEntry? zone = cluster.Nodes[7].LiveNode.GetValue(cluster.Nodes[3].Name, GossipNode.ZoneKey);
+        Assert.Equal("zone-a", Encoding.UTF8.GetString(zone!.Value));
+    }
+
+    [Fact]
     public void Bad_keys_and_values_are_refused_with_a_clear_message()
     {
         SimCluster cluster = Sim.Cluster(seed: 4901, nodes: 1);
