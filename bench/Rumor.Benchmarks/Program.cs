@@ -5,7 +5,8 @@ namespace Rumor.Benchmarks;
 /// <summary>
 /// Entry point. <c>convergence ...</c> runs the broadcast-spread experiment in virtual time
 /// (<see cref="ConvergenceExperiment"/>), <c>detection ...</c> the failure-detection experiments
-/// (<see cref="DetectionExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// (<see cref="DetectionExperiment"/>), <c>state ...</c> the replicated-state experiments
+/// (<see cref="StateExperiment"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -20,6 +21,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "detection")
         {
             return DetectionExperiment.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "state")
+        {
+            return StateExperiment.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

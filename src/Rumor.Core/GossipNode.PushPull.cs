@@ -197,7 +197,7 @@ public sealed partial class GossipNode
 
         // Reply with our state as it was before the merge: the initiator already has its own.
         byte[] reply = CompressStream(EncodePushPull(join: false));
-        MergeRemoteState(message, now);
+        MergeRemoteState(message, from, now);
         if (reply.Length <= _options.StreamMaxBytes)
         {
             Counters.StreamBytesSent += reply.Length;
@@ -237,7 +237,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        MergeRemoteState(message, now);
+        MergeRemoteState(message, pending.To, now);
         if (pending.Join)
         {
             Emit(new JoinSucceeded(now, pending.To, message.Members.Count));
@@ -309,8 +309,11 @@ public sealed partial class GossipNode
         return true;
     }
 
-    private void MergeRemoteState(in PushPullMessage message, TimeSpan now)
+    private void MergeRemoteState(in PushPullMessage message, NodeAddress source, TimeSpan now)
     {
+        // Hearsay is the source's accusation, not ours: it must not count as our own failed probe
+        // (nor confirm a suspicion as if we had probed). Name the source when we know it.
+        string accuser = FindNameAt(source, message) ?? "push-pull " + source;
         foreach (PushPullMember remote in message.Members)
         {
             switch (remote.State)
@@ -323,11 +326,33 @@ public sealed partial class GossipNode
                     break;
                 case MemberState.Dead:
                 case MemberState.Suspect:
-                    // Hearsay of a death becomes a suspicion of our own: the member may refute.
-                    ApplySuspect(new SuspectMessage(remote.Name, remote.Incarnation, remote.Generation, _self.Name), now, FailureDetection.VerdictSource.PushPull);
+                    // Hearsay of a death becomes a suspicion (the member may refute), in the source's name.
+                    ApplySuspect(new SuspectMessage(remote.Name, remote.Incarnation, remote.Generation, accuser), now, FailureDetection.VerdictSource.PushPull);
                     break;
             }
         }
+    }
+
+    /// <summary>The name of the member at <paramref name="address"/>, from the push-pull itself or our table.</summary>
+    private string? FindNameAt(NodeAddress address, in PushPullMessage message)
+    {
+        foreach (PushPullMember member in message.Members)
+        {
+            if (member.Address == address && member.State == MemberState.Alive)
+            {
+                return member.Name;
+            }
+        }
+
+        foreach (Member member in _members)
+        {
+            if (member.Address == address)
+            {
+                return member.Name;
+            }
+        }
+
+        return null;
     }
 
     private readonly record struct PendingStream(NodeAddress To, bool Join);

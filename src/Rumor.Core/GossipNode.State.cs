@@ -24,8 +24,9 @@ public sealed record StateConvergence(bool Converged, TimeSpan? Since, ulong Che
 /// deltas, cut to the datagram budget; what does not fit is fetched over a stream. Tombstones
 /// are collected after TombstoneGracePeriod; a peer older than the collection gets a full reset.
 /// Every member gossips a checksum of its digest (as a broadcast), so each node can tell when all
-/// live members hold the same state. Idle cost: a peer whose last checksum equals ours is skipped
-/// except every StateFullSyncEveryRounds-th round.
+/// live members hold the same state. Idle cost: while every member is known to hold our checksum,
+/// state rounds talk only every StateFullSyncEveryRounds-th round (by default max(10, N / 10)), so
+/// idle digest traffic per node stays flat in N.
 /// </summary>
 public sealed partial class GossipNode
 {
@@ -39,6 +40,7 @@ public sealed partial class GossipNode
     private long _nextWatchId;
     private uint _checksumSequence;
     private ulong _announcedChecksum;
+    private ulong _checksumAtLastRound;
     private TimeSpan _convergenceChangedAt;
     private int _stateSeedCursor;
 
@@ -218,11 +220,19 @@ public sealed partial class GossipNode
         }
 
         _stateRounds++;
-        bool fullSync = _stateRounds % _options.StateFullSyncEveryRounds == 0;
+
+        // Idle optimisation: while every alive member is known to hold our checksum there is nothing
+        // to reconcile, so only every M-th round talks (to catch a difference a lost announcement
+        // hid). As soon as any member differs or is unknown, every round talks: a node that has not
+        // yet heard of a change must not skip the very peer it should pull it from.
+        int every = _options.StateFullSyncEveryRounds > 0
+            ? _options.StateFullSyncEveryRounds
+            : Math.Max(10, (ActiveMemberCount + 9) / 10);
+        bool skipIdle = _stateRounds % every != 0 && GetStateConvergence().Converged;
         List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
         foreach ((NodeAddress address, string? name) in targets)
         {
-            if (!fullSync && name is not null && _peerChecksums.TryGetValue(name, out PeerChecksum known) && known.Checksum == State.Checksum)
+            if (skipIdle && name is not null)
             {
                 Counters.StateExchangesSkipped++;
                 continue;
@@ -471,8 +481,12 @@ public sealed partial class GossipNode
 
     private void AnnounceChecksumIfChanged(TimeSpan now)
     {
+        // Debounced: announce a checksum once it has held for a whole round, so a node that takes
+        // in a change in several deltas announces once, not once per delta.
         ulong checksum = State.Checksum;
-        if (checksum == _announcedChecksum && _checksumSequence > 0)
+        ulong previousRound = _checksumAtLastRound;
+        _checksumAtLastRound = checksum;
+        if (!_options.AnnounceStateChecksums || (checksum == _announcedChecksum && _checksumSequence > 0) || (checksum != previousRound && _checksumSequence > 0))
         {
             return;
         }

@@ -124,8 +124,15 @@ public sealed record GossipOptions
     /// <summary>Every M-th state round includes a seed among its peers. 0 disables it.</summary>
     public int StateSeedEveryRounds { get; init; } = 10;
 
-    /// <summary>A state round skips a peer whose last gossiped checksum equals ours, except every M-th round. 1: never skip.</summary>
-    public int StateFullSyncEveryRounds { get; init; } = 10;
+    /// <summary>
+    /// While every alive member's last known checksum equals ours, state rounds are skipped except
+    /// every M-th. 0 (default): M = max(10, ceil(N / 10)), which keeps idle digest traffic per node
+    /// flat in N. 1: never skip.
+    /// </summary>
+    public int StateFullSyncEveryRounds { get; init; }
+
+    /// <summary>Gossip every member's state checksum to every member (convergence detection). Costs about N² small broadcasts per change cluster-wide; off, a node learns checksums only from its own exchanges.</summary>
+    public bool AnnounceStateChecksums { get; init; } = true;
 
     /// <summary>Largest key, in bytes of UTF-8.</summary>
     public int KeyMaxBytes { get; init; } = 512;
@@ -241,7 +248,7 @@ public sealed record GossipOptions
         Positive(problems, nameof(StateGossipInterval), StateGossipInterval);
         Range(problems, nameof(StateGossipFanout), StateGossipFanout, 1, 64);
         Range(problems, nameof(StateSeedEveryRounds), StateSeedEveryRounds, 0, 1_000_000);
-        Range(problems, nameof(StateFullSyncEveryRounds), StateFullSyncEveryRounds, 1, 1_000_000);
+        Range(problems, nameof(StateFullSyncEveryRounds), StateFullSyncEveryRounds, 0, 1_000_000);
         Range(problems, nameof(KeyMaxBytes), KeyMaxBytes, 1, ushort.MaxValue);
         Range(problems, nameof(ValueMaxBytes), ValueMaxBytes, 0, WireLimits.StreamMaxBytes / 4);
         if (StreamMaxBytes is >= 64 * 1024 and <= WireLimits.StreamMaxBytes && ValueMaxBytes > StreamMaxBytes / 4 && ValueMaxBytes <= WireLimits.StreamMaxBytes / 4)

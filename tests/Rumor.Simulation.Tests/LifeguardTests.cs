@@ -362,6 +362,18 @@ public sealed class LifeguardTests(ITestOutputHelper output)
         {
             Assert.Equal(first.Accuser, verdict.Accuser);
             Assert.Equal(verdict.Accusers.Count - 1, verdict.Confirmations);
+
+            // Dynamic suspicion end to end: others' failed probes confirmed it, and the suspicion
+            // ended well before its starting (maximum) timeout, at the minimum once k = 2 confirmed.
+            GossipOptions o = Sim.Lan;
+            TimeSpan min = o.ProbeInterval * (o.SuspicionMultiplier * Math.Log10(20));
+            TimeSpan lasted = verdict.At - verdict.SuspectedAt!.Value;
+            Assert.True(verdict.Confirmations >= 1, "confirmations arrived");
+            Assert.InRange(lasted, min - TimeSpan.FromMilliseconds(1), (min * o.SuspicionMaxTimeoutMultiplier) - TimeSpan.FromSeconds(1));
+            if (verdict.Confirmations == o.SuspicionMultiplier - 2)
+            {
+                Assert.True(lasted < min + TimeSpan.FromSeconds(1), $"with every expected confirmation the suspicion lasts the minimum {min.TotalSeconds:0.0} s, not {lasted.TotalSeconds:0.0} s");
+            }
         }
 
         Sim.NoViolations(cluster);

@@ -174,9 +174,10 @@ public static class FailureDetectionExperiments
     }
 
     /// <summary>
-    /// Crashes random members (never the first seed or <paramref name="exclude"/>), each when the
-    /// previous one is dead everywhere (or after 120 s: a miss), at a random offset within a probe
-    /// interval so that crashes do not line up with probe rounds.
+    /// Crashes random members (never the first seed or <paramref name="exclude"/>), one at a time:
+    /// 5 s plus a random part of a probe interval after the views agree (so that crashes do not
+    /// line up with probe rounds), then waits until it is dead in every live view (over 120 s: a
+    /// miss), restarts it and waits for agreement again.
     /// </summary>
     private static (List<double> FirstSuspicion, List<double> AllDead, int Missed) CrashOneByOne(SimCluster cluster, int crashes, ulong seed, int exclude)
     {
@@ -220,11 +221,18 @@ public static class FailureDetectionExperiments
             if (took is null || firstSuspicion is null)
             {
                 missed++;
-                continue;
+            }
+            else
+            {
+                first.Add((firstSuspicion.Value - crashedAt).TotalSeconds);
+                all.Add(took.Value.TotalSeconds);
             }
 
-            first.Add((firstSuspicion.Value - crashedAt).TotalSeconds);
-            all.Add(took.Value.TotalSeconds);
+            // Bring it back, so that every crash happens in a cluster of the same size.
+            SimNode restarted = victim;
+            victim = null;
+            cluster.Restart(restarted);
+            cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(1));
         }
 
         victim = null;

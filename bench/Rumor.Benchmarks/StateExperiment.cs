@@ -1,0 +1,143 @@
+using System.Globalization;
+using Rumor.Core;
+using Rumor.Simulation.Experiments;
+
+namespace Rumor.Benchmarks;
+
+/// <summary>
+/// Replicated-state experiments in virtual time (<see cref="StateExperiments"/>). Usage:
+/// <c>state [--only spread,bulk,idle,efficiency] [--nodes 100,1000] [--trials 3] [--idle-nodes 10,100,1000]
+/// [--idle-seconds 60] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
+/// --full-sync-every sets StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).
+/// </summary>
+public static class StateExperiment
+{
+    public static int Run(string[] args)
+    {
+        HashSet<string> only = ["spread", "bulk", "idle", "efficiency"];
+        int[] sizes = [100, 1000];
+        int trials = 3;
+        int[] idleSizes = [10, 100, 1000];
+        int idleSeconds = 60;
+        int bulkNodes = 100;
+        int bulkKeys = 1000;
+        int effNodes = 100;
+        ulong seed = 1;
+        int fullSyncEvery = GossipOptions.Lan.StateFullSyncEveryRounds;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--only":
+                    only = [.. value.Split(',')];
+                    break;
+                case "--nodes":
+                    sizes = Ints(value);
+                    break;
+                case "--trials":
+                    trials = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--idle-nodes":
+                    idleSizes = Ints(value);
+                    break;
+                case "--idle-seconds":
+                    idleSeconds = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--bulk-nodes":
+                    bulkNodes = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--bulk-keys":
+                    bulkKeys = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--eff-nodes":
+                    effNodes = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--full-sync-every":
+                    fullSyncEvery = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--seed":
+                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i]}");
+            }
+
+            i++;
+        }
+
+        GossipOptions lan = GossipOptions.Lan with { StateFullSyncEveryRounds = fullSyncEvery };
+        Console.WriteLine($"# Replicated state, seed {seed}; LAN preset (GossipInterval {lan.GossipInterval.TotalMilliseconds} ms, StateGossipInterval {lan.StateGossipInterval.TotalSeconds} s, StateGossipFanout {lan.StateGossipFanout}, digest {lan.StateDigestMode}, compression threshold {lan.CompressionThresholdBytes} B, StateFullSyncEveryRounds {lan.StateFullSyncEveryRounds})");
+        if (only.Contains("spread"))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## One change to all N nodes ({trials} trials per row; rounds = StateGossipInterval)");
+            Console.WriteLine("| N | strategy | mean rounds | min | max | log2 N | ln N | bytes until all had it | of which background (est.) | whole cost of the change (window − background) | background bytes/s | join wall | wall |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (int n in sizes)
+            {
+                foreach (GossipStrategy strategy in new[] { GossipStrategy.Push, GossipStrategy.Pull, GossipStrategy.PushPull })
+                {
+                    StateSpreadResult r = StateExperiments.Spread(n, strategy, trials, seed, lan);
+                    double background = r.BackgroundBytesPerSecond * r.Rounds.Mean * lan.StateGossipInterval.TotalSeconds;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {n} | {strategy} | {r.Rounds.Mean:0.00} | {r.Rounds.Min:0.00} | {r.Rounds.Max:0.00} | {Math.Log2(n):0.00} | {Math.Log(n):0.00} | {Kb(r.Bytes.Mean)} | {Kb(background)} | {Kb(r.ExcessBytes.Mean)} ({r.Window.TotalSeconds:0} s) | {Kb(r.BackgroundBytesPerSecond)}/s | {r.JoinWallTime.TotalSeconds:0} s | {r.WallTime.TotalSeconds:0} s |"));
+                }
+            }
+        }
+
+        if (only.Contains("bulk"))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## {bulkKeys} keys changed on one node at once");
+            Console.WriteLine("| N | keys | value bytes | time to converge | datagram bytes | stream bytes | total | stream catch-ups | compression saved | wall |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+            StateBulkResult b = StateExperiments.BulkWrite(bulkNodes, bulkKeys, 40, seed, lan);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {b.Nodes} | {b.Keys} | {b.ValueBytes} | {b.Took.TotalSeconds:0.00} s | {Kb(b.DatagramBytes)} | {Kb(b.StreamBytes)} | {Kb(b.DatagramBytes + b.StreamBytes)} | {b.CatchUps} | {Kb(b.CompressionBytesSaved)} | {b.WallTime.TotalSeconds:0} s |"));
+        }
+
+        if (only.Contains("idle"))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## Idle traffic ({idleSeconds} s virtual after convergence and 30 s quiet; one key per node)");
+            Console.WriteLine("| N | total bytes/node/s | packets/node/s | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            foreach (int n in idleSizes)
+            {
+                StateIdleResult on = StateExperiments.Idle(n, true, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(idleSeconds), seed, lan);
+                StateIdleResult off = StateExperiments.Idle(n, false, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(idleSeconds), seed, lan);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {n} | {on.BytesPerNodePerSecond:0} | {on.PacketsPerNodePerSecond:0.0} | {off.BytesPerNodePerSecond:0} | {on.BytesPerNodePerSecond - off.BytesPerNodePerSecond:0} | {on.StateExchangesSkipped} | {(on.WallTime + off.WallTime).TotalSeconds:0} s |"));
+            }
+        }
+
+        if (only.Contains("efficiency"))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## Compression and Bloom digests (N = {effNodes}, 10 writers × 10 keys of 200-byte JSON-like text; idle measured over 30 s after convergence)");
+            Console.WriteLine("| variant | time to converge | datagram bytes | stream bytes | total | compression saved | idle bytes/node/s | wall |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            (string Name, GossipOptions Options)[] variants =
+            [
+                ("default (Auto digest, compression ≥ 512 B)", lan),
+                ("compression off (threshold 0)", lan with { CompressionThresholdBytes = 0 }),
+                ("Full digest", lan with { StateDigestMode = DigestMode.Full }),
+                ("Bloom digest (p = 0.01)", lan with { StateDigestMode = DigestMode.Bloom }),
+                ("Bloom digest, compression off", lan with { StateDigestMode = DigestMode.Bloom, CompressionThresholdBytes = 0 }),
+            ];
+            foreach ((string name, GossipOptions options) in variants)
+            {
+                StateEfficiencyResult e = StateExperiments.Efficiency(name, effNodes, 10, 10, 200, TimeSpan.FromSeconds(30), seed, options);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {e.Variant} | {e.Took.TotalSeconds:0.00} s | {Kb(e.DatagramBytes)} | {Kb(e.StreamBytes)} | {Kb(e.DatagramBytes + e.StreamBytes)} | {Kb(e.CompressionBytesSaved)} | {e.IdleBytesPerNodePerSecond:0} | {e.WallTime.TotalSeconds:0} s |"));
+            }
+        }
+
+        return 0;
+    }
+
+    private static int[] Ints(string value) => value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    private static string Kb(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
+}
