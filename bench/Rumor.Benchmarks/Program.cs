@@ -23,6 +23,11 @@ public static class Program
             return DetectionExperiment.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "phi")
+        {
+            return PhiExperiment.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "state")
         {
             return StateExperiment.Run(args[1..]);

@@ -45,9 +45,9 @@ public sealed partial class GossipNode
 
         TimeSpan interval = _health.Scale(_options.ProbeInterval);
         _timers.Schedule(now + interval, TimerKind.ProbeRound);
-        if (_leaving)
+        if (_leaving || PhiMode)
         {
-            return;
+            return; // in φ mode heartbeats, not probes, detect failures (GossipNode.Heartbeat.cs)
         }
 
         Member? target = NextProbeTarget(now);

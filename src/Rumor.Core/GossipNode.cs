@@ -131,6 +131,7 @@ public sealed partial class GossipNode
         _timers.Schedule(now + _random.NextDuration(_options.PushPullInterval), TimerKind.PushPullRound);
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
         StartState(now);
+        StartHeartbeats(now);
     }
 
     /// <summary>Stops all activity: no more timers or sends. Inputs after this are ignored.</summary>
@@ -190,6 +191,9 @@ public sealed partial class GossipNode
                     break;
                 case TimerKind.StateStreamDeadline:
                     TryFailStateStream(entry.Token);
+                    break;
+                case TimerKind.HeartbeatRound:
+                    HeartbeatRound(entry.Token, now);
                     break;
             }
         }
@@ -306,6 +310,14 @@ public sealed partial class GossipNode
                 if (error == DecodeError.None)
                 {
                     HandleStateDelta(from, delta, now);
+                }
+
+                return error;
+            case MessageType.Heartbeats:
+                error = HeartbeatsMessage.TryDecode(payload, _names, out HeartbeatsMessage heartbeats);
+                if (error == DecodeError.None)
+                {
+                    HandleHeartbeats(heartbeats, now);
                 }
 
                 return error;

@@ -155,6 +155,24 @@ public sealed record GossipOptions
     /// <summary>Most prefix watches at once.</summary>
     public int WatchesMax { get; init; } = 256;
 
+    /// <summary>SWIM probing (default) or heartbeat counters with a φ-accrual detector.</summary>
+    public FailureDetectorKind FailureDetector { get; init; } = FailureDetectorKind.Swim;
+
+    /// <summary>φ mode: how often a member raises and gossips its heartbeat counter.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>φ mode: suspicion level at which a member becomes suspect (8: odds of a late heartbeat 1 in 10^8). Cassandra and Akka: 8.</summary>
+    public double PhiThreshold { get; init; } = 8;
+
+    /// <summary>φ mode: floor of the inter-arrival standard deviation, so a very regular member is not convicted for a small delay. Akka: 100 ms.</summary>
+    public TimeSpan PhiMinStdDeviation { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>φ mode: a pause this long (GC, a blip) on top of the mean interval is tolerated without conviction. Akka cluster: 3 s; ours 1.5 s, so a crash is suspected within about 6 s at 1 s gossiped heartbeats (detection ≈ mean + pause + 4.2σ after the last arrival).</summary>
+    public TimeSpan PhiAcceptablePause { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>φ mode: inter-arrival samples kept per member. Akka and Cassandra: 1,000.</summary>
+    public int PhiWindowSize { get; init; } = 1000;
+
     /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
     public static GossipOptions Lan { get; } = new();
 
@@ -258,6 +276,15 @@ public sealed record GossipOptions
         Positive(problems, nameof(TombstoneGracePeriod), TombstoneGracePeriod);
         Range(problems, nameof(CompressionThresholdBytes), CompressionThresholdBytes, 0, int.MaxValue);
         Range(problems, nameof(WatchesMax), WatchesMax, 0, 1_000_000);
+        Positive(problems, nameof(HeartbeatInterval), HeartbeatInterval);
+        NonNegative(problems, nameof(PhiMinStdDeviation), PhiMinStdDeviation);
+        NonNegative(problems, nameof(PhiAcceptablePause), PhiAcceptablePause);
+        Range(problems, nameof(PhiWindowSize), PhiWindowSize, 2, 100_000);
+        if (double.IsNaN(PhiThreshold) || PhiThreshold <= 0 || PhiThreshold > 100)
+        {
+            problems.Add($"PhiThreshold is {PhiThreshold}; it must be above 0 and at most 100.");
+        }
+
         if (double.IsNaN(CrossZoneShare) || CrossZoneShare < 0 || CrossZoneShare > 1)
         {
             problems.Add($"CrossZoneShare is {CrossZoneShare}; it must be between 0 and 1.");

@@ -35,3 +35,13 @@ public enum DigestMode
     /// <summary>Always a Bloom filter of (owner, generation, max version).</summary>
     Bloom,
 }
+
+/// <summary>Which failure detector a cluster runs (every member of a cluster should run the same one).</summary>
+public enum FailureDetectorKind
+{
+    /// <summary>SWIM probes (direct, indirect, stream fallback) with Lifeguard: constant load per member, fast and accurate.</summary>
+    Swim,
+
+    /// <summary>Gossiped heartbeat counters judged by a φ-accrual detector (Cassandra, Akka): adapts to each member's observed timing; load grows with N.</summary>
+    PhiAccrual,
+}

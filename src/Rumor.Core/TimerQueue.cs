@@ -14,6 +14,7 @@ internal enum TimerKind : byte
     StateRound,
     StateMaintenance,
     StateStreamDeadline,
+    HeartbeatRound,
 }
 
 /// <summary>A pending timer. Cancellation is lazy: a firing timer checks that what it is for still holds.</summary>

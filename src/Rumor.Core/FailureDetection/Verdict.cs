@@ -24,6 +24,9 @@ public enum VerdictSource : byte
 
     /// <summary>Our suspicion's timeout expired without a refutation.</summary>
     SuspicionTimeout,
+
+    /// <summary>φ mode: the member's heartbeats stopped arriving long enough for φ to pass the threshold.</summary>
+    Phi,
 }
 
 /// <summary>

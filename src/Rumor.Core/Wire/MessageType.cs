@@ -41,6 +41,9 @@ public enum MessageType : byte
 
     /// <summary>Replicated state: a member's checksum of its whole digest, for convergence detection.</summary>
     StateChecksum = 12,
+
+    /// <summary>Heartbeat counters of the φ-accrual detector mode.</summary>
+    Heartbeats = 13,
 }
 
 /// <summary>Flags in the packet header.</summary>

@@ -1,0 +1,174 @@
+using Rumor.Core.FailureDetection;
+using Rumor.Core.Membership;
+using Rumor.Core.Randomness;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// The φ-accrual failure detector mode (FailureDetector = PhiAccrual), the alternative to SWIM
+/// probing that Cassandra and Akka use. Every HeartbeatInterval a member raises its own counter and
+/// sends the freshest counters it knows (its own first, then the most recently advanced) to
+/// GossipFanout random members, filling one datagram. Each time a member's counter advances, its
+/// φ detector records an arrival; every interval, a member whose φ passes PhiThreshold is accused
+/// exactly as a failed SWIM probe would accuse it, so the same suspicion, refutation and dead
+/// machinery (and the stall guard, and the verdict records) apply. Probing is off in this mode.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private readonly Dictionary<string, KnownHeartbeat> _heartbeats = new(StringComparer.Ordinal);
+    private ulong _heartbeat;
+
+    /// <summary>This member's own heartbeat counter (φ mode).</summary>
+    public ulong HeartbeatCounter => _heartbeat;
+
+    /// <summary>φ of <paramref name="member"/> at <paramref name="now"/>, or null when not in φ mode or no heartbeat was tracked yet.</summary>
+    public double? PhiOf(string member, TimeSpan now) =>
+        _heartbeats.TryGetValue(member, out KnownHeartbeat known) && known.Detector is { } detector ? detector.Phi(now) : null;
+
+    private bool PhiMode => _options.FailureDetector == FailureDetectorKind.PhiAccrual;
+
+    private void StartHeartbeats(TimeSpan now)
+    {
+        if (PhiMode)
+        {
+            _timers.Schedule(now + _random.NextDuration(_options.HeartbeatInterval), TimerKind.HeartbeatRound, SendToken);
+            _timers.Schedule(now + JudgeInterval, TimerKind.HeartbeatRound, JudgeToken);
+        }
+    }
+
+    // φ is judged four times per heartbeat interval, so a conviction is late by at most a quarter
+    // of an interval rather than a whole one.
+    private TimeSpan JudgeInterval => _options.HeartbeatInterval / 4;
+
+    private const long SendToken = 0;
+    private const long JudgeToken = 1;
+
+    private void HeartbeatRound(long token, TimeSpan now)
+    {
+        if (token == JudgeToken)
+        {
+            _timers.Schedule(now + JudgeInterval, TimerKind.HeartbeatRound, JudgeToken);
+            if (!_leaving)
+            {
+                JudgeByPhi(now);
+            }
+
+            return;
+        }
+
+        _timers.Schedule(now + _options.HeartbeatInterval, TimerKind.HeartbeatRound, SendToken);
+        if (_leaving)
+        {
+            return;
+        }
+
+        _heartbeat++;
+        SendHeartbeats(now);
+    }
+
+    private void JudgeByPhi(TimeSpan now)
+    {
+        foreach (Member member in _members)
+        {
+            if (member.IsLocal || !member.IsActive)
+            {
+                continue;
+            }
+
+            KnownHeartbeat known = TrackHeartbeat(member, now);
+            if (member.State != MemberState.Alive || known.Detector!.Phi(now) < _options.PhiThreshold)
+            {
+                continue;
+            }
+
+            if (StallGuardActive(now))
+            {
+                Counters.AccusationsSuppressed++;
+                continue;
+            }
+
+            Counters.AccusationsMade++;
+            SuspectMessage suspect = new(member.Name, member.Incarnation, member.Generation, _self.Name);
+            ApplySuspect(suspect, now, VerdictSource.Phi);
+            if (member.State == MemberState.Suspect)
+            {
+                SendWithPiggyback(member.Address, suspect);
+            }
+        }
+    }
+
+    /// <summary>The heartbeat record of an active member, created (with a fresh detector) when missing or of an older generation.</summary>
+    private KnownHeartbeat TrackHeartbeat(Member member, TimeSpan now)
+    {
+        if (!_heartbeats.TryGetValue(member.Name, out KnownHeartbeat known) || known.Generation != member.Generation || known.Detector is null)
+        {
+            known = new KnownHeartbeat(member.Generation, 0, now, NewDetector(now));
+            _heartbeats[member.Name] = known;
+        }
+
+        return known;
+    }
+
+    private PhiAccrualDetector NewDetector(TimeSpan now) =>
+        new(_options.PhiWindowSize, _options.PhiMinStdDeviation, _options.PhiAcceptablePause, _options.HeartbeatInterval, now);
+
+    private void SendHeartbeats(TimeSpan now)
+    {
+        // Our own counter first, then the freshest others: news travels, stale counters do not.
+        List<HeartbeatEntry> entries = [new HeartbeatEntry(_self.Name, _self.Generation, _heartbeat)];
+        int room = _options.PacketBudgetBytes - 64;
+        int used = 2 + entries[0].EncodedLength;
+        foreach ((string name, KnownHeartbeat known) in _heartbeats.OrderByDescending(h => h.Value.UpdatedAt).ThenBy(h => h.Key, StringComparer.Ordinal))
+        {
+            if (known.Counter == 0)
+            {
+                continue;
+            }
+
+            HeartbeatEntry entry = new(name, known.Generation, known.Counter);
+            if (used + entry.EncodedLength > room || entries.Count == ushort.MaxValue)
+            {
+                break;
+            }
+
+            entries.Add(entry);
+            used += entry.EncodedLength;
+        }
+
+        HeartbeatsMessage message = new(entries);
+        int fanout = _options.GossipFanout;
+        Span<int> chosen = stackalloc int[fanout];
+        int count = SampleMembers(chosen, fanout, static m => m.State == MemberState.Alive);
+        for (int i = 0; i < count; i++)
+        {
+            SendWithPiggyback(_members[chosen[i]].Address, message);
+        }
+    }
+
+    private void HandleHeartbeats(in HeartbeatsMessage message, TimeSpan now)
+    {
+        if (!PhiMode)
+        {
+            return;
+        }
+
+        foreach (HeartbeatEntry entry in message.Entries)
+        {
+            Member? member = _byName.GetValueOrDefault(entry.Name);
+            if (member is null || member.IsLocal || entry.Generation != member.Generation)
+            {
+                continue;
+            }
+
+            KnownHeartbeat known = TrackHeartbeat(member, now);
+            if (entry.Counter > known.Counter)
+            {
+                known.Detector!.Heartbeat(now);
+                _heartbeats[entry.Name] = known with { Counter = entry.Counter, UpdatedAt = now };
+            }
+        }
+    }
+
+    private readonly record struct KnownHeartbeat(ulong Generation, ulong Counter, TimeSpan UpdatedAt, PhiAccrualDetector? Detector);
+}

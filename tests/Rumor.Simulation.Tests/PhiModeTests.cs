@@ -1,0 +1,84 @@
+using Rumor.Core;
+using Rumor.Core.Membership;
+using Xunit.Abstractions;
+
+namespace Rumor.Simulation.Tests;
+
+/// <summary>The heartbeat + φ-accrual detector mode, in virtual time.</summary>
+public sealed class PhiModeTests(ITestOutputHelper output)
+{
+    private static readonly GossipOptions Phi = GossipOptions.Lan with { FailureDetector = FailureDetectorKind.PhiAccrual };
+
+    private static SimCluster Converged(ulong seed, int nodes)
+    {
+        SimCluster cluster = Sim.Cluster(seed, nodes, gossip: Phi);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "join in φ mode");
+
+        // Let every detector learn the heartbeat timing.
+        cluster.RunFor(TimeSpan.FromSeconds(60));
+        return cluster;
+    }
+
+    [Fact]
+    public void A_crash_is_suspected_within_six_seconds_and_declared_dead_everywhere()
+    {
+        SimCluster cluster = Converged(7001, 40);
+        int suspicions = 0;
+        cluster.Observe((_, e) => suspicions += e is MemberChanged { Kind: MemberChangeKind.Suspected } ? 1 : 0);
+        Assert.True(cluster.MembershipAgrees(out string before), before);
+        Assert.Equal(0, suspicions);
+        Assert.All(cluster.Nodes, n => Assert.Equal(0, n.LiveNode.Counters.ProbesSent));
+
+        SimNode victim = cluster.Nodes[13];
+        cluster.Crash(victim);
+        TimeSpan? suspected = cluster.RunUntil(() => cluster.LiveNodes.Any(n => n.StateOf(victim.Name) == MemberState.Suspect), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        if (suspected is null || suspected > TimeSpan.FromSeconds(6))
+        {
+            Sim.Fail(cluster, $"the crash was first suspected after {suspected?.TotalSeconds.ToString("0.00") ?? "more than 10"} s; target 6 s");
+        }
+
+        TimeSpan? dead = cluster.RunUntil(() => cluster.LiveNodes.All(n => n.StateOf(victim.Name) == MemberState.Dead), TimeSpan.FromSeconds(60));
+        if (dead is null)
+        {
+            Sim.Fail(cluster, "the crash was not declared dead everywhere within 60 s");
+        }
+
+        output.WriteLine($"first suspicion {suspected!.Value.TotalSeconds:0.00} s after the crash; dead everywhere {(suspected.Value + dead!.Value).TotalSeconds:0.00} s after");
+        Sim.NoViolations(cluster);
+    }
+
+    [Fact]
+    public void A_pause_shorter_than_the_acceptable_pause_convicts_no_one()
+    {
+        SimCluster cluster = Converged(7002, 30);
+        int suspicions = 0;
+        cluster.Observe((_, e) => suspicions += e is MemberChanged { Kind: MemberChangeKind.Suspected } ? 1 : 0);
+        SimNode paused = cluster.Nodes[5];
+
+        // A 1.5 s silence (GC pause or network blip) against the 1.5 s acceptable pause (75 % of it), five times.
+        for (int i = 0; i < 5; i++)
+        {
+            cluster.Network.Partition([[paused]]);
+            cluster.RunFor(Phi.PhiAcceptablePause * 0.75);
+            cluster.Network.Heal();
+            cluster.RunFor(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(0, suspicions);
+        Assert.True(cluster.MembershipAgrees(out string differences), differences);
+    }
+
+    [Fact]
+    public void Ten_quiet_minutes_raise_no_suspicion()
+    {
+        SimCluster cluster = Converged(7003, 50);
+        int suspicions = 0;
+        cluster.Observe((_, e) => suspicions += e is MemberChanged { Kind: MemberChangeKind.Suspected } ? 1 : 0);
+        cluster.RunFor(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, suspicions);
+        double maxPhi = cluster.Nodes.Max(n => cluster.Nodes.Where(m => m != n).Max(m => n.LiveNode.PhiOf(m.Name, cluster.Now) ?? 0));
+        output.WriteLine($"largest φ anywhere at the end: {maxPhi:0.00}");
+        Assert.True(maxPhi < GossipOptions.Lan.PhiThreshold);
+    }
+}
