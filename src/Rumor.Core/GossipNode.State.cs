@@ -41,6 +41,7 @@ public sealed partial class GossipNode
     private uint _checksumSequence;
     private ulong _announcedChecksum;
     private ulong _checksumAtLastRound;
+    private int _stableRounds;
     private TimeSpan _convergenceChangedAt;
     private int _stateSeedCursor;
 
@@ -228,11 +229,20 @@ public sealed partial class GossipNode
         int every = _options.StateFullSyncEveryRounds > 0
             ? _options.StateFullSyncEveryRounds
             : Math.Max(10, (ActiveMemberCount + 9) / 10);
-        bool skipIdle = _stateRounds % every != 0 && GetStateConvergence().Converged;
+        bool fullSync = _stateRounds % every == 0;
+        bool announcing = AnnouncingChecksums;
+        bool skipIdle = !fullSync && announcing && GetStateConvergence().Converged;
+
+        // Without cluster-wide announcements (large clusters), skip a peer only when we saw its
+        // checksum equal ours in an exchange and ours has not changed for two rounds: a node that
+        // just learnt something keeps talking, and informed peers keep contacting the stale ones
+        // (they see a different checksum), so news still spreads at push-pull speed.
+        bool quietHere = !announcing && !fullSync && State.Checksum == _checksumAtLastRound && _stableRounds >= 2;
         List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
         foreach ((NodeAddress address, string? name) in targets)
         {
-            if (skipIdle && name is not null)
+            bool peerEqual = name is not null && _peerChecksums.TryGetValue(name, out PeerChecksum seen) && seen.Checksum == State.Checksum;
+            if (name is not null && (skipIdle || (quietHere && peerEqual)))
             {
                 Counters.StateExchangesSkipped++;
                 continue;
@@ -479,6 +489,14 @@ public sealed partial class GossipNode
         return sequence is not null;
     }
 
+    /// <summary>
+    /// Whether checksums are gossiped to every member: on (AnnounceStateChecksums) up to
+    /// StateChecksumAnnounceMaxMembers members. Every member's checksum reaching every member costs
+    /// about N² small transmissions per change, fine for tens or hundreds of members, not for
+    /// thousands; above the bound a node judges convergence from the checksums its own exchanges see.
+    /// </summary>
+    private bool AnnouncingChecksums => _options.AnnounceStateChecksums && ActiveMemberCount <= _options.StateChecksumAnnounceMaxMembers;
+
     private void AnnounceChecksumIfChanged(TimeSpan now)
     {
         // Debounced: announce a checksum once it has held for a whole round, so a node that takes
@@ -486,7 +504,8 @@ public sealed partial class GossipNode
         ulong checksum = State.Checksum;
         ulong previousRound = _checksumAtLastRound;
         _checksumAtLastRound = checksum;
-        if (!_options.AnnounceStateChecksums || (checksum == _announcedChecksum && _checksumSequence > 0) || (checksum != previousRound && _checksumSequence > 0))
+        _stableRounds = checksum == previousRound ? _stableRounds + 1 : 0;
+        if (!AnnouncingChecksums || (checksum == _announcedChecksum && _checksumSequence > 0) || (checksum != previousRound && _checksumSequence > 0))
         {
             return;
         }

@@ -134,6 +134,9 @@ public sealed record GossipOptions
     /// <summary>Gossip every member's state checksum to every member (convergence detection). Costs about N² small broadcasts per change cluster-wide; off, a node learns checksums only from its own exchanges.</summary>
     public bool AnnounceStateChecksums { get; init; } = true;
 
+    /// <summary>Checksums are announced cluster-wide only while the cluster has at most this many active members (the cost is N² per change).</summary>
+    public int StateChecksumAnnounceMaxMembers { get; init; } = 128;
+
     /// <summary>Largest key, in bytes of UTF-8.</summary>
     public int KeyMaxBytes { get; init; } = 512;
 
@@ -276,6 +279,7 @@ public sealed record GossipOptions
         Positive(problems, nameof(TombstoneGracePeriod), TombstoneGracePeriod);
         Range(problems, nameof(CompressionThresholdBytes), CompressionThresholdBytes, 0, int.MaxValue);
         Range(problems, nameof(WatchesMax), WatchesMax, 0, 1_000_000);
+        Range(problems, nameof(StateChecksumAnnounceMaxMembers), StateChecksumAnnounceMaxMembers, 0, 1_000_000);
         Positive(problems, nameof(HeartbeatInterval), HeartbeatInterval);
         NonNegative(problems, nameof(PhiMinStdDeviation), PhiMinStdDeviation);
         NonNegative(problems, nameof(PhiAcceptablePause), PhiAcceptablePause);

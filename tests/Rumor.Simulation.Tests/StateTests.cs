@@ -287,6 +287,23 @@ public sealed class StateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Without_checksum_announcements_state_converges_and_convergence_is_seen_from_exchanges()
+    {
+        GossipOptions options = GossipOptions.Lan with { StateChecksumAnnounceMaxMembers = 0 };
+        SimCluster cluster = Sim.Cluster(seed: 5101, nodes: 30, gossip: options);
+        cluster.StartAll(TimeSpan.FromMilliseconds(5));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "join");
+        for (int i = 0; i < 5; i++)
+        {
+            Set(cluster, cluster.Nodes[i * 6], "k", $"v{i}");
+        }
+
+        TimeSpan took = RequireAgreement(cluster, () => StatesEqual(cluster), TimeSpan.FromSeconds(60), "states did not converge without announcements");
+        RequireAgreement(cluster, () => cluster.LiveNodes.All(n => n.LiveNode.GetStateConvergence().Converged), TimeSpan.FromMinutes(10), "convergence was never seen from exchanges alone");
+        output.WriteLine($"converged in {took.TotalSeconds:0.0} s without announcements");
+    }
+
+    [Fact]
     public void Bad_keys_and_values_are_refused_with_a_clear_message()
     {
         SimCluster cluster = Sim.Cluster(seed: 4901, nodes: 1);
