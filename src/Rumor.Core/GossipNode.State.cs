@@ -355,6 +355,14 @@ public sealed partial class GossipNode
         return digest;
     }
 
+    /// <summary>The deltas a peer lacks according to its digest (full or Bloom), within <paramref name="roomBytes"/>.</summary>
+    private StateDeltaMessage DeltasFor(in StateDigestMessage digest, int roomBytes) =>
+        digest.Bloom is { } bloom ? State.DeltasForBloom(bloom, roomBytes, digest.Sender) : State.DeltasFor(digest.Entries, roomBytes, digest.Sender);
+
+    /// <summary>Our full digest as an encoded message (type byte + payload), for streams.</summary>
+    private byte[] EncodedFullDigest(DigestFlags flags) =>
+        PacketBuilder.EncodeMessage(new StateDigestMessage(flags, _self.Name, State.Checksum, State.Digest(), null));
+
     private void SendDigest(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
         _builder.Reset(_options.PacketBudgetBytes);
@@ -367,7 +375,7 @@ public sealed partial class GossipNode
         }
 
         // Too big for a datagram: run the exchange over a stream with the full digest.
-        OpenStateStream(to, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(flags & ~DigestFlags.Bloom, _self.Name, State.Checksum, State.Digest(), null))], now);
+        OpenStateStream(to, StateStreamKind.Sync, [EncodedFullDigest(flags & ~DigestFlags.Bloom)], now);
     }
 
     private void HandleStateDigest(NodeAddress from, in StateDigestMessage digest, TimeSpan now)
@@ -389,7 +397,7 @@ public sealed partial class GossipNode
             if (!fits)
             {
                 // Our digest needs a stream: ask for their deltas that way instead.
-                OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+                OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
                 wantDigest = false;
             }
             else
@@ -401,9 +409,7 @@ public sealed partial class GossipNode
         if (wantDeltas)
         {
             int room = _builder.RemainingForMessage - 1 - digestRoom;
-            StateDeltaMessage delta = digest.Bloom is { } bloom
-                ? State.DeltasForBloom(bloom, room, digest.Sender)
-                : State.DeltasFor(digest.Entries, room, digest.Sender);
+            StateDeltaMessage delta = DeltasFor(digest, room);
             if (delta.Owners.Count > 0 || delta.MorePending)
             {
                 _builder.TryAdd(delta);
@@ -430,7 +436,7 @@ public sealed partial class GossipNode
         {
             // The rest did not fit a datagram: fetch it over a stream with our full digest.
             Counters.StateCatchUps++;
-            OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+            OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
         }
     }
 
@@ -581,19 +587,19 @@ public sealed partial class GossipNode
                 {
                     NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
                     int room = _options.StreamMaxBytes - 1024;
-                    StateDeltaMessage delta = digest.Bloom is { } bloom ? State.DeltasForBloom(bloom, room, digest.Sender) : State.DeltasFor(digest.Entries, room, digest.Sender);
+                    StateDeltaMessage delta = DeltasFor(digest, room);
                     byte[] encoded = PacketBuilder.EncodeMessage(delta);
                     reply.Add(encoded);
                     if ((digest.Flags & DigestFlags.WantDigest) != 0)
                     {
-                        byte[] ours = PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null));
+                        byte[] ours = EncodedFullDigest(DigestFlags.WantDeltas);
                         if (encoded.Length <= ushort.MaxValue && ours.Length <= ushort.MaxValue)
                         {
                             reply.Add(ours);
                         }
                         else
                         {
-                            OpenStateStream(from, StateStreamKind.Sync, [PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, _self.Name, State.Checksum, State.Digest(), null))], now);
+                            OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
                         }
                     }
                 }
@@ -661,9 +667,7 @@ public sealed partial class GossipNode
                 if (error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0)
                 {
                     // Step three of a push-pull over streams: push what they lack.
-                    StateDeltaMessage delta = digest.Bloom is { } bloom
-                        ? State.DeltasForBloom(bloom, _options.StreamMaxBytes - 1024, digest.Sender)
-                        : State.DeltasFor(digest.Entries, _options.StreamMaxBytes - 1024, digest.Sender);
+                    StateDeltaMessage delta = DeltasFor(digest, _options.StreamMaxBytes - 1024);
                     if (delta.Owners.Count > 0)
                     {
                         OpenStateStream(stream.To, StateStreamKind.Push, [PacketBuilder.EncodeMessage(delta)], now);
