@@ -233,16 +233,17 @@ public sealed partial class GossipNode
         bool announcing = AnnouncingChecksums;
         bool skipIdle = !fullSync && announcing && GetStateConvergence().Converged;
 
-        // Without cluster-wide announcements (large clusters), skip a peer only when we saw its
-        // checksum equal ours in an exchange and ours has not changed for two rounds: a node that
-        // just learnt something keeps talking, and informed peers keep contacting the stale ones
-        // (they see a different checksum), so news still spreads at push-pull speed.
-        bool quietHere = !announcing && !fullSync && State.Checksum == _checksumAtLastRound && _stableRounds >= 2;
+        // Without cluster-wide announcements (large clusters) a node cannot know that everyone is
+        // equal, so it behaves like a rumor monger: after its state last changed it talks every
+        // round for ceil(log2 N) + 2 rounds (each informed node passes a change on that many times,
+        // which leaves a residue of about e^-(log2 N + 2) of nodes to the full-sync rounds), then
+        // only every M-th round. Informed nodes contact the stale ones, whose digests then pull.
+        int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, ActiveMemberCount))) + 2;
+        bool quietHere = !announcing && !fullSync && _stableRounds >= activeRounds;
         List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
         foreach ((NodeAddress address, string? name) in targets)
         {
-            bool peerEqual = name is not null && _peerChecksums.TryGetValue(name, out PeerChecksum seen) && seen.Checksum == State.Checksum;
-            if (name is not null && (skipIdle || (quietHere && peerEqual)))
+            if (name is not null && (skipIdle || quietHere))
             {
                 Counters.StateExchangesSkipped++;
                 continue;
@@ -290,7 +291,9 @@ public sealed partial class GossipNode
         }
 
         string? zone = _options.Zone.Length > 0 ? _options.Zone : null;
-        while (targets.Count < fanout && candidates.Count > 0)
+        // A seed contact comes on top of the fanout, so seed rounds still reach random members.
+        int wanted = fanout + targets.Count;
+        while (targets.Count < wanted && candidates.Count > 0)
         {
             List<Member> pool = candidates;
             if (zone is not null && _options.CrossZoneShare > 0 && _random.NextDouble() < _options.CrossZoneShare)
