@@ -384,6 +384,7 @@ public sealed partial class GossipNode
     private void HandleStateDigest(NodeAddress from, in StateDigestMessage digest, TimeSpan now)
     {
         NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
+        WakeIfDifferent(digest.Checksum);
         bool wantDeltas = (digest.Flags & DigestFlags.WantDeltas) != 0;
         bool wantDigest = (digest.Flags & DigestFlags.WantDigest) != 0;
         if (!wantDeltas && !wantDigest)
@@ -464,6 +465,19 @@ public sealed partial class GossipNode
         if (NotePeerChecksum(message.Name, message.Sequence, message.Checksum, now, message.Generation))
         {
             QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message));
+        }
+    }
+
+    /// <summary>
+    /// A digest that shows a different state wakes a quiet node: it talks every round again for the
+    /// next ceil(log2 N) + 2 rounds, so under Pull a stale node that an informed one contacted goes
+    /// and fetches the news instead of waiting for its next full-sync round.
+    /// </summary>
+    private void WakeIfDifferent(ulong checksum)
+    {
+        if (checksum != State.Checksum)
+        {
+            _stableRounds = 0;
         }
     }
 
