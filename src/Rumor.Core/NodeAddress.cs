@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Rumor.Core;
 
@@ -125,7 +124,7 @@ public readonly struct NodeAddress : IEquatable<NodeAddress>, IComparable<NodeAd
         if (host[0] == '[')
         {
             if (host.Length < 3 || host[^1] != ']' || host.Contains('%') ||
-                !IPAddress.TryParse(host[1..^1], out IPAddress? v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+                !IPAddress.TryParse(host[1..^1], out IPAddress? v6) || !HasSixteenBytes(v6))
             {
                 return false;
             }
@@ -155,6 +154,13 @@ public readonly struct NodeAddress : IEquatable<NodeAddress>, IComparable<NodeAd
 
         address = new NodeAddress(value, port);
         return true;
+    }
+
+    // Sixteen address bytes: IPv6 (the core names no socket types, not even AddressFamily).
+    private static bool HasSixteenBytes(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return address.TryWriteBytes(bytes, out int written) && written == 16;
     }
 
     private static bool TryParsePort(ReadOnlySpan<char> text, out ushort port)
