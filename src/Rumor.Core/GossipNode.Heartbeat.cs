@@ -1,6 +1,7 @@
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Randomness;
+using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core;
@@ -93,7 +94,7 @@ public sealed partial class GossipNode
             ApplySuspect(suspect, now, VerdictSource.Phi);
             if (member.State == MemberState.Suspect)
             {
-                SendWithPiggyback(member.Address, suspect);
+                SendPacket(member.Address, PacketBuilder.EncodeSingle(suspect)); // alone: the same suspect is queued as a broadcast too
             }
         }
     }

@@ -1,6 +1,7 @@
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Randomness;
+using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core;
@@ -209,7 +210,7 @@ public sealed partial class GossipNode
         if (wasAlive && target.State == MemberState.Suspect)
         {
             // Tell the accused directly: if it is alive it refutes now, not when gossip reaches it.
-            SendWithPiggyback(target.Address, suspect);
+            SendPacket(target.Address, PacketBuilder.EncodeSingle(suspect)); // alone: the same suspect is queued as a broadcast too
         }
     }
 

@@ -63,6 +63,19 @@ public ref struct WireWriter
         _position += 1 + length;
     }
 
+    /// <summary>Writes a string as UTF-8 with a two-byte length, without an intermediate array.</summary>
+    public void WriteString16(string value)
+    {
+        int length = Encoding.UTF8.GetBytes(value, _buffer[(_position + 2)..]);
+        if (length > ushort.MaxValue)
+        {
+            throw new InvalidOperationException("A short string field is at most 65535 bytes of UTF-8.");
+        }
+
+        WriteUInt16((ushort)length);
+        _position += length;
+    }
+
     /// <summary>Writes bytes with a two-byte length.</summary>
     public void WriteBytes16(ReadOnlySpan<byte> value)
     {

@@ -79,8 +79,7 @@ public readonly record struct StateDeltaMessage(bool MorePending, IReadOnlyList<
             writer.WriteUInt32((uint)owner.Entries.Count);
             foreach (StateEntry entry in owner.Entries)
             {
-                byte[] keyBytes = Encoding.UTF8.GetBytes(entry.Key);
-                writer.WriteBytes16(keyBytes);
+                writer.WriteString16(entry.Key);
                 writer.WriteUInt64(entry.Version);
                 writer.WriteByte(entry.IsTombstone ? (byte)1 : (byte)0);
                 writer.WriteUInt32(entry.TtlMilliseconds);
