@@ -41,7 +41,7 @@ public sealed partial class ProcessTests
     {
         string closed = $"127.0.0.1:{ClosedPort()}";
 
-        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", "127.0.0.1:0", "--preset", "local", "--join", closed);
+        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", "127.0.0.1:0", "--preset", "lan", "--join", closed);
 
         Assert.True(code == 1, $"exit {code}\nstdout:\n{output}\nstderr:\n{error}");
         Assert.Contains($"could not join through {closed}: connection refused", error, StringComparison.Ordinal);

@@ -154,7 +154,10 @@ public sealed class FaultToleranceTests
             closedPort = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
 
-        await using GossipTransport node = await GossipTransport.StartAsync(LocalCluster.FastOptions("n"));
+        // Loopback refuses at once; the long deadline only keeps a loaded machine from turning the
+        // refusal into a timeout before the connect task reports it.
+        GossipOptions options = LocalCluster.FastOptions("n") with { StreamTimeout = TimeSpan.FromSeconds(10) };
+        await using GossipTransport node = await GossipTransport.StartAsync(options);
         NodeAddress seed = NodeAddress.From(IPAddress.Loopback, closedPort);
 
         JoinResult result = await node.JoinAsync([seed, seed, node.Address]);
