@@ -1,4 +1,4 @@
-using System.Text;
+using Rumor.Core.Membership;
 
 namespace Rumor.Cli;
 
@@ -29,37 +29,19 @@ internal static class MetadataTags
         return new KeyValuePair<string, string>(key, value);
     }
 
-    /// <summary>Encodes tags as key=value lines. A repeated key is an error: which value would win is not obvious.</summary>
+    /// <summary>Encodes tags as key=value lines; a repeated or bad key is a usage error.</summary>
     public static byte[] Encode(IEnumerable<KeyValuePair<string, string>> tags)
     {
-        List<string> lines = [];
-        HashSet<string> keys = new(StringComparer.Ordinal);
-        foreach (KeyValuePair<string, string> tag in tags)
+        try
         {
-            if (!keys.Add(tag.Key))
-            {
-                throw new UsageException($"tag '{tag.Key}' is given more than once.");
-            }
-
-            lines.Add(tag.Key + "=" + tag.Value);
+            return MemberTags.Encode(tags);
         }
-
-        return Encoding.UTF8.GetBytes(string.Join('\n', lines));
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+        }
     }
 
     /// <summary>Decodes key=value lines; lines without '=' are skipped (metadata from another tool).</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> Decode(ReadOnlySpan<byte> metadata)
-    {
-        List<KeyValuePair<string, string>> tags = [];
-        foreach (string line in Encoding.UTF8.GetString(metadata).Split('\n'))
-        {
-            int equals = line.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                tags.Add(new KeyValuePair<string, string>(line[..equals], line[(equals + 1)..]));
-            }
-        }
-
-        return tags;
-    }
+    public static IReadOnlyList<KeyValuePair<string, string>> Decode(ReadOnlySpan<byte> metadata) => MemberTags.Decode(metadata);
 }

@@ -132,6 +132,8 @@ public sealed partial class GossipNode
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
         StartState(now);
         StartHeartbeats(now);
+        StartEvents(now);
+        StartAggregates(now);
     }
 
     /// <summary>Stops all activity: no more timers or sends. Inputs after this are ignored.</summary>
@@ -194,6 +196,12 @@ public sealed partial class GossipNode
                     break;
                 case TimerKind.HeartbeatRound:
                     HeartbeatRound(entry.Token, now);
+                    break;
+                case TimerKind.EventRound or TimerKind.EventMaintenance or TimerKind.QueryTimeout:
+                    OnEventTimer(entry, now);
+                    break;
+                case TimerKind.AggregateRound:
+                    OnAggregateTimer(entry, now);
                     break;
             }
         }
@@ -329,6 +337,10 @@ public sealed partial class GossipNode
                 }
 
                 return error;
+            case MessageType.UserEvent or MessageType.EventDigest or MessageType.Query or MessageType.QueryResponse:
+                return DispatchEvents(from, type, payload, now);
+            case MessageType.Aggregate:
+                return DispatchAggregate(from, payload, now);
             default:
                 // Push-pull belongs on streams; anything else here is not ours to handle.
                 return DecodeError.Malformed;

@@ -15,6 +15,14 @@ internal enum TimerKind : byte
     StateMaintenance,
     StateStreamDeadline,
     HeartbeatRound,
+
+    // User events and queries (GossipNode.Events.cs); Token and Target are theirs to use.
+    EventRound,
+    EventMaintenance,
+    QueryTimeout,
+
+    // Cluster aggregates (GossipNode.Aggregates.cs).
+    AggregateRound,
 }
 
 /// <summary>A pending timer. Cancellation is lazy: a firing timer checks that what it is for still holds.</summary>

@@ -44,6 +44,21 @@ public enum MessageType : byte
 
     /// <summary>Heartbeat counters of the φ-accrual detector mode.</summary>
     Heartbeats = 13,
+
+    /// <summary>A user event: a named payload broadcast to every member, ordered by a Lamport clock.</summary>
+    UserEvent = 14,
+
+    /// <summary>User events: a summary of the events a member holds within the retention window, for anti-entropy.</summary>
+    EventDigest = 15,
+
+    /// <summary>A query: a request for an answer from every member (or those matching a tag filter).</summary>
+    Query = 16,
+
+    /// <summary>One member's answer to a query, sent to the asker.</summary>
+    QueryResponse = 17,
+
+    /// <summary>Cluster aggregates: a push-sum / extremum gossip share.</summary>
+    Aggregate = 18,
 }
 
 /// <summary>Flags in the packet header.</summary>

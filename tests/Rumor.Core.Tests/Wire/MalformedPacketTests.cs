@@ -179,7 +179,7 @@ public class MalformedPacketTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(14)]
+    [InlineData(19)]
     [InlineData(0x7F)]
     [InlineData(0xFF)]
     public void Unknown_top_level_type_is_UnknownType(byte type)
