@@ -17,6 +17,7 @@ public static class StateExperiment
         HashSet<string> only = ["spread", "bulk", "idle", "efficiency"];
         int[] sizes = [100, 1000];
         int trials = 3;
+        GossipStrategy[] strategies = [GossipStrategy.Push, GossipStrategy.Pull, GossipStrategy.PushPull];
         int[] idleSizes = [10, 100, 1000];
         int idleSeconds = 60;
         int bulkNodes = 100;
@@ -56,6 +57,9 @@ public static class StateExperiment
                 case "--full-sync-every":
                     fullSyncEvery = int.Parse(value, CultureInfo.InvariantCulture);
                     break;
+                case "--strategies":
+                    strategies = [.. value.Split(',').Select(name => Enum.Parse<GossipStrategy>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true))];
+                    break;
                 case "--seed":
                     seed = ulong.Parse(value, CultureInfo.InvariantCulture);
                     break;
@@ -76,7 +80,7 @@ public static class StateExperiment
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int n in sizes)
             {
-                foreach (GossipStrategy strategy in new[] { GossipStrategy.Push, GossipStrategy.Pull, GossipStrategy.PushPull })
+                foreach (GossipStrategy strategy in strategies)
                 {
                     StateSpreadResult r = StateExperiments.Spread(n, strategy, trials, seed, lan);
                     double background = r.BackgroundBytesPerSecond * r.Rounds.Mean * lan.StateGossipInterval.TotalSeconds;

@@ -238,8 +238,12 @@ public sealed partial class GossipNode
         // round for ceil(log2 N) + 2 rounds (each informed node passes a change on that many times,
         // which leaves a residue of about e^-(log2 N + 2) of nodes to the full-sync rounds), then
         // only every M-th round. Informed nodes contact the stale ones, whose digests then pull.
+        // Pull is the exception: under pure pull only the stale side can fetch news, and it cannot
+        // know there is news without asking, so a pulling node asks every round (the strategy's price
+        // in idle bytes, documented in CONFIGURATION.md); quiet pull nodes left a change to the
+        // full-sync rounds whenever the first few wake-ups missed (62 rounds mean at N = 1,000).
         int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, ActiveMemberCount))) + 2;
-        bool quietHere = !announcing && !fullSync && _stableRounds >= activeRounds;
+        bool quietHere = !announcing && !fullSync && _stableRounds >= activeRounds && _options.StateStrategy != GossipStrategy.Pull;
         List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
         foreach ((NodeAddress address, string? name) in targets)
         {
