@@ -1,14 +1,15 @@
 using System.Globalization;
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using Rumor.Agent;
 using Rumor.Core;
+using Rumor.Hosting;
 using Rumor.Transport;
 
 namespace Rumor.Cli;
 
 /// <summary>
-/// <c>rumor agent</c>: one node in the foreground. It binds, joins through the seeds, logs every
+/// <c>rumor agent</c>: one node in the foreground (the Rumor.Agent daemon: gossip, HTTP API,
+/// dashboard, metrics). It binds, joins through the seeds, logs every
 /// membership change as one timestamped line, and on Ctrl+C or SIGTERM leaves the cluster
 /// gracefully (bounded wait) and exits 0. Failures exit non-zero with one clear line: the address
 /// is in use, no seed answered, or the command line is wrong.
@@ -20,18 +21,37 @@ internal static class AgentCommand
 
     private static readonly ArgParser Parser = new(
         "rumor agent",
-        "Runs one gossip node in the foreground and logs membership changes. Ctrl+C (or SIGTERM) leaves the cluster gracefully and exits.",
+        "Runs one gossip node in the foreground with its HTTP API and dashboard, and logs membership changes. Ctrl+C (or SIGTERM) leaves the cluster gracefully and exits. Precedence: flags > RUMOR_* environment variables > --config file.",
         new OptionSpec("name", "NAME", "This member's unique name (default: the host name)."),
         new OptionSpec("bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one)."),
         new OptionSpec("advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0)."),
         new OptionSpec("join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers.", Repeatable: true),
         new OptionSpec("preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values."),
-        new OptionSpec("meta", "KEY=VALUE", "A metadata tag others see; repeat for several.", Repeatable: true));
+        new OptionSpec("tag", "KEY=VALUE", "A tag others see; repeat for several.", Repeatable: true),
+        new OptionSpec("meta", "KEY=VALUE", "Same as --tag (the older name).", Repeatable: true),
+        new OptionSpec("http", "ADDR:PORT", "Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one)."),
+        new OptionSpec("config", "FILE", "A JSON file of agent options (keys as in docs/CONFIGURATION.md)."),
+        new OptionSpec("data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."));
 
     public static string Usage => Parser.FormatUsage();
 
-    /// <summary>What the command line asks for, validated as far as possible before anything binds.</summary>
-    internal sealed record AgentConfig(GossipOptions Options, NodeAddress Bind, string Preset);
+    /// <summary>
+    /// What the command line asks for, checked as far as possible before anything binds: the
+    /// config file, the flags as configuration keys (the highest layer), and the seeds.
+    /// </summary>
+    internal sealed record AgentConfig(string? ConfigFile, IReadOnlyDictionary<string, string?> Flags, IReadOnlyList<string> Seeds)
+    {
+        /// <summary>Merges the file, the environment (<paramref name="environment"/>, or the process's) and the flags.</summary>
+        public AgentSettings Load(System.Collections.IDictionary? environment = null)
+        {
+            AgentSettings settings = AgentConfiguration.Load(ConfigFile, Flags, Seeds, environment);
+            // The command keeps its historic contract: exit 1 when no seed answers; it leaves by itself.
+            settings.Rumor.JoinRequired = true;
+            settings.Rumor.LeaveOnStop = false;
+            settings.Rumor.LeaveTimeout = LeaveTimeout;
+            return settings;
+        }
+    }
 
     /// <summary>Parses and checks the arguments; null when help was asked for. Throws <see cref="UsageException"/>.</summary>
     internal static AgentConfig? ParseArguments(IReadOnlyList<string> args)
@@ -42,64 +62,98 @@ internal static class AgentCommand
             return null;
         }
 
-        string preset = parsed.Get("preset") ?? "lan";
-        GossipOptions baseline;
-        try
+        Dictionary<string, string?> flags = new(StringComparer.OrdinalIgnoreCase);
+        if (parsed.Get("preset") is { } preset)
         {
-            baseline = GossipOptions.Preset(preset);
-        }
-        catch (ArgumentException)
-        {
-            throw new UsageException($"unknown preset '{preset}': expected lan, wan or local.");
+            try
+            {
+                _ = GossipOptions.Preset(preset);
+            }
+            catch (ArgumentException)
+            {
+                throw new UsageException($"unknown preset '{preset}': expected lan, wan or local.");
+            }
+
+            flags["Preset"] = preset.ToLowerInvariant();
         }
 
-        NodeAddress bind = ParseAddress("bind", parsed.Get("bind") ?? "0.0.0.0:7946");
-        NodeAddress advertise = parsed.Get("advertise") is { } text ? ParseAddress("advertise", text) : ChooseAdvertiseAddress(bind);
-        NodeAddress[] seeds = [.. parsed.GetAll("join").Select(seed => ParseAddress("join", seed))];
-        byte[] metadata = MetadataTags.Encode(parsed.GetAll("meta").Select(MetadataTags.Parse));
-        GossipOptions options = baseline with
+        foreach ((string option, string key) in new[] { ("bind", "Bind"), ("advertise", "Advertise"), ("http", "Http") })
         {
-            Name = parsed.Get("name") ?? Environment.MachineName,
-            AdvertiseAddress = advertise,
-            Seeds = seeds,
-            Metadata = metadata,
-        };
-        return new AgentConfig(options, bind, preset.ToLowerInvariant());
+            if (parsed.Get(option) is { } text)
+            {
+                flags[key] = ParseAddress(option, text).ToString();
+            }
+        }
+
+        string[] seeds = [.. parsed.GetAll("join").Select(seed => ParseAddress("join", seed).ToString())];
+        KeyValuePair<string, string>[] tags = [.. parsed.GetAll("tag").Concat(parsed.GetAll("meta")).Select(MetadataTags.Parse)];
+        _ = MetadataTags.Encode(tags); // A repeated or malformed tag is a usage error now, not at start.
+        foreach (KeyValuePair<string, string> tag in tags)
+        {
+            flags["Tags:" + tag.Key] = tag.Value;
+        }
+
+        if (parsed.Get("name") is { } name)
+        {
+            flags["Name"] = name;
+        }
+
+        if (parsed.Get("data-dir") is { } dataDirectory)
+        {
+            flags["DataDirectory"] = dataDirectory;
+        }
+
+        return new AgentConfig(parsed.Get("config"), flags, seeds);
     }
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
     {
         AgentConfig? config;
+        AgentSettings settings;
         try
         {
             config = ParseArguments(args);
+            if (config is null)
+            {
+                await output.WriteAsync(Usage).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            settings = config.Load();
         }
-        catch (UsageException e)
+        catch (Exception e) when (e is UsageException or AgentConfigurationException)
         {
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             await error.WriteLineAsync("Run 'rumor agent --help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
-        if (config is null)
-        {
-            await output.WriteAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Ok;
-        }
-
         TextWriter log = TextWriter.Synchronized(output);
-        GossipTransportSettings settings = new() { BindAddress = config.Bind, OnEvent = e => LogEvent(log, e) };
-        GossipTransport transport;
+        RumorAgent agent;
         try
         {
-            transport = await GossipTransport.StartAsync(config.Options, settings, stop).ConfigureAwait(false);
+            agent = await RumorAgent.StartAsync(settings, cancellationToken: stop).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (string failure in e.Failures)
+            {
+                await error.WriteLineAsync($"rumor agent: {failure}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Usage;
         }
         catch (TransportBindException e)
         {
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (GossipOptionsException e)
+        catch (IOException e)
+        {
+            await error.WriteLineAsync($"rumor agent: the HTTP address {settings.Http} cannot be bound: {e.Message} (choose another with --http ADDR:PORT)").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is GossipOptionsException or IdentityFileException)
         {
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Usage;
@@ -109,11 +163,15 @@ internal static class AgentCommand
             return ExitCodes.Ok;
         }
 
-        await using (transport.ConfigureAwait(false))
+        await using (agent.ConfigureAwait(false))
         {
-            Log(log, $"agent {transport.Name} running at {transport.Address} (bound {NodeAddress.From(transport.LocalEndPoint)}, preset {config.Preset}); Ctrl+C leaves the cluster and exits");
-            if (config.Options.Seeds.Count > 0 && !await JoinAsync(transport, log, error, stop).ConfigureAwait(false))
+            RumorNode node = agent.Node;
+            RumorSubscription events = node.OpenStream();
+            Task printer = PrintEventsAsync(events, log);
+            Log(log, $"agent {node.Name} running at {node.Address} (bound {NodeAddress.From(node.Transport.LocalEndPoint)}, preset {node.Preset}); HTTP API and dashboard at {agent.Url}; Ctrl+C leaves the cluster and exits");
+            if (!await ReportJoinAsync(node, log, error, stop).ConfigureAwait(false))
             {
+                await events.DisposeAsync().ConfigureAwait(false);
                 return stop.IsCancellationRequested ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
@@ -127,21 +185,39 @@ internal static class AgentCommand
             }
 
             Log(log, $"leaving the cluster (waiting at most {LeaveTimeout.TotalSeconds:0} s)");
-            bool left = await transport.LeaveAsync(LeaveTimeout, CancellationToken.None).ConfigureAwait(false);
+            bool left = await node.LeaveAsync(LeaveTimeout, CancellationToken.None).ConfigureAwait(false);
             Log(log, left ? "left the cluster" : $"the leave was not confirmed within {LeaveTimeout.TotalSeconds:0} s; stopping anyway");
+            await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await events.DisposeAsync().ConfigureAwait(false);
+            await Task.WhenAny(printer, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
         }
 
         Log(log, "stopped");
         return ExitCodes.Ok;
     }
 
-    /// <summary>Joins through the configured seeds; false (after saying why on stderr) when none answered.</summary>
-    private static async Task<bool> JoinAsync(GossipTransport transport, TextWriter log, TextWriter error, CancellationToken stop)
+    private static async Task PrintEventsAsync(RumorSubscription events, TextWriter log)
+    {
+        try
+        {
+            await foreach (GossipEvent gossipEvent in events.ReadAllAsync().ConfigureAwait(false))
+            {
+                LogEvent(log, gossipEvent);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Unsubscribed at stop.
+        }
+    }
+
+    /// <summary>Reports the first join; false (after saying why on stderr) when no seed answered.</summary>
+    private static async Task<bool> ReportJoinAsync(RumorNode node, TextWriter log, TextWriter error, CancellationToken stop)
     {
         JoinResult result;
         try
         {
-            result = await transport.JoinAsync(stop).ConfigureAwait(false);
+            result = await node.FirstJoin.WaitAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -176,30 +252,6 @@ internal static class AgentCommand
         NodeAddress.TryParse(text, out NodeAddress address)
             ? address
             : throw new UsageException($"--{option}: '{text}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946).");
-
-    /// <summary>
-    /// When bound to every interface (0.0.0.0 or [::]) the bind address means nothing to others:
-    /// advertise this host's first usable address of the same family instead, as memberlist does.
-    /// Otherwise leave it empty: the transport advertises the bound address.
-    /// </summary>
-    private static NodeAddress ChooseAdvertiseAddress(NodeAddress bind)
-    {
-        IPAddress ip = bind.ToIPAddress();
-        if (!ip.Equals(IPAddress.Any) && !ip.Equals(IPAddress.IPv6Any))
-        {
-            return default;
-        }
-
-        AddressFamily family = ip.AddressFamily;
-        IEnumerable<IPAddress> candidates = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(nic => nic.OperationalStatus == OperationalStatus.Up && nic.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
-            .Select(unicast => unicast.Address)
-            .Where(address => address.AddressFamily == family && !address.IsIPv6LinkLocal && !IPAddress.IsLoopback(address));
-        IPAddress chosen = candidates.FirstOrDefault()
-            ?? throw new UsageException($"--bind {bind} listens on every interface and this host has no other address to advertise: pass --advertise ADDR:PORT.");
-        return NodeAddress.From(chosen, bind.Port);
-    }
 
     private static void LogEvent(TextWriter log, GossipEvent gossipEvent)
     {

@@ -30,7 +30,7 @@ public sealed partial class ProcessTests
         holder.Listen();
         string address = $"127.0.0.1:{((IPEndPoint)holder.LocalEndPoint!).Port}";
 
-        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", address);
+        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", address, "--http", "127.0.0.1:0");
 
         Assert.True(code == 1, $"exit {code}\nstdout:\n{output}\nstderr:\n{error}");
         Assert.Contains($"{address} is already in use", error, StringComparison.Ordinal);
@@ -41,7 +41,7 @@ public sealed partial class ProcessTests
     {
         string closed = $"127.0.0.1:{ClosedPort()}";
 
-        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", "127.0.0.1:0", "--preset", "lan", "--join", closed);
+        (int code, string output, string error) = await CliProcess.RunAsync(ProcessBound, "agent", "--name", "a", "--bind", "127.0.0.1:0", "--preset", "lan", "--join", closed, "--http", "127.0.0.1:0");
 
         Assert.True(code == 1, $"exit {code}\nstdout:\n{output}\nstderr:\n{error}");
         Assert.Contains($"could not join through {closed}: connection refused", error, StringComparison.Ordinal);
@@ -55,11 +55,11 @@ public sealed partial class ProcessTests
             return; // Signals are sent with kill(1).
         }
 
-        using CliProcess first = CliProcess.Start("agent", "--name", "first", "--bind", "127.0.0.1:0", "--preset", "local");
+        using CliProcess first = CliProcess.Start("agent", "--name", "first", "--bind", "127.0.0.1:0", "--preset", "local", "--http", "127.0.0.1:0");
         await first.WaitForOutputAsync("running at", ProcessBound);
         string firstAddress = RunningAt().Match(first.Output).Groups["address"].Value;
 
-        using CliProcess second = CliProcess.Start("agent", "--name", "second", "--bind", "127.0.0.1:0", "--preset", "local", "--join", firstAddress, "--meta", "role=test");
+        using CliProcess second = CliProcess.Start("agent", "--name", "second", "--bind", "127.0.0.1:0", "--preset", "local", "--join", firstAddress, "--meta", "role=test", "--http", "127.0.0.1:0");
         await second.WaitForOutputAsync($"joined through {firstAddress}", ProcessBound);
         await first.WaitForOutputAsync("member second 127.0.0.1:", ProcessBound);
 

@@ -1,0 +1,109 @@
+using System.Collections;
+using Microsoft.Extensions.Configuration;
+using Rumor.Core;
+using Rumor.Hosting;
+
+namespace Rumor.Agent;
+
+/// <summary>
+/// Builds <see cref="AgentSettings"/> from three layers, later ones winning: a JSON file, environment
+/// variables with the <see cref="EnvironmentPrefix"/> prefix (<c>RUMOR_BIND</c>,
+/// <c>RUMOR_TAGS__role</c>: a double underscore separates levels), and command-line flags. Keys are
+/// <see cref="RumorOptions"/>' property names plus <c>Http</c>, case-insensitive. Lists are replaced
+/// as a whole by the highest layer that sets them (seeds from flags replace the file's, they do not
+/// merge by index); tags merge key by key. <c>RUMOR_SEEDS</c> may be a comma-separated list.
+/// </summary>
+public static class AgentConfiguration
+{
+    /// <summary>Prefix of the environment variables the agent reads.</summary>
+    public const string EnvironmentPrefix = "RUMOR_";
+
+    /// <summary>
+    /// Loads the layers. <paramref name="flags"/> maps option keys (<c>Name</c>, <c>Bind</c>,
+    /// <c>Tags:role</c>, ...) to values; <paramref name="flagSeeds"/> are the seeds given as flags.
+    /// <paramref name="environment"/> defaults to the process environment. Throws
+    /// <see cref="AgentConfigurationException"/> naming the file or option at fault.
+    /// </summary>
+    public static AgentSettings Load(string? configFile, IReadOnlyDictionary<string, string?> flags, IReadOnlyList<string> flagSeeds, IDictionary? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(flags);
+        ArgumentNullException.ThrowIfNull(flagSeeds);
+        environment ??= Environment.GetEnvironmentVariables();
+
+        IConfigurationRoot? file = null;
+        if (configFile is not null)
+        {
+            string path = Path.GetFullPath(configFile);
+            if (!File.Exists(path))
+            {
+                throw new AgentConfigurationException($"config file {path} does not exist.");
+            }
+
+            try
+            {
+                file = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: false).Build();
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+            {
+                throw new AgentConfigurationException($"config file {path} is not valid JSON: {(e.InnerException ?? e).Message}", e);
+            }
+        }
+
+        Dictionary<string, string?> env = new(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry entry in environment)
+        {
+            if (entry.Key is string name && name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase) && name.Length > EnvironmentPrefix.Length)
+            {
+                env[name[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)] = entry.Value as string;
+            }
+        }
+
+        // Not options of the agent: RUMOR_AGENT is the CLI client's address of the agent.
+        env.Remove("AGENT");
+        IConfiguration environmentLayer = new ConfigurationBuilder().AddInMemoryCollection(env).Build();
+        IConfiguration flagLayer = new ConfigurationBuilder().AddInMemoryCollection(flags).Build();
+
+        ConfigurationBuilder builder = new();
+        if (file is not null)
+        {
+            builder.AddConfiguration(file);
+        }
+
+        builder.AddConfiguration(environmentLayer).AddConfiguration(flagLayer);
+        IConfigurationRoot combined = builder.Build();
+
+        RumorOptions options = new();
+        try
+        {
+            combined.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new AgentConfigurationException((e.InnerException is null ? e.Message : e.Message + " " + e.InnerException.Message).TrimEnd(), e);
+        }
+
+        options.Seeds = flagSeeds.Count > 0 ? [.. flagSeeds]
+            : SeedsOf(environmentLayer) is { Count: > 0 } fromEnvironment ? fromEnvironment
+            : file is not null ? SeedsOf(file) : [];
+
+        string? httpText = combined["Http"];
+        NodeAddress http = AgentSettings.DefaultHttp;
+        if (!string.IsNullOrWhiteSpace(httpText) && !NodeAddress.TryParse(httpText.Trim(), out http))
+        {
+            throw new AgentConfigurationException($"Http '{httpText}' is not an address: expected IPv4:port (127.0.0.1:7373) or [IPv6]:port ([::1]:7373).");
+        }
+
+        return new AgentSettings(options, http);
+    }
+
+    private static List<string> SeedsOf(IConfiguration layer)
+    {
+        IConfigurationSection section = layer.GetSection("Seeds");
+        if (section.Value is { } scalar)
+        {
+            return [.. scalar.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+
+        return [.. section.GetChildren().OrderBy(child => int.TryParse(child.Key, out int i) ? i : int.MaxValue).Select(child => child.Value).OfType<string>()];
+    }
+}

@@ -1,0 +1,34 @@
+using Rumor.Core;
+using Rumor.Hosting;
+
+namespace Rumor.Agent;
+
+/// <summary>What the agent runs with: the node's options and where the HTTP API listens.</summary>
+/// <param name="Rumor">The node's options (name, bind, seeds, preset, tags, data directory, overrides).</param>
+/// <param name="Http">Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one).</param>
+public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
+{
+    /// <summary>The HTTP API's default address: loopback only, so exposing it is an explicit choice.</summary>
+    public static readonly NodeAddress DefaultHttp = NodeAddress.Parse("127.0.0.1:7373");
+}
+
+/// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>
+public sealed class AgentConfigurationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public AgentConfigurationException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public AgentConfigurationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public AgentConfigurationException()
+    {
+    }
+}

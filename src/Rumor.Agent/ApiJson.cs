@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+
+namespace Rumor.Agent;
+
+/// <summary>JSON conventions of the API (camelCase, enums as camelCase strings, nulls omitted) and the problem-details helpers.</summary>
+internal static class ApiJson
+{
+    /// <summary>Most bytes a request body may have (a value is at most ValueMaxBytes; base64 and JSON add a third).</summary>
+    public const int BodyMaxBytes = 1024 * 1024;
+
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static JsonSerializerOptions Create()
+    {
+        JsonSerializerOptions options = new(JsonSerializerDefaults.Web)
+        {
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        return options;
+    }
+
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+
+    /// <summary>A problem details answer whose detail says what was wrong.</summary>
+    public static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: title, type: $"https://rumor.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}");
+
+    public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "Bad request", detail);
+
+    public static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static IResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "Unavailable", detail);
+
+    /// <summary>
+    /// Reads the body as <typeparamref name="T"/>; on failure returns the problem to answer with
+    /// (empty or malformed JSON, a wrong type, a body over <see cref="BodyMaxBytes"/>).
+    /// </summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, bool optional = false)
+        where T : class
+    {
+        if (request.ContentLength is > BodyMaxBytes)
+        {
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {request.ContentLength} bytes; at most {BodyMaxBytes} are accepted."));
+        }
+
+        using MemoryStream buffer = new();
+        byte[] chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > BodyMaxBytes)
+            {
+                return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {BodyMaxBytes} bytes."));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
+        {
+            return optional ? (null, null) : (null, BadRequest($"The body is empty; expected a JSON object ({typeof(T).Name.Replace("Request", string.Empty, StringComparison.Ordinal)} request)."));
+        }
+
+        try
+        {
+            T? value = JsonSerializer.Deserialize<T>(buffer.ToArray(), Options);
+            return value is null ? (null, BadRequest("The body is JSON null; expected a JSON object.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            string where = e.Path is { Length: > 1 } path ? $" at {path}" : string.Empty;
+            return (null, BadRequest($"The body is not valid JSON for this request{where}: {e.Message.Split(" Path:", 2)[0]}"));
+        }
+    }
+
+    /// <summary>UTF-8 text when the bytes are valid UTF-8, else null (the caller then sends base64).</summary>
+    public static string? TryText(byte[]? bytes)
+    {
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Rumor.Core;
+using Rumor.Hosting;
+
+namespace Rumor.Agent.Endpoints;
+
+/// <summary>Key-value state: <c>GET /v1/kv</c>, <c>GET|PUT|DELETE /v1/kv/{key}</c> (the watch is in <see cref="StreamEndpoints"/>).</summary>
+internal static class KvEndpoints
+{
+    public static IEndpointRouteBuilder MapKvEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/kv", async (RumorNode node, string? prefix, string? owner, CancellationToken cancellationToken) =>
+        {
+            IReadOnlyList<KeyValueEntry> entries = await node.ListAsync(prefix ?? string.Empty, NullIfEmpty(owner), cancellationToken).ConfigureAwait(false);
+            return Results.Json(entries.Select(KvEntryDto.From).ToArray(), ApiJson.Options);
+        });
+
+        app.MapGet("/v1/kv/{**key}", async (RumorNode node, string key, string? owner, CancellationToken cancellationToken) =>
+        {
+            IReadOnlyList<KeyValueEntry> entries = await node.GetAsync(key, NullIfEmpty(owner), cancellationToken).ConfigureAwait(false);
+            if (entries.Count == 0)
+            {
+                return ApiJson.NotFound(owner is { Length: > 0 } ? $"Member '{owner}' has no key '{key}'." : $"No member has a key '{key}'.");
+            }
+
+            return Results.Json(entries.Select(KvEntryDto.From).ToArray(), ApiJson.Options);
+        });
+
+        app.MapPut("/v1/kv/{**key}", async (RumorNode node, string key, HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            (KvPutRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<KvPutRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if ((body!.Value is null) == (body.ValueBase64 is null))
+            {
+                return ApiJson.BadRequest("Give exactly one of value (UTF-8 text) and valueBase64 (binary).");
+            }
+
+            byte[] value;
+            if (body.Value is not null)
+            {
+                value = Encoding.UTF8.GetBytes(body.Value);
+            }
+            else
+            {
+                try
+                {
+                    value = Convert.FromBase64String(body.ValueBase64!);
+                }
+                catch (FormatException)
+                {
+                    return ApiJson.BadRequest("valueBase64 is not valid base64.");
+                }
+            }
+
+            TimeSpan? ttl = null;
+            if (body.TtlMs is { } ms)
+            {
+                if (ms <= 0 || ms > uint.MaxValue)
+                {
+                    return ApiJson.BadRequest($"ttlMs is {ms}; a time to live is positive and at most {uint.MaxValue} ms (49 days).");
+                }
+
+                ttl = TimeSpan.FromMilliseconds(ms);
+            }
+
+            try
+            {
+                ulong version = await node.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
+                return Results.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(Clean(e));
+            }
+        });
+
+        app.MapDelete("/v1/kv/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                ulong version = await node.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                return version == 0
+                    ? ApiJson.NotFound($"{node.Name} owns no key '{key}' (only a key's owner can delete it).")
+                    : Results.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(Clean(e));
+            }
+        });
+        return app;
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    /// <summary>The core's message without the " (Parameter 'x')" suffix the runtime appends.</summary>
+    private static string Clean(ArgumentException e) => e.Message.Split(" (Parameter", 2)[0];
+}

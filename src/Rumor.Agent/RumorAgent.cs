@@ -1,0 +1,134 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rumor.Agent.Endpoints;
+using Rumor.Hosting;
+
+namespace Rumor.Agent;
+
+/// <summary>
+/// The agent daemon: a web host running the Rumor node (<see cref="RumorHostedService"/>), the HTTP
+/// API of docs/HTTP-API.md, <c>/metrics</c> and the dashboard at <c>/</c>. Endpoint groups live one
+/// per file under Endpoints/; adding a group is one Map call in <see cref="MapApi"/>.
+/// </summary>
+public sealed class RumorAgent : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RumorAgent(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+        Node = app.Services.GetRequiredService<RumorNode>();
+    }
+
+    /// <summary>Where the HTTP API and dashboard answer (the actual port when 0 was asked for).</summary>
+    public Uri Url { get; }
+
+    /// <summary>The node.</summary>
+    public RumorNode Node { get; }
+
+    /// <summary>Triggered when the host is stopping (Ctrl+C, a failed required join, <see cref="StopAsync"/>).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>
+    /// Builds and starts the agent: binds the gossip sockets and the HTTP listener, starts joining.
+    /// Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> for invalid options,
+    /// <see cref="Transport.TransportBindException"/> when the gossip address is in use and
+    /// <see cref="IOException"/> when the HTTP address is.
+    /// </summary>
+    public static async Task<RumorAgent> StartAsync(AgentSettings settings, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(RumorAgent).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(settings.Http.ToIPAddress(), settings.Http.Port)));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.Rumor.LeaveTimeout + TimeSpan.FromSeconds(10));
+        builder.Services.AddRumor(options => Copy(settings.Rumor, options));
+        builder.Services.AddSingleton(provider => new PrometheusExporter(provider.GetRequiredService<IMeterFactory>()));
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
+
+        WebApplication app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && e is ObjectDisposedException or InvalidOperationException { Message: "The Rumor node has not started yet." })
+            {
+                // The node stopped (or has not started) under the request: say so rather than 500.
+                await ApiJson.Unavailable("The node is not running: " + e.Message).ExecuteAsync(context).ConfigureAwait(false);
+            }
+        });
+        MapApi(app);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _ = app.Services.GetRequiredService<PrometheusExporter>();
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Every endpoint group of the API.</summary>
+    private static void MapApi(WebApplication app)
+    {
+        app.MapStatusEndpoints();
+        app.MapMemberEndpoints();
+        app.MapKvEndpoints();
+        app.MapStreamEndpoints();
+        app.MapMetricsEndpoints();
+        app.MapDashboardEndpoints();
+    }
+
+    /// <summary>Waits until the host stops (Ctrl+C is the caller's to wire to <see cref="StopAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops the agent: the node leaves gracefully when LeaveOnStop (the default), then everything closes.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>Stops (if still running) and releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped and disposed.
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static void Copy(RumorOptions from, RumorOptions to)
+    {
+        foreach (PropertyInfo property in typeof(RumorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.CanWrite)
+            {
+                property.SetValue(to, property.GetValue(from));
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Rumor.Transport;
+
+namespace Rumor.Hosting;
+
+/// <summary>
+/// Runs the node for the host's lifetime. StartAsync binds (so a port in use or a bad option fails
+/// the host's start, with the reason); ExecuteAsync joins through the seeds and then samples the
+/// node every SampleInterval for metrics and status; StopAsync leaves gracefully (bounded by
+/// LeaveTimeout) and closes the sockets. When JoinRequired is set and no seed answers, the host is
+/// stopped.
+/// </summary>
+public sealed class RumorHostedService : BackgroundService
+{
+    private readonly RumorNode _node;
+    private readonly IOptionsMonitor<RumorOptions> _options;
+    private readonly IHostApplicationLifetime? _lifetime;
+    private readonly ILogger _logger;
+
+    /// <summary>Created by DI; <paramref name="metrics"/> is taken so the meter exists before the node runs.</summary>
+    public RumorHostedService(RumorNode node, RumorMetrics metrics, IOptionsMonitor<RumorOptions> options, IHostApplicationLifetime? lifetime = null, ILogger<RumorHostedService>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _node = node;
+        _options = options;
+        _lifetime = lifetime;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _node.StartAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        RumorOptions options = _options.CurrentValue;
+        try
+        {
+            JoinResult result = await _node.RunFirstJoinAsync(stoppingToken).ConfigureAwait(false);
+            if (!result.Joined)
+            {
+                RumorLog.JoinAbandoned(_logger, result.Failed.Count);
+                if (options.JoinRequired)
+                {
+                    _lifetime?.StopApplication();
+                    return;
+                }
+            }
+
+            using PeriodicTimer timer = new(options.SampleInterval);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                if (_node.IsRunning)
+                {
+                    await _node.SampleAsync(stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node was stopped under us (an abrupt stop): nothing more to sample.
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        RumorOptions options = _options.CurrentValue;
+        await _node.StopAsync(options.LeaveOnStop, options.LeaveTimeout).ConfigureAwait(false);
+    }
+}

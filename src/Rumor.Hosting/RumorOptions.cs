@@ -1,0 +1,100 @@
+using Rumor.Core;
+
+namespace Rumor.Hosting;
+
+/// <summary>
+/// How a hosted Rumor node runs, as bound from configuration (section <see cref="SectionName"/> by
+/// default; JSON keys are these property names, case-insensitive). Addresses are text
+/// (<c>127.0.0.1:7946</c>, <c>[::1]:7946</c>) so that a bad one is reported with the option's name
+/// when the host starts. A preset gives the protocol timings; every nullable property below
+/// overrides the preset's value when set. Checked at start by <see cref="RumorOptionsValidator"/>.
+/// </summary>
+public sealed class RumorOptions
+{
+    /// <summary>The configuration section <c>AddRumor(IConfiguration)</c> expects by convention.</summary>
+    public const string SectionName = "Rumor";
+
+    /// <summary>This member's unique, stable name. Default: the host name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Where to listen for UDP and TCP (same port). Default <c>0.0.0.0:7946</c>; port 0 picks a free one.</summary>
+    public string Bind { get; set; } = "0.0.0.0:7946";
+
+    /// <summary>The address others reach us at. Default: the bind address, or this host's first address when binding 0.0.0.0 / [::].</summary>
+    public string? Advertise { get; set; }
+
+    /// <summary>Seed addresses to join through at start. Empty: start a cluster of one (others join us).</summary>
+    public List<string> Seeds { get; set; } = [];
+
+    /// <summary>Protocol timings: <c>lan</c> (default), <c>wan</c> or <c>local</c> (memberlist's presets).</summary>
+    public string Preset { get; set; } = "lan";
+
+    /// <summary>Tags others see (member metadata as key=value lines).</summary>
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where the identity file is kept (generation and incarnation survive restarts). Null: nothing persisted.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>When true and no seed answers the first join, the host is stopped (the CLI agent exits 1). Default false: keep running alone and log it.</summary>
+    public bool JoinRequired { get; set; }
+
+    /// <summary>Leave gracefully when the host stops (default true). False stops abruptly: the others see a failure.</summary>
+    public bool LeaveOnStop { get; set; } = true;
+
+    /// <summary>How long a graceful stop waits for the leave announcement to spread (default 5 s).</summary>
+    public TimeSpan LeaveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the node's counters and member states are sampled for metrics and status (default 1 s).</summary>
+    public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.ProbeInterval"/>.</summary>
+    public TimeSpan? ProbeInterval { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.ProbeTimeout"/>.</summary>
+    public TimeSpan? ProbeTimeout { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.IndirectChecks"/>.</summary>
+    public int? IndirectChecks { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.SuspicionMultiplier"/>.</summary>
+    public int? SuspicionMultiplier { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.RetransmitMultiplier"/>.</summary>
+    public int? RetransmitMultiplier { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.GossipInterval"/>.</summary>
+    public TimeSpan? GossipInterval { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.GossipFanout"/>.</summary>
+    public int? GossipFanout { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.PushPullInterval"/>.</summary>
+    public TimeSpan? PushPullInterval { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.StreamTimeout"/>.</summary>
+    public TimeSpan? StreamTimeout { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.PacketBudgetBytes"/>.</summary>
+    public int? PacketBudgetBytes { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.DeadMemberRetention"/>.</summary>
+    public TimeSpan? DeadMemberRetention { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.StateGossipInterval"/>.</summary>
+    public TimeSpan? StateGossipInterval { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.KeyMaxBytes"/>.</summary>
+    public int? KeyMaxBytes { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.ValueMaxBytes"/>.</summary>
+    public int? ValueMaxBytes { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.Zone"/>.</summary>
+    public string? Zone { get; set; }
+
+    /// <summary>Overrides the preset's <see cref="GossipOptions.FailureDetector"/> (<c>Swim</c> or <c>PhiAccrual</c>).</summary>
+    public FailureDetectorKind? FailureDetector { get; set; }
+
+    /// <summary>Seed of the node's random source (tests); null draws one from the OS.</summary>
+    public ulong? RandomSeed { get; set; }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Rumor.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers a Rumor node in a generic host.</summary>
+public static class RumorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a Rumor node bound to <paramref name="configuration"/> (for example
+    /// <c>builder.Configuration.GetSection("Rumor")</c>), validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddRumor(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        AddCore(services).Bind(configuration);
+        return services;
+    }
+
+    /// <summary>Adds a Rumor node configured in code, validated when the host starts.</summary>
+    public static IServiceCollection AddRumor(this IServiceCollection services, Action<RumorOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        AddCore(services).Configure(configure);
+        return services;
+    }
+
+    private static OptionsBuilder<RumorOptions> AddCore(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddMetrics();
+        services.TryAddSingleton<RumorNode>();
+        services.TryAddSingleton<RumorMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RumorOptions>, RumorOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RumorHostedService>());
+        return services.AddOptions<RumorOptions>().ValidateOnStart();
+    }
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Rumor.Core;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Rumor.Hosting.Tests;
+
+public sealed class HostingTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private static IHost BuildHost(Dictionary<string, string?> settings)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddRumor(builder.Configuration.GetSection("Rumor"));
+        return builder.Build();
+    }
+
+    private static Dictionary<string, string?> Node(string name, string? seed = null)
+    {
+        Dictionary<string, string?> settings = new()
+        {
+            ["Rumor:Name"] = name,
+            ["Rumor:Bind"] = "127.0.0.1:0",
+            ["Rumor:Preset"] = "local",
+            ["Rumor:SampleInterval"] = "00:00:00.200",
+            ["Rumor:LeaveTimeout"] = "00:00:02",
+            ["Rumor:Tags:role"] = "test",
+        };
+        if (seed is not null)
+        {
+            settings["Rumor:Seeds:0"] = seed;
+        }
+
+        return settings;
+    }
+
+    [Fact]
+    public void Options_bind_from_configuration_and_resolve_with_overrides()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Rumor:Name"] = "n1",
+            ["Rumor:Bind"] = "127.0.0.1:7000",
+            ["Rumor:Seeds:0"] = "127.0.0.1:7001",
+            ["Rumor:Preset"] = "wan",
+            ["Rumor:ProbeInterval"] = "00:00:10",
+            ["Rumor:Tags:role"] = "web",
+            ["Rumor:DataDirectory"] = "/tmp/n1",
+        }).Build();
+        RumorOptions options = new();
+        configuration.GetSection("Rumor").Bind(options);
+
+        ResolvedRumorOptions resolved = ResolvedRumorOptions.Resolve(options);
+
+        Assert.Equal("n1", resolved.Options.Name);
+        Assert.Equal(NodeAddress.Parse("127.0.0.1:7000"), resolved.Bind);
+        Assert.Equal([NodeAddress.Parse("127.0.0.1:7001")], resolved.Options.Seeds);
+        Assert.Equal("wan", resolved.Preset);
+        Assert.Equal(TimeSpan.FromSeconds(10), resolved.Options.ProbeInterval);
+        Assert.Equal(GossipOptions.Wan.ProbeTimeout, resolved.Options.ProbeTimeout);
+        Assert.Equal("role=web", Encoding.UTF8.GetString(resolved.Options.Metadata));
+        Assert.Equal("/tmp/n1", options.DataDirectory);
+    }
+
+    [Theory]
+    [InlineData("Rumor:Bind", "localhost", "Rumor:Bind 'localhost' is not an address")]
+    [InlineData("Rumor:Preset", "fast", "Rumor:Preset 'fast' is unknown: expected lan, wan or local.")]
+    [InlineData("Rumor:ProbeTimeout", "00:00:05", "Rumor:ProbeTimeout (5000 ms) must be shorter than ProbeInterval (1000 ms)")]
+    [InlineData("Rumor:Seeds:0", "nowhere", "Rumor:Seeds[0] 'nowhere' is not an address")]
+    [InlineData("Rumor:GossipFanout", "0", "Rumor:GossipFanout")]
+    [InlineData("Rumor:Tags:a=b", "x", "Rumor:Tags: tag key 'a=b' contains '='.")]
+    public async Task A_bad_option_stops_the_host_with_a_message_naming_it(string key, string value, string expected)
+    {
+        Dictionary<string, string?> settings = Node("bad");
+        settings[key] = value;
+        using IHost host = BuildHost(settings);
+
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, failure => failure.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_hosts_join_share_state_and_one_leaves_gracefully()
+    {
+        using IHost first = BuildHost(Node("host-a"));
+        await first.StartAsync();
+        RumorNode a = first.Services.GetRequiredService<RumorNode>();
+        using IHost second = BuildHost(Node("host-b", a.Address.ToString()));
+        await second.StartAsync();
+        RumorNode b = second.Services.GetRequiredService<RumorNode>();
+        Assert.True((await b.FirstJoin.WaitAsync(Bound)).Joined);
+
+        await using RumorSubscription watch = await a.OpenWatchAsync("app/");
+        await b.SetAsync("app/version", Encoding.UTF8.GetBytes("42"));
+        using CancellationTokenSource bound = new(Bound);
+        KeyChanged change = (KeyChanged)await FirstAsync(watch.ReadAllAsync(bound.Token));
+        Assert.Equal("host-b", change.Owner);
+        Assert.Equal("42", Encoding.UTF8.GetString(change.NewValue!));
+
+        IReadOnlyList<RumorMember> members = await a.GetMembersAsync();
+        Assert.Equal(["host-a", "host-b"], members.Select(m => m.Name));
+        Assert.Equal("test", members[1].Tags["role"]);
+
+        await using RumorSubscription stream = a.OpenStream();
+        await second.StopAsync();
+        MemberChanged left = (MemberChanged)await FirstAsync(stream.ReadAllAsync(bound.Token), e => e is MemberChanged { Kind: MemberChangeKind.Left });
+        Assert.Equal("host-b", left.Member.Name);
+        await first.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_meter_named_Rumor_reports_members_by_state()
+    {
+        using IHost host = BuildHost(Node("metered"));
+        await host.StartAsync();
+        RumorNode node = host.Services.GetRequiredService<RumorNode>();
+        IMeterFactory factory = host.Services.GetRequiredService<IMeterFactory>();
+        await node.SampleAsync();
+        List<(string Instrument, string? Unit, long Value, string State)> seen = [];
+        using MeterListener listener = new();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Rumor" && ReferenceEquals(instrument.Meter.Scope, factory))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string state = string.Empty;
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                state = tag.Key == "state" ? (string)tag.Value! : state;
+            }
+
+            lock (seen)
+            {
+                seen.Add((instrument.Name, instrument.Unit, value, state));
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(("rumor.members", "{member}", 1L, "alive"), seen);
+        Assert.Contains(seen, s => s.Instrument == "rumor.bytes.sent" && s.Unit == "By");
+        Assert.Contains(seen, s => s.Instrument == "rumor.convergence");
+        await host.StopAsync();
+    }
+
+    private static async Task<GossipEvent> FirstAsync(IAsyncEnumerable<GossipEvent> events, Func<GossipEvent, bool>? match = null)
+    {
+        await foreach (GossipEvent gossipEvent in events)
+        {
+            if (match is null || match(gossipEvent))
+            {
+                return gossipEvent;
+            }
+        }
+
+        throw new InvalidOperationException("The event stream ended.");
+    }
+}
