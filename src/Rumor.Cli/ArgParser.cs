@@ -16,6 +16,9 @@ internal sealed class ArgParser
     private readonly string _command;
     private readonly string _summary;
     private readonly OptionSpec[] _specs;
+    private string? _positionalSynopsis;
+    private int _positionalMin;
+    private int _positionalMax;
 
     public ArgParser(string command, string summary, params OptionSpec[] specs)
     {
@@ -24,22 +27,49 @@ internal sealed class ArgParser
         _specs = specs;
     }
 
+    /// <summary>
+    /// Positional arguments this command takes, as written in its synopsis (<c>KEY VALUE</c>), with
+    /// how many it needs and allows (<see cref="int.MaxValue"/> for any number). None by default, so
+    /// a stray word is an error.
+    /// </summary>
+    public ArgParser WithPositionals(string synopsis, int min, int max)
+    {
+        _positionalSynopsis = synopsis;
+        _positionalMin = min;
+        _positionalMax = max;
+        return this;
+    }
+
     /// <summary>Parses <paramref name="args"/>; throws <see cref="UsageException"/> on any mistake.</summary>
     public ParsedArgs Parse(IReadOnlyList<string> args)
     {
         ParsedArgs parsed = new();
+        bool optionsEnded = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
-            if (arg is "-h" or "--help")
+            if (!optionsEnded && arg is "-h" or "--help")
             {
                 parsed.Help = true;
                 continue;
             }
 
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            // "--" ends the options, so a value that starts with dashes can still be a positional.
+            if (!optionsEnded && arg == "--" && _positionalMax > 0)
             {
-                throw new UsageException($"unexpected argument '{arg}' for '{_command}'.");
+                optionsEnded = true;
+                continue;
+            }
+
+            if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                if (parsed.Positionals.Count >= _positionalMax)
+                {
+                    throw new UsageException($"unexpected argument '{arg}' for '{_command}'.");
+                }
+
+                parsed.Positionals.Add(arg);
+                continue;
             }
 
             int equals = arg.IndexOf('=', StringComparison.Ordinal);
@@ -77,6 +107,11 @@ internal sealed class ArgParser
             parsed.Add(name, value);
         }
 
+        if (!parsed.Help && parsed.Positionals.Count < _positionalMin)
+        {
+            throw new UsageException($"missing arguments: expected {_positionalSynopsis}.");
+        }
+
         return parsed;
     }
 
@@ -85,6 +120,11 @@ internal sealed class ArgParser
     {
         StringBuilder text = new();
         text.Append("Usage: ").Append(_command);
+        if (_positionalSynopsis is not null)
+        {
+            text.Append(' ').Append(_positionalSynopsis);
+        }
+
         foreach (OptionSpec spec in _specs)
         {
             text.Append(" [--").Append(spec.Name);
@@ -115,6 +155,9 @@ internal sealed class ParsedArgs
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
     public bool Help { get; set; }
+
+    /// <summary>The arguments that are not options, in order.</summary>
+    public List<string> Positionals { get; } = [];
 
     public bool Has(string name) => _values.ContainsKey(name);
 

@@ -12,6 +12,13 @@ internal static class ExitCodes
     /// <summary>The command line is wrong: unknown option, bad address, invalid option value.</summary>
     public const int Usage = 2;
 
+    /// <summary>
+    /// A client command (<c>rumor members</c>, <c>rumor kv …</c>) found no agent: the connection was
+    /// refused, the host was not found, or nothing answered within the request timeout. Distinct
+    /// from 1 so a script can tell "the agent is not running" from "the agent said no".
+    /// </summary>
+    public const int NoAgent = 3;
+
     /// <summary>Interrupted before it finished (128 + SIGINT, the shell convention).</summary>
     public const int Interrupted = 130;
 }

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Rumor.Cli.Client;
+
+/// <summary><c>rumor leave [--timeout D]</c>: asks the agent to leave the cluster gracefully (<c>POST /v1/leave</c>).</summary>
+internal static class LeaveCommand
+{
+    /// <summary>What the agent waits for the leave to spread when not told (the agent command's own bound).</summary>
+    private static readonly TimeSpan AgentDefaultWait = TimeSpan.FromSeconds(5);
+
+    public static readonly ClientCommand Command = new(
+        "leave",
+        "Asks the agent to leave the cluster gracefully: it announces the leave and waits (at most the timeout) for it to spread, so others see 'left', not 'dead'.",
+        null,
+        0,
+        0,
+        [new OptionSpec("timeout", "DURATION", "How long the agent waits for the leave to spread (default: the agent's, 5s).")],
+        RunAsync);
+
+    private static async Task<int> RunAsync(ClientContext context)
+    {
+        TimeSpan? timeout = context.Args.Get("timeout") is { } text ? Format.ParseDuration("timeout", text) : null;
+        JsonObject body = [];
+        if (timeout is { } t)
+        {
+            body["timeoutMs"] = (long)t.TotalMilliseconds;
+        }
+
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Post, "v1/leave", body, context.Stop, timeout ?? AgentDefaultWait).ConfigureAwait(false);
+        if (context.Json)
+        {
+            await context.WriteJsonAsync(answer).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        string message = Json.Bool(answer, "left") == true
+            ? "left the cluster"
+            : $"the leave was not confirmed within {Format.Age(timeout ?? AgentDefaultWait)}; others will see this member leave or fail";
+        await context.Output.WriteLineAsync(message).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+
+namespace Rumor.Cli.Client;
+
+/// <summary>
+/// <c>rumor members [--state S]</c>: the member table (<c>GET /v1/members</c>);
+/// <c>rumor members show NAME</c>: one member with its failure-detection verdict records
+/// (<c>GET /v1/members/{name}</c>).
+/// </summary>
+internal static class MembersCommand
+{
+    private static readonly string[] States = ["alive", "suspect", "dead", "left"];
+
+    public static readonly ClientCommand List = new(
+        "members",
+        "Lists the members the agent knows: name, address, state, incarnation, how long in that state, tags. 'rumor members show NAME' shows one member with its verdict records.",
+        "[show NAME]",
+        0,
+        2,
+        [new OptionSpec("state", "alive|suspect|dead|left", "Only members in this state.")],
+        ListAsync);
+
+    public static readonly ClientCommand Show = new(
+        "members show",
+        "Shows one member: its state, generation, incarnation, tags, and the failure-detection verdict records about it (who suspected or declared it, and when).",
+        "NAME",
+        1,
+        1,
+        [],
+        ShowAsync);
+
+    /// <summary><c>members show NAME</c> has its own options and help; everything else is the list.</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop) =>
+        args.Count > 0 && args[0] == "show"
+            ? Show.RunAsync([.. args.Skip(1)], output, error, environment, stop)
+            : List.RunAsync(args, output, error, environment, stop);
+
+    private static async Task<int> ListAsync(ClientContext context)
+    {
+        if (context.Args.Positionals.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{context.Args.Positionals[0]}': did you mean 'rumor members show NAME'?");
+        }
+
+        string? state = context.Args.Get("state")?.ToLowerInvariant();
+        if (state is not null && !States.Contains(state))
+        {
+            throw new UsageException($"--state: '{state}' is not a state: expected alive, suspect, dead or left.");
+        }
+
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/members", ("state", state)), null, context.Stop).ConfigureAwait(false);
+        if (context.Json)
+        {
+            await context.WriteJsonAsync(answer).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        Table table = new("NAME", "ADDRESS", "STATE", "INCARNATION", "SINCE", "TAGS");
+        foreach (JsonElement member in Json.Items(answer))
+        {
+            table.Add(
+                Json.Cell(member, "name"),
+                Json.Cell(member, "address"),
+                Json.Cell(member, "state"),
+                Json.Cell(member, "incarnation"),
+                Format.AgeOfMilliseconds(member, "stateChangedMs"),
+                Tags(member));
+        }
+
+        if (table.Count == 0)
+        {
+            await context.Output.WriteLineAsync(state is null ? "no members" : $"no {state} members").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ShowAsync(ClientContext context)
+    {
+        string name = context.Args.Positionals[0];
+        JsonElement member = await context.Agent.SendAsync(HttpMethod.Get, "v1/members/" + ApiPath.Segment(name), null, context.Stop).ConfigureAwait(false);
+        if (context.Json)
+        {
+            await context.WriteJsonAsync(member).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        Fields fields = new();
+        fields.Add("name", Json.Cell(member, "name"));
+        fields.Add("address", Json.Cell(member, "address"));
+        fields.Add("state", $"{Json.Cell(member, "state")} for {Format.AgeOfMilliseconds(member, "stateChangedMs")}");
+        fields.Add("generation", Json.Cell(member, "generation"));
+        fields.Add("incarnation", Json.Cell(member, "incarnation"));
+        string tags = Tags(member);
+        fields.Add("tags", tags.Length == 0 ? "none" : tags);
+        await fields.WriteAsync(context.Output).ConfigureAwait(false);
+
+        List<JsonElement> verdicts = [.. Json.Items(member, "verdicts")];
+        if (verdicts.Count == 0)
+        {
+            await context.Output.WriteLineAsync("verdicts: none").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        // The verdict record's fields belong to the failure detector, which may grow them: show
+        // every field the agent sent, in the order it first appears, rather than a fixed guess.
+        List<string> columns = [];
+        foreach (JsonElement verdict in verdicts.Where(v => v.ValueKind == JsonValueKind.Object))
+        {
+            foreach (JsonProperty property in verdict.EnumerateObject())
+            {
+                if (!columns.Contains(property.Name))
+                {
+                    columns.Add(property.Name);
+                }
+            }
+        }
+
+        await context.Output.WriteLineAsync().ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"verdicts ({verdicts.Count}):").ConfigureAwait(false);
+        Table table = new([.. columns.Select(c => c.ToUpperInvariant())]);
+        foreach (JsonElement verdict in verdicts)
+        {
+            table.Add([.. columns.Select(c => Json.Cell(verdict, c))]);
+        }
+
+        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Tags as <c>k=v,k=v</c>, sorted by key so the column reads the same on every member.</summary>
+    private static string Tags(JsonElement member) =>
+        Json.Child(member, "tags") is { ValueKind: JsonValueKind.Object } tags
+            ? string.Join(",", tags.EnumerateObject().OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Name + "=" + Json.Scalar(t.Value)))
+            : string.Empty;
+}

@@ -1,0 +1,420 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Rumor.Cli.Tests.Client;
+
+/// <summary>
+/// The client commands against a real HTTP server playing the agent (<see cref="FakeAgent"/>): the
+/// request each command sends (method, path and query as sent, JSON body), how it renders the
+/// answer as a table and with --json, and how it fails: usage mistakes exit 2 before any request,
+/// problem details exit 1 with their detail, and no agent exits 3 with one clear line.
+/// </summary>
+public sealed class ClientCommandTests
+{
+    private const string TwoMembers = """
+        [{"name":"node-a","address":"127.0.0.1:7946","state":"alive","generation":1717000000000,"incarnation":3,"tags":{"role":"web","dc":"eu"},"stateChangedMs":12000},
+         {"name":"node-bb","address":"127.0.0.1:7947","state":"suspect","generation":1717000000001,"incarnation":12,"tags":{},"stateChangedMs":250}]
+        """;
+
+    [Fact]
+    public async Task Members_prints_an_aligned_table()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/members", 200, TwoMembers);
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["members", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        RecordedRequest request = agent.Single();
+        Assert.Equal("GET", request.Method);
+        Assert.Equal("/v1/members", request.Target);
+        Assert.Equal(
+            """
+            NAME     ADDRESS         STATE    INCARNATION  SINCE  TAGS
+            node-a   127.0.0.1:7946  alive    3            12s    dc=eu,role=web
+            node-bb  127.0.0.1:7947  suspect  12           250ms
+
+            """.ReplaceLineEndings("\n"),
+            output);
+    }
+
+    [Fact]
+    public async Task Members_state_filter_goes_in_the_query()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/members", 200, "[]");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["members", "--state", "Suspect", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("/v1/members?state=suspect", agent.Single().Target);
+        Assert.Equal("no suspect members\n", output);
+    }
+
+    [Fact]
+    public async Task Members_json_prints_the_answer_as_json()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/members", 200, TwoMembers);
+
+        (int code, string output, _) = await ClientRun.RunAsync(["members", "--json", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson(TwoMembers, output);
+        Assert.Contains("\n  {", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_state_is_a_usage_error_and_sends_nothing()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+
+        (int code, _, string error) = await ClientRun.RunAsync(["members", "--state", "zombie", "--agent", agent.Url]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--state: 'zombie' is not a state", error, StringComparison.Ordinal);
+        Assert.Empty(agent.Requests);
+    }
+
+    [Fact]
+    public async Task Members_show_prints_the_member_and_its_verdicts()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/members/node%20a", 200, """
+            {"name":"node a","address":"10.0.0.1:7946","state":"dead","generation":5,"incarnation":2,"tags":{"role":"db"},"stateChangedMs":65000,
+             "verdicts":[{"kind":"suspect","by":"node-b","incarnation":2},{"kind":"dead","by":"node-c","incarnation":2,"confirmations":3}]}
+            """);
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["members", "show", "node a", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("state:       dead for 1m05s\n", output, StringComparison.Ordinal);
+        Assert.Contains("tags:        role=db\n", output, StringComparison.Ordinal);
+        Assert.Contains("verdicts (2):\nKIND     BY      INCARNATION  CONFIRMATIONS\nsuspect  node-b  2            -\ndead     node-c  2            3\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_member_reports_the_problem_detail_and_exits_1()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.OnProblem("GET", "/v1/members/ghost", 404, "Not Found", "no member named 'ghost' is known to node-a.");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["members", "show", "ghost", "--agent", agent.Url]);
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.Equal("rumor members show: no member named 'ghost' is known to node-a.\n", error);
+    }
+
+    [Fact]
+    public async Task Join_posts_the_seeds_and_reports_each()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/join", 200, """
+            {"joined":[{"seed":"127.0.0.1:7946","member":{"name":"node-a"}}],"failed":[{"seed":"127.0.0.1:7950","reason":"connection refused"}]}
+            """);
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["join", "127.0.0.1:7946", "127.0.0.1:7950", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        RecordedRequest request = agent.Single();
+        Assert.Equal("POST", request.Method);
+        Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
+        ClientRun.SameJson("""{"seeds":["127.0.0.1:7946","127.0.0.1:7950"]}""", request.Body);
+        Assert.Equal("joined through 127.0.0.1:7946 (node-a)\ncould not join through 127.0.0.1:7950: connection refused\n", output);
+    }
+
+    [Fact]
+    public async Task Join_where_no_seed_answered_exits_1_with_the_detail()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.OnProblem("POST", "/v1/join", 502, "Bad Gateway", "no seed answered: 127.0.0.1:7950 (connection refused).");
+
+        (int code, _, string error) = await ClientRun.RunAsync(["join", "127.0.0.1:7950", "--agent", agent.Url]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("rumor join: no seed answered: 127.0.0.1:7950 (connection refused).", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Join_without_an_address_is_a_usage_error()
+    {
+        (int code, _, string error) = await ClientRun.RunAsync(["join", "--agent", "http://127.0.0.1:9"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("rumor join: missing arguments: expected ADDR...", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Leave_sends_its_timeout_in_milliseconds()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/leave", 200, """{"left":false}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--timeout", "1m30s", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson("""{"timeoutMs":90000}""", agent.Single().Body);
+        Assert.Contains("not confirmed within 1m30s", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Kv_set_puts_text_with_its_ttl_and_escapes_the_key()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PUT", "/v1/kv/config%2Fdb%20url", 200, """{"owner":"node-a","key":"config/db url","version":7}""");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["kv", "set", "config/db url", "postgres://x", "--ttl", "30s", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        RecordedRequest request = agent.Single();
+        Assert.Equal("PUT", request.Method);
+        ClientRun.SameJson("""{"value":"postgres://x","ttlMs":30000}""", request.Body);
+        Assert.Equal("set config/db url (12 bytes, owner node-a, version 7, expires in 30s)\n", output);
+    }
+
+    [Fact]
+    public async Task Kv_set_from_stdin_sends_binary_as_base64()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PUT", "/v1/kv/blob", 200, """{"owner":"node-a","key":"blob","version":1}""");
+        byte[] binary = [0xFF, 0x00, 0xFE, 0x41];
+
+        (int code, _, string error) = await ClientRun.RunAsync(["kv", "set", "blob", "-", "--agent", agent.Url], stdin: binary);
+
+        Assert.True(code == 0, error);
+        ClientRun.SameJson($$"""{"valueBase64":"{{Convert.ToBase64String(binary)}}"}""", agent.Single().Body);
+    }
+
+    [Fact]
+    public async Task Kv_set_reads_a_file_as_text_when_it_is_utf8()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, "line 1\nzwölf\n", new UTF8Encoding(false));
+            await using FakeAgent agent = await FakeAgent.StartAsync();
+            agent.On("PUT", "/v1/kv/notes", 200, """{"owner":"node-a","key":"notes","version":2}""");
+
+            (int code, _, string error) = await ClientRun.RunAsync(["kv", "set", "notes", "--file", path, "--agent", agent.Url]);
+
+            Assert.True(code == 0, error);
+            ClientRun.SameJson("""{"value":"line 1\nzwölf\n"}""", agent.Single().Body);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "kv", "set", "k", "v", "--file", "/tmp/x" }, "either on the command line or with --file")]
+    [InlineData(new[] { "kv", "set", "k" }, "no value: give it as an argument")]
+    [InlineData(new[] { "kv", "set", "k", "v", "--ttl", "30" }, "--ttl: '30' is not a duration")]
+    [InlineData(new[] { "kv", "set", "k", "--file", "/nonexistent/rumor-test" }, "--file: cannot read '/nonexistent/rumor-test'")]
+    [InlineData(new[] { "kv", "set", "k", "v", "extra" }, "unexpected argument 'extra' for 'rumor kv set'")]
+    [InlineData(new[] { "kv", "frob" }, "unknown subcommand 'frob'")]
+    [InlineData(new[] { "query", "load", "--tag", "role" }, "--tag: 'role' is not KEY=VALUE")]
+    [InlineData(new[] { "monitor", "--kinds", "member,bogus" }, "--kinds: 'bogus' is not a kind")]
+    [InlineData(new[] { "events", "--limit", "-3" }, "--limit: '-3' is not a positive whole number")]
+    [InlineData(new[] { "status", "--frobnicate" }, "unknown option '--frobnicate' for 'rumor status'")]
+    [InlineData(new[] { "status", "--agent", "ftp://host" }, "--agent: 'ftp://host' is not an agent address")]
+    public async Task Bad_arguments_exit_2_and_send_nothing(string[] args, string message)
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        string[] withAgent = args.Contains("--agent") ? args : [.. args, "--agent", agent.Url];
+
+        (int code, _, string error) = await ClientRun.RunAsync(withAgent);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Empty(agent.Requests);
+    }
+
+    [Fact]
+    public async Task Kv_get_prints_every_owner_and_marks_binary_values()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/kv/color", 200, """
+            [{"owner":"node-a","key":"color","value":"blue\nish","version":3},
+             {"owner":"node-b","key":"color","valueBase64":"/wA=","version":11,"ttlMs":5000}]
+            """);
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["kv", "get", "color", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        Assert.Equal("/v1/kv/color", agent.Single().Target);
+        Assert.Equal("OWNER   VERSION  TTL  VALUE\nnode-a  3        -    blue\\nish\nnode-b  11       5s   base64:/wA=\n", output);
+    }
+
+    [Fact]
+    public async Task Kv_get_of_a_missing_key_exits_1_with_the_detail()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.OnProblem("GET", "/v1/kv/nope", 404, "Not Found", "no owner has the key 'nope'.");
+
+        (int code, _, string error) = await ClientRun.RunAsync(["kv", "get", "nope", "--owner", "node-b", "--agent", agent.Url]);
+
+        Assert.Equal(1, code);
+        Assert.Equal("/v1/kv/nope?owner=node-b", agent.Single().Target);
+        Assert.Equal("rumor kv get: no owner has the key 'nope'.\n", error);
+    }
+
+    [Fact]
+    public async Task Kv_delete_sends_delete_and_reports_the_tombstone()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("DELETE", "/v1/kv/color", 200, """{"owner":"node-a","key":"color","version":4}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["kv", "delete", "color", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("DELETE", agent.Single().Method);
+        Assert.Equal("deleted color (owner node-a, tombstone version 4)\n", output);
+    }
+
+    [Fact]
+    public async Task Kv_list_passes_prefix_and_owner()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/kv", 200, """[{"owner":"node-a","key":"app/x","value":"1","version":1}]""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["kv", "list", "--prefix", "app/", "--owner", "node-a", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("/v1/kv?prefix=app%2F&owner=node-a", agent.Single().Target);
+        Assert.Equal("OWNER   KEY    VERSION  TTL  VALUE\nnode-a  app/x  1        -    1\n", output);
+    }
+
+    [Fact]
+    public async Task Event_posts_name_payload_and_coalesce()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/events", 200, """{"id":"e-17","name":"deploy","lamportTime":42}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["event", "deploy", "v42", "--coalesce", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson("""{"name":"deploy","payload":"v42","coalesce":true}""", agent.Single().Body);
+        Assert.Equal("sent event deploy (id e-17, lamport time 42)\n", output);
+    }
+
+    [Fact]
+    public async Task Events_prints_recent_events_with_their_age()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        string received = ClientRun.Now.AddSeconds(-90).ToString("O");
+        agent.On("GET", "/v1/events", 200, $$"""[{"id":"e-1","name":"deploy","payload":"v42","origin":"node-a","lamportTime":7,"receivedAt":"{{received}}"}]""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["events", "--limit", "5", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("/v1/events?limit=5", agent.Single().Target);
+        Assert.Equal("AGE    NAME    ORIGIN  LAMPORT  ID   PAYLOAD\n1m30s  deploy  node-a  7        e-1  v42\n", output);
+    }
+
+    [Fact]
+    public async Task Query_sends_filter_and_timeout_and_names_who_did_not_answer()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/query", 200, """
+            {"id":"q-3","expected":["node-a","node-b","node-c"],"responses":[{"from":"node-a","payload":"0.25"},{"from":"node-b","payload":"0.5"}],"missing":["node-c"]}
+            """);
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["query", "load", "--tag", "role=web", "--tag", "dc=eu", "--timeout", "500ms", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        ClientRun.SameJson("""{"name":"load","payload":"","filter":{"role":"web","dc":"eu"},"timeoutMs":500}""", agent.Single().Body);
+        Assert.Equal("FROM    PAYLOAD\nnode-a  0.25\nnode-b  0.5\n2 of 3 answered\nno answer from: node-c\n", output);
+    }
+
+    [Fact]
+    public async Task Aggregate_and_status_render_their_fields()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/aggregates/cpu", 200, """{"key":"cpu","sum":3.5,"count":7,"average":0.5,"min":0.1,"max":0.9,"errorBound":0.01,"converged":true,"epoch":2,"rounds":14}""");
+        agent.On("GET", "/v1/status", 200, """
+            {"name":"node-a","address":"127.0.0.1:7946","version":"0.1.0","generation":9,"incarnation":4,"preset":"lan","uptimeMs":3723000,
+             "members":{"alive":2,"suspect":1,"dead":0,"left":0},"localHealth":{"score":1,"max":8},
+             "convergence":{"converged":false,"sinceMs":0,"checksum":"9f3a","differing":["node-b"],"unknown":["node-c"]},
+             "counters":{"packetsSent":10,"bytesSent":2048}}
+            """);
+
+        (int aggregateCode, string aggregate, _) = await ClientRun.RunAsync(["aggregate", "cpu", "--agent", agent.Url]);
+        (int statusCode, string status, _) = await ClientRun.RunAsync(["status", "--agent", agent.Url]);
+
+        Assert.Equal(0, aggregateCode);
+        Assert.Contains("average:     0.5\n", aggregate, StringComparison.Ordinal);
+        Assert.Contains("converged:   yes\n", aggregate, StringComparison.Ordinal);
+        Assert.Equal(0, statusCode);
+        Assert.Contains("uptime:       1h02m\n", status, StringComparison.Ordinal);
+        Assert.Contains("members:      2 alive, 1 suspect, 0 dead, 0 left\n", status, StringComparison.Ordinal);
+        Assert.Contains("local health: 1 of max 8 (0 is healthy)\n", status, StringComparison.Ordinal);
+        Assert.Contains("convergence:  not converged; differing: node-b; unknown: node-c (checksum 9f3a)\n", status, StringComparison.Ordinal);
+        Assert.Contains("bytesSent:    2048\n", status, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_agent_exits_3_with_one_clear_line()
+    {
+        int port = ClosedPort();
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["members", "--agent", $"http://127.0.0.1:{port}"]);
+
+        Assert.Equal(3, code);
+        Assert.Empty(output);
+        Assert.Equal($"rumor: no agent answered at http://127.0.0.1:{port} (connection refused). Start one with 'rumor agent' or pass --agent URL.\n", error);
+    }
+
+    [Fact]
+    public async Task An_agent_that_never_answers_times_out_with_exit_3()
+    {
+        using TcpListener silent = new(IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((IPEndPoint)silent.LocalEndpoint).Port;
+
+        (int code, _, string error) = await ClientRun.RunAsync(["status", "--agent", $"127.0.0.1:{port}"], requestTimeout: TimeSpan.FromSeconds(1));
+
+        Assert.Equal(3, code);
+        Assert.Contains($"no agent answered at http://127.0.0.1:{port} (no answer within 1 s)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_agent_address_comes_from_RUMOR_AGENT_when_not_given()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/members", 200, "[]");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["members"], variables: new() { ["RUMOR_AGENT"] = agent.Url });
+
+        Assert.Equal(0, code);
+        Assert.Equal("no members\n", output);
+        Assert.Single(agent.Requests);
+    }
+
+    [Fact]
+    public async Task An_answer_that_is_not_the_api_is_described_and_exits_1()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/status", 500, "<html>oops</html>", "text/html");
+        agent.On("GET", "/v1/members", 200, "<html>hello</html>", "text/html");
+
+        (int statusCode, _, string statusError) = await ClientRun.RunAsync(["status", "--agent", agent.Url]);
+        (int membersCode, _, string membersError) = await ClientRun.RunAsync(["members", "--agent", agent.Url]);
+
+        Assert.Equal(1, statusCode);
+        Assert.Contains($"answered 500 Internal Server Error to GET /v1/status", statusError, StringComparison.Ordinal);
+        Assert.Equal(1, membersCode);
+        Assert.Contains("the answer to GET /v1/members was not JSON", membersError, StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using TcpListener listener = new(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
