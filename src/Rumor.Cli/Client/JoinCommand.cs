@@ -29,8 +29,8 @@ internal static class JoinCommand
 
         foreach (JsonElement joined in Json.Items(answer, "joined"))
         {
-            string member = Json.Child(joined, "member") is { ValueKind: JsonValueKind.Object } m ? Json.Cell(m, "name") : Json.Cell(joined, "member");
-            await context.Output.WriteLineAsync($"joined through {Json.Cell(joined, "seed")} ({member})").ConfigureAwait(false);
+            // The agent answers how many members the seed's push-pull brought.
+            await context.Output.WriteLineAsync($"joined through {Json.Cell(joined, "seed")} ({Json.Cell(joined, "members")} members known)").ConfigureAwait(false);
         }
 
         foreach (JsonElement failed in Json.Items(answer, "failed"))

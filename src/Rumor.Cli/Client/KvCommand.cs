@@ -106,7 +106,7 @@ internal static class KvCommand
     private static async Task<int> GetAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/kv/" + ApiPath.Segment(key), ("owner", context.Args.Get("owner"))), null, context.Stop).ConfigureAwait(false);
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/kv/" + ApiPath.Key(key), ("owner", context.Args.Get("owner"))), null, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -136,7 +136,7 @@ internal static class KvCommand
             body["ttlMs"] = (long)t.TotalMilliseconds;
         }
 
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Put, "v1/kv/" + ApiPath.Segment(key), body, context.Stop).ConfigureAwait(false);
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Put, "v1/kv/" + ApiPath.Key(key), body, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -151,7 +151,7 @@ internal static class KvCommand
     private static async Task<int> DeleteAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Delete, "v1/kv/" + ApiPath.Segment(key), null, context.Stop).ConfigureAwait(false);
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Delete, "v1/kv/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);

@@ -112,7 +112,7 @@ public sealed class ClientCommandTests
     {
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.On("POST", "/v1/join", 200, """
-            {"joined":[{"seed":"127.0.0.1:7946","member":{"name":"node-a"}}],"failed":[{"seed":"127.0.0.1:7950","reason":"connection refused"}]}
+            {"joined":[{"seed":"127.0.0.1:7946","members":3}],"failed":[{"seed":"127.0.0.1:7950","reason":"connection refused"}]}
             """);
 
         (int code, string output, string error) = await ClientRun.RunAsync(["join", "127.0.0.1:7946", "127.0.0.1:7950", "--agent", agent.Url]);
@@ -122,7 +122,7 @@ public sealed class ClientCommandTests
         Assert.Equal("POST", request.Method);
         Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
         ClientRun.SameJson("""{"seeds":["127.0.0.1:7946","127.0.0.1:7950"]}""", request.Body);
-        Assert.Equal("joined through 127.0.0.1:7946 (node-a)\ncould not join through 127.0.0.1:7950: connection refused\n", output);
+        Assert.Equal("joined through 127.0.0.1:7946 (3 members known)\ncould not join through 127.0.0.1:7950: connection refused\n", output);
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class ClientCommandTests
     public async Task Kv_set_puts_text_with_its_ttl_and_escapes_the_key()
     {
         await using FakeAgent agent = await FakeAgent.StartAsync();
-        agent.On("PUT", "/v1/kv/config%2Fdb%20url", 200, """{"owner":"node-a","key":"config/db url","version":7}""");
+        agent.On("PUT", "/v1/kv/config/db%20url", 200, """{"owner":"node-a","key":"config/db url","version":7}""");
 
         (int code, string output, string error) = await ClientRun.RunAsync(["kv", "set", "config/db url", "postgres://x", "--ttl", "30s", "--agent", agent.Url]);
 
