@@ -9,8 +9,9 @@ internal static class RumorCommand
         Rumor: gossip membership and failure detection (SWIM with Lifeguard) for .NET.
 
         Commands:
-          agent   Run one node in the foreground; Ctrl+C leaves the cluster and exits.
-          demo    Run a 5-node cluster on loopback, crash one node, watch the others detect it.
+          agent     Run one node in the foreground; Ctrl+C leaves the cluster and exits.
+          demo      Run a 5-node cluster on loopback, crash one node, watch the others detect it.
+          simulate  Spread one rumor through a simulated cluster (up to 10^6 nodes) against theory; CSV and SVG.
 
         Run 'rumor <command> --help' for a command's options.
 
@@ -34,6 +35,8 @@ internal static class RumorCommand
                 return await AgentCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
             case "demo":
                 return await DemoCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
+            case "simulate":
+                return await SimulateCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
             default:
                 await error.WriteLineAsync($"rumor: unknown command '{args[0]}'.").ConfigureAwait(false);
                 await error.WriteLineAsync("Run 'rumor --help' for the commands.").ConfigureAwait(false);

@@ -74,7 +74,9 @@ public static class SpreadCharts
         return new SvgLineChart
         {
             Title = string.Create(CultureInfo.InvariantCulture, $"Spread of one rumor: N = {s.Nodes:N0}, {strategy}, fanout {s.Fanout}, {mode} mode, seed {s.Seed}"),
-            XLabel = string.Create(CultureInfo.InvariantCulture, $"round ({s.EffectiveInterval.TotalMilliseconds:0} ms of virtual time in full mode)"),
+            XLabel = report.Mode == SpreadMode.Full
+                ? string.Create(CultureInfo.InvariantCulture, $"round ({s.EffectiveInterval.TotalMilliseconds:0} ms of virtual time)")
+                : "round (synchronous)",
             YLabel = "informed fraction",
             YRange = (0, 1),
             Series =

@@ -92,8 +92,9 @@ public sealed class SvgLineChart
 
         // Legend, bottom right (spread curves climb to the top right, so it stays clear of them late on).
         double legendY = Top + plotH - 14 - (18 * Series.Count);
-        double legendX = Left + plotW - 300;
-        svg.Append(CultureInfo.InvariantCulture, $"  <rect x=\"{F(legendX - 8)}\" y=\"{F(legendY - 6)}\" width=\"296\" height=\"{F((18 * Series.Count) + 8)}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n");
+        double legendWidth = 52 + (6.6 * Series.Select(s => s.Name.Length).DefaultIfEmpty(0).Max());
+        double legendX = Left + plotW - legendWidth;
+        svg.Append(CultureInfo.InvariantCulture, $"  <rect x=\"{F(legendX - 8)}\" y=\"{F(legendY - 6)}\" width=\"{F(legendWidth)}\" height=\"{F((18 * Series.Count) + 8)}\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n");
         for (int i = 0; i < Series.Count; i++)
         {
             ChartSeries series = Series[i];

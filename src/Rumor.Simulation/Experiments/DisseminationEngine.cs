@@ -65,28 +65,29 @@ public sealed class DisseminationEngine
     }
 
     /// <summary>Runs <see cref="SpreadSettings.Trials"/> spreads from random origins, seeded by <see cref="SpreadSettings.Seed"/>.</summary>
-    public IReadOnlyList<SpreadTrial> Run()
+    /// <param name="cancel">Checked every round.</param>
+    public IReadOnlyList<SpreadTrial> Run(CancellationToken cancel = default)
     {
         Xoshiro256StarStar random = new(_settings.Seed);
         List<SpreadTrial> trials = new(_settings.Trials);
         for (int t = 0; t < _settings.Trials; t++)
         {
-            trials.Add(Spread(random.Fork()));
+            trials.Add(Spread(random.Fork(), cancel));
         }
 
         return trials;
     }
 
     /// <summary>The ideal for <paramref name="settings"/>: the same strategy and fanout, synchronous rounds, no damping, no loss, no partition, no churn.</summary>
-    public static IReadOnlyList<SpreadTrial> Ideal(SpreadSettings settings, int trials, ulong seed)
+    public static IReadOnlyList<SpreadTrial> Ideal(SpreadSettings settings, int trials, ulong seed, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         SpreadSettings ideal = settings with { Loss = 0, Partition = null, Churn = null, Trials = trials, Seed = seed };
-        return new DisseminationEngine(ideal, undamped: true).Run();
+        return new DisseminationEngine(ideal, undamped: true).Run(cancel);
     }
 
     /// <summary>One spread from a random origin.</summary>
-    private SpreadTrial Spread(Xoshiro256StarStar random)
+    private SpreadTrial Spread(Xoshiro256StarStar random, CancellationToken cancel)
     {
         Array.Fill(_informedAt, Never);
         Array.Clear(_sent);
@@ -103,6 +104,7 @@ public sealed class DisseminationEngine
         List<int> perRound = [1];
         for (int round = 1; round <= _settings.MaxRounds; round++)
         {
+            cancel.ThrowIfCancellationRequested();
             if (_settings.Churn is { } churn)
             {
                 Churn(random, churn, round, ref informed, ref up);
@@ -121,7 +123,7 @@ public sealed class DisseminationEngine
                 return new SpreadTrial([.. perRound], round, transmissions, 0);
             }
 
-            if (active == 0 && _settings.Churn is null)
+            if (active == 0 && (_settings.Churn is null || informed == 0))
             {
                 // The damping retired the rumor everywhere before it reached everyone: it is dead.
                 break;
@@ -292,7 +294,7 @@ public sealed class DisseminationEngine
                 up++; // back, with fresh state (it forgot the rumor when it crashed)
             }
 
-            if (_downUntil[i] > round || random.NextDouble() >= churn.CrashPerRound)
+            if (_downUntil[i] > round || !churn.CrashesIn(round) || random.NextDouble() >= churn.CrashPerRound)
             {
                 continue;
             }

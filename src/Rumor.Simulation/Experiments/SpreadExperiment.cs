@@ -59,8 +59,8 @@ public sealed record SpreadReport(
         SpreadMode.Full => Settings.Strategy == GossipStrategy.Push
             ? "full (real GossipNodes in SimCluster; push = rumor mongering of the broadcast queue, probes and all)"
             : "full (real GossipNodes in SimCluster; the replicated state's Scuttlebutt " + StrategyName(Settings.Strategy) + ", one key set on one node)",
-        _ => "dissemination (compact array engine: shared read-only membership, synchronous rounds, the broadcast queue's transmit-limit rules"
-            + (Settings.Strategy == GossipStrategy.Push ? $", limit {Settings.TransmitLimit})" : "; pull and push-pull are undamped anti-entropy)"),
+        _ => "dissemination (compact array engine: shared read-only membership, synchronous rounds; "
+            + (Settings.Strategy == GossipStrategy.Push ? $"push with the broadcast queue's transmit limit, {Settings.TransmitLimit} per node)" : StrategyName(Settings.Strategy) + " as undamped anti-entropy)"),
     };
 
     /// <summary>Mean informed fraction per round over the measured trials (a finished trial keeps its last value).</summary>
@@ -101,14 +101,18 @@ public static class SpreadExperiment
     public static SpreadMode AutoMode(int nodes) => nodes <= FullModeMax ? SpreadMode.Full : SpreadMode.Dissemination;
 
     /// <summary>Runs the measured trials in <paramref name="mode"/>, then the ideal with <paramref name="idealTrials"/> runs.</summary>
-    public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials)
+    /// <param name="settings">What to run.</param>
+    /// <param name="mode">Which engine.</param>
+    /// <param name="idealTrials">Runs of the ideal.</param>
+    /// <param name="cancel">Checked every round (a cancelled run throws <see cref="OperationCanceledException"/>).</param>
+    public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Stopwatch wall = Stopwatch.StartNew();
-        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings) : new DisseminationEngine(settings).Run();
+        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings, cancel) : new DisseminationEngine(settings).Run(cancel);
         TimeSpan took = wall.Elapsed;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
-        IReadOnlyList<SpreadTrial> ideal = DisseminationEngine.Ideal(settings, idealTrials, settings.Seed ^ 0x1DEA1);
+        IReadOnlyList<SpreadTrial> ideal = DisseminationEngine.Ideal(settings, idealTrials, settings.Seed ^ 0x1DEA1, cancel);
         double[] meanField = MeanFieldSpread.Curve(settings.Nodes, settings.Strategy, settings.Fanout, settings.MaxRounds);
         return new SpreadReport(settings, mode, trials, ideal, meanField, took, peak);
     }
@@ -143,7 +147,9 @@ public static class SpreadExperiment
     /// Scuttlebutt strategy. Loss, the partition and churn apply during the trials only; the seed
     /// node (the first) and the origin never crash, so restarted nodes can rejoin.
     /// </summary>
-    public static IReadOnlyList<SpreadTrial> RunFull(SpreadSettings settings)
+    /// <param name="settings">What to run.</param>
+    /// <param name="cancel">Checked every tenth of a round and every second of the join.</param>
+    public static IReadOnlyList<SpreadTrial> RunFull(SpreadSettings settings, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         IReadOnlyList<string> problems = settings.Validate();
@@ -162,7 +168,7 @@ public static class SpreadExperiment
         cluster.AddNodes(n);
         cluster.StartAll(TimeSpan.FromMilliseconds(2));
         TimeSpan joinBound = TimeSpan.FromSeconds(300);
-        if (cluster.RunUntil(cluster.MembershipAgrees, joinBound, TimeSpan.FromSeconds(1)) is null)
+        if (cluster.RunUntil(() => { cancel.ThrowIfCancellationRequested(); return cluster.MembershipAgrees(); }, joinBound, TimeSpan.FromSeconds(1)) is null)
         {
             throw new InvalidOperationException($"{n} nodes did not agree on the membership within {joinBound.TotalSeconds} s of virtual time (seed {settings.Seed}); no spread was measured.");
         }
@@ -173,13 +179,13 @@ public static class SpreadExperiment
         List<SpreadTrial> trials = [];
         for (int t = 0; t < settings.Trials; t++)
         {
-            trials.Add(FullTrial(cluster, settings, random, t));
+            trials.Add(FullTrial(cluster, settings, random, t, cancel));
         }
 
         return trials;
     }
 
-    private static SpreadTrial FullTrial(SimCluster cluster, SpreadSettings settings, Xoshiro256StarStar random, int trial)
+    private static SpreadTrial FullTrial(SimCluster cluster, SpreadSettings settings, Xoshiro256StarStar random, int trial, CancellationToken cancel)
     {
         int n = settings.Nodes;
         TimeSpan interval = settings.EffectiveInterval;
@@ -251,7 +257,7 @@ public static class SpreadExperiment
 
                 foreach (SimNode node in cluster.Nodes)
                 {
-                    if (node.IsUp && node.Index != 0 && node != origin && random.NextDouble() < churn.CrashPerRound)
+                    if (churn.CrashesIn(round) && node.IsUp && node.Index != 0 && node != origin && random.NextDouble() < churn.CrashPerRound)
                     {
                         cluster.Crash(node);
                         int at = round + churn.DownRounds;
@@ -267,6 +273,7 @@ public static class SpreadExperiment
 
             for (int s = 1; s <= steps; s++)
             {
+                cancel.ThrowIfCancellationRequested();
                 cluster.RunUntilTime(start + (interval * (round - 1)) + (interval * s / steps));
                 int informed = Count();
                 if (informed == up)

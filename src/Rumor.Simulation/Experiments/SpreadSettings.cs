@@ -15,10 +15,22 @@ public sealed record PartitionPlan(double Fraction, int FromRound, int ToRound)
     public bool ActiveIn(int round) => round >= FromRound && round < ToRound;
 }
 
-/// <summary>Nodes crashing and coming back: each round every up node crashes with probability <paramref name="CrashPerRound"/>, and a crashed node restarts <paramref name="DownRounds"/> rounds later with fresh state (it has forgotten the rumor).</summary>
+/// <summary>
+/// Nodes crashing and coming back: in rounds 1 to <paramref name="UntilRound"/> every up node
+/// crashes with probability <paramref name="CrashPerRound"/>, and a crashed node restarts
+/// <paramref name="DownRounds"/> rounds later with fresh state (it has forgotten the rumor). Churn
+/// stops after <paramref name="UntilRound"/> because under endless churn "every up node has it"
+/// almost never holds at large N (someone has always just restarted); what is measured is the
+/// spread through the churn and the recovery after it.
+/// </summary>
 /// <param name="CrashPerRound">Probability that an up node crashes in a round, in [0, 1).</param>
 /// <param name="DownRounds">Rounds a crashed node stays down, at least 1.</param>
-public sealed record ChurnPlan(double CrashPerRound, int DownRounds);
+/// <param name="UntilRound">Last round with crashes, at least 1.</param>
+public sealed record ChurnPlan(double CrashPerRound, int DownRounds, int UntilRound = 20)
+{
+    /// <summary>Whether nodes crash in <paramref name="round"/>.</summary>
+    public bool CrashesIn(int round) => round <= UntilRound;
+}
 
 /// <summary>One spread experiment: what spreads, how, in which network, how often, bounded how.</summary>
 public sealed record SpreadSettings
@@ -92,9 +104,9 @@ public sealed record SpreadSettings
             problems.Add("Partition needs a fraction in (0, 1) and rounds 1 <= from < to.");
         }
 
-        if (Churn is { } c && (double.IsNaN(c.CrashPerRound) || c.CrashPerRound < 0 || c.CrashPerRound >= 1 || c.DownRounds < 1))
+        if (Churn is { } c && (double.IsNaN(c.CrashPerRound) || c.CrashPerRound < 0 || c.CrashPerRound >= 1 || c.DownRounds < 1 || c.UntilRound < 1))
         {
-            problems.Add("Churn needs a crash probability in [0, 1) and at least 1 down round.");
+            problems.Add("Churn needs a crash probability in [0, 1), at least 1 down round and a last churn round >= 1.");
         }
 
         if (Trials < 1)
