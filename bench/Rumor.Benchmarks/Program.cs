@@ -6,7 +6,8 @@ namespace Rumor.Benchmarks;
 /// Entry point. <c>convergence ...</c> runs the broadcast-spread experiment in virtual time
 /// (<see cref="ConvergenceExperiment"/>), <c>detection ...</c> the failure-detection experiments
 /// (<see cref="DetectionExperiment"/>), <c>state ...</c> the replicated-state experiments
-/// (<see cref="StateExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// (<see cref="StateExperiment"/>), <c>spread ...</c> the spread of one rumor at 10^3 to 10^6 nodes
+/// (<see cref="SpreadBench"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -26,6 +27,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "phi")
         {
             return PhiExperiment.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "spread")
+        {
+            return SpreadBench.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "state")

@@ -13,6 +13,7 @@ internal static class RumorCommand
         Commands:
           agent      Run one node in the foreground; Ctrl+C leaves the cluster and exits.
           demo       Run a 5-node cluster on loopback, crash one node, watch the others detect it.
+          simulate   Spread one rumor through a simulated cluster (up to 10^6 nodes) against theory; CSV and SVG.
 
         Commands for a running agent (--agent URL, default http://127.0.0.1:7373 or $RUMOR_AGENT; --json on each):
           members    List the members ('members show NAME': one member with its verdict records).
@@ -53,6 +54,8 @@ internal static class RumorCommand
                 return await AgentCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
             case "demo":
                 return await DemoCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
+            case "simulate":
+                return await SimulateCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
 
             case "members":
                 return await MembersCommand.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);

@@ -1,0 +1,328 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Rumor.Core;
+using Rumor.Simulation.Charts;
+using Rumor.Simulation.Experiments;
+
+namespace Rumor.Cli;
+
+/// <summary>
+/// <c>rumor simulate</c>: spreads one rumor from a random node until every node has it, in virtual
+/// time, trial after trial, and prints a summary table beside the synchronous ideal. Small clusters
+/// run the real <see cref="GossipNode"/>s (full mode); large ones the compact dissemination engine
+/// (shared read-only membership). The table holds nothing that depends on the machine (no wall
+/// time), so one seed prints one table; <c>--verbose</c> adds wall time and memory after it.
+/// Every run is bounded by <c>--max-rounds</c>.
+/// </summary>
+internal static class SimulateCommand
+{
+    private const int NodesMax = 10_000_000;
+    private const int FullNodesMax = 5000;
+    private const int TrialsMax = 10_000;
+    private const int MaxRoundsMax = 100_000;
+
+    private static readonly ArgParser Parser = new(
+        "rumor simulate",
+        "Spreads one rumor through a simulated cluster (virtual time, seeded) and compares the rounds to reach everyone with the synchronous ideal.",
+        new OptionSpec("nodes", "N", $"Cluster size (2 to {NodesMax:N0}; default 1000)."),
+        new OptionSpec("strategy", "S", "push (rumor mongering), pull or push-pull (default push)."),
+        new OptionSpec("fanout", "F", "Peers contacted per node per round (1 to 64; default 3 for push, 1 for pull and push-pull)."),
+        new OptionSpec("interval", "DURATION", "The gossip round in virtual time, e.g. 200ms or 1s (default 200ms for push, 1s for pull and push-pull)."),
+        new OptionSpec("loss", "FRACTION", "Probability that a message is lost, in [0, 1) (default 0)."),
+        new OptionSpec("partition", "F@FROM-TO", "Cut off a fraction F of the nodes during rounds FROM to TO-1, e.g. 0.2@2-10."),
+        new OptionSpec("churn", "RATE[:DOWN[:UNTIL]]", "In rounds 1 to UNTIL every node crashes with probability RATE per round and restarts DOWN rounds later with fresh state (defaults: DOWN 5, UNTIL 20), e.g. 0.01:5:20."),
+        new OptionSpec("seed", "S", "The seed; one seed gives one result (default 1)."),
+        new OptionSpec("trials", "T", $"Spreads to measure (1 to {TrialsMax:N0}; default 10)."),
+        new OptionSpec("mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default)."),
+        new OptionSpec("max-rounds", "R", $"The bound: a trial still spreading after R rounds is reported as not converged (1 to {MaxRoundsMax:N0}; default 200)."),
+        new OptionSpec("out", "DIR", $"Write {SpreadCharts.TrialsFile}, {SpreadCharts.CurvesFile} and {SpreadCharts.ChartFile} into DIR."),
+        new OptionSpec("verbose", null, "Also print wall time and peak memory (after the table)."));
+
+    public static string Usage => Parser.FormatUsage();
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
+    {
+        SpreadSettings settings;
+        SpreadMode mode;
+        string? outDir;
+        bool verbose;
+        try
+        {
+            ParsedArgs parsed = Parser.Parse(args);
+            if (parsed.Help)
+            {
+                await output.WriteAsync(Usage).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            (settings, mode) = ParseSettings(parsed);
+            outDir = parsed.Get("out");
+            if (outDir is { Length: 0 })
+            {
+                throw new UsageException("--out: the directory name is empty.");
+            }
+
+            verbose = parsed.Has("verbose");
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync($"rumor simulate: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync("Run 'rumor simulate --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        SpreadReport report;
+        try
+        {
+            int idealTrials = settings.Nodes <= 10_000 ? Math.Max(settings.Trials, 100) : settings.Trials;
+            report = await Task.Run(() => SpreadExperiment.Run(settings, mode, idealTrials, stop), stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("rumor simulate: interrupted.").ConfigureAwait(false);
+            return ExitCodes.Interrupted;
+        }
+        catch (InvalidOperationException e)
+        {
+            await error.WriteLineAsync($"rumor simulate: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
+        await output.WriteAsync(FormatTable(report)).ConfigureAwait(false);
+        if (outDir is not null)
+        {
+            try
+            {
+                foreach (string path in SpreadCharts.Write(report, outDir))
+                {
+                    await output.WriteLineAsync($"wrote {path}").ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"rumor simulate: --out: cannot write to '{outDir}': {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+        }
+
+        if (verbose)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"wall time {report.WallTime.TotalSeconds:0.00} s (measured run, without the ideal), peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB")).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The summary table: settings, mode, rounds beside the ideal, transmissions, convergence. Nothing machine-dependent.</summary>
+    internal static string FormatTable(SpreadReport report)
+    {
+        SpreadSettings s = report.Settings;
+        string strategy = SpreadReport.StrategyName(s.Strategy);
+        StringBuilder text = new();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"rumor simulate: N = {s.Nodes:N0}, strategy {strategy}, fanout {s.Fanout}, interval {FormatDuration(s.EffectiveInterval)}, loss {s.Loss:0.###}, seed {s.Seed}, trials {s.Trials}"));
+        text.AppendLine("mode: " + report.ModeDescription);
+        text.AppendLine("faults: " + Faults(s));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"bound: {s.MaxRounds} rounds ({FormatDuration(s.EffectiveInterval * s.MaxRounds)} of virtual time) per trial"));
+        text.AppendLine();
+
+        SpreadStatistics measured = report.Rounds;
+        SpreadStatistics ideal = report.IdealRounds;
+        string format = report.Mode == SpreadMode.Full ? "0.00" : "0.##";
+        List<(string Metric, string Measured, string Ideal)> rows =
+        [
+            ("rounds to everyone, mean", Number(measured.Mean, "0.00"), Number(ideal.Mean, "0.00")),
+            ("rounds to everyone, p50", Number(measured.P50, format), Number(ideal.P50, "0")),
+            ("rounds to everyone, p99", Number(measured.P99, format), Number(ideal.P99, "0")),
+            ("rounds to everyone, max", Number(measured.Max, format), Number(ideal.Max, "0")),
+            ("trials that reached everyone", $"{report.Converged}/{report.Trials.Count}", $"{ideal.Count}/{report.IdealTrials.Count}"),
+            ("never informed (mean fraction)", Number(report.NeverInformedFraction, "0.######"), "0"),
+            (report.Mode == SpreadMode.Full ? "datagrams per node to everyone (all traffic)" : "transmissions per node to everyone", Number(report.TransmissionsPerNode, "0.00"), Number(report.IdealTransmissionsPerNode, "0.00")),
+        ];
+        int w0 = rows.Max(r => r.Metric.Length);
+        int w1 = Math.Max("measured".Length, rows.Max(r => r.Measured.Length));
+        int w2 = Math.Max("ideal".Length, rows.Max(r => r.Ideal.Length));
+        text.Append("metric".PadRight(w0)).Append("  ").Append("measured".PadLeft(w1)).Append("  ").AppendLine("ideal".PadLeft(w2));
+        text.Append(new string('-', w0)).Append("  ").Append(new string('-', w1)).Append("  ").AppendLine(new string('-', w2));
+        foreach ((string metric, string m, string i) in rows)
+        {
+            text.Append(metric.PadRight(w0)).Append("  ").Append(m.PadLeft(w1)).Append("  ").AppendLine(i.PadLeft(w2));
+        }
+
+        text.AppendLine();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"ideal: synchronous {strategy}, fanout {s.Fanout}, {(s.Strategy == GossipStrategy.Push ? "pushing until everyone (no retransmit limit)" : "anti-entropy")}, no loss or faults; {report.IdealTrials.Count} runs. Mean-field estimate: {MeanFieldSpread.RoundsToEveryone(s.Nodes, s.Strategy, s.Fanout)} rounds."));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"memberlist's retransmit limit 4·ceil(log10(N+1)) = {report.MemberlistLimit} per node{(s.Strategy == GossipStrategy.Push ? $"; this run's limit RetransmitMultiplier × ceil(log10(N+1)) = {s.TransmitLimit}" : string.Empty)}."));
+        if (report.Converged < report.Trials.Count)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"did not converge within {s.MaxRounds} rounds in {report.Trials.Count - report.Converged} of {report.Trials.Count} trials (or the damped rumor died out first); the rounds above are over the {report.Converged} that did."));
+        }
+
+        return text.ToString();
+    }
+
+    private static (SpreadSettings Settings, SpreadMode Mode) ParseSettings(ParsedArgs parsed)
+    {
+        int nodes = ParseInt(parsed, "nodes", 1000, 2, NodesMax, "a node count");
+        GossipStrategy strategy = parsed.Get("strategy") switch
+        {
+            null or "push" => GossipStrategy.Push,
+            "pull" => GossipStrategy.Pull,
+            "push-pull" or "pushpull" => GossipStrategy.PushPull,
+            string other => throw new UsageException($"--strategy: '{other}' is not a strategy (push, pull or push-pull)."),
+        };
+        int fanout = ParseInt(parsed, "fanout", strategy == GossipStrategy.Push ? 3 : 1, 1, 64, "a fanout");
+        TimeSpan? interval = parsed.Get("interval") is { } intervalText ? ParseDuration(intervalText) : null;
+        double loss = ParseFraction(parsed.Get("loss"), "loss", allowZero: true) ?? 0;
+        int trials = ParseInt(parsed, "trials", 10, 1, TrialsMax, "a trial count");
+        int maxRounds = ParseInt(parsed, "max-rounds", 200, 1, MaxRoundsMax, "a round count");
+        ulong seed = 1;
+        if (parsed.Get("seed") is { } seedText && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+        {
+            throw new UsageException($"--seed: '{seedText}' is not a seed (a whole number from 0 to {ulong.MaxValue}).");
+        }
+
+        PartitionPlan? partition = parsed.Get("partition") is { } p ? ParsePartition(p) : null;
+        ChurnPlan? churn = parsed.Get("churn") is { } c ? ParseChurn(c) : null;
+        SpreadMode mode = parsed.Get("mode") switch
+        {
+            null or "auto" => SpreadExperiment.AutoMode(nodes),
+            "full" => SpreadMode.Full,
+            "dissemination" => SpreadMode.Dissemination,
+            string other => throw new UsageException($"--mode: '{other}' is not a mode (full, dissemination or auto)."),
+        };
+        if (mode == SpreadMode.Full && nodes > FullNodesMax)
+        {
+            throw new UsageException($"--mode full: {nodes:N0} nodes do not fit (N real nodes each hold N members); full mode takes at most {FullNodesMax:N0}. Use --mode dissemination.");
+        }
+
+        SpreadSettings settings = new()
+        {
+            Nodes = nodes,
+            Strategy = strategy,
+            Fanout = fanout,
+            Interval = interval,
+            Loss = loss,
+            Partition = partition,
+            Churn = churn,
+            Seed = seed,
+            Trials = trials,
+            MaxRounds = maxRounds,
+        };
+        if (partition is { } cut && cut.FromRound > maxRounds)
+        {
+            throw new UsageException($"--partition: it starts at round {cut.FromRound}, after the bound of {maxRounds} rounds (--max-rounds).");
+        }
+
+        return (settings, mode);
+    }
+
+    private static int ParseInt(ParsedArgs parsed, string name, int fallback, int min, int max, string what)
+    {
+        string? text = parsed.Get(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"--{name}: '{text}' is not {what} between {min.ToString("N0", CultureInfo.InvariantCulture)} and {max.ToString("N0", CultureInfo.InvariantCulture)}.");
+    }
+
+    private static double? ParseFraction(string? text, string name, bool allowZero)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value < 1 && (allowZero ? value >= 0 : value > 0)
+            ? value
+            : throw new UsageException($"--{name}: '{text}' is not a fraction in {(allowZero ? "[0, 1)" : "(0, 1)")}.");
+    }
+
+    /// <summary>Parses 200ms, 1s, 1.5s, 2m (positive, at most an hour).</summary>
+    internal static TimeSpan ParseDuration(string text)
+    {
+        (string number, double unitMs) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1.0),
+            _ when text.EndsWith('s') => (text[..^1], 1000.0),
+            _ when text.EndsWith('m') => (text[..^1], 60_000.0),
+            _ => (string.Empty, 0.0),
+        };
+        if (unitMs > 0 && double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value))
+        {
+            double ms = value * unitMs;
+            if (ms >= 1 && ms <= 3_600_000)
+            {
+                return TimeSpan.FromMilliseconds(ms);
+            }
+        }
+
+        throw new UsageException($"--interval: '{text}' is not a duration between 1ms and 1h (write e.g. 200ms, 1s, 1.5s, 2m).");
+    }
+
+    private static PartitionPlan ParsePartition(string text)
+    {
+        string[] parts = text.Split('@');
+        string[] rounds = parts.Length == 2 ? parts[1].Split('-') : [];
+        if (parts.Length == 2 && rounds.Length == 2
+            && double.TryParse(parts[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double fraction) && fraction > 0 && fraction < 1
+            && int.TryParse(rounds[0], NumberStyles.None, CultureInfo.InvariantCulture, out int from) && from >= 1
+            && int.TryParse(rounds[1], NumberStyles.None, CultureInfo.InvariantCulture, out int to) && to > from)
+        {
+            return new PartitionPlan(fraction, from, to);
+        }
+
+        throw new UsageException($"--partition: '{text}' is not F@FROM-TO (a fraction in (0, 1) of the nodes cut off from round FROM >= 1 until round TO > FROM), e.g. 0.2@2-10.");
+    }
+
+    private static ChurnPlan ParseChurn(string text)
+    {
+        string[] parts = text.Split(':');
+        int down = 5;
+        int until = 20;
+        if (parts.Length is >= 1 and <= 3
+            && double.TryParse(parts[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double rate) && rate >= 0 && rate < 1
+            && (parts.Length < 2 || (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out down) && down is >= 1 and <= 10_000))
+            && (parts.Length < 3 || (int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out until) && until is >= 1 and <= MaxRoundsMax)))
+        {
+            return new ChurnPlan(rate, down, until);
+        }
+
+        throw new UsageException($"--churn: '{text}' is not RATE[:DOWN[:UNTIL]] (a crash probability per node per round in [0, 1), 1 to 10,000 rounds down, churn until round 1 to {MaxRoundsMax:N0}), e.g. 0.01:5:20.");
+    }
+
+    private static string Faults(SpreadSettings s)
+    {
+        List<string> faults = [];
+        if (s.Loss > 0)
+        {
+            faults.Add(string.Create(CultureInfo.InvariantCulture, $"{s.Loss:0.###} loss"));
+        }
+
+        if (s.Partition is { } p)
+        {
+            faults.Add(string.Create(CultureInfo.InvariantCulture, $"{p.CutCount(s.Nodes):N0} nodes ({p.Fraction:0.###}) cut off in rounds {p.FromRound} to {p.ToRound - 1}"));
+        }
+
+        if (s.Churn is { } c)
+        {
+            faults.Add(string.Create(CultureInfo.InvariantCulture, $"churn: in rounds 1 to {c.UntilRound} each node crashes with probability {c.CrashPerRound:0.####} per round, back {c.DownRounds} rounds later with fresh state"));
+        }
+
+        return faults.Count == 0 ? "none" : string.Join("; ", faults);
+    }
+
+    private static string Number(double value, string format) => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string FormatDuration(TimeSpan duration) => duration.TotalMilliseconds < 1000
+        ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0.###} ms")
+        : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.###} s");
+}

@@ -1,0 +1,215 @@
+using System.Xml.Linq;
+using Rumor.Core;
+using Rumor.Simulation.Charts;
+using Rumor.Simulation.Experiments;
+
+namespace Rumor.Simulation.Tests;
+
+/// <summary>The spread experiment of <c>rumor simulate</c>: the compact engine's invariants, the ideals, full mode, the charts. Small N only.</summary>
+public sealed class SpreadExperimentTests
+{
+    [Theory]
+    [InlineData(GossipStrategy.Push, 1)]
+    [InlineData(GossipStrategy.Push, 3)]
+    [InlineData(GossipStrategy.Pull, 1)]
+    [InlineData(GossipStrategy.PushPull, 1)]
+    public void Without_loss_every_node_learns_the_rumor(GossipStrategy strategy, int fanout)
+    {
+        ulong seed = Sim.SeedOr(11);
+        SpreadSettings settings = new() { Nodes = 2000, Strategy = strategy, Fanout = fanout, Trials = 10, Seed = seed };
+        IReadOnlyList<SpreadTrial> trials = new DisseminationEngine(settings).Run();
+
+        Assert.Equal(10, trials.Count);
+        foreach (SpreadTrial trial in trials)
+        {
+            Assert.True(trial.RoundsToEveryone is not null, $"a trial did not reach everyone (seed {seed})");
+            Assert.Equal(0, trial.NeverInformed);
+            Assert.Equal(1, trial.InformedPerRound[0]);
+            Assert.Equal(2000, trial.InformedPerRound[^1]);
+            Assert.Equal(trial.InformedPerRound.Length - 1, (int)trial.RoundsToEveryone!.Value);
+            for (int r = 1; r < trial.InformedPerRound.Length; r++)
+            {
+                Assert.True(trial.InformedPerRound[r] >= trial.InformedPerRound[r - 1], $"the informed count fell in round {r} without churn (seed {seed})");
+
+                // Synchronous rounds: at most 1 + fanout copies per informed node per round (push), or a doubling-ish bound for the others.
+                Assert.True(trial.InformedPerRound[r] <= trial.InformedPerRound[r - 1] * (strategy == GossipStrategy.Push ? 1 + fanout : 2 + (2 * fanout)), $"round {r} grew faster than the round model allows (seed {seed})");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_spread_and_another_seed_another()
+    {
+        SpreadSettings settings = new() { Nodes = 3000, Strategy = GossipStrategy.Push, Fanout = 1, Trials = 5, Seed = 42, Loss = 0.1 };
+        IReadOnlyList<SpreadTrial> first = new DisseminationEngine(settings).Run();
+        IReadOnlyList<SpreadTrial> second = new DisseminationEngine(settings).Run();
+        IReadOnlyList<SpreadTrial> other = new DisseminationEngine(settings with { Seed = 43 }).Run();
+
+        for (int t = 0; t < first.Count; t++)
+        {
+            Assert.Equal(first[t].InformedPerRound, second[t].InformedPerRound);
+            Assert.Equal(first[t].RoundsToEveryone, second[t].RoundsToEveryone);
+            Assert.Equal(first[t].Transmissions, second[t].Transmissions);
+        }
+
+        Assert.NotEqual(first.Select(t => t.Transmissions), other.Select(t => t.Transmissions));
+    }
+
+    [Theory]
+    [InlineData(GossipStrategy.Push, 1, 1000, 18.0)]
+    [InlineData(GossipStrategy.Push, 3, 1000, 8.2)]
+    [InlineData(GossipStrategy.Pull, 1, 1000, 13.8)]
+    [InlineData(GossipStrategy.PushPull, 1, 1000, 9.1)]
+    [InlineData(GossipStrategy.Push, 1, 10000, 23.6)]
+    [InlineData(GossipStrategy.Push, 3, 10000, 10.6)]
+    [InlineData(GossipStrategy.Pull, 1, 10000, 17.6)]
+    [InlineData(GossipStrategy.PushPull, 1, 10000, 11.6)]
+    public void The_ideal_matches_the_published_simulated_ideals(GossipStrategy strategy, int fanout, int nodes, double published)
+    {
+        SpreadSettings settings = new() { Nodes = nodes, Strategy = strategy, Fanout = fanout };
+        int runs = nodes <= 1000 ? 300 : 60;
+        double mean = DisseminationEngine.Ideal(settings, runs, seed: 5).Average(t => t.RoundsToEveryone!.Value);
+
+        // Sampling error of the mean over these runs is under 0.25 rounds.
+        Assert.InRange(mean, published - 0.5, published + 0.5);
+    }
+
+    [Theory]
+    [InlineData(GossipStrategy.Push, 1, new[] { 18.0, 23.6, 29.4, 35.2 })]
+    [InlineData(GossipStrategy.Push, 3, new[] { 8.2, 10.6, 13.0, 15.4 })]
+    [InlineData(GossipStrategy.Pull, 1, new[] { 13.8, 17.6, 21.1, 25.0 })]
+    [InlineData(GossipStrategy.PushPull, 1, new[] { 9.1, 11.6, 13.9, 16.4 })]
+    public void The_mean_field_recurrences_come_within_a_round_of_the_published_ideals(GossipStrategy strategy, int fanout, double[] published)
+    {
+        int[] sizes = [1000, 10000, 100000, 1000000];
+        for (int k = 0; k < sizes.Length; k++)
+        {
+            int rounds = MeanFieldSpread.RoundsToEveryone(sizes[k], strategy, fanout);
+            Assert.InRange(rounds, published[k] - 1, published[k] + 1);
+        }
+
+        double[] curve = MeanFieldSpread.Curve(1000, strategy, fanout, 100);
+        Assert.Equal(0.001, curve[0], 9);
+        Assert.True(curve.Zip(curve.Skip(1)).All(p => p.Second > p.First), "the mean-field curve must climb");
+    }
+
+    [Fact]
+    public void Damped_push_sends_at_most_the_transmit_limit_and_can_leave_residue()
+    {
+        // RetransmitMultiplier 1 at N = 1,000: limit 4 transmissions per node with fanout 1, so the
+        // rumor often dies out before everyone has it; the trial must end (not run to the bound) and
+        // report the residue.
+        SpreadSettings settings = new() { Nodes = 1000, Strategy = GossipStrategy.Push, Fanout = 1, RetransmitMultiplier = 1, Trials = 20, Seed = Sim.SeedOr(3), MaxRounds = 500 };
+        Assert.Equal(4, settings.TransmitLimit);
+        IReadOnlyList<SpreadTrial> trials = new DisseminationEngine(settings).Run();
+
+        Assert.All(trials, t => Assert.True(t.Transmissions <= 4L * 1000, "no node sends more than the limit"));
+        SpreadTrial[] died = [.. trials.Where(t => t.RoundsToEveryone is null)];
+        Assert.NotEmpty(died);
+        Assert.All(died, t =>
+        {
+            Assert.True(t.NeverInformed > 0);
+            Assert.Equal(1000 - t.NeverInformed, t.InformedPerRound[^1]);
+            Assert.True(t.InformedPerRound.Length < 200, "a dead rumor ends the trial");
+        });
+
+        // The LAN limit (4 × ceil(log10(1001)) = 16) leaves no residue at this size.
+        IReadOnlyList<SpreadTrial> lan = new DisseminationEngine(settings with { RetransmitMultiplier = 4 }).Run();
+        Assert.All(lan, t => Assert.Equal(0, t.NeverInformed));
+    }
+
+    [Fact]
+    public void The_compact_engine_agrees_with_the_real_broadcast_queue_in_phase()
+    {
+        // Same rules, two implementations: the real BroadcastQueue / PacketBuilder / PacketReader
+        // with in-phase ticks, and the compact arrays. Push, fanout 3, limit 16, N = 1,000.
+        BroadcastSpreadResult real = BroadcastSpread.DisseminationOnly(1000, trials: 20, seed: 8, synchronous: true);
+        SpreadSettings settings = new() { Nodes = 1000, Strategy = GossipStrategy.Push, Fanout = 3, Trials = 40, Seed = 8 };
+        double compact = new DisseminationEngine(settings).Run().Average(t => t.RoundsToEveryone!.Value);
+
+        Assert.InRange(compact, real.Rounds.Mean - 0.75, real.Rounds.Mean + 0.75);
+    }
+
+    [Fact]
+    public void Loss_slows_the_spread_but_pull_still_reaches_everyone()
+    {
+        SpreadSettings clean = new() { Nodes = 2000, Strategy = GossipStrategy.Pull, Fanout = 1, Trials = 10, Seed = Sim.SeedOr(4) };
+        double fast = new DisseminationEngine(clean).Run().Average(t => t.RoundsToEveryone!.Value);
+        IReadOnlyList<SpreadTrial> lossy = new DisseminationEngine(clean with { Loss = 0.3 }).Run();
+
+        Assert.All(lossy, t => Assert.NotNull(t.RoundsToEveryone));
+        Assert.True(lossy.Average(t => t.RoundsToEveryone!.Value) > fast + 1, "30 % loss on both legs of a pull must cost rounds");
+    }
+
+    [Fact]
+    public void A_partition_holds_the_rumor_back_until_it_heals_and_a_standing_one_hits_the_bound()
+    {
+        SpreadSettings settings = new() { Nodes = 1000, Strategy = GossipStrategy.PushPull, Fanout = 1, Trials = 5, Seed = Sim.SeedOr(6), MaxRounds = 60, Partition = new PartitionPlan(0.3, 1, 25) };
+        IReadOnlyList<SpreadTrial> healed = new DisseminationEngine(settings).Run();
+        Assert.All(healed, t =>
+        {
+            Assert.NotNull(t.RoundsToEveryone);
+            Assert.True(t.RoundsToEveryone >= 25, "no one across the cut can hear of it before round 25");
+        });
+
+        IReadOnlyList<SpreadTrial> standing = new DisseminationEngine(settings with { Partition = new PartitionPlan(0.3, 1, 1000) }).Run();
+        Assert.All(standing, t =>
+        {
+            Assert.Null(t.RoundsToEveryone);
+            Assert.Equal(61, t.InformedPerRound.Length); // ran to the bound of 60 rounds, no further
+            Assert.True(t.NeverInformed is 300 or 700, $"one side of the cut stays uninformed, not {t.NeverInformed}");
+        });
+    }
+
+    [Fact]
+    public void Under_churn_crashed_nodes_forget_and_the_rumor_still_reaches_every_up_node()
+    {
+        SpreadSettings settings = new() { Nodes = 2000, Strategy = GossipStrategy.PushPull, Fanout = 1, Trials = 5, Seed = Sim.SeedOr(9), Churn = new ChurnPlan(0.01, 3, 15) };
+        IReadOnlyList<SpreadTrial> trials = new DisseminationEngine(settings).Run();
+
+        Assert.All(trials, t => Assert.NotNull(t.RoundsToEveryone));
+
+        // Without churn and loss, push-pull informs each of the N − 1 others with exactly one
+        // transmission. Restarted nodes come back empty and must be told again, so there are more.
+        SpreadSettings calm = settings with { Churn = null };
+        Assert.All(new DisseminationEngine(calm).Run(), t => Assert.Equal(1999, t.Transmissions));
+        Assert.Contains(trials, t => t.Transmissions > t.InformedPerRound[^1] - 1);
+
+        // Some nodes are still down when a trial completes: "everyone" means every up node.
+        Assert.Contains(trials, t => t.InformedPerRound[^1] < 2000);
+    }
+
+    [Theory]
+    [InlineData(GossipStrategy.Push)]
+    [InlineData(GossipStrategy.Pull)]
+    [InlineData(GossipStrategy.PushPull)]
+    public void Full_mode_spreads_through_real_nodes(GossipStrategy strategy)
+    {
+        SpreadSettings settings = new() { Nodes = 40, Strategy = strategy, Fanout = strategy == GossipStrategy.Push ? 3 : 1, Trials = 2, Seed = Sim.SeedOr(12), MaxRounds = 60 };
+        SpreadReport report = SpreadExperiment.Run(settings, SpreadMode.Full, idealTrials: 20);
+
+        Assert.Equal(2, report.Converged);
+        Assert.All(report.Trials, t => Assert.Equal(40, t.InformedPerRound[^1]));
+        Assert.InRange(report.Rounds.Mean, 0.1, 30);
+        Assert.Equal(0, report.NeverInformedFraction);
+    }
+
+    [Fact]
+    public void The_chart_is_well_formed_svg_with_title_axes_and_three_curves()
+    {
+        SpreadSettings settings = new() { Nodes = 500, Strategy = GossipStrategy.Push, Fanout = 3, Trials = 3, Seed = 21 };
+        SpreadReport report = SpreadExperiment.Run(settings, SpreadMode.Dissemination, idealTrials: 10);
+
+        XDocument svg = XDocument.Parse(SpreadCharts.Chart(report).ToSvg());
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.Equal(ns + "svg", svg.Root!.Name);
+        string[] texts = [.. svg.Descendants(ns + "text").Select(t => t.Value)];
+        Assert.Contains(texts, t => t.Contains("N = 500", StringComparison.Ordinal) && t.Contains("push", StringComparison.Ordinal) && t.Contains("seed 21", StringComparison.Ordinal));
+        Assert.Contains("informed fraction", texts);
+        Assert.Equal(3, svg.Descendants(ns + "polyline").Count());
+
+        string[] rows = SpreadCharts.TrialsCsv(report).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("trial,round,informed,fraction", rows[0]);
+        Assert.Equal(1 + report.Trials.Sum(t => t.InformedPerRound.Length), rows.Length);
+    }
+}
