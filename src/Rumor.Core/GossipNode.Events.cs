@@ -135,8 +135,11 @@ public sealed partial class GossipNode
                 }
 
                 break;
-            case TimerKind.EventMaintenance:
-                DeliverHeld((EventLog.Entry)entry.Target!, now);
+            case TimerKind.EventMaintenance when entry.Target is EventLog.Entry held:
+                DeliverHeld(held, now);
+                break;
+            case TimerKind.EventMaintenance when entry.Target is ResponseCopy copy:
+                SendResponseCopy(copy, now);
                 break;
             case TimerKind.QueryTimeout:
                 QueryTimeout((ulong)entry.Token, now);

@@ -153,10 +153,30 @@ public sealed partial class GossipNode
         }
         else
         {
-            SendPacket(seen.AskerAddress, PacketBuilder.EncodeSingle(response));
+            byte[] packet = PacketBuilder.EncodeSingle(response);
+            SendPacket(seen.AskerAddress, packet);
+            if (_options.QueryResponseCopies > 1)
+            {
+                _timers.Schedule(now + _options.GossipInterval, TimerKind.EventMaintenance, 0, new ResponseCopy(seen, packet, _options.QueryResponseCopies - 1));
+            }
         }
 
         return true;
+    }
+
+    /// <summary>Sends one more copy of a response (the asker ignores all but the first it receives), while the deadline holds.</summary>
+    private void SendResponseCopy(ResponseCopy copy, TimeSpan now)
+    {
+        if (now > copy.Query.Deadline)
+        {
+            return;
+        }
+
+        SendPacket(copy.Query.AskerAddress, copy.Packet);
+        if (copy.Left > 1)
+        {
+            _timers.Schedule(now + _options.GossipInterval, TimerKind.EventMaintenance, 0, copy with { Left = copy.Left - 1 });
+        }
     }
 
     private void AcceptQuery(in QueryMessage message, TimeSpan now)
@@ -302,6 +322,9 @@ public sealed partial class GossipNode
             _seenQueries.Remove(key);
         }
     }
+
+    /// <summary>Copies of a response still to send.</summary>
+    private sealed record ResponseCopy(SeenQuery Query, byte[] Packet, int Left);
 
     /// <summary>A query seen from anyone (ourselves included): for deduplication and for answering once.</summary>
     private sealed class SeenQuery(TimeSpan deadline, NodeAddress askerAddress)

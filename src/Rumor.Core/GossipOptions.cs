@@ -211,6 +211,9 @@ public sealed record GossipOptions
     /// <summary>Largest query response payload in bytes: a response is one datagram to the asker, so responder name + payload + 20 bytes must fit PacketBudgetBytes.</summary>
     public int QueryResponseMaxBytes { get; init; } = 1024;
 
+    /// <summary>Copies of each query response sent, GossipInterval apart (while the query's deadline has not passed): a response is a datagram without acknowledgement, so copies turn a loss rate p into about p^copies. 1 sends one.</summary>
+    public int QueryResponseCopies { get; init; } = 2;
+
     /// <summary>Longest query timeout accepted.</summary>
     public TimeSpan QueryTimeoutMax { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -370,7 +373,12 @@ public sealed record GossipOptions
         Range(problems, nameof(QueryPayloadMaxBytes), QueryPayloadMaxBytes, 0, ushort.MaxValue);
         Range(problems, nameof(QueryFilterMaxBytes), QueryFilterMaxBytes, 0, ushort.MaxValue);
         Range(problems, nameof(QueryResponseMaxBytes), QueryResponseMaxBytes, 0, ushort.MaxValue);
+        Range(problems, nameof(QueryResponseCopies), QueryResponseCopies, 1, 5);
         Positive(problems, nameof(QueryTimeoutMax), QueryTimeoutMax);
+        if (QueryTimeoutMax.TotalMilliseconds > uint.MaxValue)
+        {
+            problems.Add($"QueryTimeoutMax is {QueryTimeoutMax}; a query carries its timeout in 32-bit milliseconds, at most {TimeSpan.FromMilliseconds(uint.MaxValue)}.");
+        }
         Range(problems, nameof(QueriesMax), QueriesMax, 1, 1_000_000);
     }
 
