@@ -262,7 +262,7 @@ public sealed partial class GossipNode
         PruneQueries(now);
 
         Span<int> chosen = stackalloc int[1];
-        if (log.Count == 0 || SampleMembers(chosen, 1, static m => m.State == MemberState.Alive) == 0)
+        if (log.Count == 0 || !_options.EventAntiEntropy || SampleMembers(chosen, 1, static m => m.State == MemberState.Alive) == 0)
         {
             return;
         }

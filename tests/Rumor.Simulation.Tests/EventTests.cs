@@ -1,4 +1,5 @@
 using Rumor.Core.Events;
+using Rumor.Simulation.Experiments;
 using Xunit.Abstractions;
 
 namespace Rumor.Simulation.Tests;
@@ -40,6 +41,18 @@ public class EventTests(ITestOutputHelper output)
         }
 
         Assert.All(cluster.Nodes, n => Assert.Contains(n.LiveNode.RecentEvents, e => e.Id == sent.Id));
+    }
+
+    [Fact]
+    public void Anti_entropy_takes_the_residue_to_zero_where_rumor_mongering_alone_leaves_some()
+    {
+        // Harsh: 20 % loss and one transmission round per node (m = 1).
+        EventResidueResult off = EventExperiments.Residue(60, 0.20, 1, antiEntropy: false, events: 10, seed: Sim.SeedOr(9), checkpointsSeconds: [30]);
+        EventResidueResult on = EventExperiments.Residue(60, 0.20, 1, antiEntropy: true, events: 10, seed: Sim.SeedOr(9), checkpointsSeconds: [30]);
+        output.WriteLine($"residue after 30 s: off {off.ResidueAt[0].Residue:0.0000}, on {on.ResidueAt[0].Residue:0.0000}; repairs {on.Repairs}");
+        Assert.True(off.ResidueAt[0].Residue > 0, "rumor mongering alone reached everyone; the experiment is too mild to show anything");
+        Assert.Equal(0, on.ResidueAt[0].Residue);
+        Assert.Equal(0, on.Duplicates + off.Duplicates);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Rumor.Core.AntiEntropy;
 using Rumor.Core.Events;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
@@ -117,6 +118,49 @@ public class UserEventNodeTests
         Assert.Throws<InvalidOperationException>(() => node.RespondToQuery(received.Request, [], TimeSpan.FromSeconds(1)));
     }
 
+    [Fact]
+    public void A_digest_lacking_our_events_gets_them_back_directly_and_a_digest_in_return()
+    {
+        (GossipNode node, Host host) = Start();
+        node.SendEvent("a", [1], TimeSpan.FromSeconds(1));
+        node.SendEvent("b", [2], TimeSpan.FromSeconds(1));
+        host.Sent.Clear();
+
+        // The peer holds one event we lack and none of ours: its digest (one item) wants a reply.
+        BloomFilter filter = BloomFilter.Create(1, 0.01, 99);
+        filter.Add("other", 1, 1);
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(new EventDigestMessage(99, (byte)filter.HashCount, true, 1, filter.Bits)), TimeSpan.FromSeconds(2));
+
+        List<MessageType> types = [];
+        List<UserEventMessage> events = [];
+        foreach ((NodeAddress to, byte[] packet) in host.Sent)
+        {
+            Assert.Equal(Peer, to);
+            Assert.Equal(DecodeError.None, PacketReader.TryOpen(packet, 1400, out PacketReader reader));
+            while (reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out _))
+            {
+                types.Add(type);
+                if (type == MessageType.UserEvent)
+                {
+                    Assert.Equal(DecodeError.None, UserEventMessage.TryDecode(payload, null, out UserEventMessage e));
+                    events.Add(e);
+                }
+            }
+        }
+
+        Assert.Equal(["a", "b"], events.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Contains(MessageType.EventDigest, types);
+        Assert.Equal(2, node.Counters.EventsRepaired);
+
+        // A digest holding everything we have gets nothing back.
+        host.Sent.Clear();
+        BloomFilter full = BloomFilter.Create(2, 0.01, 5);
+        full.Add("self", 7, 1);
+        full.Add("self", 7, 2);
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(new EventDigestMessage(5, (byte)full.HashCount, true, 2, full.Bits)), TimeSpan.FromSeconds(3));
+        Assert.Empty(host.Sent);
+    }
+
     private static (GossipNode Node, Host Host) Start(GossipOptions? options = null)
     {
         Host host = new();
@@ -129,9 +173,9 @@ public class UserEventNodeTests
     {
         public List<GossipEvent> Events { get; } = [];
 
-        public void SendPacket(NodeAddress to, ReadOnlySpan<byte> packet)
-        {
-        }
+        public List<(NodeAddress To, byte[] Packet)> Sent { get; } = [];
+
+        public void SendPacket(NodeAddress to, ReadOnlySpan<byte> packet) => Sent.Add((to, packet.ToArray()));
 
         public void OpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request)
         {
