@@ -28,7 +28,8 @@ public sealed partial class GossipNode
     /// </summary>
     public Func<QueryRequest, byte[]?>? QueryResponder { get; set; }
 
-    private bool HasQueryWork => _seenQueries.Count > 0 || _queries.Count > 0;
+    // Our own queries need no round (their timeouts are timers); others' are pruned by it.
+    private bool HasQueryWork => _seenQueries.Count > 0;
 
     /// <summary>
     /// Asks every member whose tags match <paramref name="tagFilter"/> (all members when null or
