@@ -24,7 +24,8 @@ public sealed partial class GossipNode
 
     /// <summary>
     /// Optional automatic responder, called on the node's loop for every matching query after
-    /// <see cref="QueryReceived"/> is reported: a non-null result is sent as this node's answer.
+    /// <see cref="QueryReceived"/> is reported: a non-null result is sent as this node's answer. A
+    /// result too large for a response is not sent (counted as QueryResponsesRefused).
     /// </summary>
     public Func<QueryRequest, byte[]?>? QueryResponder { get; set; }
 
@@ -217,7 +218,16 @@ public sealed partial class GossipNode
         Emit(new QueryReceived(now, request));
         if (QueryResponder is { } responder && !seen.Answered && responder(request) is { } answer)
         {
-            RespondToQuery(request, answer, now);
+            try
+            {
+                RespondToQuery(request, answer, now);
+            }
+            catch (ArgumentException)
+            {
+                // An oversized automatic answer must not break the receive path of the packet that
+                // carried the query: counted, and the asker sees this member as missing.
+                Counters.QueryResponsesRefused++;
+            }
         }
     }
 

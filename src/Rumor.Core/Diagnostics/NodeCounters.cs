@@ -150,6 +150,9 @@ public sealed class NodeCounters
     /// <summary>Responses this node sent to askers.</summary>
     public long QueryResponsesSent { get; internal set; }
 
+    /// <summary>Answers of the automatic QueryResponder not sent because they exceeded QueryResponseMaxBytes or the datagram.</summary>
+    public long QueryResponsesRefused { get; internal set; }
+
     /// <summary>Responses received for our queries and recorded.</summary>
     public long QueryResponsesReceived { get; internal set; }
 

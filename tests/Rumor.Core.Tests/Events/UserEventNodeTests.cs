@@ -161,6 +161,28 @@ public class UserEventNodeTests
         Assert.Empty(host.Sent);
     }
 
+    [Fact]
+    public void An_oversized_automatic_answer_is_refused_and_counted_not_thrown_into_the_receive_path()
+    {
+        (GossipNode node, _) = Start();
+        node.QueryResponder = _ => new byte[5000];
+        QueryMessage query = new("other", 1, 1, 3, Peer, 1000, "q", [], []);
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(query), TimeSpan.FromSeconds(1));
+        Assert.Equal(1, node.Counters.QueryResponsesRefused);
+        Assert.Equal(0, node.Counters.QueryResponsesSent);
+    }
+
+    [Fact]
+    public void A_query_not_matching_our_tags_is_relayed_but_not_reported()
+    {
+        (GossipNode node, Host host) = Start();
+        QueryMessage query = new("other", 1, 1, 3, Peer, 1000, "q", "role=db"u8.ToArray(), []);
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(query), TimeSpan.FromSeconds(1));
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(query), TimeSpan.FromSeconds(1));
+        Assert.Empty(host.Events.OfType<QueryReceived>());
+        Assert.Equal(2, node.PendingBroadcasts); // our own alive news, and the query once
+    }
+
     private static (GossipNode Node, Host Host) Start(GossipOptions? options = null)
     {
         Host host = new();
