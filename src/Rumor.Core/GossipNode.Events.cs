@@ -217,8 +217,9 @@ public sealed partial class GossipNode
             return;
         }
 
-        // The relay key makes a newer coalescing event replace an older one still in the queue.
-        string? key = message.Coalesces ? $"\u0001event\u0001{message.Origin}\u0001{message.Generation}\u0001{message.Name}" : null;
+        // The relay key makes a newer coalescing event replace an older one of the same chain (same
+        // origin, generation, name and coalesce-from) still in the queue; a new chain has a new key.
+        string? key = message.Coalesces ? $"\u0001event\u0001{message.Origin}\u0001{message.Generation}\u0001{message.Name}\u0001{message.CoalesceFrom}" : null;
         QueueBroadcast(key, PacketBuilder.EncodeMessage(message), priority: BroadcastClass.Events);
         if (message.Coalesces)
         {

@@ -72,6 +72,20 @@ public class UserEventNodeTests
     }
 
     [Fact]
+    public void Only_the_newest_of_a_chain_stays_queued_but_a_new_chain_does_not_replace_the_old()
+    {
+        (GossipNode node, _) = Start();
+        int before = node.PendingBroadcasts;
+        node.SendEvent("config", [1], TimeSpan.FromSeconds(1), coalesce: true);
+        node.SendEvent("config", [2], TimeSpan.FromSeconds(1.5), coalesce: true);
+        Assert.Equal(before + 1, node.PendingBroadcasts);
+        node.SendEvent("config", [3], TimeSpan.FromSeconds(10), coalesce: true); // past the window: a new chain
+        Assert.Equal(before + 2, node.PendingBroadcasts);
+        node.SendEvent("other", [4], TimeSpan.FromSeconds(10), coalesce: true);
+        Assert.Equal(before + 3, node.PendingBroadcasts);
+    }
+
+    [Fact]
     public void An_older_coalescing_event_arriving_after_its_replacement_is_never_delivered()
     {
         (GossipNode node, Host host) = Start();
