@@ -56,6 +56,39 @@ public class EventTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_coalesced_burst_delivers_only_its_newest_event_everywhere()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 5150, nodes: 50);
+        List<(string Node, EventId Id)> delivered = [];
+        cluster.Observe((node, e) =>
+        {
+            if (e is UserEventReceived r)
+            {
+                delivered.Add((node.Name, r.Event.Id));
+            }
+        });
+        cluster.StartAll(TimeSpan.FromMilliseconds(5));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(60), "50 nodes join");
+        SimNode sender = cluster.Nodes[4];
+
+        // Three versions of a configuration 300 ms apart (window 2 s): one chain.
+        List<UserEvent> burst = [];
+        for (int i = 0; i < 3; i++)
+        {
+            burst.Add(sender.Command((n, now) => n.SendEvent("config", [(byte)i], now, coalesce: true)));
+            cluster.RunFor(TimeSpan.FromMilliseconds(300));
+        }
+
+        cluster.RunFor(TimeSpan.FromSeconds(30));
+        Assert.Equal(50, delivered.Count(d => d.Id == burst[2].Id));
+        Assert.Equal(50, delivered.Select(d => d.Node).Distinct().Count());
+        if (delivered.Any(d => d.Id != burst[2].Id))
+        {
+            Sim.Fail(cluster, $"{delivered.Count(d => d.Id != burst[2].Id)} deliveries of replaced events (spread within 600 ms should replace them everywhere)");
+        }
+    }
+
+    [Fact]
     public void Same_seed_same_event_trace()
     {
         Assert.Equal(Run(77), Run(77));
