@@ -34,6 +34,11 @@ public static class Program
             return SpreadBench.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "events")
+        {
+            return EventExperiment.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "state")
         {
             return StateExperiment.Run(args[1..]);

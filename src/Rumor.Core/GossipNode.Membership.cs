@@ -1,3 +1,4 @@
+using Rumor.Core.Dissemination;
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Wire;
@@ -335,7 +336,7 @@ public sealed partial class GossipNode
             RecordVerdict(VerdictKind.Dead, source, member, accuser, suspicion, now);
         }
 
-        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead));
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
         Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Rumor.Core.AntiEntropy;
+using Rumor.Core.Dissemination;
 using Rumor.Core.Randomness;
 using Rumor.Core.Membership;
 using Rumor.Core.Wire;
@@ -468,7 +469,7 @@ public sealed partial class GossipNode
 
         if (NotePeerChecksum(message.Name, message.Sequence, message.Checksum, now, message.Generation))
         {
-            QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message));
+            QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message), priority: BroadcastClass.StateHints);
         }
     }
 
@@ -540,7 +541,7 @@ public sealed partial class GossipNode
         _announcedChecksum = checksum;
         _checksumSequence++;
         _convergenceChangedAt = now;
-        QueueBroadcast(_self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(_self.Name, _self.Generation, _checksumSequence, checksum)));
+        QueueBroadcast(_self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(_self.Name, _self.Generation, _checksumSequence, checksum)), priority: BroadcastClass.StateHints);
     }
 
     private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now)

@@ -60,7 +60,7 @@ public sealed partial class GossipNode
         _host = host;
         _random = random;
         _names = names ?? new NameTable();
-        _broadcasts = new BroadcastQueue(options.BroadcastQueueMax);
+        _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
         _builder = new PacketBuilder(options.PacketBudgetBytes);
         _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
@@ -406,12 +406,16 @@ public sealed partial class GossipNode
         SendPacket(to, _builder.Finish());
     }
 
-    private void QueueBroadcast(string? key, byte[] message, bool isLeave = false)
+    private void QueueBroadcast(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null)
     {
         long droppedBefore = _broadcasts.Dropped;
-        _broadcasts.Enqueue(key, message, isLeave);
+        _broadcasts.Enqueue(key, message, isLeave, priority, expiresAt);
         Counters.BroadcastsQueued++;
         Counters.BroadcastsDropped += _broadcasts.Dropped - droppedBefore;
+        if (_broadcasts.Dropped != droppedBefore)
+        {
+            Counters.SyncBroadcastClasses(_broadcasts);
+        }
     }
 
     private void Emit(GossipEvent gossipEvent) => _host.OnEvent(gossipEvent);

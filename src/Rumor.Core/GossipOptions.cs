@@ -176,6 +176,53 @@ public sealed record GossipOptions
     /// <summary>φ mode: inter-arrival samples kept per member. Akka and Cassandra: 1,000.</summary>
     public int PhiWindowSize { get; init; } = 1000;
 
+    // ---- User events, queries and broadcast priority classes (issue 5; GossipNode.Events.cs, GossipNode.Queries.cs) ----
+
+    /// <summary>Share of each packet's room kept for less urgent broadcast classes while they have messages waiting (user events under a membership storm). 0 gives strict priority (lower classes may starve).</summary>
+    public double BroadcastLowerClassShare { get; init; } = 0.25;
+
+    /// <summary>Longest user event or query name, in bytes of UTF-8 (at most 255).</summary>
+    public int EventNameMaxBytes { get; init; } = 128;
+
+    /// <summary>Largest user event payload in bytes. Events travel in datagrams, so name + payload + the origin's name + 40 bytes of fields must fit PacketBudgetBytes.</summary>
+    public int EventPayloadMaxBytes { get; init; } = 512;
+
+    /// <summary>A coalescing event replaces the sender's previous coalescing event of the same name if that one was sent less than this long before; receivers hold coalescing events this long before delivering, so a replaced one is usually never delivered.</summary>
+    public TimeSpan EventCoalesceWindow { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long received events stay in the log: they are deduplicated and reconciled by anti-entropy within this window.</summary>
+    public TimeSpan EventRetention { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Most events the log holds (the newest stay); older ones are forgotten early and counted.</summary>
+    public int EventLogMax { get; init; } = 1024;
+
+    /// <summary>Time between event anti-entropy rounds: a Bloom digest of the retained events goes to one random alive member, which sends back what we lack.</summary>
+    public TimeSpan EventSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Event anti-entropy on (the default). Off, the events rumor mongering misses (a residue of about e^-m of the members) stay missed: for experiments and comparison.</summary>
+    public bool EventAntiEntropy { get; init; } = true;
+
+    /// <summary>Most events re-sent in reply to one event digest (bounds the cost of repairing a node that missed a lot).</summary>
+    public int EventRepairMaxMessages { get; init; } = 64;
+
+    /// <summary>Largest query payload in bytes (same datagram rule as EventPayloadMaxBytes, plus the tag filter and the asker's address).</summary>
+    public int QueryPayloadMaxBytes { get; init; } = 512;
+
+    /// <summary>Largest encoded tag filter of a query (key=value lines) in bytes.</summary>
+    public int QueryFilterMaxBytes { get; init; } = 256;
+
+    /// <summary>Largest query response payload in bytes: a response is one datagram to the asker, so responder name + payload + 20 bytes must fit PacketBudgetBytes.</summary>
+    public int QueryResponseMaxBytes { get; init; } = 1024;
+
+    /// <summary>Copies of each query response sent, GossipInterval apart (while the query's deadline has not passed): a response is a datagram without acknowledgement, so copies turn a loss rate p into about p^copies. 1 sends one.</summary>
+    public int QueryResponseCopies { get; init; } = 2;
+
+    /// <summary>Longest query timeout accepted.</summary>
+    public TimeSpan QueryTimeoutMax { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most queries tracked at once: our own (pending and completed results) and, separately, others' queries we have seen (for deduplication until their deadline).</summary>
+    public int QueriesMax { get; init; } = 256;
+
     /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
     public static GossipOptions Lan { get; } = new();
 
@@ -299,6 +346,7 @@ public sealed record GossipOptions
             problems.Add($"BloomFalsePositiveRate is {BloomFalsePositiveRate}; it must be above 0 and below 0.5.");
         }
 
+        ValidateEvents(problems);
         foreach (NodeAddress seed in Seeds)
         {
             if (seed.IsEmpty || seed.Port == 0)
@@ -308,6 +356,33 @@ public sealed record GossipOptions
         }
 
         return problems;
+    }
+
+    /// <summary>The user event and query options (issue 5). Whether a message fits one datagram is checked when it is sent (GossipNode names the limit), so a small PacketBudgetBytes does not make the defaults invalid.</summary>
+    private void ValidateEvents(List<string> problems)
+    {
+        if (double.IsNaN(BroadcastLowerClassShare) || BroadcastLowerClassShare < 0 || BroadcastLowerClassShare > 0.9)
+        {
+            problems.Add($"BroadcastLowerClassShare is {BroadcastLowerClassShare}; it must be between 0 and 0.9.");
+        }
+
+        Range(problems, nameof(EventNameMaxBytes), EventNameMaxBytes, 1, WireLimits.NameMaxBytes);
+        Range(problems, nameof(EventPayloadMaxBytes), EventPayloadMaxBytes, 0, ushort.MaxValue);
+        NonNegative(problems, nameof(EventCoalesceWindow), EventCoalesceWindow);
+        Positive(problems, nameof(EventRetention), EventRetention);
+        Range(problems, nameof(EventLogMax), EventLogMax, 1, 1_000_000);
+        Positive(problems, nameof(EventSyncInterval), EventSyncInterval);
+        Range(problems, nameof(EventRepairMaxMessages), EventRepairMaxMessages, 0, 100_000);
+        Range(problems, nameof(QueryPayloadMaxBytes), QueryPayloadMaxBytes, 0, ushort.MaxValue);
+        Range(problems, nameof(QueryFilterMaxBytes), QueryFilterMaxBytes, 0, ushort.MaxValue);
+        Range(problems, nameof(QueryResponseMaxBytes), QueryResponseMaxBytes, 0, ushort.MaxValue);
+        Range(problems, nameof(QueryResponseCopies), QueryResponseCopies, 1, 5);
+        Positive(problems, nameof(QueryTimeoutMax), QueryTimeoutMax);
+        if (QueryTimeoutMax.TotalMilliseconds > uint.MaxValue)
+        {
+            problems.Add($"QueryTimeoutMax is {QueryTimeoutMax}; a query carries its timeout in 32-bit milliseconds, at most {TimeSpan.FromMilliseconds(uint.MaxValue)}.");
+        }
+        Range(problems, nameof(QueriesMax), QueriesMax, 1, 1_000_000);
     }
 
     /// <summary>Throws <see cref="GossipOptionsException"/> listing every problem, if there is any.</summary>

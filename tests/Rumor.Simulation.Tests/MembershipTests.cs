@@ -100,7 +100,8 @@ public sealed class MembershipTests(ITestOutputHelper output)
             Sim.Fail(cluster, $"{falseDeaths} false dead verdicts under 10% loss");
         }
 
-        Assert.True(cluster.MembershipAgrees(out string differences), differences);
+        // The run may end while a suspicion is being refuted: agreement must follow within a bound.
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "after 5 minutes under 10% loss");
         Sim.NoViolations(cluster);
     }
 

@@ -1,3 +1,4 @@
+using Rumor.Core.Dissemination;
 using Rumor.Core.Wire;
 
 namespace Rumor.Core.Diagnostics;
@@ -9,6 +10,8 @@ namespace Rumor.Core.Diagnostics;
 public sealed class NodeCounters
 {
     private readonly long[] _decodeErrors = new long[Enum.GetValues<DecodeError>().Length];
+    private readonly long[] _broadcastsDroppedByClass = new long[Enum.GetValues<BroadcastClass>().Length];
+    private readonly long[] _broadcastsExpiredByClass = new long[Enum.GetValues<BroadcastClass>().Length];
 
     /// <summary>Datagrams received.</summary>
     public long PacketsReceived { get; internal set; }
@@ -112,6 +115,59 @@ public sealed class NodeCounters
     /// <summary>Bytes saved by compression (uncompressed minus compressed), sent packets.</summary>
     public long CompressionBytesSaved { get; internal set; }
 
+    // ---- User events, queries and broadcast classes (issue 5) ----
+
+    /// <summary>Broadcasts retired because their expiry (a query's deadline) passed before they reached the transmit limit.</summary>
+    public long BroadcastsExpired { get; internal set; }
+
+    /// <summary>User events this node sent.</summary>
+    public long EventsSent { get; internal set; }
+
+    /// <summary>User events delivered to the application (this node's own included).</summary>
+    public long EventsDelivered { get; internal set; }
+
+    /// <summary>User event copies received again and ignored (deduplicated).</summary>
+    public long EventsDuplicate { get; internal set; }
+
+    /// <summary>Coalescing events replaced by a newer one of the same name and origin before delivery (never delivered here).</summary>
+    public long EventsCoalesced { get; internal set; }
+
+    /// <summary>Events forgotten before the retention window ended because the log was full (EventLogMax).</summary>
+    public long EventsForgottenEarly { get; internal set; }
+
+    /// <summary>Event digests sent (anti-entropy rounds).</summary>
+    public long EventDigestsSent { get; internal set; }
+
+    /// <summary>Events re-sent directly to a peer whose digest lacked them.</summary>
+    public long EventsRepaired { get; internal set; }
+
+    /// <summary>Queries this node asked.</summary>
+    public long QueriesSent { get; internal set; }
+
+    /// <summary>Queries from others that matched our tags and were reported to the application.</summary>
+    public long QueriesReceived { get; internal set; }
+
+    /// <summary>Responses this node sent to askers.</summary>
+    public long QueryResponsesSent { get; internal set; }
+
+    /// <summary>Answers of the automatic QueryResponder not sent because they exceeded QueryResponseMaxBytes or the datagram.</summary>
+    public long QueryResponsesRefused { get; internal set; }
+
+    /// <summary>Responses received for our queries and recorded.</summary>
+    public long QueryResponsesReceived { get; internal set; }
+
+    /// <summary>Responses ignored: unknown or finished query, old generation, or a second answer from the same member.</summary>
+    public long QueryResponsesIgnored { get; internal set; }
+
+    /// <summary>Others' queries forgotten before their deadline because QueriesMax were tracked (a late copy could be answered twice; counted).</summary>
+    public long QueriesForgottenEarly { get; internal set; }
+
+    /// <summary>Broadcasts of one class dropped because the queue was full.</summary>
+    public long BroadcastsDroppedIn(BroadcastClass priority) => _broadcastsDroppedByClass[(int)priority];
+
+    /// <summary>Broadcasts of one class that expired before reaching the transmit limit.</summary>
+    public long BroadcastsExpiredIn(BroadcastClass priority) => _broadcastsExpiredByClass[(int)priority];
+
     /// <summary>Rejections by reason.</summary>
     public long DecodeErrors(DecodeError reason) => _decodeErrors[(int)reason];
 
@@ -119,5 +175,16 @@ public sealed class NodeCounters
     {
         _decodeErrors[(int)reason]++;
         DecodeFailures++;
+    }
+
+    internal void SyncBroadcastClasses(BroadcastQueue queue)
+    {
+        for (int c = 0; c < _broadcastsDroppedByClass.Length; c++)
+        {
+            _broadcastsDroppedByClass[c] = queue.DroppedOf((BroadcastClass)c);
+            _broadcastsExpiredByClass[c] = queue.ExpiredOf((BroadcastClass)c);
+        }
+
+        BroadcastsExpired = queue.Expired;
     }
 }

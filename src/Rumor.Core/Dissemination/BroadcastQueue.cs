@@ -3,86 +3,143 @@ using Rumor.Core.Wire;
 namespace Rumor.Core.Dissemination;
 
 /// <summary>
-/// The transmit-limited broadcast queue of rumor mongering (memberlist's TransmitLimitedQueue).
-/// Each queued message is piggybacked on outgoing packets until it has been sent
-/// <c>limit = RetransmitMultiplier × ceil(log10(N + 1))</c> times, which damps old news: the
-/// fewest-sent messages go first (newest first among equals), so fresh rumors spread fastest. A
-/// message about a member replaces any older queued message about the same member (only the newest
-/// news matters). Bounded: when full, the most-sent message is dropped and counted.
+/// The transmit-limited broadcast queue of rumor mongering (memberlist's TransmitLimitedQueue) with
+/// priority classes. Each queued message is piggybacked on outgoing packets until it has been sent
+/// <c>limit = RetransmitMultiplier × ceil(log10(N + 1))</c> times, which damps old news: within a
+/// class the fewest-sent messages go first (newest first among equals), so fresh rumors spread
+/// fastest. A message with a key replaces any older queued message with the same key (only the
+/// newest news about a member matters).
+/// <para>
+/// Classes (<see cref="BroadcastClass"/>): a packet is filled in two passes. First pass, most urgent
+/// class first: while any less urgent class has messages waiting, a class may only fill the packet
+/// down to <c>lowerClassShare × room</c> bytes, which are kept for the classes below it. Second
+/// pass, most urgent first again: whatever room is left goes to any class. So departures always go
+/// first, but user events get at least a share of every packet they wait for, and no class starves.
+/// </para>
+/// <para>
+/// Bounded: when full, the most-sent message of the least urgent non-empty class is dropped. A
+/// message may carry an expiry (queries carry their deadline); <see cref="ExpireDue"/> retires
+/// expired ones. Drops and expiries are counted per class.
+/// </para>
 /// </summary>
 internal sealed class BroadcastQueue
 {
-    private readonly SortedSet<Item> _items = new(ItemOrder.Instance);
+    private const int ClassCount = 4;
+
+    private readonly SortedSet<Item>[] _classes = new SortedSet<Item>[ClassCount];
     private readonly Dictionary<string, Item> _byKey = new(StringComparer.Ordinal);
     private readonly List<Item> _picked = [];
+    private readonly List<Item> _expired = [];
+    private readonly long[] _droppedByClass = new long[ClassCount];
+    private readonly long[] _expiredByClass = new long[ClassCount];
     private readonly int _capacity;
+    private readonly double _lowerClassShare;
     private long _nextId;
+    private int _count;
 
-    public BroadcastQueue(int capacity) => _capacity = capacity;
+    public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
+    {
+        _capacity = capacity;
+        _lowerClassShare = Math.Clamp(lowerClassShare, 0, 1);
+        for (int i = 0; i < ClassCount; i++)
+        {
+            _classes[i] = new SortedSet<Item>(ItemOrder.Instance);
+        }
+    }
 
-    public int Count => _items.Count;
+    public int Count => _count;
 
+    /// <summary>Messages dropped because the queue was full (all classes).</summary>
     public long Dropped { get; private set; }
+
+    /// <summary>Messages retired because their expiry passed before they reached the transmit limit (all classes).</summary>
+    public long Expired { get; private set; }
 
     /// <summary>Set when a leave announcement has been sent as often as the limit asks, or was dropped.</summary>
     public bool LeaveDone { get; private set; }
 
-    /// <summary>Queues a message (type byte + payload). <paramref name="key"/> names the member it is about.</summary>
-    public void Enqueue(string? key, byte[] message, bool isLeave = false)
+    /// <summary>Messages waiting in one class.</summary>
+    public int CountOf(BroadcastClass priority) => _classes[(int)priority].Count;
+
+    /// <summary>Messages of one class dropped because the queue was full.</summary>
+    public long DroppedOf(BroadcastClass priority) => _droppedByClass[(int)priority];
+
+    /// <summary>Messages of one class that expired before reaching the transmit limit.</summary>
+    public long ExpiredOf(BroadcastClass priority) => _expiredByClass[(int)priority];
+
+    /// <summary>
+    /// Queues a message (type byte + payload). <paramref name="key"/> names what it is about (a
+    /// member, or a coalescing event); a leave is always of class <see cref="BroadcastClass.Departure"/>.
+    /// </summary>
+    public void Enqueue(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null)
     {
+        if (isLeave)
+        {
+            priority = BroadcastClass.Departure;
+        }
+
         if (key is not null && _byKey.Remove(key, out Item? older))
         {
-            _items.Remove(older);
+            RemoveFromClass(older);
             if (older.IsLeave && !isLeave)
             {
                 LeaveDone = true;
             }
         }
 
-        Item item = new(key, message, ++_nextId, isLeave);
-        _items.Add(item);
+        Item item = new(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue);
+        AddToClass(item);
         if (key is not null)
         {
             _byKey[key] = item;
         }
 
-        while (_items.Count > _capacity)
+        while (_count > _capacity)
         {
-            Item victim = _items.Max!;
-            Remove(victim);
-            Dropped++;
+            for (int c = ClassCount - 1; c >= 0; c--)
+            {
+                if (_classes[c].Count > 0)
+                {
+                    Remove(_classes[c].Max!);
+                    Dropped++;
+                    _droppedByClass[c]++;
+                    break;
+                }
+            }
         }
     }
 
     /// <summary>
-    /// Adds as many queued messages as fit into <paramref name="builder"/>, fewest-sent first; counts
-    /// a transmission for each and retires those that reach <paramref name="transmitLimit"/>.
+    /// Adds as many queued messages as fit into <paramref name="builder"/> (two passes by class, see
+    /// the type's remarks); counts a transmission for each and retires those that reach
+    /// <paramref name="transmitLimit"/>.
     /// </summary>
     public int Fill(PacketBuilder builder, int transmitLimit)
     {
-        if (_items.Count == 0)
+        if (_count == 0)
         {
             return 0;
         }
 
         _picked.Clear();
-        foreach (Item item in _items)
+        int roomAtStart = builder.RemainingForMessage;
+        int share = (int)(roomAtStart * _lowerClassShare);
+        bool full = false;
+        for (int c = 0; c < ClassCount && !full; c++)
         {
-            int room = builder.RemainingForMessage;
-            if (room < 2)
-            {
-                break;
-            }
+            int reserve = LowerClassesWaiting(c) ? share : 0;
+            full = FillClass(builder, c, reserve);
+        }
 
-            if (item.Message.Length <= room && builder.TryAddEncoded(item.Message))
-            {
-                _picked.Add(item);
-            }
+        for (int c = 0; c < ClassCount && !full; c++)
+        {
+            full = FillClass(builder, c, 0);
         }
 
         foreach (Item item in _picked)
         {
-            _items.Remove(item);
+            item.Picked = false;
+            RemoveFromClass(item);
             item.Transmits++;
             if (item.Transmits >= transmitLimit)
             {
@@ -98,31 +155,111 @@ internal sealed class BroadcastQueue
             }
             else
             {
-                _items.Add(item);
+                AddToClass(item);
             }
         }
 
         return _picked.Count;
     }
 
-    /// <summary>Forgets every queued message.</summary>
-    public void Clear()
+    /// <summary>Retires every message whose expiry is at or before <paramref name="now"/>, counting each by class.</summary>
+    public int ExpireDue(TimeSpan now)
     {
-        foreach (Item item in _items)
+        _expired.Clear();
+        foreach (SortedSet<Item> set in _classes)
         {
-            if (item.IsLeave)
+            foreach (Item item in set)
             {
-                LeaveDone = true;
+                if (item.ExpiresAt <= now)
+                {
+                    _expired.Add(item);
+                }
             }
         }
 
-        _items.Clear();
+        foreach (Item item in _expired)
+        {
+            Remove(item);
+            Expired++;
+            _expiredByClass[(int)item.Priority]++;
+        }
+
+        return _expired.Count;
+    }
+
+    /// <summary>Forgets every queued message.</summary>
+    public void Clear()
+    {
+        foreach (SortedSet<Item> set in _classes)
+        {
+            foreach (Item item in set)
+            {
+                if (item.IsLeave)
+                {
+                    LeaveDone = true;
+                }
+            }
+
+            set.Clear();
+        }
+
+        _count = 0;
         _byKey.Clear();
+    }
+
+    /// <summary>Fills from one class, keeping <paramref name="reserve"/> bytes free; true when the packet is full.</summary>
+    private bool FillClass(PacketBuilder builder, int c, int reserve)
+    {
+        foreach (Item item in _classes[c])
+        {
+            int room = builder.RemainingForMessage;
+            if (room < 2)
+            {
+                return true;
+            }
+
+            if (!item.Picked && item.Message.Length <= room - reserve && builder.TryAddEncoded(item.Message))
+            {
+                item.Picked = true;
+                _picked.Add(item);
+            }
+        }
+
+        return false;
+    }
+
+    private bool LowerClassesWaiting(int c)
+    {
+        for (int lower = c + 1; lower < ClassCount; lower++)
+        {
+            if (_classes[lower].Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void AddToClass(Item item)
+    {
+        if (_classes[(int)item.Priority].Add(item))
+        {
+            _count++;
+        }
+    }
+
+    private void RemoveFromClass(Item item)
+    {
+        if (_classes[(int)item.Priority].Remove(item))
+        {
+            _count--;
+        }
     }
 
     private void Remove(Item item)
     {
-        _items.Remove(item);
+        RemoveFromClass(item);
         if (item.Key is not null && _byKey.TryGetValue(item.Key, out Item? current) && ReferenceEquals(current, item))
         {
             _byKey.Remove(item.Key);
@@ -134,7 +271,7 @@ internal sealed class BroadcastQueue
         }
     }
 
-    private sealed class Item(string? key, byte[] message, long id, bool isLeave)
+    private sealed class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt)
     {
         public string? Key { get; } = key;
 
@@ -144,7 +281,14 @@ internal sealed class BroadcastQueue
 
         public bool IsLeave { get; } = isLeave;
 
+        public BroadcastClass Priority { get; } = priority;
+
+        public TimeSpan ExpiresAt { get; } = expiresAt;
+
         public int Transmits { get; set; }
+
+        /// <summary>Taken into the packet being filled (so the second pass does not add it twice).</summary>
+        public bool Picked { get; set; }
     }
 
     private sealed class ItemOrder : IComparer<Item>
