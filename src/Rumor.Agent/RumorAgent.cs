@@ -96,6 +96,7 @@ public sealed class RumorAgent : IAsyncDisposable
         app.MapMemberEndpoints();
         app.MapKvEndpoints();
         app.MapStreamEndpoints();
+        app.MapEventEndpoints();
         app.MapMetricsEndpoints();
         app.MapDashboardEndpoints();
     }

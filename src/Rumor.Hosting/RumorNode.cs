@@ -7,6 +7,7 @@ using Rumor.Core;
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Transport;
+using Rumor.Core.Events;
 
 namespace Rumor.Hosting;
 
@@ -22,7 +23,7 @@ namespace Rumor.Hosting;
 /// behind (counted in <see cref="EventsDropped"/>), so a slow HTTP client never slows the node.
 /// </para>
 /// </summary>
-public sealed class RumorNode : IAsyncDisposable
+public sealed partial class RumorNode : IAsyncDisposable
 {
     /// <summary>Most events buffered per subscriber before the oldest are dropped.</summary>
     public const int SubscriberQueueMax = 1024;
@@ -128,6 +129,7 @@ public sealed class RumorNode : IAsyncDisposable
         };
         GossipTransport transport = await GossipTransport.StartAsync(_resolved.Options, settings, cancellationToken).ConfigureAwait(false);
         _streamWatchId = await transport.InvokeAsync(node => node.Watch(string.Empty), cancellationToken).ConfigureAwait(false);
+        await transport.InvokeAsync(node => node.QueryResponder = BuiltInQueries.Create(node), cancellationToken).ConfigureAwait(false);
         _transport = transport;
         _startedAt = DateTimeOffset.UtcNow;
         _pump = Task.Run(() => PumpEventsAsync(transport), CancellationToken.None);
@@ -421,6 +423,11 @@ public sealed class RumorNode : IAsyncDisposable
         await foreach (GossipEvent gossipEvent in transport.Events.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
             RumorLog.Event(_logger, gossipEvent);
+            if (gossipEvent is UserEventReceived received)
+            {
+                RecordEvent(received.Event);
+            }
+
             lock (_subscribersLock)
             {
                 foreach (Channel<GossipEvent> queue in _subscribers)

@@ -10,7 +10,7 @@ internal static class Agents
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true)
+    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true, Dictionary<string, string>? tags = null)
     {
         RumorOptions options = new()
         {
@@ -22,6 +22,7 @@ internal static class Agents
             LeaveTimeout = TimeSpan.FromSeconds(2),
             LeaveOnStop = leaveOnStop,
             JoinRequired = seed is not null,
+            Tags = tags ?? new Dictionary<string, string>(StringComparer.Ordinal),
         };
         RumorAgent agent = await RumorAgent.StartAsync(new AgentSettings(options, NodeAddress.Parse("127.0.0.1:0")));
         if (seed is not null)

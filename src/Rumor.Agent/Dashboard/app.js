@@ -129,6 +129,10 @@
       addEvent('member ' + m.name + ' ' + m.kind + ' (' + (m.previous || 'new') + ' → ' + m.state + ')');
       refreshMembers().catch(() => {});
     });
+    source.addEventListener('user', (e) => {
+      const u = JSON.parse(e.data);
+      addEvent('event ' + u.name + ' from ' + u.origin + ': ' + (u.payload !== undefined ? u.payload : '(binary)') + ' (lamport ' + u.lamportTime + ')');
+    });
     source.addEventListener('kv', (e) => {
       const k = JSON.parse(e.data);
       addEvent('kv ' + k.owner + '/' + k.key + (k.deleted ? ' deleted' : ' = ' + (k.newValue !== undefined ? k.newValue : '(binary)')) + ' v' + k.version);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Rumor.Core;
+using Rumor.Core.Events;
 using Rumor.Hosting;
 
 namespace Rumor.Agent.Endpoints;
@@ -16,7 +17,7 @@ namespace Rumor.Agent.Endpoints;
 /// </summary>
 internal static class StreamEndpoints
 {
-    private static readonly string[] Kinds = ["member", "kv"];
+    private static readonly string[] Kinds = ["member", "event", "kv"];
 
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder app)
     {
@@ -70,6 +71,9 @@ internal static class StreamEndpoints
                         case MemberChanged changed when wanted.Contains("member"):
                             MemberSnapshot m = changed.Member;
                             await WriteAsync(context.Response, "member", new MemberEventDto(m.Name, m.Address.ToString(), m.State, changed.Previous, changed.Kind, m.Incarnation, epoch + changed.At), aborted).ConfigureAwait(false);
+                            break;
+                        case UserEventReceived received when wanted.Contains("event"):
+                            await WriteAsync(context.Response, "user", EventDto.From(received.Event, DateTimeOffset.UtcNow), aborted).ConfigureAwait(false);
                             break;
                         case KeyChanged changed when wanted.Contains("kv"):
                             await WriteAsync(context.Response, "kv", KvChangeDto.From(changed), aborted).ConfigureAwait(false);

@@ -1,0 +1,135 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Rumor.Core.Events;
+using Rumor.Hosting;
+
+namespace Rumor.Agent.Endpoints;
+
+/// <summary>
+/// User events and queries: <c>POST /v1/events</c>, <c>GET /v1/events</c>, <c>POST /v1/query</c>.
+/// The event stream itself is part of <c>GET /v1/stream</c> (<see cref="StreamEndpoints"/>).
+/// </summary>
+internal static class EventEndpoints
+{
+    /// <summary>The wait of a query when the request names none (Serf's default is similar).</summary>
+    private static readonly TimeSpan DefaultQueryTimeout = TimeSpan.FromSeconds(2);
+
+    public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/events", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            (EventSendRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<EventSendRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (string.IsNullOrEmpty(body!.Name))
+            {
+                return ApiJson.BadRequest("name is missing: an event needs a name, for example {\"name\":\"deploy\",\"payload\":\"v42\"}.");
+            }
+
+            if (!TryPayload(body.Payload, body.PayloadBase64, out byte[] payload, out IResult? payloadProblem))
+            {
+                return payloadProblem!;
+            }
+
+            try
+            {
+                UserEvent sent = await node.SendEventAsync(body.Name, payload, body.Coalesce ?? false, cancellationToken).ConfigureAwait(false);
+                return Results.Json(new EventSentDto(EventDto.IdText(sent.Id), sent.Name, sent.LamportTime), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(Clean(e));
+            }
+        });
+
+        app.MapGet("/v1/events", (RumorNode node, int? limit) =>
+        {
+            int wanted = limit ?? 100;
+            if (wanted is <= 0 or > RumorNode.RecentEventsMax)
+            {
+                return ApiJson.BadRequest($"limit is {wanted}; it must be between 1 and {RumorNode.RecentEventsMax}.");
+            }
+
+            return Results.Json(node.GetRecentEvents(wanted).Select(EventDto.From).ToArray(), ApiJson.Options);
+        });
+
+        app.MapPost("/v1/query", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            (QueryPostRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<QueryPostRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (string.IsNullOrEmpty(body!.Name))
+            {
+                return ApiJson.BadRequest("name is missing: a query needs a name, for example {\"name\":\"rumor.ping\"}.");
+            }
+
+            if (!TryPayload(body.Payload, body.PayloadBase64, out byte[] payload, out IResult? payloadProblem))
+            {
+                return payloadProblem!;
+            }
+
+            TimeSpan timeout = DefaultQueryTimeout;
+            if (body.TimeoutMs is { } ms)
+            {
+                if (ms <= 0)
+                {
+                    return ApiJson.BadRequest($"timeoutMs is {ms}; a query waits a positive time.");
+                }
+
+                timeout = TimeSpan.FromMilliseconds(Math.Min(ms, (long)TimeSpan.FromDays(1).TotalMilliseconds));
+            }
+
+            try
+            {
+                QueryResult result = await node.QueryAsync(body.Name, payload, body.Filter, timeout, cancellationToken).ConfigureAwait(false);
+                return Results.Json(QueryResultDto.From(node.Name, result), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(Clean(e));
+            }
+        });
+        return app;
+    }
+
+    private static bool TryPayload(string? text, string? base64, out byte[] payload, out IResult? problem)
+    {
+        payload = [];
+        problem = null;
+        if (text is not null && base64 is not null)
+        {
+            problem = ApiJson.BadRequest("Give at most one of payload (UTF-8 text) and payloadBase64 (binary).");
+            return false;
+        }
+
+        if (text is not null)
+        {
+            payload = Encoding.UTF8.GetBytes(text);
+        }
+        else if (base64 is not null)
+        {
+            try
+            {
+                payload = Convert.FromBase64String(base64);
+            }
+            catch (FormatException)
+            {
+                problem = ApiJson.BadRequest("payloadBase64 is not valid base64.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The core's message without the " (Parameter 'x')" suffix the runtime appends.</summary>
+    private static string Clean(ArgumentException e) => e.Message.Split(" (Parameter", 2)[0];
+}

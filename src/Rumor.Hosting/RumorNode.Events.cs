@@ -1,0 +1,88 @@
+using Rumor.Core.Events;
+
+namespace Rumor.Hosting;
+
+/// <summary>One user event this node delivered, with the wall-clock time it arrived here.</summary>
+/// <param name="Event">The event.</param>
+/// <param name="ReceivedAt">When this node delivered it.</param>
+public sealed record ReceivedUserEvent(UserEvent Event, DateTimeOffset ReceivedAt);
+
+// User events and queries through the node's loop.
+public sealed partial class RumorNode
+{
+    /// <summary>How many delivered events <see cref="GetRecentEvents"/> keeps.</summary>
+    public const int RecentEventsMax = 1024;
+
+    /// <summary>How often <see cref="QueryAsync"/> looks at the collector while answers come in.</summary>
+    private static readonly TimeSpan QueryPollInterval = TimeSpan.FromMilliseconds(25);
+
+    private readonly Queue<ReceivedUserEvent> _recentEvents = new();
+    private readonly Lock _recentEventsLock = new();
+
+    /// <summary>
+    /// Broadcasts a user event to every member (this one included). Throws <see cref="ArgumentException"/>
+    /// when the name or payload is over its limit (the message names the option).
+    /// </summary>
+    public Task<UserEvent> SendEventAsync(string name, byte[] payload, bool coalesce = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(payload);
+        return Transport.InvokeAsync((node, now) => node.SendEvent(name, payload, now, coalesce), cancellationToken);
+    }
+
+    /// <summary>The most recent user events this node delivered (at most <paramref name="limit"/>), in Lamport order.</summary>
+    public IReadOnlyList<ReceivedUserEvent> GetRecentEvents(int limit = 100)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        lock (_recentEventsLock)
+        {
+            return [.. _recentEvents.Skip(Math.Max(0, _recentEvents.Count - limit))
+                .OrderBy(e => e.Event.LamportTime)
+                .ThenBy(e => e.Event.Id.Origin, StringComparer.Ordinal)
+                .ThenBy(e => e.Event.Id.Sequence)];
+        }
+    }
+
+    /// <summary>
+    /// Asks every member (or those whose tags match <paramref name="tagFilter"/>) and waits until all
+    /// expected members answered or <paramref name="timeout"/> passed; the result names who did not answer.
+    /// Throws <see cref="ArgumentException"/> for a name, payload or timeout over its limit.
+    /// </summary>
+    public async Task<QueryResult> QueryAsync(string name, byte[] payload, IReadOnlyDictionary<string, string>? tagFilter, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(payload);
+        ulong id = await Transport.InvokeAsync((node, now) => node.Query(name, payload, tagFilter, timeout, now), cancellationToken).ConfigureAwait(false);
+
+        // The node closes the query itself at its deadline; the extra second only bounds this wait
+        // should the loop be late.
+        DateTimeOffset giveUp = DateTimeOffset.UtcNow + timeout + TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            QueryResult? result = await Transport.InvokeAsync(node => node.GetQueryResult(id), cancellationToken).ConfigureAwait(false);
+            if (result is null)
+            {
+                throw new InvalidOperationException($"Query {id} is no longer known to the node.");
+            }
+
+            if (result.Done || DateTimeOffset.UtcNow >= giveUp)
+            {
+                return result;
+            }
+
+            await Task.Delay(QueryPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void RecordEvent(UserEvent userEvent)
+    {
+        lock (_recentEventsLock)
+        {
+            _recentEvents.Enqueue(new ReceivedUserEvent(userEvent, DateTimeOffset.UtcNow));
+            while (_recentEvents.Count > RecentEventsMax)
+            {
+                _recentEvents.Dequeue();
+            }
+        }
+    }
+}
