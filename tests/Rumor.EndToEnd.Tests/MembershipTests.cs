@@ -49,6 +49,9 @@ public sealed class MembershipTests
         JsonElement shown = await cluster.CliJsonAsync(a, "members", "show", "c");
         string[] kinds = [.. shown.GetProperty("verdicts").EnumerateArray().Select(v => v.GetProperty("kind").GetString()!)];
         cluster.Check(kinds.Contains("dead"), $"members show c on a should list a dead verdict; verdicts: {string.Join(", ", kinds)}");
+        CliResult showTable = await cluster.CliOkAsync(a, "members", "show", "c");
+        cluster.Check(showTable.Output.Contains("state:       dead for", StringComparison.Ordinal) && showTable.Output.Contains("verdicts (", StringComparison.Ordinal) && showTable.Output.Contains("latest probes by this agent", StringComparison.Ordinal), "members show c on a should print its state, its verdicts and the latest probes.");
+        cluster.Check(!showTable.Output.Contains("{\"", StringComparison.Ordinal), "members show should print tables, not raw JSON objects.");
         CliResult deadTable = await cluster.CliOkAsync(b, "members", "--state", "dead");
         cluster.Check(deadTable.Output.Split('\n').Any(l => l.StartsWith("c ", StringComparison.Ordinal) && l.Contains(" dead ", StringComparison.Ordinal)), "members --state dead on b should list c.");
 
