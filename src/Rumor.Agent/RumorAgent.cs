@@ -60,7 +60,7 @@ public sealed class RumorAgent : IAsyncDisposable
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
         app.Use(async (context, next) =>
         {
             try

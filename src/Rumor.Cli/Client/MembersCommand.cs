@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Rumor.Cli.Client;
@@ -97,10 +98,12 @@ internal static class MembersCommand
         fields.Add("tags", tags.Length == 0 ? "none" : tags);
         await fields.WriteAsync(context.Output).ConfigureAwait(false);
 
+        TimeProvider clock = context.Environment.Time;
         List<JsonElement> verdicts = [.. Json.Items(member, "verdicts")];
         if (verdicts.Count == 0)
         {
             await context.Output.WriteLineAsync("verdicts: none").ConfigureAwait(false);
+            await WriteProbesAsync(context, member, clock).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
@@ -123,11 +126,73 @@ internal static class MembersCommand
         Table table = new([.. columns.Select(c => c.ToUpperInvariant())]);
         foreach (JsonElement verdict in verdicts)
         {
-            table.Add([.. columns.Select(c => Json.Cell(verdict, c))]);
+            table.Add([.. columns.Select(c => VerdictCell(verdict, c, clock))]);
         }
 
         await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await WriteProbesAsync(context, member, clock).ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The agent's latest probes of the member (<c>probes</c>), one row each, when it sent any: the
+    /// evidence behind a verdict (a member that stopped acking, or acks that got slow).
+    /// </summary>
+    private static async Task WriteProbesAsync(ClientContext context, JsonElement member, TimeProvider clock)
+    {
+        List<JsonElement> probes = [.. Json.Items(member, "probes").Where(p => p.ValueKind == JsonValueKind.Object)];
+        if (probes.Count == 0)
+        {
+            return;
+        }
+
+        await context.Output.WriteLineAsync().ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"latest probes by this agent ({probes.Count}):").ConfigureAwait(false);
+        Table table = new("AT", "OUTCOME", "RTT", "INDIRECT", "NACKS");
+        foreach (JsonElement probe in probes)
+        {
+            string rtt = Json.Number(probe, "roundTripMs") is { } ms ? ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "-";
+            table.Add(VerdictCell(probe, "at", clock), Json.Cell(probe, "outcome"), rtt, Json.Cell(probe, "indirectSent"), Json.Cell(probe, "nacks"));
+        }
+
+        await table.WriteAsync(context.Output).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One verdict field as a cell. The agent's records nest: times (ISO 8601) show as time of day,
+    /// lists of names as <c>a,b</c>, the probe history behind the verdict as a count
+    /// (<c>8 (2 failed)</c>) rather than a wall of JSON that breaks the table.
+    /// </summary>
+    private static string VerdictCell(JsonElement record, string name, TimeProvider clock)
+    {
+        if (Json.Child(record, name) is not { } value)
+        {
+            return "-";
+        }
+
+        if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: >= 19 } text && text[4] == '-' && text[10] == 'T' && Json.Time(record, name) is { } time)
+        {
+            return Format.TimeOfDay(time, clock);
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            return Json.Scalar(value);
+        }
+
+        List<JsonElement> items = [.. value.EnumerateArray()];
+        if (items.Count == 0)
+        {
+            return "-";
+        }
+
+        if (items.All(i => i.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)))
+        {
+            return string.Join(",", items.Select(i => Json.Scalar(i)));
+        }
+
+        int failed = items.Count(i => Json.Text(i, "outcome") == "failed");
+        return failed > 0 ? $"{items.Count} ({failed} failed)" : items.Count.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Tags as <c>k=v,k=v</c>, sorted by key so the column reads the same on every member.</summary>
