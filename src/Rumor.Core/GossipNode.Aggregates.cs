@@ -187,6 +187,14 @@ public sealed partial class GossipNode
         return _aggregates.TryGetValue(key, out AggregateRun? run) ? Snapshot(run, run.Previous) : null;
     }
 
+    /// <summary>The push-sum mass this node holds for <paramref name="key"/> (tests and experiments: conservation).</summary>
+    internal PushSumState? AggregateMass(string key) => _aggregates.TryGetValue(key, out AggregateRun? run) ? run.Mass : null;
+
+    /// <summary>The flows in flight from this node: Σ over peers of what we sent minus what each acknowledged absorbing is not known here, so this returns our cumulative out-flows per peer.</summary>
+    internal IEnumerable<(NodeAddress Peer, PushSumState Out, PushSumState In)> AggregateFlows(string key) =>
+        _aggregates.TryGetValue(key, out AggregateRun? run) ? run.Peers.Select(p => (p.Address, p.Out, p.In)).ToArray() : [];
+
+    // Nothing runs until an aggregate is started or joined: no timer, no random draw.
     private void StartAggregates(TimeSpan now) => _ = now;
 
     private AggregateRun AddAggregate(string key, TimeSpan now)

@@ -127,13 +127,15 @@ public sealed class AggregateTests(ITestOutputHelper output)
     {
         SimCluster cluster = Sim.Cluster(seed: 8101, nodes: 1000, gossip: Options(TimeSpan.FromSeconds(40)));
         cluster.StartAll(TimeSpan.FromMilliseconds(2));
+        System.Diagnostics.Stopwatch wall = System.Diagnostics.Stopwatch.StartNew();
         Sim.Converge(cluster, TimeSpan.FromSeconds(120), "1000 nodes joining");
+        output.WriteLine($"join: {cluster.Now.TotalSeconds:0} s virtual, {wall.Elapsed.TotalSeconds:0} s wall");
         Dictionary<int, double> values = SetValues(cluster);
         Truth all = Truth.Of(cluster, values);
         TimeSpan started = cluster.Now;
         cluster.Nodes[0].Command((n, now) => n.StartAggregate(Key, now));
         TimeSpan took = RequireConverged(cluster, all, started, TimeSpan.FromSeconds(40), "1000 nodes");
-        output.WriteLine($"1000 nodes: all converged {took.TotalSeconds:0.0} s after the start; seed {cluster.Seed}");
+        output.WriteLine($"1000 nodes: all converged {took.TotalSeconds:0.0} s after the start; seed {cluster.Seed}; {wall.Elapsed.TotalSeconds:0} s wall");
 
         // 100 members leave gracefully; once the membership knows, the next epoch counts only the rest.
         foreach (SimNode node in cluster.Nodes.Where(n => n.Index % 10 == 3))
@@ -143,6 +145,7 @@ public sealed class AggregateTests(ITestOutputHelper output)
 
         Sim.Converge(cluster, TimeSpan.FromSeconds(60), "after 100 leaves");
         TimeSpan known = cluster.Now;
+        output.WriteLine($"leaves known at {known.TotalSeconds:0} s virtual, {wall.Elapsed.TotalSeconds:0} s wall");
         Truth rest = Truth.Of(cluster, values);
         Assert.Equal(900, rest.Count);
         TimeSpan again = RequireConverged(cluster, rest, known, TimeSpan.FromSeconds(120), "900 nodes after 100 left");
