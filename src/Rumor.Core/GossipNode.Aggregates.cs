@@ -190,7 +190,7 @@ public sealed partial class GossipNode
     /// <summary>The push-sum mass this node holds for <paramref name="key"/> (tests and experiments: conservation).</summary>
     internal PushSumState? AggregateMass(string key) => _aggregates.TryGetValue(key, out AggregateRun? run) ? run.Mass : null;
 
-    /// <summary>The flows in flight from this node: Σ over peers of what we sent minus what each acknowledged absorbing is not known here, so this returns our cumulative out-flows per peer.</summary>
+    /// <summary>Per peer in the current epoch: our cumulative flow out to it and its cumulative flow in to us (tests: conservation across the cluster).</summary>
     internal IEnumerable<(NodeAddress Peer, PushSumState Out, PushSumState In)> AggregateFlows(string key) =>
         _aggregates.TryGetValue(key, out AggregateRun? run) ? run.Peers.Select(p => (p.Address, p.Out, p.In)).ToArray() : [];
 
