@@ -44,6 +44,11 @@ public static class Program
             return StateExperiment.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "aggregates")
+        {
+            return AggregateExperiment.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -222,6 +222,25 @@ public sealed record GossipOptions
 
     /// <summary>Most queries tracked at once: our own (pending and completed results) and, separately, others' queries we have seen (for deduplication until their deadline).</summary>
     public int QueriesMax { get; init; } = 256;
+    // ---- Cluster aggregates (push-sum and extremum gossip; GossipNode.Aggregates.cs) ----
+
+    /// <summary>Aggregates: time between push-sum rounds (each running aggregate pushes half its mass to one random live member). Default 1 s.</summary>
+    public TimeSpan AggregateInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Aggregates: the initiator restarts the aggregate after this long, so departed members stop counting (others do it after 1.25 to 1.75 × this, if the initiator is gone). At least 10 × AggregateInterval. Default 2 min.</summary>
+    public TimeSpan AggregateEpochLength { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Aggregates: an estimate is reported converged when its relative error bound is at most this. Default 0.001.</summary>
+    public double AggregateConvergenceThreshold { get; init; } = 0.001;
+
+    /// <summary>Aggregates: peers' estimates kept per aggregate for the error bound (also the fewest samples before convergence is reported). Default 16.</summary>
+    public int AggregateSampleWindow { get; init; } = 16;
+
+    /// <summary>Aggregates: unacknowledged flows re-sent per aggregate and round, at most. 0 disables repair (plain push-sum under loss). Default 4.</summary>
+    public int AggregateRetransmitsMax { get; init; } = 4;
+
+    /// <summary>Aggregates: most aggregates running at once at a node; messages for further keys are dropped and counted. Default 64.</summary>
+    public int AggregatesMax { get; init; } = 64;
 
     /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
     public static GossipOptions Lan { get; } = new();
@@ -347,6 +366,22 @@ public sealed record GossipOptions
         }
 
         ValidateEvents(problems);
+        // Cluster aggregates.
+        Positive(problems, nameof(AggregateInterval), AggregateInterval);
+        if (AggregateInterval > TimeSpan.Zero && AggregateEpochLength < AggregateInterval * 10)
+        {
+            problems.Add($"AggregateEpochLength ({AggregateEpochLength.TotalSeconds} s) must be at least 10 × AggregateInterval ({AggregateInterval.TotalSeconds} s): an epoch needs rounds to converge.");
+        }
+
+        if (double.IsNaN(AggregateConvergenceThreshold) || AggregateConvergenceThreshold <= 0 || AggregateConvergenceThreshold >= 1)
+        {
+            problems.Add($"AggregateConvergenceThreshold is {AggregateConvergenceThreshold}; it must be above 0 and below 1 (a relative error).");
+        }
+
+        Range(problems, nameof(AggregateSampleWindow), AggregateSampleWindow, 2, 1024);
+        Range(problems, nameof(AggregateRetransmitsMax), AggregateRetransmitsMax, 0, 64);
+        Range(problems, nameof(AggregatesMax), AggregatesMax, 1, 10_000);
+
         foreach (NodeAddress seed in Seeds)
         {
             if (seed.IsEmpty || seed.Port == 0)
