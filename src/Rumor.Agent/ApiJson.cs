@@ -38,16 +38,9 @@ internal static class ApiJson
         Results.Problem(detail: detail, statusCode: status, title: title, type: $"https://rumor.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}");
 
     /// <summary>
-    /// Paths of docs/HTTP-API.md whose endpoints are not mapped yet (they wait for the core's user
-    /// events, queries and aggregates). A request for one gets a 404 saying so, not a bare "Not Found";
-    /// once an endpoint is mapped, routing answers it and this list no longer matters for it.
-    /// </summary>
-    private static readonly string[] PendingPrefixes = ["/v1/events", "/v1/query", "/v1/aggregates"];
-
-    /// <summary>
     /// The body of an answer that has none (routing's 404 for an unknown path, 405 for a known path
     /// with another method): a problem document whose detail names the method and path, so
-    /// <c>rumor event</c> against an agent without events says why rather than "Not Found".
+    /// a client that calls a path this agent does not serve learns why rather than "Not Found".
     /// </summary>
     public static Task WriteStatusProblemAsync(StatusCodeContext statusContext)
     {
@@ -57,8 +50,6 @@ internal static class ApiJson
         string path = context.Request.Path.Value ?? "/";
         string detail = status switch
         {
-            StatusCodes.Status404NotFound when Array.Exists(PendingPrefixes, p => path.Equals(p, StringComparison.OrdinalIgnoreCase) || path.StartsWith(p + "/", StringComparison.OrdinalIgnoreCase)) =>
-                $"This agent does not serve {method} {path} yet: user events, queries and aggregates are not wired into the agent in this version (docs/HTTP-API.md).",
             StatusCodes.Status404NotFound => $"This agent serves no {method} {path} (the API is in docs/HTTP-API.md).",
             StatusCodes.Status405MethodNotAllowed => $"{method} is not allowed on {path}; it answers {(context.Response.Headers.Allow.Count > 0 ? string.Join(", ", context.Response.Headers.Allow.ToArray()) : "other methods")}.",
             _ => $"{method} {path} answered {status} {ReasonPhrases.GetReasonPhrase(status)}.",

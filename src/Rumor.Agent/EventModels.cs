@@ -45,3 +45,37 @@ internal sealed record QueryResultDto(string Id, string Name, IReadOnlyList<stri
         result.Missing,
         result.Done);
 }
+
+internal sealed record AggregateDto(
+    string Key,
+    double? Sum,
+    double? Count,
+    double? ValueCount,
+    double? Average,
+    double? Min,
+    double? Max,
+    double ErrorBound,
+    bool Converged,
+    uint Epoch,
+    string Initiator,
+    int Rounds,
+    AggregateDto? Previous)
+{
+    public static AggregateDto From(Rumor.Core.AggregateEstimate estimate) => new(
+        estimate.Key,
+        Finite(estimate.Sum),
+        Finite(estimate.Count),
+        Finite(estimate.ValueCount),
+        Finite(estimate.Average),
+        Finite(estimate.Min),
+        Finite(estimate.Max),
+        double.IsFinite(estimate.ErrorBound) ? estimate.ErrorBound : double.MaxValue,
+        estimate.Converged,
+        estimate.Epoch,
+        estimate.Initiator,
+        estimate.Rounds,
+        estimate.Previous is { } previous ? From(previous) with { Previous = null } : null);
+
+    // JSON has no NaN or infinity: an estimate that is not a finite number yet is left out.
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+}

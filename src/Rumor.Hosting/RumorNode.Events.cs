@@ -1,3 +1,4 @@
+using Rumor.Core;
 using Rumor.Core.Events;
 
 namespace Rumor.Hosting;
@@ -85,4 +86,32 @@ public sealed partial class RumorNode
             }
         }
     }
+}
+
+// Cluster aggregates through the node's loop.
+public sealed partial class RumorNode
+{
+    /// <summary>
+    /// The cluster-wide aggregate of the numeric key <paramref name="key"/> as this node estimates it,
+    /// starting the aggregate here first when it does not run yet (every member then joins it as its
+    /// messages arrive, so the first answers are partial until <see cref="AggregateEstimate.Converged"/>).
+    /// Throws <see cref="ArgumentException"/> for a key the state would refuse or past AggregatesMax.
+    /// </summary>
+    public Task<AggregateEstimate> GetAggregateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Transport.InvokeAsync((node, now) =>
+        {
+            if (node.GetAggregate(key) is null)
+            {
+                node.StartAggregate(key, now);
+            }
+
+            return node.GetAggregate(key) ?? throw new InvalidOperationException($"The aggregate of '{key}' did not start.");
+        }, cancellationToken);
+    }
+
+    /// <summary>The keys aggregated at this node.</summary>
+    public Task<IReadOnlyList<string>> GetAggregateKeysAsync(CancellationToken cancellationToken = default) =>
+        Transport.InvokeAsync<IReadOnlyList<string>>(node => [.. node.Aggregates], cancellationToken);
 }

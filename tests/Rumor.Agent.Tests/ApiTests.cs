@@ -27,7 +27,12 @@ public sealed partial class ApiTests
         Assert.Equal("local", status.GetProperty("preset").GetString());
         Assert.Equal(a.Node.Address.ToString(), status.GetProperty("address").GetString());
         Assert.Equal(2, status.GetProperty("members").GetProperty("alive").GetInt32());
-        Assert.True(status.GetProperty("counters").GetProperty("packetsSent").GetInt64() > 0);
+        // Counters come from the node's periodic sample: wait for one taken after the first sends.
+        await Agents.EventuallyAsync("a status sample with packets sent", async () =>
+        {
+            JsonElement sampled = await Agents.GetJsonAsync(client, "/v1/status");
+            return sampled.GetProperty("counters").GetProperty("packetsSent").GetInt64() > 0 ? "sent" : null;
+        });
         Assert.Equal("api-a,api-b", string.Join(",", members.EnumerateArray().Select(m => m.GetProperty("name").GetString())));
         Assert.All(members.EnumerateArray(), m => Assert.Equal("alive", m.GetProperty("state").GetString()));
         Assert.Equal("api-b", detail.GetProperty("name").GetString());

@@ -9,6 +9,83 @@ namespace Rumor.EndToEnd.Tests;
 public sealed class CliCommandTests
 {
     [Fact]
+    public Task Events_queries_and_aggregates_cross_the_cluster() => Cluster.RunAsync(async cluster =>
+    {
+        AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--tag", "role=db"]);
+        AgentProcess b = await cluster.StartAgentAsync("b", join: a.GossipAddress, extra: ["--tag", "role=web"]);
+        AgentProcess c = await cluster.StartAgentAsync("c", join: a.GossipAddress, extra: ["--tag", "role=web"]);
+        await cluster.WaitForAllAliveAsync("a", "b", "c");
+
+        // A user event sent on a reaches b and c exactly once, and c's monitor prints it.
+        // A monitor prints nothing until something happens, so it cannot say when it is subscribed:
+        // send a warm-up event every second until it prints one (bounded), then the real one.
+        RumorProcess monitor = cluster.StartCli(c, "monitor", "--kinds", "event");
+        int tick = 0;
+        await cluster.WaitUntilAsync("monitor on c to print a warm-up event", Cluster.ConvergeBound, async () =>
+        {
+            if (monitor.Output.Contains("event warmup from a", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            await cluster.CliOkAsync(a, "event", "warmup", $"{tick++}");
+            await Task.Delay(1000);
+            return $"{tick} warm-up events sent, none printed";
+        });
+        CliResult sent = await cluster.CliOkAsync(a, "event", "deploy", "v42");
+        cluster.Check(sent.Output.Contains("sent event deploy (id a/", StringComparison.Ordinal), "event should print the id it was given.");
+        foreach (AgentProcess observer in new[] { b, c })
+        {
+            await cluster.WaitUntilAsync($"the event listed on {observer.Name}", Cluster.ConvergeBound, async () =>
+            {
+                JsonElement events = await cluster.CliJsonAsync(observer, "events");
+                JsonElement[] deploys = [.. events.EnumerateArray().Where(e => e.GetProperty("name").GetString() == "deploy")];
+                return deploys.Length == 1 && deploys[0].GetProperty("payload").GetString() == "v42" && deploys[0].GetProperty("origin").GetString() == "a"
+                    ? null
+                    : $"{deploys.Length} deploy events: {events}";
+            });
+        }
+
+        cluster.Check(
+            await monitor.WaitForOutputAsync(output => output.Contains("event deploy from a: v42", StringComparison.Ordinal), Cluster.ConvergeBound),
+            "monitor on c should print the deploy event.");
+
+        // A query with a tag filter: exactly the web members answer rumor.ping.
+        JsonElement query = await cluster.CliJsonAsync(a, "query", "rumor.ping", "--tag", "role=web", "--timeout", "10s");
+        Assert.Equal(["b", "c"], query.GetProperty("responses").EnumerateArray().Select(r => r.GetProperty("from").GetString()!).Order(StringComparer.Ordinal).ToArray());
+        Assert.Empty(query.GetProperty("missing").EnumerateArray());
+        CliResult queryTable = await cluster.CliOkAsync(a, "query", "rumor.ping", "--tag", "role=web", "--timeout", "10s");
+        cluster.Check(queryTable.Output.Contains("FROM", StringComparison.Ordinal) && queryTable.Output.Contains("b ", StringComparison.Ordinal), "query should print a table of answers.");
+
+        // An aggregate over each member's own 'load' key: 1, 2 and 6 make sum 9, average 3.
+        await cluster.CliOkAsync(a, "kv", "set", "load", "1");
+        await cluster.CliOkAsync(b, "kv", "set", "load", "2");
+        await cluster.CliOkAsync(c, "kv", "set", "load", "6");
+        JsonElement aggregate = default;
+        await cluster.WaitUntilAsync("the aggregate of load converged to the true values", Cluster.ConvergeBound, async () =>
+        {
+            CliResult result = await cluster.CliAsync(b, "aggregate", "load", "--wait", "5s", "--json");
+            if (result.ExitCode != 0)
+            {
+                return $"exit {result.ExitCode}: {result.Output} {result.Error}";
+            }
+
+            aggregate = cluster.ParseJson(result.Output, "aggregate --json");
+            double average = aggregate.GetProperty("average").GetDouble();
+            double count = aggregate.GetProperty("count").GetDouble();
+            double bound = aggregate.GetProperty("errorBound").GetDouble();
+
+            // Values written after the epoch began enter at the next epoch: wait for the true inputs.
+            return Math.Abs(average - 3) <= 3 * Math.Max(bound, 1e-3) && Math.Abs(count - 3) <= 3 * Math.Max(bound, 1e-3) ? null : result.Output;
+        });
+        Assert.Equal(9, aggregate.GetProperty("sum").GetDouble(), 1);
+        Assert.Equal(1, aggregate.GetProperty("min").GetDouble());
+        Assert.Equal(6, aggregate.GetProperty("max").GetDouble());
+        CliResult table = await cluster.CliOkAsync(b, "aggregate", "load");
+        cluster.Check(table.Output.Contains("average", StringComparison.Ordinal) && table.Output.Contains("converged", StringComparison.Ordinal), "aggregate should print its fields.");
+    });
+
+    [Fact]
     public Task Join_members_status_and_their_json_agree_with_the_agent() => Cluster.RunAsync(async cluster =>
     {
         // c starts alone; 'rumor join' brings it in.
@@ -55,7 +132,7 @@ public sealed class CliCommandTests
     });
 
     [Fact]
-    public Task Refusals_unserved_endpoints_and_a_missing_agent_are_reported_clearly_with_their_exit_codes() => Cluster.RunAsync(async cluster =>
+    public Task Refusals_unknown_paths_and_a_missing_agent_are_reported_clearly_with_their_exit_codes() => Cluster.RunAsync(async cluster =>
     {
         AgentProcess a = await cluster.StartAgentAsync("a");
         string closed = $"127.0.0.1:{ClosedPort()}";
@@ -64,26 +141,16 @@ public sealed class CliCommandTests
         Task<CliResult> joinBad = cluster.CliAsync(a, "join", "not-an-address");
         Task<CliResult> noAgent = cluster.CliAsync("members", "--agent", "http://" + closed);
         Task<CliResult> usage = cluster.CliAsync(a, "kv", "get");
-        Task<CliResult> kinds = cluster.CliAsync(a, "monitor", "--kinds", "event");
-        Task<CliResult> sendEvent = cluster.CliAsync(a, "event", "deploy", "v42");
-        Task<CliResult> events = cluster.CliAsync(a, "events");
-        Task<CliResult> query = cluster.CliAsync(a, "query", "load");
-        Task<CliResult> aggregate = cluster.CliAsync(a, "aggregate", "load");
-        await Task.WhenAll(joinRefused, joinBad, noAgent, usage, kinds, sendEvent, events, query, aggregate);
+        Task<CliResult> kinds = cluster.CliAsync(a, "monitor", "--kinds", "bogus");
+        Task<CliResult> emptyEvent = cluster.CliAsync(a, "event", "big", new string('x', 2000));
+        await Task.WhenAll(joinRefused, joinBad, noAgent, usage, kinds, emptyEvent);
 
         Expect(cluster, await joinRefused, 1, $"rumor join: No seed answered: {closed}: connection refused.");
         Expect(cluster, await joinBad, 1, "seed 'not-an-address' is not an address");
         Expect(cluster, await noAgent, 3, $"rumor: no agent answered at http://{closed} (connection refused).");
         Expect(cluster, await usage, 2, "Run 'rumor kv get --help' for usage.");
-        Expect(cluster, await kinds, 1, "kind 'event' is not streamed");
-
-        // Not served by this agent yet: the CLI passes on the agent's own explanation. When the
-        // events, queries and aggregates are wired into the agent, these four expectations fail on
-        // purpose: replace them with a scenario that sends an event and a query across the cluster.
-        Expect(cluster, await sendEvent, 1, "rumor event: This agent does not serve POST /v1/events yet");
-        Expect(cluster, await events, 1, "rumor events: This agent does not serve GET /v1/events yet");
-        Expect(cluster, await query, 1, "rumor query: This agent does not serve POST /v1/query yet");
-        Expect(cluster, await aggregate, 1, "rumor aggregate: This agent does not serve GET /v1/aggregates/load yet");
+        Expect(cluster, await kinds, 2, "'bogus' is not a kind");
+        Expect(cluster, await emptyEvent, 1, "EventPayloadMaxBytes");
 
         // The rest of the HTTP surface a user meets: the dashboard, health, metrics, unknown paths.
         using HttpResponseMessage page = await cluster.Http.GetAsync(a.HttpUrl);

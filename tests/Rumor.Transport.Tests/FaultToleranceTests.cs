@@ -116,11 +116,14 @@ public sealed class FaultToleranceTests
     {
         GossipTransportSettings everywhere = new() { BindAddress = NodeAddress.Parse("0.0.0.0:0") };
         await using GossipTransport node = await GossipTransport.StartAsync(LocalCluster.FastOptions("wide"), everywhere);
-        await using GossipTransport peer = await GossipTransport.StartAsync(LocalCluster.FastOptions("peer"));
+        // A long stream deadline: the first join of a process pays for JIT, and a loaded 2-core
+        // machine once turned that into a 1 s timeout; the test is about addresses, not speed.
+        await using GossipTransport peer = await GossipTransport.StartAsync(LocalCluster.FastOptions("peer") with { StreamTimeout = TimeSpan.FromSeconds(15) });
 
         Assert.Equal(NodeAddress.From(IPAddress.Loopback, node.LocalEndPoint.Port), node.Address);
         Assert.Equal(IPAddress.Any, node.LocalEndPoint.Address);
-        Assert.True((await peer.JoinAsync([node.Address])).Joined);
+        JoinResult joined = await peer.JoinAsync([node.Address]);
+        Assert.True(joined.Joined, $"join failed: {string.Join("; ", joined.Failed.Select(f => f.Reason))}");
     }
 
     [Fact]

@@ -2,13 +2,15 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Core;
 using Rumor.Core.Events;
 using Rumor.Hosting;
 
 namespace Rumor.Agent.Endpoints;
 
 /// <summary>
-/// User events and queries: <c>POST /v1/events</c>, <c>GET /v1/events</c>, <c>POST /v1/query</c>.
+/// User events, queries and aggregates: <c>POST /v1/events</c>, <c>GET /v1/events</c>,
+/// <c>POST /v1/query</c>, <c>GET /v1/aggregates</c>, <c>GET /v1/aggregates/{key}</c>.
 /// The event stream itself is part of <c>GET /v1/stream</c> (<see cref="StreamEndpoints"/>).
 /// </summary>
 internal static class EventEndpoints
@@ -91,6 +93,21 @@ internal static class EventEndpoints
             {
                 QueryResult result = await node.QueryAsync(body.Name, payload, body.Filter, timeout, cancellationToken).ConfigureAwait(false);
                 return Results.Json(QueryResultDto.From(node.Name, result), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(Clean(e));
+            }
+        });
+        app.MapGet("/v1/aggregates", async (RumorNode node, CancellationToken cancellationToken) =>
+            Results.Json(await node.GetAggregateKeysAsync(cancellationToken).ConfigureAwait(false), ApiJson.Options));
+
+        app.MapGet("/v1/aggregates/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                AggregateEstimate estimate = await node.GetAggregateAsync(key, cancellationToken).ConfigureAwait(false);
+                return Results.Json(AggregateDto.From(estimate), ApiJson.Options);
             }
             catch (ArgumentException e)
             {

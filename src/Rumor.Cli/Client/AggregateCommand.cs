@@ -5,23 +5,34 @@ namespace Rumor.Cli.Client;
 /// <summary><c>rumor aggregate KEY</c>: the cluster-wide push-sum estimate of a numeric key (<c>GET /v1/aggregates/{key}</c>).</summary>
 internal static class AggregateCommand
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
     public static readonly ClientCommand Command = new(
         "aggregate",
-        "Shows the cluster-wide sum, count, average, minimum and maximum of a numeric key, computed by gossip (push-sum), with its error bound. The first call starts the aggregate; ask again to watch it converge.",
+        "Shows the cluster-wide sum, count, average, minimum and maximum of a numeric key, computed by gossip (push-sum), with its error bound. The first call starts the aggregate; ask again to watch it converge, or pass --wait.",
         "KEY",
         1,
         1,
-        [],
+        [new OptionSpec("wait", "DURATION", "Ask again every 500 ms until the estimate has converged or DURATION passed (exit 1 if it did not converge).")],
         RunAsync);
 
     private static async Task<int> RunAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Segment(key), null, context.Stop).ConfigureAwait(false);
+        TimeSpan? wait = context.Args.Get("wait") is { } text ? Format.ParseDuration("wait", text) : null;
+        DateTimeOffset giveUp = context.Environment.Time.GetUtcNow() + (wait ?? TimeSpan.Zero);
+        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
+        while (wait is not null && Json.Bool(answer, "converged") != true && context.Environment.Time.GetUtcNow() < giveUp)
+        {
+            await Task.Delay(PollInterval, context.Stop).ConfigureAwait(false);
+            answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
+        }
+
+        int exit = wait is not null && Json.Bool(answer, "converged") != true ? ExitCodes.Failure : ExitCodes.Ok;
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
-            return ExitCodes.Ok;
+            return exit;
         }
 
         Fields fields = new();
@@ -36,6 +47,11 @@ internal static class AggregateCommand
         fields.Add("epoch", Json.Cell(answer, "epoch"));
         fields.Add("rounds", Json.Cell(answer, "rounds"));
         await fields.WriteAsync(context.Output).ConfigureAwait(false);
-        return ExitCodes.Ok;
+        if (exit != ExitCodes.Ok)
+        {
+            await context.Error.WriteLineAsync($"rumor aggregate: the estimate of '{key}' did not converge within {wait}.").ConfigureAwait(false);
+        }
+
+        return exit;
     }
 }
