@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Rumor.Hosting;
 
 namespace Rumor.Agent;
 
@@ -59,6 +60,48 @@ internal static class ApiJson
     }
 
     public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "Bad request", detail);
+
+    /// <summary>
+    /// Bytes given as <c>name</c> (UTF-8 text) or <c>nameBase64</c> (binary): at most one of the two,
+    /// exactly one when <paramref name="required"/>; none gives no bytes. False with a 400 otherwise.
+    /// </summary>
+    public static bool TryBytes(string? text, string? base64, string name, bool required, out byte[] bytes, out IResult? problem)
+    {
+        bytes = [];
+        problem = null;
+        if (text is not null && base64 is not null)
+        {
+            problem = BadRequest($"Give {(required ? "exactly" : "at most")} one of {name} (UTF-8 text) and {name}Base64 (binary).");
+            return false;
+        }
+
+        if (text is not null)
+        {
+            bytes = Encoding.UTF8.GetBytes(text);
+        }
+        else if (base64 is not null)
+        {
+            try
+            {
+                bytes = Convert.FromBase64String(base64);
+            }
+            catch (FormatException)
+            {
+                problem = BadRequest($"{name}Base64 is not valid base64.");
+                return false;
+            }
+        }
+        else if (required)
+        {
+            problem = BadRequest($"Give exactly one of {name} (UTF-8 text) and {name}Base64 (binary).");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A 400 whose detail is the core's refusal (which names the option or limit).</summary>
+    public static IResult BadRequest(ArgumentException refusal) => BadRequest(ExceptionText.WithoutParameter(refusal));
 
     public static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "Not found", detail);
 

@@ -62,7 +62,7 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
         }
         catch (ArgumentException e)
         {
-            found.Add("Tags: " + e.Message.Split(" (Parameter", 2)[0]);
+            found.Add("Tags: " + ExceptionText.WithoutParameter(e));
         }
 
         if (options.LeaveTimeout <= TimeSpan.Zero)

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -33,7 +32,7 @@ internal static class EventEndpoints
                 return ApiJson.BadRequest("name is missing: an event needs a name, for example {\"name\":\"deploy\",\"payload\":\"v42\"}.");
             }
 
-            if (!TryPayload(body.Payload, body.PayloadBase64, out byte[] payload, out IResult? payloadProblem))
+            if (!ApiJson.TryBytes(body.Payload, body.PayloadBase64, "payload", required: false, out byte[] payload, out IResult? payloadProblem))
             {
                 return payloadProblem!;
             }
@@ -45,7 +44,7 @@ internal static class EventEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiJson.BadRequest(Clean(e));
+                return ApiJson.BadRequest(e);
             }
         });
 
@@ -73,7 +72,7 @@ internal static class EventEndpoints
                 return ApiJson.BadRequest("name is missing: a query needs a name, for example {\"name\":\"rumor.ping\"}.");
             }
 
-            if (!TryPayload(body.Payload, body.PayloadBase64, out byte[] payload, out IResult? payloadProblem))
+            if (!ApiJson.TryBytes(body.Payload, body.PayloadBase64, "payload", required: false, out byte[] payload, out IResult? payloadProblem))
             {
                 return payloadProblem!;
             }
@@ -96,7 +95,7 @@ internal static class EventEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiJson.BadRequest(Clean(e));
+                return ApiJson.BadRequest(e);
             }
         });
         app.MapGet("/v1/aggregates", async (RumorNode node, CancellationToken cancellationToken) =>
@@ -111,42 +110,9 @@ internal static class EventEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiJson.BadRequest(Clean(e));
+                return ApiJson.BadRequest(e);
             }
         });
         return app;
     }
-
-    private static bool TryPayload(string? text, string? base64, out byte[] payload, out IResult? problem)
-    {
-        payload = [];
-        problem = null;
-        if (text is not null && base64 is not null)
-        {
-            problem = ApiJson.BadRequest("Give at most one of payload (UTF-8 text) and payloadBase64 (binary).");
-            return false;
-        }
-
-        if (text is not null)
-        {
-            payload = Encoding.UTF8.GetBytes(text);
-        }
-        else if (base64 is not null)
-        {
-            try
-            {
-                payload = Convert.FromBase64String(base64);
-            }
-            catch (FormatException)
-            {
-                problem = ApiJson.BadRequest("payloadBase64 is not valid base64.");
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The core's message without the " (Parameter 'x')" suffix the runtime appends.</summary>
-    private static string Clean(ArgumentException e) => e.Message.Split(" (Parameter", 2)[0];
 }

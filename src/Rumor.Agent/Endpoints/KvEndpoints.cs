@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,26 +36,9 @@ internal static class KvEndpoints
                 return problem;
             }
 
-            if ((body!.Value is null) == (body.ValueBase64 is null))
+            if (!ApiJson.TryBytes(body!.Value, body.ValueBase64, "value", required: true, out byte[] value, out IResult? valueProblem))
             {
-                return ApiJson.BadRequest("Give exactly one of value (UTF-8 text) and valueBase64 (binary).");
-            }
-
-            byte[] value;
-            if (body.Value is not null)
-            {
-                value = Encoding.UTF8.GetBytes(body.Value);
-            }
-            else
-            {
-                try
-                {
-                    value = Convert.FromBase64String(body.ValueBase64!);
-                }
-                catch (FormatException)
-                {
-                    return ApiJson.BadRequest("valueBase64 is not valid base64.");
-                }
+                return valueProblem!;
             }
 
             TimeSpan? ttl = null;
@@ -77,7 +59,7 @@ internal static class KvEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiJson.BadRequest(Clean(e));
+                return ApiJson.BadRequest(e);
             }
         });
 
@@ -92,14 +74,11 @@ internal static class KvEndpoints
             }
             catch (ArgumentException e)
             {
-                return ApiJson.BadRequest(Clean(e));
+                return ApiJson.BadRequest(e);
             }
         });
         return app;
     }
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
-
-    /// <summary>The core's message without the " (Parameter 'x')" suffix the runtime appends.</summary>
-    private static string Clean(ArgumentException e) => e.Message.Split(" (Parameter", 2)[0];
 }

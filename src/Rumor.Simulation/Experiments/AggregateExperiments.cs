@@ -179,19 +179,7 @@ public static class AggregateExperiments
 
     private static (SimCluster Cluster, double[] Values) Prepare(int n, ulong seed, double loss, GossipOptions? gossip)
     {
-        SimCluster cluster = new(new SimulationOptions
-        {
-            Seed = seed,
-            Gossip = gossip ?? DefaultOptions,
-            Network = new NetworkOptions { LossProbability = loss },
-        });
-        cluster.AddNodes(n);
-        cluster.StartAll(TimeSpan.FromMilliseconds(2));
-        TimeSpan? joined = cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(1));
-        if (joined is null)
-        {
-            throw new InvalidOperationException($"{n} nodes did not agree on the membership within 300 s of virtual time (seed {seed}).");
-        }
+        SimCluster cluster = ExperimentCluster.Joined(n, seed, gossip ?? DefaultOptions, new NetworkOptions { LossProbability = loss }, drain: false);
 
         Xoshiro256StarStar random = new(seed ^ 0x5EED);
         double[] values = new double[n];

@@ -40,17 +40,7 @@ public static class BroadcastSpread
     {
         Stopwatch wall = Stopwatch.StartNew();
         GossipOptions gossip = options ?? GossipOptions.Lan;
-        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = gossip, Network = network ?? new NetworkOptions(), TraceRecent = 0 });
-        cluster.Checkers.TrackIncarnations = false;
-        cluster.AddNodes(n);
-        cluster.StartAll(TimeSpan.FromMilliseconds(2));
-        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(1)) is null)
-        {
-            cluster.MembershipAgrees(out string differences);
-            throw new InvalidOperationException($"{n} nodes did not converge within 300 s (seed {seed}): {differences}");
-        }
-
-        cluster.RunFor(TimeSpan.FromSeconds(20)); // let the join news drain from the queues
+        SimCluster cluster = ExperimentCluster.Joined(n, seed, gossip, network);
         long managed = GC.GetTotalMemory(forceFullCollection: true);
 
         string? originName = null;

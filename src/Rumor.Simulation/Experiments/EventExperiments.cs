@@ -34,17 +34,7 @@ public static class EventExperiments
         Stopwatch wall = Stopwatch.StartNew();
         int[] checkpoints = checkpointsSeconds ?? [2, 5, 10, 30, 60];
         GossipOptions gossip = GossipOptions.Lan with { RetransmitMultiplier = retransmitMultiplier, EventAntiEntropy = antiEntropy };
-        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = gossip, TraceRecent = 0 });
-        cluster.Checkers.TrackIncarnations = false;
-        cluster.AddNodes(n);
-        cluster.StartAll(TimeSpan.FromMilliseconds(2));
-        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(1)) is null)
-        {
-            cluster.MembershipAgrees(out string differences);
-            throw new InvalidOperationException($"{n} nodes did not converge within 300 s (seed {seed}): {differences}");
-        }
-
-        cluster.RunFor(TimeSpan.FromSeconds(20)); // let the join news drain from the queues
+        SimCluster cluster = ExperimentCluster.Joined(n, seed, gossip);
         Dictionary<EventId, int> delivered = [];
         long duplicates = 0;
         HashSet<(string, EventId)> seen = [];

@@ -251,21 +251,7 @@ public static class StateExperiments
     }
 
     /// <summary>N nodes joined, membership agreed, join news drained.</summary>
-    private static SimCluster Joined(int n, ulong seed, GossipOptions gossip)
-    {
-        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = gossip, Network = new NetworkOptions(), TraceRecent = 0 });
-        cluster.Checkers.TrackIncarnations = false;
-        cluster.AddNodes(n);
-        cluster.StartAll(TimeSpan.FromMilliseconds(2));
-        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(1)) is null)
-        {
-            cluster.MembershipAgrees(out string differences);
-            throw new InvalidOperationException($"{n} nodes did not converge within 300 s (seed {seed}): {differences}");
-        }
-
-        cluster.RunFor(TimeSpan.FromSeconds(20));
-        return cluster;
-    }
+    private static SimCluster Joined(int n, ulong seed, GossipOptions gossip) => ExperimentCluster.Joined(n, seed, gossip);
 
     /// <summary>Runs until every node reports the same state checksum (equal checksums: equal states).</summary>
     private static TimeSpan Converge(SimCluster cluster, TimeSpan bound, string what)
