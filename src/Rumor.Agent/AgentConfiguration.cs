@@ -18,6 +18,12 @@ public static class AgentConfiguration
     /// <summary>Prefix of the environment variables the agent reads.</summary>
     public const string EnvironmentPrefix = "RUMOR_";
 
+    /// <summary>The key of <see cref="AgentSettings.OtlpEndpoint"/> (<c>RUMOR_OTLPENDPOINT</c> in the environment).</summary>
+    public const string OtlpEndpointKey = "OtlpEndpoint";
+
+    /// <summary>OpenTelemetry's standard variable, honoured when <see cref="OtlpEndpointKey"/> is not set.</summary>
+    public const string StandardOtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     /// <summary>
     /// Loads the layers. <paramref name="flags"/> maps option keys (<c>Name</c>, <c>Bind</c>,
     /// <c>Tags:role</c>, ...) to values; <paramref name="flagSeeds"/> are the seeds given as flags.
@@ -93,7 +99,26 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Http '{httpText}' is not an address: expected IPv4:port (127.0.0.1:7373) or [IPv6]:port ([::1]:7373).");
         }
 
-        return new AgentSettings(options, http);
+        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment) };
+    }
+
+    /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>
+    private static Uri? OtlpEndpointOf(IConfiguration combined, IDictionary environment)
+    {
+        (string key, string? text) = combined[OtlpEndpointKey] is { Length: > 0 } own
+            ? (OtlpEndpointKey, own)
+            : (StandardOtlpEndpointVariable, environment[StandardOtlpEndpointVariable] as string);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out Uri? endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new AgentConfigurationException($"{key} '{text}' is not an http:// or https:// URL (an OTLP collector, e.g. http://127.0.0.1:4317).");
+        }
+
+        return endpoint;
     }
 
     private static List<string> SeedsOf(IConfiguration layer)

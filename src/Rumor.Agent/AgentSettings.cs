@@ -10,6 +10,13 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
 {
     /// <summary>The HTTP API's default address: loopback only, so exposing it is an explicit choice.</summary>
     public static readonly NodeAddress DefaultHttp = NodeAddress.Parse("127.0.0.1:7373");
+
+    /// <summary>
+    /// Where to push metrics and traces over OTLP (a collector, e.g. <c>http://127.0.0.1:4317</c>);
+    /// null (the default) exports nothing over OTLP (<c>/metrics</c> is always served). Loaded from
+    /// the <c>OtlpEndpoint</c> key (<c>RUMOR_OTLPENDPOINT</c>), else the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
 }
 
 /// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>

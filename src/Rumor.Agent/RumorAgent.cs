@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using System.Net;
-using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -16,7 +14,7 @@ namespace Rumor.Agent;
 
 /// <summary>
 /// The agent daemon: a web host running the Rumor node (<see cref="RumorHostedService"/>), the HTTP
-/// API of docs/HTTP-API.md, <c>/metrics</c> and the dashboard at <c>/</c>. Endpoint groups live one
+/// API of docs/HTTP-API.md, <c>/metrics</c> (OpenTelemetry, <see cref="AgentTelemetry"/>) and the dashboard at <c>/</c>. Endpoint groups live one
 /// per file under Endpoints/; adding a group is one Map call in <see cref="MapApi"/>.
 /// </summary>
 public sealed class RumorAgent : IAsyncDisposable
@@ -45,7 +43,8 @@ public sealed class RumorAgent : IAsyncDisposable
     /// <see cref="Transport.TransportBindException"/> when the gossip address is in use and
     /// <see cref="IOException"/> when the HTTP address is.
     /// </summary>
-    public static async Task<RumorAgent> StartAsync(AgentSettings settings, Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    /// <remarks><paramref name="timeProvider"/> replaces <see cref="TimeProvider.System"/> as the clock of the node and the API (tests pass a fake one).</remarks>
+    public static async Task<RumorAgent> StartAsync(AgentSettings settings, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(RumorAgent).Assembly.GetName().Name });
@@ -53,8 +52,13 @@ public sealed class RumorAgent : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(settings.Http.ToIPAddress(), settings.Http.Port)));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.Rumor.LeaveTimeout + TimeSpan.FromSeconds(10));
-        builder.Services.AddRumor(options => Copy(settings.Rumor, options));
-        builder.Services.AddSingleton(provider => new PrometheusExporter(provider.GetRequiredService<IMeterFactory>()));
+        if (timeProvider is not null)
+        {
+            builder.Services.AddSingleton(timeProvider);
+        }
+
+        builder.Services.AddRumor(settings.Rumor.CopyTo);
+        builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
 
@@ -67,7 +71,7 @@ public sealed class RumorAgent : IAsyncDisposable
             {
                 await next(context).ConfigureAwait(false);
             }
-            catch (Exception e) when (!context.Response.HasStarted && e is ObjectDisposedException or InvalidOperationException { Message: "The Rumor node has not started yet." })
+            catch (Exception e) when (!context.Response.HasStarted && e is ObjectDisposedException or RumorNodeNotRunningException)
             {
                 // The node stopped (or has not started) under the request: say so rather than 500.
                 await ApiJson.Unavailable("The node is not running: " + e.Message).ExecuteAsync(context).ConfigureAwait(false);
@@ -84,7 +88,6 @@ public sealed class RumorAgent : IAsyncDisposable
             throw;
         }
 
-        _ = app.Services.GetRequiredService<PrometheusExporter>();
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
     }
@@ -120,16 +123,5 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private static void Copy(RumorOptions from, RumorOptions to)
-    {
-        foreach (PropertyInfo property in typeof(RumorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.CanWrite)
-            {
-                property.SetValue(to, property.GetValue(from));
-            }
-        }
     }
 }

@@ -54,7 +54,7 @@ public sealed class RumorHostedService : BackgroundService
                 }
             }
 
-            using PeriodicTimer timer = new(options.SampleInterval);
+            using PeriodicTimer timer = new(options.SampleInterval, _node.TimeProvider);
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 if (_node.IsRunning)

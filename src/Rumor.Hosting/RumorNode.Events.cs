@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Rumor.Core;
 using Rumor.Core.Events;
+using Rumor.Transport;
 
 namespace Rumor.Hosting;
 
@@ -13,9 +15,6 @@ public sealed partial class RumorNode
 {
     /// <summary>How many delivered events <see cref="GetRecentEvents"/> keeps.</summary>
     public const int RecentEventsMax = 1024;
-
-    /// <summary>How often <see cref="QueryAsync"/> looks at the collector while answers come in.</summary>
-    private static readonly TimeSpan QueryPollInterval = TimeSpan.FromMilliseconds(25);
 
     private readonly Queue<ReceivedUserEvent> _recentEvents = new();
     private readonly Lock _recentEventsLock = new();
@@ -49,29 +48,61 @@ public sealed partial class RumorNode
     /// expected members answered or <paramref name="timeout"/> passed; the result names who did not answer.
     /// Throws <see cref="ArgumentException"/> for a name, payload or timeout over its limit.
     /// </summary>
+    /// <remarks>
+    /// Waits on the node's own <see cref="QueryCompleted"/> event, which it reports when the last
+    /// expected answer arrives or at its deadline. The waiter is registered on the loop in the same
+    /// step that starts the query, so no completion can slip past it. Should the event be lost (the
+    /// transport's event queue dropped it), the wait gives up one second after the deadline and
+    /// reads the query's state instead.
+    /// </remarks>
     public async Task<QueryResult> QueryAsync(string name, byte[] payload, IReadOnlyDictionary<string, string>? tagFilter, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(payload);
-        ulong id = await Transport.InvokeAsync((node, now) => node.Query(name, payload, tagFilter, timeout, now), cancellationToken).ConfigureAwait(false);
-
-        // The node closes the query itself at its deadline; the extra second only bounds this wait
-        // should the loop be late.
-        DateTimeOffset giveUp = DateTimeOffset.UtcNow + timeout + TimeSpan.FromSeconds(1);
-        while (true)
+        GossipTransport transport = Transport;
+        using Activity? activity = RumorActivities.StartQuery(transport.Name, name, timeout);
+        try
         {
-            QueryResult? result = await Transport.InvokeAsync(node => node.GetQueryResult(id), cancellationToken).ConfigureAwait(false);
-            if (result is null)
+            TaskCompletionSource<QueryResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            ulong id = await transport.InvokeAsync(
+                (node, now) =>
+                {
+                    ulong started = node.Query(name, payload, tagFilter, timeout, now);
+                    _pendingQueries[started] = completion;
+                    if (node.GetQueryResult(started) is { Done: true } already)
+                    {
+                        _pendingQueries.TryRemove(started, out _);
+                        completion.TrySetResult(already);
+                    }
+
+                    return started;
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            QueryResult result;
+            try
             {
-                throw new InvalidOperationException($"Query {id} is no longer known to the node.");
+                result = await completion.Task.WaitAsync(timeout + TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _pendingQueries.TryRemove(id, out _);
+                result = await transport.InvokeAsync(node => node.GetQueryResult(id), cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Query {id} is no longer known to the node.");
+            }
+            catch (OperationCanceledException)
+            {
+                _pendingQueries.TryRemove(id, out _);
+                throw;
             }
 
-            if (result.Done || DateTimeOffset.UtcNow >= giveUp)
-            {
-                return result;
-            }
-
-            await Task.Delay(QueryPollInterval, cancellationToken).ConfigureAwait(false);
+            RumorActivities.Answered(activity, result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            RumorActivities.Failed(activity, e);
+            throw;
         }
     }
 
@@ -79,7 +110,7 @@ public sealed partial class RumorNode
     {
         lock (_recentEventsLock)
         {
-            _recentEvents.Enqueue(new ReceivedUserEvent(userEvent, DateTimeOffset.UtcNow));
+            _recentEvents.Enqueue(new ReceivedUserEvent(userEvent, _time.GetUtcNow()));
             while (_recentEvents.Count > RecentEventsMax)
             {
                 _recentEvents.Dequeue();

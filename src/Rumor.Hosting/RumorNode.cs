@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -16,7 +18,9 @@ namespace Rumor.Hosting;
 /// stream of events. Every method is thread-safe: it runs its work on the transport's event loop
 /// (<see cref="GossipTransport.InvokeAsync{T}(Func{GossipNode, TimeSpan, T}, CancellationToken)"/>)
 /// and returns copies. <see cref="RumorHostedService"/> starts and stops it; until it has started,
-/// calls throw <see cref="InvalidOperationException"/>.
+/// calls throw <see cref="RumorNodeNotRunningException"/> (once stopped, <see cref="ObjectDisposedException"/>). Every clock
+/// read goes through the injected <see cref="System.TimeProvider"/> (the transport's too), so a test
+/// can drive it with a fake one.
 /// <para>
 /// Events fan out from the transport's single channel to any number of subscribers, each with a
 /// bounded queue of <see cref="SubscriberQueueMax"/> that drops its oldest when the reader falls
@@ -33,6 +37,8 @@ public sealed partial class RumorNode : IAsyncDisposable
 
     private readonly IOptionsMonitor<RumorOptions> _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<QueryResult>> _pendingQueries = new();
     private readonly TaskCompletionSource<GossipTransport> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<JoinResult> _firstJoin = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _subscribersLock = new();
@@ -49,12 +55,16 @@ public sealed partial class RumorNode : IAsyncDisposable
     private DateTimeOffset _startedAt;
     private int _stopping;
 
-    /// <summary>Creates the facade; <see cref="RumorHostedService"/> starts it.</summary>
-    public RumorNode(IOptionsMonitor<RumorOptions> options, ILogger<RumorNode>? logger = null)
+    /// <summary>Creates the facade; <see cref="RumorHostedService"/> starts it. <paramref name="timeProvider"/> defaults to <see cref="TimeProvider.System"/>.</summary>
+    public RumorNode(IOptionsMonitor<RumorOptions> options, ILogger<RumorNode>? logger = null, TimeProvider? timeProvider = null)
     {
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
     }
+
+    /// <summary>The clock of this node and of the shells around it (wall-clock times, timers, the transport's elapsed time).</summary>
+    public TimeProvider TimeProvider => _time;
 
     /// <summary>Called on the sampling thread with each new probe round-trip time in milliseconds (the metrics histogram listens).</summary>
     internal event Action<double>? ProbeRoundTripObserved;
@@ -71,8 +81,9 @@ public sealed partial class RumorNode : IAsyncDisposable
     /// <summary>Completes with the first join's result (an empty success when no seeds are configured).</summary>
     public Task<JoinResult> FirstJoin => _firstJoin.Task;
 
-    /// <summary>The running transport (for what the facade does not cover). Throws before start.</summary>
-    public GossipTransport Transport => _transport ?? throw new InvalidOperationException("The Rumor node has not started yet.");
+    /// <summary>The running transport (for what the facade does not cover). Throws <see cref="RumorNodeNotRunningException"/> before start; once stopped, its calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public GossipTransport Transport =>
+        _transport ?? throw new RumorNodeNotRunningException("The Rumor node has not started yet.");
 
     /// <summary>This member's name.</summary>
     public string Name => Transport.Name;
@@ -126,12 +137,13 @@ public sealed partial class RumorNode : IAsyncDisposable
             BindAddress = _resolved.Bind,
             DataDirectory = options.DataDirectory,
             RandomSeed = options.RandomSeed,
+            TimeProvider = _time,
         };
         GossipTransport transport = await GossipTransport.StartAsync(_resolved.Options, settings, cancellationToken).ConfigureAwait(false);
         _streamWatchId = await transport.InvokeAsync(node => node.Watch(string.Empty), cancellationToken).ConfigureAwait(false);
         await transport.InvokeAsync(node => node.QueryResponder = BuiltInQueries.Create(node), cancellationToken).ConfigureAwait(false);
         _transport = transport;
-        _startedAt = DateTimeOffset.UtcNow;
+        _startedAt = _time.GetUtcNow();
         _pump = Task.Run(() => PumpEventsAsync(transport), CancellationToken.None);
         await SampleAsync(cancellationToken).ConfigureAwait(false);
         RumorLog.Started(_logger, transport.Name, transport.Address, _resolved.Preset);
@@ -143,13 +155,31 @@ public sealed partial class RumorNode : IAsyncDisposable
     {
         try
         {
-            JoinResult result = await Transport.JoinAsync(cancellationToken).ConfigureAwait(false);
+            GossipTransport transport = Transport;
+            JoinResult result = await TracedJoinAsync(transport, transport.Options.Seeds, cancellationToken).ConfigureAwait(false);
             _firstJoin.TrySetResult(result);
             return result;
         }
         catch (Exception e)
         {
             _firstJoin.TrySetException(e);
+            throw;
+        }
+    }
+
+    private static async Task<JoinResult> TracedJoinAsync(GossipTransport transport, IEnumerable<NodeAddress> seeds, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<NodeAddress> list = [.. seeds];
+        using Activity? activity = RumorActivities.StartJoin(transport.Name, list.Count);
+        try
+        {
+            JoinResult result = await transport.JoinAsync(list, cancellationToken).ConfigureAwait(false);
+            RumorActivities.Joined(activity, result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            RumorActivities.Failed(activity, e);
             throw;
         }
     }
@@ -218,14 +248,34 @@ public sealed partial class RumorNode : IAsyncDisposable
         Transport.InvokeAsync(node => node.GetStateConvergence(), cancellationToken);
 
     /// <summary>Joins through <paramref name="seeds"/> (a full-state exchange with each).</summary>
-    public Task<JoinResult> JoinAsync(IEnumerable<NodeAddress> seeds, CancellationToken cancellationToken = default) =>
-        Transport.JoinAsync(seeds, cancellationToken);
+    public Task<JoinResult> JoinAsync(IEnumerable<NodeAddress> seeds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        return TracedJoinAsync(Transport, seeds, cancellationToken);
+    }
 
     /// <summary>Leaves gracefully; true when the leave spread within <paramref name="timeout"/>. The node keeps running until the host stops.</summary>
-    public Task<bool> LeaveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async Task<bool> LeaveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        GossipTransport transport = Transport;
         Interlocked.Exchange(ref _stopping, 1);
-        return Transport.LeaveAsync(timeout, cancellationToken);
+        return await TracedLeaveAsync(transport, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> TracedLeaveAsync(GossipTransport transport, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using Activity? activity = RumorActivities.StartLeave(transport.Name, timeout);
+        try
+        {
+            bool confirmed = await transport.LeaveAsync(timeout, cancellationToken).ConfigureAwait(false);
+            RumorActivities.Left(activity, confirmed);
+            return confirmed;
+        }
+        catch (Exception e)
+        {
+            RumorActivities.Failed(activity, e);
+            throw;
+        }
     }
 
     /// <summary>
@@ -427,6 +477,10 @@ public sealed partial class RumorNode : IAsyncDisposable
             {
                 RecordEvent(received.Event);
             }
+            else if (gossipEvent is QueryCompleted completed && _pendingQueries.TryRemove(completed.Result.Id, out TaskCompletionSource<QueryResult>? waiter))
+            {
+                waiter.TrySetResult(completed.Result);
+            }
 
             lock (_subscribersLock)
             {
@@ -459,15 +513,24 @@ public sealed partial class RumorNode : IAsyncDisposable
         if (leave)
         {
             RumorLog.Leaving(_logger, leaveTimeout.TotalMilliseconds);
-            bool confirmed = await transport.LeaveAsync(leaveTimeout, CancellationToken.None).ConfigureAwait(false);
+            bool confirmed = await TracedLeaveAsync(transport, leaveTimeout, CancellationToken.None).ConfigureAwait(false);
             RumorLog.Left(_logger, confirmed);
         }
 
         await transport.DisposeAsync().ConfigureAwait(false);
         if (_pump is not null)
         {
-            // The pump ends when the transport completes its event channel; bounded all the same.
-            await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            // The pump ends when the transport completes its event channel; bounded all the same
+            // (in real time: a stop must not wait on a test's fake clock).
+            await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5), TimeProvider.System)).ConfigureAwait(false);
+        }
+
+        foreach (ulong id in _pendingQueries.Keys)
+        {
+            if (_pendingQueries.TryRemove(id, out TaskCompletionSource<QueryResult>? waiter))
+            {
+                waiter.TrySetException(new RumorNodeNotRunningException("The Rumor node stopped before the query completed."));
+            }
         }
 
         _firstJoin.TrySetCanceled();

@@ -9,6 +9,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers a Rumor node in a generic host.</summary>
 public static class RumorServiceCollectionExtensions
 {
+    // Every AddRumor registers TimeProvider.System unless the application registered its own
+    // TimeProvider first (a test's FakeTimeProvider): the node, its timers and the agent read only it.
+
     /// <summary>
     /// Adds a Rumor node bound to <paramref name="configuration"/> (for example
     /// <c>builder.Configuration.GetSection("Rumor")</c>), validated when the host starts.
@@ -32,6 +35,7 @@ public static class RumorServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RumorNode>();
         services.TryAddSingleton<RumorMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RumorOptions>, RumorOptionsValidator>());

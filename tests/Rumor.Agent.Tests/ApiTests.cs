@@ -181,6 +181,9 @@ public sealed partial class ApiTests
         using HttpClient client = Agents.Client(a);
         await Agents.WaitForAliveAsync(client, 2);
 
+        // OpenTelemetry writes a histogram once it holds a measurement: wait for a probe's round trip.
+        await Agents.EventuallyAsync("a probe round trip in the histogram", async () =>
+            (await client.GetStringAsync("/metrics")).Contains("rumor_probe_rtt_milliseconds_count", StringComparison.Ordinal) ? "yes" : null);
         using HttpResponseMessage response = await client.GetAsync("/metrics");
         string text = await response.Content.ReadAsStringAsync();
 
@@ -204,12 +207,13 @@ public sealed partial class ApiTests
 
         Assert.Equal("gauge", types["rumor_members"]);
         Assert.Contains("rumor_members{state=\"alive\"} 2\n", text, StringComparison.Ordinal);
-        Assert.Equal("counter", types["rumor_bytes_sent_total"]);
+        Assert.Equal("counter", types["rumor_bytes_sent_bytes_total"]);
         Assert.Equal("counter", types["rumor_packets_received_total"]);
         Assert.Equal("histogram", types["rumor_probe_rtt_milliseconds"]);
         Assert.Contains("rumor_probe_rtt_milliseconds_bucket{le=\"+Inf\"} ", text, StringComparison.Ordinal);
         Assert.Contains("rumor_drops_total{reason=\"broadcast_queue\"} ", text, StringComparison.Ordinal);
         Assert.All(types.Where(t => t.Value == "counter"), t => Assert.EndsWith("_total", t.Key, StringComparison.Ordinal));
+        Assert.Contains("service_instance_id=\"metrics-a\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain("metrics-b", text, StringComparison.Ordinal);
     }
 
@@ -251,6 +255,6 @@ public sealed partial class ApiTests
         throw new EndOfStreamException("The event stream ended.");
     }
 
-    [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*=""([^""\\]|\\.)*"",?)+\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$")]
+    [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*=""([^""\\]|\\.)*"",?)*\})? (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)( -?[0-9]+)?$")]
     private static partial Regex SampleLine();
 }

@@ -44,7 +44,7 @@ internal static class MemberEndpoints
 
             IReadOnlyList<VerdictRecord> verdicts = await node.GetVerdictsAsync(name, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<ProbeRecord> probes = await node.GetProbeHistoryAsync(name, cancellationToken).ConfigureAwait(false);
-            DateTimeOffset epoch = DateTimeOffset.UtcNow - node.Transport.Now;
+            DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
             MemberDto m = MemberDto.From(member);
             return Results.Json(
                 new MemberDetailDto(m.Name, m.Address, m.State, m.Generation, m.Incarnation, m.Tags, m.StateChangedMs, m.IsLocal, [.. verdicts.Select(v => VerdictDto.From(v, epoch))], [.. probes.Select(p => ProbeDto.From(p, epoch))]),

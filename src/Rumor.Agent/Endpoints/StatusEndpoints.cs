@@ -45,7 +45,7 @@ internal static class StatusEndpoints
                     node.GossipOptions.Generation,
                     s.Incarnation,
                     node.Preset,
-                    (long)(DateTimeOffset.UtcNow - node.StartedAt).TotalMilliseconds,
+                    (long)(node.TimeProvider.GetUtcNow() - node.StartedAt).TotalMilliseconds,
                     new MemberCountsDto(s.Alive, s.Suspect, s.Dead, s.Left),
                     new HealthDto(s.LocalHealthScore, s.LocalHealthMax),
                     ConvergenceDto.From(s.Convergence, s.Now),

@@ -63,7 +63,7 @@ internal static class StreamEndpoints
             await using (stream.ConfigureAwait(false))
             {
                 await StartAsync(context.Response, aborted).ConfigureAwait(false);
-                DateTimeOffset epoch = DateTimeOffset.UtcNow - node.Transport.Now;
+                DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
                 await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(stream, aborted).ConfigureAwait(false))
                 {
                     switch (gossipEvent)
@@ -73,7 +73,7 @@ internal static class StreamEndpoints
                             await WriteAsync(context.Response, "member", new MemberEventDto(m.Name, m.Address.ToString(), m.State, changed.Previous, changed.Kind, m.Incarnation, epoch + changed.At), aborted).ConfigureAwait(false);
                             break;
                         case UserEventReceived received when wanted.Contains("event"):
-                            await WriteAsync(context.Response, "user", EventDto.From(received.Event, DateTimeOffset.UtcNow), aborted).ConfigureAwait(false);
+                            await WriteAsync(context.Response, "user", EventDto.From(received.Event, node.TimeProvider.GetUtcNow()), aborted).ConfigureAwait(false);
                             break;
                         case KeyChanged changed when wanted.Contains("kv"):
                             await WriteAsync(context.Response, "kv", KvChangeDto.From(changed), aborted).ConfigureAwait(false);
