@@ -10,10 +10,13 @@ using Rumor.Core.Wire.Messages;
 namespace Rumor.Core;
 
 /// <summary>
-/// One gossip member as a sans-IO state machine: SWIM membership and failure detection (direct and
-/// indirect probes, suspicion with incarnation refutation, Lifeguard's dynamic suspicion), rumor
-/// mongering through a transmit-limited broadcast queue piggybacked on every packet, and full-state
-/// push-pull anti-entropy over streams (join, periodic sync, and a seed every M rounds).
+/// One gossip member as a sans-IO state machine, and its membership kernel: SWIM membership and
+/// failure detection (direct and indirect probes, suspicion with incarnation refutation, Lifeguard's
+/// dynamic suspicion), rumor mongering through a transmit-limited broadcast queue piggybacked on
+/// every packet, and full-state push-pull over streams (join, periodic sync, a seed every M rounds).
+/// Everything else is a module (<see cref="ModuleSet"/>) that reaches the kernel through
+/// <see cref="IModuleContext"/>; every message, the kernel's too, goes through one
+/// <see cref="MessageTable"/>, and every timer through one <see cref="TimerSet"/> (docs/ARCHITECTURE.md).
 /// <para>
 /// Inputs are method calls that each carry <c>now</c>: <see cref="OnPacket"/>,
 /// <see cref="OnStreamRequest"/>, <see cref="OnStreamResponse"/>, <see cref="OnStreamFailed"/>,

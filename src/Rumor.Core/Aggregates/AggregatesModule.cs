@@ -35,6 +35,8 @@ namespace Rumor.Core.Aggregates;
 /// a random 1.25 to 1.75 epoch lengths, in case the initiator has gone. So a departed member stops
 /// counting within about two epoch lengths. The previous epoch's result stays readable.
 /// </para>
+/// <para>A module (docs/ARCHITECTURE.md): it owns the Aggregate message (Wire/Messages/) by
+/// registering its handler, and reads its inputs from the replicated-state module.</para>
 /// </summary>
 internal sealed class AggregatesModule : GossipModule
 {

@@ -20,6 +20,9 @@ namespace Rumor.Core.AntiEntropy;
 /// live members hold the same state. Idle cost: while every member is known to hold our checksum,
 /// state rounds talk only every StateFullSyncEveryRounds-th round (by default max(10, N / 10)), so
 /// idle digest traffic per node stays flat in N.
+/// <para>A module (docs/ARCHITECTURE.md): it owns the StateDigest, StateDelta and StateChecksum
+/// messages (structs in Wire/Messages/) by registering their handlers, and answers streams whose
+/// header is one of them (catch-up of what does not fit a datagram).</para>
 /// </summary>
 internal sealed class ReplicatedStateModule : GossipModule
 {

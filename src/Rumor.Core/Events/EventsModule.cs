@@ -24,6 +24,9 @@ namespace Rumor.Core.Events;
 /// <item>Coalescing: see <see cref="EventLog"/> and docs/EVENTS.md. Coalescing events are held for
 /// EventCoalesceWindow before delivery so that a newer one can replace them.</item>
 /// </list>
+/// <para>A module (docs/ARCHITECTURE.md) with its queries (EventsModule.Queries.cs): it owns the
+/// UserEvent, EventDigest, Query and QueryResponse messages (Wire/Messages/) by registering their
+/// handlers; its event round runs only while there is something to reconcile.</para>
 /// </summary>
 internal sealed partial class EventsModule : GossipModule
 {

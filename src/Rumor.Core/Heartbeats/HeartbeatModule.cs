@@ -14,6 +14,8 @@ namespace Rumor.Core.Heartbeats;
 /// φ detector records an arrival; every interval, a member whose φ passes PhiThreshold is accused
 /// exactly as a failed SWIM probe would accuse it, so the same suspicion, refutation and dead
 /// machinery (and the stall guard, and the verdict records) apply. Probing is off in this mode.
+/// <para>A module (docs/ARCHITECTURE.md): it owns the Heartbeats message (Wire/Messages/) by
+/// registering its handler, and accuses through <see cref="IModuleContext.Accuse"/>.</para>
 /// </summary>
 internal sealed class HeartbeatModule : GossipModule
 {
