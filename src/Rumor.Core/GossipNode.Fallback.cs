@@ -36,7 +36,7 @@ public sealed partial class GossipNode
 
         // An answer after the probe's deadline no longer changes anything: stop waiting there.
         TimeSpan deadline = probe.Deadline < now + _options.StreamTimeout ? probe.Deadline : now + _options.StreamTimeout;
-        _timers.Schedule(deadline, TimerKind.StreamDeadline, streamId);
+        _timers.Schedule(deadline, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
         _host.OpenStream(streamId, target.Address, request);
@@ -95,14 +95,15 @@ public sealed partial class GossipNode
     }
 
     /// <summary>
-    /// An incoming stream whose packet is a Ping: answer with an Ack packet on the stream. Returns
-    /// false (and touches nothing) for any other header type, which the push-pull path handles.
+    /// An incoming stream whose header says Ping: answer with an Ack packet on the stream. A packet
+    /// that does not open as a ping goes down the push-pull path, which counts what is wrong with it.
     /// </summary>
-    private bool TryAnswerStreamPing(long streamId, ReadOnlySpan<byte> request)
+    private void AnswerStreamPing(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
     {
         if (PacketReader.TryOpen(request, WireLimits.DatagramMaxBytes, out PacketReader reader) != DecodeError.None || reader.HeaderType != MessageType.Ping)
         {
-            return false;
+            AnswerPushPull(streamId, from, request, now);
+            return;
         }
 
         PingMessage ping = default;
@@ -115,7 +116,7 @@ public sealed partial class GossipNode
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);
-            return true;
+            return;
         }
 
         // A ping for a member that used to live at our address is not ours to answer.
@@ -125,8 +126,6 @@ public sealed partial class GossipNode
             Counters.StreamBytesSent += reply.Length;
             _host.ReplyStream(streamId, reply);
         }
-
-        return true;
     }
 
     private readonly record struct FallbackStream(uint Sequence);

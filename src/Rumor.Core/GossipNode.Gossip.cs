@@ -14,7 +14,7 @@ public sealed partial class GossipNode
     {
         if (reschedule)
         {
-            _timers.Schedule(now + _options.GossipInterval, TimerKind.GossipRound);
+            _timers.Schedule(now + _options.GossipInterval, new KernelTimer(KernelTimerKind.GossipRound));
         }
 
         if (_broadcasts.Count == 0)

@@ -1,6 +1,7 @@
 using Rumor.Core.Dissemination;
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
@@ -242,7 +243,7 @@ public sealed partial class GossipNode
             // Another independent accuser confirms the suspicion (Lifeguard): the deadline shrinks.
             if (member.Suspicion is { } suspicion && suspect.Incarnation == suspicion.Incarnation && suspicion.Confirm(suspect.From))
             {
-                _timers.Schedule(suspicion.Deadline, TimerKind.SuspicionTimeout, suspicion.Token, member);
+                _timers.Schedule(suspicion.Deadline, new KernelTimer(KernelTimerKind.SuspicionTimeout, suspicion.Token, member));
                 QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
             }
 
@@ -278,7 +279,7 @@ public sealed partial class GossipNode
         Suspicion suspicion = new(accuser, member.Incarnation, member.Generation, expected, min, max, now, NextToken());
         member.Suspicion = suspicion;
         Counters.SuspicionsRaised += accuser == _self.Name ? 1 : 0;
-        _timers.Schedule(suspicion.Deadline, TimerKind.SuspicionTimeout, suspicion.Token, member);
+        _timers.Schedule(suspicion.Deadline, new KernelTimer(KernelTimerKind.SuspicionTimeout, suspicion.Token, member));
     }
 
     private void SuspicionTimeout(Member member, long token, TimeSpan now)
@@ -386,7 +387,11 @@ public sealed partial class GossipNode
             if (!member.IsLocal && !member.IsActive && now - member.StateChangedAt >= _options.DeadMemberRetention)
             {
                 RemoveMember(member);
-                ForgetStateOf(member.Name, now);
+                foreach (GossipModule module in _modules.All)
+                {
+                    module.OnMemberReaped(member, now);
+                }
+
                 Emit(new MemberChanged(now, MemberChangeKind.Reaped, member.ToSnapshot(), member.State));
             }
         }

@@ -45,10 +45,10 @@ public sealed partial class GossipNode
         }
 
         TimeSpan interval = _health.Scale(_options.ProbeInterval);
-        _timers.Schedule(now + interval, TimerKind.ProbeRound);
-        if (_leaving || PhiMode)
+        _timers.Schedule(now + interval, new KernelTimer(KernelTimerKind.ProbeRound));
+        if (_leaving || _options.FailureDetector == FailureDetectorKind.PhiAccrual)
         {
-            return; // in φ mode heartbeats, not probes, detect failures (GossipNode.Heartbeat.cs)
+            return; // in φ mode heartbeats, not probes, detect failures (Heartbeats/HeartbeatModule.cs)
         }
 
         Member? target = NextProbeTarget(now);
@@ -71,8 +71,8 @@ public sealed partial class GossipNode
             SendWithPiggyback(target.Address, ping);
         }
 
-        _timers.Schedule(now + _health.Scale(_options.ProbeTimeout), TimerKind.ProbeAckTimeout, sequence);
-        _timers.Schedule(probe.Deadline, TimerKind.ProbeDeadline, sequence);
+        _timers.Schedule(now + _health.Scale(_options.ProbeTimeout), new KernelTimer(KernelTimerKind.ProbeAckTimeout, sequence));
+        _timers.Schedule(probe.Deadline, new KernelTimer(KernelTimerKind.ProbeDeadline, sequence));
     }
 
     /// <summary>Ping and our suspicion of the target in one packet: a live target refutes at once.</summary>
@@ -189,32 +189,38 @@ public sealed partial class GossipNode
         // missing suggests the fault is ours. Without helpers to vouch, any failure counts once.
         int expectedNacks = _options.IndirectProbeNacks ? probe.IndirectSent : 0;
         _health.ApplyDelta(expectedNacks > 0 ? Math.Max(0, expectedNacks - probe.Nacks) : 1);
-        if (!target.IsActive || _leaving)
+        if (target.IsActive && !_leaving)
         {
-            return;
+            // Also when the target is already suspect: our failed probe is an independent
+            // confirmation (Lifeguard), which shortens the suspicion.
+            Accuse(target, VerdictSource.OwnProbe, now);
         }
+    }
 
+    /// <summary>
+    /// Our own accusation (a failed probe, or φ over the threshold): none within StallGuard of our own
+    /// stall (the ack may be sitting unread in our receive queue); else a suspicion in our name, told
+    /// to the accused at once so that a live member refutes now, not when gossip reaches it.
+    /// </summary>
+    private void Accuse(Member target, VerdictSource source, TimeSpan now)
+    {
         if (StallGuardActive(now))
         {
-            // We were not running: the ack may be sitting unread in our own receive queue.
             Counters.AccusationsSuppressed++;
             return;
         }
 
-        // Also when the target is already suspect: our failed probe is an independent confirmation
-        // (Lifeguard), which shortens the suspicion; a repeat by the same accuser changes nothing.
         bool wasAlive = target.State == MemberState.Alive;
         SuspectMessage suspect = new(target.Name, target.Incarnation, target.Generation, _self.Name);
         Counters.AccusationsMade++;
-        ApplySuspect(suspect, now, VerdictSource.OwnProbe);
+        ApplySuspect(suspect, now, source);
         if (wasAlive && target.State == MemberState.Suspect)
         {
-            // Tell the accused directly: if it is alive it refutes now, not when gossip reaches it.
             SendPacket(target.Address, PacketBuilder.EncodeSingle(suspect)); // alone: the same suspect is queued as a broadcast too
         }
     }
 
-    private void HandlePing(NodeAddress from, in PingMessage ping)
+    private void HandlePing(NodeAddress from, in PingMessage ping, TimeSpan now)
     {
         // A ping for a member that used to live at our address is not ours to answer.
         if (ping.TargetName.Length != 0 && ping.TargetName != _self.Name)
@@ -243,12 +249,12 @@ public sealed partial class GossipNode
         // timeout already used up to half of it): send it at 80 % of our timeout, as Lifeguard does,
         // and keep relaying a late ack until the full timeout.
         TimeSpan wait = request.WantNack ? NackDelay() : _options.ProbeTimeout;
-        _timers.Schedule(now + wait, TimerKind.RelayTimeout, sequence);
+        _timers.Schedule(now + wait, new KernelTimer(KernelTimerKind.RelayTimeout, sequence));
     }
 
     private TimeSpan NackDelay() => _options.ProbeTimeout * 0.8;
 
-    private void HandleAck(in AckMessage ack, TimeSpan now)
+    private void HandleAck(NodeAddress from, in AckMessage ack, TimeSpan now)
     {
         if (_probe is { } probe && probe.Sequence == ack.Sequence)
         {
@@ -274,7 +280,7 @@ public sealed partial class GossipNode
         Counters.StaleAcks++;
     }
 
-    private void HandleNack(in NackMessage nack)
+    private void HandleNack(NodeAddress from, in NackMessage nack, TimeSpan now)
     {
         if (_probe is { } probe && probe.Sequence == nack.Sequence)
         {
@@ -296,7 +302,7 @@ public sealed partial class GossipNode
         {
             SendWithPiggyback(relay.Requester, new NackMessage(relay.RequesterSequence));
             _relays[key] = relay with { NackSent = true };
-            _timers.Schedule(_now + (_options.ProbeTimeout - NackDelay()), TimerKind.RelayTimeout, sequence);
+            _timers.Schedule(_now + (_options.ProbeTimeout - NackDelay()), new KernelTimer(KernelTimerKind.RelayTimeout, sequence));
             return;
         }
 

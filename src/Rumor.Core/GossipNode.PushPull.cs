@@ -1,4 +1,5 @@
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
@@ -61,7 +62,7 @@ public sealed partial class GossipNode
 
     private void PushPullRound(TimeSpan now)
     {
-        _timers.Schedule(now + ScaledPushPullInterval(), TimerKind.PushPullRound);
+        _timers.Schedule(now + ScaledPushPullInterval(), new KernelTimer(KernelTimerKind.PushPullRound));
         if (_leaving)
         {
             return;
@@ -144,7 +145,7 @@ public sealed partial class GossipNode
         }
 
         _pendingStreams[streamId] = new PendingStream(to, join);
-        _timers.Schedule(now + _options.StreamTimeout, TimerKind.StreamDeadline, streamId);
+        _timers.Schedule(now + _options.StreamTimeout, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
         _host.OpenStream(streamId, to, request);
@@ -177,19 +178,14 @@ public sealed partial class GossipNode
         Counters.StreamsAccepted++;
         Counters.StreamBytesReceived += request.Length;
 
-        // Dispatch by header type: a Ping is the stream fallback probe (GossipNode.Fallback.cs).
-        if (TryAnswerStreamPing(streamId, request))
-        {
-            return;
-        }
+        // Dispatch by header type through the one table (a Ping is the fallback probe, state
+        // exchanges belong to their module); anything unclaimed is taken for a push-pull.
+        StreamRequestHandler handler = _table.StreamHandler(request) ?? AnswerPushPull;
+        handler(streamId, from, request, now);
+    }
 
-        // Replicated-state exchanges (GossipNode.State.cs): a digest to answer, or deltas pushed to us.
-        if (request.Length >= WireLimits.HeaderBytes && (MessageType)request[1] is MessageType.StateDigest or MessageType.StateDelta or MessageType.Compound)
-        {
-            HandleStateStreamRequest(streamId, from, request, now);
-            return;
-        }
-
+    private void AnswerPushPull(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
+    {
         if (!TryDecodePushPull(request, out PushPullMessage message))
         {
             return;
@@ -220,9 +216,9 @@ public sealed partial class GossipNode
             return;
         }
 
-        if (!Enter(now) || TryCompleteStateStream(streamId, response, now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        if (!Enter(now) || ModuleStream(streamId, response, failed: false, now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
         {
-            return; // Stopped, or the deadline already passed.
+            return; // Stopped, a module's stream, or the deadline already passed.
         }
 
         Counters.StreamBytesReceived += response.Length;
@@ -255,7 +251,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        if (!Enter(now) || TryFailStateStream(streamId) || !_pendingStreams.Remove(streamId, out PendingStream pending))
+        if (!Enter(now) || ModuleStream(streamId, default, failed: true, now) || !_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             return;
         }
@@ -265,6 +261,20 @@ public sealed partial class GossipNode
         {
             Emit(new JoinFailed(now, pending.To, reason));
         }
+    }
+
+    /// <summary>Offers a stream's outcome to each module in order; true when one claimed the id.</summary>
+    private bool ModuleStream(long streamId, ReadOnlySpan<byte> response, bool failed, TimeSpan now)
+    {
+        foreach (GossipModule module in _modules.All)
+        {
+            if (failed ? module.OnStreamFailed(streamId, now) : module.OnStreamResponse(streamId, response, now))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void StreamDeadline(long streamId, TimeSpan now)

@@ -2,6 +2,7 @@ using Rumor.Core.Diagnostics;
 using Rumor.Core.Dissemination;
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
@@ -9,10 +10,13 @@ using Rumor.Core.Wire.Messages;
 namespace Rumor.Core;
 
 /// <summary>
-/// One gossip member as a sans-IO state machine: SWIM membership and failure detection (direct and
-/// indirect probes, suspicion with incarnation refutation, Lifeguard's dynamic suspicion), rumor
-/// mongering through a transmit-limited broadcast queue piggybacked on every packet, and full-state
-/// push-pull anti-entropy over streams (join, periodic sync, and a seed every M rounds).
+/// One gossip member as a sans-IO state machine, and its membership kernel: SWIM membership and
+/// failure detection (direct and indirect probes, suspicion with incarnation refutation, Lifeguard's
+/// dynamic suspicion), rumor mongering through a transmit-limited broadcast queue piggybacked on
+/// every packet, and full-state push-pull over streams (join, periodic sync, a seed every M rounds).
+/// Everything else is a module (<see cref="ModuleSet"/>) that reaches the kernel through
+/// <see cref="IModuleContext"/>; every message, the kernel's too, goes through one
+/// <see cref="MessageTable"/>, and every timer through one <see cref="TimerSet"/> (docs/ARCHITECTURE.md).
 /// <para>
 /// Inputs are method calls that each carry <c>now</c>: <see cref="OnPacket"/>,
 /// <see cref="OnStreamRequest"/>, <see cref="OnStreamResponse"/>, <see cref="OnStreamFailed"/>,
@@ -23,7 +27,7 @@ namespace Rumor.Core;
 /// thread-safe: one shell loop feeds it. Given the same inputs and seed it produces the same outputs.
 /// </para>
 /// </summary>
-public sealed partial class GossipNode
+public sealed partial class GossipNode : IModuleContext
 {
     private readonly GossipOptions _options;
     private readonly IGossipHost _host;
@@ -32,7 +36,10 @@ public sealed partial class GossipNode
     private readonly Dictionary<string, Member> _byName = new(StringComparer.Ordinal);
     private readonly List<Member> _members = [];
     private readonly BroadcastQueue _broadcasts;
-    private readonly TimerQueue _timers = new();
+    private readonly TimerSet _timerSet = new();
+    private readonly TimerQueue<KernelTimer> _timers;
+    private readonly MessageTable _table = new();
+    private readonly ModuleSet _modules;
     private readonly PacketBuilder _builder;
     private readonly byte[] _datagramScratch = new byte[WireLimits.DatagramMaxBytes];
     private readonly byte[] _compressScratch;
@@ -78,6 +85,10 @@ public sealed partial class GossipNode
         {
             AddSeed(seed);
         }
+
+        _timers = _timerSet.Create<KernelTimer>(OnKernelTimer);
+        RegisterKernelMessages();
+        _modules = ModuleSet.CreateDefault(this);
     }
 
     /// <summary>This member's name.</summary>
@@ -96,7 +107,7 @@ public sealed partial class GossipNode
     public NodeCounters Counters { get; } = new();
 
     /// <summary>When the shell should call <see cref="OnTick"/> next (<see cref="TimeSpan.MaxValue"/>: no timer pending).</summary>
-    public TimeSpan NextTimerDue => _stopped ? TimeSpan.MaxValue : _timers.NextDue;
+    public TimeSpan NextTimerDue => _stopped ? TimeSpan.MaxValue : _timerSet.NextDue;
 
     /// <summary>True after <see cref="Leave"/>.</summary>
     public bool IsLeaving => _leaving;
@@ -126,28 +137,28 @@ public sealed partial class GossipNode
         _self.StateChangedAt = now;
 
         // Stagger the first rounds so that nodes started together do not march in step.
-        _timers.Schedule(now + _random.NextDuration(_options.ProbeInterval), TimerKind.ProbeRound);
-        _timers.Schedule(now + _random.NextDuration(_options.GossipInterval), TimerKind.GossipRound);
-        _timers.Schedule(now + _random.NextDuration(_options.PushPullInterval), TimerKind.PushPullRound);
+        _timers.Schedule(now + _random.NextDuration(_options.ProbeInterval), new KernelTimer(KernelTimerKind.ProbeRound));
+        _timers.Schedule(now + _random.NextDuration(_options.GossipInterval), new KernelTimer(KernelTimerKind.GossipRound));
+        _timers.Schedule(now + _random.NextDuration(_options.PushPullInterval), new KernelTimer(KernelTimerKind.PushPullRound));
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
-        StartState(now);
-        StartHeartbeats(now);
-        StartEvents(now);
-        StartAggregates(now);
+        foreach (GossipModule module in _modules.All)
+        {
+            module.Start(now);
+        }
     }
 
     /// <summary>Stops all activity: no more timers or sends. Inputs after this are ignored.</summary>
     public void Stop()
     {
         _stopped = true;
-        _timers.Clear();
+        _timerSet.Clear();
         _pendingStreams.Clear();
         _relays.Clear();
         _fallbackStreams.Clear();
         _probe = null;
     }
 
-    /// <summary>Fires every timer due at <paramref name="now"/>.</summary>
+    /// <summary>Fires every timer due at <paramref name="now"/>, the kernel's and the modules', in (due, insertion) order.</summary>
     public void OnTick(TimeSpan now)
     {
         if (!Enter(now))
@@ -157,56 +168,42 @@ public sealed partial class GossipNode
 
         // Before any timer fires: a probe deadline fired late must see the stall it belongs to.
         DetectLateTimers(now);
-        while (_timers.TryDequeueDue(now, out TimerEntry entry))
+        while (_timerSet.TryFireNext(now))
         {
-            switch (entry.Kind)
-            {
-                case TimerKind.ProbeRound:
-                    ProbeRound(now);
-                    break;
-                case TimerKind.GossipRound:
-                    GossipRound(now);
-                    break;
-                case TimerKind.PushPullRound:
-                    PushPullRound(now);
-                    break;
-                case TimerKind.ProbeAckTimeout:
-                    ProbeAckTimeout(entry.Token, now);
-                    break;
-                case TimerKind.ProbeDeadline:
-                    ProbeDeadline(entry.Token, now);
-                    break;
-                case TimerKind.RelayTimeout:
-                    RelayTimeout(entry.Token);
-                    break;
-                case TimerKind.SuspicionTimeout:
-                    SuspicionTimeout((Member)entry.Target!, entry.Token, now);
-                    break;
-                case TimerKind.StreamDeadline:
-                    StreamDeadline(entry.Token, now);
-                    break;
-                case TimerKind.StateRound:
-                    StateRound(now);
-                    break;
-                case TimerKind.StateMaintenance:
-                    StateMaintenance(now);
-                    break;
-                case TimerKind.StateStreamDeadline:
-                    TryFailStateStream(entry.Token);
-                    break;
-                case TimerKind.HeartbeatRound:
-                    HeartbeatRound(entry.Token, now);
-                    break;
-                case TimerKind.EventRound or TimerKind.EventMaintenance or TimerKind.QueryTimeout:
-                    OnEventTimer(entry, now);
-                    break;
-                case TimerKind.AggregateRound:
-                    OnAggregateTimer(entry, now);
-                    break;
-            }
         }
 
         ReportLeaveIfDone(now);
+    }
+
+    private void OnKernelTimer(KernelTimer timer, TimeSpan now)
+    {
+        switch (timer.Kind)
+        {
+            case KernelTimerKind.ProbeRound:
+                ProbeRound(now);
+                break;
+            case KernelTimerKind.GossipRound:
+                GossipRound(now);
+                break;
+            case KernelTimerKind.PushPullRound:
+                PushPullRound(now);
+                break;
+            case KernelTimerKind.ProbeAckTimeout:
+                ProbeAckTimeout(timer.Token, now);
+                break;
+            case KernelTimerKind.ProbeDeadline:
+                ProbeDeadline(timer.Token, now);
+                break;
+            case KernelTimerKind.RelayTimeout:
+                RelayTimeout(timer.Token);
+                break;
+            case KernelTimerKind.SuspicionTimeout:
+                SuspicionTimeout(timer.Member!, timer.Token, now);
+                break;
+            case KernelTimerKind.StreamDeadline:
+                StreamDeadline(timer.Token, now);
+                break;
+        }
     }
 
     /// <summary>A datagram arrived from <paramref name="from"/>. Malformed input is counted and dropped.</summary>
@@ -234,7 +231,8 @@ public sealed partial class GossipNode
                 continue;
             }
 
-            error = Dispatch(from, type, payload, now);
+            // One table for the kernel's messages and the modules'; push-pull belongs on streams.
+            error = _table.Dispatch(from, type, payload, now);
             if (error != DecodeError.None)
             {
                 Counters.CountDecodeError(error);
@@ -244,107 +242,18 @@ public sealed partial class GossipNode
         ReportLeaveIfDone(now);
     }
 
-    private DecodeError Dispatch(NodeAddress from, MessageType type, ReadOnlySpan<byte> payload, TimeSpan now)
+    /// <summary>The kernel's own message handlers, registered in the same table as the modules'.</summary>
+    private void RegisterKernelMessages()
     {
-        DecodeError error;
-        switch (type)
-        {
-            case MessageType.Ping:
-                error = PingMessage.TryDecode(payload, _names, out PingMessage ping);
-                if (error == DecodeError.None)
-                {
-                    HandlePing(from, ping);
-                }
-
-                return error;
-            case MessageType.IndirectPing:
-                error = IndirectPingMessage.TryDecode(payload, _names, out IndirectPingMessage indirect);
-                if (error == DecodeError.None)
-                {
-                    HandleIndirectPing(from, indirect, now);
-                }
-
-                return error;
-            case MessageType.Ack:
-                error = AckMessage.TryDecode(payload, _names, out AckMessage ack);
-                if (error == DecodeError.None)
-                {
-                    HandleAck(ack, now);
-                }
-
-                return error;
-            case MessageType.Nack:
-                error = NackMessage.TryDecode(payload, _names, out NackMessage nack);
-                if (error == DecodeError.None)
-                {
-                    HandleNack(nack);
-                }
-
-                return error;
-            case MessageType.Alive:
-                error = AliveMessage.TryDecode(payload, _names, out AliveMessage alive);
-                if (error == DecodeError.None)
-                {
-                    ApplyAlive(alive, now);
-                }
-
-                return error;
-            case MessageType.Suspect:
-                error = SuspectMessage.TryDecode(payload, _names, out SuspectMessage suspect);
-                if (error == DecodeError.None)
-                {
-                    ApplySuspect(suspect, now);
-                }
-
-                return error;
-            case MessageType.Dead:
-                error = DeadMessage.TryDecode(payload, _names, out DeadMessage dead);
-                if (error == DecodeError.None)
-                {
-                    ApplyDead(dead, now);
-                }
-
-                return error;
-            case MessageType.StateDigest:
-                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
-                if (error == DecodeError.None)
-                {
-                    HandleStateDigest(from, digest, now);
-                }
-
-                return error;
-            case MessageType.StateDelta:
-                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
-                if (error == DecodeError.None)
-                {
-                    HandleStateDelta(from, delta, now);
-                }
-
-                return error;
-            case MessageType.Heartbeats:
-                error = HeartbeatsMessage.TryDecode(payload, _names, out HeartbeatsMessage heartbeats);
-                if (error == DecodeError.None)
-                {
-                    HandleHeartbeats(heartbeats, now);
-                }
-
-                return error;
-            case MessageType.StateChecksum:
-                error = StateChecksumMessage.TryDecode(payload, _names, out StateChecksumMessage checksum);
-                if (error == DecodeError.None)
-                {
-                    HandleStateChecksum(checksum, now);
-                }
-
-                return error;
-            case MessageType.UserEvent or MessageType.EventDigest or MessageType.Query or MessageType.QueryResponse:
-                return DispatchEvents(from, type, payload, now);
-            case MessageType.Aggregate:
-                return DispatchAggregate(from, payload, now);
-            default:
-                // Push-pull belongs on streams; anything else here is not ours to handle.
-                return DecodeError.Malformed;
-        }
+        _table.Add<PingMessage>(HandlePing, _names);
+        _table.Add<IndirectPingMessage>(HandleIndirectPing, _names);
+        _table.Add<AckMessage>(HandleAck, _names);
+        _table.Add<NackMessage>(HandleNack, _names);
+        _table.Add((NodeAddress _, in AliveMessage m, TimeSpan now) => ApplyAlive(m, now), _names);
+        _table.Add((NodeAddress _, in SuspectMessage m, TimeSpan now) => ApplySuspect(m, now), _names);
+        _table.Add((NodeAddress _, in DeadMessage m, TimeSpan now) => ApplyDead(m, now), _names);
+        _table.AddStream(MessageType.Ping, AnswerStreamPing);
+        _table.AddStream(MessageType.PushPull, AnswerPushPull);
     }
 
     /// <summary>Checks the node may take input and records the time; false when stopped or not started.</summary>
@@ -434,4 +343,19 @@ public sealed partial class GossipNode
         int declared = PacketCompression.DeclaredLength(packet);
         return declared < 0 ? null : new byte[Math.Min(declared, _options.StreamMaxBytes)];
     }
+
+    private enum KernelTimerKind : byte
+    {
+        ProbeRound,
+        GossipRound,
+        PushPullRound,
+        ProbeAckTimeout,
+        ProbeDeadline,
+        RelayTimeout,
+        SuspicionTimeout,
+        StreamDeadline,
+    }
+
+    /// <summary>A kernel timer: what it is for, a token it checks (probe sequence, stream id, suspicion token), and the suspected member.</summary>
+    private readonly record struct KernelTimer(KernelTimerKind Kind, long Token = 0, Member? Member = null);
 }

@@ -176,7 +176,7 @@ public sealed record GossipOptions
     /// <summary>φ mode: inter-arrival samples kept per member. Akka and Cassandra: 1,000.</summary>
     public int PhiWindowSize { get; init; } = 1000;
 
-    // ---- User events, queries and broadcast priority classes (issue 5; GossipNode.Events.cs, GossipNode.Queries.cs) ----
+    // ---- User events, queries and broadcast priority classes (issue 5; Events/EventsModule.cs, Events/EventsModule.Queries.cs) ----
 
     /// <summary>Share of each packet's room kept for less urgent broadcast classes while they have messages waiting (user events under a membership storm). 0 gives strict priority (lower classes may starve).</summary>
     public double BroadcastLowerClassShare { get; init; } = 0.25;
@@ -222,7 +222,7 @@ public sealed record GossipOptions
 
     /// <summary>Most queries tracked at once: our own (pending and completed results) and, separately, others' queries we have seen (for deduplication until their deadline).</summary>
     public int QueriesMax { get; init; } = 256;
-    // ---- Cluster aggregates (push-sum and extremum gossip; GossipNode.Aggregates.cs) ----
+    // ---- Cluster aggregates (push-sum and extremum gossip; Aggregates/AggregatesModule.cs) ----
 
     /// <summary>Aggregates: time between push-sum rounds (each running aggregate pushes half its mass to one random live member). Default 1 s.</summary>
     public TimeSpan AggregateInterval { get; init; } = TimeSpan.FromSeconds(1);

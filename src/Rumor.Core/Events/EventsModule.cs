@@ -1,13 +1,14 @@
 using System.Text;
 using Rumor.Core.AntiEntropy;
+using Rumor.Core.Diagnostics;
 using Rumor.Core.Dissemination;
-using Rumor.Core.Events;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
-namespace Rumor.Core;
+namespace Rumor.Core.Events;
 
 /// <summary>
 /// User events: named payloads broadcast to every member and delivered once per member, ordered by a
@@ -23,14 +24,38 @@ namespace Rumor.Core;
 /// <item>Coalescing: see <see cref="EventLog"/> and docs/EVENTS.md. Coalescing events are held for
 /// EventCoalesceWindow before delivery so that a newer one can replace them.</item>
 /// </list>
+/// <para>A module (docs/ARCHITECTURE.md) with its queries (EventsModule.Queries.cs): it owns the
+/// UserEvent, EventDigest, Query and QueryResponse messages (Wire/Messages/) by registering their
+/// handlers; its event round runs only while there is something to reconcile.</para>
 /// </summary>
-public sealed partial class GossipNode
+internal sealed partial class EventsModule : GossipModule
 {
     private readonly LamportClock _lamport = new();
     private readonly List<EventLog.Entry> _supersededScratch = [];
     private readonly Dictionary<string, CoalesceStream> _coalesceStreams = new(StringComparer.Ordinal);
+    private readonly IModuleContext _node;
+    private readonly GossipOptions _options;
+    private readonly IRandomSource _random;
+    private readonly TimerQueue<EventTimer> _timers;
     private EventLog? _eventLog;
     private ulong _eventSequence;
+
+    /// <summary>Builds the module and registers the messages it owns: UserEvent, EventDigest, Query and QueryResponse.</summary>
+    public EventsModule(IModuleContext node)
+    {
+        _node = node;
+        _options = node.Options;
+        _random = node.Random;
+        _timers = node.CreateTimers<EventTimer>(OnEventTimer);
+        node.Handle((NodeAddress _, in UserEventMessage message, TimeSpan now) => AcceptEvent(message, now));
+        node.Handle((NodeAddress from, in EventDigestMessage digest, TimeSpan _) => RepairFromDigest(from, digest));
+        node.Handle((NodeAddress _, in QueryMessage query, TimeSpan now) => AcceptQuery(query, now));
+        node.Handle((NodeAddress _, in QueryResponseMessage response, TimeSpan now) => AcceptQueryResponse(response, now));
+    }
+
+    private Member Self => _node.Self;
+
+    private NodeCounters Counters => _node.Counters;
 
     /// <summary>This node's Lamport clock time.</summary>
     public ulong LamportTime => _lamport.Time;
@@ -58,7 +83,7 @@ public sealed partial class GossipNode
             throw new ArgumentException($"The event payload is {payload.Length} bytes; EventPayloadMaxBytes allows {_options.EventPayloadMaxBytes} (events travel in one datagram).", nameof(payload));
         }
 
-        if (!Enter(now))
+        if (!_node.Enter(now))
         {
             throw new InvalidOperationException("The node is stopped.");
         }
@@ -76,13 +101,13 @@ public sealed partial class GossipNode
             _coalesceStreams[name] = new CoalesceStream(coalesceFrom, now);
         }
 
-        UserEventMessage message = new(_self.Name, _self.Generation, sequence, _lamport.Time + 1, coalesceFrom, name, payload);
+        UserEventMessage message = new(Self.Name, Self.Generation, sequence, _lamport.Time + 1, coalesceFrom, name, payload);
         CheckFitsDatagram(1 + message.PayloadLength, "user event", nameof(payload));
         _eventSequence = sequence;
         message = message with { LamportTime = _lamport.Tick() };
         Counters.EventsSent++;
         AcceptEvent(message, now);
-        return EventLogOrNew.Find(new EventId(_self.Name, _self.Generation, sequence))!.Event;
+        return EventLogOrNew.Find(new EventId(Self.Name, Self.Generation, sequence))!.Event;
     }
 
     /// <summary>Throws when a message (type byte + payload) would not fit one datagram beside the packet framing.</summary>
@@ -108,26 +133,24 @@ public sealed partial class GossipNode
     // never uses events pays nothing for them (no traffic, and no draws from the random source).
     private bool _eventRoundScheduled;
 
-    private void StartEvents(TimeSpan now) => _ = now;
-
     private void EnsureEventRound(TimeSpan now)
     {
         if (!_eventRoundScheduled)
         {
             _eventRoundScheduled = true;
-            _timers.Schedule(now + _random.NextDuration(_options.EventSyncInterval), TimerKind.EventRound);
+            _timers.Schedule(now + _random.NextDuration(_options.EventSyncInterval), new EventTimer(EventTimerKind.Round));
         }
     }
 
-    private void OnEventTimer(TimerEntry entry, TimeSpan now)
+    private void OnEventTimer(EventTimer timer, TimeSpan now)
     {
-        switch (entry.Kind)
+        switch (timer.Kind)
         {
-            case TimerKind.EventRound:
+            case EventTimerKind.Round:
                 EventRound(now);
-                if (EventLogOrNew.Count > 0 || _broadcasts.CountOf(BroadcastClass.Events) > 0 || HasQueryWork)
+                if (EventLogOrNew.Count > 0 || _node.PendingBroadcasts(BroadcastClass.Events) > 0 || HasQueryWork)
                 {
-                    _timers.Schedule(now + _options.EventSyncInterval, TimerKind.EventRound);
+                    _timers.Schedule(now + _options.EventSyncInterval, new EventTimer(EventTimerKind.Round));
                 }
                 else
                 {
@@ -135,57 +158,15 @@ public sealed partial class GossipNode
                 }
 
                 break;
-            case TimerKind.EventMaintenance when entry.Target is EventLog.Entry held:
-                DeliverHeld(held, now);
+            case EventTimerKind.DeliverHeld:
+                DeliverHeld(timer.Held!, now);
                 break;
-            case TimerKind.EventMaintenance when entry.Target is ResponseCopy copy:
-                SendResponseCopy(copy, now);
+            case EventTimerKind.ResponseCopy:
+                SendResponseCopy(timer.Copy!, now);
                 break;
-            case TimerKind.QueryTimeout:
-                QueryTimeout((ulong)entry.Token, now);
+            case EventTimerKind.QueryTimeout:
+                QueryTimeout(timer.QueryId, now);
                 break;
-        }
-    }
-
-    private DecodeError DispatchEvents(NodeAddress from, MessageType type, ReadOnlySpan<byte> payload, TimeSpan now)
-    {
-        DecodeError error;
-        switch (type)
-        {
-            case MessageType.UserEvent:
-                error = UserEventMessage.TryDecode(payload, _names, out UserEventMessage userEvent);
-                if (error == DecodeError.None)
-                {
-                    AcceptEvent(userEvent, now);
-                }
-
-                return error;
-            case MessageType.EventDigest:
-                error = EventDigestMessage.TryDecode(payload, _names, out EventDigestMessage digest);
-                if (error == DecodeError.None)
-                {
-                    RepairFromDigest(from, digest);
-                }
-
-                return error;
-            case MessageType.Query:
-                error = QueryMessage.TryDecode(payload, _names, out QueryMessage query);
-                if (error == DecodeError.None)
-                {
-                    AcceptQuery(query, now);
-                }
-
-                return error;
-            case MessageType.QueryResponse:
-                error = QueryResponseMessage.TryDecode(payload, _names, out QueryResponseMessage response);
-                if (error == DecodeError.None)
-                {
-                    AcceptQueryResponse(response, now);
-                }
-
-                return error;
-            default:
-                return DecodeError.Malformed;
         }
     }
 
@@ -200,7 +181,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        bool fromSelf = string.Equals(message.Origin, _self.Name, StringComparison.Ordinal) && message.Generation == _self.Generation;
+        bool fromSelf = string.Equals(message.Origin, Self.Name, StringComparison.Ordinal) && message.Generation == Self.Generation;
         if (!fromSelf)
         {
             _lamport.Witness(message.LamportTime);
@@ -220,13 +201,13 @@ public sealed partial class GossipNode
         // The relay key makes a newer coalescing event replace an older one of the same chain (same
         // origin, generation, name and coalesce-from) still in the queue; a new chain has a new key.
         string? key = message.Coalesces ? $"\u0001event\u0001{message.Origin}\u0001{message.Generation}\u0001{message.Name}\u0001{message.CoalesceFrom}" : null;
-        QueueBroadcast(key, PacketBuilder.EncodeMessage(message), priority: BroadcastClass.Events);
+        _node.QueueBroadcast(key, PacketBuilder.EncodeMessage(message), BroadcastClass.Events);
         if (message.Coalesces)
         {
             Counters.EventsCoalesced += log.Supersede(entry, _supersededScratch);
             if (_options.EventCoalesceWindow > TimeSpan.Zero)
             {
-                _timers.Schedule(now + _options.EventCoalesceWindow, TimerKind.EventMaintenance, 0, entry);
+                _timers.Schedule(now + _options.EventCoalesceWindow, new EventTimer(EventTimerKind.DeliverHeld, Held: entry));
                 return;
             }
         }
@@ -246,7 +227,7 @@ public sealed partial class GossipNode
     {
         entry.Delivered = true;
         Counters.EventsDelivered++;
-        Emit(new UserEventReceived(now, entry.Event));
+        _node.Emit(new UserEventReceived(now, entry.Event));
     }
 
     /// <summary>Anti-entropy round: prune, expire stale broadcasts, and send a digest of our events to one random alive member.</summary>
@@ -254,21 +235,18 @@ public sealed partial class GossipNode
     {
         EventLog log = EventLogOrNew;
         Counters.EventsForgottenEarly += log.Prune(now, _options.EventRetention);
-        if (_broadcasts.ExpireDue(now) > 0)
-        {
-            Counters.SyncBroadcastClasses(_broadcasts);
-        }
+        _node.ExpireBroadcasts(now);
 
         PruneCoalesceStreams(now);
         PruneQueries(now);
 
         Span<int> chosen = stackalloc int[1];
-        if (log.Count == 0 || !_options.EventAntiEntropy || SampleMembers(chosen, 1, static m => m.State == MemberState.Alive) == 0)
+        if (log.Count == 0 || !_options.EventAntiEntropy || _node.SampleMembers(chosen, 1, static m => m.State == MemberState.Alive) == 0)
         {
             return;
         }
 
-        SendEventDigest(_members[chosen[0]].Address, replyWanted: true);
+        SendEventDigest(_node.Members[chosen[0]].Address, replyWanted: true);
     }
 
     private void SendEventDigest(NodeAddress to, bool replyWanted)
@@ -295,7 +273,7 @@ public sealed partial class GossipNode
 
         EventDigestMessage digest = new(salt, (byte)filter.HashCount, replyWanted, (uint)count, filter.Bits);
         Counters.EventDigestsSent++;
-        SendPacket(to, PacketBuilder.EncodeSingle(digest));
+        _node.SendPacket(to, PacketBuilder.EncodeSingle(digest));
     }
 
     /// <summary>Re-sends, straight to the digest's sender, the retained events its filter lacks (newest first, bounded).</summary>
@@ -321,7 +299,7 @@ public sealed partial class GossipNode
         }
 
         int sent = 0;
-        _builder.Reset(_options.PacketBudgetBytes);
+        PacketBuilder builder = _node.StartPacket();
         for (LinkedListNode<EventLog.Entry>? node = log.Last; node is not null && sent < _options.EventRepairMaxMessages; node = node.Previous)
         {
             EventLog.Entry entry = node.Value;
@@ -332,11 +310,11 @@ public sealed partial class GossipNode
             }
 
             UserEventMessage message = new(id.Origin, id.Generation, id.Sequence, entry.Event.LamportTime, entry.CoalesceFrom, entry.Event.Name, entry.Event.Payload);
-            if (!_builder.TryAdd(message))
+            if (!builder.TryAdd(message))
             {
-                SendPacket(from, _builder.Finish());
-                _builder.Reset(_options.PacketBudgetBytes);
-                if (!_builder.TryAdd(message))
+                _node.SendStartedPacket(from, piggyback: false);
+                builder = _node.StartPacket();
+                if (!builder.TryAdd(message))
                 {
                     continue;
                 }
@@ -346,7 +324,7 @@ public sealed partial class GossipNode
         }
 
         Counters.EventsRepaired += sent;
-        SendPacket(from, _builder.Finish());
+        _node.SendStartedPacket(from, piggyback: false);
     }
 
     private void PruneCoalesceStreams(TimeSpan now)
@@ -373,4 +351,15 @@ public sealed partial class GossipNode
 
     /// <summary>Our last coalescing event of one name: the lowest sequence its chain supersedes, and when it was sent.</summary>
     private sealed record CoalesceStream(ulong From, TimeSpan SentAt);
+
+    private enum EventTimerKind : byte
+    {
+        Round,
+        DeliverHeld,
+        ResponseCopy,
+        QueryTimeout,
+    }
+
+    /// <summary>An events timer: the anti-entropy round, a held coalescing event to deliver, a response copy to send, or one of our queries' timeout.</summary>
+    private readonly record struct EventTimer(EventTimerKind Kind, EventLog.Entry? Held = null, ResponseCopy? Copy = null, ulong QueryId = 0);
 }

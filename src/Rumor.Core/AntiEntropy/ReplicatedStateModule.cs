@@ -1,21 +1,13 @@
 using System.Text;
-using Rumor.Core.AntiEntropy;
+using Rumor.Core.Diagnostics;
 using Rumor.Core.Dissemination;
-using Rumor.Core.Randomness;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
+using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
-namespace Rumor.Core;
-
-/// <summary>One replicated entry as the API returns it.</summary>
-public sealed record KeyValueEntry(string Owner, string Key, byte[] Value, ulong Version, TimeSpan? TimeToLive);
-
-/// <summary>A key under a watched prefix changed (set, overwritten, deleted, expired, or gone with its owner).</summary>
-public sealed record KeyChanged(TimeSpan At, long WatchId, string Owner, string Key, byte[]? OldValue, byte[]? NewValue, ulong Version) : GossipEvent(At);
-
-/// <summary>Whether every live member reports the same state checksum as this node, since when, and who differs.</summary>
-public sealed record StateConvergence(bool Converged, TimeSpan? Since, ulong Checksum, IReadOnlyList<string> Differing, IReadOnlyList<string> Unknown);
+namespace Rumor.Core.AntiEntropy;
 
 /// <summary>
 /// Replicated key-value state: each member owns a versioned map and is its only writer; every
@@ -28,15 +20,22 @@ public sealed record StateConvergence(bool Converged, TimeSpan? Since, ulong Che
 /// live members hold the same state. Idle cost: while every member is known to hold our checksum,
 /// state rounds talk only every StateFullSyncEveryRounds-th round (by default max(10, N / 10)), so
 /// idle digest traffic per node stays flat in N.
+/// <para>A module (docs/ARCHITECTURE.md): it owns the StateDigest, StateDelta and StateChecksum
+/// messages (structs in Wire/Messages/) by registering their handlers, and answers streams whose
+/// header is one of them (catch-up of what does not fit a datagram).</para>
 /// </summary>
-public sealed partial class GossipNode
+internal sealed class ReplicatedStateModule : GossipModule
 {
     private const string ChecksumKeySuffix = "\0checksum";
     private readonly Dictionary<string, PeerChecksum> _peerChecksums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _lastStateContact = new(StringComparer.Ordinal);
     private readonly Dictionary<long, StateStream> _stateStreams = [];
     private readonly Dictionary<long, string> _watches = [];
-    private ReplicatedState? _state;
+    private readonly IModuleContext _node;
+    private readonly GossipOptions _options;
+    private readonly IRandomSource _random;
+    private readonly TimerQueue<StateTimer> _timers;
+    private readonly ReplicatedState _state;
     private long _stateRounds;
     private long _nextWatchId;
     private uint _checksumSequence;
@@ -49,16 +48,37 @@ public sealed partial class GossipNode
     /// <summary>The reserved key under which a member publishes its zone.</summary>
     public const string ZoneKey = "rumor.zone";
 
-    private ReplicatedState State => _state ??= new ReplicatedState(_self.Name, _self.Generation);
+    /// <summary>Builds the module and registers what it owns: the StateDigest, StateDelta and StateChecksum messages, and streams that carry digests and deltas.</summary>
+    public ReplicatedStateModule(IModuleContext node)
+    {
+        _node = node;
+        _options = node.Options;
+        _random = node.Random;
+        _state = new ReplicatedState(node.Self.Name, node.Self.Generation);
+        _timers = node.CreateTimers<StateTimer>(OnTimer);
+        node.Handle<StateDigestMessage>(HandleStateDigest);
+        node.Handle<StateDeltaMessage>(HandleStateDelta);
+        node.Handle<StateChecksumMessage>(HandleStateChecksum);
+        node.HandleStream(MessageType.StateDigest, HandleStateStreamRequest);
+        node.HandleStream(MessageType.StateDelta, HandleStateStreamRequest);
+        node.HandleStream(MessageType.Compound, HandleStateStreamRequest);
+    }
+
+    /// <summary>The replicated maps (the aggregates module reads its inputs here).</summary>
+    public ReplicatedState Store => _state;
+
+    private Member Self => _node.Self;
+
+    private NodeCounters Counters => _node.Counters;
 
     /// <summary>Checksum of this node's state digest (equal checksums: equal states).</summary>
-    public ulong StateChecksum => State.Checksum;
+    public ulong StateChecksum => _state.Checksum;
 
     /// <summary>This node's digest: (owner, generation, max version) per owner, in name order.</summary>
-    public IReadOnlyList<DigestEntry> StateDigest => State.Digest();
+    public IReadOnlyList<DigestEntry> StateDigest => _state.Digest();
 
     /// <summary>Owners whose maps this node holds (itself included).</summary>
-    public int StateOwnerCount => State.OwnerCount;
+    public int StateOwnerCount => _state.OwnerCount;
 
     /// <summary>Sets <paramref name="key"/> in our own map to <paramref name="value"/>, optionally expiring after <paramref name="timeToLive"/>; returns the new version.</summary>
     public ulong SetValue(string key, byte[] value, TimeSpan now, TimeSpan? timeToLive = null)
@@ -82,12 +102,12 @@ public sealed partial class GossipNode
             ttl = (uint)Math.Ceiling(t.TotalMilliseconds);
         }
 
-        if (!Enter(now))
+        if (!_node.Enter(now))
         {
             throw new InvalidOperationException("The node is stopped.");
         }
 
-        AppliedChange change = State.WriteLocal(key, value.ToArray(), ttl, now);
+        AppliedChange change = _state.WriteLocal(key, value.ToArray(), ttl, now);
         NotifyWatches(change, now);
         return change.Version;
     }
@@ -97,17 +117,17 @@ public sealed partial class GossipNode
     {
         ArgumentNullException.ThrowIfNull(key);
         ValidateKey(key);
-        if (!Enter(now))
+        if (!_node.Enter(now))
         {
             throw new InvalidOperationException("The node is stopped.");
         }
 
-        if (State.Local.Find(key) is not { IsTombstone: false })
+        if (_state.Local.Find(key) is not { IsTombstone: false })
         {
             return 0;
         }
 
-        AppliedChange change = State.WriteLocal(key, null, 0, now);
+        AppliedChange change = _state.WriteLocal(key, null, 0, now);
         NotifyWatches(change, now);
         return change.Version;
     }
@@ -115,7 +135,7 @@ public sealed partial class GossipNode
     /// <summary>The live value of <paramref name="key"/> in <paramref name="owner"/>'s map, if any.</summary>
     public KeyValueEntry? GetValue(string owner, string key)
     {
-        StoredEntry? entry = State.Find(owner)?.Find(key);
+        StoredEntry? entry = _state.Find(owner)?.Find(key);
         return entry is null || entry.IsTombstone ? null : ToEntry(owner, entry);
     }
 
@@ -124,7 +144,7 @@ public sealed partial class GossipNode
     {
         ArgumentNullException.ThrowIfNull(prefix);
         List<KeyValueEntry> result = [];
-        foreach (OwnerState state in State.Owners)
+        foreach (OwnerState state in _state.Owners)
         {
             if (owner is not null && state.Owner != owner)
             {
@@ -160,10 +180,10 @@ public sealed partial class GossipNode
     /// <summary>Whether every alive member's last known checksum equals ours.</summary>
     public StateConvergence GetStateConvergence()
     {
-        ulong ours = State.Checksum;
+        ulong ours = _state.Checksum;
         List<string> differing = [];
         List<string> unknown = [];
-        foreach (Member member in _members)
+        foreach (Member member in _node.Members)
         {
             if (member.IsLocal || member.State != MemberState.Alive)
             {
@@ -184,13 +204,13 @@ public sealed partial class GossipNode
         return new StateConvergence(converged, converged ? _convergenceChangedAt : null, ours, differing, unknown);
     }
 
-    private void StartState(TimeSpan now)
+    public override void Start(TimeSpan now)
     {
-        _timers.Schedule(now + _random.NextDuration(_options.StateGossipInterval), TimerKind.StateRound);
-        _timers.Schedule(now + MaintenanceInterval(), TimerKind.StateMaintenance);
+        _timers.Schedule(now + _random.NextDuration(_options.StateGossipInterval), new StateTimer(StateTimerKind.Round));
+        _timers.Schedule(now + MaintenanceInterval(), new StateTimer(StateTimerKind.Maintenance));
         if (_options.Zone.Length > 0)
         {
-            State.WriteLocal(ZoneKey, Encoding.UTF8.GetBytes(_options.Zone), 0, now);
+            _state.WriteLocal(ZoneKey, Encoding.UTF8.GetBytes(_options.Zone), 0, now);
         }
 
         _convergenceChangedAt = now;
@@ -201,22 +221,22 @@ public sealed partial class GossipNode
 
     private void StateMaintenance(TimeSpan now)
     {
-        _timers.Schedule(now + MaintenanceInterval(), TimerKind.StateMaintenance);
-        Counters.TombstonesCollected += State.CollectTombstones(now, _options.TombstoneGracePeriod);
+        _timers.Schedule(now + MaintenanceInterval(), new StateTimer(StateTimerKind.Maintenance));
+        Counters.TombstonesCollected += _state.CollectTombstones(now, _options.TombstoneGracePeriod);
     }
 
     private void StateRound(TimeSpan now)
     {
-        _timers.Schedule(now + _options.StateGossipInterval, TimerKind.StateRound);
+        _timers.Schedule(now + _options.StateGossipInterval, new StateTimer(StateTimerKind.Round));
 
         // Expiry is the owner's write (a tombstone), so every replica agrees on it.
-        foreach (string key in State.ExpiredLocalKeys(now))
+        foreach (string key in _state.ExpiredLocalKeys(now))
         {
-            NotifyWatches(State.WriteLocal(key, null, 0, now), now);
+            NotifyWatches(_state.WriteLocal(key, null, 0, now), now);
         }
 
         AnnounceChecksumIfChanged(now);
-        if (_leaving)
+        if (_node.IsLeaving)
         {
             return;
         }
@@ -229,7 +249,7 @@ public sealed partial class GossipNode
         // yet heard of a change must not skip the very peer it should pull it from.
         int every = _options.StateFullSyncEveryRounds > 0
             ? _options.StateFullSyncEveryRounds
-            : Math.Max(10, (ActiveMemberCount + 9) / 10);
+            : Math.Max(10, (_node.ActiveMemberCount + 9) / 10);
         bool fullSync = _stateRounds % every == 0;
         bool announcing = AnnouncingChecksums;
         bool skipIdle = !fullSync && announcing && GetStateConvergence().Converged;
@@ -243,7 +263,7 @@ public sealed partial class GossipNode
         // know there is news without asking, so a pulling node asks every round (the strategy's price
         // in idle bytes, documented in CONFIGURATION.md); quiet pull nodes left a change to the
         // full-sync rounds whenever the first few wake-ups missed (62 rounds mean at N = 1,000).
-        int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, ActiveMemberCount))) + 2;
+        int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, _node.ActiveMemberCount))) + 2;
         bool quietHere = !announcing && !fullSync && _stableRounds >= activeRounds && _options.StateStrategy != GossipStrategy.Pull;
         List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
         foreach ((NodeAddress address, string? name) in targets)
@@ -273,12 +293,12 @@ public sealed partial class GossipNode
     {
         List<(NodeAddress, string?)> targets = [];
         int fanout = _options.StateGossipFanout;
-        if (_options.StateSeedEveryRounds > 0 && _stateRounds % _options.StateSeedEveryRounds == 0 && _seeds.Count > 0)
+        if (_options.StateSeedEveryRounds > 0 && _stateRounds % _options.StateSeedEveryRounds == 0 && _node.Seeds.Count > 0)
         {
-            for (int i = 0; i < _seeds.Count; i++)
+            for (int i = 0; i < _node.Seeds.Count; i++)
             {
-                NodeAddress seed = _seeds[_stateSeedCursor++ % _seeds.Count];
-                if (seed != _self.Address)
+                NodeAddress seed = _node.Seeds[_stateSeedCursor++ % _node.Seeds.Count];
+                if (seed != Self.Address)
                 {
                     targets.Add((seed, null));
                     break;
@@ -287,7 +307,7 @@ public sealed partial class GossipNode
         }
 
         List<Member> candidates = [];
-        foreach (Member member in _members)
+        foreach (Member member in _node.Members)
         {
             if (!member.IsLocal && member.State == MemberState.Alive && !targets.Exists(t => t.Item1 == member.Address))
             {
@@ -346,39 +366,38 @@ public sealed partial class GossipNode
 
     private string? ZoneOf(string member)
     {
-        StoredEntry? entry = State.Find(member)?.Find(ZoneKey);
+        StoredEntry? entry = _state.Find(member)?.Find(ZoneKey);
         return entry is { IsTombstone: false } ? Encoding.UTF8.GetString(entry.Value) : null;
     }
 
     /// <summary>Our digest for a datagram: full when it fits (or mode Full), else a salted Bloom filter.</summary>
     private StateDigestMessage OurDigest(DigestFlags flags, int roomBytes, out bool fits)
     {
-        ulong checksum = State.Checksum;
-        int fullLength = 1 + WireWriter.NameLength(_self.Name) + 8 + 4 + State.DigestEntriesLength();
+        ulong checksum = _state.Checksum;
+        int fullLength = 1 + WireWriter.NameLength(Self.Name) + 8 + 4 + _state.DigestEntriesLength();
         bool useBloom = _options.StateDigestMode == DigestMode.Bloom || (_options.StateDigestMode == DigestMode.Auto && fullLength > roomBytes);
         StateDigestMessage digest = useBloom
-            ? new StateDigestMessage(flags | DigestFlags.Bloom, _self.Name, checksum, [], State.BloomDigest(_options.BloomFalsePositiveRate, (uint)_random.NextUInt64()))
-            : new StateDigestMessage(flags, _self.Name, checksum, State.Digest(), null);
+            ? new StateDigestMessage(flags | DigestFlags.Bloom, Self.Name, checksum, [], _state.BloomDigest(_options.BloomFalsePositiveRate, (uint)_random.NextUInt64()))
+            : new StateDigestMessage(flags, Self.Name, checksum, _state.Digest(), null);
         fits = digest.PayloadLength <= roomBytes;
         return digest;
     }
 
     /// <summary>The deltas a peer lacks according to its digest (full or Bloom), within <paramref name="roomBytes"/>.</summary>
     private StateDeltaMessage DeltasFor(in StateDigestMessage digest, int roomBytes) =>
-        digest.Bloom is { } bloom ? State.DeltasForBloom(bloom, roomBytes, digest.Sender) : State.DeltasFor(digest.Entries, roomBytes, digest.Sender);
+        digest.Bloom is { } bloom ? _state.DeltasForBloom(bloom, roomBytes, digest.Sender) : _state.DeltasFor(digest.Entries, roomBytes, digest.Sender);
 
     /// <summary>Our full digest as an encoded message (type byte + payload), for streams.</summary>
     private byte[] EncodedFullDigest(DigestFlags flags) =>
-        PacketBuilder.EncodeMessage(new StateDigestMessage(flags, _self.Name, State.Checksum, State.Digest(), null));
+        PacketBuilder.EncodeMessage(new StateDigestMessage(flags, Self.Name, _state.Checksum, _state.Digest(), null));
 
     private void SendDigest(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
-        _builder.Reset(_options.PacketBudgetBytes);
-        StateDigestMessage digest = OurDigest(flags, _builder.RemainingForMessage - 1, out bool fits);
-        if (fits && _builder.TryAdd(digest))
+        PacketBuilder builder = _node.StartPacket();
+        StateDigestMessage digest = OurDigest(flags, builder.RemainingForMessage - 1, out bool fits);
+        if (fits && builder.TryAdd(digest))
         {
-            _broadcasts.Fill(_builder, RetransmitLimit);
-            SendPacket(to, _builder.Finish());
+            _node.SendStartedPacket(to, piggyback: true);
             return;
         }
 
@@ -397,12 +416,12 @@ public sealed partial class GossipNode
             return;
         }
 
-        _builder.Reset(_options.PacketBudgetBytes);
+        PacketBuilder builder = _node.StartPacket();
         StateDigestMessage ours = default;
         int digestRoom = 0;
         if (wantDigest)
         {
-            ours = OurDigest(DigestFlags.WantDeltas, _builder.RemainingForMessage - 1, out bool fits);
+            ours = OurDigest(DigestFlags.WantDeltas, builder.RemainingForMessage - 1, out bool fits);
             if (!fits)
             {
                 // Our digest needs a stream: ask for their deltas that way instead.
@@ -417,24 +436,23 @@ public sealed partial class GossipNode
 
         if (wantDeltas)
         {
-            int room = _builder.RemainingForMessage - 1 - digestRoom;
+            int room = builder.RemainingForMessage - 1 - digestRoom;
             StateDeltaMessage delta = DeltasFor(digest, room);
             if (delta.Owners.Count > 0 || delta.MorePending)
             {
-                _builder.TryAdd(delta);
+                builder.TryAdd(delta);
                 Counters.StateDeltasSent++;
             }
         }
 
         if (wantDigest)
         {
-            _builder.TryAdd(ours);
+            builder.TryAdd(ours);
         }
 
-        if (_builder.Count > 0)
+        if (builder.Count > 0)
         {
-            _broadcasts.Fill(_builder, RetransmitLimit);
-            SendPacket(from, _builder.Finish());
+            _node.SendStartedPacket(from, piggyback: true);
         }
     }
 
@@ -451,7 +469,7 @@ public sealed partial class GossipNode
 
     private void ApplyDelta(in StateDeltaMessage delta, TimeSpan now)
     {
-        List<AppliedChange> changes = State.Apply(delta, now, _options.MembersMax, out int ignored);
+        List<AppliedChange> changes = _state.Apply(delta, now, _options.MembersMax, out int ignored);
         Counters.StateDeltasIgnored += ignored;
         Counters.StateEntriesApplied += changes.Count;
         foreach (AppliedChange change in changes)
@@ -460,16 +478,16 @@ public sealed partial class GossipNode
         }
     }
 
-    private void HandleStateChecksum(in StateChecksumMessage message, TimeSpan now)
+    private void HandleStateChecksum(NodeAddress from, in StateChecksumMessage message, TimeSpan now)
     {
-        if (message.Name == _self.Name)
+        if (message.Name == Self.Name)
         {
             return;
         }
 
         if (NotePeerChecksum(message.Name, message.Sequence, message.Checksum, now, message.Generation))
         {
-            QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message), priority: BroadcastClass.StateHints);
+            _node.QueueBroadcast(message.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(message), BroadcastClass.StateHints);
         }
     }
 
@@ -480,7 +498,7 @@ public sealed partial class GossipNode
     /// </summary>
     private void WakeIfDifferent(ulong checksum)
     {
-        if (checksum != State.Checksum)
+        if (checksum != _state.Checksum)
         {
             _stableRounds = 0;
         }
@@ -489,7 +507,7 @@ public sealed partial class GossipNode
     /// <summary>Records a member's checksum; true when it is news (a newer sequence).</summary>
     private bool NotePeerChecksum(string name, uint? sequence, ulong checksum, TimeSpan now, ulong? generation = null)
     {
-        Member? member = _byName.GetValueOrDefault(name);
+        Member? member = _node.FindMember(name);
         if (member is null || member.IsLocal)
         {
             return false;
@@ -523,13 +541,13 @@ public sealed partial class GossipNode
     /// about N² small transmissions per change, fine for tens or hundreds of members, not for
     /// thousands; above the bound a node judges convergence from the checksums its own exchanges see.
     /// </summary>
-    private bool AnnouncingChecksums => _options.AnnounceStateChecksums && ActiveMemberCount <= _options.StateChecksumAnnounceMaxMembers;
+    private bool AnnouncingChecksums => _options.AnnounceStateChecksums && _node.ActiveMemberCount <= _options.StateChecksumAnnounceMaxMembers;
 
     private void AnnounceChecksumIfChanged(TimeSpan now)
     {
         // Debounced: announce a checksum once it has held for a whole round, so a node that takes
         // in a change in several deltas announces once, not once per delta.
-        ulong checksum = State.Checksum;
+        ulong checksum = _state.Checksum;
         ulong previousRound = _checksumAtLastRound;
         _checksumAtLastRound = checksum;
         _stableRounds = checksum == previousRound ? _stableRounds + 1 : 0;
@@ -541,24 +559,22 @@ public sealed partial class GossipNode
         _announcedChecksum = checksum;
         _checksumSequence++;
         _convergenceChangedAt = now;
-        QueueBroadcast(_self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(_self.Name, _self.Generation, _checksumSequence, checksum)), priority: BroadcastClass.StateHints);
+        _node.QueueBroadcast(Self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(Self.Name, Self.Generation, _checksumSequence, checksum)), BroadcastClass.StateHints);
     }
 
     private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now)
     {
-        byte[] request = CompressStream(PacketBuilder.EncodePacket(messages));
+        byte[] request = _node.CompressStream(PacketBuilder.EncodePacket(messages));
         if (request.Length > _options.StreamMaxBytes)
         {
             Counters.StreamFailures++;
             return;
         }
 
-        long streamId = ++_nextStreamId;
+        long streamId = _node.NextStreamId();
         _stateStreams[streamId] = new StateStream(kind, to);
-        _timers.Schedule(now + _options.StreamTimeout, TimerKind.StateStreamDeadline, streamId);
-        Counters.StreamsOpened++;
-        Counters.StreamBytesSent += request.Length;
-        _host.OpenStream(streamId, to, request);
+        _timers.Schedule(now + _options.StreamTimeout, new StateTimer(StateTimerKind.StreamDeadline, streamId));
+        _node.OpenStream(streamId, to, request);
     }
 
     private bool HasStateStreamTo(NodeAddress to)
@@ -577,7 +593,7 @@ public sealed partial class GossipNode
     /// <summary>A stream request carrying state messages (a digest to answer, or deltas pushed to us).</summary>
     private void HandleStateStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
     {
-        DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, StreamScratch(request), out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, _node.StreamScratch(request), out PacketReader reader);
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);
@@ -595,7 +611,7 @@ public sealed partial class GossipNode
 
             if (type == MessageType.StateDelta)
             {
-                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
+                error = StateDeltaMessage.TryDecode(payload, _node.Names, out StateDeltaMessage delta);
                 if (error == DecodeError.None)
                 {
                     ApplyDelta(delta, now);
@@ -604,7 +620,7 @@ public sealed partial class GossipNode
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
+                error = StateDigestMessage.TryDecode(payload, _node.Names, out StateDigestMessage digest);
                 if (error == DecodeError.None)
                 {
                     NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
@@ -640,11 +656,10 @@ public sealed partial class GossipNode
 
         if (reply.Count > 0)
         {
-            byte[] packet = CompressStream(PacketBuilder.EncodePacket(reply));
+            byte[] packet = _node.CompressStream(PacketBuilder.EncodePacket(reply));
             if (packet.Length <= _options.StreamMaxBytes)
             {
-                Counters.StreamBytesSent += packet.Length;
-                _host.ReplyStream(streamId, packet);
+                _node.ReplyStream(streamId, packet);
             }
             else
             {
@@ -654,7 +669,7 @@ public sealed partial class GossipNode
     }
 
     /// <summary>Completes a state stream we opened; false when the id is not one of ours.</summary>
-    private bool TryCompleteStateStream(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
+    public override bool OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
     {
         if (!_stateStreams.Remove(streamId, out StateStream stream))
         {
@@ -662,7 +677,7 @@ public sealed partial class GossipNode
         }
 
         Counters.StreamBytesReceived += response.Length;
-        DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, StreamScratch(response), out PacketReader reader);
+        DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, _node.StreamScratch(response), out PacketReader reader);
         if (error != DecodeError.None)
         {
             Counters.CountDecodeError(error);
@@ -677,7 +692,7 @@ public sealed partial class GossipNode
             }
             else if (type == MessageType.StateDelta)
             {
-                error = StateDeltaMessage.TryDecode(payload, _names, out StateDeltaMessage delta);
+                error = StateDeltaMessage.TryDecode(payload, _node.Names, out StateDeltaMessage delta);
                 if (error == DecodeError.None)
                 {
                     ApplyDelta(delta, now);
@@ -685,7 +700,7 @@ public sealed partial class GossipNode
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _names, out StateDigestMessage digest);
+                error = StateDigestMessage.TryDecode(payload, _node.Names, out StateDigestMessage digest);
                 if (error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0)
                 {
                     // Step three of a push-pull over streams: push what they lack.
@@ -706,6 +721,8 @@ public sealed partial class GossipNode
 
         return true;
     }
+
+    public override bool OnStreamFailed(long streamId, TimeSpan now) => TryFailStateStream(streamId);
 
     private bool TryFailStateStream(long streamId)
     {
@@ -729,23 +746,24 @@ public sealed partial class GossipNode
         {
             if (change.Key.StartsWith(watch.Value, StringComparison.Ordinal))
             {
-                Emit(new KeyChanged(now, watch.Key, change.Owner, change.Key, change.OldValue, change.NewValue, change.Version));
+                _node.Emit(new KeyChanged(now, watch.Key, change.Owner, change.Key, change.OldValue, change.NewValue, change.Version));
             }
         }
     }
 
     /// <summary>Forgets a reaped member's state and checksum.</summary>
-    private void ForgetStateOf(string member, TimeSpan now)
+    public override void OnMemberReaped(Member member, TimeSpan now)
     {
-        _peerChecksums.Remove(member);
-        _lastStateContact.Remove(member);
-        foreach (AppliedChange change in State.RemoveOwner(member))
+        _peerChecksums.Remove(member.Name);
+        _lastStateContact.Remove(member.Name);
+        foreach (AppliedChange change in _state.RemoveOwner(member.Name))
         {
             NotifyWatches(change, now);
         }
     }
 
-    private void ValidateKey(string key)
+    /// <summary>Throws when <paramref name="key"/> is empty or longer than KeyMaxBytes.</summary>
+    public void ValidateKey(string key)
     {
         int bytes = ReplicatedState.KeyBytes(key);
         if (bytes == 0 || bytes > _options.KeyMaxBytes)
@@ -766,4 +784,29 @@ public sealed partial class GossipNode
     }
 
     private readonly record struct StateStream(StateStreamKind Kind, NodeAddress To);
+
+    private void OnTimer(StateTimer timer, TimeSpan now)
+    {
+        switch (timer.Kind)
+        {
+            case StateTimerKind.Round:
+                StateRound(now);
+                break;
+            case StateTimerKind.Maintenance:
+                StateMaintenance(now);
+                break;
+            case StateTimerKind.StreamDeadline:
+                TryFailStateStream(timer.StreamId);
+                break;
+        }
+    }
+
+    private enum StateTimerKind : byte
+    {
+        Round,
+        Maintenance,
+        StreamDeadline,
+    }
+
+    private readonly record struct StateTimer(StateTimerKind Kind, long StreamId = 0);
 }

@@ -1,79 +1,10 @@
-using Rumor.Core.Aggregates;
+using Rumor.Core.AntiEntropy;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
-using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
-namespace Rumor.Core;
-
-/// <summary>
-/// A node's view of one cluster aggregate. Estimates are null while unknown: <see cref="Average"/>,
-/// <see cref="Min"/> and <see cref="Max"/> until a value reaches this node (forever if no node has
-/// one); <see cref="Count"/>, <see cref="ValueCount"/> and <see cref="Sum"/> until the epoch's weight
-/// unit does. <see cref="ErrorBound"/> is relative (0.001: within 0.1 %) and covers Average, Count,
-/// ValueCount and Sum; it is derived from what the node observed (see
-/// <see cref="GossipNode.GetAggregate"/>). Min and Max are exact once the extremes have spread.
-/// </summary>
-/// <param name="Key">The state key whose values are aggregated.</param>
-/// <param name="Epoch">The epoch number; each epoch starts from the current members' current values.</param>
-/// <param name="Initiator">The member that started the epoch and holds its weight unit.</param>
-/// <param name="EpochStartedAt">When this node entered the epoch (its own clock).</param>
-/// <param name="Rounds">Rounds this node has run in the epoch.</param>
-/// <param name="Sum">Sum of the values.</param>
-/// <param name="Count">Number of members taking part (with or without a value).</param>
-/// <param name="ValueCount">Number of members with a value for the key.</param>
-/// <param name="Average">Average over the members with a value.</param>
-/// <param name="Min">Smallest value.</param>
-/// <param name="Max">Largest value.</param>
-/// <param name="ErrorBound">Relative error bound of Sum, Count, ValueCount and Average (+∞: not yet bounded).</param>
-/// <param name="Converged">True when <paramref name="ErrorBound"/> is at most AggregateConvergenceThreshold over a full window of samples.</param>
-/// <param name="Previous">The previous epoch's final estimate at this node (its own Previous is null), readable while this one converges.</param>
-public sealed record AggregateEstimate(
-    string Key,
-    uint Epoch,
-    string Initiator,
-    TimeSpan EpochStartedAt,
-    int Rounds,
-    double? Sum,
-    double? Count,
-    double? ValueCount,
-    double? Average,
-    double? Min,
-    double? Max,
-    double ErrorBound,
-    bool Converged,
-    AggregateEstimate? Previous);
-
-/// <summary>Counters of the aggregate protocol at one node.</summary>
-public sealed class AggregateCounters
-{
-    /// <summary>Pushes sent (half of the mass to a random live member).</summary>
-    public long PushesSent { get; internal set; }
-
-    /// <summary>Replies (acknowledgements carrying our own cumulative flow back) sent.</summary>
-    public long RepliesSent { get; internal set; }
-
-    /// <summary>Unacknowledged flows sent again.</summary>
-    public long Retransmissions { get; internal set; }
-
-    /// <summary>Epochs this node started (as initiator or as backup).</summary>
-    public long EpochsStarted { get; internal set; }
-
-    /// <summary>Newer epochs adopted from peers.</summary>
-    public long EpochsAdopted { get; internal set; }
-
-    /// <summary>Aggregates joined because a peer's message named them.</summary>
-    public long AutoJoins { get; internal set; }
-
-    /// <summary>Messages dropped: the key was stopped here, AggregatesMax was reached, or the node is leaving.</summary>
-    public long MessagesDropped { get; internal set; }
-
-    /// <summary>Messages of an older epoch (answered with ours, not absorbed).</summary>
-    public long StaleEpochMessages { get; internal set; }
-
-    /// <summary>Messages older (by sequence) than one already absorbed from the same peer.</summary>
-    public long StaleSequenceMessages { get; internal set; }
-}
+namespace Rumor.Core.Aggregates;
 
 /// <summary>
 /// Cluster aggregates by gossip, with no coordinator. For a state key, every node takes its own
@@ -104,14 +35,32 @@ public sealed class AggregateCounters
 /// a random 1.25 to 1.75 epoch lengths, in case the initiator has gone. So a departed member stops
 /// counting within about two epoch lengths. The previous epoch's result stays readable.
 /// </para>
+/// <para>A module (docs/ARCHITECTURE.md): it owns the Aggregate message (Wire/Messages/) by
+/// registering its handler, and reads its inputs from the replicated-state module.</para>
 /// </summary>
-public sealed partial class GossipNode
+internal sealed class AggregatesModule : GossipModule
 {
     private readonly Dictionary<string, AggregateRun> _aggregates = new(StringComparer.Ordinal);
     private readonly List<AggregateRun> _aggregateOrder = [];
     private readonly HashSet<string> _stoppedAggregates = new(StringComparer.Ordinal);
+    private readonly IModuleContext _node;
+    private readonly GossipOptions _options;
+    private readonly IRandomSource _random;
+    private readonly ReplicatedStateModule _state;
+    private readonly TimerQueue<long> _timers;
     private long _aggregateTimerToken;
     private bool _aggregateTimerArmed;
+
+    /// <summary>Builds the module (inputs come from <paramref name="state"/>) and registers the message it owns: Aggregate.</summary>
+    public AggregatesModule(IModuleContext node, ReplicatedStateModule state)
+    {
+        _node = node;
+        _options = node.Options;
+        _random = node.Random;
+        _state = state;
+        _timers = node.CreateTimers<long>(OnAggregateTimer);
+        node.Handle<AggregateMessage>(HandleAggregate, internNames: false);
+    }
 
     /// <summary>Counters of the aggregate protocol.</summary>
     public AggregateCounters AggregateCounters { get; } = new();
@@ -127,8 +76,8 @@ public sealed partial class GossipNode
     public bool StartAggregate(string key, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ValidateKey(key);
-        if (!Enter(now))
+        _state.ValidateKey(key);
+        if (!_node.Enter(now))
         {
             throw new InvalidOperationException("The node is stopped.");
         }
@@ -195,7 +144,6 @@ public sealed partial class GossipNode
         _aggregates.TryGetValue(key, out AggregateRun? run) ? run.Peers.Select(p => (p.Address, p.Out, p.In)).ToArray() : [];
 
     // Nothing runs until an aggregate is started or joined: no timer, no random draw.
-    private void StartAggregates(TimeSpan now) => _ = now;
 
     private AggregateRun AddAggregate(string key, TimeSpan now)
     {
@@ -205,8 +153,8 @@ public sealed partial class GossipNode
         if (!_aggregateTimerArmed)
         {
             _aggregateTimerArmed = true;
-            _aggregateTimerToken = NextToken();
-            _timers.Schedule(now + _random.NextDuration(_options.AggregateInterval), TimerKind.AggregateRound, _aggregateTimerToken);
+            _aggregateTimerToken++;
+            _timers.Schedule(now + _random.NextDuration(_options.AggregateInterval), _aggregateTimerToken);
         }
 
         return run;
@@ -214,14 +162,14 @@ public sealed partial class GossipNode
 
     private void StartEpoch(AggregateRun run, uint epoch, TimeSpan now)
     {
-        ResetEpoch(run, epoch, _self.Name, now);
+        ResetEpoch(run, epoch, _node.Self.Name, now);
         AggregateCounters.EpochsStarted++;
     }
 
     private void ResetEpoch(AggregateRun run, uint epoch, string initiator, TimeSpan now)
     {
         AggregateEstimate? previous = run.Epoch > 0 ? Snapshot(run, null) : null;
-        bool isInitiator = initiator == _self.Name;
+        bool isInitiator = initiator == _node.Self.Name;
         run.Reset(epoch, initiator, isInitiator, AggregateInput(run.Key), now, previous);
         double jitter = 1.25 + (0.5 * _random.NextDouble());
         run.BackupStartAt = now + TimeSpan.FromTicks((long)(_options.AggregateEpochLength.Ticks * jitter));
@@ -230,13 +178,14 @@ public sealed partial class GossipNode
     /// <summary>Our own input: the number in our own map's entry for <paramref name="key"/>, or none.</summary>
     private double? AggregateInput(string key)
     {
-        AntiEntropy.StoredEntry? entry = State.Local.Find(key);
+        StoredEntry? entry = _state.Store.Local.Find(key);
         return entry is null || entry.IsTombstone ? null : AggregateRun.ParseInput(entry.Value);
     }
 
-    private void OnAggregateTimer(TimerEntry entry, TimeSpan now)
+    /// <summary>The one aggregate round timer; its token tells a stale timer (from before a disarm) from the armed one.</summary>
+    private void OnAggregateTimer(long token, TimeSpan now)
     {
-        if (entry.Token != _aggregateTimerToken || !_aggregateTimerArmed)
+        if (token != _aggregateTimerToken || !_aggregateTimerArmed)
         {
             return;
         }
@@ -247,7 +196,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        _timers.Schedule(now + _options.AggregateInterval, TimerKind.AggregateRound, _aggregateTimerToken);
+        _timers.Schedule(now + _options.AggregateInterval, _aggregateTimerToken);
         foreach (AggregateRun run in _aggregateOrder.ToArray())
         {
             AggregateRound(run, now);
@@ -258,12 +207,12 @@ public sealed partial class GossipNode
     {
         run.UpdateInput(AggregateInput(run.Key));
         TimeSpan age = now - run.EpochStartedAt;
-        if ((run.Initiator == _self.Name && age >= _options.AggregateEpochLength) || now >= run.BackupStartAt)
+        if ((run.Initiator == _node.Self.Name && age >= _options.AggregateEpochLength) || now >= run.BackupStartAt)
         {
             StartEpoch(run, run.Epoch + 1, now);
         }
 
-        if (_leaving)
+        if (_node.IsLeaving)
         {
             return;
         }
@@ -290,9 +239,9 @@ public sealed partial class GossipNode
         }
 
         Span<int> chosen = stackalloc int[1];
-        if (SampleMembers(chosen, 1, m => m.State == MemberState.Alive) == 1)
+        if (_node.SampleMembers(chosen, 1, m => m.State == MemberState.Alive) == 1)
         {
-            Member target = _members[chosen[0]];
+            Member target = _node.Members[chosen[0]];
             PeerFlow peer = run.Peer(target.Address);
             peer.Member = target;
             PushSumState share = run.Mass.TakeHalf();
@@ -310,21 +259,15 @@ public sealed partial class GossipNode
     {
         AggregateMessage message = new(flags, run.Key, run.Epoch, run.Initiator, peer.OutSequence, peer.InSequence, peer.Out,
             run.Min, run.Max, run.Mass.Average, run.Mass.Count, run.Mass.HolderCount);
-        SendWithPiggyback(peer.Address, message);
+        _node.SendWithPiggyback(peer.Address, message);
     }
 
-    private DecodeError DispatchAggregate(NodeAddress from, ReadOnlySpan<byte> payload, TimeSpan now)
+    private void HandleAggregate(NodeAddress from, in AggregateMessage message, TimeSpan now)
     {
-        DecodeError error = AggregateMessage.TryDecode(payload, null, out AggregateMessage message);
-        if (error != DecodeError.None)
-        {
-            return error;
-        }
-
-        if (_leaving || _stoppedAggregates.Contains(message.Key))
+        if (_node.IsLeaving || _stoppedAggregates.Contains(message.Key))
         {
             AggregateCounters.MessagesDropped++;
-            return DecodeError.None;
+            return;
         }
 
         if (!_aggregates.TryGetValue(message.Key, out AggregateRun? run))
@@ -332,7 +275,7 @@ public sealed partial class GossipNode
             if (_aggregates.Count >= _options.AggregatesMax || ReplicatedStateKeyTooLong(message.Key))
             {
                 AggregateCounters.MessagesDropped++;
-                return DecodeError.None;
+                return;
             }
 
             run = AddAggregate(message.Key, now);
@@ -356,7 +299,7 @@ public sealed partial class GossipNode
                 SendAggregate(run, run.Peer(from), AggregateFlags.Reply);
             }
 
-            return DecodeError.None;
+            return;
         }
 
         PeerFlow peer = run.Peer(from);
@@ -383,11 +326,9 @@ public sealed partial class GossipNode
             AggregateCounters.RepliesSent++;
             SendAggregate(run, peer, AggregateFlags.Reply);
         }
-
-        return DecodeError.None;
     }
 
-    private bool ReplicatedStateKeyTooLong(string key) => AntiEntropy.ReplicatedState.KeyBytes(key) > _options.KeyMaxBytes;
+    private bool ReplicatedStateKeyTooLong(string key) => ReplicatedState.KeyBytes(key) > _options.KeyMaxBytes;
 
     private AggregateEstimate Snapshot(AggregateRun run, AggregateEstimate? previous)
     {

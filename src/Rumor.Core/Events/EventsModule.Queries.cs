@@ -1,10 +1,9 @@
 using Rumor.Core.Dissemination;
-using Rumor.Core.Events;
 using Rumor.Core.Membership;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
-namespace Rumor.Core;
+namespace Rumor.Core.Events;
 
 /// <summary>
 /// Queries (Serf's): a request spread like a user event (broadcast class Events, deduplicated by
@@ -15,7 +14,7 @@ namespace Rumor.Core;
 /// who is missing. Queries carry a relative timeout (members share no clock): each member's deadline
 /// is its receipt time plus the timeout, so a late relay errs on the late side, never early.
 /// </summary>
-public sealed partial class GossipNode
+internal sealed partial class EventsModule
 {
     private readonly Dictionary<ulong, PendingQuery> _queries = [];
     private readonly Queue<ulong> _queryOrder = new();
@@ -60,7 +59,7 @@ public sealed partial class GossipNode
             throw new ArgumentException($"The query timeout is {timeout}; it must be from 1 ms to QueryTimeoutMax ({_options.QueryTimeoutMax}).", nameof(timeout));
         }
 
-        if (!Enter(now))
+        if (!_node.Enter(now))
         {
             throw new InvalidOperationException("The node is stopped.");
         }
@@ -76,10 +75,10 @@ public sealed partial class GossipNode
             throw new InvalidOperationException($"{pending} queries are pending; QueriesMax allows {_options.QueriesMax}. Wait for some to complete.");
         }
 
-        QueryMessage message = new(_self.Name, _self.Generation, _querySequence + 1, _lamport.Time + 1, _self.Address, (uint)Math.Ceiling(timeout.TotalMilliseconds), name, filterBytes, payload);
+        QueryMessage message = new(Self.Name, Self.Generation, _querySequence + 1, _lamport.Time + 1, Self.Address, (uint)Math.Ceiling(timeout.TotalMilliseconds), name, filterBytes, payload);
         CheckFitsDatagram(1 + message.PayloadLength, "query", nameof(payload));
         List<string> expected = [];
-        foreach (Member member in _members)
+        foreach (Member member in _node.Members)
         {
             if (member.State == MemberState.Alive && MemberTags.Matches(member.Metadata, filter))
             {
@@ -97,7 +96,7 @@ public sealed partial class GossipNode
         Counters.QueriesSent++;
 
         message = message with { Id = id, LamportTime = _lamport.Tick() };
-        _timers.Schedule(deadline, TimerKind.QueryTimeout, (long)id);
+        _timers.Schedule(deadline, new EventTimer(EventTimerKind.QueryTimeout, QueryId: id));
         AcceptQuery(message, now);
         if (expected.Count == 0)
         {
@@ -125,9 +124,9 @@ public sealed partial class GossipNode
             throw new ArgumentException($"The response is {payload.Length} bytes; QueryResponseMaxBytes allows {_options.QueryResponseMaxBytes} (a response is one datagram).", nameof(payload));
         }
 
-        QueryResponseMessage response = new(request.AskerGeneration, request.Id, _self.Name, payload);
+        QueryResponseMessage response = new(request.AskerGeneration, request.Id, Self.Name, payload);
         CheckFitsDatagram(1 + response.PayloadLength, "query response", nameof(payload));
-        if (!Enter(now))
+        if (!_node.Enter(now))
         {
             return false;
         }
@@ -149,17 +148,17 @@ public sealed partial class GossipNode
 
         seen.Answered = true;
         Counters.QueryResponsesSent++;
-        if (string.Equals(request.Asker, _self.Name, StringComparison.Ordinal) && request.AskerGeneration == _self.Generation)
+        if (string.Equals(request.Asker, Self.Name, StringComparison.Ordinal) && request.AskerGeneration == Self.Generation)
         {
             AcceptQueryResponse(response, now);
         }
         else
         {
             byte[] packet = PacketBuilder.EncodeSingle(response);
-            SendPacket(seen.AskerAddress, packet);
+            _node.SendPacket(seen.AskerAddress, packet);
             if (_options.QueryResponseCopies > 1)
             {
-                _timers.Schedule(now + _options.GossipInterval, TimerKind.EventMaintenance, 0, new ResponseCopy(seen, packet, _options.QueryResponseCopies - 1));
+                _timers.Schedule(now + _options.GossipInterval, new EventTimer(EventTimerKind.ResponseCopy, Copy: new ResponseCopy(seen, packet, _options.QueryResponseCopies - 1)));
             }
         }
 
@@ -174,10 +173,10 @@ public sealed partial class GossipNode
             return;
         }
 
-        SendPacket(copy.Query.AskerAddress, copy.Packet);
+        _node.SendPacket(copy.Query.AskerAddress, copy.Packet);
         if (copy.Left > 1)
         {
-            _timers.Schedule(now + _options.GossipInterval, TimerKind.EventMaintenance, 0, copy with { Left = copy.Left - 1 });
+            _timers.Schedule(now + _options.GossipInterval, new EventTimer(EventTimerKind.ResponseCopy, Copy: copy with { Left = copy.Left - 1 }));
         }
     }
 
@@ -189,7 +188,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        bool fromSelf = string.Equals(message.Asker, _self.Name, StringComparison.Ordinal) && message.AskerGeneration == _self.Generation;
+        bool fromSelf = string.Equals(message.Asker, Self.Name, StringComparison.Ordinal) && message.AskerGeneration == Self.Generation;
         if (!fromSelf)
         {
             _lamport.Witness(message.LamportTime);
@@ -206,8 +205,8 @@ public sealed partial class GossipNode
         SeenQuery seen = new(deadline, message.AskerAddress);
         RememberQuery(key, seen);
         EnsureEventRound(now);
-        QueueBroadcast(null, PacketBuilder.EncodeMessage(message), priority: BroadcastClass.Events, expiresAt: deadline);
-        if (_leaving || !MemberTags.Matches(_self.Metadata, filter))
+        _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline);
+        if (_node.IsLeaving || !MemberTags.Matches(Self.Metadata, filter))
         {
             return;
         }
@@ -215,7 +214,7 @@ public sealed partial class GossipNode
         QueryRequest request = new(message.Asker, message.AskerGeneration, message.Id, message.Name, message.Payload, filter, message.LamportTime, deadline);
         seen.Request = request;
         Counters.QueriesReceived++;
-        Emit(new QueryReceived(now, request));
+        _node.Emit(new QueryReceived(now, request));
         if (QueryResponder is { } responder && !seen.Answered && responder(request) is { } answer)
         {
             try
@@ -266,7 +265,7 @@ public sealed partial class GossipNode
 
     private void AcceptQueryResponse(in QueryResponseMessage response, TimeSpan now)
     {
-        if (response.AskerGeneration != _self.Generation || !_queries.TryGetValue(response.QueryId, out PendingQuery? query)
+        if (response.AskerGeneration != Self.Generation || !_queries.TryGetValue(response.QueryId, out PendingQuery? query)
             || query.Done || !query.Add(response.Responder, response.Payload, now))
         {
             Counters.QueryResponsesIgnored++;
@@ -291,7 +290,7 @@ public sealed partial class GossipNode
     private void CompleteQuery(PendingQuery query, TimeSpan now)
     {
         query.Done = true;
-        Emit(new QueryCompleted(now, query.Snapshot()));
+        _node.Emit(new QueryCompleted(now, query.Snapshot()));
     }
 
     /// <summary>Keeps at most QueriesMax of our queries; the oldest finished ones go first.</summary>

@@ -1,10 +1,10 @@
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
+using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
-using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
-namespace Rumor.Core;
+namespace Rumor.Core.Heartbeats;
 
 /// <summary>
 /// The φ-accrual failure detector mode (FailureDetector = PhiAccrual), the alternative to SWIM
@@ -14,11 +14,25 @@ namespace Rumor.Core;
 /// φ detector records an arrival; every interval, a member whose φ passes PhiThreshold is accused
 /// exactly as a failed SWIM probe would accuse it, so the same suspicion, refutation and dead
 /// machinery (and the stall guard, and the verdict records) apply. Probing is off in this mode.
+/// <para>A module (docs/ARCHITECTURE.md): it owns the Heartbeats message (Wire/Messages/) by
+/// registering its handler, and accuses through <see cref="IModuleContext.Accuse"/>.</para>
 /// </summary>
-public sealed partial class GossipNode
+internal sealed class HeartbeatModule : GossipModule
 {
     private readonly Dictionary<string, KnownHeartbeat> _heartbeats = new(StringComparer.Ordinal);
+    private readonly IModuleContext _node;
+    private readonly GossipOptions _options;
+    private readonly TimerQueue<HeartbeatTimer> _timers;
     private ulong _heartbeat;
+
+    /// <summary>Builds the module and registers the message it owns: Heartbeats.</summary>
+    public HeartbeatModule(IModuleContext node)
+    {
+        _node = node;
+        _options = node.Options;
+        _timers = node.CreateTimers<HeartbeatTimer>(HeartbeatRound);
+        node.Handle<HeartbeatsMessage>(HandleHeartbeats);
+    }
 
     /// <summary>This member's own heartbeat counter (φ mode).</summary>
     public ulong HeartbeatCounter => _heartbeat;
@@ -29,12 +43,12 @@ public sealed partial class GossipNode
 
     private bool PhiMode => _options.FailureDetector == FailureDetectorKind.PhiAccrual;
 
-    private void StartHeartbeats(TimeSpan now)
+    public override void Start(TimeSpan now)
     {
         if (PhiMode)
         {
-            _timers.Schedule(now + _random.NextDuration(_options.HeartbeatInterval), TimerKind.HeartbeatRound, SendToken);
-            _timers.Schedule(now + JudgeInterval, TimerKind.HeartbeatRound, JudgeToken);
+            _timers.Schedule(now + _node.Random.NextDuration(_options.HeartbeatInterval), new HeartbeatTimer(Judge: false));
+            _timers.Schedule(now + JudgeInterval, new HeartbeatTimer(Judge: true));
         }
     }
 
@@ -42,15 +56,12 @@ public sealed partial class GossipNode
     // of an interval rather than a whole one.
     private TimeSpan JudgeInterval => _options.HeartbeatInterval / 4;
 
-    private const long SendToken = 0;
-    private const long JudgeToken = 1;
-
-    private void HeartbeatRound(long token, TimeSpan now)
+    private void HeartbeatRound(HeartbeatTimer timer, TimeSpan now)
     {
-        if (token == JudgeToken)
+        if (timer.Judge)
         {
-            _timers.Schedule(now + JudgeInterval, TimerKind.HeartbeatRound, JudgeToken);
-            if (!_leaving)
+            _timers.Schedule(now + JudgeInterval, new HeartbeatTimer(Judge: true));
+            if (!_node.IsLeaving)
             {
                 JudgeByPhi(now);
             }
@@ -58,8 +69,8 @@ public sealed partial class GossipNode
             return;
         }
 
-        _timers.Schedule(now + _options.HeartbeatInterval, TimerKind.HeartbeatRound, SendToken);
-        if (_leaving)
+        _timers.Schedule(now + _options.HeartbeatInterval, new HeartbeatTimer(Judge: false));
+        if (_node.IsLeaving)
         {
             return;
         }
@@ -70,7 +81,7 @@ public sealed partial class GossipNode
 
     private void JudgeByPhi(TimeSpan now)
     {
-        foreach (Member member in _members)
+        foreach (Member member in _node.Members)
         {
             if (member.IsLocal || !member.IsActive)
             {
@@ -83,19 +94,7 @@ public sealed partial class GossipNode
                 continue;
             }
 
-            if (StallGuardActive(now))
-            {
-                Counters.AccusationsSuppressed++;
-                continue;
-            }
-
-            Counters.AccusationsMade++;
-            SuspectMessage suspect = new(member.Name, member.Incarnation, member.Generation, _self.Name);
-            ApplySuspect(suspect, now, VerdictSource.Phi);
-            if (member.State == MemberState.Suspect)
-            {
-                SendPacket(member.Address, PacketBuilder.EncodeSingle(suspect)); // alone: the same suspect is queued as a broadcast too
-            }
+            _node.Accuse(member, VerdictSource.Phi, now);
         }
     }
 
@@ -117,7 +116,7 @@ public sealed partial class GossipNode
     private void SendHeartbeats(TimeSpan now)
     {
         // Our own counter first, then the freshest others: news travels, stale counters do not.
-        List<HeartbeatEntry> entries = [new HeartbeatEntry(_self.Name, _self.Generation, _heartbeat)];
+        List<HeartbeatEntry> entries = [new HeartbeatEntry(_node.Self.Name, _node.Self.Generation, _heartbeat)];
         int room = _options.PacketBudgetBytes - 64;
         int used = 2 + entries[0].EncodedLength;
         foreach ((string name, KnownHeartbeat known) in _heartbeats.OrderByDescending(h => h.Value.UpdatedAt).ThenBy(h => h.Key, StringComparer.Ordinal))
@@ -140,14 +139,14 @@ public sealed partial class GossipNode
         HeartbeatsMessage message = new(entries);
         int fanout = _options.GossipFanout;
         Span<int> chosen = stackalloc int[fanout];
-        int count = SampleMembers(chosen, fanout, static m => m.State == MemberState.Alive);
+        int count = _node.SampleMembers(chosen, fanout, static m => m.State == MemberState.Alive);
         for (int i = 0; i < count; i++)
         {
-            SendWithPiggyback(_members[chosen[i]].Address, message);
+            _node.SendWithPiggyback(_node.Members[chosen[i]].Address, message);
         }
     }
 
-    private void HandleHeartbeats(in HeartbeatsMessage message, TimeSpan now)
+    private void HandleHeartbeats(NodeAddress from, in HeartbeatsMessage message, TimeSpan now)
     {
         if (!PhiMode)
         {
@@ -156,7 +155,7 @@ public sealed partial class GossipNode
 
         foreach (HeartbeatEntry entry in message.Entries)
         {
-            Member? member = _byName.GetValueOrDefault(entry.Name);
+            Member? member = _node.FindMember(entry.Name);
             if (member is null || member.IsLocal || entry.Generation != member.Generation)
             {
                 continue;
@@ -170,6 +169,9 @@ public sealed partial class GossipNode
             }
         }
     }
+
+    /// <summary>A heartbeat timer: the send round, or a φ judgement (four per interval).</summary>
+    private readonly record struct HeartbeatTimer(bool Judge);
 
     private readonly record struct KnownHeartbeat(ulong Generation, ulong Counter, TimeSpan UpdatedAt, PhiAccrualDetector? Detector);
 }

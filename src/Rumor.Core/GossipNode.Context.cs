@@ -1,0 +1,94 @@
+using Rumor.Core.Diagnostics;
+using Rumor.Core.Dissemination;
+using Rumor.Core.FailureDetection;
+using Rumor.Core.Membership;
+using Rumor.Core.Modules;
+using Rumor.Core.Randomness;
+using Rumor.Core.Wire;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// The kernel's side of <see cref="IModuleContext"/>: what modules may ask of the membership
+/// kernel, each a thin door onto the kernel's own machinery (see docs/ARCHITECTURE.md).
+/// </summary>
+public sealed partial class GossipNode
+{
+    GossipOptions IModuleContext.Options => _options;
+
+    IReadOnlyList<NodeAddress> IModuleContext.Seeds => _seeds;
+
+    TimeSpan IModuleContext.Now => _now;
+
+    IRandomSource IModuleContext.Random => _random;
+
+    NodeCounters IModuleContext.Counters => Counters;
+
+    NameTable IModuleContext.Names => _names;
+
+    bool IModuleContext.Enter(TimeSpan now) => Enter(now);
+
+    void IModuleContext.Handle<T>(MessageHandler<T> handler, bool internNames) => _table.Add(handler, internNames ? _names : null);
+
+    void IModuleContext.HandleStream(MessageType headerType, StreamRequestHandler handler) => _table.AddStream(headerType, handler);
+
+    TimerQueue<T> IModuleContext.CreateTimers<T>(Action<T, TimeSpan> fire) => _timerSet.Create(fire);
+
+    void IModuleContext.SendPacket(NodeAddress to, ReadOnlySpan<byte> packet) => SendPacket(to, packet);
+
+    void IModuleContext.SendWithPiggyback<T>(NodeAddress to, in T message) => SendWithPiggyback(to, message);
+
+    PacketBuilder IModuleContext.StartPacket()
+    {
+        _builder.Reset(_options.PacketBudgetBytes);
+        return _builder;
+    }
+
+    void IModuleContext.SendStartedPacket(NodeAddress to, bool piggyback)
+    {
+        if (piggyback)
+        {
+            _broadcasts.Fill(_builder, RetransmitLimit);
+        }
+
+        SendPacket(to, _builder.Finish());
+    }
+
+    void IModuleContext.QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt) =>
+        QueueBroadcast(key, message, priority: priority, expiresAt: expiresAt);
+
+    int IModuleContext.PendingBroadcasts(BroadcastClass priority) => _broadcasts.CountOf(priority);
+
+    void IModuleContext.ExpireBroadcasts(TimeSpan now)
+    {
+        if (_broadcasts.ExpireDue(now) > 0)
+        {
+            Counters.SyncBroadcastClasses(_broadcasts);
+        }
+    }
+
+    int IModuleContext.SampleMembers(Span<int> chosen, int count, Func<Member, bool> filter) => SampleMembers(chosen, count, filter);
+
+    void IModuleContext.Accuse(Member member, VerdictSource source, TimeSpan now) => Accuse(member, source, now);
+
+    void IModuleContext.Emit(GossipEvent gossipEvent) => Emit(gossipEvent);
+
+    long IModuleContext.NextStreamId() => ++_nextStreamId;
+
+    void IModuleContext.OpenStream(long streamId, NodeAddress to, byte[] request)
+    {
+        Counters.StreamsOpened++;
+        Counters.StreamBytesSent += request.Length;
+        _host.OpenStream(streamId, to, request);
+    }
+
+    void IModuleContext.ReplyStream(long streamId, byte[] response)
+    {
+        Counters.StreamBytesSent += response.Length;
+        _host.ReplyStream(streamId, response);
+    }
+
+    byte[] IModuleContext.CompressStream(byte[] packet) => CompressStream(packet);
+
+    byte[]? IModuleContext.StreamScratch(ReadOnlySpan<byte> packet) => StreamScratch(packet);
+}

@@ -1,0 +1,28 @@
+using Rumor.Core.Membership;
+
+namespace Rumor.Core.Modules;
+
+/// <summary>
+/// A protocol feature beside membership (replicated state, events, aggregates, heartbeats). A
+/// module owns its fields, its typed timers and the message types it registers; it reaches the
+/// kernel only through the <see cref="IModuleContext"/> it is built with. The kernel calls the hooks
+/// below for every module in <see cref="ModuleSet"/> order (deterministic).
+/// </summary>
+internal abstract class GossipModule
+{
+    /// <summary>The node started: schedule the first rounds (random draws here are part of the seed's replay).</summary>
+    public virtual void Start(TimeSpan now)
+    {
+    }
+
+    /// <summary>Hook: the kernel forgot a dead or left member whose retention passed.</summary>
+    public virtual void OnMemberReaped(Member member, TimeSpan now)
+    {
+    }
+
+    /// <summary>Hook: the reply to a stream arrived; true when <paramref name="streamId"/> was this module's.</summary>
+    public virtual bool OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now) => false;
+
+    /// <summary>Hook: a stream failed in the shell; true when <paramref name="streamId"/> was this module's.</summary>
+    public virtual bool OnStreamFailed(long streamId, TimeSpan now) => false;
+}
