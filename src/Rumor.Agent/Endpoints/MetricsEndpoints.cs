@@ -15,7 +15,8 @@ internal static class MetricsEndpoints
             // A fresh sample, so a scrape sees the node as it is now rather than up to one SampleInterval ago.
             await node.SampleAsync(cancellationToken).ConfigureAwait(false);
             return Results.Text(exporter.Collect(), "text/plain; version=0.0.4; charset=utf-8");
-        });
+        })
+        .Produces<string>(StatusCodes.Status200OK, "text/plain");
         return app;
     }
 }
