@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Rumor.Agent;
@@ -19,21 +21,27 @@ internal static class AgentCommand
     /// <summary>How long a graceful stop waits for the leave announcement to spread.</summary>
     private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(5);
 
-    private static readonly ArgParser Parser = new(
-        "rumor agent",
-        "Runs one gossip node in the foreground with its HTTP API and dashboard, and logs membership changes. Ctrl+C (or SIGTERM) leaves the cluster gracefully and exits. Precedence: flags > RUMOR_* environment variables > --config file.",
-        new OptionSpec("name", "NAME", "This member's unique name (default: the host name)."),
-        new OptionSpec("bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one)."),
-        new OptionSpec("advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0)."),
-        new OptionSpec("join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers.", Repeatable: true),
-        new OptionSpec("preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values."),
-        new OptionSpec("tag", "KEY=VALUE", "A tag others see; repeat for several.", Repeatable: true),
-        new OptionSpec("meta", "KEY=VALUE", "Same as --tag (the older name).", Repeatable: true),
-        new OptionSpec("http", "ADDR:PORT", "Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one)."),
-        new OptionSpec("config", "FILE", "A JSON file of agent options (keys as in docs/CONFIGURATION.md)."),
-        new OptionSpec("data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."));
+    private const string Summary = "Runs one gossip node in the foreground with its HTTP API and dashboard, and logs membership changes. Ctrl+C (or SIGTERM) leaves the cluster gracefully and exits. Precedence: flags > RUMOR_* environment variables > --config file.";
 
-    public static string Usage => Parser.FormatUsage();
+    /// <summary>The command for the parser, writing to the writers given.</summary>
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        Command command = new("agent", Summary)
+        {
+            CliOptions.Text("--name", "NAME", "This member's unique name (default: the host name)."),
+            Address(CliOptions.Text("--bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one).")),
+            Address(CliOptions.Text("--advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0).")),
+            Address(CliOptions.Repeated("--join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers.")),
+            Preset(CliOptions.Text("--preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values.").Completing("lan", "wan", "local")),
+            CliOptions.Repeated("--tag", "KEY=VALUE", "A tag others see; repeat for several."),
+            CliOptions.Repeated("--meta", "KEY=VALUE", "Same as --tag (the older name)."),
+            Address(CliOptions.Text("--http", "ADDR:PORT", "Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one).")),
+            CliOptions.Text("--config", "FILE", "A JSON file of agent options (keys as in docs/CONFIGURATION.md)."),
+            CliOptions.Text("--data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."),
+        };
+        command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
+        return command;
+    }
 
     /// <summary>
     /// What the command line asks for, checked as far as possible before anything binds: the
@@ -53,79 +61,69 @@ internal static class AgentCommand
         }
     }
 
-    /// <summary>Parses and checks the arguments; null when help was asked for. Throws <see cref="UsageException"/>.</summary>
+    /// <summary>Parses and checks a command line of <c>rumor agent</c>; null when help was asked for. Throws <see cref="UsageException"/>.</summary>
     internal static AgentConfig? ParseArguments(IReadOnlyList<string> args)
     {
-        ParsedArgs parsed = Parser.Parse(args);
-        if (parsed.Help)
+        ParseResult parsed = RumorCommand.Parse(["agent", .. args], TextWriter.Null, TextWriter.Null);
+        if (RumorCommand.IsHelp(parsed))
         {
             return null;
         }
 
-        Dictionary<string, string?> flags = new(StringComparer.OrdinalIgnoreCase);
-        if (parsed.Get("preset") is { } preset)
-        {
-            try
-            {
-                _ = GossipOptions.Preset(preset);
-            }
-            catch (ArgumentException)
-            {
-                throw new UsageException($"unknown preset '{preset}': expected lan, wan or local.");
-            }
+        return UsageErrors.Find(parsed) is { Count: > 0 } errors ? throw new UsageException(errors[0]) : ParseArguments(parsed);
+    }
 
+    /// <summary>
+    /// What the parsed command line asks for, as configuration keys (the highest layer), checked as
+    /// far as possible before anything binds. Throws <see cref="UsageException"/>.
+    /// </summary>
+    internal static AgentConfig ParseArguments(ParseResult parsed)
+    {
+        Dictionary<string, string?> flags = new(StringComparer.OrdinalIgnoreCase);
+        if (parsed.GetValue<string>("--preset") is { } preset)
+        {
             flags["Preset"] = preset.ToLowerInvariant();
         }
 
         foreach ((string option, string key) in new[] { ("bind", "Bind"), ("advertise", "Advertise"), ("http", "Http") })
         {
-            if (parsed.Get(option) is { } text)
+            if (parsed.GetValue<string>("--" + option) is { } text)
             {
                 flags[key] = ParseAddress(option, text).ToString();
             }
         }
 
-        string[] seeds = [.. parsed.GetAll("join").Select(seed => ParseAddress("join", seed).ToString())];
-        KeyValuePair<string, string>[] tags = [.. parsed.GetAll("tag").Concat(parsed.GetAll("meta")).Select(MetadataTags.Parse)];
+        string[] seeds = [.. (parsed.GetValue<string[]>("--join") ?? []).Select(seed => ParseAddress("join", seed).ToString())];
+        KeyValuePair<string, string>[] tags = [.. (parsed.GetValue<string[]>("--tag") ?? []).Concat(parsed.GetValue<string[]>("--meta") ?? []).Select(MetadataTags.Parse)];
         _ = MetadataTags.Encode(tags); // A repeated or malformed tag is a usage error now, not at start.
         foreach (KeyValuePair<string, string> tag in tags)
         {
             flags["Tags:" + tag.Key] = tag.Value;
         }
 
-        if (parsed.Get("name") is { } name)
+        if (parsed.GetValue<string>("--name") is { } name)
         {
             flags["Name"] = name;
         }
 
-        if (parsed.Get("data-dir") is { } dataDirectory)
+        if (parsed.GetValue<string>("--data-dir") is { } dataDirectory)
         {
             flags["DataDirectory"] = dataDirectory;
         }
 
-        return new AgentConfig(parsed.Get("config"), flags, seeds);
+        return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds);
     }
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
+    private static async Task<int> RunAsync(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        AgentConfig? config;
         AgentSettings settings;
         try
         {
-            config = ParseArguments(args);
-            if (config is null)
-            {
-                await output.WriteAsync(Usage).ConfigureAwait(false);
-                return ExitCodes.Ok;
-            }
-
-            settings = config.Load();
+            settings = ParseArguments(parsed).Load();
         }
         catch (Exception e) when (e is UsageException or AgentConfigurationException)
         {
-            await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
-            await error.WriteLineAsync("Run 'rumor agent --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await UsageErrors.ReportAsync(error, "rumor agent", [e.Message]).ConfigureAwait(false);
         }
 
         TextWriter log = TextWriter.Synchronized(output);
@@ -249,9 +247,42 @@ internal static class AgentCommand
     }
 
     private static NodeAddress ParseAddress(string option, string text) =>
-        NodeAddress.TryParse(text, out NodeAddress address)
-            ? address
-            : throw new UsageException($"--{option}: '{text}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946).");
+        NodeAddress.TryParse(text, out NodeAddress address) ? address : throw new UsageException(AddressError("--" + option, text));
+
+    private static string AddressError(string option, string text) =>
+        $"{option}: '{text}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946).";
+
+    /// <summary>Checks every value of an address option as the parser reads it.</summary>
+    private static T Address<T>(T option)
+        where T : Option
+    {
+        option.Validators.Add(result =>
+        {
+            foreach (Token token in result.Tokens.Where(t => !NodeAddress.TryParse(t.Value, out _)))
+            {
+                result.AddError(AddressError(option.Name, token.Value));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Checks the preset's name (any case) as the parser reads it.</summary>
+    private static Option<string> Preset(Option<string> option)
+    {
+        option.Validators.Add(result =>
+        {
+            string preset = result.GetValueOrDefault<string>();
+            try
+            {
+                _ = GossipOptions.Preset(preset);
+            }
+            catch (ArgumentException)
+            {
+                result.AddError($"unknown preset '{preset}': expected lan, wan or local.");
+            }
+        });
+        return option;
+    }
 
     private static void LogEvent(TextWriter log, GossipEvent gossipEvent)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Rumor.Core;
@@ -21,12 +22,16 @@ internal static class DemoCommand
     private static readonly TimeSpan StepBound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
-    private static readonly ArgParser Parser = new(
-        "rumor demo",
-        "Runs a local cluster on 127.0.0.1 in this process, crashes one node and shows the others detect it.",
-        new OptionSpec("nodes", "N", $"How many nodes (2 to {NodesMax}; default {DefaultNodes})."));
-
-    public static string Usage => Parser.FormatUsage();
+    /// <summary>The command for the parser, writing to the writers given.</summary>
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        Command command = new("demo", "Runs a local cluster on 127.0.0.1 in this process, crashes one node and shows the others detect it.")
+        {
+            CliOptions.Count("--nodes", "N", $"How many nodes (2 to {NodesMax}; default {DefaultNodes}).", 2, NodesMax, "a node count"),
+        };
+        command.SetAction((parsed, stop) => RunAsync(parsed.GetValue<int?>("--nodes") ?? DefaultNodes, output, error, stop));
+        return command;
+    }
 
     /// <summary>
     /// Fast timings, so the demo takes seconds: Local preset, probing every 500 ms, and Lifeguard's
@@ -46,27 +51,8 @@ internal static class DemoCommand
         GossipToTheDeadTime = TimeSpan.FromSeconds(5),
     };
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
+    private static async Task<int> RunAsync(int count, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        int count;
-        try
-        {
-            ParsedArgs parsed = Parser.Parse(args);
-            if (parsed.Help)
-            {
-                await output.WriteAsync(Usage).ConfigureAwait(false);
-                return ExitCodes.Ok;
-            }
-
-            count = ParseNodeCount(parsed.Get("nodes"));
-        }
-        catch (UsageException e)
-        {
-            await error.WriteLineAsync($"rumor demo: {e.Message}").ConfigureAwait(false);
-            await error.WriteLineAsync("Run 'rumor demo --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
-        }
-
         Timeline timeline = new(output);
         DemoCluster cluster = new(timeline);
         try
@@ -146,18 +132,6 @@ internal static class DemoCommand
         }
 
         return ExitCodes.Failure;
-    }
-
-    private static int ParseNodeCount(string? text)
-    {
-        if (text is null)
-        {
-            return DefaultNodes;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count is >= 2 and <= NodesMax
-            ? count
-            : throw new UsageException($"--nodes: '{text}' is not a node count between 2 and {NodesMax}.");
     }
 
     /// <summary>Prints lines stamped with the time since the demo started, one writer at a time so lines never interleave.</summary>

@@ -1,86 +1,128 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using Rumor.Cli.Client;
 
 namespace Rumor.Cli;
 
-/// <summary>The <c>rumor</c> command: picks the subcommand and prints the top-level help.</summary>
+/// <summary>
+/// The <c>rumor</c> command tree on System.CommandLine: every command with its arguments, options,
+/// help and tab completion; usage errors reported one way (<see cref="UsageErrors"/>, exit 2).
+/// </summary>
 internal static class RumorCommand
 {
-    public const string Usage = """
-        Usage: rumor <command> [options]
+    private const string Summary = "Rumor: gossip membership and failure detection (SWIM with Lifeguard) for .NET.";
 
-        Rumor: gossip membership and failure detection (SWIM with Lifeguard) for .NET.
-
-        Commands:
-          agent      Run one node in the foreground; Ctrl+C leaves the cluster and exits.
-          demo       Run a 5-node cluster on loopback, crash one node, watch the others detect it.
-          simulate   Spread one rumor through a simulated cluster (up to 10^6 nodes) against theory; CSV and SVG.
-
-        Commands for a running agent (--agent URL, default http://127.0.0.1:7373 or $RUMOR_AGENT; --json on each):
-          members    List the members ('members show NAME': one member with its verdict records).
-          join       Join a cluster through one or more seed addresses.
-          leave      Leave the cluster gracefully.
-          kv         Get, set, delete, list or watch replicated keys ('rumor kv --help').
-          event      Send a user event to every member.
-          events     List the recent user events the agent delivered.
-          query      Ask the members a question; print the answers and who did not answer.
-          aggregate  Show the cluster-wide sum, count, average, min and max of a numeric key.
-          status     Show the agent's identity, member counts, health and convergence.
-          monitor    Print membership changes, events and key changes as they happen.
-
-        Run 'rumor <command> --help' for a command's options. Exit codes: 0 ok, 1 failure,
-        2 usage error, 3 no agent answered, 130 interrupted.
-
+    private const string Epilog = """
+        Commands for a running agent (members, join, leave, kv, event, events, query, aggregate,
+        status, monitor) take --agent URL (default http://127.0.0.1:7373, or $RUMOR_AGENT) and --json.
+        Run 'rumor <command> --help' for a command's options; 'rumor completion bash' for tab completion.
+        Exit codes: 0 ok, 1 failure (the agent refused), 2 usage error, 3 no agent answered, 130 interrupted.
         """;
+
+    /// <summary>
+    /// No response files: with them on, a value starting with '@' (a key, a payload) would be
+    /// replaced by a file's contents.
+    /// </summary>
+    private static readonly ParserConfiguration ParserSettings = new() { ResponseFileTokenReplacer = null };
 
     public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop) =>
         RunAsync(args, output, error, ClientEnvironment.Default, stop);
 
     /// <summary>As above, with the client commands' environment (stdin, variables, clock) given: for tests.</summary>
-    internal static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop)
+    internal static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop) =>
+        InvokeAsync(Parse(args, output, error, environment), output, error, stop);
+
+    /// <summary>Parses <paramref name="args"/> against the whole tree (whose commands write to the writers given).</summary>
+    internal static ParseResult Parse(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment? environment = null) =>
+        Create(output, error, environment ?? ClientEnvironment.Default).Parse(args, ParserSettings);
+
+    /// <summary>True when the command line asks for help (which wins over any mistake on it).</summary>
+    internal static bool IsHelp(ParseResult parsed) => parsed.Action is HelpWithEpilog;
+
+    /// <summary>Runs what the command line asks for: help, completions, a usage error (exit 2), or the command.</summary>
+    private static async Task<int> InvokeAsync(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken stop)
     {
-        if (args.Count == 0)
+        // An option's own action (--help, --version, the suggest directive) runs whatever else is on the line.
+        bool optionAction = parsed.Action is not null and not ParseErrorAction && parsed.Action != parsed.CommandResult.Command.Action;
+        if (!optionAction && UsageErrors.Find(parsed) is { Count: > 0 } errors)
         {
-            await error.WriteAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await UsageErrors.ReportAsync(error, UsageErrors.CommandPath(parsed), errors).ConfigureAwait(false);
         }
 
-        string[] rest = [.. args.Skip(1)];
-        switch (args[0])
+        InvocationConfiguration invocation = new()
         {
-            case "-h" or "--help" or "help":
-                await output.WriteAsync(Usage).ConfigureAwait(false);
-                return ExitCodes.Ok;
-            case "agent":
-                return await AgentCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
-            case "demo":
-                return await DemoCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
-            case "simulate":
-                return await SimulateCommand.RunAsync(rest, output, error, stop).ConfigureAwait(false);
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // ShutdownSignal owns Ctrl+C and SIGTERM.
+        };
+        return await parsed.InvokeAsync(invocation, stop).ConfigureAwait(false);
+    }
 
-            case "members":
-                return await MembersCommand.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "join":
-                return await JoinCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "leave":
-                return await LeaveCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "kv":
-                return await KvCommand.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "event":
-                return await EventCommand.Send.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "events":
-                return await EventCommand.Recent.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "query":
-                return await QueryCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "aggregate":
-                return await AggregateCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "status":
-                return await StatusCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            case "monitor":
-                return await MonitorCommand.Command.RunAsync(rest, output, error, environment, stop).ConfigureAwait(false);
-            default:
-                await error.WriteLineAsync($"rumor: unknown command '{args[0]}'.").ConfigureAwait(false);
-                await error.WriteLineAsync("Run 'rumor --help' for the commands.").ConfigureAwait(false);
+    /// <summary>The command tree; every command writes to <paramref name="output"/> and <paramref name="error"/>.</summary>
+    internal static RootCommand Create(TextWriter output, TextWriter error, ClientEnvironment environment)
+    {
+        RootCommand root = new(Summary)
+        {
+            AgentCommand.Create(output, error),
+            DemoCommand.Create(output, error),
+            SimulateCommand.Create(output, error),
+            MembersCommand.Create(output, error, environment),
+            JoinCommand.Command.Create(output, error, environment),
+            LeaveCommand.Command.Create(output, error, environment),
+            KvCommand.Create(output, error, environment),
+            EventCommand.Send.Create(output, error, environment),
+            EventCommand.Recent.Create(output, error, environment),
+            QueryCommand.Command.Create(output, error, environment),
+            AggregateCommand.Command.Create(output, error, environment),
+            StatusCommand.Command.Create(output, error, environment),
+            MonitorCommand.Command.Create(output, error, environment),
+            CompletionCommand.Create(output),
+        };
+
+        // The suggest directive's command line starts with the program's name, which is 'rumor'
+        // when installed and something else in tests.
+        if (root.Name != "rumor")
+        {
+            root.Aliases.Add("rumor");
+        }
+        HelpOption helpOption = root.Options.OfType<HelpOption>().Single();
+        helpOption.Action = new HelpWithEpilog((HelpAction)helpOption.Action!);
+
+        // A command that only groups others (rumor, rumor kv) prints its help to stderr and fails when none is named.
+        foreach (Command group in new[] { root }.Concat(root.Subcommands).Where(c => c.Action is null && c.Subcommands.Count > 0))
+        {
+            group.SetAction(async (parsed, stop) =>
+            {
+                ParseResult help = root.Parse([.. UsageErrors.CommandWords(parsed), "--help"], ParserSettings);
+                await help.InvokeAsync(new InvocationConfiguration { Output = error, Error = error, ProcessTerminationTimeout = null }, stop).ConfigureAwait(false);
                 return ExitCodes.Usage;
+            });
+        }
+
+        Command helpCommand = new("help", "Show help for a command: 'rumor help kv set'.") { Hidden = true };
+        Argument<string[]> words = new("COMMAND") { Arity = ArgumentArity.ZeroOrMore };
+        helpCommand.Add(words);
+        helpCommand.SetAction((parsed, stop) => InvokeAsync(root.Parse([.. parsed.GetValue(words) ?? [], "--help"], ParserSettings), output, error, stop));
+        root.Add(helpCommand);
+        return root;
+    }
+
+    /// <summary>The library's help, and after the top-level help what applies to every command: the agent options and the exit codes.</summary>
+    private sealed class HelpWithEpilog(HelpAction help) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            int code = help.Invoke(parseResult);
+            if (parseResult.CommandResult.Command is RootCommand)
+            {
+                TextWriter output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine("  " + Epilog.TrimEnd().Replace("\n", "\n  ", StringComparison.Ordinal));
+                output.WriteLine();
+            }
+
+            return code;
         }
     }
 }

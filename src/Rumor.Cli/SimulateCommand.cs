@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -22,26 +23,30 @@ internal static class SimulateCommand
     private const int TrialsMax = 10_000;
     private const int MaxRoundsMax = 100_000;
 
-    private static readonly ArgParser Parser = new(
-        "rumor simulate",
-        "Spreads one rumor through a simulated cluster (virtual time, seeded) and compares the rounds to reach everyone with the synchronous ideal.",
-        new OptionSpec("nodes", "N", $"Cluster size (2 to {NodesMax:N0}; default 1000)."),
-        new OptionSpec("strategy", "S", "push (rumor mongering), pull or push-pull (default push)."),
-        new OptionSpec("fanout", "F", "Peers contacted per node per round (1 to 64; default 3 for push, 1 for pull and push-pull)."),
-        new OptionSpec("interval", "DURATION", "The gossip round in virtual time, e.g. 200ms or 1s (default 200ms for push, 1s for pull and push-pull)."),
-        new OptionSpec("loss", "FRACTION", "Probability that a message is lost, in [0, 1) (default 0)."),
-        new OptionSpec("partition", "F@FROM-TO", "Cut off a fraction F of the nodes during rounds FROM to TO-1, e.g. 0.2@2-10."),
-        new OptionSpec("churn", "RATE[:DOWN[:UNTIL]]", "In rounds 1 to UNTIL every node crashes with probability RATE per round and restarts DOWN rounds later with fresh state (defaults: DOWN 5, UNTIL 20), e.g. 0.01:5:20."),
-        new OptionSpec("seed", "S", "The seed; one seed gives one result (default 1)."),
-        new OptionSpec("trials", "T", $"Spreads to measure (1 to {TrialsMax:N0}; default 10)."),
-        new OptionSpec("mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default)."),
-        new OptionSpec("max-rounds", "R", $"The bound: a trial still spreading after R rounds is reported as not converged (1 to {MaxRoundsMax:N0}; default 200)."),
-        new OptionSpec("out", "DIR", $"Write {SpreadCharts.TrialsFile}, {SpreadCharts.CurvesFile} and {SpreadCharts.ChartFile} into DIR."),
-        new OptionSpec("verbose", null, "Also print wall time and peak memory (after the table)."));
+    /// <summary>The command for the parser, writing to the writers given.</summary>
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        Command command = new("simulate", "Spreads one rumor through a simulated cluster (virtual time, seeded) and compares the rounds to reach everyone with the synchronous ideal.")
+        {
+            CliOptions.Count("--nodes", "N", $"Cluster size (2 to {NodesMax:N0}; default 1000).", 2, NodesMax, "a node count"),
+            CliOptions.Text("--strategy", "S", "push (rumor mongering), pull or push-pull (default push).").Completing("push", "pull", "push-pull"),
+            CliOptions.Count("--fanout", "F", "Peers contacted per node per round (1 to 64; default 3 for push, 1 for pull and push-pull).", 1, 64, "a fanout"),
+            CliOptions.Duration("--interval", "The gossip round in virtual time, e.g. 200ms or 1s, at most 1h (default 200ms for push, 1s for pull and push-pull).", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
+            CliOptions.Text("--loss", "FRACTION", "Probability that a message is lost, in [0, 1) (default 0)."),
+            CliOptions.Text("--partition", "F@FROM-TO", "Cut off a fraction F of the nodes during rounds FROM to TO-1, e.g. 0.2@2-10."),
+            CliOptions.Text("--churn", "RATE[:DOWN[:UNTIL]]", "In rounds 1 to UNTIL every node crashes with probability RATE per round and restarts DOWN rounds later with fresh state (defaults: DOWN 5, UNTIL 20), e.g. 0.01:5:20."),
+            CliOptions.Text("--seed", "S", "The seed; one seed gives one result (default 1)."),
+            CliOptions.Count("--trials", "T", $"Spreads to measure (1 to {TrialsMax:N0}; default 10).", 1, TrialsMax, "a trial count"),
+            CliOptions.Text("--mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default).").Completing("full", "dissemination", "auto"),
+            CliOptions.Count("--max-rounds", "R", $"The bound: a trial still spreading after R rounds is reported as not converged (1 to {MaxRoundsMax:N0}; default 200).", 1, MaxRoundsMax, "a round count"),
+            CliOptions.Text("--out", "DIR", $"Write {SpreadCharts.TrialsFile}, {SpreadCharts.CurvesFile} and {SpreadCharts.ChartFile} into DIR."),
+            CliOptions.Flag("--verbose", "Also print wall time and peak memory (after the table)."),
+        };
+        command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
+        return command;
+    }
 
-    public static string Usage => Parser.FormatUsage();
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop)
+    private static async Task<int> RunAsync(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken stop)
     {
         SpreadSettings settings;
         SpreadMode mode;
@@ -49,27 +54,18 @@ internal static class SimulateCommand
         bool verbose;
         try
         {
-            ParsedArgs parsed = Parser.Parse(args);
-            if (parsed.Help)
-            {
-                await output.WriteAsync(Usage).ConfigureAwait(false);
-                return ExitCodes.Ok;
-            }
-
             (settings, mode) = ParseSettings(parsed);
-            outDir = parsed.Get("out");
+            outDir = parsed.GetValue<string>("--out");
             if (outDir is { Length: 0 })
             {
                 throw new UsageException("--out: the directory name is empty.");
             }
 
-            verbose = parsed.Has("verbose");
+            verbose = parsed.GetValue<bool>("--verbose");
         }
         catch (UsageException e)
         {
-            await error.WriteLineAsync($"rumor simulate: {e.Message}").ConfigureAwait(false);
-            await error.WriteLineAsync("Run 'rumor simulate --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            return await UsageErrors.ReportAsync(error, "rumor simulate", [e.Message]).ConfigureAwait(false);
         }
 
         SpreadReport report;
@@ -165,30 +161,30 @@ internal static class SimulateCommand
         return text.ToString();
     }
 
-    private static (SpreadSettings Settings, SpreadMode Mode) ParseSettings(ParsedArgs parsed)
+    private static (SpreadSettings Settings, SpreadMode Mode) ParseSettings(ParseResult parsed)
     {
-        int nodes = ParseInt(parsed, "nodes", 1000, 2, NodesMax, "a node count");
-        GossipStrategy strategy = parsed.Get("strategy") switch
+        int nodes = parsed.GetValue<int?>("--nodes") ?? 1000;
+        GossipStrategy strategy = parsed.GetValue<string>("--strategy") switch
         {
             null or "push" => GossipStrategy.Push,
             "pull" => GossipStrategy.Pull,
             "push-pull" or "pushpull" => GossipStrategy.PushPull,
             string other => throw new UsageException($"--strategy: '{other}' is not a strategy (push, pull or push-pull)."),
         };
-        int fanout = ParseInt(parsed, "fanout", strategy == GossipStrategy.Push ? 3 : 1, 1, 64, "a fanout");
-        TimeSpan? interval = parsed.Get("interval") is { } intervalText ? ParseDuration(intervalText) : null;
-        double loss = ParseFraction(parsed.Get("loss"), "loss", allowZero: true) ?? 0;
-        int trials = ParseInt(parsed, "trials", 10, 1, TrialsMax, "a trial count");
-        int maxRounds = ParseInt(parsed, "max-rounds", 200, 1, MaxRoundsMax, "a round count");
+        int fanout = parsed.GetValue<int?>("--fanout") ?? (strategy == GossipStrategy.Push ? 3 : 1);
+        TimeSpan? interval = parsed.GetValue<TimeSpan?>("--interval");
+        double loss = ParseFraction(parsed.GetValue<string>("--loss"), "loss", allowZero: true) ?? 0;
+        int trials = parsed.GetValue<int?>("--trials") ?? 10;
+        int maxRounds = parsed.GetValue<int?>("--max-rounds") ?? 200;
         ulong seed = 1;
-        if (parsed.Get("seed") is { } seedText && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+        if (parsed.GetValue<string>("--seed") is { } seedText && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
         {
             throw new UsageException($"--seed: '{seedText}' is not a seed (a whole number from 0 to {ulong.MaxValue}).");
         }
 
-        PartitionPlan? partition = parsed.Get("partition") is { } p ? ParsePartition(p) : null;
-        ChurnPlan? churn = parsed.Get("churn") is { } c ? ParseChurn(c) : null;
-        SpreadMode mode = parsed.Get("mode") switch
+        PartitionPlan? partition = parsed.GetValue<string>("--partition") is { } p ? ParsePartition(p) : null;
+        ChurnPlan? churn = parsed.GetValue<string>("--churn") is { } c ? ParseChurn(c) : null;
+        SpreadMode mode = parsed.GetValue<string>("--mode") switch
         {
             null or "auto" => SpreadExperiment.AutoMode(nodes),
             "full" => SpreadMode.Full,
@@ -221,19 +217,6 @@ internal static class SimulateCommand
         return (settings, mode);
     }
 
-    private static int ParseInt(ParsedArgs parsed, string name, int fallback, int min, int max, string what)
-    {
-        string? text = parsed.Get(name);
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
-            ? value
-            : throw new UsageException($"--{name}: '{text}' is not {what} between {min.ToString("N0", CultureInfo.InvariantCulture)} and {max.ToString("N0", CultureInfo.InvariantCulture)}.");
-    }
-
     private static double? ParseFraction(string? text, string name, bool allowZero)
     {
         if (text is null)
@@ -244,28 +227,6 @@ internal static class SimulateCommand
         return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value < 1 && (allowZero ? value >= 0 : value > 0)
             ? value
             : throw new UsageException($"--{name}: '{text}' is not a fraction in {(allowZero ? "[0, 1)" : "(0, 1)")}.");
-    }
-
-    /// <summary>Parses 200ms, 1s, 1.5s, 2m (positive, at most an hour).</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        (string number, double unitMs) = text switch
-        {
-            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1.0),
-            _ when text.EndsWith('s') => (text[..^1], 1000.0),
-            _ when text.EndsWith('m') => (text[..^1], 60_000.0),
-            _ => (string.Empty, 0.0),
-        };
-        if (unitMs > 0 && double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value))
-        {
-            double ms = value * unitMs;
-            if (ms >= 1 && ms <= 3_600_000)
-            {
-                return TimeSpan.FromMilliseconds(ms);
-            }
-        }
-
-        throw new UsageException($"--interval: '{text}' is not a duration between 1ms and 1h (write e.g. 200ms, 1s, 1.5s, 2m).");
     }
 
     private static PartitionPlan ParsePartition(string text)

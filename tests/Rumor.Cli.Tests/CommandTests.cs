@@ -12,8 +12,10 @@ public sealed class CommandTests
         (int code, string output, _) = await RunAsync(flag);
 
         Assert.Equal(0, code);
-        Assert.Contains("Usage: rumor <command>", output, StringComparison.Ordinal);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.Contains("Commands:", output, StringComparison.Ordinal);
         Assert.Contains("agent", output, StringComparison.Ordinal);
+        Assert.Contains("Exit codes: 0 ok", output, StringComparison.Ordinal);
         Assert.Contains("demo", output, StringComparison.Ordinal);
     }
 
@@ -23,7 +25,8 @@ public sealed class CommandTests
         (int code, _, string error) = await RunAsync();
 
         Assert.Equal(2, code);
-        Assert.Contains("Usage: rumor <command>", error, StringComparison.Ordinal);
+        Assert.Contains("Usage:", error, StringComparison.Ordinal);
+        Assert.Contains("Commands:", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -32,12 +35,12 @@ public sealed class CommandTests
         (int code, _, string error) = await RunAsync("agnet");
 
         Assert.Equal(2, code);
-        Assert.Contains("unknown command 'agnet'", error, StringComparison.Ordinal);
+        Assert.Contains("rumor: Unrecognized command or argument 'agnet'.", error, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("agent", "Usage: rumor agent")]
-    [InlineData("demo", "Usage: rumor demo")]
+    [InlineData("agent", "agent [options]")]
+    [InlineData("demo", "demo [options]")]
     public async Task Command_help_prints_its_options(string command, string expected)
     {
         (int code, string output, _) = await RunAsync(command, "--help");
@@ -52,7 +55,7 @@ public sealed class CommandTests
         (int code, _, string error) = await RunAsync("agent", "--bind", "127.0.0.1:0", "--frobnicate");
 
         Assert.Equal(2, code);
-        Assert.Contains("unknown option '--frobnicate' for 'rumor agent'", error, StringComparison.Ordinal);
+        Assert.Contains("rumor agent: unknown option '--frobnicate'.", error, StringComparison.Ordinal);
     }
 
     [Fact]

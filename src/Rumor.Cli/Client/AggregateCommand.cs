@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 
 namespace Rumor.Cli.Client;
@@ -10,16 +11,17 @@ internal static class AggregateCommand
     public static readonly ClientCommand Command = new(
         "aggregate",
         "Shows the cluster-wide sum, count, average, minimum and maximum of a numeric key, computed by gossip (push-sum), with its error bound. The first call starts the aggregate; ask again to watch it converge, or pass --wait.",
-        "KEY",
-        1,
-        1,
-        [new OptionSpec("wait", "DURATION", "Ask again every 500 ms until the estimate has converged or DURATION passed (exit 1 if it did not converge).")],
+        () =>
+        [
+            new Argument<string>("KEY") { Description = "The numeric key to aggregate." },
+            ClientCommand.Duration("--wait", "Ask again every 500 ms until the estimate has converged or DURATION passed (exit 1 if it did not converge)."),
+        ],
         RunAsync);
 
     private static async Task<int> RunAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        TimeSpan? wait = context.Args.Get("wait") is { } text ? Format.ParseDuration("wait", text) : null;
+        TimeSpan? wait = context.Args.Get<TimeSpan?>("wait");
         DateTimeOffset giveUp = context.Environment.Time.GetUtcNow() + (wait ?? TimeSpan.Zero);
         JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
         while (wait is not null && Json.Bool(answer, "converged") != true && context.Environment.Time.GetUtcNow() < giveUp)

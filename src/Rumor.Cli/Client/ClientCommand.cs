@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 
 namespace Rumor.Cli.Client;
@@ -7,7 +9,7 @@ internal sealed class ClientContext
 {
     public required string Command { get; init; }
 
-    public required ParsedArgs Args { get; init; }
+    public required CommandArgs Args { get; init; }
 
     public required AgentClient Agent { get; init; }
 
@@ -27,51 +29,67 @@ internal sealed class ClientContext
 }
 
 /// <summary>
-/// One command that talks to a running agent: its name (<c>kv set</c>), its parser, and what it
-/// does. <see cref="RunAsync"/> adds what every such command shares: <c>--agent</c> and
-/// <c>--json</c>, <c>--help</c>, and the exit codes: 2 for a usage mistake (before any request),
-/// <see cref="ExitCodes.NoAgent"/> when nothing answers, 1 with the problem's detail when the agent
-/// refuses, 130 when interrupted.
+/// One command that talks to a running agent: its name (<c>kv set</c>), its arguments and options,
+/// and what it does. <see cref="Create"/> adds what every such command shares: <c>--agent</c> and
+/// <c>--json</c> (and <c>--help</c>, from the root); the run adds the exit codes: 2 for a usage
+/// mistake (before any request), <see cref="ExitCodes.NoAgent"/> when nothing answers, 1 with the
+/// problem's detail when the agent refuses, 130 when interrupted.
 /// </summary>
 internal sealed class ClientCommand
 {
+    private readonly string _summary;
+    private readonly Func<Symbol[]> _symbols;
     private readonly Func<ClientContext, Task<int>> _run;
 
-    public ClientCommand(string name, string summary, string? positionals, int minPositionals, int maxPositionals, OptionSpec[] options, Func<ClientContext, Task<int>> run)
+    /// <param name="name">The words after <c>rumor</c>: <c>kv set</c>.</param>
+    /// <param name="summary">The description its help shows.</param>
+    /// <param name="symbols">Makes its own arguments and options (fresh for each command tree).</param>
+    /// <param name="run">What it does once the command line is valid.</param>
+    public ClientCommand(string name, string summary, Func<Symbol[]> symbols, Func<ClientContext, Task<int>> run)
     {
         Name = name;
+        _summary = summary;
+        _symbols = symbols;
         _run = run;
-        OptionSpec[] all =
-        [
-            .. options,
-            new OptionSpec("agent", "URL", $"The agent to talk to (default {AgentClient.DefaultAddress}, or $RUMOR_AGENT)."),
-            new OptionSpec("json", null, "Print the API's JSON instead of a table."),
-        ];
-        Parser = new ArgParser("rumor " + name, summary, all);
-        if (positionals is not null)
-        {
-            Parser.WithPositionals(positionals, minPositionals, maxPositionals);
-        }
     }
 
     public string Name { get; }
 
-    public ArgParser Parser { get; }
+    /// <summary>
+    /// A duration option of a client command: from 1ms up to what the API's integer milliseconds
+    /// hold (about 24 days), far past any sensible wait or time to live.
+    /// </summary>
+    public static Option<TimeSpan?> Duration(string name, string description) =>
+        CliOptions.Duration(name, description, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(int.MaxValue));
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop)
+    /// <summary>The command for the parser, running in <paramref name="environment"/> and writing to the writers given.</summary>
+    public Command Create(TextWriter output, TextWriter error, ClientEnvironment environment)
     {
-        ParsedArgs parsed;
+        Command command = new(Name.Split(' ')[^1], _summary);
+        foreach (Symbol symbol in _symbols())
+        {
+            if (symbol is Argument argument)
+            {
+                command.Add(argument);
+            }
+            else
+            {
+                command.Add((Option)symbol);
+            }
+        }
+
+        command.Add(CliOptions.Text("--agent", "URL", $"The agent to talk to (default {AgentClient.DefaultAddress}, or $RUMOR_AGENT)."));
+        command.Add(CliOptions.Flag("--json", "Print the API's JSON instead of a table."));
+        command.SetAction((parsed, stop) => RunAsync(parsed, output, error, environment, stop));
+        return command;
+    }
+
+    private async Task<int> RunAsync(ParseResult parsed, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop)
+    {
         Uri address;
         try
         {
-            parsed = Parser.Parse(args);
-            if (parsed.Help)
-            {
-                await output.WriteAsync(Parser.FormatUsage()).ConfigureAwait(false);
-                return ExitCodes.Ok;
-            }
-
-            string? configured = parsed.Get("agent") ?? environment.GetVariable("RUMOR_AGENT");
+            string? configured = parsed.GetValue<string>("--agent") ?? environment.GetVariable("RUMOR_AGENT");
             address = AgentClient.ParseAddress(string.IsNullOrWhiteSpace(configured) ? AgentClient.DefaultAddress : configured.Trim());
         }
         catch (UsageException e)
@@ -83,9 +101,9 @@ internal sealed class ClientCommand
         ClientContext context = new()
         {
             Command = Name,
-            Args = parsed,
+            Args = new CommandArgs(parsed),
             Agent = agent,
-            Json = parsed.Has("json"),
+            Json = parsed.GetValue<bool>("--json"),
             Output = output,
             Error = error,
             Environment = environment,
@@ -118,10 +136,28 @@ internal sealed class ClientCommand
     /// <summary>The address as typed by people: without the slash a base URL needs.</summary>
     internal static string Display(Uri address) => address.AbsoluteUri.TrimEnd('/');
 
-    private async Task<int> UsageErrorAsync(TextWriter error, UsageException e)
-    {
-        await error.WriteLineAsync($"rumor {Name}: {e.Message}").ConfigureAwait(false);
-        await error.WriteLineAsync($"Run 'rumor {Name} --help' for usage.").ConfigureAwait(false);
-        return ExitCodes.Usage;
-    }
+    private Task<int> UsageErrorAsync(TextWriter error, UsageException e) => UsageErrors.ReportAsync(error, "rumor " + Name, [e.Message]);
+}
+
+/// <summary>
+/// A client command's parsed arguments by name (<c>Get("owner")</c> reads <c>--owner</c>), the
+/// positional arguments in order; the values are already checked and typed by the parser.
+/// </summary>
+internal sealed class CommandArgs(ParseResult parsed)
+{
+    /// <summary>The positional arguments, in order.</summary>
+    public IReadOnlyList<string> Positionals { get; } =
+        [.. parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value)];
+
+    /// <summary>True when the option was given.</summary>
+    public bool Has(string name) => parsed.GetResult("--" + name) is not null;
+
+    /// <summary>The text value of <c>--name</c>, or null when absent.</summary>
+    public string? Get(string name) => parsed.GetValue<string>("--" + name);
+
+    /// <summary>The typed value of <c>--name</c> (a duration, a count), or its default when absent.</summary>
+    public T? Get<T>(string name) => parsed.GetValue<T>("--" + name);
+
+    /// <summary>Every value of a repeatable option, in order.</summary>
+    public IReadOnlyList<string> GetAll(string name) => parsed.GetValue<string[]>("--" + name) ?? [];
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,23 +14,24 @@ internal static class EventCommand
     public static readonly ClientCommand Send = new(
         "event",
         "Sends a user event to every member. The payload is the argument, '-' for standard input, or --file PATH (bytes that are not UTF-8 text go as base64). --coalesce lets members keep only the newest event of this name.",
-        "NAME [PAYLOAD|-]",
-        1,
-        2,
+        () =>
         [
-            new OptionSpec("coalesce", null, "Members may drop older undelivered events of the same name."),
-            new OptionSpec("file", "PATH", "Read the payload from this file ('-' for standard input)."),
+            new Argument<string>("NAME") { Description = "The event's name." },
+            Payload(),
+            CliOptions.Flag("--coalesce", "Members may drop older undelivered events of the same name."),
+            CliOptions.Text("--file", "PATH", "Read the payload from this file ('-' for standard input)."),
         ],
         SendAsync);
 
     public static readonly ClientCommand Recent = new(
         "events",
         "Lists the most recent user events this agent delivered, newest last.",
-        null,
-        0,
-        0,
-        [new OptionSpec("limit", "N", "At most this many (default: the agent's, 100).")],
+        () => [CliOptions.Text("--limit", "N", "At most this many (default: the agent's, 100).")],
         RecentAsync);
+
+    /// <summary>The optional payload of an event or a query: inline, or '-' for standard input.</summary>
+    internal static Argument<string> Payload() =>
+        new("PAYLOAD|-") { Description = "The payload, or '-' to read it from standard input.", Arity = ArgumentArity.ZeroOrOne };
 
     private static async Task<int> SendAsync(ClientContext context)
     {

@@ -2,49 +2,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Rumor.Cli.Client;
 
-/// <summary>How the client commands read durations and print ages, values and JSON.</summary>
-internal static partial class Format
+/// <summary>How the client commands print ages, values and JSON (durations are read by the parser: <see cref="CliOptions.Duration"/>).</summary>
+internal static class Format
 {
-    /// <summary>
-    /// A duration as people write it: <c>500ms</c>, <c>5s</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>,
-    /// or a sum like <c>1m30s</c>. A bare number is refused: seconds or milliseconds would be a guess.
-    /// </summary>
-    public static TimeSpan ParseDuration(string option, string text)
-    {
-        Match match = DurationPattern().Match(text);
-        if (!match.Success)
-        {
-            throw new UsageException($"--{option}: '{text}' is not a duration: expected a number with a unit, like 500ms, 5s, 2m or 1h30m.");
-        }
-
-        double milliseconds = 0;
-        foreach (Capture part in match.Groups["part"].Captures)
-        {
-            Match piece = DurationPart().Match(part.Value);
-            double number = double.Parse(piece.Groups["n"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
-            milliseconds += number * piece.Groups["u"].Value switch
-            {
-                "ms" => 1,
-                "s" => 1_000,
-                "m" => 60_000,
-                "h" => 3_600_000,
-                _ => 86_400_000,
-            };
-        }
-
-        // The API carries milliseconds as integers; a week is far past any sensible wait or TTL bound we could check here.
-        if (milliseconds < 1 || milliseconds > int.MaxValue)
-        {
-            throw new UsageException($"--{option}: '{text}' is out of range: expected between 1ms and {TimeSpan.FromMilliseconds(int.MaxValue).TotalDays:0} days.");
-        }
-
-        return TimeSpan.FromMilliseconds(Math.Round(milliseconds));
-    }
-
     /// <summary>A span as a short age: <c>850ms</c>, <c>12s</c>, <c>3m20s</c>, <c>2h05m</c>, <c>3d04h</c>.</summary>
     public static string Age(TimeSpan span)
     {
@@ -120,12 +83,6 @@ internal static partial class Format
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
-
-    [GeneratedRegex(@"^(?<part>\d+(\.\d+)?(ms|s|m|h|d))+$", RegexOptions.CultureInvariant)]
-    private static partial Regex DurationPattern();
-
-    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)(?<u>ms|s|m|h|d)$", RegexOptions.CultureInvariant)]
-    private static partial Regex DurationPart();
 }
 
 /// <summary>Tolerant readers for the API's JSON: a missing or differently typed property is null, never a crash.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,10 +10,7 @@ internal static class JoinCommand
     public static readonly ClientCommand Command = new(
         "join",
         "Asks the agent to join a cluster through one or more seed addresses (IPv4:port or [IPv6]:port). Succeeds when at least one seed answered; fails with the reasons when none did.",
-        "ADDR...",
-        1,
-        int.MaxValue,
-        [],
+        () => [new Argument<string[]>("ADDR") { Description = "Seed addresses: IPv4:port or [IPv6]:port.", Arity = ArgumentArity.OneOrMore }],
         RunAsync);
 
     private static async Task<int> RunAsync(ClientContext context)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,99 +10,61 @@ namespace Rumor.Cli.Client;
 /// </summary>
 internal static class KvCommand
 {
-    public const string Usage = """
-        Usage: rumor kv <get|set|delete|list|watch> [options]
-
-        The replicated key-value state: every member owns its own keys; every member sees every owner's keys.
-
-        Subcommands:
-          get KEY [--owner O]                     Show the key's value at every owner (or one owner).
-          set KEY VALUE|- [--file PATH] [--ttl D]  Set a key of this agent ('-' or --file reads the value; binary goes as base64).
-          delete KEY                              Delete a key of this agent (a tombstone spreads).
-          list [--prefix P] [--owner O]           List keys, sorted by owner and key.
-          watch [--prefix P]                      Print every change as it happens, until Ctrl+C.
-
-        Run 'rumor kv <subcommand> --help' for its options.
-
-        """;
-
     public static readonly ClientCommand Get = new(
         "kv get",
         "Shows a key's value at every owner that has it (or at one owner with --owner). Binary values show as base64:…; with --json, text is in 'value' and binary in 'valueBase64'.",
-        "KEY",
-        1,
-        1,
-        [new OptionSpec("owner", "NAME", "Only this owner's value.")],
+        () => [Key(), CliOptions.Text("--owner", "NAME", "Only this owner's value.")],
         GetAsync);
 
     public static readonly ClientCommand Set = new(
         "kv set",
         "Sets a key in the agent's own map; it spreads to every member. The value is the argument, '-' for standard input, or --file PATH; bytes that are not UTF-8 text go as base64.",
-        "KEY [VALUE|-]",
-        1,
-        2,
+        () =>
         [
-            new OptionSpec("file", "PATH", "Read the value from this file ('-' for standard input)."),
-            new OptionSpec("ttl", "DURATION", "Expire the key after this long (500ms, 30s, 10m, 1h)."),
+            Key(),
+            new Argument<string>("VALUE|-") { Description = "The value, or '-' to read it from standard input.", Arity = ArgumentArity.ZeroOrOne },
+            CliOptions.Text("--file", "PATH", "Read the value from this file ('-' for standard input)."),
+            ClientCommand.Duration("--ttl", "Expire the key after this long (500ms, 30s, 10m, 1h)."),
         ],
         SetAsync);
 
     public static readonly ClientCommand Delete = new(
         "kv delete",
         "Deletes a key from the agent's own map: a tombstone spreads so every member forgets it.",
-        "KEY",
-        1,
-        1,
-        [],
+        () => [Key()],
         DeleteAsync);
 
     public static readonly ClientCommand List = new(
         "kv list",
         "Lists keys with their owner, version, time to live and value, sorted by owner and key.",
-        null,
-        0,
-        0,
+        () =>
         [
-            new OptionSpec("prefix", "PREFIX", "Only keys starting with this."),
-            new OptionSpec("owner", "NAME", "Only this owner's keys."),
+            CliOptions.Text("--prefix", "PREFIX", "Only keys starting with this."),
+            CliOptions.Text("--owner", "NAME", "Only this owner's keys."),
         ],
         ListAsync);
 
     public static readonly ClientCommand Watch = new(
         "kv watch",
         "Prints every key change the agent sees, one line each, until Ctrl+C (exit 0). With --json, one JSON object per line.",
-        null,
-        0,
-        0,
-        [new OptionSpec("prefix", "PREFIX", "Only keys starting with this.")],
+        () => [CliOptions.Text("--prefix", "PREFIX", "Only keys starting with this.")],
         WatchAsync);
 
     private static readonly ClientCommand[] Subcommands = [Get, Set, Delete, List, Watch];
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop)
+    /// <summary><c>kv</c>: no action of its own; without a subcommand it prints its help and fails.</summary>
+    public static Command Create(TextWriter output, TextWriter error, ClientEnvironment environment)
     {
-        if (args.Count == 0)
+        Command kv = new("kv", "The replicated key-value state: every member owns its own keys; every member sees every owner's keys.");
+        foreach (ClientCommand command in Subcommands)
         {
-            await error.WriteAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Usage;
+            kv.Add(command.Create(output, error, environment));
         }
 
-        if (args[0] is "-h" or "--help" or "help")
-        {
-            await output.WriteAsync(Usage).ConfigureAwait(false);
-            return ExitCodes.Ok;
-        }
-
-        ClientCommand? command = Array.Find(Subcommands, c => c.Name == "kv " + args[0]);
-        if (command is null)
-        {
-            await error.WriteLineAsync($"rumor kv: unknown subcommand '{args[0]}': expected get, set, delete, list or watch.").ConfigureAwait(false);
-            await error.WriteLineAsync("Run 'rumor kv --help' for usage.").ConfigureAwait(false);
-            return ExitCodes.Usage;
-        }
-
-        return await command.RunAsync([.. args.Skip(1)], output, error, environment, stop).ConfigureAwait(false);
+        return kv;
     }
+
+    private static Argument<string> Key() => new("KEY") { Description = "The key." };
 
     private static async Task<int> GetAsync(ClientContext context)
     {
@@ -127,7 +90,7 @@ internal static class KvCommand
     {
         string key = context.Args.Positionals[0];
         string? inline = context.Args.Positionals.Count > 1 ? context.Args.Positionals[1] : null;
-        TimeSpan? ttl = context.Args.Get("ttl") is { } text ? Format.ParseDuration("ttl", text) : null;
+        TimeSpan? ttl = context.Args.Get<TimeSpan?>("ttl");
         byte[] value = (await ValueInput.ReadAsync(context, inline, "value", required: true).ConfigureAwait(false))!;
         JsonObject body = [];
         ValueInput.AddTo(body, "value", value);

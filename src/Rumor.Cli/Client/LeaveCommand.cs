@@ -12,15 +12,12 @@ internal static class LeaveCommand
     public static readonly ClientCommand Command = new(
         "leave",
         "Asks the agent to leave the cluster gracefully: it announces the leave and waits (at most the timeout) for it to spread, so others see 'left', not 'dead'.",
-        null,
-        0,
-        0,
-        [new OptionSpec("timeout", "DURATION", "How long the agent waits for the leave to spread (default: the agent's, 5s).")],
+        () => [ClientCommand.Duration("--timeout", "How long the agent waits for the leave to spread (default: the agent's, 5s).")],
         RunAsync);
 
     private static async Task<int> RunAsync(ClientContext context)
     {
-        TimeSpan? timeout = context.Args.Get("timeout") is { } text ? Format.ParseDuration("timeout", text) : null;
+        TimeSpan? timeout = context.Args.Get<TimeSpan?>("timeout");
         JsonObject body = [];
         if (timeout is { } t)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 
@@ -15,34 +16,25 @@ internal static class MembersCommand
     public static readonly ClientCommand List = new(
         "members",
         "Lists the members the agent knows: name, address, state, incarnation, how long in that state, tags. 'rumor members show NAME' shows one member with its verdict records.",
-        "[show NAME]",
-        0,
-        2,
-        [new OptionSpec("state", "alive|suspect|dead|left", "Only members in this state.")],
+        () => [CliOptions.Text("--state", "alive|suspect|dead|left", "Only members in this state.").Completing(States)],
         ListAsync);
 
     public static readonly ClientCommand Show = new(
         "members show",
         "Shows one member: its state, generation, incarnation, tags, and the failure-detection verdict records about it (who suspected or declared it, and when).",
-        "NAME",
-        1,
-        1,
-        [],
+        () => [new Argument<string>("NAME") { Description = "The member's name." }],
         ShowAsync);
 
-    /// <summary><c>members show NAME</c> has its own options and help; everything else is the list.</summary>
-    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, ClientEnvironment environment, CancellationToken stop) =>
-        args.Count > 0 && args[0] == "show"
-            ? Show.RunAsync([.. args.Skip(1)], output, error, environment, stop)
-            : List.RunAsync(args, output, error, environment, stop);
+    /// <summary><c>members</c> (the list) with its subcommand <c>show NAME</c>, which has its own options and help.</summary>
+    public static Command Create(TextWriter output, TextWriter error, ClientEnvironment environment)
+    {
+        Command members = List.Create(output, error, environment);
+        members.Add(Show.Create(output, error, environment));
+        return members;
+    }
 
     private static async Task<int> ListAsync(ClientContext context)
     {
-        if (context.Args.Positionals.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{context.Args.Positionals[0]}': did you mean 'rumor members show NAME'?");
-        }
-
         string? state = context.Args.Get("state")?.ToLowerInvariant();
         if (state is not null && !States.Contains(state))
         {

@@ -8,10 +8,7 @@ internal static class MonitorCommand
     public static readonly ClientCommand Command = new(
         "monitor",
         "Prints what happens in the cluster as the agent sees it, one line each, until Ctrl+C (exit 0): membership changes, user events, key changes. With --json, one JSON object per line.",
-        null,
-        0,
-        0,
-        [new OptionSpec("kinds", "member,event,kv", "Only these kinds (comma-separated; default all).")],
+        () => [CliOptions.Text("--kinds", "member,event,kv", "Only these kinds (comma-separated; default all).").Completing(Kinds)],
         RunAsync);
 
     private static Task<int> RunAsync(ClientContext context)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -15,13 +16,13 @@ internal static class QueryCommand
     public static readonly ClientCommand Command = new(
         "query",
         "Sends a query to the members (all, or those whose tags match every --tag) and prints each answer, then who did not answer within the timeout.",
-        "NAME [PAYLOAD|-]",
-        1,
-        2,
+        () =>
         [
-            new OptionSpec("tag", "KEY=VALUE", "Ask only members with this tag; repeat for several (all must match).", Repeatable: true),
-            new OptionSpec("timeout", "DURATION", "How long to wait for answers (default: the agent's)."),
-            new OptionSpec("file", "PATH", "Read the payload from this file ('-' for standard input)."),
+            new Argument<string>("NAME") { Description = "The query's name." },
+            EventCommand.Payload(),
+            CliOptions.Repeated("--tag", "KEY=VALUE", "Ask only members with this tag; repeat for several (all must match)."),
+            ClientCommand.Duration("--timeout", "How long to wait for answers (default: the agent's)."),
+            CliOptions.Text("--file", "PATH", "Read the payload from this file ('-' for standard input)."),
         ],
         RunAsync);
 
@@ -29,7 +30,7 @@ internal static class QueryCommand
     {
         string name = context.Args.Positionals[0];
         string? inline = context.Args.Positionals.Count > 1 ? context.Args.Positionals[1] : null;
-        TimeSpan? timeout = context.Args.Get("timeout") is { } text ? Format.ParseDuration("timeout", text) : null;
+        TimeSpan? timeout = context.Args.Get<TimeSpan?>("timeout");
         JsonObject filter = [];
         foreach (string tag in context.Args.GetAll("tag"))
         {

@@ -8,10 +8,7 @@ internal static class StatusCommand
     public static readonly ClientCommand Command = new(
         "status",
         "Shows the agent: its name, address and version, member counts by state, local health (Lifeguard score), whether the cluster's state has converged, and its traffic counters.",
-        null,
-        0,
-        0,
-        [],
+        () => [],
         RunAsync);
 
     private static async Task<int> RunAsync(ClientContext context)

@@ -143,7 +143,7 @@ public sealed class ClientCommandTests
         (int code, _, string error) = await ClientRun.RunAsync(["join", "--agent", "http://127.0.0.1:9"]);
 
         Assert.Equal(2, code);
-        Assert.Contains("rumor join: missing arguments: expected ADDR...", error, StringComparison.Ordinal);
+        Assert.Contains("rumor join: Required argument missing for command: 'join'.", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -213,12 +213,12 @@ public sealed class ClientCommandTests
     [InlineData(new[] { "kv", "set", "k" }, "no value: give it as an argument")]
     [InlineData(new[] { "kv", "set", "k", "v", "--ttl", "30" }, "--ttl: '30' is not a duration")]
     [InlineData(new[] { "kv", "set", "k", "--file", "/nonexistent/rumor-test" }, "--file: cannot read '/nonexistent/rumor-test'")]
-    [InlineData(new[] { "kv", "set", "k", "v", "extra" }, "unexpected argument 'extra' for 'rumor kv set'")]
-    [InlineData(new[] { "kv", "frob" }, "unknown subcommand 'frob'")]
+    [InlineData(new[] { "kv", "set", "k", "v", "extra" }, "rumor kv set: Unrecognized command or argument 'extra'.")]
+    [InlineData(new[] { "kv", "frob" }, "rumor kv: Unrecognized command or argument 'frob'.")]
     [InlineData(new[] { "query", "load", "--tag", "role" }, "--tag: 'role' is not KEY=VALUE")]
     [InlineData(new[] { "monitor", "--kinds", "member,bogus" }, "--kinds: 'bogus' is not a kind")]
     [InlineData(new[] { "events", "--limit", "-3" }, "--limit: '-3' is not a positive whole number")]
-    [InlineData(new[] { "status", "--frobnicate" }, "unknown option '--frobnicate' for 'rumor status'")]
+    [InlineData(new[] { "status", "--frobnicate" }, "rumor status: unknown option '--frobnicate'.")]
     [InlineData(new[] { "status", "--agent", "ftp://host" }, "--agent: 'ftp://host' is not an agent address")]
     public async Task Bad_arguments_exit_2_and_send_nothing(string[] args, string message)
     {

@@ -5,32 +5,6 @@ namespace Rumor.Cli.Tests.Client;
 public sealed class FormatTests
 {
     [Theory]
-    [InlineData("500ms", 500)]
-    [InlineData("5s", 5_000)]
-    [InlineData("1.5s", 1_500)]
-    [InlineData("2m", 120_000)]
-    [InlineData("1h30m", 5_400_000)]
-    [InlineData("1d", 86_400_000)]
-    public void Durations_read_as_people_write_them(string text, long milliseconds)
-    {
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), Format.ParseDuration("timeout", text));
-    }
-
-    [Theory]
-    [InlineData("5")]
-    [InlineData("5 s")]
-    [InlineData("-1s")]
-    [InlineData("0s")]
-    [InlineData("s")]
-    [InlineData("30d")]
-    public void Durations_without_a_unit_or_out_of_range_are_refused(string text)
-    {
-        UsageException error = Assert.Throws<UsageException>(() => Format.ParseDuration("timeout", text));
-
-        Assert.StartsWith($"--timeout: '{text}'", error.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
     [InlineData(0, "0ms")]
     [InlineData(999, "999ms")]
     [InlineData(59_999, "59s")]
