@@ -29,6 +29,9 @@ public sealed class RumorClient : IDisposable
     /// <summary>The wait of a query the caller gives no timeout for (the agent's default).</summary>
     private static readonly TimeSpan DefaultQueryWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>What a join may take beyond the request timeout: push-pull exchanges with the seeds.</summary>
+    private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(10);
+
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
 
@@ -162,7 +165,8 @@ public sealed class RumorClient : IDisposable
     public Task<JoinResponse> JoinAsync(IEnumerable<string> seeds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(seeds);
-        return SendAsync(HttpMethod.Post, "v1/join", Body(new JoinRequest([.. seeds]), RumorJsonContext.Default.JoinRequest), RumorJsonContext.Default.JoinResponse, cancellationToken);
+        // A join waits for push-pull exchanges with every seed: the agent's stream time on top.
+        return SendAsync(HttpMethod.Post, "v1/join", Body(new JoinRequest([.. seeds]), RumorJsonContext.Default.JoinRequest), RumorJsonContext.Default.JoinResponse, cancellationToken, JoinWait);
     }
 
     /// <summary><c>POST /v1/leave</c>: leaves the cluster gracefully; the request waits up to <paramref name="timeout"/> on purpose.</summary>
