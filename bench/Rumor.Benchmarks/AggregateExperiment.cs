@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Simulation.Experiments;
 
@@ -11,60 +12,30 @@ namespace Rumor.Benchmarks;
 /// </summary>
 public static class AggregateExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        int[] sizes = [1000, 10_000, 100_000, 1_000_000];
-        int trials = 5;
-        double epsilon = 1e-4;
-        int[] fullSizes = [1000];
-        int fullTrials = 2;
-        int[] lossSizes = [1000];
-        double[] losses = [0.01, 0.05];
-        int lossRounds = 60;
-        ulong seed = 1;
-        HashSet<string> only = ["shared", "full", "loss"];
-        for (int i = 0; i < args.Length; i++)
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Sizes for shared-membership mode", [1000, 10_000, 100_000, 1_000_000]);
+        Option<int> trials = BenchOptions.Int("--trials", "Trials per row.", 5);
+        Option<double> epsilon = BenchOptions.Double("--epsilon", "Target relative error (max over nodes).", 1e-4);
+        Option<int[]> fullNodes = BenchOptions.Ints("--full-nodes", "Sizes for full mode (GossipNode clusters), or none", [1000], allowNone: true);
+        Option<int> fullTrials = BenchOptions.Int("--full-trials", "Trials per full-mode row.", 2);
+        Option<int[]> lossNodes = BenchOptions.Ints("--loss-nodes", "Sizes for the loss rows, or none", [1000], allowNone: true);
+        Option<double[]> loss = BenchOptions.Doubles("--loss", "Message loss rates", [0.01, 0.05]);
+        Option<int> lossRounds = BenchOptions.Int("--loss-rounds", "Rounds per loss row.", 60);
+        Option<ulong> seed = BenchOptions.Seed();
+        Option<string[]> only = BenchOptions.Names("--only", "Parts to run", ["shared", "full", "loss"]);
+        Command command = new("aggregates", "Push-sum aggregates: rounds to a target error, in shared-membership and full mode, and under loss.")
         {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--nodes":
-                    sizes = Ints(value);
-                    break;
-                case "--trials":
-                    trials = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--epsilon":
-                    epsilon = double.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--full-nodes":
-                    fullSizes = value == "none" ? [] : Ints(value);
-                    break;
-                case "--full-trials":
-                    fullTrials = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--loss-nodes":
-                    lossSizes = value == "none" ? [] : Ints(value);
-                    break;
-                case "--loss":
-                    losses = value.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-                    break;
-                case "--loss-rounds":
-                    lossRounds = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--seed":
-                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--only":
-                    only = [.. value.Split(',')];
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
+            nodes, trials, epsilon, fullNodes, fullTrials, lossNodes, loss, lossRounds, seed, only,
+        };
+        command.SetAction(parsed => Run(
+            parsed.GetValue(nodes)!, parsed.GetValue(trials), parsed.GetValue(epsilon), parsed.GetValue(fullNodes)!, parsed.GetValue(fullTrials),
+            parsed.GetValue(lossNodes)!, parsed.GetValue(loss)!, parsed.GetValue(lossRounds), parsed.GetValue(seed), [.. parsed.GetValue(only)!]));
+        return command;
+    }
 
-            i++;
-        }
-
+    private static int Run(int[] sizes, int trials, double epsilon, int[] fullSizes, int fullTrials, int[] lossSizes, double[] losses, int lossRounds, ulong seed, HashSet<string> only)
+    {
         Console.WriteLine($"# Push-sum aggregates, seed {seed}, target relative error {epsilon:G3} (max over nodes), {Environment.ProcessorCount} cores");
         if (only.Contains("shared") || only.Contains("full"))
         {
@@ -124,6 +95,4 @@ public static class AggregateExperiment
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {r.Nodes} | {r.Mode} | {trials} | {r.AverageRounds.Mean:0.0} | {r.AverageRounds.Max:0} | {r.CountRounds.Mean:0.0} | {r.CountRounds.Max:0} | {target} | {r.WallTime.TotalSeconds:0.0} s | {r.PeakWorkingSetBytes / 1048576.0:0} MiB |"));
     }
-
-    private static int[] Ints(string value) => value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Simulation.Experiments;
 
@@ -12,36 +13,19 @@ namespace Rumor.Benchmarks;
 /// </summary>
 public static class ConvergenceExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        int[] sizes = [1000, 10000];
-        int trials = 20;
-        ulong seed = 1;
-        int fullMax = 2000;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--nodes":
-                    sizes = value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-                    break;
-                case "--trials":
-                    trials = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--seed":
-                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--full-max":
-                    fullMax = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes", [1000, 10000]);
+        Option<int> trials = BenchOptions.Int("--trials", "Spreads per row.", 20);
+        Option<ulong> seed = BenchOptions.Seed();
+        Option<int> fullMax = BenchOptions.Int("--full-max", "Sizes up to this run the full protocol too.", 2000);
+        Command command = new("convergence", "Rounds for one broadcast to reach all N nodes, beside the ideal of synchronous push.") { nodes, trials, seed, fullMax };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(trials), parsed.GetValue(seed), parsed.GetValue(fullMax)));
+        return command;
+    }
 
-            i++;
-        }
-
+    private static int Run(int[] sizes, int trials, ulong seed, int fullMax)
+    {
         Console.WriteLine($"# Broadcast spread, seed {seed}, {trials} trials per row; LAN preset (GossipInterval 200 ms, fanout 3, RetransmitMultiplier 4)");
         Console.WriteLine("| N | mode | mean rounds | p50 | p99 | ideal push mean | ideal p99 | packets/node | wall time | managed heap | peak working set |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");

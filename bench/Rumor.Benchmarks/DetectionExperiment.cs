@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Simulation;
 using Rumor.Simulation.Experiments;
@@ -7,42 +8,35 @@ namespace Rumor.Benchmarks;
 /// <summary>
 /// Failure-detection experiments in virtual time (docs/BENCHMARKS.md, "Failure detection"), each
 /// for plain SWIM and with Lifeguard. Usage:
-/// <c>detection loss [--nodes 100] [--seconds 10000] [--loss 0.01,0.05,0.10] [--seed 1]</c>,
-/// <c>detection starved [--nodes 100] [--seconds 3600] [--probability 0.02] [--crashes 20] [--seed 1]</c>,
+/// <c>detection loss [--nodes 100] [--duration 10000s] [--loss 0.01,0.05,0.10] [--seed 1]</c>,
+/// <c>detection starved [--nodes 100] [--duration 1h] [--probability 0.02] [--crashes 20] [--seed 1]</c>,
 /// <c>detection latency [--nodes 100,1000] [--crashes 20] [--seed 1]</c>.
 /// </summary>
 public static class DetectionExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        if (args.Length == 0)
-        {
-            Console.Error.WriteLine("usage: detection loss|starved|latency [options]");
-            return 2;
-        }
+        Option<ulong> seed = BenchOptions.Seed();
 
-        Dictionary<string, string> options = [];
-        for (int i = 1; i < args.Length; i += 2)
-        {
-            options[args[i]] = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-        }
+        Option<int> lossNodes = BenchOptions.Int("--nodes", "Cluster size.", 100);
+        Option<TimeSpan?> lossDuration = BenchOptions.Duration("--duration", "Virtual time per row after a loss-free join (default 10000s).");
+        Option<double[]> losses = BenchOptions.Doubles("--loss", "Message loss rates", [0.01, 0.05, 0.10]);
+        Command loss = new("loss", "False dead verdicts under random message loss.") { lossNodes, lossDuration, losses, seed };
+        loss.SetAction(parsed => Loss(parsed.GetValue(lossNodes), parsed.GetValue(losses)!, (parsed.GetValue(lossDuration) ?? TimeSpan.FromSeconds(10000)).TotalSeconds, parsed.GetValue(seed)));
 
-        ulong seed = ulong.Parse(options.GetValueOrDefault("--seed", "1"), CultureInfo.InvariantCulture);
-        switch (args[0])
-        {
-            case "loss":
-                Loss(Ints(options, "--nodes", "100")[0], Doubles(options, "--loss", "0.01,0.05,0.10"), double.Parse(options.GetValueOrDefault("--seconds", "10000"), CultureInfo.InvariantCulture), seed);
-                return 0;
-            case "starved":
-                Starved(Ints(options, "--nodes", "100")[0], double.Parse(options.GetValueOrDefault("--seconds", "3600"), CultureInfo.InvariantCulture), Doubles(options, "--probability", "0.02")[0], Ints(options, "--crashes", "20")[0], seed);
-                return 0;
-            case "latency":
-                Latency(Ints(options, "--nodes", "100,1000"), Ints(options, "--crashes", "20")[0], seed);
-                return 0;
-            default:
-                Console.Error.WriteLine($"unknown experiment {args[0]}: loss, starved or latency");
-                return 2;
-        }
+        Option<int> starvedNodes = BenchOptions.Int("--nodes", "Cluster size.", 100);
+        Option<TimeSpan?> starvedDuration = BenchOptions.Duration("--duration", "Virtual time with the starved member, before the crashes (default 1h).");
+        Option<double> probability = BenchOptions.Double("--probability", "Probability that an input freezes the starved member.", 0.02);
+        Option<int> starvedCrashes = BenchOptions.Int("--crashes", "Crashes of other members afterwards.", 20);
+        Command starved = new("starved", "One CPU-starved member: false accusations, and detection of real crashes beside it.") { starvedNodes, starvedDuration, probability, starvedCrashes, seed };
+        starved.SetAction(parsed => Starved(parsed.GetValue(starvedNodes), (parsed.GetValue(starvedDuration) ?? TimeSpan.FromHours(1)).TotalSeconds, parsed.GetValue(probability), parsed.GetValue(starvedCrashes), parsed.GetValue(seed)));
+
+        Option<int[]> latencyNodes = BenchOptions.Ints("--nodes", "Cluster sizes", [100, 1000]);
+        Option<int> latencyCrashes = BenchOptions.Int("--crashes", "Crashes per row, one at a time.", 20);
+        Command latency = new("latency", "Detection latency of real crashes.") { latencyNodes, latencyCrashes, seed };
+        latency.SetAction(parsed => Latency(parsed.GetValue(latencyNodes)!, parsed.GetValue(latencyCrashes), parsed.GetValue(seed)));
+
+        return new Command("detection", "Failure-detection experiments, each for plain SWIM and with Lifeguard.") { loss, starved, latency };
     }
 
     private static void Loss(int nodes, double[] losses, double seconds, ulong seed)
@@ -96,10 +90,4 @@ public static class DetectionExperiment
     private static string Name(bool lifeguard) => lifeguard ? "Lifeguard" : "plain SWIM";
 
     private static string Stats(SpreadStatistics s) => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:0.00} / {s.P50:0.00} / {s.P99:0.00} s");
-
-    private static int[] Ints(Dictionary<string, string> options, string name, string fallback) =>
-        options.GetValueOrDefault(name, fallback).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-
-    private static double[] Doubles(Dictionary<string, string> options, string name, string fallback) =>
-        options.GetValueOrDefault(name, fallback).Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 }

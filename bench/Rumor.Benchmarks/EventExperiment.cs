@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Simulation.Experiments;
 
@@ -9,40 +10,20 @@ namespace Rumor.Benchmarks;
 /// </summary>
 public static class EventExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        int nodes = 500;
-        double[] losses = [0.05, 0.20];
-        int[] multipliers = [1, 4];
-        int events = 20;
-        ulong seed = 1;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--nodes":
-                    nodes = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--loss":
-                    losses = [.. value.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
-                    break;
-                case "--multiplier":
-                    multipliers = [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
-                    break;
-                case "--events":
-                    events = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--seed":
-                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
+        Option<int> nodes = BenchOptions.Int("--nodes", "Cluster size.", 500);
+        Option<double[]> loss = BenchOptions.Doubles("--loss", "Message loss rates", [0.05, 0.20]);
+        Option<int[]> multiplier = BenchOptions.Ints("--multiplier", "Retransmit multipliers", [1, 4]);
+        Option<int> events = BenchOptions.Int("--events", "Events per run.", 20);
+        Option<ulong> seed = BenchOptions.Seed();
+        Command command = new("events", "User event residue with and without event anti-entropy.") { nodes, loss, multiplier, events, seed };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes), parsed.GetValue(loss)!, parsed.GetValue(multiplier)!, parsed.GetValue(events), parsed.GetValue(seed)));
+        return command;
+    }
 
-            i++;
-        }
-
+    private static int Run(int nodes, double[] losses, int[] multipliers, int events, ulong seed)
+    {
         Console.WriteLine("| N | loss | m | anti-entropy | residue at 2 s | 5 s | 10 s | 30 s | 60 s | duplicates | digests / node / s | repairs | wall |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (double loss in losses)

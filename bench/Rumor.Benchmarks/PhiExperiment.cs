@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Core;
 using Rumor.Core.Membership;
@@ -13,26 +14,17 @@ namespace Rumor.Benchmarks;
 /// </summary>
 public static class PhiExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        int nodes = 40;
-        int seeds = 10;
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            int value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            switch (args[i])
-            {
-                case "--nodes":
-                    nodes = value;
-                    break;
-                case "--seeds":
-                    seeds = value;
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
-        }
+        Option<int> nodes = BenchOptions.Int("--nodes", "Cluster size.", 40);
+        Option<int> seeds = BenchOptions.Int("--seeds", "Crashes, one per seed 1..N.", 10);
+        Command command = new("phi", "φ-accrual mode: first suspicion and dead everywhere after one crash, per seed.") { nodes, seeds };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes), parsed.GetValue(seeds)));
+        return command;
+    }
 
+    private static int Run(int nodes, int seeds)
+    {
         GossipOptions options = GossipOptions.Lan with { FailureDetector = FailureDetectorKind.PhiAccrual };
         List<double> suspected = [];
         List<double> dead = [];

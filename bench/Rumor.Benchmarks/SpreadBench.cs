@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Core;
 using Rumor.Simulation.Charts;
@@ -25,48 +26,22 @@ public static class SpreadBench
 
     private static readonly string[] _colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        int[] sizes = [1000, 10000, 100000, 1000000];
-        int trials = 20;
-        int trialsLarge = 5;
-        int largeFrom = 1000000;
-        ulong seed = 1;
-        string[] strategies = ["push1", "push3", "pull", "push-pull"];
-        string? charts = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--nodes":
-                    sizes = [.. value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
-                    break;
-                case "--trials":
-                    trials = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--trials-large":
-                    trialsLarge = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--large-from":
-                    largeFrom = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--seed":
-                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--strategies":
-                    strategies = value.Split(',');
-                    break;
-                case "--charts":
-                    charts = value;
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes", [1000, 10000, 100000, 1000000]);
+        Option<int> trials = BenchOptions.Int("--trials", "Trials per row.", 20);
+        Option<int> trialsLarge = BenchOptions.Int("--trials-large", "Trials per row from --large-from nodes.", 5);
+        Option<int> largeFrom = BenchOptions.Int("--large-from", "The size from which --trials-large applies.", 1000000);
+        Option<ulong> seed = BenchOptions.Seed();
+        Option<string[]> strategies = BenchOptions.Names("--strategies", "Strategies", ["push1", "push3", "pull", "push-pull"]);
+        Option<string> charts = new("--charts") { Description = "Write one SVG per strategy into this directory.", HelpName = "DIR" };
+        Command command = new("spread", "Spread of one rumor at 10^3 to 10^6 nodes per strategy, beside the ideal; SVG charts.") { nodes, trials, trialsLarge, largeFrom, seed, strategies, charts };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(trials), parsed.GetValue(trialsLarge), parsed.GetValue(largeFrom), parsed.GetValue(seed), parsed.GetValue(strategies)!, parsed.GetValue(charts)));
+        return command;
+    }
 
-            i++;
-        }
-
+    private static int Run(int[] sizes, int trials, int trialsLarge, int largeFrom, ulong seed, string[] strategies, string? charts)
+    {
         Console.WriteLine($"# Spread of one rumor, dissemination mode (compact engine, synchronous rounds, RetransmitMultiplier 4), seed {seed}, {trials} trials ({trialsLarge} from N = {largeFrom:N0}); ideal = same engine undamped, same trial count");
         Console.WriteLine("| N | strategy | mean rounds | p50 | p99 | max | our ideal mean | ideal p99 | issue's ideal | mean − issue's | converged | never informed | tx/node to everyone | ideal tx/node | 4·ceil(log10(N+1)) | wall | peak working set |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");

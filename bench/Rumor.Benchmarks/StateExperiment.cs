@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Rumor.Core;
 using Rumor.Simulation.Experiments;
@@ -7,69 +8,37 @@ namespace Rumor.Benchmarks;
 /// <summary>
 /// Replicated-state experiments in virtual time (<see cref="StateExperiments"/>). Usage:
 /// <c>state [--only spread,bulk,idle,efficiency] [--nodes 100,1000] [--trials 3] [--idle-nodes 10,100,1000]
-/// [--idle-seconds 60] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
+/// [--idle-duration 60s] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
 /// --full-sync-every sets StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).
 /// </summary>
 public static class StateExperiment
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        HashSet<string> only = ["spread", "bulk", "idle", "efficiency"];
-        int[] sizes = [100, 1000];
-        int trials = 3;
-        GossipStrategy[] strategies = [GossipStrategy.Push, GossipStrategy.Pull, GossipStrategy.PushPull];
-        int[] idleSizes = [10, 100, 1000];
-        int idleSeconds = 60;
-        int bulkNodes = 100;
-        int bulkKeys = 1000;
-        int effNodes = 100;
-        ulong seed = 1;
-        int fullSyncEvery = GossipOptions.Lan.StateFullSyncEveryRounds;
-        for (int i = 0; i < args.Length; i++)
+        Option<string[]> only = BenchOptions.Names("--only", "Parts to run", ["spread", "bulk", "idle", "efficiency"]);
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Sizes for the spread rows", [100, 1000]);
+        Option<int> trials = BenchOptions.Int("--trials", "Trials per spread row.", 3);
+        Option<string[]> strategies = BenchOptions.Names("--strategies", "Strategies for the spread rows", ["push", "pull", "push-pull"]);
+        Option<int[]> idleNodes = BenchOptions.Ints("--idle-nodes", "Sizes for the idle-traffic rows", [10, 100, 1000]);
+        Option<TimeSpan?> idleDuration = BenchOptions.Duration("--idle-duration", "Virtual time measured per idle row (default 60s).");
+        Option<int> bulkNodes = BenchOptions.Int("--bulk-nodes", "Cluster size for the bulk row.", 100);
+        Option<int> bulkKeys = BenchOptions.Int("--bulk-keys", "Keys written in the bulk row.", 1000);
+        Option<int> effNodes = BenchOptions.Int("--eff-nodes", "Cluster size for the efficiency rows.", 100);
+        Option<int> fullSyncEvery = BenchOptions.Int("--full-sync-every", "StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).", GossipOptions.Lan.StateFullSyncEveryRounds);
+        Option<ulong> seed = BenchOptions.Seed();
+        Command command = new("state", "Replicated-state experiments: spread of a key, bulk sync, idle traffic, digest efficiency.")
         {
-            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--only":
-                    only = [.. value.Split(',')];
-                    break;
-                case "--nodes":
-                    sizes = Ints(value);
-                    break;
-                case "--trials":
-                    trials = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--idle-nodes":
-                    idleSizes = Ints(value);
-                    break;
-                case "--idle-seconds":
-                    idleSeconds = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--bulk-nodes":
-                    bulkNodes = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--bulk-keys":
-                    bulkKeys = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--eff-nodes":
-                    effNodes = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--full-sync-every":
-                    fullSyncEvery = int.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                case "--strategies":
-                    strategies = [.. value.Split(',').Select(name => Enum.Parse<GossipStrategy>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true))];
-                    break;
-                case "--seed":
-                    seed = ulong.Parse(value, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option {args[i]}");
-            }
+            only, nodes, trials, strategies, idleNodes, idleDuration, bulkNodes, bulkKeys, effNodes, fullSyncEvery, seed,
+        };
+        command.SetAction(parsed => Run(
+            [.. parsed.GetValue(only)!], parsed.GetValue(nodes)!, parsed.GetValue(trials),
+            [.. parsed.GetValue(strategies)!.Select(name => Enum.Parse<GossipStrategy>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true))],
+            parsed.GetValue(idleNodes)!, parsed.GetValue(idleDuration) ?? TimeSpan.FromSeconds(60), parsed.GetValue(bulkNodes), parsed.GetValue(bulkKeys), parsed.GetValue(effNodes), parsed.GetValue(seed), parsed.GetValue(fullSyncEvery)));
+        return command;
+    }
 
-            i++;
-        }
-
+    private static int Run(HashSet<string> only, int[] sizes, int trials, GossipStrategy[] strategies, int[] idleSizes, TimeSpan idleDuration, int bulkNodes, int bulkKeys, int effNodes, ulong seed, int fullSyncEvery)
+    {
         GossipOptions lan = GossipOptions.Lan with { StateFullSyncEveryRounds = fullSyncEvery };
         Console.WriteLine($"# Replicated state, seed {seed}; LAN preset (GossipInterval {lan.GossipInterval.TotalMilliseconds} ms, StateGossipInterval {lan.StateGossipInterval.TotalSeconds} s, StateGossipFanout {lan.StateGossipFanout}, digest {lan.StateDigestMode}, compression threshold {lan.CompressionThresholdBytes} B, StateFullSyncEveryRounds {lan.StateFullSyncEveryRounds})");
         if (only.Contains("spread"))
@@ -104,13 +73,13 @@ public static class StateExperiment
         if (only.Contains("idle"))
         {
             Console.WriteLine();
-            Console.WriteLine($"## Idle traffic ({idleSeconds} s virtual after convergence and 30 s quiet; one key per node)");
+            Console.WriteLine($"## Idle traffic ({DurationText.Format(idleDuration)} virtual after convergence and 30 s quiet; one key per node)");
             Console.WriteLine("| N | total bytes/node/s | packets/node/s | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (int n in idleSizes)
             {
-                StateIdleResult on = StateExperiments.Idle(n, true, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(idleSeconds), seed, lan);
-                StateIdleResult off = StateExperiments.Idle(n, false, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(idleSeconds), seed, lan);
+                StateIdleResult on = StateExperiments.Idle(n, true, TimeSpan.FromSeconds(30), idleDuration, seed, lan);
+                StateIdleResult off = StateExperiments.Idle(n, false, TimeSpan.FromSeconds(30), idleDuration, seed, lan);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {n} | {on.BytesPerNodePerSecond:0} | {on.PacketsPerNodePerSecond:0.0} | {off.BytesPerNodePerSecond:0} | {on.BytesPerNodePerSecond - off.BytesPerNodePerSecond:0} | {on.StateExchangesSkipped} | {(on.WallTime + off.WallTime).TotalSeconds:0} s |"));
             }
@@ -140,8 +109,6 @@ public static class StateExperiment
 
         return 0;
     }
-
-    private static int[] Ints(string value) => value.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
     private static string Kb(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
 }

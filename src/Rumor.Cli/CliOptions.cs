@@ -49,6 +49,28 @@ internal static class CliOptions
         },
     };
 
+    /// <summary>
+    /// An option whose text <paramref name="parse"/> reads into a value (a plan, a strategy), or
+    /// refuses by throwing <see cref="UsageException"/>, whose message becomes the parse error.
+    /// </summary>
+    public static Option<T> Parsed<T>(string name, string helpName, string description, Func<string, T> parse) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            try
+            {
+                return parse(result.Tokens[0].Value);
+            }
+            catch (UsageException e)
+            {
+                result.AddError(e.Message);
+                return default!;
+            }
+        },
+    };
+
     /// <summary>An option with one text value.</summary>
     public static Option<string> Text(string name, string helpName, string description) => new(name)
     {

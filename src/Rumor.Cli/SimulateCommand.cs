@@ -29,15 +29,15 @@ internal static class SimulateCommand
         Command command = new("simulate", "Spreads one rumor through a simulated cluster (virtual time, seeded) and compares the rounds to reach everyone with the synchronous ideal.")
         {
             CliOptions.Count("--nodes", "N", $"Cluster size (2 to {NodesMax:N0}; default 1000).", 2, NodesMax, "a node count"),
-            CliOptions.Text("--strategy", "S", "push (rumor mongering), pull or push-pull (default push).").Completing("push", "pull", "push-pull"),
+            CliOptions.Parsed<GossipStrategy?>("--strategy", "S", "push (rumor mongering), pull or push-pull (default push).", ParseStrategy).Completing("push", "pull", "push-pull"),
             CliOptions.Count("--fanout", "F", "Peers contacted per node per round (1 to 64; default 3 for push, 1 for pull and push-pull).", 1, 64, "a fanout"),
             CliOptions.Duration("--interval", "The gossip round in virtual time, e.g. 200ms or 1s, at most 1h (default 200ms for push, 1s for pull and push-pull).", TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)),
-            CliOptions.Text("--loss", "FRACTION", "Probability that a message is lost, in [0, 1) (default 0)."),
-            CliOptions.Text("--partition", "F@FROM-TO", "Cut off a fraction F of the nodes during rounds FROM to TO-1, e.g. 0.2@2-10."),
-            CliOptions.Text("--churn", "RATE[:DOWN[:UNTIL]]", "In rounds 1 to UNTIL every node crashes with probability RATE per round and restarts DOWN rounds later with fresh state (defaults: DOWN 5, UNTIL 20), e.g. 0.01:5:20."),
-            CliOptions.Text("--seed", "S", "The seed; one seed gives one result (default 1)."),
+            CliOptions.Parsed<double?>("--loss", "FRACTION", "Probability that a message is lost, in [0, 1) (default 0).", ParseLoss),
+            CliOptions.Parsed<PartitionPlan?>("--partition", "F@FROM-TO", "Cut off a fraction F of the nodes during rounds FROM to TO-1, e.g. 0.2@2-10.", ParsePartition),
+            CliOptions.Parsed<ChurnPlan?>("--churn", "RATE[:DOWN[:UNTIL]]", "In rounds 1 to UNTIL every node crashes with probability RATE per round and restarts DOWN rounds later with fresh state (defaults: DOWN 5, UNTIL 20), e.g. 0.01:5:20.", ParseChurn),
+            CliOptions.Parsed<ulong?>("--seed", "S", "The seed; one seed gives one result (default 1).", ParseSeed),
             CliOptions.Count("--trials", "T", $"Spreads to measure (1 to {TrialsMax:N0}; default 10).", 1, TrialsMax, "a trial count"),
-            CliOptions.Text("--mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default).").Completing("full", "dissemination", "auto"),
+            CliOptions.Parsed<SpreadMode?>("--mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default).", ParseMode).Completing("full", "dissemination", "auto"),
             CliOptions.Count("--max-rounds", "R", $"The bound: a trial still spreading after R rounds is reported as not converged (1 to {MaxRoundsMax:N0}; default 200).", 1, MaxRoundsMax, "a round count"),
             CliOptions.Text("--out", "DIR", $"Write {SpreadCharts.TrialsFile}, {SpreadCharts.CurvesFile} and {SpreadCharts.ChartFile} into DIR."),
             CliOptions.Flag("--verbose", "Also print wall time and peak memory (after the table)."),
@@ -164,33 +164,16 @@ internal static class SimulateCommand
     private static (SpreadSettings Settings, SpreadMode Mode) ParseSettings(ParseResult parsed)
     {
         int nodes = parsed.GetValue<int?>("--nodes") ?? 1000;
-        GossipStrategy strategy = parsed.GetValue<string>("--strategy") switch
-        {
-            null or "push" => GossipStrategy.Push,
-            "pull" => GossipStrategy.Pull,
-            "push-pull" or "pushpull" => GossipStrategy.PushPull,
-            string other => throw new UsageException($"--strategy: '{other}' is not a strategy (push, pull or push-pull)."),
-        };
+        GossipStrategy strategy = parsed.GetValue<GossipStrategy?>("--strategy") ?? GossipStrategy.Push;
         int fanout = parsed.GetValue<int?>("--fanout") ?? (strategy == GossipStrategy.Push ? 3 : 1);
         TimeSpan? interval = parsed.GetValue<TimeSpan?>("--interval");
-        double loss = ParseFraction(parsed.GetValue<string>("--loss"), "loss", allowZero: true) ?? 0;
+        double loss = parsed.GetValue<double?>("--loss") ?? 0;
         int trials = parsed.GetValue<int?>("--trials") ?? 10;
         int maxRounds = parsed.GetValue<int?>("--max-rounds") ?? 200;
-        ulong seed = 1;
-        if (parsed.GetValue<string>("--seed") is { } seedText && !ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out seed))
-        {
-            throw new UsageException($"--seed: '{seedText}' is not a seed (a whole number from 0 to {ulong.MaxValue}).");
-        }
-
-        PartitionPlan? partition = parsed.GetValue<string>("--partition") is { } p ? ParsePartition(p) : null;
-        ChurnPlan? churn = parsed.GetValue<string>("--churn") is { } c ? ParseChurn(c) : null;
-        SpreadMode mode = parsed.GetValue<string>("--mode") switch
-        {
-            null or "auto" => SpreadExperiment.AutoMode(nodes),
-            "full" => SpreadMode.Full,
-            "dissemination" => SpreadMode.Dissemination,
-            string other => throw new UsageException($"--mode: '{other}' is not a mode (full, dissemination or auto)."),
-        };
+        ulong seed = parsed.GetValue<ulong?>("--seed") ?? 1;
+        PartitionPlan? partition = parsed.GetValue<PartitionPlan?>("--partition");
+        ChurnPlan? churn = parsed.GetValue<ChurnPlan?>("--churn");
+        SpreadMode mode = parsed.GetValue<SpreadMode?>("--mode") ?? SpreadExperiment.AutoMode(nodes);
         if (mode == SpreadMode.Full && nodes > FullNodesMax)
         {
             throw new UsageException($"--mode full: {nodes:N0} nodes do not fit (N real nodes each hold N members); full mode takes at most {FullNodesMax:N0}. Use --mode dissemination.");
@@ -217,19 +200,34 @@ internal static class SimulateCommand
         return (settings, mode);
     }
 
-    private static double? ParseFraction(string? text, string name, bool allowZero)
+    private static GossipStrategy? ParseStrategy(string text) => text switch
     {
-        if (text is null)
-        {
-            return null;
-        }
+        "push" => GossipStrategy.Push,
+        "pull" => GossipStrategy.Pull,
+        "push-pull" or "pushpull" => GossipStrategy.PushPull,
+        _ => throw new UsageException($"--strategy: '{text}' is not a strategy (push, pull or push-pull)."),
+    };
 
-        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value < 1 && (allowZero ? value >= 0 : value > 0)
+    /// <summary>full or dissemination; null for auto, which the node count decides.</summary>
+    private static SpreadMode? ParseMode(string text) => text switch
+    {
+        "auto" => null,
+        "full" => SpreadMode.Full,
+        "dissemination" => SpreadMode.Dissemination,
+        _ => throw new UsageException($"--mode: '{text}' is not a mode (full, dissemination or auto)."),
+    };
+
+    private static double? ParseLoss(string text) =>
+        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value >= 0 && value < 1
             ? value
-            : throw new UsageException($"--{name}: '{text}' is not a fraction in {(allowZero ? "[0, 1)" : "(0, 1)")}.");
-    }
+            : throw new UsageException($"--loss: '{text}' is not a fraction in [0, 1).");
 
-    private static PartitionPlan ParsePartition(string text)
+    private static ulong? ParseSeed(string text) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed)
+            ? seed
+            : throw new UsageException($"--seed: '{text}' is not a seed (a whole number from 0 to {ulong.MaxValue}).");
+
+    private static PartitionPlan? ParsePartition(string text)
     {
         string[] parts = text.Split('@');
         string[] rounds = parts.Length == 2 ? parts[1].Split('-') : [];
@@ -244,7 +242,7 @@ internal static class SimulateCommand
         throw new UsageException($"--partition: '{text}' is not F@FROM-TO (a fraction in (0, 1) of the nodes cut off from round FROM >= 1 until round TO > FROM), e.g. 0.2@2-10.");
     }
 
-    private static ChurnPlan ParseChurn(string text)
+    private static ChurnPlan? ParseChurn(string text)
     {
         string[] parts = text.Split(':');
         int down = 5;

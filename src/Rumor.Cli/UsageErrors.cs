@@ -25,7 +25,8 @@ internal static class UsageErrors
         int unmatched = 0;
         foreach ((string word, string message) in DashedWords(result))
         {
-            int index = errors.IndexOf($"Unrecognized command or argument '{word}'.");
+            // The library's message for the word quotes it (in every language it speaks).
+            int index = errors.FindIndex(e => e.Contains($"'{word}'", StringComparison.Ordinal));
             if (index >= 0)
             {
                 errors[index] = message;
