@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Rumor.Client;
 using Rumor.Hosting;
 
 namespace Rumor.Agent;
@@ -14,24 +16,19 @@ internal static class ApiJson
     /// <summary>Most bytes a request body may have (a value is at most ValueMaxBytes; base64 and JSON add a third).</summary>
     public const int BodyMaxBytes = 1024 * 1024;
 
-    public static readonly JsonSerializerOptions Options = Create();
+    /// <summary>The options bound to the shared source-generated context: a type the API does not define cannot be written by mistake.</summary>
+    public static readonly JsonSerializerOptions Options = RumorJsonContext.Default.Options;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static JsonSerializerOptions Create()
-    {
-        JsonSerializerOptions options = new(JsonSerializerDefaults.Web)
-        {
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-        return options;
-    }
-
+    /// <summary>
+    /// The framework's JSON options (problem details, server-sent events, the OpenAPI document's
+    /// schemas): the API's models resolve through the shared source-generated context first.
+    /// </summary>
     public static void Configure(JsonSerializerOptions options)
     {
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.TypeInfoResolverChain.Insert(0, RumorJsonContext.Default);
     }
 
     /// <summary>A problem details answer whose detail says what was wrong.</summary>
@@ -139,7 +136,7 @@ internal static class ApiJson
 
         try
         {
-            T? value = JsonSerializer.Deserialize<T>(buffer.ToArray(), Options);
+            T? value = JsonSerializer.Deserialize(buffer.ToArray(), (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T)));
             return value is null ? (null, BadRequest("The body is JSON null; expected a JSON object.")) : (value, null);
         }
         catch (JsonException e)

@@ -34,6 +34,9 @@ public sealed class RumorAgent : IAsyncDisposable
     /// <summary>The node.</summary>
     public RumorNode Node { get; }
 
+    /// <summary>The host's services (tests read the endpoint data source from here).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>Triggered when the host is stopping (Ctrl+C, a failed required join, <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
@@ -61,6 +64,12 @@ public sealed class RumorAgent : IAsyncDisposable
         builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Rumor agent HTTP API";
+            document.Info.Description = "The agent's API (docs/HTTP-API.md). Rumor.Client holds its models and a typed client.";
+            return Task.CompletedTask;
+        }));
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
@@ -102,6 +111,9 @@ public sealed class RumorAgent : IAsyncDisposable
         app.MapEventEndpoints();
         app.MapMetricsEndpoints();
         app.MapDashboardEndpoints();
+
+        // The API's own description, generated from the endpoints above: /openapi/v1.json.
+        app.MapOpenApi();
     }
 
     /// <summary>Waits until the host stops (Ctrl+C is the caller's to wire to <see cref="StopAsync"/>).</summary>

@@ -19,7 +19,8 @@ internal static class DashboardEndpoints
         foreach ((string path, string resource, string contentType) in Files)
         {
             byte[] content = Load(resource);
-            app.MapGet(path, () => Results.Bytes(content, contentType));
+            // Static files of the dashboard, not the API: left out of /openapi/v1.json.
+            app.MapGet(path, () => Results.Bytes(content, contentType)).ExcludeFromDescription();
         }
 
         return app;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Client;
 using Rumor.Core;
 using Rumor.Core.Events;
 using Rumor.Hosting;
@@ -40,13 +41,14 @@ internal static class EventEndpoints
             try
             {
                 UserEvent sent = await node.SendEventAsync(body.Name, payload, body.Coalesce ?? false, cancellationToken).ConfigureAwait(false);
-                return Results.Json(new EventSentDto(EventDto.IdText(sent.Id), sent.Name, sent.LamportTime), ApiJson.Options);
+                return Results.Json(new EventSentDto(ApiMapping.IdText(sent.Id), sent.Name, sent.LamportTime), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
                 return ApiJson.BadRequest(e);
             }
-        });
+        })
+        .Accepts<EventSendRequest>("application/json").Produces<EventSentDto>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapGet("/v1/events", (RumorNode node, int? limit) =>
         {
@@ -56,8 +58,9 @@ internal static class EventEndpoints
                 return ApiJson.BadRequest($"limit is {wanted}; it must be between 1 and {RumorNode.RecentEventsMax}.");
             }
 
-            return Results.Json(node.GetRecentEvents(wanted).Select(EventDto.From).ToArray(), ApiJson.Options);
-        });
+            return Results.Json(node.GetRecentEvents(wanted).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+        })
+        .Produces<EventDto[]>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapPost("/v1/query", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -91,28 +94,31 @@ internal static class EventEndpoints
             try
             {
                 QueryResult result = await node.QueryAsync(body.Name, payload, body.Filter, timeout, cancellationToken).ConfigureAwait(false);
-                return Results.Json(QueryResultDto.From(node.Name, result), ApiJson.Options);
+                return Results.Json(result.ToApi(node.Name), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
                 return ApiJson.BadRequest(e);
             }
-        });
+        })
+        .Accepts<QueryPostRequest>("application/json").Produces<QueryResultDto>().ProducesProblem(StatusCodes.Status400BadRequest);
         app.MapGet("/v1/aggregates", async (RumorNode node, CancellationToken cancellationToken) =>
-            Results.Json(await node.GetAggregateKeysAsync(cancellationToken).ConfigureAwait(false), ApiJson.Options));
+            Results.Json((string[])[.. await node.GetAggregateKeysAsync(cancellationToken).ConfigureAwait(false)], ApiJson.Options))
+            .Produces<string[]>();
 
         app.MapGet("/v1/aggregates/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
         {
             try
             {
                 AggregateEstimate estimate = await node.GetAggregateAsync(key, cancellationToken).ConfigureAwait(false);
-                return Results.Json(AggregateDto.From(estimate), ApiJson.Options);
+                return Results.Json(estimate.ToApi(), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
                 return ApiJson.BadRequest(e);
             }
-        });
+        })
+        .Produces<AggregateDto>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 }

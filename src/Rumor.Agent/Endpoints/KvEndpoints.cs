@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Client;
 using Rumor.Core;
 using Rumor.Hosting;
 
@@ -14,8 +15,9 @@ internal static class KvEndpoints
         app.MapGet("/v1/kv", async (RumorNode node, string? prefix, string? owner, CancellationToken cancellationToken) =>
         {
             IReadOnlyList<KeyValueEntry> entries = await node.ListAsync(prefix ?? string.Empty, NullIfEmpty(owner), cancellationToken).ConfigureAwait(false);
-            return Results.Json(entries.Select(KvEntryDto.From).ToArray(), ApiJson.Options);
-        });
+            return Results.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+        })
+        .Produces<KvEntryDto[]>();
 
         app.MapGet("/v1/kv/{**key}", async (RumorNode node, string key, string? owner, CancellationToken cancellationToken) =>
         {
@@ -25,8 +27,9 @@ internal static class KvEndpoints
                 return ApiJson.NotFound(owner is { Length: > 0 } ? $"Member '{owner}' has no key '{key}'." : $"No member has a key '{key}'.");
             }
 
-            return Results.Json(entries.Select(KvEntryDto.From).ToArray(), ApiJson.Options);
-        });
+            return Results.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+        })
+        .Produces<KvEntryDto[]>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapPut("/v1/kv/{**key}", async (RumorNode node, string key, HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -61,7 +64,8 @@ internal static class KvEndpoints
             {
                 return ApiJson.BadRequest(e);
             }
-        });
+        })
+        .Accepts<KvPutRequest>("application/json").Produces<KvWriteResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapDelete("/v1/kv/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
         {
@@ -76,7 +80,8 @@ internal static class KvEndpoints
             {
                 return ApiJson.BadRequest(e);
             }
-        });
+        })
+        .Produces<KvWriteResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 

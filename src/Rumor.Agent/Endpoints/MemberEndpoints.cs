@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Client;
 using Rumor.Core;
 using Rumor.Core.FailureDetection;
-using Rumor.Core.Membership;
 using Rumor.Hosting;
 using Rumor.Transport;
+using MemberState = Rumor.Core.Membership.MemberState;
 
 namespace Rumor.Agent.Endpoints;
 
@@ -31,8 +32,9 @@ internal static class MemberEndpoints
             }
 
             IReadOnlyList<RumorMember> members = await node.GetMembersAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Json(members.Where(m => filter is null || m.State == filter).Select(MemberDto.From).ToArray(), ApiJson.Options);
-        });
+            return Results.Json(members.Where(m => filter is null || m.State == filter).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+        })
+        .Produces<MemberDto[]>().ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapGet("/v1/members/{name}", async (RumorNode node, string name, CancellationToken cancellationToken) =>
         {
@@ -45,11 +47,12 @@ internal static class MemberEndpoints
             IReadOnlyList<VerdictRecord> verdicts = await node.GetVerdictsAsync(name, cancellationToken).ConfigureAwait(false);
             IReadOnlyList<ProbeRecord> probes = await node.GetProbeHistoryAsync(name, cancellationToken).ConfigureAwait(false);
             DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
-            MemberDto m = MemberDto.From(member);
+            MemberDto m = member.ToApi();
             return Results.Json(
-                new MemberDetailDto(m.Name, m.Address, m.State, m.Generation, m.Incarnation, m.Tags, m.StateChangedMs, m.IsLocal, [.. verdicts.Select(v => VerdictDto.From(v, epoch))], [.. probes.Select(p => ProbeDto.From(p, epoch))]),
+                new MemberDetailDto(m.Name, m.Address, m.State, m.Generation, m.Incarnation, m.Tags, m.StateChangedMs, m.IsLocal, [.. verdicts.Select(v => v.ToApi(epoch))], [.. probes.Select(p => p.ToApi(epoch))]),
                 ApiJson.Options);
-        });
+        })
+        .Produces<MemberDetailDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapPost("/v1/join", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -86,11 +89,12 @@ internal static class MemberEndpoints
                     statusCode: StatusCodes.Status502BadGateway,
                     title: "Join failed",
                     type: "https://rumor.dev/problems/join-failed",
-                    extensions: new Dictionary<string, object?> { ["failed"] = response.Failed });
+                    extensions: new Dictionary<string, object?> { ["failed"] = response.Failed.ToArray() });
             }
 
             return Results.Json(response, ApiJson.Options);
-        });
+        })
+        .Accepts<JoinRequest>("application/json").Produces<JoinResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status502BadGateway);
 
         app.MapPost("/v1/leave", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -113,7 +117,8 @@ internal static class MemberEndpoints
 
             bool left = await node.LeaveAsync(timeout, cancellationToken).ConfigureAwait(false);
             return Results.Json(new LeaveResponse(left), ApiJson.Options);
-        });
+        })
+        .Accepts<LeaveRequest>("application/json").Produces<LeaveResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Client;
 using Rumor.Hosting;
 
 namespace Rumor.Agent.Endpoints;
@@ -11,8 +12,9 @@ internal static class StatusEndpoints
     public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/health", (RumorNode node) => node.IsRunning
-            ? Results.Json(new { status = "ok" }, ApiJson.Options)
-            : ApiJson.Unavailable(node.IsStopping ? "The node is leaving or has left the cluster." : "The node is not running."));
+            ? Results.Json(new HealthDto("ok"), ApiJson.Options)
+            : ApiJson.Unavailable(node.IsStopping ? "The node is leaving or has left the cluster." : "The node is not running."))
+            .Produces<HealthDto>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/v1/status", async (RumorNode node, CancellationToken cancellationToken) =>
         {
@@ -47,14 +49,15 @@ internal static class StatusEndpoints
                     node.Preset,
                     (long)(node.TimeProvider.GetUtcNow() - node.StartedAt).TotalMilliseconds,
                     new MemberCountsDto(s.Alive, s.Suspect, s.Dead, s.Left),
-                    new HealthDto(s.LocalHealthScore, s.LocalHealthMax),
-                    ConvergenceDto.From(s.Convergence, s.Now),
+                    new HealthScoreDto(s.LocalHealthScore, s.LocalHealthMax),
+                    s.Convergence.ToApi(s.Now),
                     counters,
                     s.PendingBroadcasts,
                     s.KeyCount,
                     node.RecentProbeRoundTrips),
                 ApiJson.Options);
-        });
+        })
+        .Produces<StatusDto>();
         return app;
     }
 }

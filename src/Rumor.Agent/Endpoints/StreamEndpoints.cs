@@ -1,8 +1,10 @@
-using System.Text;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Client;
 using Rumor.Core;
 using Rumor.Core.Events;
 using Rumor.Hosting;
@@ -11,13 +13,17 @@ namespace Rumor.Agent.Endpoints;
 
 /// <summary>
 /// Server-sent events: <c>GET /v1/kv/watch</c> (key changes under a prefix) and <c>GET /v1/stream</c>
-/// (member changes and key changes). Each subscription is registered before the response starts,
-/// so a client that has seen the headers misses nothing afterwards. A client that reads too slowly
-/// loses the oldest events (bounded queue), never slows the node.
+/// (member changes, user events and key changes), written by <c>TypedResults.ServerSentEvents</c>.
+/// Each subscription is registered before the response starts, and the response starts with a
+/// <c>: subscribed</c> comment, so a client that has seen the headers misses nothing afterwards.
+/// A client that reads too slowly loses the oldest events (bounded queue), never slows the node.
 /// </summary>
 internal static class StreamEndpoints
 {
     private static readonly string[] Kinds = ["member", "event", "kv"];
+
+    /// <summary>The first bytes of every stream: a comment (which SseItem cannot express) that puts the headers on the wire at once.</summary>
+    private static readonly byte[] Subscribed = ": subscribed\n\n"u8.ToArray();
 
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder app)
     {
@@ -31,21 +37,15 @@ internal static class StreamEndpoints
             }
             catch (InvalidOperationException e)
             {
-                await ApiJson.Unavailable(e.Message).ExecuteAsync(context).ConfigureAwait(false);
-                return;
+                return ApiJson.Unavailable(e.Message);
             }
 
-            await using (watch.ConfigureAwait(false))
-            {
-                await StartAsync(context.Response, aborted).ConfigureAwait(false);
-                await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(watch, aborted).ConfigureAwait(false))
-                {
-                    await WriteAsync(context.Response, "change", KvChangeDto.From((KeyChanged)gossipEvent), aborted).ConfigureAwait(false);
-                }
-            }
-        });
+            return Start(context, Changes(context, watch, aborted));
+        })
+        .Produces<KvChangeDto>(StatusCodes.Status200OK, "text/event-stream")
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        app.MapGet("/v1/stream", async (RumorNode node, HttpContext context, string? kinds) =>
+        app.MapGet("/v1/stream", (RumorNode node, HttpContext context, string? kinds) =>
         {
             HashSet<string> wanted = new(Kinds, StringComparer.OrdinalIgnoreCase);
             if (!string.IsNullOrWhiteSpace(kinds))
@@ -53,41 +53,84 @@ internal static class StreamEndpoints
                 wanted = new(kinds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
                 if (wanted.FirstOrDefault(kind => !Kinds.Contains(kind, StringComparer.OrdinalIgnoreCase)) is { } unknown)
                 {
-                    await ApiJson.BadRequest($"kind '{unknown}' is not streamed: expected a comma-separated list of {string.Join(", ", Kinds)}.").ExecuteAsync(context).ConfigureAwait(false);
-                    return;
+                    return ApiJson.BadRequest($"kind '{unknown}' is not streamed: expected a comma-separated list of {string.Join(", ", Kinds)}.");
                 }
             }
 
-            CancellationToken aborted = context.RequestAborted;
             RumorSubscription stream = node.OpenStream();
-            await using (stream.ConfigureAwait(false))
-            {
-                await StartAsync(context.Response, aborted).ConfigureAwait(false);
-                DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
-                await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(stream, aborted).ConfigureAwait(false))
-                {
-                    switch (gossipEvent)
-                    {
-                        case MemberChanged changed when wanted.Contains("member"):
-                            MemberSnapshot m = changed.Member;
-                            await WriteAsync(context.Response, "member", new MemberEventDto(m.Name, m.Address.ToString(), m.State, changed.Previous, changed.Kind, m.Incarnation, epoch + changed.At), aborted).ConfigureAwait(false);
-                            break;
-                        case UserEventReceived received when wanted.Contains("event"):
-                            await WriteAsync(context.Response, "user", EventDto.From(received.Event, node.TimeProvider.GetUtcNow()), aborted).ConfigureAwait(false);
-                            break;
-                        case KeyChanged changed when wanted.Contains("kv"):
-                            await WriteAsync(context.Response, "kv", KvChangeDto.From(changed), aborted).ConfigureAwait(false);
-                            break;
-                        default:
-                            break;
-                    }
-                }
-            }
-        });
+            DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
+            return Start(context, Everything(context, stream, wanted, epoch, node.TimeProvider, context.RequestAborted));
+        })
+        .Produces<StreamEvent>(StatusCodes.Status200OK, "text/event-stream")
+        .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
-    private static async IAsyncEnumerable<GossipEvent> ReadUntilAbortedAsync(RumorSubscription subscription, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted)
+    private static IResult Start<T>(HttpContext context, IAsyncEnumerable<SseItem<T>> items)
+    {
+        // Proxies such as nginx would otherwise hold the events back.
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(items);
+    }
+
+    private static async IAsyncEnumerable<SseItem<KvChangeDto>> Changes(HttpContext context, RumorSubscription watch, [EnumeratorCancellation] CancellationToken aborted)
+    {
+        await using (watch.ConfigureAwait(false))
+        {
+            await SubscribedAsync(context, aborted).ConfigureAwait(false);
+            await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(watch, aborted).ConfigureAwait(false))
+            {
+                yield return new SseItem<KvChangeDto>(((KeyChanged)gossipEvent).ToApi(), StreamEvent.ChangeType);
+            }
+        }
+    }
+
+    // One stream carries three shapes: each item's data is its own model, serialized with that
+    // model's source-generated metadata (an SseItem<object> would need reflection to find it).
+    private static async IAsyncEnumerable<SseItem<JsonElement>> Everything(HttpContext context, RumorSubscription stream, HashSet<string> wanted, DateTimeOffset epoch, TimeProvider time, [EnumeratorCancellation] CancellationToken aborted)
+    {
+        await using (stream.ConfigureAwait(false))
+        {
+            await SubscribedAsync(context, aborted).ConfigureAwait(false);
+            await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(stream, aborted).ConfigureAwait(false))
+            {
+                switch (gossipEvent)
+                {
+                    case MemberChanged changed when wanted.Contains("member"):
+                        yield return new(JsonSerializer.SerializeToElement(changed.ToApi(epoch), RumorJsonContext.Default.MemberEventDto), StreamEvent.MemberType);
+                        break;
+                    case UserEventReceived received when wanted.Contains("event"):
+                        yield return new(JsonSerializer.SerializeToElement(received.Event.ToApi(time.GetUtcNow()), RumorJsonContext.Default.EventDto), StreamEvent.UserType);
+                        break;
+                    case KeyChanged changed when wanted.Contains("kv"):
+                        yield return new(JsonSerializer.SerializeToElement(changed.ToApi(), RumorJsonContext.Default.KvChangeDto), StreamEvent.KvType);
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the headers and the <c>: subscribed</c> comment before the first event: the subscription
+    /// is registered by now, and a client waiting for the headers learns it at once rather than at
+    /// the first change. Runs inside the result's execution, after it set the content type.
+    /// </summary>
+    private static async Task SubscribedAsync(HttpContext context, CancellationToken aborted)
+    {
+        try
+        {
+            await context.Response.Body.WriteAsync(Subscribed, aborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away; the enumeration ends at the next read.
+        }
+    }
+
+    private static async IAsyncEnumerable<GossipEvent> ReadUntilAbortedAsync(RumorSubscription subscription, [EnumeratorCancellation] CancellationToken aborted)
     {
         IAsyncEnumerator<GossipEvent> events = subscription.ReadAllAsync(aborted).GetAsyncEnumerator(aborted);
         await using (events.ConfigureAwait(false))
@@ -109,31 +152,6 @@ internal static class StreamEndpoints
 
                 yield return events.Current;
             }
-        }
-    }
-
-    private static async Task StartAsync(HttpResponse response, CancellationToken aborted)
-    {
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        // A comment line first: the client sees the headers (and knows it is subscribed) at once.
-        await response.WriteAsync(": subscribed\n\n", aborted).ConfigureAwait(false);
-        await response.Body.FlushAsync(aborted).ConfigureAwait(false);
-    }
-
-    private static async Task WriteAsync<T>(HttpResponse response, string eventName, T payload, CancellationToken aborted)
-    {
-        string json = JsonSerializer.Serialize(payload, ApiJson.Options);
-        try
-        {
-            await response.WriteAsync($"event: {eventName}\ndata: {json}\n\n", Encoding.UTF8, aborted).ConfigureAwait(false);
-            await response.Body.FlushAsync(aborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away; the enumeration ends at the next read.
         }
     }
 }

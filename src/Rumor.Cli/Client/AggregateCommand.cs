@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -23,14 +23,14 @@ internal static class AggregateCommand
         string key = context.Args.Positionals[0];
         TimeSpan? wait = context.Args.Get<TimeSpan?>("wait");
         DateTimeOffset giveUp = context.Environment.Time.GetUtcNow() + (wait ?? TimeSpan.Zero);
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
-        while (wait is not null && Json.Bool(answer, "converged") != true && context.Environment.Time.GetUtcNow() < giveUp)
+        AggregateDto answer = await context.Agent.GetAggregateAsync(key, context.Stop).ConfigureAwait(false);
+        while (wait is not null && !answer.Converged && context.Environment.Time.GetUtcNow() < giveUp)
         {
             await Task.Delay(PollInterval, context.Stop).ConfigureAwait(false);
-            answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
+            answer = await context.Agent.GetAggregateAsync(key, context.Stop).ConfigureAwait(false);
         }
 
-        int exit = wait is not null && Json.Bool(answer, "converged") != true ? ExitCodes.Failure : ExitCodes.Ok;
+        int exit = wait is not null && !answer.Converged ? ExitCodes.Failure : ExitCodes.Ok;
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -38,16 +38,16 @@ internal static class AggregateCommand
         }
 
         Fields fields = new();
-        fields.Add("key", Json.Cell(answer, "key"));
-        foreach (string name in new[] { "sum", "count", "average", "min", "max" })
-        {
-            fields.Add(name, Json.Cell(answer, name));
-        }
-
-        fields.Add("error bound", Json.Cell(answer, "errorBound"));
-        fields.Add("converged", Json.Bool(answer, "converged") switch { true => "yes", false => "no", null => "-" });
-        fields.Add("epoch", Json.Cell(answer, "epoch"));
-        fields.Add("rounds", Json.Cell(answer, "rounds"));
+        fields.Add("key", Format.Cell(answer.Key));
+        fields.Add("sum", Format.Cell(answer.Sum));
+        fields.Add("count", Format.Cell(answer.Count));
+        fields.Add("average", Format.Cell(answer.Average));
+        fields.Add("min", Format.Cell(answer.Min));
+        fields.Add("max", Format.Cell(answer.Max));
+        fields.Add("error bound", Format.Cell(answer.ErrorBound));
+        fields.Add("converged", answer.Converged ? "yes" : "no");
+        fields.Add("epoch", Format.Cell(answer.Epoch));
+        fields.Add("rounds", Format.Cell(answer.Rounds));
         await fields.WriteAsync(context.Output).ConfigureAwait(false);
         if (exit != ExitCodes.Ok)
         {

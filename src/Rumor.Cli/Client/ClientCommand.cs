@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Text.Json;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -11,7 +11,8 @@ internal sealed class ClientContext
 
     public required CommandArgs Args { get; init; }
 
-    public required AgentClient Agent { get; init; }
+    /// <summary>The typed client of the agent's API: the only way the commands talk to the agent.</summary>
+    public required RumorClient Agent { get; init; }
 
     /// <summary>True with <c>--json</c>: print the API's JSON instead of tables.</summary>
     public required bool Json { get; init; }
@@ -24,8 +25,8 @@ internal sealed class ClientContext
 
     public required CancellationToken Stop { get; init; }
 
-    /// <summary>Prints an answer as JSON (with <c>--json</c>): indented, one document.</summary>
-    public Task WriteJsonAsync(JsonElement answer) => Output.WriteLineAsync(Format.PrettyJson(answer));
+    /// <summary>Prints an answer as JSON (with <c>--json</c>): the model through the shared JSON metadata, indented, one document.</summary>
+    public Task WriteJsonAsync<T>(T answer) => Output.WriteLineAsync(Format.PrettyJson(answer));
 }
 
 /// <summary>
@@ -78,7 +79,7 @@ internal sealed class ClientCommand
             }
         }
 
-        command.Add(CliOptions.Text("--agent", "URL", $"The agent to talk to (default {AgentClient.DefaultAddress}, or $RUMOR_AGENT)."));
+        command.Add(CliOptions.Text("--agent", "URL", $"The agent to talk to (default {RumorClient.DefaultAddress}, or $RUMOR_AGENT)."));
         command.Add(CliOptions.Flag("--json", "Print the API's JSON instead of a table."));
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, environment, stop));
         return command;
@@ -90,14 +91,14 @@ internal sealed class ClientCommand
         try
         {
             string? configured = parsed.GetValue<string>("--agent") ?? environment.GetVariable("RUMOR_AGENT");
-            address = AgentClient.ParseAddress(string.IsNullOrWhiteSpace(configured) ? AgentClient.DefaultAddress : configured.Trim());
+            address = ParseAddress(string.IsNullOrWhiteSpace(configured) ? RumorClient.DefaultAddress : configured.Trim());
         }
         catch (UsageException e)
         {
             return await UsageErrorAsync(error, e).ConfigureAwait(false);
         }
 
-        using AgentClient agent = new(address, environment.RequestTimeout);
+        using RumorClient agent = new(address, environment.RequestTimeout);
         ClientContext context = new()
         {
             Command = Name,
@@ -117,12 +118,12 @@ internal sealed class ClientCommand
         {
             return await UsageErrorAsync(error, e).ConfigureAwait(false);
         }
-        catch (AgentUnreachableException e)
+        catch (RumorUnreachableException e)
         {
             await error.WriteLineAsync($"rumor: no agent answered at {Display(address)} ({e.Message}). Start one with 'rumor agent' or pass --agent URL.").ConfigureAwait(false);
             return ExitCodes.NoAgent;
         }
-        catch (AgentErrorException e)
+        catch (RumorApiException e)
         {
             await error.WriteLineAsync($"rumor {Name}: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
@@ -132,6 +133,16 @@ internal sealed class ClientCommand
             return ExitCodes.Interrupted;
         }
     }
+
+    /// <summary>
+    /// Parses what <c>--agent</c> or <c>RUMOR_AGENT</c> gave: an http(s) URL, or a bare
+    /// <c>host:port</c> taken as http (<see cref="RumorClient.TryParseAddress"/>). Throws
+    /// <see cref="UsageException"/> for anything else.
+    /// </summary>
+    internal static Uri ParseAddress(string text) =>
+        RumorClient.TryParseAddress(text, out Uri address)
+            ? address
+            : throw new UsageException($"--agent: '{text}' is not an agent address: expected a URL like {RumorClient.DefaultAddress}.");
 
     /// <summary>The address as typed by people: without the slash a base URL needs.</summary>
     internal static string Display(Uri address) => address.AbsoluteUri.TrimEnd('/');

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -38,29 +37,28 @@ internal static class EventCommand
         string name = context.Args.Positionals[0];
         string? inline = context.Args.Positionals.Count > 1 ? context.Args.Positionals[1] : null;
         byte[]? payload = await ValueInput.ReadAsync(context, inline, "payload", required: false).ConfigureAwait(false);
-        JsonObject body = new() { ["name"] = name };
-        ValueInput.AddTo(body, "payload", payload ?? []);
-        body["coalesce"] = context.Args.Has("coalesce");
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Post, "v1/events", body, context.Stop).ConfigureAwait(false);
+        (string? text, string? base64) = ValueInput.Split(payload ?? []);
+        EventSentDto answer = await context.Agent.SendEventAsync(new EventSendRequest(name, text, base64, context.Args.Has("coalesce")), context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        await context.Output.WriteLineAsync($"sent event {Json.Cell(answer, "name")} (id {Json.Cell(answer, "id")}, lamport time {Json.Cell(answer, "lamportTime")})").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"sent event {Format.Cell(answer.Name)} (id {Format.Cell(answer.Id)}, lamport time {answer.LamportTime})").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
     private static async Task<int> RecentAsync(ClientContext context)
     {
         string? limit = context.Args.Get("limit");
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1))
+        int count = 0;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
         {
             throw new UsageException($"--limit: '{limit}' is not a positive whole number.");
         }
 
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/events", ("limit", limit)), null, context.Stop).ConfigureAwait(false);
+        IReadOnlyList<EventDto> answer = await context.Agent.GetEventsAsync(limit is null ? null : count, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -69,10 +67,10 @@ internal static class EventCommand
 
         DateTimeOffset now = context.Environment.Time.GetUtcNow();
         Table table = new("AGE", "NAME", "ORIGIN", "LAMPORT", "ID", "PAYLOAD");
-        foreach (JsonElement e in Json.Items(answer))
+        foreach (EventDto e in answer)
         {
-            string age = Json.Time(e, "receivedAt") is { } at ? Format.Age(now - at) : "-";
-            table.Add(age, Json.Cell(e, "name"), Json.Cell(e, "origin"), Json.Cell(e, "lamportTime"), Json.Cell(e, "id"), Format.Payload(e, "payload"));
+            string age = e.ReceivedAt != default ? Format.Age(now - e.ReceivedAt) : "-";
+            table.Add(age, Format.Cell(e.Name), Format.Cell(e.Origin), Format.Cell(e.LamportTime), Format.Cell(e.Id), Format.Payload(e.Payload, e.PayloadBase64));
         }
 
         if (table.Count == 0)

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -24,8 +26,22 @@ internal static class Format
     }
 
     /// <summary>A number of milliseconds from the API as an age, or "-" when absent.</summary>
-    public static string AgeOfMilliseconds(JsonElement element, string property) =>
-        Json.Number(element, property) is { } ms ? Age(TimeSpan.FromMilliseconds(ms)) : "-";
+    public static string AgeOfMilliseconds(long? milliseconds) =>
+        milliseconds is { } ms ? Age(TimeSpan.FromMilliseconds(ms)) : "-";
+
+    /// <summary>An enum of the API as the API writes it (<c>alive</c>, <c>ownProbe</c>).</summary>
+    public static string Name<TEnum>(TEnum value)
+        where TEnum : struct, Enum => JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
+
+    /// <summary>A value of the API as a cell: text as written, "-" when absent.</summary>
+    public static string Cell(object? value) => value switch
+    {
+        null => "-",
+        string text => Cell(text),
+        bool flag => flag ? "true" : "false",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => Cell(value.ToString() ?? "-"),
+    };
 
     /// <summary>
     /// A text value for one table cell: control characters escaped (<c>\n</c>, <c>\t</c>), so one
@@ -58,68 +74,25 @@ internal static class Format
     /// A value or payload from the API's pair of properties (<c>value</c> / <c>valueBase64</c>):
     /// text as a cell, binary as <c>base64:…</c> so it is never mistaken for text.
     /// </summary>
-    public static string Payload(JsonElement element, string name)
-    {
-        if (Json.Text(element, name) is { } text)
-        {
-            return Cell(text);
-        }
-
-        return Json.Text(element, name + "Base64") is { } base64 ? "base64:" + base64 : "-";
-    }
+    public static string Payload(string? text, string? base64) =>
+        text is not null ? Cell(text) : base64 is not null ? "base64:" + base64 : "-";
 
     /// <summary>A time as local wall-clock time of day, for stream lines.</summary>
     public static string TimeOfDay(DateTimeOffset time, TimeProvider clock) =>
         TimeZoneInfo.ConvertTime(time, clock.LocalTimeZone).ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
-    /// <summary>The JSON as the API sent it, indented for people (non-ASCII text left readable).</summary>
-    public static string PrettyJson(JsonElement element)
+    /// <summary>
+    /// A model of the API as indented JSON for people (<c>--json</c>), written through the shared
+    /// source-generated metadata (non-ASCII text left readable).
+    /// </summary>
+    public static string PrettyJson<T>(T value) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)PrettyOptions.GetTypeInfo(typeof(T)));
+
+    /// <summary>A model of the API as one compact line of JSON (stream events with <c>--json</c>).</summary>
+    public static string CompactJson<T>(T value) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)RumorJsonContext.Default.Options.GetTypeInfo(typeof(T)));
+
+    private static readonly JsonSerializerOptions PrettyOptions = new(RumorJsonContext.Default.Options)
     {
-        using MemoryStream buffer = new();
-        using (Utf8JsonWriter writer = new(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            element.WriteTo(writer);
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-}
-
-/// <summary>Tolerant readers for the API's JSON: a missing or differently typed property is null, never a crash.</summary>
-internal static class Json
-{
-    public static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    public static double? Number(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-
-    public static bool? Bool(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : null;
-
-    public static JsonElement? Child(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null ? value : null;
-
-    /// <summary>The items of an array property (or of the element itself when <paramref name="name"/> is null); empty when absent.</summary>
-    public static IEnumerable<JsonElement> Items(JsonElement element, string? name = null)
-    {
-        JsonElement? array = name is null ? element : Child(element, name);
-        return array is { ValueKind: JsonValueKind.Array } a ? a.EnumerateArray() : [];
-    }
-
-    /// <summary>Any JSON value as a short cell: strings bare, numbers and literals as written, objects and arrays compact.</summary>
-    public static string Scalar(JsonElement? element) => element switch
-    {
-        null => "-",
-        { ValueKind: JsonValueKind.String } e => Format.Cell(e.GetString() ?? string.Empty),
-        { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => "-",
-        { } e => e.GetRawText(),
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    /// <summary>A property of any type as a cell, "-" when absent.</summary>
-    public static string Cell(JsonElement element, string name) => Scalar(Child(element, name));
-
-    /// <summary>A time string (ISO 8601) property, or null when absent or unreadable.</summary>
-    public static DateTimeOffset? Time(JsonElement element, string name) =>
-        Text(element, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time) ? time : null;
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -15,25 +14,22 @@ internal static class JoinCommand
 
     private static async Task<int> RunAsync(ClientContext context)
     {
-        JsonObject body = new() { ["seeds"] = new JsonArray([.. context.Args.Positionals.Select(seed => (JsonNode?)JsonValue.Create(seed))]) };
-
-        // A join waits for push-pull exchanges with every seed: give it the agent's stream time on top.
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Post, "v1/join", body, context.Stop, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        JoinResponse answer = await context.Agent.JoinAsync(context.Args.Positionals, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        foreach (JsonElement joined in Json.Items(answer, "joined"))
+        foreach (JoinedDto joined in answer.Joined ?? [])
         {
             // The agent answers how many members the seed's push-pull brought.
-            await context.Output.WriteLineAsync($"joined through {Json.Cell(joined, "seed")} ({Json.Cell(joined, "members")} members known)").ConfigureAwait(false);
+            await context.Output.WriteLineAsync($"joined through {Format.Cell(joined.Seed)} ({joined.Members} members known)").ConfigureAwait(false);
         }
 
-        foreach (JsonElement failed in Json.Items(answer, "failed"))
+        foreach (JoinFailedDto failed in answer.Failed ?? [])
         {
-            await context.Output.WriteLineAsync($"could not join through {Json.Cell(failed, "seed")}: {Json.Cell(failed, "reason")}").ConfigureAwait(false);
+            await context.Output.WriteLineAsync($"could not join through {Format.Cell(failed.Seed)}: {Format.Cell(failed.Reason)}").ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;

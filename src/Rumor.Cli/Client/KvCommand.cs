@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -69,7 +68,7 @@ internal static class KvCommand
     private static async Task<int> GetAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/kv/" + ApiPath.Key(key), ("owner", context.Args.Get("owner"))), null, context.Stop).ConfigureAwait(false);
+        IReadOnlyList<KvEntryDto> answer = await context.Agent.GetKeyAsync(key, context.Args.Get("owner"), context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -77,9 +76,9 @@ internal static class KvCommand
         }
 
         Table table = new("OWNER", "VERSION", "TTL", "VALUE");
-        foreach (JsonElement entry in Json.Items(answer))
+        foreach (KvEntryDto entry in answer)
         {
-            table.Add(Json.Cell(entry, "owner"), Json.Cell(entry, "version"), Format.AgeOfMilliseconds(entry, "ttlMs"), Format.Payload(entry, "value"));
+            table.Add(Format.Cell(entry.Owner), Format.Cell(entry.Version), Format.AgeOfMilliseconds(entry.TtlMs), Format.Payload(entry.Value, entry.ValueBase64));
         }
 
         await table.WriteAsync(context.Output).ConfigureAwait(false);
@@ -92,14 +91,8 @@ internal static class KvCommand
         string? inline = context.Args.Positionals.Count > 1 ? context.Args.Positionals[1] : null;
         TimeSpan? ttl = context.Args.Get<TimeSpan?>("ttl");
         byte[] value = (await ValueInput.ReadAsync(context, inline, "value", required: true).ConfigureAwait(false))!;
-        JsonObject body = [];
-        ValueInput.AddTo(body, "value", value);
-        if (ttl is { } t)
-        {
-            body["ttlMs"] = (long)t.TotalMilliseconds;
-        }
-
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Put, "v1/kv/" + ApiPath.Key(key), body, context.Stop).ConfigureAwait(false);
+        (string? text, string? base64) = ValueInput.Split(value);
+        KvWriteResponse answer = await context.Agent.SetKeyAsync(key, new KvPutRequest(text, base64, ttl is { } t ? (long)t.TotalMilliseconds : null), context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -107,28 +100,27 @@ internal static class KvCommand
         }
 
         string expiry = ttl is { } span ? $", expires in {Format.Age(span)}" : string.Empty;
-        await context.Output.WriteLineAsync($"set {Json.Cell(answer, "key")} ({value.Length} bytes, owner {Json.Cell(answer, "owner")}, version {Json.Cell(answer, "version")}{expiry})").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"set {Format.Cell(answer.Key)} ({value.Length} bytes, owner {Format.Cell(answer.Owner)}, version {answer.Version}{expiry})").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
     private static async Task<int> DeleteAsync(ClientContext context)
     {
         string key = context.Args.Positionals[0];
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Delete, "v1/kv/" + ApiPath.Key(key), null, context.Stop).ConfigureAwait(false);
+        KvWriteResponse answer = await context.Agent.DeleteKeyAsync(key, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        await context.Output.WriteLineAsync($"deleted {Json.Cell(answer, "key")} (owner {Json.Cell(answer, "owner")}, tombstone version {Json.Cell(answer, "version")})").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"deleted {Format.Cell(answer.Key)} (owner {Format.Cell(answer.Owner)}, tombstone version {answer.Version})").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
     private static async Task<int> ListAsync(ClientContext context)
     {
-        string path = ApiPath.With("v1/kv", ("prefix", context.Args.Get("prefix")), ("owner", context.Args.Get("owner")));
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, path, null, context.Stop).ConfigureAwait(false);
+        IReadOnlyList<KvEntryDto> answer = await context.Agent.ListKeysAsync(context.Args.Get("prefix"), context.Args.Get("owner"), context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -136,9 +128,9 @@ internal static class KvCommand
         }
 
         Table table = new("OWNER", "KEY", "VERSION", "TTL", "VALUE");
-        foreach (JsonElement entry in Json.Items(answer))
+        foreach (KvEntryDto entry in answer)
         {
-            table.Add(Json.Cell(entry, "owner"), Json.Cell(entry, "key"), Json.Cell(entry, "version"), Format.AgeOfMilliseconds(entry, "ttlMs"), Format.Payload(entry, "value"));
+            table.Add(Format.Cell(entry.Owner), Format.Cell(entry.Key), Format.Cell(entry.Version), Format.AgeOfMilliseconds(entry.TtlMs), Format.Payload(entry.Value, entry.ValueBase64));
         }
 
         if (table.Count == 0)
@@ -152,5 +144,8 @@ internal static class KvCommand
     }
 
     private static Task<int> WatchAsync(ClientContext context) =>
-        StreamPrinter.RunAsync(context, ApiPath.With("v1/kv/watch", ("prefix", context.Args.Get("prefix"))));
+        StreamPrinter.RunAsync(
+            context,
+            stop => context.Agent.WatchKeysAsync(context.Args.Get("prefix"), stop),
+            change => new StreamEvent { Type = StreamEvent.ChangeType, Kv = change });
 }

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -18,20 +17,14 @@ internal static class LeaveCommand
     private static async Task<int> RunAsync(ClientContext context)
     {
         TimeSpan? timeout = context.Args.Get<TimeSpan?>("timeout");
-        JsonObject body = [];
-        if (timeout is { } t)
-        {
-            body["timeoutMs"] = (long)t.TotalMilliseconds;
-        }
-
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Post, "v1/leave", body, context.Stop, timeout ?? AgentDefaultWait).ConfigureAwait(false);
+        LeaveResponse answer = await context.Agent.LeaveAsync(timeout, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        string message = Json.Bool(answer, "left") == true
+        string message = answer.Left
             ? "left the cluster"
             : $"the leave was not confirmed within {Format.Age(timeout ?? AgentDefaultWait)}; others will see this member leave or fail";
         await context.Output.WriteLineAsync(message).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -41,7 +41,8 @@ internal static class MembersCommand
             throw new UsageException($"--state: '{state}' is not a state: expected alive, suspect, dead or left.");
         }
 
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, ApiPath.With("v1/members", ("state", state)), null, context.Stop).ConfigureAwait(false);
+        MemberState? filter = state is null ? null : Enum.Parse<MemberState>(state, ignoreCase: true);
+        IReadOnlyList<MemberDto> answer = await context.Agent.GetMembersAsync(filter, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -49,15 +50,15 @@ internal static class MembersCommand
         }
 
         Table table = new("NAME", "ADDRESS", "STATE", "INCARNATION", "SINCE", "TAGS");
-        foreach (JsonElement member in Json.Items(answer))
+        foreach (MemberDto member in answer)
         {
             table.Add(
-                Json.Cell(member, "name"),
-                Json.Cell(member, "address"),
-                Json.Cell(member, "state"),
-                Json.Cell(member, "incarnation"),
-                Format.AgeOfMilliseconds(member, "stateChangedMs"),
-                Tags(member));
+                Format.Cell(member.Name),
+                Format.Cell(member.Address),
+                Format.Name(member.State),
+                Format.Cell(member.Incarnation),
+                Format.AgeOfMilliseconds(member.StateChangedMs),
+                Tags(member.Tags));
         }
 
         if (table.Count == 0)
@@ -73,7 +74,7 @@ internal static class MembersCommand
     private static async Task<int> ShowAsync(ClientContext context)
     {
         string name = context.Args.Positionals[0];
-        JsonElement member = await context.Agent.SendAsync(HttpMethod.Get, "v1/members/" + ApiPath.Segment(name), null, context.Stop).ConfigureAwait(false);
+        MemberDetailDto member = await context.Agent.GetMemberAsync(name, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(member).ConfigureAwait(false);
@@ -81,58 +82,64 @@ internal static class MembersCommand
         }
 
         Fields fields = new();
-        fields.Add("name", Json.Cell(member, "name"));
-        fields.Add("address", Json.Cell(member, "address"));
-        fields.Add("state", $"{Json.Cell(member, "state")} for {Format.AgeOfMilliseconds(member, "stateChangedMs")}");
-        fields.Add("generation", Json.Cell(member, "generation"));
-        fields.Add("incarnation", Json.Cell(member, "incarnation"));
-        string tags = Tags(member);
+        fields.Add("name", Format.Cell(member.Name));
+        fields.Add("address", Format.Cell(member.Address));
+        fields.Add("state", $"{Format.Name(member.State)} for {Format.AgeOfMilliseconds(member.StateChangedMs)}");
+        fields.Add("generation", Format.Cell(member.Generation));
+        fields.Add("incarnation", Format.Cell(member.Incarnation));
+        string tags = Tags(member.Tags);
         fields.Add("tags", tags.Length == 0 ? "none" : tags);
         await fields.WriteAsync(context.Output).ConfigureAwait(false);
 
         TimeProvider clock = context.Environment.Time;
-        List<JsonElement> verdicts = [.. Json.Items(member, "verdicts")];
+        IReadOnlyList<VerdictDto> verdicts = member.Verdicts ?? [];
         if (verdicts.Count == 0)
         {
             await context.Output.WriteLineAsync("verdicts: none").ConfigureAwait(false);
-            await WriteProbesAsync(context, member, clock).ConfigureAwait(false);
+            await WriteProbesAsync(context, member.Probes ?? [], clock).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        // The verdict record's fields belong to the failure detector, which may grow them: show
-        // every field the agent sent, in the order it first appears, rather than a fixed guess.
-        List<string> columns = [];
-        foreach (JsonElement verdict in verdicts.Where(v => v.ValueKind == JsonValueKind.Object))
-        {
-            foreach (JsonProperty property in verdict.EnumerateObject())
-            {
-                if (!columns.Contains(property.Name))
-                {
-                    columns.Add(property.Name);
-                }
-            }
-        }
+        // Every field of the verdict record, with the times as time of day, the accusers as a,b and
+        // the probe history behind the verdict as a count; a column no verdict has a value for is left out.
+        (string Header, Func<VerdictDto, string> Cell)[] columns =
+        [
+            ("AT", v => Time(v.At, clock)),
+            ("KIND", v => Format.Name(v.Kind)),
+            ("SOURCE", v => Format.Name(v.Source)),
+            ("GENERATION", v => Format.Cell(v.Generation)),
+            ("INCARNATION", v => Format.Cell(v.Incarnation)),
+            ("ACCUSER", v => Format.Cell(v.Accuser)),
+            ("ACCUSERS", v => v.Accusers is { Count: > 0 } a ? string.Join(",", a.Select(Format.Cell)) : "-"),
+            ("CONFIRMATIONS", v => Format.Cell(v.Confirmations)),
+            ("SUSPECTEDAT", v => v.SuspectedAt is { } at ? Time(at, clock) : "-"),
+            ("SUSPICIONDEADLINE", v => v.SuspicionDeadline is { } at ? Time(at, clock) : "-"),
+            ("LOCALHEALTHSCORE", v => Format.Cell(v.LocalHealthScore)),
+            ("STALLGUARDACTIVE", v => Format.Cell(v.StallGuardActive)),
+            ("PROBES", v => ProbeCount(v.Probes)),
+        ];
+        string[][] cells = [.. verdicts.Select(v => columns.Select(c => c.Cell(v)).ToArray())];
+        int[] shown = [.. Enumerable.Range(0, columns.Length).Where(i => cells.Any(row => row[i] != "-"))];
 
         await context.Output.WriteLineAsync().ConfigureAwait(false);
         await context.Output.WriteLineAsync($"verdicts ({verdicts.Count}):").ConfigureAwait(false);
-        Table table = new([.. columns.Select(c => c.ToUpperInvariant())]);
-        foreach (JsonElement verdict in verdicts)
+        Table table = new([.. shown.Select(i => columns[i].Header)]);
+        foreach (string[] row in cells)
         {
-            table.Add([.. columns.Select(c => VerdictCell(verdict, c, clock))]);
+            table.Add([.. shown.Select(i => row[i])]);
         }
 
         await table.WriteAsync(context.Output).ConfigureAwait(false);
-        await WriteProbesAsync(context, member, clock).ConfigureAwait(false);
+        await WriteProbesAsync(context, member.Probes ?? [], clock).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
     /// <summary>
-    /// The agent's latest probes of the member (<c>probes</c>), one row each, when it sent any: the
-    /// evidence behind a verdict (a member that stopped acking, or acks that got slow).
+    /// The agent's latest probes of the member, one row each, when it sent any: the evidence behind
+    /// a verdict (a member that stopped acking, or acks that got slow).
     /// </summary>
-    private static async Task WriteProbesAsync(ClientContext context, JsonElement member, TimeProvider clock)
+    private static async Task WriteProbesAsync(ClientContext context, IReadOnlyList<ProbeDto> probes, TimeProvider clock)
     {
-        List<JsonElement> probes = [.. Json.Items(member, "probes").Where(p => p.ValueKind == JsonValueKind.Object)];
         if (probes.Count == 0)
         {
             return;
@@ -141,55 +148,31 @@ internal static class MembersCommand
         await context.Output.WriteLineAsync().ConfigureAwait(false);
         await context.Output.WriteLineAsync($"latest probes by this agent ({probes.Count}):").ConfigureAwait(false);
         Table table = new("AT", "OUTCOME", "RTT", "INDIRECT", "NACKS");
-        foreach (JsonElement probe in probes)
+        foreach (ProbeDto probe in probes)
         {
-            string rtt = Json.Number(probe, "roundTripMs") is { } ms ? ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "-";
-            table.Add(VerdictCell(probe, "at", clock), Json.Cell(probe, "outcome"), rtt, Json.Cell(probe, "indirectSent"), Json.Cell(probe, "nacks"));
+            string rtt = probe.RoundTripMs is { } ms ? ms.ToString("0.###", CultureInfo.InvariantCulture) + " ms" : "-";
+            table.Add(Time(probe.At, clock), Format.Name(probe.Outcome), rtt, Format.Cell(probe.IndirectSent), Format.Cell(probe.Nacks));
         }
 
         await table.WriteAsync(context.Output).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// One verdict field as a cell. The agent's records nest: times (ISO 8601) show as time of day,
-    /// lists of names as <c>a,b</c>, the probe history behind the verdict as a count
-    /// (<c>8 (2 failed)</c>) rather than a wall of JSON that breaks the table.
-    /// </summary>
-    private static string VerdictCell(JsonElement record, string name, TimeProvider clock)
+    /// <summary>A time of the API as time of day; "-" for the default (absent) time.</summary>
+    private static string Time(DateTimeOffset time, TimeProvider clock) => time == default ? "-" : Format.TimeOfDay(time, clock);
+
+    /// <summary>The probe history behind a verdict as a count (<c>8 (2 failed)</c>) rather than a wall of rows.</summary>
+    private static string ProbeCount(IReadOnlyList<ProbeDto>? probes)
     {
-        if (Json.Child(record, name) is not { } value)
+        if (probes is not { Count: > 0 })
         {
             return "-";
         }
 
-        if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: >= 19 } text && text[4] == '-' && text[10] == 'T' && Json.Time(record, name) is { } time)
-        {
-            return Format.TimeOfDay(time, clock);
-        }
-
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            return Json.Scalar(value);
-        }
-
-        List<JsonElement> items = [.. value.EnumerateArray()];
-        if (items.Count == 0)
-        {
-            return "-";
-        }
-
-        if (items.All(i => i.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)))
-        {
-            return string.Join(",", items.Select(i => Json.Scalar(i)));
-        }
-
-        int failed = items.Count(i => Json.Text(i, "outcome") == "failed");
-        return failed > 0 ? $"{items.Count} ({failed} failed)" : items.Count.ToString(CultureInfo.InvariantCulture);
+        int failed = probes.Count(p => p.Outcome == ProbeOutcome.Failed);
+        return failed > 0 ? $"{probes.Count} ({failed} failed)" : probes.Count.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Tags as <c>k=v,k=v</c>, sorted by key so the column reads the same on every member.</summary>
-    private static string Tags(JsonElement member) =>
-        Json.Child(member, "tags") is { ValueKind: JsonValueKind.Object } tags
-            ? string.Join(",", tags.EnumerateObject().OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => t.Name + "=" + Json.Scalar(t.Value)))
-            : string.Empty;
+    private static string Tags(IReadOnlyDictionary<string, string>? tags) =>
+        tags is null ? string.Empty : string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + "=" + Format.Cell(t.Value)));
 }

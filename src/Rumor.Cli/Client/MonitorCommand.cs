@@ -26,6 +26,6 @@ internal static class MonitorCommand
             kinds = string.Join(",", requested.Distinct());
         }
 
-        return StreamPrinter.RunAsync(context, ApiPath.With("v1/stream", ("kinds", kinds)));
+        return StreamPrinter.RunAsync(context, stop => context.Agent.StreamAsync(kinds?.Split(','), stop), item => item);
     }
 }

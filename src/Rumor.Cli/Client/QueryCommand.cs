@@ -1,6 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -10,9 +9,6 @@ namespace Rumor.Cli.Client;
 /// </summary>
 internal static class QueryCommand
 {
-    /// <summary>What the agent waits when not told (the contract's example value); also what the CLI adds to its request budget then.</summary>
-    private static readonly TimeSpan AgentDefaultWait = TimeSpan.FromSeconds(2);
-
     public static readonly ClientCommand Command = new(
         "query",
         "Sends a query to the members (all, or those whose tags match every --tag) and prints each answer, then who did not answer within the timeout.",
@@ -31,7 +27,7 @@ internal static class QueryCommand
         string name = context.Args.Positionals[0];
         string? inline = context.Args.Positionals.Count > 1 ? context.Args.Positionals[1] : null;
         TimeSpan? timeout = context.Args.Get<TimeSpan?>("timeout");
-        JsonObject filter = [];
+        Dictionary<string, string> filter = new(StringComparer.Ordinal);
         foreach (string tag in context.Args.GetAll("tag"))
         {
             int equals = tag.IndexOf('=', StringComparison.Ordinal);
@@ -41,43 +37,31 @@ internal static class QueryCommand
             }
 
             string key = tag[..equals];
-            if (filter.ContainsKey(key))
+            if (!filter.TryAdd(key, tag[(equals + 1)..]))
             {
                 throw new UsageException($"--tag: '{key}' is given twice; a member has one value per tag.");
             }
-
-            filter[key] = tag[(equals + 1)..];
         }
 
         byte[]? payload = await ValueInput.ReadAsync(context, inline, "payload", required: false).ConfigureAwait(false);
-        JsonObject body = new() { ["name"] = name };
-        ValueInput.AddTo(body, "payload", payload ?? []);
-        if (filter.Count > 0)
-        {
-            body["filter"] = filter;
-        }
-
-        if (timeout is { } t)
-        {
-            body["timeoutMs"] = (long)t.TotalMilliseconds;
-        }
-
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Post, "v1/query", body, context.Stop, timeout ?? AgentDefaultWait).ConfigureAwait(false);
+        (string? text, string? base64) = ValueInput.Split(payload ?? []);
+        QueryPostRequest request = new(name, text, base64, filter.Count > 0 ? filter : null, timeout is { } t ? (long)t.TotalMilliseconds : null);
+        QueryResultDto answer = await context.Agent.QueryAsync(request, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
-        List<JsonElement> responses = [.. Json.Items(answer, "responses")];
-        List<string> missing = [.. Json.Items(answer, "missing").Select(m => Json.Scalar(m))];
-        int expected = Json.Items(answer, "expected").Count();
+        IReadOnlyList<QueryAnswerDto> responses = answer.Responses ?? [];
+        IReadOnlyList<string> missing = answer.Missing ?? [];
+        int expected = answer.Expected?.Count ?? 0;
         if (responses.Count > 0)
         {
             Table table = new("FROM", "PAYLOAD");
-            foreach (JsonElement response in responses)
+            foreach (QueryAnswerDto response in responses)
             {
-                table.Add(Json.Cell(response, "from"), Format.Payload(response, "payload"));
+                table.Add(Format.Cell(response.From), Format.Payload(response.Payload, response.PayloadBase64));
             }
 
             await table.WriteAsync(context.Output).ConfigureAwait(false);
@@ -86,7 +70,7 @@ internal static class QueryCommand
         await context.Output.WriteLineAsync($"{responses.Count} of {expected} answered").ConfigureAwait(false);
         if (missing.Count > 0)
         {
-            await context.Output.WriteLineAsync($"no answer from: {string.Join(", ", missing)}").ConfigureAwait(false);
+            await context.Output.WriteLineAsync($"no answer from: {string.Join(", ", missing.Select(Format.Cell))}").ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -13,7 +13,7 @@ internal static class StatusCommand
 
     private static async Task<int> RunAsync(ClientContext context)
     {
-        JsonElement answer = await context.Agent.SendAsync(HttpMethod.Get, "v1/status", null, context.Stop).ConfigureAwait(false);
+        StatusDto answer = await context.Agent.GetStatusAsync(context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
             await context.WriteJsonAsync(answer).ConfigureAwait(false);
@@ -21,34 +21,42 @@ internal static class StatusCommand
         }
 
         Fields fields = new();
-        fields.Add("name", Json.Cell(answer, "name"));
-        fields.Add("address", Json.Cell(answer, "address"));
-        fields.Add("version", Json.Cell(answer, "version"));
-        fields.Add("preset", Json.Cell(answer, "preset"));
-        fields.Add("generation", Json.Cell(answer, "generation"));
-        fields.Add("incarnation", Json.Cell(answer, "incarnation"));
-        fields.Add("uptime", Format.AgeOfMilliseconds(answer, "uptimeMs"));
-        if (Json.Child(answer, "members") is { } members)
+        fields.Add("name", Format.Cell(answer.Name));
+        fields.Add("address", Format.Cell(answer.Address));
+        fields.Add("version", Format.Cell(answer.Version));
+        fields.Add("preset", Format.Cell(answer.Preset));
+        fields.Add("generation", Format.Cell(answer.Generation));
+        fields.Add("incarnation", Format.Cell(answer.Incarnation));
+        fields.Add("uptime", Format.AgeOfMilliseconds(answer.UptimeMs));
+        if (answer.Members is { } members)
         {
-            fields.Add("members", string.Join(", ", new[] { "alive", "suspect", "dead", "left" }.Select(s => $"{Json.Cell(members, s)} {s}")));
+            fields.Add("members", $"{members.Alive} alive, {members.Suspect} suspect, {members.Dead} dead, {members.Left} left");
         }
 
-        if (Json.Child(answer, "localHealth") is { } health)
+        if (answer.LocalHealth is { } health)
         {
             // Lifeguard's score: 0 is healthy; the probe interval is multiplied by score + 1.
-            fields.Add("local health", $"{Json.Cell(health, "score")} of max {Json.Cell(health, "max")} (0 is healthy)");
+            fields.Add("local health", $"{health.Score} of max {health.Max} (0 is healthy)");
         }
 
-        if (Json.Child(answer, "convergence") is { } convergence)
+        if (answer.Convergence is { } convergence)
         {
             fields.Add("convergence", Convergence(convergence));
         }
 
-        if (Json.Child(answer, "counters") is { ValueKind: JsonValueKind.Object } counters)
+        if (answer.Counters is { } c)
         {
-            foreach (JsonProperty counter in counters.EnumerateObject())
+            (string Name, long Value)[] counters =
+            [
+                ("packetsSent", c.PacketsSent), ("packetsReceived", c.PacketsReceived), ("bytesSent", c.BytesSent), ("bytesReceived", c.BytesReceived),
+                ("streamsOpened", c.StreamsOpened), ("streamsAccepted", c.StreamsAccepted), ("streamFailures", c.StreamFailures), ("decodeFailures", c.DecodeFailures),
+                ("probesSent", c.ProbesSent), ("probesFailed", c.ProbesFailed), ("suspicions", c.Suspicions), ("refutations", c.Refutations),
+                ("broadcastsQueued", c.BroadcastsQueued), ("broadcastsDropped", c.BroadcastsDropped), ("stateDeltasSent", c.StateDeltasSent),
+                ("stateEntriesApplied", c.StateEntriesApplied), ("eventsDropped", c.EventsDropped),
+            ];
+            foreach ((string name, long value) in counters)
             {
-                fields.Add(counter.Name, Json.Scalar(counter.Value));
+                fields.Add(name, Format.Cell(value));
             }
         }
 
@@ -56,25 +64,23 @@ internal static class StatusCommand
         return ExitCodes.Ok;
     }
 
-    private static string Convergence(JsonElement convergence)
+    private static string Convergence(ConvergenceDto convergence)
     {
-        string checksum = Json.Child(convergence, "checksum") is { } c ? $" (checksum {Json.Scalar(c)})" : string.Empty;
-        if (Json.Bool(convergence, "converged") == true)
+        string checksum = convergence.Checksum is { } c ? $" (checksum {Format.Cell(c)})" : string.Empty;
+        if (convergence.Converged)
         {
-            return $"converged for {Format.AgeOfMilliseconds(convergence, "sinceMs")}{checksum}";
+            return $"converged for {Format.AgeOfMilliseconds(convergence.SinceMs)}{checksum}";
         }
 
-        List<string> differing = [.. Json.Items(convergence, "differing").Select(d => Json.Scalar(d))];
-        List<string> unknown = [.. Json.Items(convergence, "unknown").Select(u => Json.Scalar(u))];
         string text = "not converged";
-        if (differing.Count > 0)
+        if (convergence.Differing is { Count: > 0 } differing)
         {
-            text += "; differing: " + string.Join(", ", differing);
+            text += "; differing: " + string.Join(", ", differing.Select(Format.Cell));
         }
 
-        if (unknown.Count > 0)
+        if (convergence.Unknown is { Count: > 0 } unknown)
         {
-            text += "; unknown: " + string.Join(", ", unknown);
+            text += "; unknown: " + string.Join(", ", unknown.Select(Format.Cell));
         }
 
         return text + checksum;

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Rumor.Client;
 
 namespace Rumor.Cli.Client;
 
@@ -11,11 +10,19 @@ namespace Rumor.Cli.Client;
 /// </summary>
 internal static class StreamPrinter
 {
-    public static async Task<int> RunAsync(ClientContext context, string path)
+    public static async Task<int> RunAsync<T>(ClientContext context, Func<CancellationToken, Task<RumorEventStream<T>>> open, Func<T, StreamEvent> toEvent)
+        where T : class
     {
         try
         {
-            await context.Agent.StreamAsync(path, e => PrintAsync(context, e), context.Stop).ConfigureAwait(false);
+            RumorEventStream<T> stream = await open(context.Stop).ConfigureAwait(false);
+            await using (((IAsyncDisposable)stream).ConfigureAwait(false))
+            {
+                await foreach (T item in stream.WithCancellation(context.Stop).ConfigureAwait(false))
+                {
+                    await PrintAsync(context, toEvent(item)).ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException) when (context.Stop.IsCancellationRequested)
         {
@@ -31,66 +38,37 @@ internal static class StreamPrinter
         return ExitCodes.Failure;
     }
 
-    private static async Task PrintAsync(ClientContext context, ServerSentEvent serverEvent)
+    private static async Task PrintAsync(ClientContext context, StreamEvent item)
     {
-        JsonElement? data = Parse(serverEvent.Data);
-        if (context.Json)
-        {
-            JsonObject line = new()
-            {
-                ["event"] = serverEvent.Type,
-                ["data"] = data is { } d ? JsonNode.Parse(d.GetRawText()) : JsonValue.Create(serverEvent.Data),
-            };
-            await context.Output.WriteLineAsync(line.ToJsonString()).ConfigureAwait(false);
-            await context.Output.FlushAsync(context.Stop).ConfigureAwait(false);
-            return;
-        }
-
-        await context.Output.WriteLineAsync(Describe(serverEvent, data, context.Environment.Time)).ConfigureAwait(false);
+        string line = context.Json ? Format.CompactJson(item) : Describe(item, context.Environment.Time);
+        await context.Output.WriteLineAsync(line).ConfigureAwait(false);
         await context.Output.FlushAsync(context.Stop).ConfigureAwait(false);
     }
 
     /// <summary>One event as one line: the time it happened (or arrived), its kind, what changed.</summary>
-    internal static string Describe(ServerSentEvent serverEvent, JsonElement? data, TimeProvider clock)
+    internal static string Describe(StreamEvent item, TimeProvider clock)
     {
-        if (data is not { ValueKind: JsonValueKind.Object } e)
+        switch (item)
         {
-            return $"{Format.TimeOfDay(clock.GetUtcNow(), clock)}  {serverEvent.Type} {Format.Cell(serverEvent.Data)}";
-        }
-
-        DateTimeOffset at = Json.Time(e, "at") ?? Json.Time(e, "receivedAt") ?? clock.GetUtcNow();
-        string when = Format.TimeOfDay(at, clock);
-        switch (serverEvent.Type)
-        {
-            case "member":
-                string previous = Json.Text(e, "previous") is { } p ? p + " -> " : string.Empty;
-                return $"{when}  member {Json.Cell(e, "name")} {previous}{Json.Cell(e, "state")}";
-            case "user":
-                string payload = Format.Payload(e, "payload");
-                return $"{when}  event {Json.Cell(e, "name")} from {Json.Cell(e, "origin")}: {(payload == "-" ? "(no payload)" : payload)} (lamport time {Json.Cell(e, "lamportTime")})";
-            case "kv" or "change":
-                string key = $"{Json.Cell(e, "owner")}/{Json.Cell(e, "key")}";
-                string newValue = Format.Payload(e, "newValue");
-                string oldValue = Format.Payload(e, "oldValue");
+            case { Member: { } m }:
+                string previous = m.Previous is { } p ? Format.Name(p) + " -> " : string.Empty;
+                return $"{When(m.At, clock)}  member {Format.Cell(m.Name)} {previous}{Format.Name(m.State)}";
+            case { UserEvent: { } e }:
+                string payload = Format.Payload(e.Payload, e.PayloadBase64);
+                return $"{When(e.ReceivedAt, clock)}  event {Format.Cell(e.Name)} from {Format.Cell(e.Origin)}: {(payload == "-" ? "(no payload)" : payload)} (lamport time {e.LamportTime})";
+            case { Kv: { } k }:
+                string newValue = Format.Payload(k.NewValue, k.NewValueBase64);
+                string oldValue = Format.Payload(k.OldValue, k.OldValueBase64);
                 string change = newValue == "-"
                     ? "deleted"
                     : oldValue == "-" ? $"= {newValue} (new)" : $"{oldValue} -> {newValue}";
-                return $"{when}  kv {key} {change} (version {Json.Cell(e, "version")})";
+                return $"{When(null, clock)}  kv {Format.Cell(k.Owner)}/{Format.Cell(k.Key)} {change} (version {k.Version})";
             default:
-                return $"{when}  {serverEvent.Type} {e.GetRawText()}";
+                return $"{When(null, clock)}  {item.Type}";
         }
     }
 
-    private static JsonElement? Parse(string data)
-    {
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(data);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The time of day an event happened, or arrived when the event carries no time.</summary>
+    private static string When(DateTimeOffset? at, TimeProvider clock) =>
+        Format.TimeOfDay(at is { } t && t != default ? t : clock.GetUtcNow(), clock);
 }

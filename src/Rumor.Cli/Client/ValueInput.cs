@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace Rumor.Cli.Client;
 
@@ -65,16 +64,19 @@ internal static class ValueInput
         }
     }
 
-    /// <summary>Puts the bytes into <paramref name="body"/>: as <c>{name}</c> when UTF-8 text, else as <c>{name}Base64</c>.</summary>
-    public static void AddTo(JsonObject body, string name, byte[] bytes)
+    /// <summary>
+    /// The bytes as the API's pair (<c>value</c> / <c>valueBase64</c>, <c>payload</c> / <c>payloadBase64</c>):
+    /// valid UTF-8 as text, anything else as base64, byte for byte.
+    /// </summary>
+    public static (string? Text, string? Base64) Split(byte[] bytes)
     {
         try
         {
-            body[name] = StrictUtf8.GetString(bytes);
+            return (StrictUtf8.GetString(bytes), null);
         }
         catch (DecoderFallbackException)
         {
-            body[name + "Base64"] = Convert.ToBase64String(bytes);
+            return (null, Convert.ToBase64String(bytes));
         }
     }
 

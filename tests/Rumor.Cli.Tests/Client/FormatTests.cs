@@ -28,6 +28,6 @@ public sealed class FormatTests
     [InlineData("https://agent.example/rumor", "https://agent.example/rumor/")]
     public void Agent_addresses_accept_urls_and_host_port(string text, string expected)
     {
-        Assert.Equal(expected, AgentClient.ParseAddress(text).AbsoluteUri);
+        Assert.Equal(expected, ClientCommand.ParseAddress(text).AbsoluteUri);
     }
 }

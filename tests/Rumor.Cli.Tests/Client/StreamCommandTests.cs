@@ -44,10 +44,10 @@ public sealed class StreamCommandTests
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.OnStream("/v1/stream", """
             event: member
-            data: {"name":"node-b","state":"suspect","previous":"alive","at":"2025-06-01T11:59:58.5Z"}
+            data: {"name":"node-b","address":"127.0.0.1:7947","state":"suspect","previous":"alive","kind":"suspected","incarnation":3,"at":"2025-06-01T11:59:58.5+00:00"}
 
             event: user
-            data: {"id":"e-1","name":"deploy","payload":"v42","origin":"node-a","lamportTime":7}
+            data: {"id":"e-1","name":"deploy","payload":"v42","origin":"node-a","lamportTime":7,"receivedAt":"2025-06-01T11:59:59+00:00"}
 
 
             """.ReplaceLineEndings("\n"));
@@ -57,8 +57,9 @@ public sealed class StreamCommandTests
         Assert.Equal(0, code);
         Assert.Equal("/v1/stream?kinds=member%2Cevent", agent.Single().Target);
         string[] lines = output.TrimEnd('\n').Split('\n');
-        ClientRun.SameJson("""{"event":"member","data":{"name":"node-b","state":"suspect","previous":"alive","at":"2025-06-01T11:59:58.5Z"}}""", lines[0]);
-        ClientRun.SameJson("""{"event":"user","data":{"id":"e-1","name":"deploy","payload":"v42","origin":"node-a","lamportTime":7}}""", lines[1]);
+        // The data is the typed model written back through the shared JSON metadata: every field of the contract.
+        ClientRun.SameJson("""{"event":"member","data":{"name":"node-b","address":"127.0.0.1:7947","state":"suspect","previous":"alive","kind":"suspected","incarnation":3,"at":"2025-06-01T11:59:58.5+00:00"}}""", lines[0]);
+        ClientRun.SameJson("""{"event":"user","data":{"id":"e-1","name":"deploy","payload":"v42","origin":"node-a","lamportTime":7,"receivedAt":"2025-06-01T11:59:59+00:00"}}""", lines[1]);
     }
 
     [Fact]

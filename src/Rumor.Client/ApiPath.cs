@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Rumor.Cli.Client;
+namespace Rumor.Client;
 
 /// <summary>Request paths relative to the agent's base URL, with names and query values escaped.</summary>
 internal static class ApiPath

@@ -1,0 +1,76 @@
+namespace Rumor.Client;
+
+/// <summary>
+/// The agent answered, but not with what was asked: an error status (with its problem details when
+/// the answer was a problem document), or a success whose body is not the API's (something other
+/// than a Rumor agent is listening). The message is the problem's detail (else its title), or a
+/// description of the answer.
+/// </summary>
+public sealed class RumorApiException : Exception
+{
+    /// <summary>Creates the exception with a message only.</summary>
+    public RumorApiException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What went wrong.</param>
+    public RumorApiException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public RumorApiException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The HTTP status of the answer (a 2xx when the status was fine but the body was not the API's).</summary>
+    public int Status { get; init; }
+
+    /// <summary>The problem document's title, when the answer was one.</summary>
+    public string? Title => Problem?.Title;
+
+    /// <summary>The problem document's detail, when the answer was one.</summary>
+    public string? Detail => Problem?.Detail;
+
+    /// <summary>The problem document, when the answer was one.</summary>
+    public ApiProblem? Problem { get; init; }
+
+    /// <summary>The request's method.</summary>
+    public string Method { get; init; } = string.Empty;
+
+    /// <summary>The request's path relative to the agent's base address (<c>v1/members</c>).</summary>
+    public string Path { get; init; } = string.Empty;
+}
+
+/// <summary>
+/// No agent answered at the address: connection refused, host not found, the connection dropped
+/// before an answer, or no answer within the request timeout. The message says which, in the words
+/// an operator searches for ("connection refused").
+/// </summary>
+public sealed class RumorUnreachableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public RumorUnreachableException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">Why nothing answered.</param>
+    public RumorUnreachableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    /// <param name="message">Why nothing answered.</param>
+    /// <param name="innerException">The cause.</param>
+    public RumorUnreachableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
