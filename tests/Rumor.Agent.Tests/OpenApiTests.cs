@@ -17,6 +17,7 @@ public sealed class OpenApiTests
         ["GET /dashboard/app.js"] = "the dashboard's script (a static file)",
         ["GET /dashboard/app.css"] = "the dashboard's stylesheet (a static file)",
         ["GET /openapi/{documentName}.json"] = "the document itself",
+        ["GET /metrics"] = "OpenTelemetry's Prometheus exporter, a middleware branch rather than a route handler (no handler method for the describer to read); Prometheus text, documented in HTTP-API.md",
     };
 
     [Fact]
