@@ -125,6 +125,8 @@ public class DecoderBoundsTests
         c["PushPull: flags 0x01 (join)"] = (MessageType.PushPull, [1, .. U32(0), 0], Ok);
         c["PushPull: flags 0x02"] = (MessageType.PushPull, [2, .. U32(0), 0], Bad);
         c["PushPull: flags 0x80"] = (MessageType.PushPull, [0x80, .. U32(0), 0], Bad);
+        c["PushPull: empty member name"] = (MessageType.PushPull, [0, .. U32(1), 0, .. Member(0, Versions, 0)[2..], 0, 0], Bad); // two bytes more, or the count check refuses first
+        c["PushPull: member name not UTF-8"] = (MessageType.PushPull, [0, .. U32(1), 1, 0xFF, .. Member(0, Versions, 0)[2..], 0], Bad);
         c["PushPull: state 3 (left)"] = (MessageType.PushPull, [0, .. U32(1), .. Member(3, Versions, 0), 0], Ok);
         c["PushPull: state 4"] = (MessageType.PushPull, [0, .. U32(1), .. Member(4, Versions, 0), 0], Bad);
         c["PushPull: member versions min above max"] = (MessageType.PushPull, [0, .. U32(1), .. Member(0, [1, 0, 0, 0, 0, 0], 0), 0], Bad);

@@ -206,6 +206,20 @@ public class GoldenBytesTests
     }
 
     [Fact]
+    public void Sizes_stated_in_the_protocol_document_hold()
+    {
+        // PROTOCOL.md §11: the Ping example is 22 bytes; §6.6: the smallest push-pull member is 30;
+        // §6.15: an aggregate for key "load" from "node-0001" is 101 payload bytes, 108 alone in a packet.
+        Assert.Equal(22, Encode("Ping").Length);
+        Assert.Equal(30, PushPullMember.MinEncodedLength);
+        Assert.Equal(30, new PushPullMessage(false, [new PushPullMember("n", Ten, 1, 1, MemberState.Alive, ProtocolVersions.Current, [])], []).PayloadLength - 6);
+        AggregateMessage aggregate = new(AggregateFlags.None, "load", 1, "node-0001", 1, 0, default, 0, 0, 0, 0, 0);
+        Assert.Equal(88, AggregateMessage.FixedBytes);
+        Assert.Equal(101, aggregate.PayloadLength);
+        Assert.Equal(108, PacketBuilder.EncodeSingle(aggregate).Length);
+    }
+
+    [Fact]
     public void Type_ids_are_pinned()
     {
         Assert.Equal(1, (byte)MessageType.Compound);
