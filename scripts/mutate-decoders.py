@@ -49,6 +49,10 @@ MUTANTS = [
     # with the bytes left first (PP10, SD6, DL14). Each guard alone is redundant (EQUIV); the pairs
     # below remove both and must be killed.
     ("R5", "WireReader.cs", 1, "if (count < 0 || Remaining < count)", "if (Remaining < count)", "EQUIV"),
+    ("R6", "WireReader.cs", 1, "if (Remaining < 1)", "if (Remaining < 0)"),
+    ("R7", "WireReader.cs", 1, "if (Remaining < 2)", "if (Remaining < 1)"),
+    ("R8", "WireReader.cs", 1, "if (Remaining < 4)", "if (Remaining < 3)"),
+    ("R9", "WireReader.cs", 1, "if (Remaining < 8)", "if (Remaining < 7)"),
     ("V1", "Messages/ProtocolVersions.cs", 1, "if (b[0] > b[1] || b[3] > b[4])", "if (b[3] > b[4])"),
     ("V2", "Messages/ProtocolVersions.cs", 1, "if (b[0] > b[1] || b[3] > b[4])", "if (b[0] > b[1])"),
     # Ping (2).
@@ -168,6 +172,8 @@ MUTANTS = [
     ("PR9", "PacketReader.cs", 1, "if ((MessageType)body[position] == MessageType.Compound)", "if (length < 0)"),
     ("PR10", "PacketReader.cs", 1, "if (position != body.Length)", "if (position > body.Length)"),
     ("PR11", "PacketReader.cs", 1, "if (body.Length < 1)", "if (body.Length < 0)"),
+    ("PR12", "PacketReader.cs", 1, "if (body.Length - position < 2)", "if (body.Length - position < 1)"),
+    ("PR13", "PacketReader.cs", 1, "if (body.Length - position < length)", "if (body.Length - position < length - 1)"),
 ]
 
 
