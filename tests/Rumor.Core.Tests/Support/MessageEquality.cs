@@ -14,7 +14,18 @@ internal static class MessageEquality
         (AliveMessage e, AliveMessage a) => e.Name == a.Name && e.Address == a.Address && e.Incarnation == a.Incarnation
             && e.Generation == a.Generation && e.Versions == a.Versions && e.Meta.AsSpan().SequenceEqual(a.Meta),
         (PushPullMessage e, PushPullMessage a) => PushPullEqual(e, a),
-        (PingMessage or IndirectPingMessage or AckMessage or NackMessage or SuspectMessage or DeadMessage, _) => Equals(expected, actual),
+        (StateDigestMessage e, StateDigestMessage a) => e.Flags == a.Flags && e.Sender == a.Sender && e.Checksum == a.Checksum
+            && e.Entries.SequenceEqual(a.Entries) && BloomEqual(e.Bloom, a.Bloom),
+        (StateDeltaMessage e, StateDeltaMessage a) => e.MorePending == a.MorePending && e.Owners.Count == a.Owners.Count
+            && e.Owners.Zip(a.Owners).All(p => OwnerEqual(p.First, p.Second)),
+        (HeartbeatsMessage e, HeartbeatsMessage a) => e.Entries.SequenceEqual(a.Entries),
+        (UserEventMessage e, UserEventMessage a) => e with { Payload = [] } == a with { Payload = [] } && e.Payload.AsSpan().SequenceEqual(a.Payload),
+        (EventDigestMessage e, EventDigestMessage a) => e with { Bits = [] } == a with { Bits = [] } && e.Bits.AsSpan().SequenceEqual(a.Bits),
+        (QueryMessage e, QueryMessage a) => e with { Filter = [], Payload = [] } == a with { Filter = [], Payload = [] }
+            && e.Filter.AsSpan().SequenceEqual(a.Filter) && e.Payload.AsSpan().SequenceEqual(a.Payload),
+        (QueryResponseMessage e, QueryResponseMessage a) => e with { Payload = [] } == a with { Payload = [] } && e.Payload.AsSpan().SequenceEqual(a.Payload),
+        (AggregateMessage e, AggregateMessage a) => AggregateEqual(e, a),
+        (PingMessage or IndirectPingMessage or AckMessage or NackMessage or SuspectMessage or DeadMessage or StateChecksumMessage, _) => Equals(expected, actual),
         _ => false,
     };
 
@@ -28,8 +39,33 @@ internal static class MessageEquality
         null => "(unknown)",
         AliveMessage m => $"{m with { Meta = [] }} meta={Convert.ToHexString(m.Meta)}",
         PushPullMessage m => $"PushPull join={m.Join} members=[{string.Join(", ", m.Members.Select(x => $"{x with { Meta = [] }} meta={Convert.ToHexString(x.Meta)}"))}] sections=[{string.Join(", ", m.Sections.Select(s => $"{s.Kind}:{Convert.ToHexString(s.Data)}"))}]",
+        StateDigestMessage m => $"StateDigest {m.Flags} sender={m.Sender} checksum={m.Checksum} entries=[{string.Join(", ", m.Entries)}] bloom={(m.Bloom is { } b ? $"{b.Salt}/{b.HashCount}/{b.OwnerCount}/{Convert.ToHexString(b.Bits)}" : "none")}",
+        StateDeltaMessage m => $"StateDelta more={m.MorePending} owners=[{string.Join(", ", m.Owners.Select(o => $"{o.Owner} g{o.Generation} reset={o.Reset} ({o.FromVersion},{o.ToVersion}] [{string.Join(", ", o.Entries.Select(x => $"{x with { Value = [] }} value={Convert.ToHexString(x.Value)}"))}]"))}]",
+        HeartbeatsMessage m => $"Heartbeats [{string.Join(", ", m.Entries)}]",
         _ => message.ToString() ?? string.Empty,
     };
+
+    private static bool BloomEqual(BloomDigest? e, BloomDigest? a) => (e, a) switch
+    {
+        (null, null) => true,
+        ({ } x, { } y) => x.Salt == y.Salt && x.HashCount == y.HashCount && x.OwnerCount == y.OwnerCount && x.Bits.AsSpan().SequenceEqual(y.Bits),
+        _ => false,
+    };
+
+    private static bool OwnerEqual(OwnerDelta e, OwnerDelta a) =>
+        e.Owner == a.Owner && e.Generation == a.Generation && e.Reset == a.Reset && e.FromVersion == a.FromVersion && e.ToVersion == a.ToVersion
+        && e.Entries.Count == a.Entries.Count
+        && e.Entries.Zip(a.Entries).All(p => p.First with { Value = [] } == p.Second with { Value = [] } && p.First.Value.AsSpan().SequenceEqual(p.Second.Value));
+
+    /// <summary>Doubles compared by their bits: a round trip keeps NaN payloads and the sign of zero.</summary>
+    private static bool AggregateEqual(AggregateMessage e, AggregateMessage a) =>
+        e.Flags == a.Flags && e.Key == a.Key && e.Epoch == a.Epoch && e.Initiator == a.Initiator && e.Sequence == a.Sequence && e.Ack == a.Ack
+        && Bits(e.Flow.Value) == Bits(a.Flow.Value) && Bits(e.Flow.Holders) == Bits(a.Flow.Holders)
+        && Bits(e.Flow.Nodes) == Bits(a.Flow.Nodes) && Bits(e.Flow.Weight) == Bits(a.Flow.Weight)
+        && Bits(e.Min) == Bits(a.Min) && Bits(e.Max) == Bits(a.Max) && Bits(e.Average) == Bits(a.Average)
+        && Bits(e.Count) == Bits(a.Count) && Bits(e.HolderCount) == Bits(a.HolderCount);
+
+    private static ulong Bits(double value) => BitConverter.DoubleToUInt64Bits(value);
 
     private static bool PushPullEqual(PushPullMessage e, PushPullMessage a)
     {

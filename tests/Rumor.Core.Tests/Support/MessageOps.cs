@@ -16,6 +16,15 @@ internal static class MessageOps
         SuspectMessage => MessageType.Suspect,
         DeadMessage => MessageType.Dead,
         PushPullMessage => MessageType.PushPull,
+        StateDigestMessage => MessageType.StateDigest,
+        StateDeltaMessage => MessageType.StateDelta,
+        StateChecksumMessage => MessageType.StateChecksum,
+        HeartbeatsMessage => MessageType.Heartbeats,
+        UserEventMessage => MessageType.UserEvent,
+        EventDigestMessage => MessageType.EventDigest,
+        QueryMessage => MessageType.Query,
+        QueryResponseMessage => MessageType.QueryResponse,
+        AggregateMessage => MessageType.Aggregate,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -29,6 +38,15 @@ internal static class MessageOps
         SuspectMessage m => m.PayloadLength,
         DeadMessage m => m.PayloadLength,
         PushPullMessage m => m.PayloadLength,
+        StateDigestMessage m => m.PayloadLength,
+        StateDeltaMessage m => m.PayloadLength,
+        StateChecksumMessage m => m.PayloadLength,
+        HeartbeatsMessage m => m.PayloadLength,
+        UserEventMessage m => m.PayloadLength,
+        EventDigestMessage m => m.PayloadLength,
+        QueryMessage m => m.PayloadLength,
+        QueryResponseMessage m => m.PayloadLength,
+        AggregateMessage m => m.PayloadLength,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -47,6 +65,15 @@ internal static class MessageOps
             case SuspectMessage m: m.WritePayload(ref writer); break;
             case DeadMessage m: m.WritePayload(ref writer); break;
             case PushPullMessage m: m.WritePayload(ref writer); break;
+            case StateDigestMessage m: m.WritePayload(ref writer); break;
+            case StateDeltaMessage m: m.WritePayload(ref writer); break;
+            case StateChecksumMessage m: m.WritePayload(ref writer); break;
+            case HeartbeatsMessage m: m.WritePayload(ref writer); break;
+            case UserEventMessage m: m.WritePayload(ref writer); break;
+            case EventDigestMessage m: m.WritePayload(ref writer); break;
+            case QueryMessage m: m.WritePayload(ref writer); break;
+            case QueryResponseMessage m: m.WritePayload(ref writer); break;
+            case AggregateMessage m: m.WritePayload(ref writer); break;
             default: throw new ArgumentException(message.GetType().Name);
         }
 
@@ -63,6 +90,15 @@ internal static class MessageOps
         SuspectMessage m => PacketBuilder.EncodeSingle(m),
         DeadMessage m => PacketBuilder.EncodeSingle(m),
         PushPullMessage m => PacketBuilder.EncodeSingle(m),
+        StateDigestMessage m => PacketBuilder.EncodeSingle(m),
+        StateDeltaMessage m => PacketBuilder.EncodeSingle(m),
+        StateChecksumMessage m => PacketBuilder.EncodeSingle(m),
+        HeartbeatsMessage m => PacketBuilder.EncodeSingle(m),
+        UserEventMessage m => PacketBuilder.EncodeSingle(m),
+        EventDigestMessage m => PacketBuilder.EncodeSingle(m),
+        QueryMessage m => PacketBuilder.EncodeSingle(m),
+        QueryResponseMessage m => PacketBuilder.EncodeSingle(m),
+        AggregateMessage m => PacketBuilder.EncodeSingle(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -76,6 +112,15 @@ internal static class MessageOps
         SuspectMessage m => PacketBuilder.EncodeMessage(m),
         DeadMessage m => PacketBuilder.EncodeMessage(m),
         PushPullMessage m => PacketBuilder.EncodeMessage(m),
+        StateDigestMessage m => PacketBuilder.EncodeMessage(m),
+        StateDeltaMessage m => PacketBuilder.EncodeMessage(m),
+        StateChecksumMessage m => PacketBuilder.EncodeMessage(m),
+        HeartbeatsMessage m => PacketBuilder.EncodeMessage(m),
+        UserEventMessage m => PacketBuilder.EncodeMessage(m),
+        EventDigestMessage m => PacketBuilder.EncodeMessage(m),
+        QueryMessage m => PacketBuilder.EncodeMessage(m),
+        QueryResponseMessage m => PacketBuilder.EncodeMessage(m),
+        AggregateMessage m => PacketBuilder.EncodeMessage(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -89,6 +134,15 @@ internal static class MessageOps
         SuspectMessage m => builder.TryAdd(m),
         DeadMessage m => builder.TryAdd(m),
         PushPullMessage m => builder.TryAdd(m),
+        StateDigestMessage m => builder.TryAdd(m),
+        StateDeltaMessage m => builder.TryAdd(m),
+        StateChecksumMessage m => builder.TryAdd(m),
+        HeartbeatsMessage m => builder.TryAdd(m),
+        UserEventMessage m => builder.TryAdd(m),
+        EventDigestMessage m => builder.TryAdd(m),
+        QueryMessage m => builder.TryAdd(m),
+        QueryResponseMessage m => builder.TryAdd(m),
+        AggregateMessage m => builder.TryAdd(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 }

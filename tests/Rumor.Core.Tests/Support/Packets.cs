@@ -86,6 +86,42 @@ internal static class Packets
                 error = PushPullMessage.TryDecode(payload, names, out PushPullMessage pushPull);
                 message = pushPull;
                 break;
+            case MessageType.StateDigest:
+                error = StateDigestMessage.TryDecode(payload, names, out StateDigestMessage stateDigestMessage);
+                message = stateDigestMessage;
+                break;
+            case MessageType.StateDelta:
+                error = StateDeltaMessage.TryDecode(payload, names, out StateDeltaMessage stateDeltaMessage);
+                message = stateDeltaMessage;
+                break;
+            case MessageType.StateChecksum:
+                error = StateChecksumMessage.TryDecode(payload, names, out StateChecksumMessage stateChecksumMessage);
+                message = stateChecksumMessage;
+                break;
+            case MessageType.Heartbeats:
+                error = HeartbeatsMessage.TryDecode(payload, names, out HeartbeatsMessage heartbeatsMessage);
+                message = heartbeatsMessage;
+                break;
+            case MessageType.UserEvent:
+                error = UserEventMessage.TryDecode(payload, names, out UserEventMessage userEventMessage);
+                message = userEventMessage;
+                break;
+            case MessageType.EventDigest:
+                error = EventDigestMessage.TryDecode(payload, names, out EventDigestMessage eventDigestMessage);
+                message = eventDigestMessage;
+                break;
+            case MessageType.Query:
+                error = QueryMessage.TryDecode(payload, names, out QueryMessage queryMessage);
+                message = queryMessage;
+                break;
+            case MessageType.QueryResponse:
+                error = QueryResponseMessage.TryDecode(payload, names, out QueryResponseMessage queryResponseMessage);
+                message = queryResponseMessage;
+                break;
+            case MessageType.Aggregate:
+                error = AggregateMessage.TryDecode(payload, names, out AggregateMessage aggregateMessage);
+                message = aggregateMessage;
+                break;
             default:
                 message = null;
                 return DecodeError.UnknownType;

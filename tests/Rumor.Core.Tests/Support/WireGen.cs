@@ -1,6 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using Rumor.Core.Aggregates;
 using Rumor.Core.Membership;
 using Rumor.Core.Wire.Messages;
 
@@ -126,6 +127,146 @@ internal static class WireGen
         Gen.Frequency((1, Gen.Constant(0)), (1, Gen.Constant(50)), (4, Gen.Choose(1, 49))),
         Gen.Choose(0, 3));
 
+    /// <summary>Optional byte fields (u16 length): mostly small, sometimes empty, now and then the 65,535-byte maximum.</summary>
+    public static readonly Gen<byte[]> Bytes16 = Bytes(Gen.Frequency(
+        (2, Gen.Constant(0)),
+        (6, Gen.Choose(1, 64)),
+        (1, Gen.Choose(65, 2000)),
+        (1, Gen.Constant((int)ushort.MaxValue))));
+
+    /// <summary>Non-empty byte fields (Bloom filter bits), up to 300 bytes.</summary>
+    public static readonly Gen<byte[]> FilterBits = Bytes(Gen.Frequency((1, Gen.Constant(1)), (4, Gen.Choose(2, 300))));
+
+    public static readonly Gen<DigestFlags> DigestRequest = Gen.Elements(DigestFlags.None, DigestFlags.WantDeltas, DigestFlags.WantDigest, DigestFlags.WantDeltas | DigestFlags.WantDigest);
+
+    public static readonly Gen<DigestEntry> DigestEntry =
+        from owner in Name from generation in UInt64 from version in UInt64 select new DigestEntry(owner, generation, version);
+
+    public static readonly Gen<BloomDigest> Bloom =
+        from salt in UInt32
+        from hashes in Gen.Frequency((1, Gen.Elements(1, 32)), (4, Gen.Choose(1, 32)))
+        from owners in UInt32
+        from bits in FilterBits
+        select new BloomDigest(salt, (byte)hashes, owners, bits);
+
+    /// <summary>Full digests of 0..30 lines and Bloom digests (whose flags carry the Bloom bit, as a decoder returns them).</summary>
+    public static readonly Gen<StateDigestMessage> StateDigest = Gen.OneOf(
+        from flags in DigestRequest
+        from sender in Name
+        from checksum in UInt64
+        from n in Gen.Frequency((1, Gen.Constant(0)), (1, Gen.Constant(30)), (4, Gen.Choose(1, 29)))
+        from entries in Gen.ArrayOf(DigestEntry, n)
+        select new StateDigestMessage(flags, sender, checksum, entries, null),
+        from flags in DigestRequest
+        from sender in Name
+        from checksum in UInt64
+        from bloom in Bloom
+        select new StateDigestMessage(flags | DigestFlags.Bloom, sender, checksum, [], bloom));
+
+    /// <summary>Keys of 0..40 bytes of UTF-8, sometimes 300.</summary>
+    public static readonly Gen<string> Key = from bytes in Gen.Frequency((1, Gen.Constant(0)), (6, Gen.Choose(1, 40)), (1, Gen.Constant(300))) from seed in Seed select BuildName(bytes, seed);
+
+    public static readonly Gen<OwnerDelta> OwnerDelta =
+        from owner in Name
+        from generation in UInt64
+        from reset in Bool
+        from start in UInt64
+        from span in Gen.Frequency((1, Gen.Constant(0)), (4, Gen.Choose(1, 1000)))
+        from n in span == 0 ? Gen.Constant(0) : Gen.Choose(0, Math.Min(span, 8))
+        from entries in Gen.ArrayOf(StateEntryIn(Math.Min(start, ulong.MaxValue - (ulong)span), (ulong)span), n)
+        select new OwnerDelta(owner, generation, reset, Math.Min(start, ulong.MaxValue - (ulong)span), Math.Min(start, ulong.MaxValue - (ulong)span) + (ulong)span, entries);
+
+    /// <summary>Deltas of 0..5 owners of 0..8 entries each, versions inside each owner's (from, to].</summary>
+    public static readonly Gen<StateDeltaMessage> StateDelta =
+        from more in Bool
+        from n in Gen.Choose(0, 5)
+        from owners in Gen.ArrayOf(OwnerDelta, n)
+        select new StateDeltaMessage(more, owners);
+
+    public static readonly Gen<StateChecksumMessage> StateChecksum =
+        from name in Name
+        from generation in UInt64
+        from sequence in UInt32
+        from checksum in UInt64
+        select new StateChecksumMessage(name, generation, sequence, checksum);
+
+    /// <summary>0..40 heartbeat counters.</summary>
+    public static readonly Gen<HeartbeatsMessage> Heartbeats =
+        from n in Gen.Frequency((1, Gen.Constant(0)), (4, Gen.Choose(1, 40)))
+        from entries in Gen.ArrayOf(from name in Name from generation in UInt64 from counter in UInt64 select new HeartbeatEntry(name, generation, counter), n)
+        select new HeartbeatsMessage(entries);
+
+    /// <summary>Sequences from 1; coalesce-from 0 (ordinary) or in 1..sequence.</summary>
+    public static readonly Gen<UserEventMessage> UserEvent =
+        from origin in Name
+        from generation in UInt64
+        from sequence in UInt64.Select(x => Math.Max(x, 1))
+        from lamport in UInt64
+        from coalesce in Gen.Frequency((2, Gen.Constant(0UL)), (1, Gen.Constant(sequence)), (1, Gen.Constant(1UL)), (1, UInt64.Select(x => 1 + (x % sequence))))
+        from name in Name
+        from payload in Bytes16
+        select new UserEventMessage(origin, generation, sequence, lamport, coalesce, name, payload);
+
+    public static readonly Gen<EventDigestMessage> EventDigest =
+        from salt in UInt32
+        from hashes in Gen.Choose(1, 32)
+        from reply in Bool
+        from count in UInt32
+        from bits in Gen.Frequency((6, FilterBits), (1, Bytes(Gen.Constant((int)ushort.MaxValue))))
+        select new EventDigestMessage(salt, (byte)hashes, reply, count, bits);
+
+    /// <summary>Ids and timeouts from 1, ports from 1, filters of valid UTF-8.</summary>
+    public static readonly Gen<QueryMessage> Query =
+        from asker in Name
+        from generation in UInt64
+        from id in UInt64.Select(x => Math.Max(x, 1))
+        from lamport in UInt64
+        from address in Address.Select(a => a.Port == 0 ? NodeAddress.FromBytes(AddressBytes(a), 1) : a)
+        from timeout in UInt32.Select(x => Math.Max(x, 1))
+        from name in Name
+        from filterBytes in Gen.Frequency((1, Gen.Constant(0)), (3, Gen.Choose(1, 200)))
+        from filterSeed in Seed
+        from payload in Bytes16
+        select new QueryMessage(asker, generation, id, lamport, address, timeout, name, Encoding.UTF8.GetBytes(BuildName(filterBytes, filterSeed)), payload);
+
+    public static readonly Gen<QueryResponseMessage> QueryResponse =
+        from generation in UInt64
+        from id in UInt64.Select(x => Math.Max(x, 1))
+        from responder in Name
+        from payload in Bytes16
+        select new QueryResponseMessage(generation, id, responder, payload);
+
+    /// <summary>Any double a bit pattern makes, NaN payloads and both zeros included.</summary>
+    public static readonly Gen<double> AnyDouble = Gen.Frequency(
+        (2, Gen.Elements(0.0, -0.0, 1.0, double.Epsilon, double.MaxValue, double.MinValue)),
+        (2, Gen.Elements(double.NaN, double.PositiveInfinity, double.NegativeInfinity)),
+        (4, UInt64.Select(BitConverter.UInt64BitsToDouble)));
+
+    public static readonly Gen<double> FiniteDouble = AnyDouble.Select(x => double.IsFinite(x) ? x : 0.5);
+
+    public static readonly Gen<double> NonNegativeDouble = FiniteDouble.Select(x => x < 0 ? -x : x);
+
+    /// <summary>Aggregates as a decoder accepts them: finite flows (holders, nodes, weight ≥ 0), extremes without NaN, estimates without ±∞.</summary>
+    public static readonly Gen<AggregateMessage> Aggregate =
+        from reply in Bool
+        from keyBytes in Gen.Frequency((4, Gen.Choose(1, 40)), (1, Gen.Choose(41, 400)))
+        from keySeed in Seed
+        from epoch in UInt32
+        from initiator in Name
+        from sequence in UInt32
+        from ack in UInt32
+        from value in FiniteDouble
+        from holders in NonNegativeDouble
+        from nodes in NonNegativeDouble
+        from weight in NonNegativeDouble
+        from min in AnyDouble.Select(x => double.IsNaN(x) ? double.PositiveInfinity : x)
+        from max in AnyDouble.Select(x => double.IsNaN(x) ? double.NegativeInfinity : x)
+        from average in AnyDouble.Select(x => double.IsInfinity(x) ? double.NaN : x)
+        from count in AnyDouble.Select(x => double.IsInfinity(x) ? double.NaN : x)
+        from holderCount in AnyDouble.Select(x => double.IsInfinity(x) ? double.NaN : x)
+        select new AggregateMessage(reply ? AggregateFlags.Reply : AggregateFlags.None, BuildName(keyBytes, keySeed), epoch, initiator, sequence, ack,
+            new PushSumState(value, holders, nodes, weight), min, max, average, count, holderCount);
+
     /// <summary>Any message, boxed; push-pulls and metadata kept small enough to share a datagram with others.</summary>
     public static readonly Gen<object> SmallMessage = Gen.OneOf(
         Ping.Select(Box),
@@ -135,7 +276,16 @@ internal static class WireGen
         SmallAlive.Select(Box),
         Suspect.Select(Box),
         Dead.Select(Box),
-        PushPullWith(Gen.Choose(0, 2), Gen.Choose(0, 1)).Select(Box));
+        PushPullWith(Gen.Choose(0, 2), Gen.Choose(0, 1)).Select(Box),
+        StateDigest.Select(Box),
+        StateDelta.Select(Box),
+        StateChecksum.Select(Box),
+        Heartbeats.Select(Box),
+        UserEvent.Where(m => m.Payload.Length <= 2000).Select(Box),
+        EventDigest.Where(m => m.Bits.Length <= 2000).Select(Box),
+        Query.Where(m => m.Payload.Length <= 2000).Select(Box),
+        QueryResponse.Where(m => m.Payload.Length <= 2000).Select(Box),
+        Aggregate.Select(Box));
 
     /// <summary>Any message, boxed, at full size (metadata up to 4096 bytes, push-pulls up to 50 members).</summary>
     public static readonly Gen<object> AnyMessage = Gen.OneOf(
@@ -146,7 +296,16 @@ internal static class WireGen
         Alive.Select(Box),
         Suspect.Select(Box),
         Dead.Select(Box),
-        PushPull.Select(Box));
+        PushPull.Select(Box),
+        StateDigest.Select(Box),
+        StateDelta.Select(Box),
+        StateChecksum.Select(Box),
+        Heartbeats.Select(Box),
+        UserEvent.Select(Box),
+        EventDigest.Select(Box),
+        Query.Select(Box),
+        QueryResponse.Select(Box),
+        Aggregate.Select(Box));
 
     public static Gen<PushPullMessage> PushPullWith(Gen<int> memberCount, Gen<int> sectionCount) =>
         from isJoin in Bool
@@ -205,6 +364,21 @@ internal static class WireGen
         from versions in Versions
         from m in meta
         select new AliveMessage(name, address, incarnation, generation, versions, m);
+
+    private static Gen<StateEntry> StateEntryIn(ulong fromVersion, ulong span) =>
+        from key in Key
+        from offset in Gen.Choose(1, (int)span)
+        from tombstone in Gen.Frequency((1, Gen.Constant(true)), (3, Gen.Constant(false)))
+        from ttl in UInt32
+        from value in Bytes(Gen.Frequency((1, Gen.Constant(0)), (3, Gen.Choose(1, 100))))
+        select new StateEntry(key, fromVersion + (ulong)offset, tombstone, ttl, tombstone ? [] : value);
+
+    private static byte[] AddressBytes(NodeAddress address)
+    {
+        byte[] bytes = new byte[address.AddressLength];
+        address.WriteAddressBytes(bytes);
+        return bytes;
+    }
 
     private static object Box<T>(T message) where T : struct => message;
 }

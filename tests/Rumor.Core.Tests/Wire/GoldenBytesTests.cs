@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Rumor.Core.Aggregates;
 using Rumor.Core.Membership;
 using Rumor.Core.Tests.Support;
 using Rumor.Core.Wire;
@@ -8,8 +9,9 @@ namespace Rumor.Core.Tests.Wire;
 
 /// <summary>
 /// Golden bytes: wire format v1 written out by hand from the layouts documented on the message types
-/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... PushPull = 9), field order,
-/// widths and endianness forever: if one of these fails, the change breaks every deployed peer.
+/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... Aggregate = 18), field order,
+/// widths and endianness forever (every id 1..18, both forms of the state digest): if one of these fails,
+/// the change breaks every deployed peer.
 /// Header: version 01 · type · flags 00. Integers little-endian. Names: u8 length + UTF-8. Addresses:
 /// family 04/06 + address bytes (network order) + u16 LE port. Trailer: CRC32C LE over all that
 /// precedes it. Trailers were computed once with an independent bitwise CRC-32C (outside .NET) and are
@@ -70,6 +72,72 @@ public class GoldenBytesTests
             "4B 81 C4 54"
         },
         {
+            "StateDigest",
+            // flags WantDeltas|WantDigest | sender "a" | checksum 0x0102030405060708 | count 2
+            // | owner "a" generation 1 max version 5 | owner "b" generation 2 max version 0x1234
+            "01 0A 00 | 03 | 01 61 | 08 07 06 05 04 03 02 01 | 02 00 00 00 | 01 61 01 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 | 01 62 02 00 00 00 00 00 00 00 34 12 00 00 00 00 00 00",
+            "63 52 41 5B"
+        },
+        {
+            "StateDigestBloom",
+            // flags WantDeltas|Bloom | sender "n1" | checksum 0 | salt 0xDEADBEEF | hashes 7 | owners 3 | bits: u32 length 2, F0 0F
+            "01 0A 00 | 05 | 02 6E 31 | 00 00 00 00 00 00 00 00 | EF BE AD DE | 07 | 03 00 00 00 | 02 00 00 00 F0 0F",
+            "EE FF 4D DE"
+        },
+        {
+            "StateDelta",
+            // flags MorePending | 1 owner: "a" generation 2, flags Reset, from 3, to 5, 2 entries:
+            // key "k" version 4 value(0) ttl 1000 ms value "v1" | key "x" version 5 tombstone(1) ttl 0 empty value
+            "01 0B 00 | 01 | 01 00 | 01 61 | 02 00 00 00 00 00 00 00 | 01 | 03 00 00 00 00 00 00 00 | 05 00 00 00 00 00 00 00 | 02 00 00 00" +
+            " | 01 00 6B 04 00 00 00 00 00 00 00 00 E8 03 00 00 02 00 00 00 76 31 | 01 00 78 05 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00",
+            "96 09 70 55"
+        },
+        {
+            "StateChecksum",
+            // name "n1" | generation 7 | sequence 9 | checksum 0xCBF29CE484222325
+            "01 0C 00 | 02 6E 31 | 07 00 00 00 00 00 00 00 | 09 00 00 00 | 25 23 22 84 E4 9C F2 CB",
+            "00 E4 D4 5E"
+        },
+        {
+            "Heartbeats",
+            // count 2 | "a" generation 1 counter 0x100 | "b" generation 2 counter 3
+            "01 0D 00 | 02 00 | 01 61 01 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 | 01 62 02 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00",
+            "76 C3 72 8C"
+        },
+        {
+            "UserEvent",
+            // origin "a" | generation 2 | sequence 3 | lamport 0x10 | coalesce-from 0 | name "ev" | payload: u16 length 2, AB CD
+            "01 0E 00 | 01 61 | 02 00 00 00 00 00 00 00 | 03 00 00 00 00 00 00 00 | 10 00 00 00 00 00 00 00 | 00 00 00 00 00 00 00 00 | 02 65 76 | 02 00 AB CD",
+            "67 1D D7 90"
+        },
+        {
+            "EventDigest",
+            // salt 0x01020304 | hashes 7 | flags: reply wanted | events 9 | bits: u16 length 2, F0 0F
+            "01 0F 00 | 04 03 02 01 | 07 | 01 | 09 00 00 00 | 02 00 F0 0F",
+            "99 B9 A9 09"
+        },
+        {
+            "Query",
+            // asker "a" | generation 2 | id 1 | lamport 0x20 | v4 10.0.0.1:7946 | timeout 1000 ms | name "q" | filter "r=w" | payload 01
+            "01 10 00 | 01 61 | 02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00 | 20 00 00 00 00 00 00 00 | 04 0A 00 00 01 0A 1F | E8 03 00 00 | 01 71 | 03 00 72 3D 77 | 01 00 01",
+            "AE 8E 8D A4"
+        },
+        {
+            "QueryResponse",
+            // asker generation 2 | query id 1 | responder "b" | payload "ok"
+            "01 11 00 | 02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00 | 01 62 | 02 00 6F 6B",
+            "5D 65 6B 73"
+        },
+        {
+            "Aggregate",
+            // flags: reply | key "k" | epoch 3 | initiator "a" | sequence 5 | ack 4 | flow value 1.0, holders 0.5, nodes 2.0, weight 0.0
+            // | min -2.0 | max +inf | average 1.0 | count 2.0 | holder count 0.5
+            "01 12 00 | 01 | 01 00 6B | 03 00 00 00 | 01 61 | 05 00 00 00 | 04 00 00 00" +
+            " | 00 00 00 00 00 00 F0 3F | 00 00 00 00 00 00 E0 3F | 00 00 00 00 00 00 00 40 | 00 00 00 00 00 00 00 00" +
+            " | 00 00 00 00 00 00 00 C0 | 00 00 00 00 00 00 F0 7F | 00 00 00 00 00 00 F0 3F | 00 00 00 00 00 00 00 40 | 00 00 00 00 00 00 E0 3F",
+            "57 61 55 8D"
+        },
+        {
             "Compound",
             // type 01 | count 3 | (len 5, Ack 1) | (len 5, Nack 2) | (len 19, Suspect "n1" 3 1 "n2")
             "01 01 00 | 03 | 05 00 04 01 00 00 00 | 05 00 05 02 00 00 00 | 13 00 07 02 6E 31 03 00 00 00 01 00 00 00 00 00 00 00 02 6E 32",
@@ -119,12 +187,36 @@ public class GoldenBytesTests
     [InlineData("Suspect")]
     [InlineData("Dead")]
     [InlineData("PushPull")]
+    [InlineData("StateDigest")]
+    [InlineData("StateDigestBloom")]
+    [InlineData("StateDelta")]
+    [InlineData("StateChecksum")]
+    [InlineData("Heartbeats")]
+    [InlineData("UserEvent")]
+    [InlineData("EventDigest")]
+    [InlineData("Query")]
+    [InlineData("QueryResponse")]
+    [InlineData("Aggregate")]
     public void Builder_with_one_message_writes_the_same_packet_as_EncodeSingle(string example)
     {
         object message = Assert.Single(Example(example));
         PacketBuilder builder = new(1400);
         Assert.True(MessageOps.TryAdd(builder, message));
         Assert.Equal(Hex.Format(MessageOps.EncodeSingle(message)), Hex.Format(builder.Finish()));
+    }
+
+    [Fact]
+    public void Sizes_stated_in_the_protocol_document_hold()
+    {
+        // PROTOCOL.md §11: the Ping example is 22 bytes; §6.6: the smallest push-pull member is 30;
+        // §6.15: an aggregate for key "load" from "node-0001" is 101 payload bytes, 108 alone in a packet.
+        Assert.Equal(22, Encode("Ping").Length);
+        Assert.Equal(30, PushPullMember.MinEncodedLength);
+        Assert.Equal(30, new PushPullMessage(false, [new PushPullMember("n", Ten, 1, 1, MemberState.Alive, ProtocolVersions.Current, [])], []).PayloadLength - 6);
+        AggregateMessage aggregate = new(AggregateFlags.None, "load", 1, "node-0001", 1, 0, default, 0, 0, 0, 0, 0);
+        Assert.Equal(88, AggregateMessage.FixedBytes);
+        Assert.Equal(101, aggregate.PayloadLength);
+        Assert.Equal(108, PacketBuilder.EncodeSingle(aggregate).Length);
     }
 
     [Fact]
@@ -139,6 +231,19 @@ public class GoldenBytesTests
         Assert.Equal(7, (byte)MessageType.Suspect);
         Assert.Equal(8, (byte)MessageType.Dead);
         Assert.Equal(9, (byte)MessageType.PushPull);
+        Assert.Equal(10, (byte)MessageType.StateDigest);
+        Assert.Equal(11, (byte)MessageType.StateDelta);
+        Assert.Equal(12, (byte)MessageType.StateChecksum);
+        Assert.Equal(13, (byte)MessageType.Heartbeats);
+        Assert.Equal(14, (byte)MessageType.UserEvent);
+        Assert.Equal(15, (byte)MessageType.EventDigest);
+        Assert.Equal(16, (byte)MessageType.Query);
+        Assert.Equal(17, (byte)MessageType.QueryResponse);
+        Assert.Equal(18, (byte)MessageType.Aggregate);
+        Assert.Equal(0x01, (byte)DigestFlags.WantDeltas);
+        Assert.Equal(0x02, (byte)DigestFlags.WantDigest);
+        Assert.Equal(0x04, (byte)DigestFlags.Bloom);
+        Assert.Equal(0x01, (byte)AggregateFlags.Reply);
         Assert.Equal(0x01, (byte)PacketFlags.Compressed);
         Assert.Equal(0x02, (byte)PacketFlags.Encrypted);
         Assert.Equal(0, (byte)MemberState.Alive);
@@ -160,6 +265,16 @@ public class GoldenBytesTests
             Join: true,
             [new PushPullMember("n1", Ten, 2, 9, MemberState.Suspect, ProtocolVersions.Current, [0x01])],
             [new StateSection(0x0102, [0xAA, 0xBB])])],
+        "StateDigest" => [new StateDigestMessage(DigestFlags.WantDeltas | DigestFlags.WantDigest, "a", 0x0102030405060708, [new DigestEntry("a", 1, 5), new DigestEntry("b", 2, 0x1234)], null)],
+        "StateDigestBloom" => [new StateDigestMessage(DigestFlags.WantDeltas | DigestFlags.Bloom, "n1", 0, [], new BloomDigest(0xDEADBEEF, 7, 3, [0xF0, 0x0F]))],
+        "StateDelta" => [new StateDeltaMessage(MorePending: true, [new OwnerDelta("a", 2, Reset: true, 3, 5, [new StateEntry("k", 4, false, 1000, "v1"u8.ToArray()), new StateEntry("x", 5, true, 0, [])])])],
+        "StateChecksum" => [new StateChecksumMessage("n1", 7, 9, 0xCBF29CE484222325)],
+        "Heartbeats" => [new HeartbeatsMessage([new HeartbeatEntry("a", 1, 0x100), new HeartbeatEntry("b", 2, 3)])],
+        "UserEvent" => [new UserEventMessage("a", 2, 3, 16, 0, "ev", [0xAB, 0xCD])],
+        "EventDigest" => [new EventDigestMessage(0x01020304, 7, true, 9, [0xF0, 0x0F])],
+        "Query" => [new QueryMessage("a", 2, 1, 32, Ten, 1000, "q", "r=w"u8.ToArray(), [1])],
+        "QueryResponse" => [new QueryResponseMessage(2, 1, "b", "ok"u8.ToArray())],
+        "Aggregate" => [new AggregateMessage(AggregateFlags.Reply, "k", 3, "a", 5, 4, new PushSumState(1.0, 0.5, 2.0, 0.0), -2.0, double.PositiveInfinity, 1.0, 2.0, 0.5)],
         "Compound" => [new AckMessage(1), new NackMessage(2), new SuspectMessage("n1", 3, 1, "n2")],
         _ => throw new ArgumentException(name),
     };

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
+using Rumor.Core.Aggregates;
 using Rumor.Core.Membership;
 using Rumor.Core.Tests.Support;
 using Rumor.Core.Wire;
@@ -11,7 +12,12 @@ namespace Rumor.Core.Tests.Wire;
 /// <summary>
 /// The receive path must turn every hostile or damaged input into a <see cref="DecodeError"/>, never an
 /// exception, and never allocate more than the input justifies. Bodies corrupted on purpose are
-/// re-sealed with a correct CRC so they get past the checksum and reach the deeper checks.
+/// re-sealed with a correct CRC so they get past the checksum and reach the deeper checks. Every
+/// message type 2..18 has a sample here (both forms of the state digest), so each corpus below runs
+/// over all of them: every truncation, every single-bit flip (of the packet, caught by the CRC, and of
+/// the payload behind it, which must decode to a canonical value or a typed error with bounded
+/// allocation), a trailing byte, hostile counts and lengths at their maxima over short input, counts
+/// one above what the input can hold, and every documented field bound from both sides.
 /// </summary>
 public class MalformedPacketTests
 {
@@ -27,6 +33,16 @@ public class MalformedPacketTests
         new SuspectMessage("n1", 7, 8, "n2"),
         new DeadMessage("n1", 9, 10, "n1"),
         new PushPullMessage(false, [new PushPullMember("n1", Address, 1, 2, MemberState.Dead, ProtocolVersions.Current, [9])], [new StateSection(1, [1, 2])]),
+        new StateDigestMessage(DigestFlags.WantDeltas, "n1", 11, [new DigestEntry("a", 1, 2), new DigestEntry("b", 3, 4)], null),
+        new StateDigestMessage(DigestFlags.Bloom | DigestFlags.WantDigest, "n1", 12, [], new BloomDigest(5, 3, 2, [0xAA, 0x55])),
+        new StateDeltaMessage(true, [new OwnerDelta("a", 1, false, 2, 4, [new StateEntry("k", 3, false, 6, [1, 2]), new StateEntry("t", 4, true, 5, [])]), new OwnerDelta("b", 2, true, 0, 0, [])]),
+        new StateChecksumMessage("n1", 1, 2, 3),
+        new HeartbeatsMessage([new HeartbeatEntry("a", 1, 2), new HeartbeatEntry("b", 3, 4)]),
+        new UserEventMessage("a", 1, 2, 3, 2, "ev", [7]),
+        new EventDigestMessage(1, 4, true, 2, [0x0F]),
+        new QueryMessage("a", 1, 2, 3, Address, 500, "q", "k=v"u8.ToArray(), [8]),
+        new QueryResponseMessage(1, 2, "b", [9]),
+        new AggregateMessage(AggregateFlags.Reply, "k", 1, "a", 2, 1, new PushSumState(1, 1, 1, 0.5), 0, 2, 1, 2, 2),
     ];
 
     public static TheoryData<int> SampleIndexes()
@@ -112,6 +128,35 @@ public class MalformedPacketTests
     {
         byte[] packet = MessageOps.EncodeSingle(Samples[sample]);
         AssertEveryBitFlipCaught(packet);
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleIndexes))]
+    public void Every_single_bit_flip_of_a_payload_decodes_canonically_or_fails_with_a_reason(int sample)
+    {
+        // Behind a valid CRC (a sender with a bug, or a peer that lies): every flipped bit must give
+        // a typed error or a value whose own encoding is exactly the bytes received (the decoder
+        // accepts canonical encodings only, so an out-of-range flag or field cannot slip through as
+        // something else), and a flipped count or length must not make the decoder allocate for it.
+        object message = Samples[sample];
+        MessageType type = MessageOps.TypeOf(message);
+        byte[] payload = Packets.Payload(message);
+        long bound = 4096 + (64L * payload.Length);
+        for (int bit = 0; bit < payload.Length * 8; bit++)
+        {
+            byte[] flipped = (byte[])payload.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            _ = Packets.DecodeAny(type, flipped, null, out _);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            DecodeError error = Packets.DecodeAny(type, flipped, null, out object? decoded);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(Enum.IsDefined(error), $"bit {bit}: {error}");
+            Assert.True(allocated <= bound, $"bit {bit}: allocated {allocated} bytes for a {payload.Length}-byte payload ({error})");
+            if (error == DecodeError.None)
+            {
+                Assert.True(Hex.Format(flipped) == Hex.Format(Packets.Payload(decoded!)), $"bit {bit}: decoded {MessageEquality.Describe(decoded)}, which encodes differently");
+            }
+        }
     }
 
     [Fact]
@@ -479,7 +524,7 @@ public class MalformedPacketTests
             {
                 // Half the time make it look plausible so the structural checks are exercised too.
                 input[0] = WireLimits.FormatVersion;
-                input[1] = (byte)random.Next(0, 11);
+                input[1] = (byte)random.Next(0, 20);
                 input[2] = 0;
                 Packets.Reseal(input);
             }
@@ -491,7 +536,7 @@ public class MalformedPacketTests
             }
 
             // Every decoder on the raw bytes as a payload, whatever the header says.
-            for (MessageType type = MessageType.Ping; type <= MessageType.PushPull; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.Aggregate; type++)
             {
                 _ = Packets.DecodeAny(type, input, names, out _);
             }
@@ -507,7 +552,7 @@ public class MalformedPacketTests
         Properties.Check(garbage, input =>
         {
             _ = Packets.DecodeAll(input, WireLimits.DatagramMaxBytes, null, []);
-            for (MessageType type = MessageType.Ping; type <= MessageType.PushPull; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.Aggregate; type++)
             {
                 _ = Packets.DecodeAny(type, input, null, out _);
             }

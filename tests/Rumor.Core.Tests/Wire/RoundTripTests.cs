@@ -8,8 +8,10 @@ namespace Rumor.Core.Tests.Wire;
 
 /// <summary>
 /// encode → PacketReader.TryOpen → TryNext → TryDecode gives back the original, for arbitrary messages
-/// of every type (names of 1..255 bytes of UTF-8 with non-ASCII code points, IPv4 and IPv6, metadata
-/// of 0..4096 bytes, push-pulls of 0..50 members and 0..3 sections); and PayloadLength is exact.
+/// of every type 2..18 (names of 1..255 bytes of UTF-8 with non-ASCII code points, IPv4 and IPv6, metadata
+/// of 0..4096 bytes, push-pulls of 0..50 members and 0..3 sections, full and Bloom digests, deltas of
+/// 0..5 owners, byte fields up to their 65,535-byte maximum, aggregates with NaN payloads, ±∞ and -0);
+/// and PayloadLength is exact.
 /// </summary>
 public class RoundTripTests
 {
@@ -23,6 +25,15 @@ public class RoundTripTests
         MessageType.Suspect,
         MessageType.Dead,
         MessageType.PushPull,
+        MessageType.StateDigest,
+        MessageType.StateDelta,
+        MessageType.StateChecksum,
+        MessageType.Heartbeats,
+        MessageType.UserEvent,
+        MessageType.EventDigest,
+        MessageType.Query,
+        MessageType.QueryResponse,
+        MessageType.Aggregate,
     };
 
     [Theory]
@@ -70,6 +81,23 @@ public class RoundTripTests
         Assert.Contains(pushPulls, m => m.Members.Count == 50);
         Assert.Contains(pushPulls, m => m.Sections.Count == 3);
         Assert.Contains(pushPulls, m => m.Sections.Count == 0);
+        List<StateDigestMessage> digests = Gen.Sample(WireGen.StateDigest, 200).ToList();
+        Assert.Contains(digests, m => m.Bloom is null && m.Entries.Count == 0);
+        Assert.Contains(digests, m => m.Bloom is null && m.Entries.Count == 30);
+        Assert.Contains(digests, m => m.Bloom is { HashCount: 32 });
+        Assert.Contains(digests, m => m.Bloom is { Bits.Length: 1 });
+        List<StateDeltaMessage> deltas = Gen.Sample(WireGen.StateDelta, 200).ToList();
+        Assert.Contains(deltas, m => m.Owners.Count == 0);
+        Assert.Contains(deltas, m => m.Owners.Any(o => o.Entries.Any(e => e.IsTombstone)));
+        Assert.Contains(deltas, m => m.Owners.Any(o => o.Entries.Any(e => e.Key.Length == 0)));
+        Assert.Contains(deltas, m => m.Owners.Any(o => o.FromVersion == o.ToVersion));
+        Assert.Contains(Gen.Sample(WireGen.Heartbeats, 200), m => m.Entries.Count == 0);
+        Assert.Contains(Gen.Sample(WireGen.UserEvent, 300), m => m.Payload.Length == ushort.MaxValue);
+        Assert.Contains(Gen.Sample(WireGen.UserEvent, 300), m => m.CoalesceFrom == m.Sequence);
+        Assert.Contains(Gen.Sample(WireGen.Query, 300), m => m.Filter.Length == 0);
+        List<AggregateMessage> aggregates = Gen.Sample(WireGen.Aggregate, 300).ToList();
+        Assert.Contains(aggregates, m => double.IsNaN(m.Average));
+        Assert.Contains(aggregates, m => double.IsNegativeInfinity(m.Min));
     }
 
     [Fact]
@@ -99,6 +127,15 @@ public class RoundTripTests
         MessageType.Suspect => WireGen.Suspect.Select(m => (object)m),
         MessageType.Dead => WireGen.Dead.Select(m => (object)m),
         MessageType.PushPull => WireGen.PushPull.Select(m => (object)m),
+        MessageType.StateDigest => WireGen.StateDigest.Select(m => (object)m),
+        MessageType.StateDelta => WireGen.StateDelta.Select(m => (object)m),
+        MessageType.StateChecksum => WireGen.StateChecksum.Select(m => (object)m),
+        MessageType.Heartbeats => WireGen.Heartbeats.Select(m => (object)m),
+        MessageType.UserEvent => WireGen.UserEvent.Select(m => (object)m),
+        MessageType.EventDigest => WireGen.EventDigest.Select(m => (object)m),
+        MessageType.Query => WireGen.Query.Select(m => (object)m),
+        MessageType.QueryResponse => WireGen.QueryResponse.Select(m => (object)m),
+        MessageType.Aggregate => WireGen.Aggregate.Select(m => (object)m),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
