@@ -214,7 +214,7 @@ if [ "$SEEDS" = dns ]; then
     echo "nameserver $NET.2" > "/etc/netns/$NS-n$i/resolv.conf"
   done
   ip netns exec "$NS-dns" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-    --addn-hosts="$WORK/hosts" --listen-address="$NET.2" --bind-interfaces --local-ttl=1 --user=root \
+    --addn-hosts="$WORK/hosts" --listen-address="$NET.2" --bind-interfaces --local-ttl=1 --user=root --log-queries \
     --log-facility="$WORK/dnsmasq.log" --pid-file="$WORK/dnsmasq.pid" &
   DNS_PID=$!
   JOIN=(--join "dns:rumor.chaos:7946")

@@ -25,7 +25,7 @@ internal static class AgentCommand
         new OptionSpec("name", "NAME", "This member's unique name (default: the host name)."),
         new OptionSpec("bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one)."),
         new OptionSpec("advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0)."),
-        new OptionSpec("join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers.", Repeatable: true),
+        new OptionSpec("join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers. dns:NAME[:PORT] joins through every A/AAAA record of NAME (port 7946 by default), re-resolved whenever the node has to rejoin; with only DNS seeds and nobody answering, the node starts alone.", Repeatable: true),
         new OptionSpec("preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values."),
         new OptionSpec("tag", "KEY=VALUE", "A tag others see; repeat for several.", Repeatable: true),
         new OptionSpec("meta", "KEY=VALUE", "Same as --tag (the older name).", Repeatable: true),
@@ -85,7 +85,7 @@ internal static class AgentCommand
             }
         }
 
-        string[] seeds = [.. parsed.GetAll("join").Select(seed => ParseAddress("join", seed).ToString())];
+        string[] seeds = [.. parsed.GetAll("join").Select(ParseSeed)];
         KeyValuePair<string, string>[] tags = [.. parsed.GetAll("tag").Concat(parsed.GetAll("meta")).Select(MetadataTags.Parse)];
         _ = MetadataTags.Encode(tags); // A repeated or malformed tag is a usage error now, not at start.
         foreach (KeyValuePair<string, string> tag in tags)
@@ -247,6 +247,12 @@ internal static class AgentCommand
         await error.WriteLineAsync($"rumor agent: no seed answered ({result.Failed.Count} tried); not joining an empty cluster of one.").ConfigureAwait(false);
         return false;
     }
+
+    /// <summary>A seed: ADDR:PORT, or dns:NAME[:PORT] (every A/AAAA record of the name; see <see cref="DnsSeed"/>).</summary>
+    private static string ParseSeed(string text) =>
+        !DnsSeed.IsDnsSeed(text) ? ParseAddress("join", text).ToString()
+        : DnsSeed.TryParse(text, out DnsSeed seed, out string? problem) ? seed.ToString()
+        : throw new UsageException($"--join: '{text}' is not a DNS seed (dns:NAME[:PORT]): {problem}.");
 
     private static NodeAddress ParseAddress(string option, string text) =>
         NodeAddress.TryParse(text, out NodeAddress address)
