@@ -5,7 +5,9 @@
 # whose /v1/health (the probes' path) answers 200; the exact preStop command leaves and exits 0,
 # after which /v1/health answers 503; SIGTERM then stops the agent with exit 0. The agent runs in
 # a network namespace of its own with only loopback (so binding 0.0.0.0 reaches nothing else), its
-# pod DNS name mapped to 127.0.0.1 through /etc/netns/<ns>/hosts. Needs root. Cleans up on exit.
+# pod DNS name mapped to 127.0.0.1 through /etc/netns/<ns>/hosts (for the Dockerfile's command, which
+# advertises the first non-loopback address, a bridge inside that namespace gets 10.231.250.1).
+# Needs root. Cleans up on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 RUMOR="$ROOT/src/Rumor.Cli/bin/Release/net10.0/rumor.dll"
@@ -96,8 +98,13 @@ entry = json.loads(re.search(r'^ENTRYPOINT (\[.*\])$', text, re.M).group(1))
 cmd = json.loads(re.search(r'^CMD (\[.*\])$', text, re.M).group(1))
 assert re.search(r'^USER 10001', text, re.M), "non-root user"
 assert "HEALTHCHECK" in text and "/v1/health" in text
-open(sys.argv[2] + "/docker", "w").write("\0".join(entry + cmd + ["--data-dir", "/var/lib/rumor"]))
+open(sys.argv[2] + "/docker", "w").write("\0".join(entry + cmd + ["--data-dir", "/var/lib/rumor/docker"]))
 PY
+# Without --advertise the agent advertises the host's first non-loopback address (a container
+# always has one); give the namespace one, on a bridge inside it, so 0.0.0.0 has something to advertise.
+ip -n "$NS" link add rckbr type bridge
+ip -n "$NS" addr add 10.231.250.1/24 dev rckbr
+ip -n "$NS" link set rckbr up
 run_agent "$WORK/docker"
 wait_health 200
 kill -TERM "$PID"
