@@ -148,7 +148,7 @@ internal static class AgentCommand
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not IdentityFileException)
         {
             await error.WriteLineAsync($"rumor agent: the HTTP address {settings.Http} cannot be bound: {e.Message} (choose another with --http ADDR:PORT)").ConfigureAwait(false);
             return ExitCodes.Failure;
