@@ -31,7 +31,7 @@ internal static class AgentCommand
             CliOptions.Text("--name", "NAME", "This member's unique name (default: the host name)."),
             Address(CliOptions.Text("--bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one).")),
             Address(CliOptions.Text("--advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0).")),
-            Address(CliOptions.Repeated("--join", "ADDR:PORT", "A seed to join through; repeat for several. Exits 1 when none answers.")),
+            Seed(CliOptions.Repeated("--join", "ADDR:PORT|dns:NAME[:PORT]", "A seed to join through; repeat for several. Exits 1 when none answers. dns:NAME[:PORT] joins through every A/AAAA record of NAME (port 7946 by default), re-resolved whenever the node has to rejoin; with only DNS seeds and nobody answering, the node starts alone.")),
             Preset(CliOptions.Text("--preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values.").Completing("lan", "wan", "local")),
             CliOptions.Repeated("--tag", "KEY=VALUE", "A tag others see; repeat for several."),
             CliOptions.Repeated("--meta", "KEY=VALUE", "Same as --tag (the older name)."),
@@ -93,7 +93,7 @@ internal static class AgentCommand
             }
         }
 
-        string[] seeds = [.. (parsed.GetValue<string[]>("--join") ?? []).Select(seed => ParseAddress("join", seed).ToString())];
+        string[] seeds = [.. (parsed.GetValue<string[]>("--join") ?? []).Select(ParseSeed)];
         KeyValuePair<string, string>[] tags = [.. (parsed.GetValue<string[]>("--tag") ?? []).Concat(parsed.GetValue<string[]>("--meta") ?? []).Select(MetadataTags.Parse)];
         _ = MetadataTags.Encode(tags); // A repeated or malformed tag is a usage error now, not at start.
         foreach (KeyValuePair<string, string> tag in tags)
@@ -146,7 +146,7 @@ internal static class AgentCommand
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not IdentityFileException)
         {
             await error.WriteLineAsync($"rumor agent: the HTTP address {settings.Http} cannot be bound: {e.Message} (choose another with --http ADDR:PORT)").ConfigureAwait(false);
             return ExitCodes.Failure;
@@ -246,6 +246,12 @@ internal static class AgentCommand
         return false;
     }
 
+    /// <summary>A seed: ADDR:PORT, or dns:NAME[:PORT] (every A/AAAA record of the name; see <see cref="DnsSeed"/>).</summary>
+    private static string ParseSeed(string text) =>
+        !DnsSeed.IsDnsSeed(text) ? ParseAddress("join", text).ToString()
+        : DnsSeed.TryParse(text, out DnsSeed seed, out string? problem) ? seed.ToString()
+        : throw new UsageException($"--join: '{text}' is not a DNS seed (dns:NAME[:PORT]): {problem}.");
+
     private static NodeAddress ParseAddress(string option, string text) =>
         NodeAddress.TryParse(text, out NodeAddress address) ? address : throw new UsageException(AddressError("--" + option, text));
 
@@ -261,6 +267,27 @@ internal static class AgentCommand
             foreach (Token token in result.Tokens.Where(t => !NodeAddress.TryParse(t.Value, out _)))
             {
                 result.AddError(AddressError(option.Name, token.Value));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Checks every seed (an address or dns:NAME[:PORT]) as the parser reads it.</summary>
+    private static T Seed<T>(T option)
+        where T : Option
+    {
+        option.Validators.Add(result =>
+        {
+            foreach (Token token in result.Tokens)
+            {
+                if (!DnsSeed.IsDnsSeed(token.Value) && !NodeAddress.TryParse(token.Value, out _))
+                {
+                    result.AddError(AddressError(option.Name, token.Value));
+                }
+                else if (DnsSeed.IsDnsSeed(token.Value) && !DnsSeed.TryParse(token.Value, out _, out string? problem))
+                {
+                    result.AddError($"{option.Name}: '{token.Value}' is not a DNS seed (dns:NAME[:PORT]): {problem}.");
+                }
             }
         });
         return option;

@@ -14,6 +14,9 @@ namespace Rumor.Hosting;
 /// <param name="Preset">lan, wan or local (lower case).</param>
 public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bind, string Preset)
 {
+    /// <summary>The seeds given as DNS names (<c>dns:NAME[:PORT]</c>), resolved at the first join and whenever the node rejoins.</summary>
+    public IReadOnlyList<DnsSeed> DnsSeeds { get; init; } = [];
+
     /// <summary>
     /// Resolves <paramref name="options"/>, collecting every problem (each naming its option, as
     /// <c>Rumor:Bind</c> would be written in configuration) instead of stopping at the first.
@@ -46,8 +49,23 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
         }
 
         List<NodeAddress> seeds = [];
+        List<DnsSeed> dnsSeeds = [];
         for (int i = 0; i < options.Seeds.Count; i++)
         {
+            if (DnsSeed.IsDnsSeed(options.Seeds[i]))
+            {
+                if (DnsSeed.TryParse(options.Seeds[i], out DnsSeed dnsSeed, out string? problem))
+                {
+                    dnsSeeds.Add(dnsSeed);
+                }
+                else
+                {
+                    found.Add($"Seeds[{i}] '{options.Seeds[i]}' is not a DNS seed (dns:NAME[:PORT]): {problem}.");
+                }
+
+                continue;
+            }
+
             NodeAddress seed = ParseAddress(found, $"Seeds[{i}]", options.Seeds[i]);
             if (!seed.IsEmpty)
             {
@@ -110,7 +128,7 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
             : gossip;
         found.AddRange(check.Validate());
         problems = found;
-        return found.Count == 0 ? new ResolvedRumorOptions(gossip, bind, preset) : null;
+        return found.Count == 0 ? new ResolvedRumorOptions(gossip, bind, preset) { DnsSeeds = dnsSeeds } : null;
     }
 
     /// <summary>As <see cref="TryResolve"/>, throwing a <see cref="GossipOptionsException"/> listing every problem.</summary>

@@ -45,6 +45,12 @@ public static partial class RumorLog
         /// <summary>No seed answered the first join.</summary>
         public const int JoinAbandoned = 1012;
 
+        /// <summary>DNS seeds resolved to nobody who answered: the node starts alone and keeps re-resolving.</summary>
+        public const int DnsSeedsAlone = 1013;
+
+        /// <summary>A rejoin through re-resolved DNS seeds.</summary>
+        public const int DnsRejoin = 1014;
+
         /// <summary>Two processes claim one name.</summary>
         public const int NameConflict = 1020;
 
@@ -93,6 +99,12 @@ public static partial class RumorLog
 
     [LoggerMessage(EventId = Ids.JoinAbandoned, Level = LogLevel.Error, Message = "No seed answered ({Tried} tried)")]
     internal static partial void JoinAbandoned(ILogger logger, int tried);
+
+    [LoggerMessage(EventId = Ids.DnsSeedsAlone, Level = LogLevel.Warning, Message = "No member answered through the DNS seeds {Seeds} ({Tried} address(es) tried); starting alone, re-resolving every {IntervalMs} ms")]
+    internal static partial void DnsSeedsAlone(ILogger logger, string seeds, int tried, double intervalMs);
+
+    [LoggerMessage(EventId = Ids.DnsRejoin, Level = LogLevel.Information, Message = "Rejoin through the DNS seeds: {Succeeded} of {Tried} address(es) answered")]
+    internal static partial void DnsRejoin(ILogger logger, int succeeded, int tried);
 
     [LoggerMessage(EventId = Ids.NameConflict, Level = LogLevel.Error, Message = "Name conflict: {Name} is claimed at {Known} and at {Other}")]
     internal static partial void NameConflict(ILogger logger, string name, NodeAddress known, NodeAddress other);

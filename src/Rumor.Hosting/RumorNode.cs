@@ -156,7 +156,7 @@ public sealed partial class RumorNode : IAsyncDisposable
         try
         {
             GossipTransport transport = Transport;
-            JoinResult result = await TracedJoinAsync(transport, transport.Options.Seeds, cancellationToken).ConfigureAwait(false);
+            JoinResult result = await FirstJoinWithDnsSeedsAsync(transport, cancellationToken).ConfigureAwait(false);
             _firstJoin.TrySetResult(result);
             return result;
         }
@@ -517,6 +517,7 @@ public sealed partial class RumorNode : IAsyncDisposable
             RumorLog.Left(_logger, confirmed);
         }
 
+        await StopDnsRejoinAsync().ConfigureAwait(false);
         await transport.DisposeAsync().ConfigureAwait(false);
         if (_pump is not null)
         {
