@@ -18,7 +18,7 @@ public sealed class AgentIdentityErrorTests
             using StringWriter output = new();
             using StringWriter error = new();
             using CancellationTokenSource stop = new(TimeSpan.FromSeconds(60));
-            int code = await AgentCommand.RunAsync(["--name", "me", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", directory], output, error, stop.Token);
+            int code = await RumorCommand.RunAsync(["agent", "--name", "me", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", directory], output, error, stop.Token);
             Assert.Equal(ExitCodes.Usage, code);
             Assert.Contains("someone-else", error.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain("HTTP address", error.ToString(), StringComparison.Ordinal);
