@@ -105,6 +105,11 @@ public sealed partial class GossipNode
 
     private void ApplyAlive(in AliveMessage alive, TimeSpan now)
     {
+        if (OutOfBounds(_byName.GetValueOrDefault(alive.Name), alive.Generation, alive.Incarnation))
+        {
+            return;
+        }
+
         if (alive.Name == _self.Name)
         {
             ApplyAliveAboutSelf(alive, now);
@@ -217,7 +222,7 @@ public sealed partial class GossipNode
     private void ApplySuspect(in SuspectMessage suspect, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(suspect.Name);
-        if (member is null)
+        if (member is null || OutOfBounds(member, suspect.Generation, suspect.Incarnation))
         {
             return;
         }
@@ -300,7 +305,7 @@ public sealed partial class GossipNode
     private void ApplyDead(in DeadMessage dead, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(dead.Name);
-        if (member is null)
+        if (member is null || OutOfBounds(member, dead.Generation, dead.Incarnation))
         {
             return;
         }

@@ -191,6 +191,20 @@ internal sealed partial class EventsModule
         bool fromSelf = string.Equals(message.Asker, Self.Name, StringComparison.Ordinal) && message.AskerGeneration == Self.Generation;
         if (!fromSelf)
         {
+            if (message.LamportTime > LamportClock.TimeMax)
+            {
+                Counters.OutOfBoundsRefused++;
+                return;
+            }
+
+            // No reflection: answers go only to the address the cluster knows for the asker, so a
+            // forged query naming a victim's address cannot turn every member into an amplifier.
+            if (_node.FindMember(message.Asker) is not { } asker || asker.Address != message.AskerAddress || asker.Generation != message.AskerGeneration)
+            {
+                Counters.ReflectionsRefused++;
+                return;
+            }
+
             _lamport.Witness(message.LamportTime);
         }
 
