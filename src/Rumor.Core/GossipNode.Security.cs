@@ -10,8 +10,9 @@ namespace Rumor.Core;
 /// is parsed; what fails is counted and dropped. The nonce is a per-run prefix drawn from the node's
 /// random source, mixed with the generation, and a counter that only grows, so one node never reuses
 /// a nonce under a key. Migration: with <see cref="VerifyIncoming"/> false the node still sends
-/// sealed but also accepts plaintext (counted), so a running cluster turns encryption on node by
-/// node and then switches verification on without a restart.
+/// sealed but also accepts plaintext (counted); with <see cref="EncryptOutgoing"/> false too it sends
+/// plaintext while accepting both. A running cluster migrates as with Serf: give every node the key
+/// with both off, switch EncryptOutgoing on everywhere, then VerifyIncoming, with no restart between.
 /// </summary>
 public sealed partial class GossipNode
 {
@@ -28,8 +29,14 @@ public sealed partial class GossipNode
     /// </summary>
     public bool VerifyIncoming { get; set; } = true;
 
+    /// <summary>
+    /// With a keyring: seal what we send (true, the default) or send plaintext while already accepting
+    /// both (false: the first step of migrating a running cluster). Changeable at run time from the loop.
+    /// </summary>
+    public bool EncryptOutgoing { get; set; } = true;
+
     /// <summary>True when this node seals what it sends.</summary>
-    public bool Encrypted => _keyring is not null;
+    public bool Encrypted => _keyring is not null && EncryptOutgoing;
 
     /// <summary>The byte budget of a plain packet: the option minus the envelope's overhead when encrypting.</summary>
     internal int PlainPacketBudget => _options.PacketBudgetBytes - (_keyring is null ? 0 : PacketEnvelope.OverheadBytes);
@@ -40,7 +47,7 @@ public sealed partial class GossipNode
     /// <summary>Seals a datagram when encrypting; returns it unchanged otherwise.</summary>
     private ReadOnlySpan<byte> SealDatagram(ReadOnlySpan<byte> packet)
     {
-        if (_keyring is null)
+        if (_keyring is null || !EncryptOutgoing)
         {
             return packet;
         }
@@ -52,7 +59,7 @@ public sealed partial class GossipNode
     /// <summary>Seals a stream message when encrypting.</summary>
     private ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message)
     {
-        if (_keyring is null)
+        if (_keyring is null || !EncryptOutgoing)
         {
             return message;
         }

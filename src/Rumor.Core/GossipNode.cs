@@ -70,6 +70,7 @@ public sealed partial class GossipNode : IModuleContext
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
         _keyring = options.Keyring;
         VerifyIncoming = options.VerifyIncoming;
+        EncryptOutgoing = options.EncryptOutgoing;
         if (_keyring is not null)
         {
             // Drawn only when encrypting, so unencrypted runs keep their fixed-seed traces.

@@ -256,6 +256,12 @@ public sealed record GossipOptions
     public bool VerifyIncoming { get; init; } = true;
 
     /// <summary>
+    /// With a keyring: true (default) seals what this node sends; false sends plaintext while accepting
+    /// both (the first migration step). Changeable at run time (<see cref="GossipNode.EncryptOutgoing"/>).
+    /// </summary>
+    public bool EncryptOutgoing { get; init; } = true;
+
+    /// <summary>
     /// How far a member's generation (a start epoch in Unix milliseconds) may lie ahead of this node's
     /// own wall-clock estimate (its generation + time since start) before news about it is refused:
     /// bounds clock skew; a forged "forever" generation is refused. Default 1 hour.

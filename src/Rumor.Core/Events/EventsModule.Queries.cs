@@ -197,14 +197,6 @@ internal sealed partial class EventsModule
                 return;
             }
 
-            // No reflection: answers go only to the address the cluster knows for the asker, so a
-            // forged query naming a victim's address cannot turn every member into an amplifier.
-            if (_node.FindMember(message.Asker) is not { } asker || asker.Address != message.AskerAddress || asker.Generation != message.AskerGeneration)
-            {
-                Counters.ReflectionsRefused++;
-                return;
-            }
-
             _lamport.Witness(message.LamportTime);
         }
 
@@ -222,6 +214,15 @@ internal sealed partial class EventsModule
         _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline);
         if (_node.IsLeaving || !MemberTags.Matches(Self.Metadata, filter))
         {
+            return;
+        }
+
+        // No reflection: we answer only at the address the cluster knows for the asker, so a forged
+        // query naming a victim's address cannot turn every member into an amplifier. (Relayed all
+        // the same: members that know the asker answer it.)
+        if (!fromSelf && (_node.FindMember(message.Asker) is not { } asker || asker.Address != message.AskerAddress || asker.Generation != message.AskerGeneration))
+        {
+            Counters.ReflectionsRefused++;
             return;
         }
 

@@ -116,7 +116,7 @@ internal sealed partial class EventsModule : GossipModule
         int room = _node.PacketBudgetBytes - WireLimits.OverheadBytes - WireLimits.CompoundHeaderBytes - WireLimits.CompoundEntryOverheadBytes;
         if (messageBytes > room)
         {
-            throw new ArgumentException($"The {what} is {messageBytes} bytes encoded; the packet budget ({_node.PacketBudgetBytes}) leaves room for {room} in one datagram. Shorten the name or payload.", parameter);
+            throw new ArgumentException($"The {what} is {messageBytes} bytes encoded; PacketBudgetBytes ({_options.PacketBudgetBytes}, {_options.PacketBudgetBytes - _node.PacketBudgetBytes} of it for encryption) leaves room for {room} in one datagram. Shorten the name or payload.", parameter);
         }
     }
 
