@@ -347,6 +347,30 @@ public sealed partial class GossipNode
     }
 
     /// <summary>
+    /// Serf's force-leave: an operator says a failed member is gone for good. A member we see as dead
+    /// or suspect becomes left here and the leave spreads (a Dead message in the member's own name, at
+    /// its known incarnation and generation), so it stops being reported as failed and is reaped after
+    /// DeadMemberRetention. An alive member is not touched: it would refute, and a live process
+    /// should leave by itself. A restart of that member (newer generation) outranks the leave.
+    /// Returns true when the member is now left.
+    /// </summary>
+    public bool ForceLeave(string name, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Enter(now) || _byName.GetValueOrDefault(name) is not { IsLocal: false } member)
+        {
+            return false;
+        }
+
+        if (member.State is MemberState.Dead or MemberState.Suspect)
+        {
+            ApplyDead(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name), now);
+        }
+
+        return member.State == MemberState.Left;
+    }
+
+    /// <summary>
     /// Announces a graceful leave: others will see us as <see cref="MemberState.Left"/>, not dead.
     /// Keep feeding the node until <see cref="LeaveCompleted"/> (the announcement has been gossiped
     /// as often as the retransmit limit asks), then <see cref="Stop"/> it.

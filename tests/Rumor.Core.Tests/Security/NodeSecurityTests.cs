@@ -272,3 +272,28 @@ internal sealed class Recorder : IGossipHost
 
     public void OnEvent(GossipEvent gossipEvent) => Events.Add(gossipEvent);
 }
+
+/// <summary>The core half of `rumor force-leave`.</summary>
+public class ForceLeaveTests
+{
+    [Fact]
+    public void A_failed_member_is_forced_left_and_the_leave_spreads_but_an_alive_one_is_untouched()
+    {
+        Recorder host = new();
+        GossipNode node = NodeSecurityTests.NewNode(host, keyring: null);
+        node.Start(TimeSpan.Zero);
+        NodeAddress a = NodeAddress.Parse("10.0.0.5:7946");
+        NodeAddress b = NodeAddress.Parse("10.0.0.6:7946");
+        node.OnPacket(a, PacketBuilder.EncodeSingle(new AliveMessage("a", a, 1, 5, ProtocolVersions.Current, [])), TimeSpan.FromSeconds(1));
+        node.OnPacket(b, PacketBuilder.EncodeSingle(new AliveMessage("b", b, 1, 5, ProtocolVersions.Current, [])), TimeSpan.FromSeconds(1));
+        node.OnPacket(b, PacketBuilder.EncodeSingle(new DeadMessage("a", 1, 5, "b")), TimeSpan.FromSeconds(1));
+        Assert.Equal(MemberState.Dead, node.FindMember("a")!.State);
+
+        Assert.True(node.ForceLeave("a", TimeSpan.FromSeconds(2)));
+        Assert.Equal(MemberState.Left, node.FindMember("a")!.State);
+        Assert.False(node.ForceLeave("b", TimeSpan.FromSeconds(2)));
+        Assert.Equal(MemberState.Alive, node.FindMember("b")!.State);
+        Assert.False(node.ForceLeave("nobody", TimeSpan.FromSeconds(2)));
+        Assert.False(node.ForceLeave("self", TimeSpan.FromSeconds(2)));
+    }
+}
