@@ -66,6 +66,12 @@ public static class AgentConfiguration
 
         // Not options of the agent: RUMOR_AGENT is the CLI client's address of the agent.
         env.Remove("AGENT");
+
+        // RUMOR_ENCRYPT, Serf's name for the gossip key, is EncryptKey.
+        if (env.Remove("ENCRYPT", out string? encrypt))
+        {
+            env["EncryptKey"] = encrypt;
+        }
         IConfiguration environmentLayer = new ConfigurationBuilder().AddInMemoryCollection(env).Build();
         IConfiguration flagLayer = new ConfigurationBuilder().AddInMemoryCollection(flags).Build();
 

@@ -38,6 +38,8 @@ internal static class AgentCommand
             Address(CliOptions.Text("--http", "ADDR:PORT", "Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one).")),
             CliOptions.Text("--config", "FILE", "A JSON file of agent options (keys as in docs/CONFIGURATION.md)."),
             CliOptions.Text("--data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."),
+            CliOptions.Text("--encrypt", "KEY", "Encrypt and authenticate gossip with this base64 key of 16, 24 or 32 bytes (`rumor keygen`; also RUMOR_ENCRYPT)."),
+            CliOptions.Text("--keyring-file", "PATH", "A JSON array of base64 keys, the first primary; every key decrypts (key rotation)."),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -109,6 +111,25 @@ internal static class AgentCommand
         if (parsed.GetValue<string>("--data-dir") is { } dataDirectory)
         {
             flags["DataDirectory"] = dataDirectory;
+        }
+
+        if (parsed.GetValue<string>("--encrypt") is { } encryptKey)
+        {
+            try
+            {
+                _ = Core.Security.GossipKeyring.ParseKey(encryptKey); // a bad key is a usage error now, not at start
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new UsageException("--encrypt: " + e.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            flags["EncryptKey"] = encryptKey;
+        }
+
+        if (parsed.GetValue<string>("--keyring-file") is { } keyringFile)
+        {
+            flags["KeyringFile"] = keyringFile;
         }
 
         return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds);

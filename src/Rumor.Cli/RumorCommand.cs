@@ -79,6 +79,7 @@ internal static class RumorCommand
             StatusCommand.Command.Create(output, error, environment),
             MonitorCommand.Command.Create(output, error, environment),
             CompletionCommand.Create(output),
+            KeygenCommand.Create(output),
         };
 
         // The suggest directive's command line starts with the program's name, which is 'rumor'

@@ -30,6 +30,10 @@ public sealed partial class GossipNode
 
     void IModuleContext.Handle<T>(MessageHandler<T> handler, bool internNames) => _table.Add(handler, internNames ? _names : null);
 
+    int IModuleContext.PacketBudgetBytes => PlainPacketBudget;
+
+    ulong IModuleContext.GenerationHorizon => GenerationHorizon;
+
     void IModuleContext.HandleStream(MessageType headerType, StreamRequestHandler handler) => _table.AddStream(headerType, handler);
 
     TimerQueue<T> IModuleContext.CreateTimers<T>(Action<T, TimeSpan> fire) => _timerSet.Create(fire);
@@ -40,7 +44,7 @@ public sealed partial class GossipNode
 
     PacketBuilder IModuleContext.StartPacket()
     {
-        _builder.Reset(_options.PacketBudgetBytes);
+        _builder.Reset(PlainPacketBudget);
         return _builder;
     }
 
@@ -79,13 +83,13 @@ public sealed partial class GossipNode
     {
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
-        _host.OpenStream(streamId, to, request);
+        HostOpenStream(streamId, to, request);
     }
 
     void IModuleContext.ReplyStream(long streamId, byte[] response)
     {
         Counters.StreamBytesSent += response.Length;
-        _host.ReplyStream(streamId, response);
+        HostReplyStream(streamId, response);
     }
 
     byte[] IModuleContext.CompressStream(byte[] packet) => CompressStream(packet);

@@ -39,7 +39,7 @@ public sealed partial class GossipNode
         _timers.Schedule(deadline, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
-        _host.OpenStream(streamId, target.Address, request);
+        HostOpenStream(streamId, target.Address, request);
     }
 
     private bool IsFallbackStream(long streamId) => _fallbackStreams.ContainsKey(streamId);
@@ -124,7 +124,7 @@ public sealed partial class GossipNode
         {
             byte[] reply = PacketBuilder.EncodeSingle(new AckMessage(ping.Sequence));
             Counters.StreamBytesSent += reply.Length;
-            _host.ReplyStream(streamId, reply);
+            HostReplyStream(streamId, reply);
         }
     }
 

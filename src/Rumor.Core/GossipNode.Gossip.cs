@@ -28,7 +28,7 @@ public sealed partial class GossipNode
         int limit = RetransmitLimit;
         for (int i = 0; i < count && _broadcasts.Count > 0; i++)
         {
-            _builder.Reset(_options.PacketBudgetBytes);
+            _builder.Reset(PlainPacketBudget);
             if (_broadcasts.Fill(_builder, limit) == 0)
             {
                 break;

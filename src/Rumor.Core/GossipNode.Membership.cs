@@ -105,6 +105,11 @@ public sealed partial class GossipNode
 
     private void ApplyAlive(in AliveMessage alive, TimeSpan now)
     {
+        if (OutOfBounds(_byName.GetValueOrDefault(alive.Name), alive.Generation, alive.Incarnation))
+        {
+            return;
+        }
+
         if (alive.Name == _self.Name)
         {
             ApplyAliveAboutSelf(alive, now);
@@ -217,7 +222,7 @@ public sealed partial class GossipNode
     private void ApplySuspect(in SuspectMessage suspect, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(suspect.Name);
-        if (member is null)
+        if (member is null || OutOfBounds(member, suspect.Generation, suspect.Incarnation))
         {
             return;
         }
@@ -300,7 +305,7 @@ public sealed partial class GossipNode
     private void ApplyDead(in DeadMessage dead, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.GetValueOrDefault(dead.Name);
-        if (member is null)
+        if (member is null || OutOfBounds(member, dead.Generation, dead.Incarnation))
         {
             return;
         }
@@ -339,6 +344,30 @@ public sealed partial class GossipNode
 
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
         Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
+    }
+
+    /// <summary>
+    /// Serf's force-leave: an operator says a failed member is gone for good. A member we see as dead
+    /// or suspect becomes left here and the leave spreads (a Dead message in the member's own name, at
+    /// its known incarnation and generation), so it stops being reported as failed and is reaped after
+    /// DeadMemberRetention. An alive member is not touched: it would refute, and a live process
+    /// should leave by itself. A restart of that member (newer generation) outranks the leave.
+    /// Returns true when the member is now left.
+    /// </summary>
+    public bool ForceLeave(string name, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Enter(now) || _byName.GetValueOrDefault(name) is not { IsLocal: false } member)
+        {
+            return false;
+        }
+
+        if (member.State is MemberState.Dead or MemberState.Suspect)
+        {
+            ApplyDead(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name), now);
+        }
+
+        return member.State == MemberState.Left;
     }
 
     /// <summary>

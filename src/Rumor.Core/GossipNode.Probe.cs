@@ -78,10 +78,10 @@ public sealed partial class GossipNode
     /// <summary>Ping and our suspicion of the target in one packet: a live target refutes at once.</summary>
     private void SendPingWithSuspicion(Member target, in PingMessage ping)
     {
-        _builder.Reset(_options.PacketBudgetBytes);
+        _builder.Reset(PlainPacketBudget);
         if (!_builder.TryAdd(ping))
         {
-            throw new InvalidOperationException($"A ping does not fit the packet budget of {_options.PacketBudgetBytes} bytes.");
+            throw new InvalidOperationException($"A ping does not fit the packet budget of {PlainPacketBudget} bytes.");
         }
 
         _builder.TryAdd(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name));
@@ -238,6 +238,14 @@ public sealed partial class GossipNode
         if (_relays.Count >= relaysMax)
         {
             Counters.RelaysDropped++;
+            return;
+        }
+
+        // No reflection: we only ping a member we know, at the address we know for it, so nobody
+        // can make us send to an arbitrary address.
+        if (_byName.GetValueOrDefault(request.TargetName) is not { IsLocal: false } target || target.Address != request.TargetAddress)
+        {
+            Counters.ReflectionsRefused++;
             return;
         }
 

@@ -148,7 +148,7 @@ public sealed partial class GossipNode
         _timers.Schedule(now + _options.StreamTimeout, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
-        _host.OpenStream(streamId, to, request);
+        HostOpenStream(streamId, to, request);
     }
 
     private byte[] EncodePushPull(bool join)
@@ -177,6 +177,11 @@ public sealed partial class GossipNode
 
         Counters.StreamsAccepted++;
         Counters.StreamBytesReceived += request.Length;
+        if (!TryUnsealStream(request, out request))
+        {
+            return;
+        }
+
 
         // Dispatch by header type through the one table (a Ping is the fallback probe, state
         // exchanges belong to their module); anything unclaimed is taken for a push-pull.
@@ -197,7 +202,7 @@ public sealed partial class GossipNode
         if (reply.Length <= _options.StreamMaxBytes)
         {
             Counters.StreamBytesSent += reply.Length;
-            _host.ReplyStream(streamId, reply);
+            HostReplyStream(streamId, reply);
         }
         else
         {
@@ -210,6 +215,12 @@ public sealed partial class GossipNode
     /// <summary>The reply to a stream we opened arrived.</summary>
     public void OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
     {
+        if (!_stopped && _started && !TryUnsealStream(response, out response))
+        {
+            OnStreamFailed(streamId, "the reply did not authenticate (wrong key, tampered, replayed or plaintext)", now);
+            return;
+        }
+
         if (IsFallbackStream(streamId))
         {
             OnFallbackResponse(streamId, response, now);

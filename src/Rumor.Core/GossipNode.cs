@@ -68,6 +68,17 @@ public sealed partial class GossipNode : IModuleContext
         _random = random;
         _names = names ?? new NameTable();
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
+        _keyring = options.Keyring;
+        VerifyIncoming = options.VerifyIncoming;
+        EncryptOutgoing = options.EncryptOutgoing;
+        if (_keyring is not null)
+        {
+            // Drawn only when encrypting, so unencrypted runs keep their fixed-seed traces.
+            _noncePrefix = DrawNoncePrefix(random, options.Generation);
+            _sealScratch = new byte[WireLimits.DatagramMaxBytes];
+            _openScratch = new byte[WireLimits.DatagramMaxBytes];
+        }
+
         _builder = new PacketBuilder(options.PacketBudgetBytes);
         _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
@@ -134,6 +145,7 @@ public sealed partial class GossipNode : IModuleContext
 
         _started = true;
         _now = now;
+        _startedAt = now;
         _self.StateChangedAt = now;
 
         // Stagger the first rounds so that nodes started together do not march in step.
@@ -216,6 +228,11 @@ public sealed partial class GossipNode : IModuleContext
 
         Counters.PacketsReceived++;
         Counters.PacketBytesReceived += packet.Length;
+        if (!TryUnsealDatagram(packet, out packet))
+        {
+            return;
+        }
+
         DecodeError error = PacketReader.TryOpen(packet, WireLimits.DatagramMaxBytes, _datagramScratch, out PacketReader reader);
         if (error != DecodeError.None)
         {
@@ -297,6 +314,7 @@ public sealed partial class GossipNode : IModuleContext
             }
         }
 
+        packet = SealDatagram(packet);
         Counters.PacketsSent++;
         Counters.PacketBytesSent += packet.Length;
         _host.SendPacket(to, packet);
@@ -305,10 +323,10 @@ public sealed partial class GossipNode : IModuleContext
     /// <summary>Sends <paramref name="message"/> with as many queued broadcasts as fit beside it.</summary>
     private void SendWithPiggyback<T>(NodeAddress to, in T message) where T : struct, IWireMessage<T>
     {
-        _builder.Reset(_options.PacketBudgetBytes);
+        _builder.Reset(PlainPacketBudget);
         if (!_builder.TryAdd(message))
         {
-            throw new InvalidOperationException($"A {T.Type} message does not fit the packet budget of {_options.PacketBudgetBytes} bytes.");
+            throw new InvalidOperationException($"A {T.Type} message does not fit the packet budget of {PlainPacketBudget} bytes.");
         }
 
         _broadcasts.Fill(_builder, RetransmitLimit);

@@ -242,6 +242,46 @@ public sealed record GossipOptions
     /// <summary>Aggregates: most aggregates running at once at a node; messages for further keys are dropped and counted. Default 64.</summary>
     public int AggregatesMax { get; init; } = 64;
 
+    /// <summary>
+    /// The AES-GCM keyring (docs/SECURITY.md); null (the default) sends and accepts plaintext. With a
+    /// keyring every packet leaves encrypted and authenticated, and plaintext or wrongly keyed
+    /// packets are dropped and counted unless <see cref="VerifyIncoming"/> is false.
+    /// </summary>
+    public Security.GossipKeyring? Keyring { get; init; }
+
+    /// <summary>
+    /// With a keyring: true (default) refuses plaintext; false accepts it while still sending
+    /// encrypted, to migrate a running cluster. Changeable at run time (<see cref="GossipNode.VerifyIncoming"/>).
+    /// </summary>
+    public bool VerifyIncoming { get; init; } = true;
+
+    /// <summary>
+    /// With a keyring: true (default) seals what this node sends; false sends plaintext while accepting
+    /// both (the first migration step). Changeable at run time (<see cref="GossipNode.EncryptOutgoing"/>).
+    /// </summary>
+    public bool EncryptOutgoing { get; init; } = true;
+
+    /// <summary>
+    /// How far a member's generation (a start epoch in Unix milliseconds) may lie ahead of this node's
+    /// own wall-clock estimate (its generation + time since start) before news about it is refused:
+    /// bounds clock skew; a forged "forever" generation is refused. Default 1 hour.
+    /// </summary>
+    public TimeSpan GenerationSkewMax { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The largest incarnation jump accepted in one message about another member (a member bumps its
+    /// incarnation once per refutation, so honest jumps are small). Default 1,048,576.
+    /// </summary>
+    public uint IncarnationJumpMax { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// The largest version jump accepted in one state delta for an owner (same generation) we already
+    /// hold: a forged delta at a huge version would otherwise freeze the owner's keys. An honest jump is
+    /// the owner's writes since we last synced, so a refused honest jump means a partition longer than
+    /// that many writes. Default 2^32.
+    /// </summary>
+    public ulong StateVersionJumpMax { get; init; } = 1UL << 32;
+
     /// <summary>The LAN preset: memberlist's DefaultLANConfig.</summary>
     public static GossipOptions Lan { get; } = new();
 
@@ -317,6 +357,16 @@ public sealed record GossipOptions
         Range(problems, nameof(SeedContactEveryRounds), SeedContactEveryRounds, 0, 1_000_000);
         Positive(problems, nameof(StreamTimeout), StreamTimeout);
         Range(problems, nameof(PacketBudgetBytes), PacketBudgetBytes, 512, WireLimits.DatagramMaxBytes);
+        Positive(problems, nameof(GenerationSkewMax), GenerationSkewMax);
+        if (IncarnationJumpMax == 0)
+        {
+            problems.Add("IncarnationJumpMax must be at least 1: members bump their incarnation to refute suspicion.");
+        }
+
+        if (StateVersionJumpMax == 0)
+        {
+            problems.Add("StateVersionJumpMax must be at least 1: every write advances its owner's version.");
+        }
         Range(problems, nameof(StreamMaxBytes), StreamMaxBytes, 64 * 1024, WireLimits.StreamMaxBytes);
         Range(problems, nameof(MetadataMaxBytes), MetadataMaxBytes, 0, WireLimits.MetaMaxBytes);
         if (Metadata.Length > MetadataMaxBytes)

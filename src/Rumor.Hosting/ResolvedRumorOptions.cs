@@ -98,8 +98,12 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
             found.Add("DataDirectory is empty; leave it unset to persist nothing.");
         }
 
+        Core.Security.GossipKeyring? keyring = ResolveKeyring(found, options);
         GossipOptions gossip = baseline with
         {
+            Keyring = keyring,
+            VerifyIncoming = options.VerifyIncoming,
+            EncryptOutgoing = options.EncryptOutgoing,
             Name = string.IsNullOrWhiteSpace(options.Name) ? Environment.MachineName : options.Name,
             AdvertiseAddress = advertise,
             Seeds = seeds,
@@ -134,6 +138,61 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
     /// <summary>As <see cref="TryResolve"/>, throwing a <see cref="GossipOptionsException"/> listing every problem.</summary>
     public static ResolvedRumorOptions Resolve(RumorOptions options) =>
         TryResolve(options, out IReadOnlyList<string> problems) ?? throw new GossipOptionsException(problems);
+
+    /// <summary>The keyring from EncryptKey and KeyringFile (a JSON array of base64 keys, Serf's format); null for plaintext.</summary>
+    private static Core.Security.GossipKeyring? ResolveKeyring(List<string> problems, RumorOptions options)
+    {
+        List<byte[]> keys = [];
+        if (!string.IsNullOrWhiteSpace(options.EncryptKey))
+        {
+            try
+            {
+                keys.Add(Core.Security.GossipKeyring.ParseKey(options.EncryptKey));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                problems.Add("EncryptKey: " + MessageOf(e));
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.KeyringFile))
+        {
+            try
+            {
+                string[] texts = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(options.KeyringFile)) ?? [];
+                foreach (string text in texts)
+                {
+                    keys.Add(Core.Security.GossipKeyring.ParseKey(text));
+                }
+
+                if (texts.Length == 0)
+                {
+                    problems.Add($"KeyringFile '{options.KeyringFile}' holds no key: expected a JSON array of base64 keys.");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or ArgumentException)
+            {
+                problems.Add($"KeyringFile '{options.KeyringFile}': {MessageOf(e)}");
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new Core.Security.GossipKeyring(keys, options.ClusterLabel ?? string.Empty);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            problems.Add("Encryption: " + MessageOf(e));
+            return null;
+        }
+    }
+
+    private static string MessageOf(Exception e) => e is ArgumentException argument ? ExceptionText.WithoutParameter(argument) : e.Message;
 
     private static NodeAddress ParseAddress(List<string> problems, string option, string? text)
     {

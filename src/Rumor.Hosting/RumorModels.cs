@@ -86,7 +86,14 @@ public sealed record NodeCounterValues(
     long AccusationsSuppressed,
     long LocalStalls,
     long StateDeltasSent,
-    long StateEntriesApplied)
+    long StateEntriesApplied,
+    long SecurityDrops = 0,
+    long PacketsUnauthenticated = 0,
+    long PlaintextRefused = 0,
+    long PlaintextAccepted = 0,
+    long ReplaysRefused = 0,
+    long OutOfBoundsRefused = 0,
+    long ReflectionsRefused = 0)
 {
     internal static NodeCounterValues From(Core.Diagnostics.NodeCounters c) => new(
         c.PacketsSent,
@@ -111,5 +118,12 @@ public sealed record NodeCounterValues(
         c.AccusationsSuppressed,
         c.LocalStalls,
         c.StateDeltasSent,
-        c.StateEntriesApplied);
+        c.StateEntriesApplied,
+        c.SecurityDrops,
+        c.PacketsUnauthenticated,
+        c.PlaintextRefused,
+        c.PlaintextAccepted,
+        c.ReplaysRefused,
+        c.OutOfBoundsRefused,
+        c.ReflectionsRefused);
 }

@@ -184,6 +184,19 @@ public sealed partial class RumorNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Switches gossip encryption's migration modes at run time, without a restart (docs/SECURITY.md):
+    /// <paramref name="encryptOutgoing"/> seals what this node sends, <paramref name="verifyIncoming"/>
+    /// refuses plaintext. Meaningful only with a key configured.
+    /// </summary>
+    public Task SetGossipEncryptionModeAsync(bool encryptOutgoing, bool verifyIncoming, CancellationToken cancellationToken = default) =>
+        Transport.InvokeAsync(node =>
+        {
+            node.EncryptOutgoing = encryptOutgoing;
+            node.VerifyIncoming = verifyIncoming;
+            return true;
+        }, cancellationToken);
+
     /// <summary>Every member this node knows (itself included), sorted by name.</summary>
     public Task<IReadOnlyList<RumorMember>> GetMembersAsync(CancellationToken cancellationToken = default) =>
         Transport.InvokeAsync<IReadOnlyList<RumorMember>>(

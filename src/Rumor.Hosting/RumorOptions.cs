@@ -98,6 +98,21 @@ public sealed class RumorOptions
     /// <summary>Seed of the node's random source (tests); null draws one from the OS.</summary>
     public ulong? RandomSeed { get; set; }
 
+    /// <summary>Gossip encryption key: base64 of 16, 24 or 32 bytes (`rumor keygen`). Unset with no KeyringFile: plaintext gossip.</summary>
+    public string? EncryptKey { get; set; }
+
+    /// <summary>A keyring file: a JSON array of base64 keys, the first primary (Serf's format). Keys from it follow EncryptKey.</summary>
+    public string? KeyringFile { get; set; }
+
+    /// <summary>Cluster label authenticated with every encrypted packet (default none).</summary>
+    public string? ClusterLabel { get; set; }
+
+    /// <summary>With encryption: refuse plaintext (default true). False accepts it while migrating; changeable at run time (RumorNode.SetGossipEncryptionModeAsync).</summary>
+    public bool VerifyIncoming { get; set; } = true;
+
+    /// <summary>With encryption: seal what is sent (default true). False sends plaintext (the first migration step); changeable at run time.</summary>
+    public bool EncryptOutgoing { get; set; } = true;
+
     /// <summary>
     /// Copies every setting onto <paramref name="target"/> (the agent hands its loaded settings to
     /// <c>AddRumor(Action&lt;RumorOptions&gt;)</c> this way). Seeds and tags are copied, not shared.
@@ -134,5 +149,10 @@ public sealed class RumorOptions
         target.Zone = Zone;
         target.FailureDetector = FailureDetector;
         target.RandomSeed = RandomSeed;
+        target.EncryptKey = EncryptKey;
+        target.KeyringFile = KeyringFile;
+        target.ClusterLabel = ClusterLabel;
+        target.VerifyIncoming = VerifyIncoming;
+        target.EncryptOutgoing = EncryptOutgoing;
     }
 }

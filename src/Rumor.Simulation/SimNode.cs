@@ -115,7 +115,9 @@ public sealed class SimNode : IGossipHost
         }
 
         Starts++;
-        ulong generation = (ulong)now.Ticks + (ulong)Starts; // newer on every start, even at the same instant
+        // Milliseconds, as the transport's Unix-millisecond start epoch (the generation horizon is in them);
+        // + Starts: newer on every start, even within one millisecond.
+        ulong generation = (ulong)now.TotalMilliseconds + (ulong)Starts;
         uint incarnation = 0;
         if (PersistIdentity && _storedGeneration is { } stored)
         {

@@ -469,13 +469,42 @@ internal sealed class ReplicatedStateModule : GossipModule
 
     private void ApplyDelta(in StateDeltaMessage delta, TimeSpan now)
     {
-        List<AppliedChange> changes = _state.Apply(delta, now, _options.MembersMax, out int ignored);
+        List<AppliedChange> changes = _state.Apply(WithinBounds(delta), now, _options.MembersMax, out int ignored);
         Counters.StateDeltasIgnored += ignored;
         Counters.StateEntriesApplied += changes.Count;
         foreach (AppliedChange change in changes)
         {
             NotifyWatches(change, now);
         }
+    }
+
+    /// <summary>
+    /// Nothing outranks forever (docs/SECURITY.md): an owner delta whose generation lies beyond the
+    /// node's generation horizon, or that moves a known owner of the same generation more than
+    /// <see cref="GossipOptions.StateVersionJumpMax"/> versions ahead, is dropped (counted), so one
+    /// forged delta at version 10^12 cannot freeze the owner's keys.
+    /// </summary>
+    private StateDeltaMessage WithinBounds(in StateDeltaMessage delta)
+    {
+        List<OwnerDelta>? kept = null;
+        for (int i = 0; i < delta.Owners.Count; i++)
+        {
+            OwnerDelta d = delta.Owners[i];
+            OwnerState? known = _state.Find(d.Owner);
+            bool refused = d.Generation > _node.GenerationHorizon
+                || (known is not null && known.Generation == d.Generation && d.ToVersion > known.MaxVersion && d.ToVersion - known.MaxVersion > _options.StateVersionJumpMax);
+            if (refused)
+            {
+                Counters.OutOfBoundsRefused++;
+                kept ??= [.. delta.Owners.Take(i)];
+            }
+            else
+            {
+                kept?.Add(d);
+            }
+        }
+
+        return kept is null ? delta : delta with { Owners = kept };
     }
 
     private void HandleStateChecksum(NodeAddress from, in StateChecksumMessage message, TimeSpan now)

@@ -162,6 +162,29 @@ public sealed class NodeCounters
     /// <summary>Others' queries forgotten before their deadline because QueriesMax were tracked (a late copy could be answered twice; counted).</summary>
     public long QueriesForgottenEarly { get; internal set; }
 
+    // ---- Security (issue 12) ----
+
+    /// <summary>Encrypted packets or stream messages dropped before parsing: wrong key, a changed byte, a forged envelope.</summary>
+    public long PacketsUnauthenticated { get; internal set; }
+
+    /// <summary>Plaintext packets or stream messages dropped because encryption is on and VerifyIncoming is true.</summary>
+    public long PlaintextRefused { get; internal set; }
+
+    /// <summary>Plaintext accepted while VerifyIncoming is false (migration): switch verification on when this stops growing.</summary>
+    public long PlaintextAccepted { get; internal set; }
+
+    /// <summary>Authenticated envelopes refused as replays (a counter seen before, or older than the replay window).</summary>
+    public long ReplaysRefused { get; internal set; }
+
+    /// <summary>Messages refused because a value outranks too far: a generation ahead of now, an incarnation, version or Lamport jump beyond its bound.</summary>
+    public long OutOfBoundsRefused { get; internal set; }
+
+    /// <summary>Replies not sent because the address they would go to is not the known address of a member (no reflection).</summary>
+    public long ReflectionsRefused { get; internal set; }
+
+    /// <summary>All security drops: unauthenticated + plaintext refused + replays.</summary>
+    public long SecurityDrops => PacketsUnauthenticated + PlaintextRefused + ReplaysRefused;
+
     /// <summary>Broadcasts of one class dropped because the queue was full.</summary>
     public long BroadcastsDroppedIn(BroadcastClass priority) => _broadcastsDroppedByClass[(int)priority];
 

@@ -191,6 +191,12 @@ internal sealed partial class EventsModule
         bool fromSelf = string.Equals(message.Asker, Self.Name, StringComparison.Ordinal) && message.AskerGeneration == Self.Generation;
         if (!fromSelf)
         {
+            if (message.LamportTime > LamportClock.TimeMax)
+            {
+                Counters.OutOfBoundsRefused++;
+                return;
+            }
+
             _lamport.Witness(message.LamportTime);
         }
 
@@ -208,6 +214,15 @@ internal sealed partial class EventsModule
         _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline);
         if (_node.IsLeaving || !MemberTags.Matches(Self.Metadata, filter))
         {
+            return;
+        }
+
+        // No reflection: we answer only at the address the cluster knows for the asker, so a forged
+        // query naming a victim's address cannot turn every member into an amplifier. (Relayed all
+        // the same: members that know the asker answer it.)
+        if (!fromSelf && (_node.FindMember(message.Asker) is not { } asker || asker.Address != message.AskerAddress || asker.Generation != message.AskerGeneration))
+        {
+            Counters.ReflectionsRefused++;
             return;
         }
 

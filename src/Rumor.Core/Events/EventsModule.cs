@@ -113,10 +113,10 @@ internal sealed partial class EventsModule : GossipModule
     /// <summary>Throws when a message (type byte + payload) would not fit one datagram beside the packet framing.</summary>
     private void CheckFitsDatagram(int messageBytes, string what, string parameter)
     {
-        int room = _options.PacketBudgetBytes - WireLimits.OverheadBytes - WireLimits.CompoundHeaderBytes - WireLimits.CompoundEntryOverheadBytes;
+        int room = _node.PacketBudgetBytes - WireLimits.OverheadBytes - WireLimits.CompoundHeaderBytes - WireLimits.CompoundEntryOverheadBytes;
         if (messageBytes > room)
         {
-            throw new ArgumentException($"The {what} is {messageBytes} bytes encoded; PacketBudgetBytes ({_options.PacketBudgetBytes}) leaves room for {room} in one datagram. Shorten the name or payload.", parameter);
+            throw new ArgumentException($"The {what} is {messageBytes} bytes encoded; PacketBudgetBytes ({_options.PacketBudgetBytes}, {_options.PacketBudgetBytes - _node.PacketBudgetBytes} of it for encryption) leaves room for {room} in one datagram. Shorten the name or payload.", parameter);
         }
     }
 
@@ -184,6 +184,12 @@ internal sealed partial class EventsModule : GossipModule
         bool fromSelf = string.Equals(message.Origin, Self.Name, StringComparison.Ordinal) && message.Generation == Self.Generation;
         if (!fromSelf)
         {
+            if (message.LamportTime > LamportClock.TimeMax)
+            {
+                Counters.OutOfBoundsRefused++;
+                return;
+            }
+
             _lamport.Witness(message.LamportTime);
         }
 
@@ -258,7 +264,7 @@ internal sealed partial class EventsModule : GossipModule
         // Superseded events are in the filter too (they are seen), but never re-sent.
         uint salt = (uint)_random.NextUInt64();
         int count = log.Count;
-        int maxBytes = _options.PacketBudgetBytes - WireLimits.OverheadBytes - 16;
+        int maxBytes = _node.PacketBudgetBytes - WireLimits.OverheadBytes - 16;
         BloomFilter filter = BloomFilter.Create(count, _options.BloomFalsePositiveRate, salt);
         if (filter.Bits.Length > maxBytes)
         {

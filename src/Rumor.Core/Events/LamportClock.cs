@@ -7,11 +7,17 @@ namespace Rumor.Core.Events;
 /// </summary>
 public sealed class LamportClock
 {
+    /// <summary>
+    /// The largest time accepted from a peer (2^62): at a million events a second the cluster reaches
+    /// it after 146,000 years, so a time above it is forged or broken and is refused, never witnessed.
+    /// </summary>
+    public const ulong TimeMax = 1UL << 62;
+
     /// <summary>The current time (0 before anything happened).</summary>
     public ulong Time { get; private set; }
 
     /// <summary>A local event (a send): advances the clock and returns the new time, which the event carries.</summary>
-    public ulong Tick() => ++Time;
+    public ulong Tick() => Time == ulong.MaxValue ? Time : ++Time;
 
     /// <summary>A received time: the clock moves past it, max(local, received) + 1.</summary>
     public ulong Witness(ulong received)

@@ -117,7 +117,7 @@ internal sealed class HeartbeatModule : GossipModule
     {
         // Our own counter first, then the freshest others: news travels, stale counters do not.
         List<HeartbeatEntry> entries = [new HeartbeatEntry(_node.Self.Name, _node.Self.Generation, _heartbeat)];
-        int room = _options.PacketBudgetBytes - 64;
+        int room = _node.PacketBudgetBytes - 64;
         int used = 2 + entries[0].EncodedLength;
         foreach ((string name, KnownHeartbeat known) in _heartbeats.OrderByDescending(h => h.Value.UpdatedAt).ThenBy(h => h.Key, StringComparer.Ordinal))
         {

@@ -30,6 +30,12 @@ internal interface IModuleContext
     /// <summary>This node's own member entry.</summary>
     Member Self { get; }
 
+    /// <summary>The largest generation (start epoch) accepted now: own generation + time since start + GenerationSkewMax.</summary>
+    ulong GenerationHorizon { get; }
+
+    /// <summary>Bytes a plain datagram may take: PacketBudgetBytes minus the encryption envelope when encrypting.</summary>
+    int PacketBudgetBytes { get; }
+
     /// <summary>Every member known, this node included, in the kernel's (probe) order: a live view, do not keep indices across inputs.</summary>
     IReadOnlyList<Member> Members { get; }
 

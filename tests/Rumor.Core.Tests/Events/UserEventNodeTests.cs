@@ -180,6 +180,7 @@ public class UserEventNodeTests
     {
         (GossipNode node, _) = Start();
         node.QueryResponder = _ => new byte[5000];
+        node.OnPacket(Peer, PacketBuilder.EncodeSingle(new AliveMessage("other", Peer, 0, 1, ProtocolVersions.Current, [])), TimeSpan.FromSeconds(1)); // answers go only to a known asker
         QueryMessage query = new("other", 1, 1, 3, Peer, 1000, "q", [], []);
         node.OnPacket(Peer, PacketBuilder.EncodeSingle(query), TimeSpan.FromSeconds(1));
         Assert.Equal(1, node.Counters.QueryResponsesRefused);

@@ -1,0 +1,55 @@
+using Rumor.Core.Membership;
+
+namespace Rumor.Core;
+
+/// <summary>
+/// Nothing outranks forever (issue 12). Membership news wins by (generation, incarnation), so one
+/// message with a huge value would win against every later truth. Two bounds stop that, even from a
+/// keyed member:
+/// <list type="bullet">
+/// <item>A generation is a start epoch (the transport uses Unix milliseconds at start). A generation
+/// more than <see cref="GossipOptions.GenerationSkewMax"/> ahead of this node's own estimate of now
+/// (its generation plus the time since it started) is refused: no process can have started in the future.</item>
+/// <item>An incarnation only grows by one per refutation, so a jump of more than
+/// <see cref="GossipOptions.IncarnationJumpMax"/> above what we hold for the same generation (or, for a
+/// member or generation new to us, above that bound from zero) is refused; so is anything that would
+/// leave less than that bound of headroom below the top, so a refutation never wraps.</item>
+/// </list>
+/// Refusals are counted in <see cref="Diagnostics.NodeCounters.OutOfBoundsRefused"/>.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private TimeSpan _startedAt;
+
+    /// <summary>
+    /// The largest generation this node accepts now: own generation + time since start + skew. Units
+    /// are the generation's (milliseconds, as the transport sets it; the simulator uses ticks, whose
+    /// bound is then looser, never tighter).
+    /// </summary>
+    internal ulong GenerationHorizon
+    {
+        get
+        {
+            ulong elapsed = (ulong)Math.Max(0, (_now - _startedAt).TotalMilliseconds);
+            ulong skew = (ulong)_options.GenerationSkewMax.TotalMilliseconds;
+            ulong horizon = _self.Generation + elapsed + skew;
+            return horizon < _self.Generation ? ulong.MaxValue : horizon;
+        }
+    }
+
+    /// <summary>True (and counted) when news at (generation, incarnation) about <paramref name="member"/> (null: unknown) outranks too far.</summary>
+    private bool OutOfBounds(Member? member, ulong generation, uint incarnation)
+    {
+        uint jump = _options.IncarnationJumpMax;
+        bool refused = generation > GenerationHorizon
+            || incarnation > uint.MaxValue - jump
+            || (member is not null && generation == member.Generation && incarnation > member.Incarnation && incarnation - member.Incarnation > jump)
+            || ((member is null || generation != member.Generation) && incarnation > jump);
+        if (refused)
+        {
+            Counters.OutOfBoundsRefused++;
+        }
+
+        return refused;
+    }
+}
