@@ -177,7 +177,7 @@ public sealed partial class GossipNode
 
         Counters.StreamsAccepted++;
         Counters.StreamBytesReceived += request.Length;
-        if (!TryUnsealStream(request, out request))
+        if (!_security.TryUnsealStream(request, out request))
         {
             return;
         }
@@ -215,7 +215,7 @@ public sealed partial class GossipNode
     /// <summary>The reply to a stream we opened arrived.</summary>
     public void OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)
     {
-        if (!_stopped && _started && !TryUnsealStream(response, out response))
+        if (!_stopped && _started && !_security.TryUnsealStream(response, out response))
         {
             OnStreamFailed(streamId, "the reply did not authenticate (wrong key, tampered, replayed or plaintext)", now);
             return;

@@ -4,6 +4,7 @@ using Rumor.Core.FailureDetection;
 using Rumor.Core.Membership;
 using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
+using Rumor.Core.Security;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
@@ -68,16 +69,7 @@ public sealed partial class GossipNode : IModuleContext
         _random = random;
         _names = names ?? new NameTable();
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
-        _keyring = options.Keyring;
-        VerifyIncoming = options.VerifyIncoming;
-        EncryptOutgoing = options.EncryptOutgoing;
-        if (_keyring is not null)
-        {
-            // Drawn only when encrypting, so unencrypted runs keep their fixed-seed traces.
-            _noncePrefix = DrawNoncePrefix(random, options.Generation);
-            _sealScratch = new byte[WireLimits.DatagramMaxBytes];
-            _openScratch = new byte[WireLimits.DatagramMaxBytes];
-        }
+        _security = new PacketSecurity(options.Keyring, options.VerifyIncoming, options.EncryptOutgoing, random, options.Generation, Counters);
 
         _builder = new PacketBuilder(options.PacketBudgetBytes);
         _compressScratch = new byte[options.PacketBudgetBytes];
@@ -228,7 +220,7 @@ public sealed partial class GossipNode : IModuleContext
 
         Counters.PacketsReceived++;
         Counters.PacketBytesReceived += packet.Length;
-        if (!TryUnsealDatagram(packet, out packet))
+        if (!_security.TryUnsealDatagram(packet, out packet))
         {
             return;
         }
@@ -314,7 +306,7 @@ public sealed partial class GossipNode : IModuleContext
             }
         }
 
-        packet = SealDatagram(packet);
+        packet = _security.SealDatagram(packet);
         Counters.PacketsSent++;
         Counters.PacketBytesSent += packet.Length;
         _host.SendPacket(to, packet);

@@ -7,7 +7,7 @@ namespace Rumor.Hosting;
 
 /// <summary>
 /// The queries every hosted node answers by itself (on its loop, through
-/// <see cref="GossipNode.QueryResponder"/>), so that <c>rumor query</c> is useful without writing a
+/// <c>GossipNode.QueryResponder</c>), so that <c>rumor query</c> is useful without writing a
 /// handler: <c>rumor.ping</c> answers the member's name; <c>rumor.kv</c> takes a key as payload and
 /// answers this member's own value of it (empty when it has none); <c>rumor.status</c> answers one
 /// line of name, members known and local health; <c>rumor.tags</c> answers the member's tags as

@@ -1,3 +1,4 @@
+using Rumor.Core;
 using Rumor.Core.Events;
 using Rumor.Simulation.Experiments;
 using Xunit.Abstractions;

@@ -8,7 +8,7 @@ namespace Rumor.Core;
 /// one); <see cref="Count"/>, <see cref="ValueCount"/> and <see cref="Sum"/> until the epoch's weight
 /// unit does. <see cref="ErrorBound"/> is relative (0.001: within 0.1 %) and covers Average, Count,
 /// ValueCount and Sum; it is derived from what the node observed (see
-/// <see cref="GossipNode.GetAggregate"/>). Min and Max are exact once the extremes have spread.
+/// <c>GetAggregate</c>). Min and Max are exact once the extremes have spread.
 /// </summary>
 /// <param name="Key">The state key whose values are aggregated.</param>
 /// <param name="Epoch">The epoch number; each epoch starts from the current members' current values.</param>

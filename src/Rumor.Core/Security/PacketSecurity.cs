@@ -1,0 +1,172 @@
+using Rumor.Core.Diagnostics;
+using Rumor.Core.Randomness;
+using Rumor.Core.Wire;
+
+namespace Rumor.Core.Security;
+
+/// <summary>
+/// Encryption at the node's edge, owned by one object the kernel calls for every packet in and out (docs/SECURITY.md). With a keyring every datagram and stream
+/// message leaves sealed in an AES-GCM envelope (<see cref="PacketEnvelope"/>), and what arrives is
+/// authenticated, checked against the sender's replay window and decrypted before any other byte
+/// is parsed; what fails is counted and dropped. The nonce is a per-run prefix drawn from the node's
+/// random source, mixed with the generation, and a counter that only grows, so one node never reuses
+/// a nonce under a key. Migration: with <see cref="VerifyIncoming"/> false the node still sends
+/// sealed but also accepts plaintext (counted); with <see cref="EncryptOutgoing"/> false too it sends
+/// plaintext while accepting both. A running cluster migrates as with Serf: give every node the key
+/// with both off, switch EncryptOutgoing on everywhere, then VerifyIncoming, with no restart between.
+/// </summary>
+internal sealed class PacketSecurity
+{
+    private readonly GossipKeyring? _keyring;
+    private readonly ReplayGuard _replays = new();
+    private readonly NodeCounters _counters;
+    private readonly byte[]? _sealScratch;
+    private readonly byte[]? _openScratch;
+    private readonly uint _noncePrefix;
+    private ulong _nonceCounter;
+
+    /// <summary>Creates the edge for <paramref name="keyring"/> (null: plaintext); draws the nonce prefix from <paramref name="random"/> only when encrypting, so unencrypted runs keep their fixed-seed traces.</summary>
+    public PacketSecurity(GossipKeyring? keyring, bool verifyIncoming, bool encryptOutgoing, IRandomSource random, ulong generation, NodeCounters counters)
+    {
+        _keyring = keyring;
+        _counters = counters;
+        VerifyIncoming = verifyIncoming;
+        EncryptOutgoing = encryptOutgoing;
+        if (keyring is not null)
+        {
+            _noncePrefix = (uint)(random.NextUInt64() ^ generation ^ (generation >> 32));
+            _sealScratch = new byte[WireLimits.DatagramMaxBytes];
+            _openScratch = new byte[WireLimits.DatagramMaxBytes];
+        }
+    }
+
+    /// <summary>
+    /// With a keyring: refuse plaintext (true, the default) or accept it while still sending
+    /// encrypted (false, for migrating a running cluster). Changeable at run time from the loop.
+    /// </summary>
+    public bool VerifyIncoming { get; set; } = true;
+
+    /// <summary>
+    /// With a keyring: seal what we send (true, the default) or send plaintext while already accepting
+    /// both (false: the first step of migrating a running cluster). Changeable at run time from the loop.
+    /// </summary>
+    public bool EncryptOutgoing { get; set; } = true;
+
+    /// <summary>True when this node seals what it sends.</summary>
+    public bool Encrypted => _keyring is not null && EncryptOutgoing;
+
+    /// <summary>Bytes the envelope adds to every packet: its overhead with a keyring, else 0.</summary>
+    public int OverheadBytes => _keyring is null ? 0 : PacketEnvelope.OverheadBytes;
+
+    /// <summary>Seals a datagram when encrypting; returns it unchanged otherwise.</summary>
+    public ReadOnlySpan<byte> SealDatagram(ReadOnlySpan<byte> packet)
+    {
+        if (_keyring is null || !EncryptOutgoing)
+        {
+            return packet;
+        }
+
+        int length = PacketEnvelope.Seal(_keyring, _noncePrefix, NextNonceCounter(), packet, _sealScratch);
+        return _sealScratch.AsSpan(0, length);
+    }
+
+    /// <summary>Seals a stream message when encrypting.</summary>
+    public ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message)
+    {
+        if (_keyring is null || !EncryptOutgoing)
+        {
+            return message;
+        }
+
+        byte[] sealedMessage = new byte[message.Length + PacketEnvelope.OverheadBytes];
+        PacketEnvelope.Seal(_keyring, _noncePrefix, NextNonceCounter() | PacketEnvelope.StreamChannelBit, message, sealedMessage);
+        return sealedMessage;
+    }
+
+    private ulong NextNonceCounter()
+    {
+        // 2^63 packets per run: never reached, but never wrap into a reused nonce either.
+        if (_nonceCounter >= ~PacketEnvelope.StreamChannelBit)
+        {
+            throw new InvalidOperationException("The nonce counter is exhausted; restart the node.");
+        }
+
+        return ++_nonceCounter;
+    }
+
+    /// <summary>
+    /// Authenticates an incoming datagram. True with the plain packet to parse; false when it was
+    /// dropped (counted): a bad envelope, a replay, or plaintext while verifying.
+    /// </summary>
+    public bool TryUnsealDatagram(ReadOnlySpan<byte> packet, out ReadOnlySpan<byte> plain)
+    {
+        plain = packet;
+        if (_keyring is null)
+        {
+            return true;
+        }
+
+        if (!PacketEnvelope.IsEnvelope(packet))
+        {
+            return AcceptPlaintext();
+        }
+
+        if (!PacketEnvelope.TryOpen(_keyring, packet, _openScratch, out int length, out uint prefix, out ulong counter))
+        {
+            _counters.PacketsUnauthenticated++;
+            return false;
+        }
+
+        if ((counter & PacketEnvelope.StreamChannelBit) != 0 || !_replays.TryAccept(prefix, counter))
+        {
+            _counters.ReplaysRefused++;
+            return false;
+        }
+
+        plain = _openScratch.AsSpan(0, length);
+        return true;
+    }
+
+    /// <summary>The stream-message counterpart of <see cref="TryUnsealDatagram"/> (allocates the plain copy).</summary>
+    public bool TryUnsealStream(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> plain)
+    {
+        plain = message;
+        if (_keyring is null)
+        {
+            return true;
+        }
+
+        if (!PacketEnvelope.IsEnvelope(message))
+        {
+            return AcceptPlaintext();
+        }
+
+        byte[] buffer = new byte[Math.Max(0, message.Length - PacketEnvelope.OverheadBytes)];
+        if (!PacketEnvelope.TryOpen(_keyring, message, buffer, out int length, out uint prefix, out ulong counter))
+        {
+            _counters.PacketsUnauthenticated++;
+            return false;
+        }
+
+        if ((counter & PacketEnvelope.StreamChannelBit) == 0 || !_replays.TryAccept(prefix, counter))
+        {
+            _counters.ReplaysRefused++;
+            return false;
+        }
+
+        plain = buffer.AsSpan(0, length);
+        return true;
+    }
+
+    private bool AcceptPlaintext()
+    {
+        if (VerifyIncoming)
+        {
+            _counters.PlaintextRefused++;
+            return false;
+        }
+
+        _counters.PlaintextAccepted++;
+        return true;
+    }
+}
