@@ -161,6 +161,7 @@ public sealed partial class GossipNode
         }
 
         MemberState previous = member.State;
+        bool restarted = alive.Generation > member.Generation;
         member.Address = alive.Address;
         member.Incarnation = alive.Incarnation;
         member.Generation = alive.Generation;
@@ -175,6 +176,13 @@ public sealed partial class GossipNode
             _ => MemberChangeKind.Joined,
         };
         Emit(new MemberChanged(now, kind, member.ToSnapshot(), previous));
+        if (restarted)
+        {
+            foreach (GossipModule module in _modules.All)
+            {
+                module.OnMemberRestarted(member, now);
+            }
+        }
     }
 
     private void ApplyAliveAboutSelf(in AliveMessage alive, TimeSpan now)

@@ -86,6 +86,24 @@ public sealed class VoprTests(ITestOutputHelper output)
         Assert.True(result.Passed, Report(result));
     }
 
+    /// <summary>
+    /// Seeds whose restarted members (fresh maps, newer generations) left their older generation's
+    /// entries on every other node: checksums never agreed and stale values were served as current.
+    /// Fixed by forgetting an owner's older generation when the member restarts
+    /// (ReplicatedStateModule.OnMemberRestarted). Seeds 14 and 38 (89 and 232 nodes) failed the
+    /// same way; they are left to sweeps to keep this suite short. Seed 37 still fails: see
+    /// docs/TESTING.md (open).
+    /// </summary>
+    [Theory]
+    [InlineData(23)]
+    [InlineData(24)]
+    [InlineData(29)]
+    public void A_restarted_member_s_older_generation_is_forgotten(ulong seed)
+    {
+        VoprResult result = VoprRun.Run(seed);
+        Assert.True(result.Passed, Report(result));
+    }
+
     private static string Report(VoprResult result) =>
         $"seed {result.Seed} failed ({result.ReplayCommand}): {result.Scenario.Describe()}{Environment.NewLine}" +
         string.Join(Environment.NewLine, result.Violations.Take(10)) + Environment.NewLine + string.Join(Environment.NewLine, result.Trace);

@@ -316,8 +316,9 @@ public static class VoprRun
             bool stateAgrees() => cluster.LiveNodes.Select(n => n.LiveNode.StateChecksum).Distinct().Count() <= 1;
             if (agreed && !RunUntil(stateAgrees, bound, stop))
             {
-                violations.Add($"state: checksums differ {bound.TotalSeconds:0} s after membership agreed: " +
-                    string.Join(", ", cluster.LiveNodes.Take(6).Select(n => $"{n.Name}={n.LiveNode.StateChecksum:x16}")));
+                ulong common = cluster.LiveNodes.GroupBy(n => n.LiveNode.StateChecksum).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+                violations.Add($"state: checksums differ {bound.TotalSeconds:0} s after membership agreed: most hold {common:x16}, but " +
+                    string.Join(", ", cluster.LiveNodes.Where(n => n.LiveNode.StateChecksum != common).Take(6).Select(n => $"{n.Name} (started {n.Starts}×) holds {n.LiveNode.StateChecksum:x16} over owners [{string.Join(" ", n.LiveNode.StateDigest.Select(d => $"{d.Owner}:{d.Generation % 100000}:{d.MaxVersion}"))}]")));
             }
 
             // Every acknowledged write of an owner that never restarted is visible everywhere; no delete resurrected.
