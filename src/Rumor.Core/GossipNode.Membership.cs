@@ -138,6 +138,13 @@ public sealed partial class GossipNode
             AddMember(member);
             QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
             Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+
+            // A member reaped and back as a newer generation: modules may still hold its older one.
+            foreach (GossipModule module in _modules.All)
+            {
+                module.OnMemberRestarted(member, now);
+            }
+
             return;
         }
 
