@@ -476,6 +476,35 @@ internal sealed class ReplicatedStateModule : GossipModule
         {
             NotifyWatches(change, now);
         }
+
+        // A slow peer may still hand us a restarted member's older generation: drop it again.
+        foreach (OwnerDelta owner in delta.Owners)
+        {
+            if (_node.FindMember(owner.Owner) is { IsLocal: false } member)
+            {
+                ForgetOlderGeneration(member, now);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A member restarted without its map (a new generation that has not written yet announces
+    /// nothing: owners with no writes are left out of digests and checksums). The older
+    /// generation's entries we hold are no longer its state; kept, they would be served as current
+    /// forever and every checksum that includes them would differ from the restarted member's own
+    /// (issue 11, VOPR seeds 14, 23, 24, 29, 37, 38). Forget them, as when a member is reaped.
+    /// </summary>
+    public override void OnMemberRestarted(Member member, TimeSpan now) => ForgetOlderGeneration(member, now);
+
+    private void ForgetOlderGeneration(Member member, TimeSpan now)
+    {
+        if (_state.Find(member.Name) is { } owner && owner.Generation < member.Generation)
+        {
+            foreach (AppliedChange change in _state.RemoveOwner(member.Name))
+            {
+                NotifyWatches(change, now);
+            }
+        }
     }
 
     /// <summary>

@@ -20,6 +20,11 @@ internal abstract class GossipModule
     {
     }
 
+    /// <summary>Hook: a known member came back as a newer generation (its process restarted); what was kept of the older one is stale.</summary>
+    public virtual void OnMemberRestarted(Member member, TimeSpan now)
+    {
+    }
+
     /// <summary>Hook: the reply to a stream arrived; true when <paramref name="streamId"/> was this module's.</summary>
     public virtual bool OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now) => false;
 

@@ -1,0 +1,386 @@
+using System.Text;
+using Rumor.Core;
+using Rumor.Core.Events;
+
+namespace Rumor.Simulation.Vopr;
+
+/// <summary>What one seed's run found.</summary>
+/// <param name="Seed">The seed.</param>
+/// <param name="Scenario">What the seed drew.</param>
+/// <param name="Violations">Broken invariants, each naming the invariant first (empty: the seed passed).</param>
+/// <param name="TraceHash">The run's trace hash (the same seed must give the same hash).</param>
+/// <param name="VirtualTime">Virtual time at the end of the run.</param>
+/// <param name="Events">Agenda entries processed.</param>
+/// <param name="Trace">The last trace records relevant to the first violation (empty when it passed).</param>
+public sealed record VoprResult(ulong Seed, VoprScenario Scenario, IReadOnlyList<string> Violations, ulong TraceHash, TimeSpan VirtualTime, long Events, IReadOnlyList<string> Trace)
+{
+    /// <summary>True when no invariant was broken.</summary>
+    public bool Passed => Violations.Count == 0;
+
+    /// <summary>The command that replays this seed.</summary>
+    public string ReplayCommand => $"rumor vopr --seeds {Seed}";
+}
+
+/// <summary>
+/// Runs one VOPR seed: join, faults and workload (FoundationDB and TigerBeetle's order: faults first),
+/// heal everything, then demand within bounds that the cluster is whole again. The invariants, their
+/// promises and their bounds are listed in docs/TESTING.md; each violation names its invariant.
+/// </summary>
+public static class VoprRun
+{
+    /// <summary>Loss at or below which the no-false-dead promise holds (see <see cref="FalseDeadPromised"/>).</summary>
+    public const double PromiseLossMax = 0.05;
+
+    /// <summary>Runs <paramref name="seed"/> to the end and checks every invariant.</summary>
+    public static VoprResult Run(ulong seed, CancellationToken stop = default) => Run(seed, sabotage: null, stop);
+
+    /// <summary>
+    /// Runs <paramref name="seed"/>, calling <paramref name="sabotage"/> right after the heal and
+    /// before the checks (tests use it to prove that a broken cluster is reported).
+    /// </summary>
+    public static VoprResult Run(ulong seed, Action<SimCluster>? sabotage, CancellationToken stop = default)
+    {
+        VoprScenario scenario = VoprScenario.Generate(seed);
+        SimCluster cluster = new(new SimulationOptions
+        {
+            Seed = seed,
+            Gossip = scenario.Options,
+            Network = new NetworkOptions { Latency = scenario.Network.Latency, Jitter = scenario.Network.Jitter },
+            TraceRecent = 400,
+        });
+        List<string> violations = [];
+        VoprState state = new(scenario, cluster, violations, sabotage);
+        try
+        {
+            state.Execute(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            violations.Add($"no exception: {e.GetType().Name}: {e.Message} at virtual {cluster.Now.TotalSeconds:0.000}s{Environment.NewLine}{e.StackTrace}");
+        }
+
+        foreach (string violation in cluster.Checkers.Violations)
+        {
+            violations.Add("checkers: " + violation);
+        }
+
+        IReadOnlyList<string> trace = violations.Count == 0 ? [] : state.RelevantTrace(violations[0]);
+        return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace);
+    }
+
+    /// <summary>
+    /// The no-false-dead promise: with SWIM, loss at most <see cref="PromiseLossMax"/>, at least 3
+    /// indirect checks and a suspicion multiplier of at least 4 (Lifeguard on, as always), a member
+    /// that no fault touched is never declared dead by an observer that no fault touched. Faults that
+    /// touch a node: partition, one-way block, stall, crash, restart, leave. Outside the promise (a
+    /// partitioned or stalled node, 20 % loss, k = 1, φ) a false dead is legitimate and not checked.
+    /// <para>
+    /// No partition anywhere in the run, either (narrowed after seed 4): during a partition each
+    /// side declares the other side dead at the incarnation it last knew, and once the partition
+    /// heals those dead messages are gossiped into the other side, where a member that never heard
+    /// the accusation still holds that same incarnation, so every observer briefly sees it dead
+    /// until it refutes. memberlist behaves the same way (a dead message at the current incarnation
+    /// is accepted from anyone); the membership invariant still demands the view whole within its
+    /// bound after heal.
+    /// </para>
+    /// </summary>
+    public static bool FalseDeadPromised(VoprScenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        GossipOptions o = scenario.Options;
+        return o.FailureDetector == FailureDetectorKind.Swim
+            && scenario.Network.LossProbability <= PromiseLossMax
+            && o.IndirectChecks >= 3
+            && o.SuspicionMultiplier >= 4
+            && scenario.Faults.All(f => f.Kind != VoprFaultKind.Partition);
+    }
+
+    /// <summary>The bound on convergence after heal: the longest suspicion, two push-pull rounds (scaled by N), dead-member reconnects, and slack.</summary>
+    public static TimeSpan ConvergenceBound(VoprScenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        GossipOptions o = scenario.Options;
+        int n = scenario.NodeCount;
+        TimeSpan probe = o.ProbeInterval * o.AwarenessMaxMultiplier;
+        TimeSpan maxSuspicion = o.ProbeInterval * (o.SuspicionMaxTimeoutMultiplier * o.SuspicionMultiplier * Math.Max(1, Math.Log10(n)));
+        double pushPullScale = n <= 32 ? 1 : Math.Ceiling(Math.Log2(n) - 5) + 1;
+        return maxSuspicion + (o.PushPullInterval * (3 * pushPullScale)) + (probe * 5) + TimeSpan.FromSeconds(30);
+    }
+
+    private sealed class VoprState(VoprScenario scenario, SimCluster cluster, List<string> violations, Action<SimCluster>? sabotage)
+    {
+        private readonly HashSet<int> _touched = [];
+        private readonly Dictionary<(int Node, string Key), (string? Value, int Starts)> _writes = [];
+        private readonly Dictionary<EventId, (int Sender, TimeSpan At)> _events = [];
+        private readonly Dictionary<(int Node, EventId Id), int> _deliveries = [];
+        private readonly List<string> _falseDead = [];
+        private TimeSpan _origin;
+
+        public void Execute(CancellationToken stop)
+        {
+            cluster.AddNodes(scenario.NodeCount);
+            cluster.Observe(Observe);
+            cluster.StartAll(TimeSpan.FromMilliseconds(10));
+            TimeSpan joinBound = TimeSpan.FromSeconds(60) + ConvergenceBound(scenario);
+            if (cluster.RunUntil(cluster.MembershipAgrees, joinBound, TimeSpan.FromSeconds(1)) is null)
+            {
+                cluster.MembershipAgrees(out string differences);
+                violations.Add($"membership: the initial join did not converge within {joinBound.TotalSeconds:0} s: {differences}");
+                return;
+            }
+
+            _origin = cluster.Now;
+            cluster.Network.Options = scenario.Network;
+            foreach (VoprFault fault in scenario.Faults)
+            {
+                Schedule(fault);
+            }
+
+            foreach (VoprOperation operation in scenario.Workload)
+            {
+                cluster.At(_origin + operation.At, _ => Apply(operation));
+            }
+
+            TimeSpan healAt = _origin + Max(scenario.HealedBy, VoprScenario.FaultWindow);
+            while (cluster.Now < healAt)
+            {
+                stop.ThrowIfCancellationRequested();
+                cluster.RunUntilTime(Min(healAt, cluster.Now + TimeSpan.FromSeconds(5)));
+            }
+
+            Heal();
+            sabotage?.Invoke(cluster);
+            CheckAfterHeal(stop);
+        }
+
+        public IReadOnlyList<string> RelevantTrace(string violation)
+        {
+            // Records naming a node the violation names first, else the last records.
+            List<string> names = cluster.Nodes.Where(n => violation.Contains(n.Name, StringComparison.Ordinal)).Select(n => $"node {n.Index}:").ToList();
+            List<string> recent = cluster.Trace.Recent.ToList();
+            List<string> relevant = names.Count == 0 ? [] : recent.Where(r => names.Any(n => r.Contains(n, StringComparison.Ordinal))).ToList();
+            return (relevant.Count > 0 ? relevant : recent).TakeLast(20).ToList();
+        }
+
+        private void Observe(SimNode node, GossipEvent e)
+        {
+            switch (e)
+            {
+                case MemberChanged { Kind: MemberChangeKind.Failed } failed when FalseDeadPromised(scenario):
+                    SimNode? member = cluster.Nodes.FirstOrDefault(n => n.Name == failed.Member.Name);
+                    if (member is { IsUp: true } && member.Node!.Options.Generation == failed.Member.Generation
+                        && !_touched.Contains(member.Index) && !_touched.Contains(node.Index) && !member.Node.IsLeaving)
+                    {
+                        _falseDead.Add($"no false dead: {node.Name} declared {member.Name} dead at {cluster.Now.TotalSeconds:0.000}s (loss {scenario.Network.LossProbability:P1}, neither touched by a fault)");
+                    }
+
+                    break;
+                case UserEventReceived received when !received.Event.Coalescing:
+                    (int, EventId) key = (node.Index, received.Event.Id);
+                    _deliveries[key] = _deliveries.GetValueOrDefault(key) + 1;
+                    break;
+            }
+        }
+
+        private void Touch(IEnumerable<int> nodes)
+        {
+            foreach (int index in nodes)
+            {
+                _touched.Add(index);
+            }
+        }
+
+        private void Schedule(VoprFault fault)
+        {
+            TimeSpan start = _origin + fault.At;
+            TimeSpan end = _origin + fault.End;
+            SimNode[] nodes = fault.Nodes.Select(i => cluster.Nodes[i]).ToArray();
+            cluster.At(start, _ => Touch(fault.Nodes));
+            switch (fault.Kind)
+            {
+                case VoprFaultKind.Partition:
+                    cluster.At(start, c => c.Network.Partition([nodes]));
+                    cluster.At(end, c => c.Network.Heal());
+                    break;
+                case VoprFaultKind.OneWayBlock:
+                    cluster.At(start, c => c.Network.BlockDatagramsOneWay(nodes[0], nodes[1]));
+                    cluster.At(end, c => c.Network.UnblockDatagrams(nodes[0], nodes[1]));
+                    break;
+                case VoprFaultKind.Stall:
+                    cluster.At(start, _ => nodes[0].Starve(new InputDelayModel(0.05, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3))));
+                    cluster.At(end, _ => nodes[0].Starve(null));
+                    break;
+                case VoprFaultKind.Leave:
+                    cluster.At(start, c =>
+                    {
+                        if (nodes[0].IsUp && !nodes[0].LiveNode.IsLeaving)
+                        {
+                            c.Leave(nodes[0]);
+                        }
+                    });
+                    break;
+                default: // CrashRestart, MassRestart
+                    cluster.At(start, c =>
+                    {
+                        foreach (SimNode node in nodes.Where(n => n.IsUp && !n.LiveNode.IsLeaving))
+                        {
+                            node.PersistIdentity = fault.PersistIdentity;
+                            c.Crash(node);
+                        }
+                    });
+                    cluster.At(end, c =>
+                    {
+                        foreach (SimNode node in nodes.Where(n => !n.IsUp && !n.HasLeft))
+                        {
+                            c.Restart(node);
+                        }
+                    });
+                    break;
+            }
+        }
+
+        private void Apply(VoprOperation operation)
+        {
+            SimNode node = cluster.Nodes[operation.Node];
+            if (!node.IsUp || node.LiveNode.IsLeaving)
+            {
+                return;
+            }
+
+            switch (operation.Kind)
+            {
+                case VoprOperationKind.Set:
+                    string value = $"{operation.Key}@{cluster.Now.Ticks}";
+                    node.Command((n, now) => n.SetValue(operation.Key, Encoding.UTF8.GetBytes(value), now));
+                    _writes[(node.Index, operation.Key)] = (value, node.Starts);
+                    break;
+                case VoprOperationKind.Delete:
+                    if (_writes.TryGetValue((node.Index, operation.Key), out (string? Value, int Starts) written) && written.Value is not null && written.Starts == node.Starts)
+                    {
+                        node.Command((n, now) => n.DeleteValue(operation.Key, now));
+                        _writes[(node.Index, operation.Key)] = (null, node.Starts);
+                    }
+
+                    break;
+                case VoprOperationKind.Event:
+                case VoprOperationKind.CoalescedEvent:
+                    bool coalesce = operation.Kind == VoprOperationKind.CoalescedEvent;
+                    UserEvent sent = node.Command((n, now) => n.SendEvent(operation.Key, Encoding.UTF8.GetBytes("e"), now, coalesce));
+                    if (!coalesce)
+                    {
+                        _events[sent.Id] = (node.Index, cluster.Now);
+                    }
+
+                    break;
+            }
+        }
+
+        /// <summary>Ends every fault still in force: partitions and blocks healed, stalls over, crashed nodes restarted, network loss-free (latency kept).</summary>
+        private void Heal()
+        {
+            cluster.Network.Heal();
+            foreach (SimNode a in cluster.Nodes)
+            {
+                a.Starve(null);
+                foreach (SimNode b in cluster.Nodes)
+                {
+                    cluster.Network.UnblockDatagrams(a, b);
+                }
+            }
+
+            foreach (SimNode node in cluster.Nodes.Where(n => !n.IsUp && !n.HasLeft))
+            {
+                cluster.Restart(node);
+            }
+
+            cluster.Network.Options = new NetworkOptions { Latency = scenario.Network.Latency, Jitter = scenario.Network.Jitter };
+        }
+
+        private void CheckAfterHeal(CancellationToken stop)
+        {
+            TimeSpan bound = ConvergenceBound(scenario);
+            bool agreed = RunUntil(cluster.MembershipAgrees, bound, stop);
+            if (!agreed)
+            {
+                cluster.MembershipAgrees(out string differences);
+                violations.Add($"membership: not every live member alive in every live view within {bound.TotalSeconds:0} s of the heal: {differences}");
+            }
+
+            violations.AddRange(_falseDead.Take(5));
+
+            // Replicated state: equal checksums everywhere, within the same bound again.
+            bool stateAgrees() => cluster.LiveNodes.Select(n => n.LiveNode.StateChecksum).Distinct().Count() <= 1;
+            if (agreed && !RunUntil(stateAgrees, bound, stop))
+            {
+                ulong common = cluster.LiveNodes.GroupBy(n => n.LiveNode.StateChecksum).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+                violations.Add($"state: checksums differ {bound.TotalSeconds:0} s after membership agreed: most hold {common:x16}, but " +
+                    string.Join(", ", cluster.LiveNodes.Where(n => n.LiveNode.StateChecksum != common).Take(6).Select(n => $"{n.Name} (started {n.Starts}×) holds {n.LiveNode.StateChecksum:x16} over owners [{string.Join(" ", n.LiveNode.StateDigest.Select(d => $"{d.Owner}:{d.Generation % 100000}:{d.MaxVersion}"))}]")));
+            }
+
+            // Every acknowledged write of an owner that never restarted is visible everywhere; no delete resurrected.
+            foreach (((int owner, string key), (string? value, int starts)) in _writes.OrderBy(w => w.Key.Node).ThenBy(w => w.Key.Key, StringComparer.Ordinal))
+            {
+                SimNode writer = cluster.Nodes[owner];
+                if (writer.Starts != starts || !writer.IsUp || writer.LiveNode.IsLeaving)
+                {
+                    continue; // a restart without state, or a departure, takes the owner's map with it
+                }
+
+                foreach (SimNode reader in cluster.LiveNodes)
+                {
+                    byte[]? seen = reader.LiveNode.GetValue(writer.Name, key)?.Value;
+                    string? text = seen is null ? null : Encoding.UTF8.GetString(seen);
+                    if (text != value)
+                    {
+                        violations.Add($"state: {reader.Name} holds {writer.Name}/{key} = {text ?? "nothing"}, the acknowledged {(value is null ? "delete left nothing" : "write was " + value)}");
+                        break;
+                    }
+                }
+            }
+
+            // Every event reaches every member up for the whole run exactly once.
+            TimeSpan settle = TimeSpan.FromSeconds(30);
+            RunUntil(() => false, settle, stop);
+            foreach ((EventId id, (int sender, _)) in _events.OrderBy(e => e.Key.Origin, StringComparer.Ordinal).ThenBy(e => e.Key.Sequence))
+            {
+                foreach (SimNode node in cluster.Nodes.Where(n => n.Starts == 1 && n.IsUp && !n.LiveNode.IsLeaving && !_touched.Contains(n.Index)))
+                {
+                    int count = _deliveries.GetValueOrDefault((node.Index, id));
+                    if (count != 1 && !_touched.Contains(sender))
+                    {
+                        violations.Add($"events: {node.Name} received event {id.Origin}#{id.Sequence} {count} times, expected exactly once");
+                        break;
+                    }
+                }
+            }
+
+        }
+
+        private bool RunUntil(Func<bool> condition, TimeSpan timeout, CancellationToken stop)
+        {
+            TimeSpan end = cluster.Now + timeout;
+            while (true)
+            {
+                stop.ThrowIfCancellationRequested();
+                TimeSpan? took = cluster.RunUntil(condition, Min(TimeSpan.FromSeconds(5), end - cluster.Now), TimeSpan.FromMilliseconds(500));
+                if (took is not null)
+                {
+                    return true;
+                }
+
+                if (cluster.Now >= end)
+                {
+                    return condition();
+                }
+            }
+        }
+
+        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+        private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+}

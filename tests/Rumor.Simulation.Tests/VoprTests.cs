@@ -1,0 +1,111 @@
+using Rumor.Simulation.Vopr;
+using Xunit.Abstractions;
+
+namespace Rumor.Simulation.Tests;
+
+/// <summary>The VOPR seed sweep: a fixed sweep for CI, replay, detection, and the seeds it found.</summary>
+public sealed class VoprTests(ITestOutputHelper output)
+{
+    /// <summary>The CI sweep: seeds 1–12 (about a minute of wall time on 2 cores shared with other work).</summary>
+    [Fact]
+    public void A_fixed_sweep_passes_every_invariant()
+    {
+        IReadOnlyList<VoprResult> results = VoprSweep.Run(VoprSweep.ParseSeeds("1-12"), Environment.ProcessorCount, budget: null, _ => { });
+        foreach (VoprResult result in results)
+        {
+            output.WriteLine($"seed {result.Seed}: {result.Scenario.NodeCount} nodes, {result.Scenario.Faults.Count} faults, {(result.Passed ? "ok" : "FAILED")}");
+        }
+
+        VoprResult? failed = results.FirstOrDefault(r => !r.Passed);
+        Assert.True(failed is null, failed is null ? "" : Report(failed));
+        Assert.Equal(12, results.Count);
+    }
+
+    [Fact]
+    public void A_seed_replays_with_the_same_trace_hash()
+    {
+        VoprResult first = VoprRun.Run(3);
+        VoprResult second = VoprRun.Run(3);
+        Assert.Equal(first.TraceHash, second.TraceHash);
+        Assert.Equal(first.Events, second.Events);
+        Assert.Equal(first.Scenario.Describe(), second.Scenario.Describe());
+        Assert.NotEqual(first.TraceHash, VoprRun.Run(5).TraceHash);
+    }
+
+    [Fact]
+    public void A_broken_cluster_is_reported_with_its_replay_command_and_trace()
+    {
+        // Cut node 1 off for good after the heal (and let the others notice): the membership invariant must catch it.
+        VoprResult result = VoprRun.Run(6, sabotage: c =>
+        {
+            c.Network.Partition([[c.Nodes[1]]]);
+            c.RunFor(TimeSpan.FromSeconds(90));
+        });
+        Assert.False(result.Passed);
+        Assert.StartsWith("membership:", result.Violations[0], StringComparison.Ordinal);
+        Assert.Equal("rumor vopr --seeds 6", result.ReplayCommand);
+        Assert.NotEmpty(result.Trace);
+    }
+
+    [Fact]
+    public void Every_drawn_option_set_validates()
+    {
+        for (ulong seed = 1; seed <= 2000; seed++)
+        {
+            VoprScenario scenario = VoprScenario.Generate(seed);
+            Core.GossipOptions options = scenario.Options with { Name = "n", AdvertiseAddress = new Core.NodeAddress(0x7F000001u, 7946) };
+            Assert.Empty(options.Validate());
+            Assert.InRange(scenario.NodeCount, 3, VoprScenario.NodesMax);
+        }
+    }
+
+    [Theory]
+    [InlineData("5", new ulong[] { 5 })]
+    [InlineData("1,7,9", new ulong[] { 1, 7, 9 })]
+    [InlineData("3-6", new ulong[] { 3, 4, 5, 6 })]
+    [InlineData("1,4-5", new ulong[] { 1, 4, 5 })]
+    public void Seed_sets_parse(string text, ulong[] expected) => Assert.Equal(expected, VoprSweep.ParseSeeds(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("x")]
+    [InlineData("5-3")]
+    [InlineData("1-2-3")]
+    public void Bad_seed_sets_are_refused(string text) => Assert.Throws<FormatException>(() => VoprSweep.ParseSeeds(text));
+
+    /// <summary>
+    /// Seed 4 (78 nodes, a partition of half the cluster): after the heal the minority's dead
+    /// verdicts reached majority members that had never heard the accusation, a legitimate brief
+    /// false dead. The promise now excludes runs with a partition (see VoprRun.FalseDeadPromised).
+    /// </summary>
+    [Fact]
+    public void Seed_4_a_partition_s_dead_verdicts_after_heal_are_outside_the_promise()
+    {
+        VoprResult result = VoprRun.Run(4);
+        Assert.False(VoprRun.FalseDeadPromised(result.Scenario));
+        Assert.True(result.Passed, Report(result));
+    }
+
+    /// <summary>
+    /// Seeds whose restarted members (fresh maps, newer generations) left their older generation's
+    /// entries on every other node: checksums never agreed and stale values were served as current.
+    /// Fixed by forgetting an owner's older generation when the member restarts
+    /// (ReplicatedStateModule.OnMemberRestarted), also when the member had been reaped and comes
+    /// back as new (seed 37). Seeds 14 and 38 (89 and 232 nodes) failed the same way; they are left
+    /// to sweeps to keep this suite short.
+    /// </summary>
+    [Theory]
+    [InlineData(23)]
+    [InlineData(24)]
+    [InlineData(29)]
+    [InlineData(37)]
+    public void A_restarted_member_s_older_generation_is_forgotten(ulong seed)
+    {
+        VoprResult result = VoprRun.Run(seed);
+        Assert.True(result.Passed, Report(result));
+    }
+
+    private static string Report(VoprResult result) =>
+        $"seed {result.Seed} failed ({result.ReplayCommand}): {result.Scenario.Describe()}{Environment.NewLine}" +
+        string.Join(Environment.NewLine, result.Violations.Take(10)) + Environment.NewLine + string.Join(Environment.NewLine, result.Trace);
+}
