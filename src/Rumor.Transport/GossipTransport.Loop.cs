@@ -102,6 +102,11 @@ public sealed partial class GossipTransport
                 {
                     RecordFault(e);
                 }
+                finally
+                {
+                    // After the snapshot: a caller awaiting its own command sees its effect in Members.
+                    work?.Complete();
+                }
             }
         }
         finally

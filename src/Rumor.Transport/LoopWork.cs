@@ -16,6 +16,14 @@ internal abstract class LoopWork
 
     public abstract void Execute(GossipNode node, TimeSpan now);
 
+    /// <summary>
+    /// Called by the loop after <see cref="Execute"/> and after the member snapshot is republished,
+    /// so a caller awaiting the work sees its own change in <see cref="GossipTransport.Members"/>.
+    /// </summary>
+    public virtual void Complete()
+    {
+    }
+
     public virtual void Abandon()
     {
     }
@@ -97,20 +105,31 @@ internal sealed class InvokeWork<T>(Func<GossipNode, TimeSpan, T> function) : Lo
 
     public Task<T> Completion => _completion.Task;
 
+    private T? _result;
+    private Exception? _failure;
+
     public override void Execute(GossipNode node, TimeSpan now)
     {
-        T result;
         try
         {
-            result = function(node, now);
+            _result = function(node, now);
         }
         catch (Exception e)
         {
-            _completion.TrySetException(e);
-            return;
+            _failure = e;
         }
+    }
 
-        _completion.TrySetResult(result);
+    public override void Complete()
+    {
+        if (_failure is not null)
+        {
+            _completion.TrySetException(_failure);
+        }
+        else
+        {
+            _completion.TrySetResult(_result!);
+        }
     }
 
     public override void Abandon() =>
