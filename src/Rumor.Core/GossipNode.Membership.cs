@@ -21,6 +21,19 @@ namespace Rumor.Core;
 /// </summary>
 public sealed partial class GossipNode
 {
+    private TimeSpan _startedAt;
+
+    /// <summary>The largest generation this node accepts now (see <see cref="NewsBounds"/>).</summary>
+    internal ulong GenerationHorizon => NewsBounds.GenerationHorizon(_self.Generation, _now - _startedAt, _options.GenerationSkewMax);
+
+    /// <summary>True (and counted) when news about <paramref name="member"/> outranks too far (see <see cref="NewsBounds"/>).</summary>
+    private bool OutOfBounds(Member? member, ulong generation, uint incarnation)
+    {
+        bool refused = NewsBounds.Exceeded(member, generation, incarnation, GenerationHorizon, _options.IncarnationJumpMax);
+        Counters.OutOfBoundsRefused += refused ? 1 : 0;
+        return refused;
+    }
+
     private AliveMessage SelfAlive() =>
         new(_self.Name, _self.Address, _self.Incarnation, _self.Generation, _self.Versions, _self.Metadata);
 

@@ -152,7 +152,16 @@ public sealed partial class GossipNode
         probe.IndirectSent = count;
         if (_options.StreamFallbackProbe)
         {
-            OpenFallbackPing(probe, now);
+            _fallback.Open(probe.Target, probe.Sequence, probe.Deadline, now);
+        }
+    }
+
+    /// <summary>The stream fallback ping brought the ack for the probe <paramref name="sequence"/>.</summary>
+    private void OnStreamAck(uint sequence, TimeSpan now)
+    {
+        if (_probe is { } probe && probe.Sequence == sequence && probe.StreamAckedAt is null)
+        {
+            probe.StreamAckedAt = now;
         }
     }
 

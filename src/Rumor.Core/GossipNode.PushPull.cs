@@ -221,9 +221,8 @@ public sealed partial class GossipNode
             return;
         }
 
-        if (IsFallbackStream(streamId))
+        if (_fallback.TryResponse(streamId, response, now))
         {
-            OnFallbackResponse(streamId, response, now);
             return;
         }
 
@@ -256,9 +255,8 @@ public sealed partial class GossipNode
     /// <summary>A stream we opened failed (refused, reset, timed out in the shell).</summary>
     public void OnStreamFailed(long streamId, string reason, TimeSpan now)
     {
-        if (IsFallbackStream(streamId))
+        if (_fallback.TryFailed(streamId, now))
         {
-            OnFallbackFailed(streamId, now);
             return;
         }
 
@@ -290,11 +288,6 @@ public sealed partial class GossipNode
 
     private void StreamDeadline(long streamId, TimeSpan now)
     {
-        if (FallbackStreamDeadline(streamId))
-        {
-            return;
-        }
-
         if (_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             Counters.StreamFailures++;

@@ -41,6 +41,7 @@ public sealed partial class GossipNode : IModuleContext
     private readonly TimerQueue<KernelTimer> _timers;
     private readonly MessageTable _table = new();
     private readonly ModuleSet _modules;
+    private readonly StreamFallbackPing _fallback;
     private readonly PacketBuilder _builder;
     private readonly byte[] _datagramScratch = new byte[WireLimits.DatagramMaxBytes];
     private readonly byte[] _compressScratch;
@@ -90,6 +91,8 @@ public sealed partial class GossipNode : IModuleContext
         }
 
         _timers = _timerSet.Create<KernelTimer>(OnKernelTimer);
+        _fallback = new StreamFallbackPing(this, OnStreamAck, AnswerPushPull);
+        _fallback.Register();
         RegisterKernelMessages();
         _modules = ModuleSet.CreateDefault(this);
     }
@@ -158,7 +161,7 @@ public sealed partial class GossipNode : IModuleContext
         _timerSet.Clear();
         _pendingStreams.Clear();
         _relays.Clear();
-        _fallbackStreams.Clear();
+        _fallback.Clear();
         _probe = null;
     }
 
@@ -261,7 +264,6 @@ public sealed partial class GossipNode : IModuleContext
         _table.Add((NodeAddress _, in AliveMessage m, TimeSpan now) => ApplyAlive(m, now), _names);
         _table.Add((NodeAddress _, in SuspectMessage m, TimeSpan now) => ApplySuspect(m, now), _names);
         _table.Add((NodeAddress _, in DeadMessage m, TimeSpan now) => ApplyDead(m, now), _names);
-        _table.AddStream(MessageType.Ping, AnswerStreamPing);
         _table.AddStream(MessageType.PushPull, AnswerPushPull);
     }
 
