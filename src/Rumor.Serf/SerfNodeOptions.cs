@@ -1,0 +1,64 @@
+using System.Net;
+
+namespace Rumor.Serf;
+
+/// <summary>
+/// Settings of a <see cref="SerfNode"/>. Defaults are memberlist's LAN profile, the one
+/// <c>serf agent</c> uses unless told <c>-profile</c> (serf-wire.md 3.13).
+/// </summary>
+public sealed class SerfNodeOptions
+{
+    /// <summary>The node's name: its identity on the wire; unique in the cluster.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Address and port bound for both UDP and TCP (Serf uses one port for both).</summary>
+    public required IPEndPoint Bind { get; init; }
+
+    /// <summary>Serf tags, carried in memberlist node meta (at most 512 bytes encoded).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Time between probes of one member (lan: 1 s).</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wait for a direct ack before asking helpers (lan: 500 ms).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Helpers asked for an indirect probe (lan: 3).</summary>
+    public int IndirectChecks { get; init; } = 3;
+
+    /// <summary>Suspicion multiplier (lan: 4): min suspicion = mult × max(1, log10 N) × ProbeInterval.</summary>
+    public int SuspicionMult { get; init; } = 4;
+
+    /// <summary>Longest suspicion as a multiple of the shortest (6).</summary>
+    public int SuspicionMaxTimeoutMult { get; init; } = 6;
+
+    /// <summary>Each broadcast is sent RetransmitMult × ceil(log10(N + 1)) times (lan: 4).</summary>
+    public int RetransmitMult { get; init; } = 4;
+
+    /// <summary>Time between gossip rounds (lan: 200 ms).</summary>
+    public TimeSpan GossipInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Members gossiped to per round (lan: 3).</summary>
+    public int GossipNodes { get; init; } = 3;
+
+    /// <summary>Time between anti-entropy push/pulls with one random member (lan: 30 s).</summary>
+    public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long dead members still receive gossip (lan: 30 s).</summary>
+    public TimeSpan GossipToTheDeadTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deadline of a whole TCP exchange (lan: 10 s).</summary>
+    public TimeSpan TcpTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest a graceful leave waits for its leave intent and dead-self to be gossiped (Serf's BroadcastTimeout: 5 s).</summary>
+    public TimeSpan BroadcastTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest datagram this node assembles (memberlist's UDPBufferSize: 1400).</summary>
+    public int PacketBytesMax { get; init; } = 1400;
+
+    /// <summary>Most members kept; news of more is ignored and counted.</summary>
+    public int MembersMax { get; init; } = 10_000;
+
+    /// <summary>Seed of the node's random choices (gossip targets, probe order, sequence numbers).</summary>
+    public int? RandomSeed { get; init; }
+}

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+
+namespace Rumor.Serf.Tests;
+
+/// <summary>
+/// A Rumor <see cref="SerfNode"/> against three real <c>serf agent</c> processes on loopback. Each
+/// test has its own cluster on its own 127.83.c.0/24 addresses; the collection runs them one at a time.
+/// </summary>
+[Collection(nameof(SerfInteropCollection))]
+public sealed class SerfInteropTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private static SerfNode StartNode(int cluster, Dictionary<string, string>? tags = null) => SerfNode.Start(new SerfNodeOptions
+    {
+        Name = "rumor",
+        Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, 10), SerfAgentCluster.GossipPort),
+        Tags = tags ?? new Dictionary<string, string> { ["role"] = "rumor", ["lang"] = "csharp" },
+        RandomSeed = cluster,
+    });
+
+    [Fact]
+    public async Task Rumor_node_joins_and_serf_lists_it_alive_with_its_tags()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 1, count: 3);
+        await using SerfNode node = StartNode(1);
+
+        int joined = await node.JoinAsync([agents.GossipEndPoint(1)]);
+        Assert.Equal(1, joined);
+
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"
+                && m.Tags.GetValueOrDefault("role") == "rumor" && m.Tags.GetValueOrDefault("lang") == "csharp"
+                && m.Addr == $"{SerfAgentCluster.AgentAddress(1, 10)}:{SerfAgentCluster.GossipPort}"), $"serf{k} lists rumor alive with its tags");
+        }
+
+        // And the Rumor node sees the three agents alive with their tags (learned by push/pull and gossip).
+        Assert.True(await Wait.UntilAsync(() => node.Members.Count(m => m.Name.StartsWith("serf", StringComparison.Ordinal) && m.Status == SerfMemberStatus.Alive) == 3, Bound),
+            string.Join(", ", node.Members));
+        SerfMember serf2 = node.FindMember("serf2")!;
+        Assert.Equal("serf", serf2.Tags["role"]);
+        Assert.Equal("2", serf2.Tags["idx"]);
+    }
+
+    [Fact]
+    public async Task A_serf_user_event_reaches_the_rumor_node()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 2, count: 3);
+        await using SerfNode node = StartNode(2);
+        ConcurrentQueue<SerfUserEvent> received = new();
+        node.UserEventReceived += received.Enqueue;
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        await agents.WaitForAsync(3, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), "serf3 lists rumor alive");
+
+        await agents.SendEventAsync(3, "deploy", "v42");
+
+        Assert.True(await Wait.UntilAsync(() => received.Any(e => e.Name == "deploy"), Bound), "the event did not arrive");
+        SerfUserEvent e = Assert.Single(received, e => e.Name == "deploy");
+        Assert.Equal("v42", Encoding.UTF8.GetString(e.Payload));
+        Assert.False(e.Coalesce);
+    }
+
+    [Fact]
+    public async Task A_rumor_user_event_runs_every_serf_agents_handler()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 3, count: 3);
+        await using SerfNode node = StartNode(3);
+        await node.JoinAsync([agents.GossipEndPoint(2)]);
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive");
+        }
+
+        node.SendUserEvent("hello-from-rumor", Encoding.UTF8.GetBytes("payload-7"));
+
+        for (int k = 1; k <= 3; k++)
+        {
+            string log = agents.EventLog(k);
+            bool ran = await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains($"serf{k} hello-from-rumor payload-7", StringComparison.Ordinal), Bound);
+            Assert.True(ran, $"serf{k}'s handler did not run the event; log: {(File.Exists(log) ? File.ReadAllText(log) : "(none)")}\n{agents.LogTail(k)}");
+        }
+    }
+
+    [Fact]
+    public async Task A_graceful_leave_is_left_in_serf()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 4, count: 3);
+        SerfNode node = StartNode(4);
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive");
+        }
+
+        await node.LeaveAsync();
+
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "left"), $"serf{k} lists rumor left");
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_rumor_node_is_failed_in_serf()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 5, count: 3);
+        SerfNode node = StartNode(5);
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive");
+        }
+
+        await node.DisposeAsync(); // no leave: sockets closed, as a crash looks on the wire
+
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "failed"), $"serf{k} lists rumor failed");
+        }
+    }
+
+    [Fact]
+    public async Task The_rumor_node_detects_a_killed_serf_agent_as_failed_and_a_leaving_one_as_left()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 6, count: 3);
+        await using SerfNode node = StartNode(6);
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        Assert.True(await Wait.UntilAsync(() => node.Members.Count(m => m.Status == SerfMemberStatus.Alive) == 4, Bound), string.Join(", ", node.Members));
+
+        agents.Kill(3);
+
+        Assert.True(await Wait.UntilAsync(() => node.FindMember("serf3")?.Status == SerfMemberStatus.Failed, Bound), string.Join(", ", node.Members));
+        Assert.Equal(SerfMemberStatus.Alive, node.FindMember("serf1")!.Status);
+        Assert.Equal(SerfMemberStatus.Alive, node.FindMember("serf2")!.Status);
+        Assert.Equal(SerfMemberStatus.Alive, node.FindMember("rumor")!.Status);
+
+        await agents.LeaveAsync(2);
+
+        Assert.True(await Wait.UntilAsync(() => node.FindMember("serf2")?.Status == SerfMemberStatus.Left, Bound), string.Join(", ", node.Members));
+        Assert.Equal(SerfMemberStatus.Failed, node.FindMember("serf3")!.Status);
+    }
+}
+
+[CollectionDefinition(nameof(SerfInteropCollection), DisableParallelization = true)]
+public sealed class SerfInteropCollection;
