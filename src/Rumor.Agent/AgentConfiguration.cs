@@ -105,7 +105,13 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Http '{httpText}' is not an address: expected IPv4:port (127.0.0.1:7373) or [IPv6]:port ([::1]:7373).");
         }
 
-        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment) };
+        AgentProtocol protocol = AgentProtocol.Rumor;
+        if (combined["Protocol"] is { Length: > 0 } protocolText && !Enum.TryParse(protocolText.Trim(), ignoreCase: true, out protocol))
+        {
+            throw new AgentConfigurationException($"Protocol '{protocolText}' is not a protocol: expected rumor or serf.");
+        }
+
+        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment), Protocol = protocol };
     }
 
     /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>

@@ -17,6 +17,19 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
     /// the <c>OtlpEndpoint</c> key (<c>RUMOR_OTLPENDPOINT</c>), else the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>The wire dialect (key <c>Protocol</c>, flag <c>--protocol</c>): Rumor's own (default) or HashiCorp Serf's (docs/INTEROP.md).</summary>
+    public AgentProtocol Protocol { get; init; } = AgentProtocol.Rumor;
+}
+
+/// <summary>The wire dialect an agent speaks.</summary>
+public enum AgentProtocol
+{
+    /// <summary>Rumor's own format and every Rumor feature.</summary>
+    Rumor,
+
+    /// <summary>memberlist 0.2.2 + Serf 0.9.4: membership and user events with real Serf agents; no KV, aggregates or queries.</summary>
+    Serf,
 }
 
 /// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>

@@ -40,6 +40,7 @@ internal static class AgentCommand
             CliOptions.Text("--data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."),
             CliOptions.Text("--encrypt", "KEY", "Encrypt and authenticate gossip with this base64 key of 16, 24 or 32 bytes (`rumor keygen`; also RUMOR_ENCRYPT)."),
             CliOptions.Text("--keyring-file", "PATH", "A JSON array of base64 keys, the first primary; every key decrypts (key rotation)."),
+            SerfAgentCommand.ProtocolOption(),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -132,6 +133,11 @@ internal static class AgentCommand
             flags["KeyringFile"] = keyringFile;
         }
 
+        if (parsed.GetValue<string>("--protocol") is { } protocol)
+        {
+            flags["Protocol"] = protocol.ToLowerInvariant();
+        }
+
         return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds);
     }
 
@@ -148,6 +154,11 @@ internal static class AgentCommand
         }
 
         TextWriter log = TextWriter.Synchronized(output);
+        if (settings.Protocol == AgentProtocol.Serf)
+        {
+            return await SerfAgentCommand.RunAsync(settings, log, error, stop).ConfigureAwait(false);
+        }
+
         RumorAgent agent;
         try
         {
@@ -360,6 +371,6 @@ internal static class AgentCommand
         _ => kind.ToString().ToLowerInvariant(),
     };
 
-    private static void Log(TextWriter log, string message) =>
+    internal static void Log(TextWriter log, string message) =>
         log.WriteLine(DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture) + "  " + message);
 }

@@ -41,7 +41,7 @@ public sealed partial class SerfNode
                     foreach (Peer helper in RandomPeers(_options.IndirectChecks, p => p.State == MemberlistState.Alive && p.Name != probe.Target))
                     {
                         IndirectPingMessage request = new(probe.Seq, target.Address.GetAddressBytes(), target.Port, target.Name, helper.ProtocolMax >= 4,
-                            EndPoint.Address.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name);
+                            AdvertisedAddress.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name);
                         SendTo(helper, request.Encode(), crc: false);
                     }
                 }
@@ -72,7 +72,7 @@ public sealed partial class SerfNode
 
         uint seqNo = NextSeq();
         _probe = new ActiveProbe(next.Name, seqNo, now);
-        byte[] ping = new PingMessage(seqNo, next.Name, EndPoint.Address.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name).Encode();
+        byte[] ping = new PingMessage(seqNo, next.Name, AdvertisedAddress.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name).Encode();
         if (next.State == MemberlistState.Suspect)
         {
             // A suspect member hears the accusation with the ping, so it can refute at once.
@@ -134,7 +134,7 @@ public sealed partial class SerfNode
         IPEndPoint replyTo = ToAddress(request.SourceAddr) is { } address && request.SourcePort != 0 ? new IPEndPoint(address, request.SourcePort) : from;
         uint seqNo = NextSeq();
         _relays[seqNo] = new IndirectRelay(replyTo, request.SeqNo, request.Nack, now + _options.ProbeTimeout);
-        SendTo(new IPEndPoint(target, request.Port), new PingMessage(seqNo, request.Node, EndPoint.Address.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name).Encode());
+        SendTo(new IPEndPoint(target, request.Port), new PingMessage(seqNo, request.Node, AdvertisedAddress.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name).Encode());
     }
 
     private void HandleAck(AckMessage ack)

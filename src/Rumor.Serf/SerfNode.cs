@@ -55,6 +55,9 @@ public sealed partial class SerfNode : IAsyncDisposable
     /// <summary>The bound gossip endpoint (UDP and TCP).</summary>
     public IPEndPoint EndPoint { get; private set; } = null!;
 
+    /// <summary>The address in this node's alive records and pings.</summary>
+    public IPAddress AdvertisedAddress { get; private set; } = IPAddress.None;
+
     /// <summary>Counters of what was dropped and why.</summary>
     public SerfCounters Counters { get; } = new();
 
@@ -95,8 +98,15 @@ public sealed partial class SerfNode : IAsyncDisposable
             IPEndPoint bound = (IPEndPoint)udp.LocalEndPoint!;
             tcp = new TcpListener(bound);
             tcp.Start(128);
+            IPAddress advertise = options.Advertise ?? bound.Address;
+            if (advertise.Equals(IPAddress.Any) || advertise.Equals(IPAddress.IPv6Any))
+            {
+                throw new ArgumentException($"bound to {bound.Address}: give an address to advertise (Serf members must know where to reach this node)", nameof(options));
+            }
+
             SerfNode node = new(options, udp, tcp);
             node.EndPoint = bound;
+            node.AdvertisedAddress = advertise;
             node.Initialize(meta);
             return node;
         }
@@ -111,7 +121,7 @@ public sealed partial class SerfNode : IAsyncDisposable
     private void Initialize(byte[] meta)
     {
         TimeSpan now = Now;
-        _self = new Peer(_options.Name, EndPoint.Address, (ushort)EndPoint.Port)
+        _self = new Peer(_options.Name, AdvertisedAddress, (ushort)EndPoint.Port)
         {
             Meta = meta,
             Incarnation = 1,

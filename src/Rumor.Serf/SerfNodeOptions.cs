@@ -14,6 +14,9 @@ public sealed class SerfNodeOptions
     /// <summary>Address and port bound for both UDP and TCP (Serf uses one port for both).</summary>
     public required IPEndPoint Bind { get; init; }
 
+    /// <summary>The address others reach this node at (put in its alive records and pings); default: the bound address, which must then be a specific one, not 0.0.0.0.</summary>
+    public IPAddress? Advertise { get; init; }
+
     /// <summary>Serf tags, carried in memberlist node meta (at most 512 bytes encoded).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 

@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rumor.Client;
+using Rumor.Core;
+using Rumor.Serf;
+
+namespace Rumor.Agent.Serf;
+
+/// <summary>
+/// The agent with <c>Protocol = Serf</c>: a <see cref="SerfNode"/> (memberlist + Serf on the wire)
+/// behind the part of the HTTP API that Serf can carry: health, members, join, leave, and user
+/// events (send and recent). Rumor-only features (replicated KV, aggregates, queries, the event
+/// stream, status counters) answer 501 with a problem saying so (docs/INTEROP.md). This is a
+/// separate small host rather than a mode of <see cref="RumorAgent"/> because the Rumor host is
+/// built around Rumor.Hosting's node; the API models are the same, so <c>rumor members</c> and
+/// <c>rumor event</c> work unchanged.
+/// </summary>
+public sealed class SerfModeAgent : IAsyncDisposable
+{
+    /// <summary>How many received events <c>GET /v1/events</c> can return.</summary>
+    public const int RecentEventsMax = 256;
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<EventDto> _recent = new();
+    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _changedAt = new(StringComparer.Ordinal);
+
+    private SerfModeAgent(WebApplication app, SerfNode node, AgentSettings settings)
+    {
+        _app = app;
+        Node = node;
+        Settings = settings;
+        node.UserEventReceived += e =>
+        {
+            _recent.Enqueue(new EventDto(e.LTime.ToString(CultureInfo.InvariantCulture), e.Name, ApiJson.TryText(e.Payload), Convert.ToBase64String(e.Payload), "", e.LTime, _time.GetUtcNow()));
+            while (_recent.Count > RecentEventsMax && _recent.TryDequeue(out _))
+            {
+            }
+        };
+        node.MemberChanged += e => _changedAt[e.Member.Name] = _time.GetUtcNow();
+    }
+
+    /// <summary>The node.</summary>
+    public SerfNode Node { get; }
+
+    /// <summary>The settings it runs with.</summary>
+    public AgentSettings Settings { get; }
+
+    /// <summary>Where the HTTP API answers.</summary>
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>
+    /// Maps the agent's options to a Serf node's. Throws <see cref="AgentConfigurationException"/>
+    /// for what Serf mode does not support yet (encryption, DNS seeds, a wildcard bind without an advertise address).
+    /// </summary>
+    public static SerfNodeOptions ToSerfOptions(AgentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!string.IsNullOrEmpty(settings.Rumor.EncryptKey) || !string.IsNullOrEmpty(settings.Rumor.KeyringFile))
+        {
+            throw new AgentConfigurationException("--encrypt and --keyring-file are not supported with --protocol serf yet (docs/INTEROP.md); Serf's AES-GCM keyring is planned.");
+        }
+
+        if (!NodeAddress.TryParse(settings.Rumor.Bind, out NodeAddress bind))
+        {
+            throw new AgentConfigurationException($"Bind '{settings.Rumor.Bind}' is not an address.");
+        }
+
+        IPAddress? advertise = null;
+        if (settings.Rumor.Advertise is { Length: > 0 } advertiseText)
+        {
+            if (!NodeAddress.TryParse(advertiseText, out NodeAddress a) || a.Port != bind.Port && bind.Port != 0)
+            {
+                throw new AgentConfigurationException($"Advertise '{advertiseText}' must be an address with the bind port (Serf uses one port for UDP and TCP).");
+            }
+
+            advertise = a.ToIPAddress();
+        }
+        else if (bind.ToIPAddress().Equals(IPAddress.Any) || bind.ToIPAddress().Equals(IPAddress.IPv6Any))
+        {
+            throw new AgentConfigurationException($"with --protocol serf, bind a specific address (not {bind}) or give --advertise: Serf members must know where to reach this node.");
+        }
+
+        (TimeSpan probe, TimeSpan probeTimeout, int indirect, int suspicion, int retransmit, TimeSpan gossip, int fanout, TimeSpan pushPull, TimeSpan tcp) = settings.Rumor.Preset.ToLowerInvariant() switch
+        {
+            "wan" => (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(3), 3, 6, 4, TimeSpan.FromMilliseconds(500), 4, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30)),
+            "local" => (TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), 1, 3, 2, TimeSpan.FromMilliseconds(100), 3, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(1)),
+            "lan" => (TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500), 3, 4, 4, TimeSpan.FromMilliseconds(200), 3, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)),
+            _ => throw new AgentConfigurationException($"unknown preset '{settings.Rumor.Preset}': expected lan, wan or local."),
+        };
+        return new SerfNodeOptions
+        {
+            Name = string.IsNullOrEmpty(settings.Rumor.Name) ? Environment.MachineName : settings.Rumor.Name,
+            Bind = new IPEndPoint(bind.ToIPAddress(), bind.Port),
+            Advertise = advertise,
+            Tags = new Dictionary<string, string>(settings.Rumor.Tags, StringComparer.Ordinal),
+            ProbeInterval = settings.Rumor.ProbeInterval ?? probe,
+            ProbeTimeout = settings.Rumor.ProbeTimeout ?? probeTimeout,
+            IndirectChecks = settings.Rumor.IndirectChecks ?? indirect,
+            SuspicionMult = settings.Rumor.SuspicionMultiplier ?? suspicion,
+            RetransmitMult = settings.Rumor.RetransmitMultiplier ?? retransmit,
+            GossipInterval = settings.Rumor.GossipInterval ?? gossip,
+            GossipNodes = settings.Rumor.GossipFanout ?? fanout,
+            PushPullInterval = settings.Rumor.PushPullInterval ?? pushPull,
+            GossipToTheDeadTime = pushPull,
+            TcpTimeout = settings.Rumor.StreamTimeout ?? tcp,
+            BroadcastTimeout = settings.Rumor.LeaveTimeout,
+        };
+    }
+
+    /// <summary>The seeds as endpoints; DNS seeds are refused in Serf mode.</summary>
+    public static IReadOnlyList<IPEndPoint> Seeds(AgentSettings settings)
+    {
+        List<IPEndPoint> seeds = [];
+        foreach (string seed in settings.Rumor.Seeds)
+        {
+            if (!NodeAddress.TryParse(seed, out NodeAddress address))
+            {
+                throw new AgentConfigurationException($"seed '{seed}': only ADDR:PORT seeds are supported with --protocol serf.");
+            }
+
+            seeds.Add(new IPEndPoint(address.ToIPAddress(), address.Port));
+        }
+
+        return seeds;
+    }
+
+    /// <summary>Binds the Serf node and the HTTP API. Throws <see cref="AgentConfigurationException"/>, <see cref="System.Net.Sockets.SocketException"/> (gossip address in use) or <see cref="IOException"/> (HTTP address in use).</summary>
+    public static async Task<SerfModeAgent> StartAsync(AgentSettings settings, CancellationToken cancellationToken = default)
+    {
+        SerfNodeOptions options = ToSerfOptions(settings);
+        _ = Seeds(settings);
+        SerfNode node = SerfNode.Start(options);
+        WebApplication? app = null;
+        try
+        {
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(SerfModeAgent).Assembly.GetName().Name });
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(settings.Http.ToIPAddress(), settings.Http.Port)));
+            builder.Services.AddProblemDetails();
+            builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
+            app = builder.Build();
+            app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
+            SerfModeAgent agent = new(app, node, settings);
+            agent.Map(app);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            agent.Url = new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+            return agent;
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Joins through the configured seeds; returns how many answered (throws <see cref="IOException"/> when none did).</summary>
+    public Task<int> JoinAsync(CancellationToken cancellationToken = default) => Node.JoinAsync(Seeds(Settings), cancellationToken);
+
+    private void Map(WebApplication app)
+    {
+        app.MapGet("/v1/health", () => Results.Json(new HealthDto("ok"), ApiJson.Options));
+        app.MapGet("/v1/members", (string? state) =>
+        {
+            Client.MemberState? filter = null;
+            if (state is not null)
+            {
+                if (!Enum.TryParse(state, ignoreCase: true, out Client.MemberState parsed))
+                {
+                    return ApiJson.BadRequest($"state '{state}' is not a state: expected alive, suspect, dead or left.");
+                }
+
+                filter = parsed;
+            }
+
+            return Results.Json(Node.Members.Select(ToApi).Where(m => filter is null || m.State == filter).ToArray(), ApiJson.Options);
+        });
+        app.MapGet("/v1/members/{name}", (string name) => Node.FindMember(name) is { } m
+            ? Results.Json(ToDetail(ToApi(m)), ApiJson.Options)
+            : ApiJson.NotFound($"no member named '{name}'."));
+        app.MapPost("/v1/events", async (HttpRequest request) =>
+        {
+            (EventSendRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<EventSendRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (string.IsNullOrEmpty(body!.Name))
+            {
+                return ApiJson.BadRequest("name is missing: an event needs a name, for example {\"name\":\"deploy\",\"payload\":\"v42\"}.");
+            }
+
+            if (!ApiJson.TryBytes(body.Payload, body.PayloadBase64, "payload", required: false, out byte[] payload, out IResult? payloadProblem))
+            {
+                return payloadProblem!;
+            }
+
+            try
+            {
+                ulong lTime = Node.EventClock;
+                Node.SendUserEvent(body.Name, payload, body.Coalesce ?? false);
+                return Results.Json(new EventSentDto(lTime.ToString(CultureInfo.InvariantCulture), body.Name, lTime), ApiJson.Options);
+            }
+            catch (ArgumentException e)
+            {
+                return ApiJson.BadRequest(e);
+            }
+        });
+        app.MapGet("/v1/events", (int? limit) =>
+        {
+            int wanted = limit ?? 100;
+            if (wanted is <= 0 or > RecentEventsMax)
+            {
+                return ApiJson.BadRequest($"limit is {wanted}; it must be between 1 and {RecentEventsMax}.");
+            }
+
+            return Results.Json(_recent.Reverse().Take(wanted).ToArray(), ApiJson.Options);
+        });
+        app.MapPost("/v1/join", async (HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            (JoinRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<JoinRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            List<JoinedDto> joined = [];
+            List<JoinFailedDto> failed = [];
+            foreach (string seed in body!.Seeds ?? [])
+            {
+                if (!NodeAddress.TryParse(seed, out NodeAddress address))
+                {
+                    failed.Add(new JoinFailedDto(seed, "only ADDR:PORT seeds are supported with --protocol serf"));
+                    continue;
+                }
+
+                try
+                {
+                    await Node.JoinAsync([new IPEndPoint(address.ToIPAddress(), address.Port)], cancellationToken).ConfigureAwait(false);
+                    joined.Add(new JoinedDto(seed, Node.Members.Count));
+                }
+                catch (IOException e)
+                {
+                    failed.Add(new JoinFailedDto(seed, e.Message));
+                }
+            }
+
+            return Results.Json(new JoinResponse(joined, failed), ApiJson.Options, statusCode: joined.Count > 0 ? 200 : 502);
+        });
+        app.MapPost("/v1/leave", async () =>
+        {
+            await Node.LeaveAsync().ConfigureAwait(false);
+            return Results.Json(new LeaveResponse(true), ApiJson.Options);
+        });
+
+        // What Serf cannot carry: a clear refusal instead of a 404.
+        foreach (string pattern in new[] { "/v1/kv", "/v1/kv/{**key}", "/v1/aggregates", "/v1/aggregates/{**key}", "/v1/query", "/v1/stream", "/v1/status" })
+        {
+            app.Map(pattern, (HttpContext context) => ApiJson.Problem(StatusCodes.Status501NotImplemented, "Not available in Serf mode",
+                $"{context.Request.Path} is a Rumor-only feature; this agent runs with --protocol serf, which speaks only what Serf agents understand: members, join, leave and user events (docs/INTEROP.md)."));
+        }
+    }
+
+    private MemberDto ToApi(SerfMember m) => new(
+        m.Name,
+        $"{m.Address}:{m.Port}",
+        m.Status switch
+        {
+            SerfMemberStatus.Failed => Client.MemberState.Dead,
+            SerfMemberStatus.Left => Client.MemberState.Left,
+            _ when m.MemberlistState == Rumor.Serf.Wire.MemberlistState.Suspect => Client.MemberState.Suspect,
+            _ => Client.MemberState.Alive,
+        },
+        0,
+        m.Incarnation,
+        m.Tags,
+        _changedAt.TryGetValue(m.Name, out DateTimeOffset at) ? (long)(_time.GetUtcNow() - at).TotalMilliseconds : 0,
+        m.Name == Node.Name);
+
+    private static MemberDetailDto ToDetail(MemberDto m) => new(m.Name, m.Address, m.State, m.Generation, m.Incarnation, m.Tags, m.StateChangedMs, m.IsLocal, [], []);
+
+    /// <summary>Stops the HTTP API and the node (without leaving: call <see cref="SerfNode.LeaveAsync"/> first for a graceful exit).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await Node.DisposeAsync().ConfigureAwait(false);
+    }
+}
