@@ -30,3 +30,6 @@ public enum SerfMemberEventKind
 
 /// <summary>A member event: what happened and the member as it is now.</summary>
 public sealed record SerfMemberEvent(SerfMemberEventKind Kind, SerfMember Member);
+
+/// <summary>A Serf query this node was asked (and selected by its filters).</summary>
+public sealed record SerfQuery(string Name, byte[] Payload, string SourceNode, ulong LTime);

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;
@@ -245,20 +249,132 @@ public sealed partial class SerfNode
         return true;
     }
 
-    // Queries: witnessed and re-broadcast like Serf (first sighting, unless flag "no broadcast");
-    // answering is not implemented yet (docs/INTEROP.md).
-    private readonly HashSet<(ulong LTime, uint Id)> _seenQueries = [];
+    /// <summary>Serf's limit on a query response's payload (QueryResponseSizeLimit).</summary>
+    public const int QueryResponseSizeLimit = 1024;
 
+    private const int SeenQueriesMax = 4096;
+    private readonly HashSet<(ulong LTime, uint Id)> _seenQueries = [];
+    private readonly Queue<(ulong LTime, uint Id)> _seenQueryOrder = new();
+
+    /// <summary>
+    /// Answers Serf queries addressed to this node (after its filters): return the response payload
+    /// (at most <see cref="QueryResponseSizeLimit"/> bytes), or null for no response. Called on a
+    /// thread-pool thread, not under the node's lock; names starting with <c>_serf_</c> are Serf's
+    /// internal queries and never reach it.
+    /// </summary>
+    public Func<SerfQuery, byte[]?>? QueryHandler { get; set; }
+
+    // Serf's handleQuery: witness, dedupe by (LTime, ID), re-broadcast when new (unless the
+    // no-broadcast flag), then, if the filters select this node, ack (when asked) and respond by
+    // UDP straight to the asker. True when the query should be re-broadcast.
     private bool HandleQuery(QueryMessage query, TimeSpan now)
     {
         _ = now;
         _queryClock.Witness(query.LTime);
-        if (_seenQueries.Count >= 4096)
+        if (!_seenQueries.Add((query.LTime, query.Id)))
         {
-            _seenQueries.Clear();
+            return false;
         }
 
-        return _seenQueries.Add((query.LTime, query.Id)) && (query.Flags & 2) == 0;
+        _seenQueryOrder.Enqueue((query.LTime, query.Id));
+        if (_seenQueryOrder.Count > SeenQueriesMax)
+        {
+            _seenQueries.Remove(_seenQueryOrder.Dequeue());
+        }
+
+        bool rebroadcast = (query.Flags & 2) == 0;
+        if (_leaving || !SelectsThisNode(query.Filters) || ToAddress(query.Addr) is not { } address || query.Port == 0)
+        {
+            return rebroadcast;
+        }
+
+        IPEndPoint asker = new(address, query.Port);
+        if ((query.Flags & 1) != 0)
+        {
+            SendTo(asker, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 1, null).Encode());
+        }
+
+        if (query.Name.StartsWith("_serf_", StringComparison.Ordinal) || QueryHandler is not { } handler)
+        {
+            return rebroadcast; // _serf_ping needs only the ack; other internal queries are not supported (docs/INTEROP.md)
+        }
+
+        SerfQuery request = new(query.Name, query.Payload ?? [], query.SourceNode, query.LTime);
+        Raise(() =>
+        {
+            byte[]? payload = handler(request);
+            if (payload is null)
+            {
+                return;
+            }
+
+            if (payload.Length > QueryResponseSizeLimit)
+            {
+                Counters.QueryResponsesTooLarge++;
+                return;
+            }
+
+            byte[] response = new QueryResponseMessage(query.LTime, query.Id, _options.Name, 0, payload).Encode();
+            try
+            {
+                _udp.SendTo(response, asker);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Counters.SendFailures++;
+            }
+        });
+        return rebroadcast;
+    }
+
+    // Serf's shouldProcessQuery: every filter must select this node. Filter 0: node names; 1: a tag
+    // matching a regular expression (Go's RE2; .NET's engine agrees on the common subset).
+    private bool SelectsThisNode(IReadOnlyList<byte[]?> filters)
+    {
+        foreach (byte[]? filter in filters)
+        {
+            if (filter is not { Length: > 0 })
+            {
+                return false;
+            }
+
+            ReadOnlyMemory<byte> body = filter.AsMemory(1);
+            switch (filter[0])
+            {
+                case 0:
+                    if (!GoMsgpack.TryDecode(body, out object? names, out _, out _) || names is not List<object?> list
+                        || !list.Any(n => n is byte[] b && Encoding.UTF8.GetString(b) == _self.Name))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case 1:
+                    if (!GoMsgpack.TryDecodeMap(body, out GoMap tagFilter, out _))
+                    {
+                        return false;
+                    }
+
+                    try
+                    {
+                        string value = _self.Tags.GetValueOrDefault(tagFilter.String("Tag")) ?? "";
+                        if (!Regex.IsMatch(value, tagFilter.String("Expr"), RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)))
+                        {
+                            return false;
+                        }
+                    }
+                    catch (Exception e) when (e is FormatException or ArgumentException or RegexMatchTimeoutException)
+                    {
+                        return false;
+                    }
+
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

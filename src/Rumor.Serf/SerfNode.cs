@@ -478,6 +478,9 @@ public sealed class SerfCounters
     /// <summary>Probes that got no ack by the end of the interval (the member became suspect).</summary>
     public long ProbesFailed { get; internal set; }
 
+    /// <summary>Query responses not sent because the handler's payload exceeded Serf's 1024-byte limit.</summary>
+    public long QueryResponsesTooLarge { get; internal set; }
+
     /// <summary>News ignored because the member table was full.</summary>
     public long MembersRefused { get; internal set; }
 }

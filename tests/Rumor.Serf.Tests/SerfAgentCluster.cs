@@ -168,6 +168,14 @@ internal sealed class SerfAgentCluster : IDisposable
         Assert.True(exit == 0, $"serf event failed: {output}");
     }
 
+    /// <summary>Runs <c>serf query</c> through agent k with extra arguments; returns its output (fails on a non-zero exit).</summary>
+    public async Task<string> QueryAsync(int k, params string[] args)
+    {
+        (int exit, string output) = await RunSerfAsync(["query", "-timeout=5s", $"-rpc-addr={RpcAddress(k)}", .. args]);
+        Assert.True(exit == 0, $"serf query failed: {output}");
+        return output;
+    }
+
     /// <summary>Asks agent k to leave gracefully (<c>serf leave</c>): it broadcasts its leave intent, then exits.</summary>
     public async Task LeaveAsync(int k)
     {

@@ -67,6 +67,10 @@ public sealed class SerfAgentCommandTests
                 $"serf{k}'s handler did not run from-rumor");
         }
 
+        // A serf query is answered by the agent's built-in query handlers.
+        string query = await agents.QueryAsync(3, "rumor.ping", "");
+        Assert.Contains("Response from 'rumor-cli': rumor-cli", query, StringComparison.Ordinal);
+
         // Rumor-only features answer a clear error.
         (int kvExit, string kvOutput) = await ChildProcess.RunAsync("kv", "get", "x", "--agent", http);
         Assert.NotEqual(0, kvExit);

@@ -85,6 +85,41 @@ public sealed class SerfInteropTests
     }
 
     [Fact]
+    public async Task A_serf_query_is_answered_by_the_rumor_node_and_its_filters_are_honoured()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 9, count: 3);
+        await using SerfNode node = StartNode(9);
+        ConcurrentQueue<SerfQuery> asked = new();
+        node.QueryHandler = q =>
+        {
+            asked.Enqueue(q);
+            return q.Name == "whoami" ? Encoding.UTF8.GetBytes("rumor heard " + Encoding.UTF8.GetString(q.Payload)) : null;
+        };
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive");
+        }
+
+        string all = await agents.QueryAsync(2, "whoami", "ping-7");
+        Assert.Contains("Ack from 'rumor'", all, StringComparison.Ordinal);
+        Assert.Contains("Response from 'rumor': rumor heard ping-7", all, StringComparison.Ordinal);
+        SerfQuery seen = Assert.Single(asked);
+        Assert.Equal(("whoami", "serf2"), (seen.Name, seen.SourceNode));
+
+        // A node filter that leaves it out: no ack, no handler call.
+        string others = await agents.QueryAsync(2, "-node=serf1", "-node=serf3", "whoami", "ping-8");
+        Assert.DoesNotContain("'rumor'", others, StringComparison.Ordinal);
+        Assert.Contains("Ack from 'serf1'", others, StringComparison.Ordinal);
+
+        // A tag filter that selects only it.
+        string tagged = await agents.QueryAsync(1, "-tag", "lang=c.*", "whoami", "ping-9");
+        Assert.Contains("Response from 'rumor': rumor heard ping-9", tagged, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ack from 'serf", tagged, StringComparison.Ordinal);
+        Assert.Equal(2, asked.Count);
+    }
+
+    [Fact]
     public async Task A_graceful_leave_is_left_in_serf()
     {
         using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 4, count: 3);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -48,7 +49,20 @@ public sealed class SerfModeAgent : IAsyncDisposable
             }
         };
         node.MemberChanged += e => _changedAt[e.Member.Name] = _time.GetUtcNow();
+        node.QueryHandler = AnswerBuiltInQuery;
     }
+
+    /// <summary>The built-in queries a Serf-mode agent answers (<c>serf query rumor.ping</c>): rumor.ping (the name), rumor.status (name and members known), rumor.tags (key=value lines).</summary>
+    public static readonly IReadOnlyList<string> BuiltInQueries = ["rumor.ping", "rumor.status", "rumor.tags"];
+
+    private byte[]? AnswerBuiltInQuery(SerfQuery query) => query.Name switch
+    {
+        "rumor.ping" => Encoding.UTF8.GetBytes(Node.Name),
+        "rumor.status" => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"{Node.Name} members={Node.Members.Count(m => m.Status == SerfMemberStatus.Alive)} protocol=serf")),
+        "rumor.tags" => Encoding.UTF8.GetBytes(string.Join('\n', Node.Members.First(m => m.Name == Node.Name).Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))),
+        _ => null,
+    };
 
     /// <summary>The node.</summary>
     public SerfNode Node { get; }
