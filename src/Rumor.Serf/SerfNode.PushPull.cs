@@ -64,8 +64,14 @@ public sealed partial class SerfNode
             using TcpClient client = new(to.AddressFamily);
             await client.ConnectAsync(to, deadline.Token);
             NetworkStream stream = client.GetStream();
-            await stream.WriteAsync(LocalPushPull(join), deadline.Token);
-            (StreamMessage? reply, _) = await ReadStreamMessageAsync(stream, deadline.Token);
+            await stream.WriteAsync(Seal(LocalPushPull(join), compress: false), deadline.Token);
+            (StreamMessage? reply, StreamWrapping wrapping) = await ReadStreamMessageAsync(stream, _options.Keyring, deadline.Token);
+            if (_options.Keyring is not null && !wrapping.Encrypted && reply is not null)
+            {
+                Counters.DecryptFailures++;
+                throw new InvalidDataException("the peer answered in plaintext while this node encrypts");
+            }
+
             switch (reply)
             {
                 case { Type: MemberlistType.PushPull, PushPull: { } remote }:
@@ -170,19 +176,28 @@ public sealed partial class SerfNode
         try
         {
             NetworkStream stream = client.GetStream();
-            (StreamMessage? request, bool compressed) = await ReadStreamMessageAsync(stream, deadline.Token);
+            (StreamMessage? request, StreamWrapping wrapping) = await ReadStreamMessageAsync(stream, _options.Keyring, deadline.Token);
+            bool compressed = wrapping.Compressed;
+            if (_options.Keyring is not null && !wrapping.Encrypted && request is not null)
+            {
+                // memberlist with GossipVerifyIncoming: plaintext is refused with an (encrypted) error.
+                Counters.DecryptFailures++;
+                await stream.WriteAsync(Seal(new ErrorMessage("Encryption is configured but remote state is not encrypted").Encode(), compress: false), deadline.Token);
+                return;
+            }
+
             switch (request)
             {
                 case { Type: MemberlistType.PushPull, PushPull: { } remote }:
                     byte[] reply = LocalPushPull(remote.Join);
-                    await stream.WriteAsync(compressed ? Packet.Compress(reply) : reply, deadline.Token);
+                    await stream.WriteAsync(Seal(reply, compressed), deadline.Token);
                     Run(() => MergeRemote(remote));
                     break;
                 case { Type: MemberlistType.Ping, Ping: { } ping }:
                     if (ping.Node.Length == 0 || ping.Node == _self.Name)
                     {
                         byte[] ack = new AckMessage(ping.SeqNo, null).Encode();
-                        await stream.WriteAsync(compressed ? Packet.Compress(ack) : ack, deadline.Token);
+                        await stream.WriteAsync(Seal(ack, compressed), deadline.Token);
                     }
 
                     break;
@@ -196,7 +211,7 @@ public sealed partial class SerfNode
                     });
                     break;
                 case { Type: MemberlistType.Encrypt }:
-                    Counters.BadStreams++;
+                    Counters.DecryptFailures++;
                     await stream.WriteAsync(new ErrorMessage("encryption is not configured on this node").Encode(), deadline.Token);
                     break;
                 default:
@@ -214,7 +229,7 @@ public sealed partial class SerfNode
     internal sealed record StreamMessage(MemberlistType Type, PushPullMessage? PushPull = null, PingMessage? Ping = null, byte[]? UserMessage = null, string? Error = null);
 
     // Reads until one whole stream message parses (or the stream ends, or the bound is hit).
-    private static async Task<(StreamMessage? Message, bool Compressed)> ReadStreamMessageAsync(NetworkStream stream, CancellationToken cancellationToken)
+    private static async Task<(StreamMessage? Message, StreamWrapping Wrapping)> ReadStreamMessageAsync(NetworkStream stream, SerfKeyring? keyring, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[16 * 1024];
         int length = 0;
@@ -222,15 +237,15 @@ public sealed partial class SerfNode
         {
             if (length > 0)
             {
-                ParseStatus status = TryParseStream(buffer.AsMemory(0, length), out StreamMessage? message, out bool compressed);
+                ParseStatus status = TryParseStream(buffer.AsMemory(0, length), keyring, out StreamMessage? message, out StreamWrapping wrapping);
                 if (status == ParseStatus.Complete)
                 {
-                    return (message, compressed);
+                    return (message, wrapping);
                 }
 
                 if (status == ParseStatus.Malformed)
                 {
-                    return (null, false);
+                    return (null, default);
                 }
             }
 
@@ -238,7 +253,7 @@ public sealed partial class SerfNode
             {
                 if (buffer.Length >= StreamBytesMax)
                 {
-                    return (null, false);
+                    return (null, default);
                 }
 
                 Array.Resize(ref buffer, Math.Min(buffer.Length * 2, StreamBytesMax));
@@ -247,18 +262,32 @@ public sealed partial class SerfNode
             int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
             if (read == 0)
             {
-                return (null, false);
+                return (null, default);
             }
 
             length += read;
         }
     }
 
-    /// <summary>Parses one stream message from the start of <paramref name="data"/>, unwrapping one level of compression.</summary>
-    internal static ParseStatus TryParseStream(ReadOnlyMemory<byte> data, out StreamMessage? message, out bool compressed)
+    /// <summary>How a stream message was wrapped.</summary>
+    internal readonly record struct StreamWrapping(bool Compressed, bool Encrypted);
+
+    // A stream message as this node sends it: compressed when asked, then encrypted when it has a keyring.
+    private byte[] Seal(byte[] message, bool compress)
+    {
+        byte[] inner = compress ? Packet.Compress(message) : message;
+        return _options.Keyring is { } keyring ? keyring.EncryptStream(inner) : inner;
+    }
+
+    /// <summary>
+    /// Parses one stream message from the start of <paramref name="data"/>, unwrapping encryption
+    /// (with <paramref name="keyring"/>; <c>[10][u32 length][…]</c>, AAD = the 5-byte header) and one
+    /// level of compression. Never throws.
+    /// </summary>
+    internal static ParseStatus TryParseStream(ReadOnlyMemory<byte> data, SerfKeyring? keyring, out StreamMessage? message, out StreamWrapping wrapping)
     {
         message = null;
-        compressed = false;
+        wrapping = default;
         if (data.IsEmpty)
         {
             return ParseStatus.Truncated;
@@ -266,6 +295,35 @@ public sealed partial class SerfNode
 
         MemberlistType type = (MemberlistType)data.Span[0];
         ReadOnlyMemory<byte> body = data[1..];
+        if (type == MemberlistType.Encrypt && keyring is not null)
+        {
+            if (data.Length < 5)
+            {
+                return ParseStatus.Truncated;
+            }
+
+            uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(data.Span[1..5]);
+            if (length > SerfKeyring.MaxStreamBytes || length < SerfKeyring.Overhead)
+            {
+                return ParseStatus.Malformed;
+            }
+
+            if (data.Length - 5 < length)
+            {
+                return ParseStatus.Truncated;
+            }
+
+            if (!keyring.TryDecrypt(data.Span.Slice(5, (int)length), data.Span[..5], out byte[] plain) || plain.Length == 0 || plain[0] == (byte)MemberlistType.Encrypt)
+            {
+                return ParseStatus.Malformed;
+            }
+
+            ParseStatus inner = TryParseStream(plain, null, out message, out StreamWrapping innerWrapping);
+            wrapping = innerWrapping with { Encrypted = true };
+            return inner == ParseStatus.Truncated ? ParseStatus.Malformed : inner;
+        }
+
+        bool compressed;
         switch (type)
         {
             case MemberlistType.Compress:
@@ -281,7 +339,8 @@ public sealed partial class SerfNode
                 }
 
                 compressed = true;
-                ParseStatus status = TryParseStream(inner, out message, out _);
+                ParseStatus status = TryParseStream(inner, null, out message, out _);
+                wrapping = new StreamWrapping(compressed, false);
                 return status == ParseStatus.Truncated ? ParseStatus.Malformed : status;
             case MemberlistType.PushPull:
                 ParseStatus pushPull = PushPullMessage.TryDecode(body, out PushPullMessage remote, out _);

@@ -317,7 +317,7 @@ public sealed partial class SerfNode
             byte[] response = new QueryResponseMessage(query.LTime, query.Id, _options.Name, 0, payload).Encode();
             try
             {
-                _udp.SendTo(response, asker);
+                _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(response, []) : response, asker);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {

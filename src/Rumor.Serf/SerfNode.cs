@@ -300,6 +300,17 @@ public sealed partial class SerfNode : IAsyncDisposable
     private void HandlePacket(byte[] packet, IPEndPoint from)
     {
         Counters.PacketsReceived++;
+        if (_options.Keyring is { } keyring)
+        {
+            if (!keyring.TryDecrypt(packet, [], out byte[] plain))
+            {
+                Counters.DecryptFailures++;
+                return;
+            }
+
+            packet = plain;
+        }
+
         List<WireMessage> messages = [];
         if (!Packet.TryUnpack(packet, messages, out _))
         {
@@ -390,7 +401,7 @@ public sealed partial class SerfNode : IAsyncDisposable
     {
         try
         {
-            _udp.SendTo(packet, to);
+            _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(packet, []) : packet, to);
             Counters.PacketsSent++;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -426,7 +437,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         foreach (Peer target in targets)
         {
             // Budget: the packet less the compound header (2), 2 bytes per part and the CRC wrapper (5).
-            List<byte[]> parts = _broadcasts.Take(_options.PacketBytesMax - 7, 2, memberCount, _options.RetransmitMult, Packet.MaxCompoundParts);
+            List<byte[]> parts = _broadcasts.Take(_options.PacketBytesMax - 7 - (_options.Keyring is null ? 0 : SerfKeyring.Overhead), 2, memberCount, _options.RetransmitMult, Packet.MaxCompoundParts);
             if (parts.Count == 0)
             {
                 return;
@@ -480,6 +491,9 @@ public sealed class SerfCounters
 
     /// <summary>Query responses not sent because the handler's payload exceeded Serf's 1024-byte limit.</summary>
     public long QueryResponsesTooLarge { get; internal set; }
+
+    /// <summary>Packets or streams no key of the keyring decrypted (or plaintext refused while encrypting).</summary>
+    public long DecryptFailures { get; internal set; }
 
     /// <summary>News ignored because the member table was full.</summary>
     public long MembersRefused { get; internal set; }

@@ -20,6 +20,9 @@ public sealed class SerfNodeOptions
     /// <summary>Serf tags, carried in memberlist node meta (at most 512 bytes encoded).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Serf's gossip encryption (<c>-encrypt</c>): when set, every packet and stream is AES-GCM encrypted and plaintext is refused; null (default) speaks plaintext.</summary>
+    public Wire.SerfKeyring? Keyring { get; init; }
+
     /// <summary>Time between probes of one member (lan: 1 s).</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -260,6 +260,33 @@ public sealed class CodecVectorTests
     }
 
     [Fact]
+    public void Aes_gcm_vectors_for_packets_and_streams()
+    {
+        SerfKeyring keyring = new([[.. Enumerable.Range(0, 16).Select(i => (byte)i)]]);
+        byte[] nonce = [.. Enumerable.Range(0xa0, 12).Select(i => (byte)i)];
+        string cipher = "aa039cf511ed56abe8dde665375cdf61f9bd4c7df17458ee4174033f3d8d8fa930f02a447d89892310ba8765ce715abfc9262f2c63eee4994f2984";
+        byte[] ping = VectorPing.Encode();
+
+        byte[] udp = keyring.Encrypt(ping, [], nonce);
+        Assert.Equal("01a0a1a2a3a4a5a6a7a8a9aaab" + cipher + "a7b39bf45f84901027d33a9c59eeeb31", Hex.Of(udp));
+        byte[] header = Hex.Parse("0a 00000058");
+        byte[] tcp = keyring.Encrypt(ping, header, nonce);
+        Assert.Equal("01a0a1a2a3a4a5a6a7a8a9aaab" + cipher + "3464006b8ec713d0fd070b2d3e35b6ab", Hex.Of(tcp));
+        Assert.Equal(88, tcp.Length);
+
+        Assert.True(keyring.TryDecrypt(udp, [], out byte[] plain));
+        Assert.Equal(ping, plain);
+        Assert.False(keyring.TryDecrypt(tcp, [], out _)); // the stream's tag covers its header
+        Assert.True(SerfNode.TryParseStream((byte[])[.. header, .. tcp], keyring, out _, out _) == ParseStatus.Complete);
+
+        // A second key decrypts too (rotation); a keyring without the key does not.
+        SerfKeyring rotated = new([new byte[32], [.. Enumerable.Range(0, 16).Select(i => (byte)i)]]);
+        Assert.True(rotated.TryDecrypt(udp, [], out _));
+        Assert.False(new SerfKeyring([new byte[16]]).TryDecrypt(udp, [], out _));
+        Assert.Throws<ArgumentException>(() => new SerfKeyring([new byte[15]]));
+    }
+
+    [Fact]
     public void Lamport_clock_witness_follows_serf()
     {
         LamportClock clock = new();

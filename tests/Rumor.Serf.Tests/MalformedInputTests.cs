@@ -26,6 +26,29 @@ public sealed class MalformedInputTests
             new SerfStateMessage(3, new Dictionary<string, ulong> { ["n"] = 1 }, ["gone"], 4, [new RingSlot(4, [new RingEvent("e", [9])]), null], 2).Encode()).Encode(),
     ];
 
+    private static readonly SerfKeyring TestKeyring = new([[.. Enumerable.Range(0, 16).Select(i => (byte)i)]]);
+
+    [Fact]
+    public void Encrypted_streams_cut_short_or_tampered_are_refused()
+    {
+        byte[] sealedStream = TestKeyring.EncryptStream(new PushPullMessage(false, [], []).Encode());
+        for (int cut = 0; cut < sealedStream.Length; cut++)
+        {
+            Assert.Equal(ParseStatus.Truncated, SerfNode.TryParseStream(sealedStream.AsMemory(0, cut), TestKeyring, out _, out _));
+        }
+
+        Assert.Equal(ParseStatus.Complete, SerfNode.TryParseStream(sealedStream, TestKeyring, out _, out _));
+        for (int i = 5; i < sealedStream.Length; i++)
+        {
+            byte[] tampered = [.. sealedStream];
+            tampered[i] ^= 0x40;
+            Assert.Equal(ParseStatus.Malformed, SerfNode.TryParseStream(tampered, TestKeyring, out _, out _));
+        }
+
+        // A length beyond memberlist's 20 MiB bound is malformed, not "wait for 4 GiB".
+        Assert.Equal(ParseStatus.Malformed, SerfNode.TryParseStream(Hex.Parse("0a ffffffff 01"), TestKeyring, out _, out _));
+    }
+
     [Fact]
     public void Every_prefix_of_every_sample_is_refused_without_throwing()
     {
@@ -270,7 +293,9 @@ public sealed class MalformedInputTests
             SerfStateMessage.TryDecode(body, out _);
             SerfTags.TryDecode(body, out _);
             Lzw.TryDecompress(body.Span, 1 << 16, out _);
-            SerfNode.TryParseStream(body, out _, out _);
+            SerfNode.TryParseStream(body, null, out _, out _);
+            SerfNode.TryParseStream(body, TestKeyring, out _, out _);
+            TestKeyring.TryDecrypt(body.Span, [], out _);
         }
     }
 }

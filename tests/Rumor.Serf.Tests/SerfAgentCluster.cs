@@ -19,9 +19,12 @@ internal sealed class SerfAgentCluster : IDisposable
     private readonly string _directory;
     private readonly int _cluster;
 
-    private SerfAgentCluster(int cluster)
+    private readonly string[] _extraArgs;
+
+    private SerfAgentCluster(int cluster, string[] extraArgs)
     {
         _cluster = cluster;
+        _extraArgs = extraArgs;
         _directory = Path.Combine(Path.GetTempPath(), $"rumor-serf-{cluster}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_directory);
     }
@@ -37,9 +40,9 @@ internal sealed class SerfAgentCluster : IDisposable
     public string EventLog(int agent) => Path.Combine(_directory, $"events-{agent}.log");
 
     /// <summary>Starts <paramref name="count"/> agents and waits until agent 1 lists them all alive.</summary>
-    public static async Task<SerfAgentCluster> StartAsync(int cluster, int count)
+    public static async Task<SerfAgentCluster> StartAsync(int cluster, int count, params string[] extraArgs)
     {
-        SerfAgentCluster agents = new(cluster);
+        SerfAgentCluster agents = new(cluster, extraArgs);
         try
         {
             string handler = Path.Combine(agents._directory, "handler.sh");
@@ -88,6 +91,11 @@ internal sealed class SerfAgentCluster : IDisposable
         if (k > 1)
         {
             start.ArgumentList.Add($"-join={GossipEndPoint(1)}");
+        }
+
+        foreach (string arg in _extraArgs)
+        {
+            start.ArgumentList.Add(arg);
         }
 
         Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start serf");

@@ -25,12 +25,14 @@ public sealed class SerfAgentCommandTests
     [Fact]
     public async Task Rumor_agent_with_protocol_serf_is_a_full_member_of_a_serf_cluster()
     {
-        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 7, count: 3);
+        // Encrypted, as Serf clusters usually are: the agent takes Serf's -encrypt key as --encrypt.
+        string key = Convert.ToBase64String([.. Enumerable.Range(100, 32).Select(i => (byte)i)]);
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(7, 3, $"-encrypt={key}");
         int httpPort = FreeTcpPort();
         string http = $"127.0.0.1:{httpPort}";
         string bind = $"{SerfAgentCluster.AgentAddress(7, 10)}:{SerfAgentCluster.GossipPort}";
         using ChildProcess agent = ChildProcess.Start("agent", "--protocol", "serf", "--name", "rumor-cli", "--bind", bind, "--http", http,
-            "--join", agents.GossipEndPoint(1).ToString(), "--tag", "role=rumor", "--tag", "zone=a");
+            "--join", agents.GossipEndPoint(1).ToString(), "--tag", "role=rumor", "--tag", "zone=a", "--encrypt", key);
 
         for (int k = 1; k <= 3; k++)
         {
@@ -119,7 +121,9 @@ public sealed class SerfAgentCommandTests
             return new AgentSettings(rumor, AgentSettings.DefaultHttp) { Protocol = AgentProtocol.Serf };
         }
 
-        Assert.Contains("--encrypt", Assert.Throws<AgentConfigurationException>(() => SerfModeAgent.ToSerfOptions(Settings(o => o.EncryptKey = Convert.ToBase64String(new byte[32])))).Message, StringComparison.Ordinal);
+        Assert.NotNull(SerfModeAgent.ToSerfOptions(Settings(o => o.EncryptKey = Convert.ToBase64String(new byte[32]))).Keyring);
+        Assert.Null(SerfModeAgent.ToSerfOptions(Settings(_ => { })).Keyring);
+        Assert.Contains("base64", Assert.Throws<AgentConfigurationException>(() => SerfModeAgent.ToSerfOptions(Settings(o => o.EncryptKey = Convert.ToBase64String(new byte[7])))).Message, StringComparison.Ordinal);
         Assert.Contains("advertise", Assert.Throws<AgentConfigurationException>(() => SerfModeAgent.ToSerfOptions(Settings(o => o.Bind = "0.0.0.0:7946"))).Message, StringComparison.Ordinal);
         Assert.Contains("ADDR:PORT", Assert.Throws<AgentConfigurationException>(() => SerfModeAgent.Seeds(Settings(o => o.Seeds = ["dns:serf.local"]))).Message, StringComparison.Ordinal);
         SerfNodeOptions local = SerfModeAgent.ToSerfOptions(Settings(o => o.Preset = "local"));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using Rumor.Serf.Wire;
 
 namespace Rumor.Serf.Tests;
 
@@ -13,8 +14,9 @@ public sealed class SerfInteropTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    private static SerfNode StartNode(int cluster, Dictionary<string, string>? tags = null) => SerfNode.Start(new SerfNodeOptions
+    private static SerfNode StartNode(int cluster, Dictionary<string, string>? tags = null, SerfKeyring? keyring = null) => SerfNode.Start(new SerfNodeOptions
     {
+        Keyring = keyring,
         Name = "rumor",
         Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, 10), SerfAgentCluster.GossipPort),
         Tags = tags ?? new Dictionary<string, string> { ["role"] = "rumor", ["lang"] = "csharp" },
@@ -117,6 +119,42 @@ public sealed class SerfInteropTests
         Assert.Contains("Response from 'rumor': rumor heard ping-9", tagged, StringComparison.Ordinal);
         Assert.DoesNotContain("Ack from 'serf", tagged, StringComparison.Ordinal);
         Assert.Equal(2, asked.Count);
+    }
+
+    [Fact]
+    public async Task An_encrypted_cluster_takes_in_a_node_with_the_key_and_refuses_one_without()
+    {
+        string key = Convert.ToBase64String([.. Enumerable.Range(1, 32).Select(i => (byte)i)]);
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(10, 3, $"-encrypt={key}");
+
+        // Without the key: the join's push/pull is refused.
+        await using (SerfNode outsider = SerfNode.Start(new SerfNodeOptions { Name = "outsider", Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(10, 11), SerfAgentCluster.GossipPort) }))
+        {
+            await Assert.ThrowsAsync<IOException>(() => outsider.JoinAsync([agents.GossipEndPoint(1)]));
+        }
+
+        await using SerfNode node = StartNode(10, keyring: SerfKeyring.FromBase64(key));
+        ConcurrentQueue<SerfUserEvent> received = new();
+        node.UserEventReceived += received.Enqueue;
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive (encrypted)");
+        }
+
+        Assert.True(await Wait.UntilAsync(() => node.Members.Count(m => m.Status == SerfMemberStatus.Alive) == 4, Bound), string.Join(", ", node.Members));
+        await agents.SendEventAsync(3, "secret", "s1");
+        Assert.True(await Wait.UntilAsync(() => received.Any(e => e.Name == "secret"), Bound), "the encrypted event did not arrive");
+
+        node.SendUserEvent("sealed", Encoding.UTF8.GetBytes("s2"));
+        string log = agents.EventLog(2);
+        Assert.True(await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("serf2 sealed s2", StringComparison.Ordinal), Bound), "serf2 did not run the encrypted event");
+        Assert.Equal(0, node.Counters.DecryptFailures);
+
+        // Probes keep it alive over encrypted UDP: after several probe intervals nobody suspects it.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await agents.WaitForAsync(1, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), "serf1 still lists rumor alive");
+        Assert.Equal(0, node.Counters.Refutations);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging;
 using Rumor.Client;
 using Rumor.Core;
 using Rumor.Serf;
+using Rumor.Serf.Wire;
 
 namespace Rumor.Agent.Serf;
 
@@ -80,11 +81,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
     public static SerfNodeOptions ToSerfOptions(AgentSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (!string.IsNullOrEmpty(settings.Rumor.EncryptKey) || !string.IsNullOrEmpty(settings.Rumor.KeyringFile))
-        {
-            throw new AgentConfigurationException("--encrypt and --keyring-file are not supported with --protocol serf yet (docs/INTEROP.md); Serf's AES-GCM keyring is planned.");
-        }
-
+        SerfKeyring? keyring = Keyring(settings);
         if (!NodeAddress.TryParse(settings.Rumor.Bind, out NodeAddress bind))
         {
             throw new AgentConfigurationException($"Bind '{settings.Rumor.Bind}' is not an address.");
@@ -117,6 +114,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             Name = string.IsNullOrEmpty(settings.Rumor.Name) ? Environment.MachineName : settings.Rumor.Name,
             Bind = new IPEndPoint(bind.ToIPAddress(), bind.Port),
             Advertise = advertise,
+            Keyring = keyring,
             Tags = new Dictionary<string, string>(settings.Rumor.Tags, StringComparer.Ordinal),
             ProbeInterval = settings.Rumor.ProbeInterval ?? probe,
             ProbeTimeout = settings.Rumor.ProbeTimeout ?? probeTimeout,
@@ -130,6 +128,46 @@ public sealed class SerfModeAgent : IAsyncDisposable
             TcpTimeout = settings.Rumor.StreamTimeout ?? tcp,
             BroadcastTimeout = settings.Rumor.LeaveTimeout,
         };
+    }
+
+    /// <summary>
+    /// Serf's keyring from <c>EncryptKey</c> (<c>--encrypt</c>, base64 of 16, 24 or 32 bytes: a key
+    /// from <c>serf keygen</c> works) followed by the keys of <c>KeyringFile</c> (a JSON array of
+    /// base64 keys, Serf's keyring file format); the first key encrypts. Null when neither is set.
+    /// </summary>
+    public static SerfKeyring? Keyring(AgentSettings settings)
+    {
+        List<string> keys = [];
+        if (!string.IsNullOrEmpty(settings.Rumor.EncryptKey))
+        {
+            keys.Add(settings.Rumor.EncryptKey);
+        }
+
+        if (!string.IsNullOrEmpty(settings.Rumor.KeyringFile))
+        {
+            try
+            {
+                keys.AddRange(System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(settings.Rumor.KeyringFile), Client.RumorJsonContext.Default.StringArray) ?? []);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                throw new AgentConfigurationException($"keyring file {settings.Rumor.KeyringFile}: {e.Message}", e);
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new SerfKeyring(keys.Select(Convert.FromBase64String));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new AgentConfigurationException("gossip key: every key must be base64 of 16, 24 or 32 bytes (serf keygen or rumor keygen prints one).", e);
+        }
     }
 
     /// <summary>The seeds as endpoints; DNS seeds are refused in Serf mode.</summary>
