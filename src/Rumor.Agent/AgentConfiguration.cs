@@ -105,7 +105,7 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Http '{httpText}' is not an address: expected IPv4:port (127.0.0.1:7373) or [IPv6]:port ([::1]:7373).");
         }
 
-        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment) };
+        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment), Api = ApiConfiguration.Load(combined) };
     }
 
     /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>

@@ -17,6 +17,9 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
     /// the <c>OtlpEndpoint</c> key (<c>RUMOR_OTLPENDPOINT</c>), else the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>Tokens, TLS, accepted host names and the API's bounds (<see cref="ApiSettings"/>); the defaults suit a loopback agent.</summary>
+    public ApiSettings Api { get; init; } = new();
 }
 
 /// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>
