@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +47,61 @@ public sealed class ApiLimitTests
             (await Agents.GetJsonAsync(http, "/v1/status")).GetProperty("api").GetProperty("streamSubscribers").GetInt32() == 1 ? "released" : null);
         using HttpResponseMessage again = await OpenStreamAsync(third);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stream_clients_that_never_read_cost_a_bounded_queue_and_never_stall_the_node()
+    {
+        const int QueueBytes = 256 * 1024;
+        await using RumorAgent agent = await Agents.StartAsync("idle-a", api: new ApiSettings { StreamQueueMaxBytes = QueueBytes });
+        StreamHub hub = agent.Services.GetRequiredService<StreamHub>();
+        List<TcpClient> idle = [];
+        try
+        {
+            // Twenty clients subscribe and then never read a byte (a tiny receive window).
+            for (int i = 0; i < 20; i++)
+            {
+                TcpClient client = new() { ReceiveBufferSize = 1024 };
+                idle.Add(client);
+                await client.ConnectAsync(IPAddress.Loopback, agent.Url.Port);
+                await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream?kinds=kv HTTP/1.1\r\nHost: 127.0.0.1:{agent.Url.Port}\r\n\r\n"));
+            }
+
+            await Agents.EventuallyAsync("20 idle subscribers", () => Task.FromResult(hub.Count == 20 ? "subscribed" : null));
+
+            // A burst of writes of 60 KB through the API: more events for each of them than the
+            // kernel's largest send buffer (tcp_wmem) plus Kestrel's and our queue hold, so their
+            // queues fill and drop.
+            using HttpClient http = Agents.Client(agent);
+            string value = new('v', 60_000);
+            int writes = Math.Max(100, (int)(SendBufferMaxBytes() / 60_000) + 30);
+            for (int i = 0; i < writes; i++)
+            {
+                using HttpResponseMessage put = await http.PutAsJsonAsync($"/v1/kv/burst/{i:0000}", new { value });
+                Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+                Assert.True(hub.LargestQueueBytes <= QueueBytes, $"a queue holds {hub.LargestQueueBytes} bytes");
+            }
+
+            // The node's loop still serves: a sample runs on it, the API answers, every write is there.
+            RumorSample sample = await agent.Node.SampleAsync().WaitAsync(Agents.Bound);
+            Assert.Equal(writes, (await agent.Node.ListAsync("burst/")).Count);
+            Assert.True(sample.Alive >= 1);
+            JsonElement status = await Agents.GetJsonAsync(http, "/v1/status");
+            Assert.Equal(20, status.GetProperty("api").GetProperty("streamSubscribers").GetInt32());
+            Assert.True(hub.LargestQueueBytes <= QueueBytes, $"a queue holds {hub.LargestQueueBytes} bytes");
+            await Agents.EventuallyAsync("events dropped for the idle clients", () => Task.FromResult(hub.Dropped > 0 ? "dropped" : null));
+        }
+        finally
+        {
+            foreach (TcpClient client in idle)
+            {
+                client.Dispose();
+            }
+        }
+
+        // They go: every queue is released.
+        await Agents.EventuallyAsync("the idle subscribers released", () => Task.FromResult(hub.Count == 0 ? "released" : null));
+        Assert.Equal(0, hub.LargestQueueBytes);
     }
 
     [Fact]
@@ -199,6 +255,20 @@ public sealed class ApiLimitTests
             {
                 await watch.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>The kernel's largest TCP send buffer (the third number of tcp_wmem; 4 MiB when it cannot be read).</summary>
+    private static long SendBufferMaxBytes()
+    {
+        try
+        {
+            string[] fields = File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length == 3 && long.TryParse(fields[2], out long max) ? max : 4 * 1024 * 1024;
+        }
+        catch (IOException)
+        {
+            return 4 * 1024 * 1024;
         }
     }
 

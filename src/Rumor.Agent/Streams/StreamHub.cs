@@ -48,6 +48,18 @@ internal sealed class StreamHub : IAsyncDisposable
         }
     }
 
+    /// <summary>The most bytes any one subscriber has queued now (never above <see cref="ApiSettings.StreamQueueMaxBytes"/>).</summary>
+    public long LargestQueueBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscribers.Count == 0 ? 0 : _subscribers.Max(subscriber => subscriber.QueuedBytes);
+            }
+        }
+    }
+
     /// <summary>The bound on <see cref="Count"/>.</summary>
     public int Max => _settings.StreamSubscribersMax;
 
