@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Rumor.Agent.Streams;
 using Rumor.Client;
 using Rumor.Hosting;
@@ -102,6 +103,29 @@ public sealed class ApiLimitTests
         // They go: every queue is released.
         await Agents.EventuallyAsync("the idle subscribers released", () => Task.FromResult(hub.Count == 0 ? "released" : null));
         Assert.Equal(0, hub.LargestQueueBytes);
+    }
+
+    [Fact]
+    public async Task A_limit_and_a_refusal_are_logged_with_their_event_ids()
+    {
+        using CapturedLog log = new();
+        RumorOptions options = new() { Name = "log-a", Bind = "127.0.0.1:0", Preset = "local", LeaveTimeout = TimeSpan.FromSeconds(2) };
+        await using RumorAgent agent = await RumorAgent.StartAsync(
+            new AgentSettings(options, Core.NodeAddress.Parse("127.0.0.1:0")) { Api = new ApiSettings { StreamSubscribersMax = 1 } },
+            logging => logging.AddProvider(log));
+        using HttpClient first = Agents.Client(agent);
+        using HttpClient second = Agents.Client(agent);
+        using HttpResponseMessage open = await OpenStreamAsync(first);
+        using HttpResponseMessage refused = await OpenStreamAsync(second);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+
+        using HttpRequestMessage foreign = new(HttpMethod.Get, "/v1/kv");
+        foreign.Headers.Add("Origin", "http://evil.example");
+        using HttpResponseMessage forbidden = await first.SendAsync(foreign);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+
+        Assert.Contains(log.Lines, line => line.EventId == 2000 && line.Level == LogLevel.Warning && line.Category == "Rumor.Agent.Api" && line.Message.Contains("StreamSubscribersMax", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, line => line.EventId == 2001 && line.Message.Contains("403", StringComparison.Ordinal) && line.Message.Contains("evil.example", StringComparison.Ordinal));
     }
 
     [Fact]
