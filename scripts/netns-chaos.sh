@@ -94,6 +94,10 @@ NET6="fd00:231:$ID"
 BR="rcb$ID"
 NS="rc$ID"
 WORK="$(mktemp -d /tmp/netns-chaos.XXXXXX)"
+# The agents listen beyond loopback, so their HTTP API requires a management token
+# (docs/SECURITY.md): the agents, curl and the checker all read it from RUMOR_TOKEN.
+RUMOR_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export RUMOR_TOKEN
 FAULTS="$WORK/faults.log"
 CHECKER_PID=""
 DNS_PID=""
@@ -261,7 +265,7 @@ formed=0
 for ((t = 0; t < 120; t++)); do
   formed=1
   for ((i = 0; i < NODES; i++)); do
-    n=$(curl -sf --max-time 2 "http://$(addr "$i"):7373/v1/members?state=alive" | grep -o '"name"' | wc -l) || n=0
+    n=$(curl -sf --max-time 2 -H "Authorization: Bearer $RUMOR_TOKEN" "http://$(addr "$i"):7373/v1/members?state=alive" | grep -o '"name"' | wc -l) || n=0
     [ "$n" -eq "$NODES" ] || { formed=0; break; }
   done
   [ "$formed" -eq 1 ] && break

@@ -111,7 +111,7 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Protocol '{protocolText}' is not a protocol: expected rumor or serf.");
         }
 
-        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment), Protocol = protocol };
+        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment), Protocol = protocol, Api = ApiConfiguration.Load(combined) };
     }
 
     /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>

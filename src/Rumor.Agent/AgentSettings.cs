@@ -20,6 +20,9 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
 
     /// <summary>The wire dialect (key <c>Protocol</c>, flag <c>--protocol</c>): Rumor's own (default) or HashiCorp Serf's (docs/INTEROP.md).</summary>
     public AgentProtocol Protocol { get; init; } = AgentProtocol.Rumor;
+
+    /// <summary>Tokens, TLS, accepted host names and the API's bounds (<see cref="ApiSettings"/>); the defaults suit a loopback agent.</summary>
+    public ApiSettings Api { get; init; } = new();
 }
 
 /// <summary>The wire dialect an agent speaks.</summary>

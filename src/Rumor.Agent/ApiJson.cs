@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Rumor.Client;
 using Rumor.Hosting;
@@ -13,8 +14,8 @@ namespace Rumor.Agent;
 /// <summary>JSON conventions of the API (camelCase, enums as camelCase strings, nulls omitted) and the problem-details helpers.</summary>
 internal static class ApiJson
 {
-    /// <summary>Most bytes a request body may have (a value is at most ValueMaxBytes; base64 and JSON add a third).</summary>
-    public const int BodyMaxBytes = 1024 * 1024;
+    /// <summary>Most bytes a request body may have by default (a value is at most ValueMaxBytes; base64 and JSON add a third); HttpBodyMaxBytes sets it.</summary>
+    public const int BodyMaxBytes = ApiSettings.DefaultBodyMaxBytes;
 
     /// <summary>The options bound to the shared source-generated context: a type the API does not define cannot be written by mistake.</summary>
     public static readonly JsonSerializerOptions Options = RumorJsonContext.Default.Options;
@@ -111,9 +112,11 @@ internal static class ApiJson
     public static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, bool optional = false)
         where T : class
     {
-        if (request.ContentLength is > BodyMaxBytes)
+        // The configured bound (HttpBodyMaxBytes, set per request by the guard), else the default.
+        long bodyMax = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? BodyMaxBytes;
+        if (request.ContentLength > bodyMax)
         {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {request.ContentLength} bytes; at most {BodyMaxBytes} are accepted."));
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {request.ContentLength} bytes; at most {bodyMax} are accepted (HttpBodyMaxBytes)."));
         }
 
         using MemoryStream buffer = new();
@@ -121,9 +124,11 @@ internal static class ApiJson
         int read;
         while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > BodyMaxBytes)
+            if (buffer.Length + read > bodyMax)
             {
-                return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {BodyMaxBytes} bytes."));
+                // The rest of the body is not read: close the connection after the answer rather than drain it.
+                request.HttpContext.Response.Headers.Connection = "close";
+                return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {bodyMax} bytes (HttpBodyMaxBytes)."));
             }
 
             buffer.Write(chunk, 0, read);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rumor.Agent.Endpoints;
+using Rumor.Agent.Security;
+using Rumor.Agent.Streams;
 using Rumor.Hosting;
 
 namespace Rumor.Agent;
@@ -53,7 +56,25 @@ public sealed class RumorAgent : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(RumorAgent).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(settings.Http.ToIPAddress(), settings.Http.Port)));
+        ApiSettings api = settings.Api;
+        IPAddress httpAddress = settings.Http.ToIPAddress();
+        if (!IPAddress.IsLoopback(httpAddress) && !api.RequiresToken)
+        {
+            throw new AgentConfigurationException($"Http {settings.Http} is not a loopback address, and no token is set: the API would let anyone who reaches it run the node. Set a token (Token or TokenFile; RUMOR_TOKEN) or listen on 127.0.0.1.");
+        }
+
+        X509Certificate2? certificate = api.TlsCertificateFile is null ? null : ApiTls.Load(api);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = api.BodyMaxBytes;
+            kestrel.Listen(new IPEndPoint(httpAddress, settings.Http.Port), listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+        });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.Rumor.LeaveTimeout + TimeSpan.FromSeconds(10));
         if (timeProvider is not null)
         {
@@ -63,6 +84,9 @@ public sealed class RumorAgent : IAsyncDisposable
         builder.Services.AddRumor(settings.Rumor.CopyTo);
         builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(api);
+        builder.Services.AddSingleton(services => new StreamHub(services.GetRequiredService<RumorNode>(), api, services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category)));
+        ApiRateLimit.Add(builder.Services, api);
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -74,6 +98,14 @@ public sealed class RumorAgent : IAsyncDisposable
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
+        ApiGuard guard = new(api, settings.Http, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category));
+        app.Use(guard.CheckOriginAsync);
+        if (api.RequestsPerSecond > 0)
+        {
+            app.UseRateLimiter();
+        }
+
+        app.Use(guard.AuthorizeAsync);
         app.Use(async (context, next) =>
         {
             try
@@ -84,6 +116,11 @@ public sealed class RumorAgent : IAsyncDisposable
             {
                 // The node stopped (or has not started) under the request: say so rather than 500.
                 await ApiJson.Unavailable("The node is not running: " + e.Message).ExecuteAsync(context).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException e) when (!context.Response.HasStarted && ApiLimits.OptionOf(e) is { } option)
+            {
+                // A bound of the node (QueriesMax, AggregatesMax, WatchesMax): 503 naming it, never a bare 500.
+                await ApiLimits.Reached(context, option, null, e.Message).ExecuteAsync(context).ConfigureAwait(false);
             }
         });
         MapApi(app);

@@ -41,6 +41,10 @@ internal static class AgentCommand
             CliOptions.Text("--encrypt", "KEY", "Encrypt and authenticate gossip with this base64 key of 16, 24 or 32 bytes (`rumor keygen`; also RUMOR_ENCRYPT)."),
             CliOptions.Text("--keyring-file", "PATH", "A JSON array of base64 keys, the first primary; every key decrypts (key rotation)."),
             SerfAgentCommand.ProtocolOption(),
+            CliOptions.Text("--token-file", "PATH", "A file holding the HTTP API's read-write token (or RUMOR_TOKEN, or Token in --config); required to listen on anything but loopback."),
+            CliOptions.Text("--read-token-file", "PATH", "A file holding a read-only token for the HTTP API (GET requests only)."),
+            CliOptions.Text("--tls-cert", "FILE", "Serve the HTTP API over HTTPS with this certificate (PEM or .pfx/.p12)."),
+            CliOptions.Text("--tls-key", "FILE", "The PEM private key of --tls-cert when it is in a separate file."),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -138,6 +142,14 @@ internal static class AgentCommand
             flags["Protocol"] = protocol.ToLowerInvariant();
         }
 
+        foreach ((string option, string key) in new[] { ("token-file", "TokenFile"), ("read-token-file", "ReadTokenFile"), ("tls-cert", "TlsCertificate"), ("tls-key", "TlsKey") })
+        {
+            if (parsed.GetValue<string>("--" + option) is { } path)
+            {
+                flags[key] = path;
+            }
+        }
+
         return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds);
     }
 
@@ -182,6 +194,11 @@ internal static class AgentCommand
         {
             await error.WriteLineAsync($"rumor agent: the HTTP address {settings.Http} cannot be bound: {e.Message} (choose another with --http ADDR:PORT)").ConfigureAwait(false);
             return ExitCodes.Failure;
+        }
+        catch (AgentConfigurationException e)
+        {
+            await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
         }
         catch (Exception e) when (e is GossipOptionsException or IdentityFileException)
         {

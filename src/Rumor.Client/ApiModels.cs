@@ -223,4 +223,40 @@ public sealed record StatusDto(
     CountersDto Counters,
     int PendingBroadcasts,
     int Keys,
-    IReadOnlyList<double> ProbeRttMs);
+    IReadOnlyList<double> ProbeRttMs)
+{
+    /// <summary>Gossip packets refused by encryption and the bounds (docs/SECURITY.md); absent from older agents.</summary>
+    public SecurityCountersDto? Security { get; init; }
+
+    /// <summary>The HTTP API's own bounds at work: stream subscribers and what slow readers lost; absent from older agents.</summary>
+    public ApiCountersDto? Api { get; init; }
+}
+
+/// <summary>Gossip packets refused or let through by encryption and the bounds on values (docs/SECURITY.md).</summary>
+/// <param name="PacketsUnauthenticated">Packets whose AES-GCM tag no installed key verified.</param>
+/// <param name="PlaintextRefused">Plaintext packets refused while incoming packets must be encrypted.</param>
+/// <param name="PlaintextAccepted">Plaintext packets accepted during a migration to encryption (VerifyIncoming off).</param>
+/// <param name="ReplaysRefused">Packets refused as replays (a counter seen before or older than the window).</param>
+/// <param name="OutOfBoundsRefused">Messages refused because a value was past its bound (generation, incarnation, version, Lamport time).</param>
+/// <param name="ReflectionsRefused">Replies or pings refused because they would go to an address the cluster does not know for the asker.</param>
+public sealed record SecurityCountersDto(
+    long PacketsUnauthenticated,
+    long PlaintextRefused,
+    long PlaintextAccepted,
+    long ReplaysRefused,
+    long OutOfBoundsRefused,
+    long ReflectionsRefused);
+
+/// <summary>The HTTP API's bounds at work.</summary>
+/// <param name="StreamSubscribers">Clients subscribed to <c>/v1/stream</c> now.</param>
+/// <param name="StreamSubscribersMax">Most subscribers allowed at once (StreamSubscribersMax).</param>
+/// <param name="StreamEventsDropped">Events dropped for stream subscribers that read too slowly, since the start.</param>
+public sealed record ApiCountersDto(int StreamSubscribers, int StreamSubscribersMax, long StreamEventsDropped);
+
+/// <summary>
+/// The <c>dropped</c> event of <c>GET /v1/stream</c>: this subscriber read too slowly and lost
+/// <paramref name="Dropped"/> events (the oldest) before the next one.
+/// </summary>
+/// <param name="Dropped">How many events were dropped since the last notice.</param>
+/// <param name="Option">The bound that was reached: StreamQueueMax (events) or StreamQueueMaxBytes (bytes).</param>
+public sealed record StreamDroppedDto(long Dropped, string Option);

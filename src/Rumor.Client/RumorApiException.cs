@@ -45,6 +45,12 @@ public sealed class RumorApiException : Exception
 
     /// <summary>The request's path relative to the agent's base address (<c>v1/members</c>).</summary>
     public string Path { get; init; } = string.Empty;
+
+    /// <summary>How long the agent asked to wait before retrying (<c>Retry-After</c> of a 429 or 503), when it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The option that sets the limit a 429 or 503 answer reached (the problem's <c>option</c> member), when it names one.</summary>
+    public string? Option => Problem?.Extensions is { } extensions && extensions.TryGetValue("option", out System.Text.Json.JsonElement option) && option.ValueKind == System.Text.Json.JsonValueKind.String ? option.GetString() : null;
 }
 
 /// <summary>

@@ -74,6 +74,12 @@ public sealed class RumorClient : IDisposable
     public TimeSpan RequestTimeout { get; }
 
     /// <summary>
+    /// The agent's management token, sent as <c>Authorization: Bearer</c> with every request; null
+    /// (the default) sends none, which a loopback agent without a token accepts.
+    /// </summary>
+    public string? Token { get; init; }
+
+    /// <summary>
     /// The base URL requests are resolved against: an absolute http(s) URL without query or fragment,
     /// ending with a slash (so a path prefix such as <c>/rumor/</c> is kept), and without a trailing
     /// <c>v1</c> segment (so <c>http://h:7373/v1/</c> and <c>http://h:7373</c> both reach
@@ -372,6 +378,7 @@ public sealed class RumorClient : IDisposable
         StreamEvent.MemberType => new StreamEvent { Type = type, Member = Parse(data, RumorJsonContext.Default.MemberEventDto) },
         StreamEvent.UserType => new StreamEvent { Type = type, UserEvent = Parse(data, RumorJsonContext.Default.EventDto) },
         StreamEvent.KvType => new StreamEvent { Type = type, Kv = Parse(data, RumorJsonContext.Default.KvChangeDto) },
+        StreamEvent.DroppedType => new StreamEvent { Type = type, Dropped = Parse(data, RumorJsonContext.Default.StreamDroppedDto) },
         // An event type this client does not know (a newer agent): skipped, as EventSource does.
         _ => null,
     };
@@ -385,18 +392,21 @@ public sealed class RumorClient : IDisposable
     {
         using HttpRequestMessage request = new(method, Resolve(path)) { Content = body };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        Authorize(request);
         TimeSpan limit = RequestTimeout + extraWait;
         using CancellationTokenSource deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit);
         byte[] content;
         HttpStatusCode status;
         MediaTypeHeaderValue? contentType;
+        TimeSpan? retryAfter;
         try
         {
             using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token).ConfigureAwait(false);
             content = await response.Content.ReadAsByteArrayAsync(deadline.Token).ConfigureAwait(false);
             status = response.StatusCode;
             contentType = response.Content.Headers.ContentType;
+            retryAfter = RetryAfter(response);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -409,7 +419,7 @@ public sealed class RumorClient : IDisposable
 
         if ((int)status is < 200 or > 299)
         {
-            throw Problem(method, path, status, contentType, content);
+            throw Problem(method, path, status, contentType, content, retryAfter);
         }
 
         T? value;
@@ -430,6 +440,7 @@ public sealed class RumorClient : IDisposable
     {
         using HttpRequestMessage request = new(HttpMethod.Get, Resolve(path));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        Authorize(request);
         HttpResponseMessage response;
         using (CancellationTokenSource deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -462,7 +473,7 @@ public sealed class RumorClient : IDisposable
                     content = [];
                 }
 
-                throw Problem(HttpMethod.Get, path, response.StatusCode, response.Content.Headers.ContentType, content);
+                throw Problem(HttpMethod.Get, path, response.StatusCode, response.Content.Headers.ContentType, content, RetryAfter(response));
             }
 
             if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
@@ -493,7 +504,7 @@ public sealed class RumorClient : IDisposable
     /// An error answer as an exception whose message is one sentence: the problem details' detail
     /// (else its title), or, when the body is not a problem document, the status and what was asked.
     /// </summary>
-    private RumorApiException Problem(HttpMethod method, string path, HttpStatusCode status, MediaTypeHeaderValue? contentType, byte[] content)
+    private RumorApiException Problem(HttpMethod method, string path, HttpStatusCode status, MediaTypeHeaderValue? contentType, byte[] content, TimeSpan? retryAfter)
     {
         ApiProblem? problem = null;
         if (contentType?.MediaType is "application/problem+json" or "application/json" && content.Length > 0)
@@ -511,7 +522,13 @@ public sealed class RumorClient : IDisposable
         string message = problem?.Detail is { Length: > 0 } detail ? detail
             : problem?.Title is { Length: > 0 } title ? title
             : $"the agent at {Display(BaseAddress)} answered {(int)status} {ReasonPhrase(status)} to {method} /{path}";
-        return new RumorApiException(message) { Status = (int)status, Problem = problem, Method = method.Method, Path = path };
+        if (status == HttpStatusCode.Unauthorized && Token is not null)
+        {
+            // The agent's detail says a token is needed or wrong; say which one this client sent.
+            message += " (this client sent a token of " + Token.Length.ToString(CultureInfo.InvariantCulture) + " characters)";
+        }
+
+        return new RumorApiException(message) { Status = (int)status, Problem = problem, Method = method.Method, Path = path, RetryAfter = retryAfter };
     }
 
     private static string ReasonPhrase(HttpStatusCode status) => status switch
@@ -522,7 +539,26 @@ public sealed class RumorClient : IDisposable
         HttpStatusCode.InternalServerError => "Internal Server Error",
         HttpStatusCode.BadGateway => "Bad Gateway",
         HttpStatusCode.ServiceUnavailable => "Service Unavailable",
+        HttpStatusCode.Unauthorized => "Unauthorized",
+        HttpStatusCode.Forbidden => "Forbidden",
+        HttpStatusCode.TooManyRequests => "Too Many Requests",
         _ => status.ToString(),
+    };
+
+    private void Authorize(HttpRequestMessage request)
+    {
+        if (Token is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    /// <summary>The answer's <c>Retry-After</c> as a wait (seconds or a date), when it has one.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow > TimeSpan.Zero ? date - DateTimeOffset.UtcNow : TimeSpan.Zero,
+        _ => null,
     };
 
     /// <summary>The address as people type it: without the slash a base URL needs.</summary>

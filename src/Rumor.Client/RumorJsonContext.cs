@@ -38,5 +38,6 @@ namespace Rumor.Client;
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(StreamEvent))]
+[JsonSerializable(typeof(StreamDroppedDto))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class RumorJsonContext : JsonSerializerContext;

@@ -4,7 +4,7 @@ namespace Rumor.Client;
 
 /// <summary>
 /// One event of <c>GET /v1/stream</c>: <see cref="Type"/> is the server-sent event's name and
-/// exactly the matching one of <see cref="Member"/>, <see cref="UserEvent"/> and <see cref="Kv"/> is set.
+/// exactly the matching one of <see cref="Member"/>, <see cref="UserEvent"/>, <see cref="Kv"/> and <see cref="Dropped"/> is set.
 /// With <c>--json</c> the CLI prints it as <c>{"event":"member","data":{…}}</c>.
 /// </summary>
 public sealed record StreamEvent
@@ -18,6 +18,9 @@ public sealed record StreamEvent
     /// <summary>The event name of a key change on <c>/v1/stream</c>.</summary>
     public const string KvType = "kv";
 
+    /// <summary>The event name of the notice that a slow reader lost events (<see cref="Dropped"/>).</summary>
+    public const string DroppedType = "dropped";
+
     /// <summary>The event name of a key change on <c>/v1/kv/watch</c>.</summary>
     public const string ChangeType = "change";
 
@@ -27,7 +30,7 @@ public sealed record StreamEvent
 
     /// <summary>The event's data, whichever kind it is.</summary>
     [JsonPropertyName("data")]
-    public object? Data => (object?)Member ?? (object?)UserEvent ?? Kv;
+    public object? Data => (object?)Member ?? (object?)UserEvent ?? (object?)Kv ?? Dropped;
 
     /// <summary>A member change (<c>member</c>).</summary>
     [JsonIgnore]
@@ -40,4 +43,8 @@ public sealed record StreamEvent
     /// <summary>A key change (<c>kv</c> or <c>change</c>).</summary>
     [JsonIgnore]
     public KvChangeDto? Kv { get; init; }
+
+    /// <summary>Events this subscriber lost because it read too slowly (<c>dropped</c>).</summary>
+    [JsonIgnore]
+    public StreamDroppedDto? Dropped { get; init; }
 }

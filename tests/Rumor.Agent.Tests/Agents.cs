@@ -10,7 +10,7 @@ internal static class Agents
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true, Dictionary<string, string>? tags = null, TimeProvider? time = null)
+    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true, Dictionary<string, string>? tags = null, TimeProvider? time = null, ApiSettings? api = null)
     {
         RumorOptions options = new()
         {
@@ -24,7 +24,7 @@ internal static class Agents
             JoinRequired = seed is not null,
             Tags = tags ?? new Dictionary<string, string>(StringComparer.Ordinal),
         };
-        RumorAgent agent = await RumorAgent.StartAsync(new AgentSettings(options, NodeAddress.Parse("127.0.0.1:0")), timeProvider: time);
+        RumorAgent agent = await RumorAgent.StartAsync(new AgentSettings(options, NodeAddress.Parse("127.0.0.1:0")) { Api = api ?? new ApiSettings() }, timeProvider: time);
         if (seed is not null)
         {
             Rumor.Transport.JoinResult joined = await agent.Node.FirstJoin.WaitAsync(Bound);

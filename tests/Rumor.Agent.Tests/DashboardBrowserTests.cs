@@ -70,6 +70,57 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task The_dashboard_asks_for_the_token_keeps_it_for_the_session_and_writes_with_it()
+    {
+        const string Token = "dashboard-token-0123456789abcdef";
+        await using RumorAgent a = await Agents.StartAsync("tok-web-a", api: new ApiSettings { Token = Token });
+        (IPlaywright playwright, IBrowser browser) = await Chromium.LaunchAsync();
+        using (playwright)
+        {
+            await using (browser)
+            {
+                IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+                await page.GotoAsync(a.Url.ToString());
+
+                // The API answered 401: the page asks, and shows nothing of the cluster yet.
+                ILocator form = page.Locator("#token-form");
+                await Expect(form).ToBeVisibleAsync(new() { Timeout = UiBoundMs });
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("token needed", new() { Timeout = UiBoundMs });
+                await Expect(page.Locator("#members tbody tr")).ToHaveCountAsync(0);
+
+                // A wrong token is refused and the page says so.
+                await page.FillAsync("#token-input", "not-the-token-0123456789");
+                await page.ClickAsync("#token-form button[type=submit]");
+                await Expect(form).ToBeVisibleAsync(new() { Timeout = UiBoundMs });
+                await Expect(page.Locator("#token-error")).ToHaveTextAsync("the agent refused this token", new() { Timeout = UiBoundMs });
+
+                // The right one: members, the live stream, and a write through the page's own form.
+                await page.FillAsync("#token-input", Token);
+                await page.ClickAsync("#token-form button[type=submit]");
+                await Expect(form).ToBeHiddenAsync(new() { Timeout = UiBoundMs });
+                await Expect(page.Locator("#members tbody tr[data-name=\"tok-web-a\"]")).ToHaveAttributeAsync("data-state", "alive", new() { Timeout = UiBoundMs });
+                await Expect(page.Locator("#connection")).ToHaveTextAsync("live", new() { Timeout = UiBoundMs });
+                Assert.Equal(Token, await page.EvaluateAsync<string>("() => sessionStorage.getItem('rumor-token')"));
+
+                await page.FillAsync("#kv-key", "dashboard/with-token");
+                await page.FillAsync("#kv-value", "written by the page");
+                await page.ClickAsync("#kv-set button[type=submit]");
+                await Expect(page.Locator("#kv tbody tr[data-key=\"dashboard/with-token\"]")).ToContainTextAsync("written by the page", new() { Timeout = UiBoundMs });
+                Assert.Equal("written by the page", System.Text.Encoding.UTF8.GetString((await a.Node.GetAsync("dashboard/with-token"))[0].Value));
+
+                // A reload in the same tab keeps the token: no question asked again.
+                await page.ReloadAsync();
+                await Expect(page.Locator("#members tbody tr[data-name=\"tok-web-a\"]")).ToHaveCountAsync(1, new() { Timeout = UiBoundMs });
+                await Expect(form).ToBeHiddenAsync();
+
+                string screenshot = Chromium.ScreenshotPath("dashboard-token.png");
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+                output.WriteLine($"screenshot: {screenshot}");
+            }
+        }
+    }
+
     [GeneratedRegex("^(suspect|dead)$")]
     private static partial Regex SuspectOrDead();
 

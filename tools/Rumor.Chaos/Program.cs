@@ -35,6 +35,13 @@ internal static class Program
         Stopwatch clock = Stopwatch.StartNew();
         using HttpClient http = new() { Timeout = TimeSpan.FromSeconds(3) };
         using HttpClient streams = new() { Timeout = Timeout.InfiniteTimeSpan };
+        // Agents reached beyond loopback require a token (docs/SECURITY.md): scripts/netns-chaos.sh exports it.
+        if (Environment.GetEnvironmentVariable("RUMOR_TOKEN") is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            streams.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
         FaultLog faults = new(options.FaultLog, clock);
         Workload workload = new(options, faults, clock, http);
         MemberObserver observer = new(options, clock, streams);

@@ -1,5 +1,8 @@
 // The Rumor dashboard: plain JavaScript, no build step. Live updates come from the agent's
 // server-sent event stream (/v1/stream); status and charts poll /v1/status once a second.
+// When the agent requires a token (it answers 401), the page asks for it and keeps it in
+// sessionStorage (gone when the tab closes); every request sends it as 'Authorization: Bearer'.
+// EventSource cannot send that header, so the stream is read with fetch and parsed here.
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -22,8 +25,56 @@
     return Math.round(ms / 60000) + ' min';
   }
 
+  const tokenKey = 'rumor-token';
+  let tokenWaiters = [];
+
+  function authHeaders(headers) {
+    const token = sessionStorage.getItem(tokenKey);
+    const all = Object.assign({}, headers || {});
+    if (token) all.Authorization = 'Bearer ' + token;
+    return all;
+  }
+
+  // Shows the token form (once) and resolves when the user has given a token.
+  function needToken() {
+    const form = $('token-form');
+    if (form.hidden) {
+      $('token-error').textContent = sessionStorage.getItem(tokenKey) ? 'the agent refused this token' : '';
+      form.hidden = false;
+      $('connection').className = 'badge down';
+      $('connection').textContent = 'token needed';
+      $('token-input').focus();
+    }
+    return new Promise((resolve) => tokenWaiters.push(resolve));
+  }
+
+  $('token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = $('token-input').value.trim();
+    if (!value) return;
+    sessionStorage.setItem(tokenKey, value);
+    $('token-input').value = '';
+    $('token-form').hidden = true;
+    const waiters = tokenWaiters;
+    tokenWaiters = [];
+    waiters.forEach((resolve) => resolve());
+    refreshKv().catch(() => {});
+    tick();
+  });
+
+  async function api(path, options) {
+    const init = Object.assign({ cache: 'no-store' }, options || {});
+    init.headers = authHeaders(init.headers);
+    const response = await fetch(path, init);
+    if (response.status === 401) {
+      needToken();
+      throw new Error(path + ': 401 (token needed)');
+    }
+    return response;
+  }
+
   async function getJson(path) {
-    const response = await fetch(path, { cache: 'no-store' });
+    const response = await api(path);
     if (!response.ok) throw new Error(path + ': ' + response.status);
     return response.json();
   }
@@ -120,24 +171,81 @@
     while (list.children.length > 200) list.lastChild.remove();
   }
 
-  function connect() {
-    const source = new EventSource('/v1/stream');
-    source.onopen = () => { $('connection').className = 'badge live'; $('connection').textContent = 'live'; };
-    source.onerror = () => { $('connection').className = 'badge down'; $('connection').textContent = 'reconnecting'; };
-    source.addEventListener('member', (e) => {
-      const m = JSON.parse(e.data);
+  const streamHandlers = {
+    member: (data) => {
+      const m = JSON.parse(data);
       addEvent('member ' + m.name + ' ' + m.kind + ' (' + (m.previous || 'new') + ' → ' + m.state + ')');
       refreshMembers().catch(() => {});
-    });
-    source.addEventListener('user', (e) => {
-      const u = JSON.parse(e.data);
+    },
+    user: (data) => {
+      const u = JSON.parse(data);
       addEvent('event ' + u.name + ' from ' + u.origin + ': ' + (u.payload !== undefined ? u.payload : '(binary)') + ' (lamport ' + u.lamportTime + ')');
-    });
-    source.addEventListener('kv', (e) => {
-      const k = JSON.parse(e.data);
+    },
+    kv: (data) => {
+      const k = JSON.parse(data);
       addEvent('kv ' + k.owner + '/' + k.key + (k.deleted ? ' deleted' : ' = ' + (k.newValue !== undefined ? k.newValue : '(binary)')) + ' v' + k.version);
       refreshKv().catch(() => {});
-    });
+    },
+    dropped: (data) => {
+      const d = JSON.parse(data);
+      addEvent('this page fell behind: ' + d.dropped + ' event(s) dropped (' + d.option + ')');
+      refreshMembers().catch(() => {});
+      refreshKv().catch(() => {});
+    },
+  };
+
+  // One server-sent event block: 'event:' names it, 'data:' lines carry it, ':' lines are comments.
+  function dispatch(block) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'event') type = value;
+      else if (field === 'data') data.push(value);
+    }
+    const handler = streamHandlers[type];
+    if (handler && data.length > 0) handler(data.join('\n'));
+  }
+
+  async function readStream() {
+    const response = await fetch('/v1/stream', { cache: 'no-store', headers: authHeaders({ Accept: 'text/event-stream' }) });
+    if (response.status === 401) {
+      await needToken();
+      return 'token';
+    }
+    if (!response.ok || !response.body) throw new Error('/v1/stream: ' + response.status);
+    $('connection').className = 'badge live';
+    $('connection').textContent = 'live';
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        dispatch(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  }
+
+  async function connect() {
+    for (;;) {
+      try {
+        if (await readStream() === 'token') continue;
+      } catch (error) {
+        console.warn(error);
+      }
+      $('connection').className = 'badge down';
+      $('connection').textContent = 'reconnecting';
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
   }
 
   $('kv-filter').addEventListener('submit', (e) => {
@@ -149,9 +257,9 @@
   $('kv-set').addEventListener('submit', async (e) => {
     e.preventDefault();
     $('kv-error').textContent = '';
-    const response = await fetch('/v1/kv/' + encodeURIComponent($('kv-key').value).replace(/%2F/g, '/'), {
+    const response = await api('/v1/kv/' + encodeURIComponent($('kv-key').value).replace(/%2F/g, '/'), {
       method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value: $('kv-value').value }),
-    });
+    }).catch((error) => ({ ok: false, statusText: error.message, json: () => Promise.reject(error) }));
     if (!response.ok) {
       const problem = await response.json().catch(() => ({ detail: response.statusText }));
       $('kv-error').textContent = problem.detail || problem.title;
@@ -160,8 +268,10 @@
 
   function tick() {
     Promise.all([refreshStatus(), refreshMembers()]).catch((error) => {
-      $('connection').className = 'badge down';
-      $('connection').textContent = 'agent unreachable';
+      if ($('token-form').hidden) {
+        $('connection').className = 'badge down';
+        $('connection').textContent = 'agent unreachable';
+      }
       console.warn(error);
     });
   }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Agent.Streams;
 using Rumor.Client;
 using Rumor.Hosting;
 
@@ -16,7 +17,7 @@ internal static class StatusEndpoints
             : ApiJson.Unavailable(node.IsStopping ? "The node is leaving or has left the cluster." : "The node is not running."))
             .Produces<HealthDto>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        app.MapGet("/v1/status", async (RumorNode node, CancellationToken cancellationToken) =>
+        app.MapGet("/v1/status", async (RumorNode node, StreamHub hub, CancellationToken cancellationToken) =>
         {
             RumorSample s = await node.SampleAsync(cancellationToken).ConfigureAwait(false);
             Rumor.Transport.GossipTransport transport = node.Transport;
@@ -54,7 +55,11 @@ internal static class StatusEndpoints
                     counters,
                     s.PendingBroadcasts,
                     s.KeyCount,
-                    node.RecentProbeRoundTrips),
+                    node.RecentProbeRoundTrips)
+                {
+                    Security = new SecurityCountersDto(c.PacketsUnauthenticated, c.PlaintextRefused, c.PlaintextAccepted, c.ReplaysRefused, c.OutOfBoundsRefused, c.ReflectionsRefused),
+                    Api = new ApiCountersDto(hub.Count, hub.Max, hub.Dropped),
+                },
                 ApiJson.Options);
         })
         .Produces<StatusDto>();

@@ -1,12 +1,13 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Rumor.Agent.Security;
+using Rumor.Agent.Streams;
 using Rumor.Client;
 using Rumor.Core;
-using Rumor.Core.Events;
 using Rumor.Hosting;
 
 namespace Rumor.Agent.Endpoints;
@@ -16,7 +17,9 @@ namespace Rumor.Agent.Endpoints;
 /// (member changes, user events and key changes), written by <c>TypedResults.ServerSentEvents</c>.
 /// Each subscription is registered before the response starts, and the response starts with a
 /// <c>: subscribed</c> comment, so a client that has seen the headers misses nothing afterwards.
-/// A client that reads too slowly loses the oldest events (bounded queue), never slows the node.
+/// A client that reads too slowly loses the oldest events (bounded queue), never slows the node:
+/// <c>/v1/stream</c> goes through <see cref="StreamHub"/> (bounded in subscribers, and per
+/// subscriber in events and bytes, with a <c>dropped</c> event telling the reader what it lost).
 /// </summary>
 internal static class StreamEndpoints
 {
@@ -35,9 +38,9 @@ internal static class StreamEndpoints
             {
                 watch = await node.OpenWatchAsync(prefix ?? string.Empty, aborted).ConfigureAwait(false);
             }
-            catch (InvalidOperationException e)
+            catch (InvalidOperationException e) when (ApiLimits.OptionOf(e) is { } option)
             {
-                return ApiJson.Unavailable(e.Message);
+                return ApiLimits.Reached(context, option, null, e.Message);
             }
 
             return Start(context, Changes(context, watch, aborted));
@@ -45,24 +48,41 @@ internal static class StreamEndpoints
         .Produces<KvChangeDto>(StatusCodes.Status200OK, "text/event-stream")
         .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        app.MapGet("/v1/stream", (RumorNode node, HttpContext context, string? kinds) =>
+        app.MapGet("/v1/stream", async (StreamHub hub, HttpContext context, string? kinds) =>
         {
-            HashSet<string> wanted = new(Kinds, StringComparer.OrdinalIgnoreCase);
+            StreamKinds wanted = StreamKinds.All;
             if (!string.IsNullOrWhiteSpace(kinds))
             {
-                wanted = new(kinds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
-                if (wanted.FirstOrDefault(kind => !Kinds.Contains(kind, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+                wanted = StreamKinds.None;
+                foreach (string kind in kinds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
-                    return ApiJson.BadRequest($"kind '{unknown}' is not streamed: expected a comma-separated list of {string.Join(", ", Kinds)}.");
+                    int index = Array.FindIndex(Kinds, k => k.Equals(kind, StringComparison.OrdinalIgnoreCase));
+                    if (index < 0)
+                    {
+                        return ApiJson.BadRequest($"kind '{kind}' is not streamed: expected a comma-separated list of {string.Join(", ", Kinds)}.");
+                    }
+
+                    wanted |= (StreamKinds)(1 << index);
                 }
             }
 
-            RumorSubscription stream = node.OpenStream();
-            DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
-            return Start(context, Everything(context, stream, wanted, epoch, node.TimeProvider, context.RequestAborted));
+            string client = context.Connection.RemoteIpAddress + ":" + context.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            StreamSubscriber? subscriber = hub.TrySubscribe(wanted, client);
+            if (subscriber is null)
+            {
+                return ApiLimits.Reached(context, "StreamSubscribersMax", hub.Max, $"{hub.Max} clients are subscribed to /v1/stream, the most StreamSubscribersMax allows; try again when one has gone, or raise StreamSubscribersMax.");
+            }
+
+            using (subscriber)
+            {
+                await WriteAsync(context, subscriber).ConfigureAwait(false);
+            }
+
+            return Results.Empty;
         })
         .Produces<StreamEvent>(StatusCodes.Status200OK, "text/event-stream")
-        .ProducesProblem(StatusCodes.Status400BadRequest);
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -85,30 +105,35 @@ internal static class StreamEndpoints
         }
     }
 
-    // One stream carries three shapes: each item's data is its own model, serialized with that
-    // model's source-generated metadata (an SseItem<object> would need reflection to find it).
-    private static async IAsyncEnumerable<SseItem<JsonElement>> Everything(HttpContext context, RumorSubscription stream, HashSet<string> wanted, DateTimeOffset epoch, TimeProvider time, [EnumeratorCancellation] CancellationToken aborted)
+    /// <summary>
+    /// Writes one subscriber's frames until the client goes (the subscriber is then disposed by
+    /// the caller, releasing its queue at once) or the node stops. Only this request waits on the
+    /// client's socket; the hub only ever queues.
+    /// </summary>
+    private static async Task WriteAsync(HttpContext context, StreamSubscriber subscriber)
     {
-        await using (stream.ConfigureAwait(false))
+        CancellationToken aborted = context.RequestAborted;
+        HttpResponse response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache,no-store";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        try
         {
-            await SubscribedAsync(context, aborted).ConfigureAwait(false);
-            await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(stream, aborted).ConfigureAwait(false))
+            await response.Body.WriteAsync(Subscribed, aborted).ConfigureAwait(false);
+            await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            while (await subscriber.ReadAsync(aborted).ConfigureAwait(false) is { } frame)
             {
-                switch (gossipEvent)
+                await response.Body.WriteAsync(frame, aborted).ConfigureAwait(false);
+                if (subscriber.Queued == 0)
                 {
-                    case MemberChanged changed when wanted.Contains("member"):
-                        yield return new(JsonSerializer.SerializeToElement(changed.ToApi(epoch), RumorJsonContext.Default.MemberEventDto), StreamEvent.MemberType);
-                        break;
-                    case UserEventReceived received when wanted.Contains("event"):
-                        yield return new(JsonSerializer.SerializeToElement(received.Event.ToApi(time.GetUtcNow()), RumorJsonContext.Default.EventDto), StreamEvent.UserType);
-                        break;
-                    case KeyChanged changed when wanted.Contains("kv"):
-                        yield return new(JsonSerializer.SerializeToElement(changed.ToApi(), RumorJsonContext.Default.KvChangeDto), StreamEvent.KvType);
-                        break;
-                    default:
-                        break;
+                    await response.Body.FlushAsync(aborted).ConfigureAwait(false);
                 }
             }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client went away.
         }
     }
 

@@ -31,8 +31,8 @@ internal sealed class ClientContext
 
 /// <summary>
 /// One command that talks to a running agent: its name (<c>kv set</c>), its arguments and options,
-/// and what it does. <see cref="Create"/> adds what every such command shares: <c>--agent</c> and
-/// <c>--json</c> (and <c>--help</c>, from the root); the run adds the exit codes: 2 for a usage
+/// and what it does. <see cref="Create"/> adds what every such command shares: <c>--agent</c>,
+/// <c>--token</c> and <c>--json</c> (and <c>--help</c>, from the root); the run adds the exit codes: 2 for a usage
 /// mistake (before any request), <see cref="ExitCodes.NoAgent"/> when nothing answers, 1 with the
 /// problem's detail when the agent refuses, 130 when interrupted.
 /// </summary>
@@ -80,6 +80,7 @@ internal sealed class ClientCommand
         }
 
         command.Add(CliOptions.Text("--agent", "URL", $"The agent to talk to (default {RumorClient.DefaultAddress}, or $RUMOR_AGENT)."));
+        command.Add(CliOptions.Text("--token", "TOKEN", "The agent's management token, sent as 'Authorization: Bearer' (default $RUMOR_TOKEN; none on a loopback agent without one)."));
         command.Add(CliOptions.Flag("--json", "Print the API's JSON instead of a table."));
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, environment, stop));
         return command;
@@ -98,7 +99,8 @@ internal sealed class ClientCommand
             return await UsageErrorAsync(error, e).ConfigureAwait(false);
         }
 
-        using RumorClient agent = new(address, environment.RequestTimeout);
+        string? token = parsed.GetValue<string>("--token") ?? environment.GetVariable("RUMOR_TOKEN");
+        using RumorClient agent = new(address, environment.RequestTimeout) { Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim() };
         ClientContext context = new()
         {
             Command = Name,

@@ -63,6 +63,8 @@ internal static class StreamPrinter
                     ? "deleted"
                     : oldValue == "-" ? $"= {newValue} (new)" : $"{oldValue} -> {newValue}";
                 return $"{When(null, clock)}  kv {Format.Cell(k.Owner)}/{Format.Cell(k.Key)} {change} (version {k.Version})";
+            case { Dropped: { } d }:
+                return $"{When(null, clock)}  dropped {d.Dropped} event(s): this reader fell behind the agent's bound {d.Option}";
             default:
                 return $"{When(null, clock)}  {item.Type}";
         }
