@@ -11,7 +11,8 @@ namespace Rumor.Benchmarks;
 /// <c>detection loss|starved|latency</c> the failure-detection experiments
 /// (<see cref="DetectionExperiment"/>), <c>state</c> the replicated-state experiments
 /// (<see cref="StateExperiment"/>), <c>phi</c>, <c>spread</c>, <c>events</c> and
-/// <c>aggregates</c> theirs; anything else goes to BenchmarkDotNet, for example
+/// <c>aggregates</c> theirs, <c>scale</c> the simulator's own cost at scale
+/// (<see cref="ScaleExperiment"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -27,6 +28,7 @@ public static class Program
             SpreadBench.Create(),
             EventExperiment.Create(),
             AggregateExperiment.Create(),
+            ScaleExperiment.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.

@@ -30,6 +30,13 @@ public readonly struct NodeAddress : IEquatable<NodeAddress>, IComparable<NodeAd
         Port = port;
     }
 
+    /// <summary>The IPv4 value (as given to the constructor) when this is an IPv4 address; a member record keeps only that.</summary>
+    internal bool TryGetIPv4(out uint ipv4)
+    {
+        ipv4 = _isIPv6 ? 0 : (uint)_bits;
+        return !_isIPv6;
+    }
+
     /// <summary>The port.</summary>
     public ushort Port { get; }
 

@@ -218,7 +218,7 @@ public sealed class SimNetwork
                 return;
             }
 
-            to.Deliver((node, at) => node.OnPacket(from.Address, packet, at));
+            to.DeliverPacket(from, packet);
         }
     }
 

@@ -162,9 +162,42 @@ public sealed class SimNode : IGossipHost
     /// <summary>Feeds one input to the node now, or queues it behind a freeze (possibly starting one).</summary>
     internal void Deliver(Action<GossipNode, TimeSpan> input)
     {
+        switch (Admit())
+        {
+            case Admission.Now:
+                input(Node!, _cluster.Now);
+                ScheduleWake();
+                break;
+            case Admission.Queue:
+                _backlog.Enqueue(input);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Deliver"/> for a datagram, the simulator's commonest input: the same admission,
+    /// but the closure is only allocated when the input has to wait behind a freeze.
+    /// </summary>
+    internal void DeliverPacket(SimNode from, byte[] packet)
+    {
+        switch (Admit())
+        {
+            case Admission.Now:
+                Node!.OnPacket(from.Address, packet, _cluster.Now);
+                ScheduleWake();
+                break;
+            case Admission.Queue:
+                _backlog.Enqueue((node, at) => node.OnPacket(from.Address, packet, at));
+                break;
+        }
+    }
+
+    /// <summary>Whether an input arriving now runs, waits behind a freeze (possibly starting one), or is dropped.</summary>
+    private Admission Admit()
+    {
         if (!IsUp || Node is null)
         {
-            return;
+            return Admission.Drop;
         }
 
         TimeSpan now = _cluster.Now;
@@ -180,20 +213,18 @@ public sealed class SimNode : IGossipHost
             frozen = true;
         }
 
-        if (frozen)
+        if (!frozen)
         {
-            if (_backlog.Count >= BacklogMax)
-            {
-                BacklogDropped++;
-                return;
-            }
-
-            _backlog.Enqueue(input);
-            return;
+            return Admission.Now;
         }
 
-        input(Node, now);
-        ScheduleWake();
+        if (_backlog.Count >= BacklogMax)
+        {
+            BacklogDropped++;
+            return Admission.Drop;
+        }
+
+        return Admission.Queue;
     }
 
     private void Thaw(int starts)
@@ -271,4 +302,11 @@ public sealed class SimNode : IGossipHost
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Address}, {(IsUp ? "up" : HasLeft ? "left" : "down")})";
+
+    private enum Admission
+    {
+        Drop,
+        Now,
+        Queue,
+    }
 }

@@ -24,20 +24,35 @@ public enum ProbeOutcome : byte
 public readonly record struct ProbeRecord(TimeSpan At, ProbeOutcome Outcome, TimeSpan? RoundTrip, byte IndirectSent, byte Nacks);
 
 /// <summary>
-/// The last few probes of one member (a fixed-size ring, oldest overwritten): the evidence a
-/// verdict record carries. Invariant: holds at most <see cref="Capacity"/> records, in start order.
+/// The last few probes of one member (a ring, oldest overwritten): the evidence a verdict record
+/// carries. Invariant: holds at most <see cref="Capacity"/> records, in start order.
+/// <para>
+/// Every node keeps one per member it has probed, so at scale these are N² rings: records are
+/// packed to 16 bytes (a <see cref="ProbeRecord"/> takes 40) and the ring starts with room for two
+/// and doubles up to <see cref="Capacity"/>, so a member probed once costs one small array. The
+/// round trip is kept in 100 ns ticks as a 32-bit number: a round trip is bounded by the probe
+/// deadline, far below the 214 s it can hold (longer ones are clamped).
+/// </para>
 /// </summary>
 internal sealed class ProbeHistory(int capacity)
 {
-    private readonly ProbeRecord[] _records = new ProbeRecord[capacity];
+    private PackedProbe[] _records = new PackedProbe[Math.Min(2, capacity)];
     private int _next;
     private int _count;
 
-    public int Capacity => _records.Length;
+    public int Capacity { get; } = capacity;
 
     public void Add(ProbeRecord record)
     {
-        _records[_next] = record;
+        if (_count == _records.Length && _records.Length < Capacity)
+        {
+            // Full but below capacity: the records sit in order at [0, count) (the ring only wraps
+            // at full capacity), so growing keeps the order and the next one goes after them.
+            Array.Resize(ref _records, Math.Min(Capacity, _records.Length * 2));
+            _next = _count;
+        }
+
+        _records[_next] = PackedProbe.Pack(record);
         _next = (_next + 1) % _records.Length;
         _count = Math.Min(_count + 1, _records.Length);
     }
@@ -49,9 +64,22 @@ internal sealed class ProbeHistory(int capacity)
         int start = (_next - _count + _records.Length) % _records.Length;
         for (int i = 0; i < _count; i++)
         {
-            copy[i] = _records[(start + i) % _records.Length];
+            copy[i] = _records[(start + i) % _records.Length].Unpack();
         }
 
         return copy;
+    }
+
+    /// <summary>A <see cref="ProbeRecord"/> in 16 bytes: start ticks, round-trip ticks (-1: none), outcome and counts.</summary>
+    private readonly record struct PackedProbe(long AtTicks, int RoundTripTicks, ProbeOutcome Outcome, byte IndirectSent, byte Nacks)
+    {
+        public static PackedProbe Pack(ProbeRecord r) => new(
+            r.At.Ticks,
+            r.RoundTrip is { } rtt ? (int)Math.Clamp(rtt.Ticks, 0, int.MaxValue) : -1,
+            r.Outcome,
+            r.IndirectSent,
+            r.Nacks);
+
+        public ProbeRecord Unpack() => new(new TimeSpan(AtTicks), Outcome, RoundTripTicks < 0 ? null : new TimeSpan(RoundTripTicks), IndirectSent, Nacks);
     }
 }

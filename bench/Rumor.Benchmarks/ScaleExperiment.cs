@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Rumor.Core;
+using Rumor.Simulation;
+
+namespace Rumor.Benchmarks;
+
+/// <summary>
+/// The cost of simulating the full protocol at scale (issue 17): N real <see cref="GossipNode"/>s
+/// (probes, gossip, push-pull, state gossip; <c>--keys</c> state keys written per node after the join)
+/// joined in a <see cref="SimCluster"/>, then run steady. Usage:
+/// <c>scale [--nodes 1000,2000] [--steady 30s] [--keys 1] [--seed 1]</c>.
+/// <para>
+/// Per N it reports the join phase (virtual time until every node agrees, wall time, bytes
+/// allocated) and the steady phase (virtual seconds simulated per wall second, bytes allocated per
+/// virtual second, agenda events), the retained managed heap after a full collection divided by
+/// N² member records (every node holds every member: the figure is an upper bound of one record,
+/// charging each node's fixed cost and the simulator's tables to its N records), and the process's
+/// peak working set (run one N per process for a clean peak: sizes run in the order given). Wall
+/// times depend on the machine's load; byte counts do not.
+/// </para>
+/// </summary>
+public static class ScaleExperiment
+{
+    public static Command Create()
+    {
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes, run in this order in one process", [1000, 2000]);
+        Option<TimeSpan?> steady = BenchOptions.Duration("--steady", "Virtual time measured after the join and 20 s of drain (default 30s).");
+        Option<int> keys = BenchOptions.Int("--keys", "State keys each node writes after the join (0: state gossip runs with empty maps).", 1);
+        Option<ulong> seed = BenchOptions.Seed();
+        Command command = new("scale", "The simulator's cost at scale: virtual seconds per wall second, bytes per member record, peak RSS; join and steady phases.")
+        {
+            nodes, steady, keys, seed,
+        };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed)));
+        return command;
+    }
+
+    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed)
+    {
+        Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join and 20 s of drain");
+        Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (int n in sizes)
+        {
+            ScaleRow row = Measure(n, steady, keys, seed);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {Mib(row.PeakWorkingSet)} |"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>One N: join, drain, measure the heap, run steady.</summary>
+    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed)
+    {
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        Stopwatch wall = Stopwatch.StartNew();
+        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = GossipOptions.Lan, Network = new NetworkOptions(), TraceRecent = 0 });
+        cluster.Checkers.TrackIncarnations = false;
+        cluster.AddNodes(n);
+        cluster.StartAll(TimeSpan.FromMilliseconds(2));
+        TimeSpan? joined = cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(1));
+        if (joined is null)
+        {
+            throw new InvalidOperationException($"{n} nodes did not agree within 600 s of virtual time (seed {seed}).");
+        }
+
+        TimeSpan joinWall = wall.Elapsed;
+        long joinAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        // Keys per node, so the state gossip has owners to digest (as a real cluster's tags and config).
+        foreach (SimNode node in cluster.Nodes)
+        {
+            for (int k = 0; k < keys; k++)
+            {
+                string key = k == 0 ? "scale/" + node.Name : string.Create(CultureInfo.InvariantCulture, $"scale/{node.Name}/{k}");
+                node.Command((g, now) => g.SetValue(key, Encoding.UTF8.GetBytes(node.Name), now));
+            }
+        }
+
+        cluster.RunFor(TimeSpan.FromSeconds(20));
+        long retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+
+        allocated = GC.GetAllocatedBytesForCurrentThread();
+        long events = cluster.EventsProcessed;
+        wall.Restart();
+        cluster.RunFor(steady);
+        TimeSpan steadyWall = wall.Elapsed;
+        long steadyAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        long steadyEvents = cluster.EventsProcessed - events;
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        GC.KeepAlive(cluster);
+        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, peak);
+    }
+
+    private static string Mib(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB");
+}
+
+/// <summary>One row of <see cref="ScaleExperiment"/>.</summary>
+public sealed record ScaleRow(
+    int Nodes,
+    TimeSpan JoinVirtual,
+    TimeSpan JoinWall,
+    long JoinAllocated,
+    TimeSpan SteadyVirtual,
+    TimeSpan SteadyWall,
+    long SteadyAllocated,
+    long SteadyEvents,
+    long RetainedBytes,
+    long PeakWorkingSet);
