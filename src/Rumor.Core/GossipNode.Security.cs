@@ -25,9 +25,9 @@ public sealed partial class GossipNode
     /// <summary>The byte budget of a plain packet: the option minus the envelope's overhead when encrypting.</summary>
     internal int PlainPacketBudget => _options.PacketBudgetBytes - _security.OverheadBytes;
 
-    private void HostOpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request) =>
-        _host.OpenStream(streamId, to, _security.SealStream(request));
+    private void HostOpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request, int keyIndex = 0) =>
+        _host.OpenStream(streamId, to, _security.SealStream(request, keyIndex));
 
     private void HostReplyStream(long streamId, ReadOnlySpan<byte> response) =>
-        _host.ReplyStream(streamId, _security.SealStream(response));
+        _host.ReplyStream(streamId, _security.SealReply(response));
 }

@@ -24,6 +24,7 @@ internal sealed class PacketSecurity
     private readonly byte[]? _openScratch;
     private readonly uint _noncePrefix;
     private ulong _nonceCounter;
+    private byte[]? _lastStreamKey;
 
     /// <summary>Creates the edge for <paramref name="keyring"/> (null: plaintext); draws the nonce prefix from <paramref name="random"/> only when encrypting, so unencrypted runs keep their fixed-seed traces.</summary>
     public PacketSecurity(GossipKeyring? keyring, bool verifyIncoming, bool encryptOutgoing, IRandomSource random, ulong generation, NodeCounters counters)
@@ -52,6 +53,12 @@ internal sealed class PacketSecurity
     /// </summary>
     public bool EncryptOutgoing { get; set; } = true;
 
+    /// <summary>This node's own keyring (null: plaintext). Changed at run time from the loop only (<c>rumor keys</c>, or a newer ring adopted from a push-pull).</summary>
+    public GossipKeyring? Keyring => _keyring;
+
+    /// <summary>True when the last stream message opened came in an authentic envelope (not plaintext accepted while migrating): only then may a ring it carries be trusted.</summary>
+    public bool LastStreamAuthenticated { get; private set; }
+
     /// <summary>True when this node seals what it sends.</summary>
     public bool Encrypted => _keyring is not null && EncryptOutgoing;
 
@@ -70,8 +77,8 @@ internal sealed class PacketSecurity
         return _sealScratch.AsSpan(0, length);
     }
 
-    /// <summary>Seals a stream message when encrypting.</summary>
-    public ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message)
+    /// <summary>Seals a stream message when encrypting, with the installed key at <paramref name="keyIndex"/> (0: the primary; a join retries with the others).</summary>
+    public ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message, int keyIndex = 0)
     {
         if (_keyring is null || !EncryptOutgoing)
         {
@@ -79,9 +86,18 @@ internal sealed class PacketSecurity
         }
 
         byte[] sealedMessage = new byte[message.Length + PacketEnvelope.OverheadBytes];
-        PacketEnvelope.Seal(_keyring, _noncePrefix, NextNonceCounter() | PacketEnvelope.StreamChannelBit, message, sealedMessage);
+        int index = keyIndex >= 0 && keyIndex < _keyring.Count ? keyIndex : 0;
+        PacketEnvelope.Seal(_keyring, index, _noncePrefix, NextNonceCounter() | PacketEnvelope.StreamChannelBit, message, sealedMessage);
         return sealedMessage;
     }
+
+    /// <summary>
+    /// Seals the reply to the stream request just opened with the key that request came in (when
+    /// still installed), not the primary: a member that missed a rotation and still holds an older
+    /// key of the ring can read the answer, and so learn the current ring.
+    /// </summary>
+    public ReadOnlySpan<byte> SealReply(ReadOnlySpan<byte> message) =>
+        SealStream(message, _keyring is not null && _lastStreamKey is not null ? _keyring.IndexOf(_lastStreamKey) : 0);
 
     private ulong NextNonceCounter()
     {
@@ -131,6 +147,8 @@ internal sealed class PacketSecurity
     public bool TryUnsealStream(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> plain)
     {
         plain = message;
+        LastStreamAuthenticated = false;
+        _lastStreamKey = null;
         if (_keyring is null)
         {
             return true;
@@ -142,7 +160,7 @@ internal sealed class PacketSecurity
         }
 
         byte[] buffer = new byte[Math.Max(0, message.Length - PacketEnvelope.OverheadBytes)];
-        if (!PacketEnvelope.TryOpen(_keyring, message, buffer, out int length, out uint prefix, out ulong counter))
+        if (!PacketEnvelope.TryOpen(_keyring, message, buffer, out int length, out uint prefix, out ulong counter, out int keyIndex))
         {
             _counters.PacketsUnauthenticated++;
             return false;
@@ -155,6 +173,8 @@ internal sealed class PacketSecurity
         }
 
         plain = buffer.AsSpan(0, length);
+        LastStreamAuthenticated = true;
+        _lastStreamKey = _keyring.KeyAt(keyIndex);
         return true;
     }
 
