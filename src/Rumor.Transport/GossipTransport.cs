@@ -243,8 +243,10 @@ public sealed partial class GossipTransport : IAsyncDisposable
 
         try
         {
-            // The node's own stream deadline reports every seed; this bound only guards against that failing.
-            return await tracker.Completion.WaitAsync(_options.StreamTimeout + _settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+            // The node's own stream deadline reports every seed; this bound only guards against that
+            // failing. An encrypted join may be retried once per key of the ring (GossipNode.Keys.cs).
+            int attempts = Math.Max(1, _options.Keyring?.Keys.Count ?? 1);
+            return await tracker.Completion.WaitAsync((_options.StreamTimeout * attempts) + _settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

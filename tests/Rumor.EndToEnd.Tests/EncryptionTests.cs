@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Rumor.Core;
-using Rumor.Core.Security;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 using Rumor.EndToEnd.Tests.Support;
@@ -23,8 +22,10 @@ public sealed class EncryptionTests
     public Task Three_encrypted_agents_ignore_forged_plaintext_gossip_and_nobody_refutes() => Cluster.RunAsync(async cluster =>
     {
         string key = (await cluster.CliAsync("keygen")).Output.Trim();
-        AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--encrypt", key]);
-        await Task.WhenAll(new[] { "b", "c" }.Select(name => cluster.StartAgentAsync(name, join: a.GossipAddress, extra: ["--encrypt", key])));
+        using TimingsFile timings = new();
+        string config = timings.Path;
+        AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--encrypt", key, "--config", config]);
+        await Task.WhenAll(new[] { "b", "c" }.Select(name => cluster.StartAgentAsync(name, join: a.GossipAddress, extra: ["--encrypt", key, "--config", config])));
         await cluster.WaitForAllAliveAsync("a", "b", "c");
         AgentProcess b = cluster["b"], c = cluster["c"];
 
@@ -64,17 +65,17 @@ public sealed class EncryptionTests
             // Every agent counts each forgery as refused plaintext (none is parsed past the envelope check).
             await cluster.WaitUntilAsync("every agent to count the forged datagrams as refused plaintext", Cluster.ConvergeBound, async () =>
             {
-                List<string> short_ = [];
+                List<string> behind = [];
                 foreach (AgentProcess agent in new[] { a, b, c })
                 {
                     long refused = await DropsAsync(cluster, agent, "plaintext") - plaintextBefore[agent.Name];
                     if (refused < forgeries.Length)
                     {
-                        short_.Add($"{agent.Name} refused {refused} of {forgeries.Length}");
+                        behind.Add($"{agent.Name} refused {refused} of {forgeries.Length}");
                     }
                 }
 
-                return short_.Count == 0 ? null : string.Join(", ", short_);
+                return behind.Count == 0 ? null : string.Join(", ", behind);
             });
 
             // Nothing amplified: no agent sent the attacker (or anyone, for the query) a reply.
@@ -92,7 +93,6 @@ public sealed class EncryptionTests
             JsonElement seen = await cluster.CliJsonAsync(observer, "members", "show", "c");
             Assert.Equal("alive", seen.GetProperty("state").GetString());
             Assert.Equal(generation, seen.GetProperty("generation").GetUInt64());
-            Assert.DoesNotContain(seen.GetProperty("verdicts").EnumerateArray(), v => v.GetProperty("kind").GetString() == "left");
             Dictionary<string, JsonElement> members = await cluster.MembersAsync(observer);
             Assert.False(members.ContainsKey("ghost"), $"{observer.Name} lists the forged ghost");
             JsonElement events = await cluster.CliJsonAsync(observer, "events");
@@ -102,8 +102,8 @@ public sealed class EncryptionTests
         await cluster.CliOkAsync(b, "kv", "set", "after", "1");
         await cluster.WaitUntilAsync("b's write to reach a (its keys were not frozen)", Cluster.ConvergeBound, async () =>
         {
-            CliResult read = await cluster.CliAsync(a, "kv", "get", "after", "--owner", "b");
-            return read.ExitCode == 0 && read.Output.Contains('1', StringComparison.Ordinal) ? null : read.Output + read.Error;
+            CliResult read = await cluster.CliAsync(a, "kv", "get", "after", "--owner", "b", "--json");
+            return read.ExitCode == 0 && read.Output.Contains("\"value\": \"1\"", StringComparison.Ordinal) ? null : read.Output + read.Error;
         });
 
         // c never had to refute: its incarnation is unchanged, unless an honest suspicion by a
@@ -111,9 +111,15 @@ public sealed class EncryptionTests
         uint incarnationAfter = (await cluster.CliJsonAsync(c, "status")).GetProperty("incarnation").GetUInt32();
         if (incarnationAfter != incarnation)
         {
-            string[] accusers = [.. new[] { a, b }.SelectMany(o => cluster.CliJsonAsync(o, "members", "show", "c").Result.GetProperty("verdicts").EnumerateArray())
-                .Select(v => v.TryGetProperty("accuser", out JsonElement who) ? who.GetString() ?? string.Empty : string.Empty)];
-            cluster.Check(accusers.Length > 0 && accusers.All(who => who is "a" or "b"), $"c refuted (incarnation {incarnation} → {incarnationAfter}) without an honest suspicion by a member; verdict accusers: {string.Join(", ", accusers)}");
+            List<string> accusers = [];
+            foreach (AgentProcess observer in new[] { a, b })
+            {
+                JsonElement shown = await cluster.CliJsonAsync(observer, "members", "show", "c");
+                accusers.AddRange(shown.GetProperty("verdicts").EnumerateArray()
+                    .Select(v => v.TryGetProperty("accuser", out JsonElement who) ? who.GetString() ?? string.Empty : string.Empty));
+            }
+
+            cluster.Check(accusers.Count > 0 && accusers.All(who => who is "a" or "b"), $"c refuted (incarnation {incarnation} → {incarnationAfter}) without an honest suspicion by a member; verdict accusers: {string.Join(", ", accusers)}");
         }
     });
 
@@ -121,9 +127,11 @@ public sealed class EncryptionTests
     public Task Keys_rotate_with_the_cli_and_an_agent_down_during_the_rotation_rejoins_with_the_current_ring() => Cluster.RunAsync(async cluster =>
     {
         string oldKey = (await cluster.CliAsync("keygen")).Output.Trim();
+        using TimingsFile timings = new();
+        string config = timings.Path;
         string newKey = (await cluster.CliAsync("keygen")).Output.Trim();
-        AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--encrypt", oldKey]);
-        await Task.WhenAll(new[] { "b", "c" }.Select(name => cluster.StartAgentAsync(name, join: a.GossipAddress, extra: ["--encrypt", oldKey])));
+        AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--encrypt", oldKey, "--config", config]);
+        await Task.WhenAll(new[] { "b", "c" }.Select(name => cluster.StartAgentAsync(name, join: a.GossipAddress, extra: ["--encrypt", oldKey, "--config", config])));
         await cluster.WaitForAllAliveAsync("a", "b", "c");
         AgentProcess c = cluster["c"];
 
@@ -144,7 +152,7 @@ public sealed class EncryptionTests
 
         // c restarts with its data directory (and its old --encrypt, which the stored ring overrides):
         // its join in the removed key goes unanswered, the retry in the new key is answered with the ring.
-        AgentProcess again = await cluster.StartAgentAsync("c", join: a.GossipAddress, bind: c.GossipAddress, http: c.HttpAddress, extra: ["--encrypt", oldKey]);
+        AgentProcess again = await cluster.StartAgentAsync("c", join: a.GossipAddress, bind: c.GossipAddress, http: c.HttpAddress, extra: ["--encrypt", oldKey, "--config", config]);
         await cluster.WaitForAllAliveAsync("a", "b", "c");
         listed = await cluster.CliJsonAsync(again, "keys", "list");
         JsonElement only = Assert.Single(listed.GetProperty("keys").EnumerateArray());
@@ -152,9 +160,24 @@ public sealed class EncryptionTests
         Assert.Equal(3, only.GetProperty("primaryOn").GetInt32());
         CliResult table = await cluster.CliOkAsync(a, "keys", "list");
         cluster.Check(table.Output.Contains(newKey, StringComparison.Ordinal) && table.Output.Contains("3/3", StringComparison.Ordinal) && !table.Output.Contains(oldKey, StringComparison.Ordinal), $"keys list should show only the new key on 3/3 members: {table.Output}");
-        string stored = await File.ReadAllTextAsync(Path.Combine(c.DataDirectory, KeyringFile.FileName));
-        cluster.Check(stored.Contains(newKey, StringComparison.Ordinal) && !stored.Contains(oldKey, StringComparison.Ordinal), "c's keyring.json should hold only the new key.");
+        JsonElement stored = cluster.ParseJson(await File.ReadAllTextAsync(Path.Combine(c.DataDirectory, "keyring.json")), "c's keyring.json");
+        string[] storedKeys = [.. stored.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!)];
+        cluster.Check(storedKeys.SequenceEqual([newKey]), $"c's keyring.json should hold only the new key; it holds {storedKeys.Length} key(s).");
+        cluster.Check(stored.GetProperty("version").GetUInt64() == 3, "c's keyring.json should hold the ring of version 3 (install, use, remove).");
     });
+
+    /// <summary>
+    /// A config file that lengthens the local preset's 1 s StreamTimeout to 10 s: on a loaded CI
+    /// machine a join's push-pull reply can take longer than a second to be read.
+    /// </summary>
+    private sealed class TimingsFile : IDisposable
+    {
+        public TimingsFile() => File.WriteAllText(Path, "{ \"StreamTimeout\": \"00:00:10\" }");
+
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rumor-e2e-timings-{Guid.NewGuid():N}.json");
+
+        public void Dispose() => File.Delete(Path);
+    }
 
     /// <summary>The agent's <c>rumor.drops</c> counter for <paramref name="reason"/>, from its Prometheus endpoint.</summary>
     private static async Task<long> DropsAsync(Cluster cluster, AgentProcess agent, string reason)
