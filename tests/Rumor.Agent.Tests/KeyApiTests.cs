@@ -36,7 +36,7 @@ public sealed class KeyApiTests : IDisposable
         using HttpClient client = Agents.Client(a);
         await Agents.WaitForAliveAsync(client, 3);
 
-        JsonElement listed = await Agents.GetJsonAsync(client, "/v1/keys");
+        JsonElement listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
         Assert.True(listed.GetProperty("succeeded").GetBoolean(), listed.ToString());
         JsonElement only = Assert.Single(listed.GetProperty("keys").EnumerateArray());
         Assert.Equal((oldKey, 3, 3), (only.GetProperty("key").GetString()!, only.GetProperty("members").GetInt32(), only.GetProperty("primaryOn").GetInt32()));
@@ -50,11 +50,11 @@ public sealed class KeyApiTests : IDisposable
         Assert.Contains("primary", removePrimary.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         Assert.True((await PostAsync(client, "use", newKey, HttpStatusCode.OK)).GetProperty("succeeded").GetBoolean());
-        listed = await Agents.GetJsonAsync(client, "/v1/keys");
+        listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
         Assert.Equal(new[] { (newKey, 3, 3), (oldKey, 3, 0) }, listed.GetProperty("keys").EnumerateArray().Select(k => (k.GetProperty("key").GetString()!, k.GetProperty("members").GetInt32(), k.GetProperty("primaryOn").GetInt32())).ToArray());
 
         Assert.True((await PostAsync(client, "remove", oldKey, HttpStatusCode.OK)).GetProperty("succeeded").GetBoolean());
-        listed = await Agents.GetJsonAsync(client, "/v1/keys");
+        listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
         Assert.Equal(newKey, Assert.Single(listed.GetProperty("keys").EnumerateArray()).GetProperty("key").GetString());
         using (GossipKeyring persisted = KeyringFile.Load(Path.Combine(_directory, "a", KeyringFile.FileName))!)
         {
@@ -69,7 +69,7 @@ public sealed class KeyApiTests : IDisposable
         Assert.True((await silent.JoinAsync([a.Node.Address])).Joined);
         await Agents.WaitForAliveAsync(client, 4);
         await c.Node.SetGossipEncryptionModeAsync(encryptOutgoing: true, verifyIncoming: false);
-        JsonElement partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 2000);
+        JsonElement partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 5000);
         Assert.False(partial.GetProperty("succeeded").GetBoolean());
         Assert.Equal(new[] { "key-silent" }, partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()!).ToArray());
         JsonElement refused = partial.GetProperty("answers").EnumerateArray().Single(x => x.GetProperty("member").GetString() == "key-c");
@@ -100,7 +100,7 @@ public sealed class KeyApiTests : IDisposable
         Assert.Contains("encryption is off", await off.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    private static async Task<JsonElement> PostAsync(HttpClient client, string operation, string key, HttpStatusCode expected, long? timeoutMs = null)
+    private static async Task<JsonElement> PostAsync(HttpClient client, string operation, string key, HttpStatusCode expected, long? timeoutMs = 20_000)
     {
         using HttpResponseMessage response = await client.PostAsJsonAsync("/v1/keys/" + operation, new { key, timeoutMs });
         string body = await response.Content.ReadAsStringAsync();

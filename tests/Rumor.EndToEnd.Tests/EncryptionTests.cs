@@ -135,30 +135,30 @@ public sealed class EncryptionTests
         await cluster.WaitForAllAliveAsync("a", "b", "c");
         AgentProcess c = cluster["c"];
 
-        CliResult installed = await cluster.CliOkAsync(a, "keys", "install", newKey);
+        CliResult installed = await cluster.CliOkAsync(a, "keys", "install", newKey, "--timeout", "20s");
         cluster.Check(installed.Output.Contains("3 of 3 members installed the key", StringComparison.Ordinal), "keys install should report 3 of 3 members.");
-        CliResult refused = await cluster.CliAsync(a, "keys", "remove", oldKey);
+        CliResult refused = await cluster.CliAsync(a, "keys", "remove", oldKey, "--timeout", "20s");
         cluster.Check(refused.ExitCode == 1 && refused.Error.Contains("primary", StringComparison.Ordinal), $"keys remove of the primary key should fail naming the primary key; it exited {refused.ExitCode}: {refused.Error}");
-        JsonElement listed = await cluster.CliJsonAsync(a, "keys", "list");
+        JsonElement listed = await cluster.CliJsonAsync(a, "keys", "list", "--timeout", "20s");
         Assert.Equal(2, listed.GetProperty("keys").GetArrayLength());
         Assert.All(listed.GetProperty("keys").EnumerateArray(), k => Assert.Equal(3, k.GetProperty("members").GetInt32()));
 
         // c goes down holding both keys with the old one primary; the others finish the rotation.
         c.Process.Kill();
         await cluster.WaitForStateAsync(["a", "b"], ["c"], "dead");
-        CliResult used = await cluster.CliOkAsync(a, "keys", "use", newKey);
+        CliResult used = await cluster.CliOkAsync(a, "keys", "use", newKey, "--timeout", "20s");
         cluster.Check(used.Output.Contains("2 of 2 members made the key primary", StringComparison.Ordinal), $"keys use should report 2 of 2 members: {used.Output}");
-        await cluster.CliOkAsync(a, "keys", "remove", oldKey);
+        await cluster.CliOkAsync(a, "keys", "remove", oldKey, "--timeout", "20s");
 
         // c restarts with its data directory (and its old --encrypt, which the stored ring overrides):
         // its join in the removed key goes unanswered, the retry in the new key is answered with the ring.
         AgentProcess again = await cluster.StartAgentAsync("c", join: a.GossipAddress, bind: c.GossipAddress, http: c.HttpAddress, extra: ["--encrypt", oldKey, "--config", config]);
         await cluster.WaitForAllAliveAsync("a", "b", "c");
-        listed = await cluster.CliJsonAsync(again, "keys", "list");
+        listed = await cluster.CliJsonAsync(again, "keys", "list", "--timeout", "20s");
         JsonElement only = Assert.Single(listed.GetProperty("keys").EnumerateArray());
         Assert.Equal(newKey, only.GetProperty("key").GetString());
         Assert.Equal(3, only.GetProperty("primaryOn").GetInt32());
-        CliResult table = await cluster.CliOkAsync(a, "keys", "list");
+        CliResult table = await cluster.CliOkAsync(a, "keys", "list", "--timeout", "20s");
         cluster.Check(table.Output.Contains(newKey, StringComparison.Ordinal) && table.Output.Contains("3/3", StringComparison.Ordinal) && !table.Output.Contains(oldKey, StringComparison.Ordinal), $"keys list should show only the new key on 3/3 members: {table.Output}");
         JsonElement stored = cluster.ParseJson(await File.ReadAllTextAsync(Path.Combine(c.DataDirectory, "keyring.json")), "c's keyring.json");
         string[] storedKeys = [.. stored.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!)];
