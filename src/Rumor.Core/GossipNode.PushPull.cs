@@ -268,7 +268,7 @@ public sealed partial class GossipNode
         Counters.StreamFailures++;
         if (pending.Join && !RetryJoinWithNextKey(pending, now))
         {
-            Emit(new JoinFailed(now, pending.To, JoinFailureReason(reason)));
+            Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure(reason)));
         }
     }
 
@@ -293,7 +293,7 @@ public sealed partial class GossipNode
             Counters.StreamFailures++;
             if (pending.Join && !RetryJoinWithNextKey(pending, now))
             {
-                Emit(new JoinFailed(now, pending.To, JoinFailureReason($"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)")));
+                Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure($"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)")));
             }
         }
     }

@@ -7,6 +7,9 @@ public sealed partial class GossipNode
 {
     private readonly PacketSecurity _security;
 
+    /// <summary>The edge's security, for the key operations (Security/GossipNodeKeys).</summary>
+    internal PacketSecurity Security => _security;
+
     /// <summary>
     /// With a keyring: refuse plaintext (true, the default) or accept it while still sending
     /// encrypted (false, for migrating a running cluster). Changeable at run time from the loop.

@@ -124,8 +124,8 @@ public sealed class KeyRotationTests(ITestOutputHelper output)
         Assert.Equal(0ul, node.Keyring!.Version);
         Assert.Null(node.ApplyKeyOperation(KeyOperation.Install, NewKey, 1));
         Assert.Null(node.ApplyKeyOperation(KeyOperation.Remove, [.. Enumerable.Repeat((byte)9, 32)], 1)); // absent: nothing to do
-        Assert.Equal(1ul, node.Keyring.Version);
-        Assert.Equal(2, node.Keyring.Keys.Count);
+        Assert.Equal(1ul, node.Keyring!.Version);
+        Assert.Equal(2, node.Keyring!.Keys.Count);
 
         SimCluster plain = Sim.Cluster(seed: 1311, nodes: 1);
         plain.StartAll();
@@ -176,7 +176,7 @@ public sealed class KeyRotationTests(ITestOutputHelper output)
     {
         if (cluster.RunUntil(() => cluster.LiveNodes.All(n => holds(n.LiveNode.Keyring!)), StepBound) is null)
         {
-            string rings = string.Join("; ", cluster.LiveNodes.Select(n => $"{n.Name} v{n.LiveNode.Keyring!.Version} keys={n.LiveNode.Keyring.Keys.Count} primaryNew={Same(n.LiveNode.Keyring.PrimaryKey, NewKey)}"));
+            string rings = string.Join("; ", cluster.LiveNodes.Select(n => $"{n.Name} v{n.LiveNode.Keyring!.Version} keys={n.LiveNode.Keyring!.Keys.Count} primaryNew={Same(n.LiveNode.Keyring!.PrimaryKey, NewKey)}"));
             Sim.Fail(cluster, $"{what}: the rings did not agree within {StepBound.TotalSeconds} s: {rings}");
         }
     }

@@ -97,7 +97,7 @@ public sealed class KeyringFileTests : IDisposable
         // The restart starts from the file (the rotation survives), not from the configured key.
         await using (GossipTransport second = await GossipTransport.StartAsync(options, settings))
         {
-            (ulong version, int count, bool primaryIsB) = await second.InvokeAsync(node => (node.Keyring!.Version, node.Keyring.Keys.Count, node.Keyring.PrimaryKey.AsSpan().SequenceEqual(KeyB)));
+            (ulong version, int count, bool primaryIsB) = await second.InvokeAsync(node => (node.Keyring!.Version, node.Keyring!.Keys.Count, node.Keyring!.PrimaryKey.AsSpan().SequenceEqual(KeyB)));
             Assert.Equal((2ul, 2, true), (version, count, primaryIsB));
         }
 

@@ -1,6 +1,7 @@
 using Rumor.Core.Diagnostics;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core.Security;
 
@@ -189,4 +190,106 @@ internal sealed class PacketSecurity
         _counters.PlaintextAccepted++;
         return true;
     }
+
+    /// <summary>
+    /// Applies a key operation to our keyring and raises its version to at least
+    /// <paramref name="ringVersion"/>; null on success (also when nothing had to change), else why not.
+    /// </summary>
+    public string? ApplyKeyOperation(KeyOperation operation, byte[] key, ulong ringVersion, out bool changed)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        changed = false;
+        if (_keyring is not { } ring)
+        {
+            return "gossip encryption is off on this member (no keyring)";
+        }
+
+        if (key.Length is not (16 or 24 or 32))
+        {
+            return $"a key is 16, 24 or 32 bytes; this one is {key.Length}";
+        }
+
+        switch (operation)
+        {
+            case KeyOperation.Install when !ring.Contains(key) && ring.Count >= GossipKeyring.KeysMax:
+                return $"the keyring already holds {GossipKeyring.KeysMax} keys; remove one first";
+            case KeyOperation.Install:
+                changed = !ring.Contains(key);
+                ring.Install(key);
+                break;
+            case KeyOperation.Use when !ring.Contains(key):
+                return "the key is not installed on this member; install it first";
+            case KeyOperation.Use:
+                changed = ring.IndexOf(key) != 0;
+                ring.Use(key);
+                break;
+            case KeyOperation.Remove when ring.IndexOf(key) == 0:
+                return "the key is this member's primary key; make another key primary first";
+            case KeyOperation.Remove:
+                changed = ring.Contains(key);
+                ring.Remove(key);
+                break;
+            default:
+                return $"unknown key operation {operation}";
+        }
+
+        if (ringVersion > ring.Version)
+        {
+            ring.Version = ringVersion;
+            changed = true;
+        }
+
+        return null;
+    }
+
+    /// <summary>The ring as push-pull sections, only when what we send is sealed (never in plaintext); null otherwise.</summary>
+    public IReadOnlyList<StateSection>? RingSections() =>
+        Encrypted ? [KeyringSection.Encode(_keyring!)] : null;
+
+    /// <summary>
+    /// Adopts the ring carried by the push-pull just opened when its version is higher than ours and
+    /// the stream came in an authentic envelope (true). <paramref name="malformed"/>: a ring section
+    /// that does not decode.
+    /// </summary>
+    public bool TryAdoptRing(IReadOnlyList<StateSection> sections, out bool malformed)
+    {
+        malformed = false;
+        if (_keyring is not { } ring || !LastStreamAuthenticated)
+        {
+            return false;
+        }
+
+        foreach (StateSection section in sections)
+        {
+            if (section.Kind != KeyringSection.Kind)
+            {
+                continue;
+            }
+
+            if (!KeyringSection.TryDecode(section.Data, out ulong version, out IReadOnlyList<byte[]> keys))
+            {
+                malformed = true;
+                return false;
+            }
+
+            if (version <= ring.Version)
+            {
+                return false;
+            }
+
+            ring.Adopt(keys, version);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a join sealed with the key at <paramref name="keyIndex"/> can be retried with a further key.</summary>
+    public bool HasKeyAfter(int keyIndex) => Encrypted && keyIndex + 1 < _keyring!.Count;
+
+    /// <summary>Adds to a failed join's reason what a keyed node should know: every one of our keys was tried.</summary>
+    public string ExplainJoinFailure(string reason) =>
+        Encrypted
+            ? $"{reason}; tried with each of our {_keyring!.Count} key(s): if the seed is up, it holds none of them (a member offline while the cluster rotated away from all its keys needs a current key: rumor keys list on a member, then --encrypt or --keyring-file here)"
+            : reason;
 }
