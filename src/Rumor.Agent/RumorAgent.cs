@@ -146,6 +146,7 @@ public sealed class RumorAgent : IAsyncDisposable
         app.MapKvEndpoints();
         app.MapStreamEndpoints();
         app.MapEventEndpoints();
+        app.MapKeyEndpoints();
         app.MapMetricsEndpoints();
         app.MapDashboardEndpoints();
 

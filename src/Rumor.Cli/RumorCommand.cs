@@ -82,6 +82,7 @@ internal static class RumorCommand
             MonitorCommand.Command.Create(output, error, environment),
             CompletionCommand.Create(output),
             KeygenCommand.Create(output),
+            KeysCommand.Create(output, error, environment),
         };
 
         // The suggest directive's command line starts with the program's name, which is 'rumor'

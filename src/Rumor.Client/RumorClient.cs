@@ -291,6 +291,28 @@ public sealed class RumorClient : IDisposable
         return SendAsync(HttpMethod.Post, "v1/query", Body(request, RumorJsonContext.Default.QueryPostRequest), RumorJsonContext.Default.QueryResultDto, cancellationToken, wait);
     }
 
+    /// <summary><c>GET /v1/keys</c>: every member's gossip keys (a cluster-wide query).</summary>
+    /// <param name="timeoutMs">How long the agent waits for the members (default 5000).</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>Each key with its holders, each member's answer and who did not answer.</returns>
+    public Task<KeysResponse> ListKeysAsync(long? timeoutMs = null, CancellationToken cancellationToken = default) =>
+        SendAsync<KeysResponse>(HttpMethod.Get, ApiPath.With("v1/keys", ("timeoutMs", timeoutMs?.ToString(CultureInfo.InvariantCulture))), null, RumorJsonContext.Default.KeysResponse, cancellationToken, KeyWait(timeoutMs));
+
+    /// <summary><c>POST /v1/keys/{operation}</c>: installs, makes primary (use) or removes a gossip key on every member.</summary>
+    /// <param name="operation">install, use or remove.</param>
+    /// <param name="request">The key (base64) and an optional wait.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>Each member's answer and who did not answer.</returns>
+    public Task<KeysResponse> ChangeKeyAsync(string operation, KeyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync<KeysResponse>(HttpMethod.Post, "v1/keys/" + ApiPath.Segment(operation), Body(request, RumorJsonContext.Default.KeyRequest), RumorJsonContext.Default.KeysResponse, cancellationToken, KeyWait(request.TimeoutMs));
+    }
+
+    private static TimeSpan KeyWait(long? timeoutMs) =>
+        TimeSpan.FromMilliseconds(timeoutMs is > 0 and var ms ? Math.Min(ms, (long)TimeSpan.FromDays(1).TotalMilliseconds) : 5000);
+
     /// <summary><c>GET /v1/aggregates</c>: the keys of the aggregates the node computes.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The keys.</returns>

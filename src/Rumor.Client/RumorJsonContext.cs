@@ -37,6 +37,8 @@ namespace Rumor.Client;
 [JsonSerializable(typeof(IReadOnlyList<EventDto>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(ApiProblem))]
+[JsonSerializable(typeof(KeyRequest))]
+[JsonSerializable(typeof(KeysResponse))]
 [JsonSerializable(typeof(StreamEvent))]
 [JsonSerializable(typeof(StreamDroppedDto))]
 [JsonSerializable(typeof(JsonElement))]

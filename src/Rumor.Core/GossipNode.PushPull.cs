@@ -129,7 +129,7 @@ public sealed partial class GossipNode
         return false;
     }
 
-    private void OpenPushPull(NodeAddress to, bool join, TimeSpan now)
+    private void OpenPushPull(NodeAddress to, bool join, TimeSpan now, int keyIndex = 0)
     {
         long streamId = ++_nextStreamId;
         byte[] request = CompressStream(EncodePushPull(join));
@@ -144,11 +144,11 @@ public sealed partial class GossipNode
             return;
         }
 
-        _pendingStreams[streamId] = new PendingStream(to, join);
+        _pendingStreams[streamId] = new PendingStream(to, join, keyIndex);
         _timers.Schedule(now + _options.StreamTimeout, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
-        HostOpenStream(streamId, to, request);
+        HostOpenStream(streamId, to, request, keyIndex);
     }
 
     private byte[] EncodePushPull(bool join)
@@ -160,7 +160,7 @@ public sealed partial class GossipNode
             members[i] = new PushPullMember(m.Name, m.Address, m.Incarnation, m.Generation, m.State, m.Versions, m.Metadata);
         }
 
-        return PacketBuilder.EncodeSingle(new PushPullMessage(join, members, _noSections));
+        return PacketBuilder.EncodeSingle(new PushPullMessage(join, members, PushPullSections()));
     }
 
     /// <summary>
@@ -266,9 +266,9 @@ public sealed partial class GossipNode
         }
 
         Counters.StreamFailures++;
-        if (pending.Join)
+        if (pending.Join && !RetryJoinWithNextKey(pending, now))
         {
-            Emit(new JoinFailed(now, pending.To, reason));
+            Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure(reason)));
         }
     }
 
@@ -291,9 +291,9 @@ public sealed partial class GossipNode
         if (_pendingStreams.Remove(streamId, out PendingStream pending))
         {
             Counters.StreamFailures++;
-            if (pending.Join)
+            if (pending.Join && !RetryJoinWithNextKey(pending, now))
             {
-                Emit(new JoinFailed(now, pending.To, $"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)"));
+                Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure($"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)")));
             }
         }
     }
@@ -328,6 +328,7 @@ public sealed partial class GossipNode
         // Hearsay is the source's accusation, not ours: it must not count as our own failed probe
         // (nor confirm a suspicion as if we had probed). Name the source when we know it.
         string accuser = FindNameAt(source, message) ?? "push-pull " + source;
+        MergeRing(message, source);
         foreach (PushPullMember remote in message.Members)
         {
             switch (remote.State)
@@ -369,5 +370,5 @@ public sealed partial class GossipNode
         return null;
     }
 
-    private readonly record struct PendingStream(NodeAddress To, bool Join);
+    private readonly record struct PendingStream(NodeAddress To, bool Join, int KeyIndex);
 }

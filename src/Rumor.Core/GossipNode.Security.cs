@@ -7,6 +7,9 @@ public sealed partial class GossipNode
 {
     private readonly PacketSecurity _security;
 
+    /// <summary>The edge's security, for the key operations (Security/GossipNodeKeys).</summary>
+    internal PacketSecurity Security => _security;
+
     /// <summary>
     /// With a keyring: refuse plaintext (true, the default) or accept it while still sending
     /// encrypted (false, for migrating a running cluster). Changeable at run time from the loop.
@@ -25,9 +28,9 @@ public sealed partial class GossipNode
     /// <summary>The byte budget of a plain packet: the option minus the envelope's overhead when encrypting.</summary>
     internal int PlainPacketBudget => _options.PacketBudgetBytes - _security.OverheadBytes;
 
-    private void HostOpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request) =>
-        _host.OpenStream(streamId, to, _security.SealStream(request));
+    private void HostOpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request, int keyIndex = 0) =>
+        _host.OpenStream(streamId, to, _security.SealStream(request, keyIndex));
 
     private void HostReplyStream(long streamId, ReadOnlySpan<byte> response) =>
-        _host.ReplyStream(streamId, _security.SealStream(response));
+        _host.ReplyStream(streamId, _security.SealReply(response));
 }

@@ -70,7 +70,7 @@ public sealed partial class GossipNode : IModuleContext
         _random = random;
         _names = names ?? new NameTable();
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
-        _security = new PacketSecurity(options.Keyring, options.VerifyIncoming, options.EncryptOutgoing, random, options.Generation, Counters);
+        _security = new PacketSecurity(options.Keyring?.Clone(), options.VerifyIncoming, options.EncryptOutgoing, random, options.Generation, Counters);
 
         _builder = new PacketBuilder(options.PacketBudgetBytes);
         _compressScratch = new byte[options.PacketBudgetBytes];

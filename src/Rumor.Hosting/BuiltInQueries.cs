@@ -30,7 +30,7 @@ public static class BuiltInQueries
                 CultureInfo.InvariantCulture,
                 $"{node.Name} members={node.ActiveMemberCount} health={node.LocalHealthScore}")),
             "rumor.tags" => (byte[])node.Self.Metadata.Clone(),
-            _ => null,
+            _ => Core.Security.KeyringQueries.TryAnswer(node, request), // rumor keys (RumorNode.Keys.cs)
         };
     }
 }

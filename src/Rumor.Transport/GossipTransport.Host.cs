@@ -24,6 +24,10 @@ public sealed partial class GossipTransport
             {
                 transport.PersistIncarnation(changed.Incarnation);
             }
+            else if (gossipEvent is KeyringChanged)
+            {
+                transport.PersistKeyring();
+            }
 
             transport.PublishEvent(gossipEvent);
         }

@@ -32,6 +32,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TransportCounters _counters = new();
     private string? _identityPath;
+    private string? _keyringPath;
     private int _disposed;
 
     private GossipTransport(GossipOptions options, GossipTransportSettings settings, Socket udp, Socket listener, IRandomSource random)
@@ -115,10 +116,15 @@ public sealed partial class GossipTransport : IAsyncDisposable
             if (settings.DataDirectory is { } directory)
             {
                 (effective, identityPath) = RestoreIdentity(effective, directory, settings.ResetInvalidIdentity);
+                effective = RestoreKeyring(effective, directory);
             }
 
             ulong seed = settings.RandomSeed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
-            transport = new GossipTransport(effective, settings, udp, listener, new Xoshiro256StarStar(seed)) { _identityPath = identityPath };
+            transport = new GossipTransport(effective, settings, udp, listener, new Xoshiro256StarStar(seed))
+            {
+                _identityPath = identityPath,
+                _keyringPath = settings.DataDirectory is { } keyringDirectory && effective.Keyring is not null ? Path.Combine(keyringDirectory, KeyringFile.FileName) : null,
+            };
         }
         catch
         {
@@ -237,8 +243,10 @@ public sealed partial class GossipTransport : IAsyncDisposable
 
         try
         {
-            // The node's own stream deadline reports every seed; this bound only guards against that failing.
-            return await tracker.Completion.WaitAsync(_options.StreamTimeout + _settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+            // The node's own stream deadline reports every seed; this bound only guards against that
+            // failing. An encrypted join may be retried once per key of the ring (GossipNode.Keys.cs).
+            int attempts = Math.Max(1, _options.Keyring?.Keys.Count ?? 1);
+            return await tracker.Completion.WaitAsync((_options.StreamTimeout * attempts) + _settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -112,7 +112,7 @@ public sealed class ParsingTests
     }
 
     [Theory]
-    [InlineData("rumor k", new[] { "keygen", "kv" })]
+    [InlineData("rumor k", new[] { "keygen", "keys", "kv" })]
     [InlineData("rumor kv ", new[] { "delete", "get", "list", "set", "watch" })]
     [InlineData("rumor kv s", new[] { "set" })]
     [InlineData("rumor members --state a", new[] { "alive" })]

@@ -29,8 +29,10 @@ public sealed class GossipKeyring : IDisposable
     /// <summary>Creates a keyring whose first key is primary.</summary>
     /// <param name="keys">One or more keys of 16, 24 or 32 bytes; the first encrypts.</param>
     /// <param name="clusterLabel">Authenticated with every packet; empty for none.</param>
-    public GossipKeyring(IEnumerable<byte[]> keys, string clusterLabel = "")
+    /// <param name="version">The ring's version (<see cref="Version"/>): 0 for a ring from configuration, the stored value for a persisted one.</param>
+    public GossipKeyring(IEnumerable<byte[]> keys, string clusterLabel = "", ulong version = 0)
     {
+        Version = version;
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(clusterLabel);
         byte[] label = Encoding.UTF8.GetBytes(clusterLabel);
@@ -57,6 +59,13 @@ public sealed class GossipKeyring : IDisposable
     /// <summary>The cluster label authenticated with every packet.</summary>
     public string ClusterLabel { get; }
 
+    /// <summary>
+    /// The ring's version: raised by every cluster-wide key operation (<c>rumor keys</c>) and carried
+    /// with the ring in encrypted push-pulls, so that a member that missed a rotation adopts the ring
+    /// of a higher version (docs/SECURITY.md, "Rotating keys"). 0 for a ring from configuration.
+    /// </summary>
+    public ulong Version { get; internal set; }
+
     /// <summary>The installed keys, primary first.</summary>
     public IReadOnlyList<byte[]> Keys => _keys.ConvertAll(e => (byte[])e.Key.Clone());
 
@@ -71,6 +80,53 @@ public sealed class GossipKeyring : IDisposable
     internal int Count => _keys.Count;
 
     internal AesGcm CipherAt(int index) => _keys[index].Cipher;
+
+    /// <summary>The key at <paramref name="index"/> itself (not a copy): for finding it again by value.</summary>
+    internal byte[] KeyAt(int index) => _keys[index].Key;
+
+    /// <summary>True when <paramref name="key"/> is installed.</summary>
+    public bool Contains(byte[] key) => key is not null && IndexOf(key) >= 0;
+
+    /// <summary>A copy with the same keys, label and version: each node owns its keyring, so a rotation on one never touches another's.</summary>
+    public GossipKeyring Clone() => new(_keys.ConvertAll(e => e.Key), ClusterLabel, Version);
+
+    /// <summary>
+    /// Replaces the keys with <paramref name="keys"/> (primary first) at <paramref name="version"/>:
+    /// how a member adopts a newer ring learnt from the cluster. Ciphers of kept keys are reused,
+    /// those of dropped keys disposed.
+    /// </summary>
+    internal void Adopt(IReadOnlyList<byte[]> keys, ulong version)
+    {
+        if (keys.Count == 0 || keys.Count > KeysMax)
+        {
+            throw new ArgumentException($"A ring holds 1 to {KeysMax} keys; this one {keys.Count}.", nameof(keys));
+        }
+
+        List<Entry> next = new(keys.Count);
+        foreach (byte[] key in keys)
+        {
+            CheckKey(key);
+            if (next.Exists(e => CryptographicOperations.FixedTimeEquals(e.Key, key)))
+            {
+                continue;
+            }
+
+            int index = IndexOf(key);
+            next.Add(index >= 0 ? _keys[index] : new Entry((byte[])key.Clone(), new AesGcm(key, PacketEnvelope.TagBytes)));
+        }
+
+        foreach (Entry old in _keys)
+        {
+            if (!next.Contains(old))
+            {
+                old.Cipher.Dispose();
+            }
+        }
+
+        _keys.Clear();
+        _keys.AddRange(next);
+        Version = version;
+    }
 
     /// <summary>Parses a base64 key and checks its length (16, 24 or 32 bytes).</summary>
     public static byte[] ParseKey(string base64)
@@ -149,7 +205,7 @@ public sealed class GossipKeyring : IDisposable
         }
     }
 
-    private int IndexOf(byte[] key)
+    internal int IndexOf(byte[] key)
     {
         for (int i = 0; i < _keys.Count; i++)
         {

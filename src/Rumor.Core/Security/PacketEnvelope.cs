@@ -51,7 +51,11 @@ public static class PacketEnvelope
     }
 
     /// <summary>Seals <paramref name="packet"/> into <paramref name="destination"/> (at least <c>packet.Length + 31</c> bytes); returns the envelope's length.</summary>
-    public static int Seal(GossipKeyring keyring, uint prefix, ulong counter, ReadOnlySpan<byte> packet, Span<byte> destination)
+    public static int Seal(GossipKeyring keyring, uint prefix, ulong counter, ReadOnlySpan<byte> packet, Span<byte> destination) =>
+        Seal(keyring, 0, prefix, counter, packet, destination);
+
+    /// <summary>Seals with the installed key at <paramref name="keyIndex"/> (0: the primary): a join retried with an older key, a reply in the key its request came in.</summary>
+    internal static int Seal(GossipKeyring keyring, int keyIndex, uint prefix, ulong counter, ReadOnlySpan<byte> packet, Span<byte> destination)
     {
         int length = packet.Length + OverheadBytes;
         if (destination.Length < length)
@@ -65,7 +69,7 @@ public static class PacketEnvelope
         BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], counter);
         Span<byte> ciphertext = destination.Slice(HeaderBytes + NonceBytes, packet.Length);
         Span<byte> tag = destination.Slice(HeaderBytes + NonceBytes + packet.Length, TagBytes);
-        keyring.Primary.Encrypt(nonce, packet, ciphertext, tag, keyring.AssociatedData);
+        keyring.CipherAt(keyIndex).Encrypt(nonce, packet, ciphertext, tag, keyring.AssociatedData);
         return length;
     }
 
@@ -74,8 +78,13 @@ public static class PacketEnvelope
     /// Returns false (and writes nothing useful) for a wrong header, a short envelope, a wrong key or
     /// any changed byte. On success the packet is <c>destination[..length]</c>.
     /// </summary>
-    public static bool TryOpen(GossipKeyring keyring, ReadOnlySpan<byte> envelope, Span<byte> destination, out int length, out uint prefix, out ulong counter)
+    public static bool TryOpen(GossipKeyring keyring, ReadOnlySpan<byte> envelope, Span<byte> destination, out int length, out uint prefix, out ulong counter) =>
+        TryOpen(keyring, envelope, destination, out length, out prefix, out counter, out _);
+
+    /// <summary>As the public overload; <paramref name="keyIndex"/> is the installed key that opened it.</summary>
+    internal static bool TryOpen(GossipKeyring keyring, ReadOnlySpan<byte> envelope, Span<byte> destination, out int length, out uint prefix, out ulong counter, out int keyIndex)
     {
+        keyIndex = -1;
         length = 0;
         prefix = 0;
         counter = 0;
@@ -108,6 +117,7 @@ public static class PacketEnvelope
                 continue;
             }
 
+            keyIndex = i;
             length = plainLength;
             prefix = BinaryPrimitives.ReadUInt32LittleEndian(nonce);
             counter = BinaryPrimitives.ReadUInt64LittleEndian(nonce[4..]);

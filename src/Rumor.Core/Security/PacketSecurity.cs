@@ -1,6 +1,7 @@
 using Rumor.Core.Diagnostics;
 using Rumor.Core.Randomness;
 using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core.Security;
 
@@ -24,6 +25,7 @@ internal sealed class PacketSecurity
     private readonly byte[]? _openScratch;
     private readonly uint _noncePrefix;
     private ulong _nonceCounter;
+    private byte[]? _lastStreamKey;
 
     /// <summary>Creates the edge for <paramref name="keyring"/> (null: plaintext); draws the nonce prefix from <paramref name="random"/> only when encrypting, so unencrypted runs keep their fixed-seed traces.</summary>
     public PacketSecurity(GossipKeyring? keyring, bool verifyIncoming, bool encryptOutgoing, IRandomSource random, ulong generation, NodeCounters counters)
@@ -52,6 +54,12 @@ internal sealed class PacketSecurity
     /// </summary>
     public bool EncryptOutgoing { get; set; } = true;
 
+    /// <summary>This node's own keyring (null: plaintext). Changed at run time from the loop only (<c>rumor keys</c>, or a newer ring adopted from a push-pull).</summary>
+    public GossipKeyring? Keyring => _keyring;
+
+    /// <summary>True when the last stream message opened came in an authentic envelope (not plaintext accepted while migrating): only then may a ring it carries be trusted.</summary>
+    public bool LastStreamAuthenticated { get; private set; }
+
     /// <summary>True when this node seals what it sends.</summary>
     public bool Encrypted => _keyring is not null && EncryptOutgoing;
 
@@ -70,8 +78,8 @@ internal sealed class PacketSecurity
         return _sealScratch.AsSpan(0, length);
     }
 
-    /// <summary>Seals a stream message when encrypting.</summary>
-    public ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message)
+    /// <summary>Seals a stream message when encrypting, with the installed key at <paramref name="keyIndex"/> (0: the primary; a join retries with the others).</summary>
+    public ReadOnlySpan<byte> SealStream(ReadOnlySpan<byte> message, int keyIndex = 0)
     {
         if (_keyring is null || !EncryptOutgoing)
         {
@@ -79,9 +87,18 @@ internal sealed class PacketSecurity
         }
 
         byte[] sealedMessage = new byte[message.Length + PacketEnvelope.OverheadBytes];
-        PacketEnvelope.Seal(_keyring, _noncePrefix, NextNonceCounter() | PacketEnvelope.StreamChannelBit, message, sealedMessage);
+        int index = keyIndex >= 0 && keyIndex < _keyring.Count ? keyIndex : 0;
+        PacketEnvelope.Seal(_keyring, index, _noncePrefix, NextNonceCounter() | PacketEnvelope.StreamChannelBit, message, sealedMessage);
         return sealedMessage;
     }
+
+    /// <summary>
+    /// Seals the reply to the stream request just opened with the key that request came in (when
+    /// still installed), not the primary: a member that missed a rotation and still holds an older
+    /// key of the ring can read the answer, and so learn the current ring.
+    /// </summary>
+    public ReadOnlySpan<byte> SealReply(ReadOnlySpan<byte> message) =>
+        SealStream(message, _keyring is not null && _lastStreamKey is not null ? _keyring.IndexOf(_lastStreamKey) : 0);
 
     private ulong NextNonceCounter()
     {
@@ -131,6 +148,8 @@ internal sealed class PacketSecurity
     public bool TryUnsealStream(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> plain)
     {
         plain = message;
+        LastStreamAuthenticated = false;
+        _lastStreamKey = null;
         if (_keyring is null)
         {
             return true;
@@ -142,7 +161,7 @@ internal sealed class PacketSecurity
         }
 
         byte[] buffer = new byte[Math.Max(0, message.Length - PacketEnvelope.OverheadBytes)];
-        if (!PacketEnvelope.TryOpen(_keyring, message, buffer, out int length, out uint prefix, out ulong counter))
+        if (!PacketEnvelope.TryOpen(_keyring, message, buffer, out int length, out uint prefix, out ulong counter, out int keyIndex))
         {
             _counters.PacketsUnauthenticated++;
             return false;
@@ -155,6 +174,8 @@ internal sealed class PacketSecurity
         }
 
         plain = buffer.AsSpan(0, length);
+        LastStreamAuthenticated = true;
+        _lastStreamKey = _keyring.KeyAt(keyIndex);
         return true;
     }
 
@@ -169,4 +190,106 @@ internal sealed class PacketSecurity
         _counters.PlaintextAccepted++;
         return true;
     }
+
+    /// <summary>
+    /// Applies a key operation to our keyring and raises its version to at least
+    /// <paramref name="ringVersion"/>; null on success (also when nothing had to change), else why not.
+    /// </summary>
+    public string? ApplyKeyOperation(KeyOperation operation, byte[] key, ulong ringVersion, out bool changed)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        changed = false;
+        if (_keyring is not { } ring)
+        {
+            return "gossip encryption is off on this member (no keyring)";
+        }
+
+        if (key.Length is not (16 or 24 or 32))
+        {
+            return $"a key is 16, 24 or 32 bytes; this one is {key.Length}";
+        }
+
+        switch (operation)
+        {
+            case KeyOperation.Install when !ring.Contains(key) && ring.Count >= GossipKeyring.KeysMax:
+                return $"the keyring already holds {GossipKeyring.KeysMax} keys; remove one first";
+            case KeyOperation.Install:
+                changed = !ring.Contains(key);
+                ring.Install(key);
+                break;
+            case KeyOperation.Use when !ring.Contains(key):
+                return "the key is not installed on this member; install it first";
+            case KeyOperation.Use:
+                changed = ring.IndexOf(key) != 0;
+                ring.Use(key);
+                break;
+            case KeyOperation.Remove when ring.IndexOf(key) == 0:
+                return "the key is this member's primary key; make another key primary first";
+            case KeyOperation.Remove:
+                changed = ring.Contains(key);
+                ring.Remove(key);
+                break;
+            default:
+                return $"unknown key operation {operation}";
+        }
+
+        if (ringVersion > ring.Version)
+        {
+            ring.Version = ringVersion;
+            changed = true;
+        }
+
+        return null;
+    }
+
+    /// <summary>The ring as push-pull sections, only when what we send is sealed (never in plaintext); null otherwise.</summary>
+    public IReadOnlyList<StateSection>? RingSections() =>
+        Encrypted ? [KeyringSection.Encode(_keyring!)] : null;
+
+    /// <summary>
+    /// Adopts the ring carried by the push-pull just opened when its version is higher than ours and
+    /// the stream came in an authentic envelope (true). <paramref name="malformed"/>: a ring section
+    /// that does not decode.
+    /// </summary>
+    public bool TryAdoptRing(IReadOnlyList<StateSection> sections, out bool malformed)
+    {
+        malformed = false;
+        if (_keyring is not { } ring || !LastStreamAuthenticated)
+        {
+            return false;
+        }
+
+        foreach (StateSection section in sections)
+        {
+            if (section.Kind != KeyringSection.Kind)
+            {
+                continue;
+            }
+
+            if (!KeyringSection.TryDecode(section.Data, out ulong version, out IReadOnlyList<byte[]> keys))
+            {
+                malformed = true;
+                return false;
+            }
+
+            if (version <= ring.Version)
+            {
+                return false;
+            }
+
+            ring.Adopt(keys, version);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a join sealed with the key at <paramref name="keyIndex"/> can be retried with a further key.</summary>
+    public bool HasKeyAfter(int keyIndex) => Encrypted && keyIndex + 1 < _keyring!.Count;
+
+    /// <summary>Adds to a failed join's reason what a keyed node should know: every one of our keys was tried.</summary>
+    public string ExplainJoinFailure(string reason) =>
+        Encrypted
+            ? $"{reason}; tried with each of our {_keyring!.Count} key(s): if the seed is up, it holds none of them (a member offline while the cluster rotated away from all its keys needs a current key: rumor keys list on a member, then --encrypt or --keyring-file here)"
+            : reason;
 }
