@@ -76,7 +76,7 @@ internal static class RumorCommand
             EventCommand.Send.Create(output, error, environment),
             EventCommand.Recent.Create(output, error, environment),
             QueryCommand.Command.Create(output, error, environment),
-            AggregateCommand.Command.Create(output, error, environment),
+            AggregateCommand.Create(output, error, environment),
             StatusCommand.Command.Create(output, error, environment),
             MonitorCommand.Command.Create(output, error, environment),
             CompletionCommand.Create(output),

@@ -285,13 +285,29 @@ public sealed class RumorClient : IDisposable
         return SendAsync(HttpMethod.Post, "v1/query", Body(request, RumorJsonContext.Default.QueryPostRequest), RumorJsonContext.Default.QueryResultDto, cancellationToken, wait);
     }
 
+    /// <summary><c>GET /v1/aggregates</c>: the aggregates running at the node, with their estimates.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The aggregates, in the order they started there.</returns>
+    public async Task<IReadOnlyList<AggregateDto>> ListAggregatesAsync(CancellationToken cancellationToken = default) =>
+        await SendAsync(HttpMethod.Get, "v1/aggregates", RumorJsonContext.Default.AggregateDtoArray, cancellationToken).ConfigureAwait(false);
+
     /// <summary><c>GET /v1/aggregates</c>: the keys of the aggregates the node computes.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The keys.</returns>
     public async Task<IReadOnlyList<string>> GetAggregateKeysAsync(CancellationToken cancellationToken = default) =>
-        await SendAsync(HttpMethod.Get, "v1/aggregates", RumorJsonContext.Default.StringArray, cancellationToken).ConfigureAwait(false);
+        [.. (await ListAggregatesAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Key)];
 
-    /// <summary><c>GET /v1/aggregates/{key}</c>: the node's estimate of one aggregate.</summary>
+    /// <summary><c>POST /v1/aggregates</c>: starts a cluster-wide aggregate (an aggregate already running is answered as it is).</summary>
+    /// <param name="request">The key, function and lifetime.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The node's first estimate.</returns>
+    public Task<AggregateDto> StartAggregateAsync(AggregateStartRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync(HttpMethod.Post, "v1/aggregates", Body(request, RumorJsonContext.Default.AggregateStartRequest), RumorJsonContext.Default.AggregateDto, cancellationToken);
+    }
+
+    /// <summary><c>GET /v1/aggregates/{key}</c>: the node's estimate of one running aggregate (a 404 problem when it does not run there).</summary>
     /// <param name="key">The aggregate's key.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The estimate.</returns>
@@ -299,6 +315,16 @@ public sealed class RumorClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         return SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), RumorJsonContext.Default.AggregateDto, cancellationToken);
+    }
+
+    /// <summary><c>DELETE /v1/aggregates/{key}</c>: stops an aggregate cluster-wide (a 404 problem when it does not run there).</summary>
+    /// <param name="key">The aggregate's key.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The confirmation.</returns>
+    public Task<AggregateStoppedDto> StopAggregateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return SendAsync(HttpMethod.Delete, "v1/aggregates/" + ApiPath.Key(key), RumorJsonContext.Default.AggregateStoppedDto, cancellationToken);
     }
 
     /// <summary>Releases the connections when the client created them.</summary>

@@ -348,7 +348,7 @@ public sealed class ClientCommandTests
              "counters":{"packetsSent":10,"bytesSent":2048}}
             """);
 
-        (int aggregateCode, string aggregate, _) = await ClientRun.RunAsync(["aggregate", "cpu", "--agent", agent.Url]);
+        (int aggregateCode, string aggregate, _) = await ClientRun.RunAsync(["aggregate", "show", "cpu", "--agent", agent.Url]);
         (int statusCode, string status, _) = await ClientRun.RunAsync(["status", "--agent", agent.Url]);
 
         Assert.Equal(0, aggregateCode);
@@ -360,6 +360,41 @@ public sealed class ClientCommandTests
         Assert.Contains("local health: 1 of max 8 (0 is healthy)\n", Unpadded(status), StringComparison.Ordinal);
         Assert.Contains("convergence: not converged; differing: node-b; unknown: node-c (checksum 9f3a)\n", Unpadded(status), StringComparison.Ordinal);
         Assert.Contains("bytesSent: 2048\n", Unpadded(status), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aggregate_start_sends_key_function_and_lifetime_and_prints_the_note()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/aggregates", 201, """{"key":"cpu","count":3,"valueCount":2,"errorBound":0.5,"converged":false,"epoch":1,"initiator":"a","rounds":0,"function":"max","remainingMs":90000,"input":"missing","note":"this member has no value of 'cpu'."}""");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["aggregate", "start", "cpu", "--function", "max", "--lifetime", "90s", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        ClientRun.SameJson("""{"key":"cpu","function":"max","lifetimeMs":90000}""", agent.Single().Body);
+        Assert.Contains("function:    max\n", output, StringComparison.Ordinal);
+        Assert.Contains("ends in:     1m30s\n", output, StringComparison.Ordinal);
+        Assert.Contains("note:        this member has no value of 'cpu'.\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aggregate_list_and_stop_and_a_show_of_nothing_running()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/aggregates", 200, """[{"key":"cpu","average":0.5,"errorBound":0.001,"converged":true,"epoch":1,"initiator":"a","rounds":9,"function":"average","value":0.5,"remainingMs":60000}]""");
+        agent.On("DELETE", "/v1/aggregates/cpu", 200, """{"key":"cpu","stopped":true}""");
+        agent.On("GET", "/v1/aggregates/disk", 404, """{"title":"Not found","status":404,"detail":"No aggregate of 'disk' runs at this member."}""", "application/problem+json");
+
+        (int listCode, string list, _) = await ClientRun.RunAsync(["aggregate", "list", "--agent", agent.Url]);
+        (int stopCode, string stop, _) = await ClientRun.RunAsync(["aggregate", "stop", "cpu", "--agent", agent.Url]);
+        (int showCode, _, string showError) = await ClientRun.RunAsync(["aggregate", "show", "disk", "--agent", agent.Url]);
+
+        Assert.Equal(0, listCode);
+        Assert.Equal("KEY  FUNCTION  VALUE  CONVERGED  ENDS IN\ncpu  average   0.5    yes        1m00s\n", list);
+        Assert.Equal(0, stopCode);
+        Assert.Equal("stopped aggregate cpu (the end spreads to every member)\n", stop);
+        Assert.Equal(1, showCode);
+        Assert.Contains("No aggregate of 'disk' runs", showError, StringComparison.Ordinal);
     }
 
     [Fact]
