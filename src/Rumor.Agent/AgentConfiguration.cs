@@ -105,7 +105,62 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Http '{httpText}' is not an address: expected IPv4:port (127.0.0.1:7373) or [IPv6]:port ([::1]:7373).");
         }
 
-        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment) };
+        return new AgentSettings(options, http)
+        {
+            OtlpEndpoint = OtlpEndpointOf(combined, environment),
+            EventHandlers = EventHandlersOf(file, environmentLayer, flagLayer),
+            EventHandlerOptions = EventHandlerOptionsOf(combined),
+        };
+    }
+
+    /// <summary>The event handlers of the highest layer that names any (a list replaces, it does not merge).</summary>
+    private static List<EventHandlers.EventHandlerSpec> EventHandlersOf(IConfiguration? file, IConfiguration environmentLayer, IConfiguration flagLayer)
+    {
+        List<string> texts = ListOf(flagLayer, "EventHandlers") is { Count: > 0 } fromFlags ? fromFlags
+            : ListOf(environmentLayer, "EventHandlers") is { Count: > 0 } fromEnvironment ? fromEnvironment
+            : file is not null ? ListOf(file, "EventHandlers") : [];
+        List<EventHandlers.EventHandlerSpec> handlers = [];
+        foreach (string text in texts)
+        {
+            try
+            {
+                handlers.Add(Agent.EventHandlers.EventHandlerSpec.Parse(text));
+            }
+            catch (FormatException e)
+            {
+                throw new AgentConfigurationException("EventHandlers: " + e.Message, e);
+            }
+        }
+
+        return handlers;
+    }
+
+    private static EventHandlers.EventHandlerOptions EventHandlerOptionsOf(IConfiguration combined)
+    {
+        EventHandlers.EventHandlerOptions defaults = Agent.EventHandlers.EventHandlerOptions.Default;
+        TimeSpan timeout = defaults.Timeout;
+        if (combined["EventHandlerTimeout"] is { Length: > 0 } timeoutText
+            && !DurationText.TryParse(timeoutText, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1), out timeout, out string error))
+        {
+            throw new AgentConfigurationException($"EventHandlerTimeout: {error}");
+        }
+
+        return new EventHandlers.EventHandlerOptions(
+            timeout,
+            IntegerOf(combined, "EventHandlerConcurrency", defaults.Concurrency, 1, 256),
+            IntegerOf(combined, "EventHandlerQueueMax", defaults.QueueMax, 1, 65_536));
+    }
+
+    private static int IntegerOf(IConfiguration combined, string key, int defaultValue, int min, int max)
+    {
+        if (combined[key] is not { Length: > 0 } text)
+        {
+            return defaultValue;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new AgentConfigurationException($"{key} is '{text}'; it must be a whole number from {min} to {max}.");
     }
 
     /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>
@@ -127,9 +182,11 @@ public static class AgentConfiguration
         return endpoint;
     }
 
-    private static List<string> SeedsOf(IConfiguration layer)
+    private static List<string> SeedsOf(IConfiguration layer) => ListOf(layer, "Seeds");
+
+    private static List<string> ListOf(IConfiguration layer, string key)
     {
-        IConfigurationSection section = layer.GetSection("Seeds");
+        IConfigurationSection section = layer.GetSection(key);
         if (section.Value is { } scalar)
         {
             return [.. scalar.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

@@ -17,6 +17,12 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
     /// the <c>OtlpEndpoint</c> key (<c>RUMOR_OTLPENDPOINT</c>), else the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>The event handlers, <c>[FILTER=]SCRIPT</c> each (<c>EventHandlers</c>, <c>--event-handler</c>); none by default.</summary>
+    public IReadOnlyList<EventHandlers.EventHandlerSpec> EventHandlers { get; init; } = [];
+
+    /// <summary>The bounds of the event handlers (<c>EventHandlerTimeout</c>, <c>EventHandlerConcurrency</c>, <c>EventHandlerQueueMax</c>).</summary>
+    public EventHandlers.EventHandlerOptions EventHandlerOptions { get; init; } = Agent.EventHandlers.EventHandlerOptions.Default;
 }
 
 /// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>

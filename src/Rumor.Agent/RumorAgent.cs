@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rumor.Agent.Endpoints;
+using Rumor.Agent.EventHandlers;
 using Rumor.Hosting;
 
 namespace Rumor.Agent;
@@ -26,7 +27,14 @@ public sealed class RumorAgent : IAsyncDisposable
         _app = app;
         Url = url;
         Node = app.Services.GetRequiredService<RumorNode>();
+        EventHandlers = app.Services.GetRequiredService<EventHandlerRunner>();
     }
+
+    /// <summary>True when the agent is stopping because <c>POST /v1/leave</c> (<c>rumor leave</c>) asked it to, after leaving.</summary>
+    public bool StoppingAfterLeave => _app.Services.GetRequiredService<LeaveShutdown>().Requested;
+
+    /// <summary>The event handlers (<c>--event-handler</c>): reading the node's events from the start.</summary>
+    public EventHandlerRunner EventHandlers { get; }
 
     /// <summary>Where the HTTP API and dashboard answer (the actual port when 0 was asked for).</summary>
     public Uri Url { get; }
@@ -61,6 +69,12 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         builder.Services.AddRumor(settings.Rumor.CopyTo);
+        builder.Services.AddSingleton<LeaveShutdown>();
+        builder.Services.AddSingleton(services => new EventHandlerRunner(
+            services.GetRequiredService<RumorNode>(),
+            settings.EventHandlers,
+            settings.EventHandlerOptions,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.EventHandlers")));
         builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
@@ -109,6 +123,7 @@ public sealed class RumorAgent : IAsyncDisposable
         app.MapKvEndpoints();
         app.MapStreamEndpoints();
         app.MapEventEndpoints();
+        app.MapOperatorEndpoints();
         app.MapMetricsEndpoints();
         app.MapDashboardEndpoints();
 
@@ -120,11 +135,16 @@ public sealed class RumorAgent : IAsyncDisposable
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     /// <summary>Stops the agent: the node leaves gracefully when LeaveOnStop (the default), then everything closes.</summary>
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await EventHandlers.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Stops (if still running) and releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
+        await EventHandlers.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);

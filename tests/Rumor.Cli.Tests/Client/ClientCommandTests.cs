@@ -159,11 +159,51 @@ public sealed class ClientCommandTests
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.On("POST", "/v1/leave", 200, """{"left":false}""");
 
-        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--timeout", "1m30s", "--agent", agent.Url]);
+        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--timeout", "1m30s", "--stay", "--agent", agent.Url]);
 
         Assert.Equal(0, code);
         ClientRun.SameJson("""{"timeoutMs":90000}""", agent.Single().Body);
         Assert.Contains("not confirmed within 1m30s", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Leave_asks_the_agent_to_stop_unless_it_stays()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/leave", 200, """{"left":true,"stopping":true}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson("""{"shutdown":true}""", agent.Single().Body);
+        Assert.Equal("left the cluster; the agent is stopping\n", output);
+    }
+
+    [Fact]
+    public async Task Tags_info_and_force_leave_speak_their_endpoints()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PATCH", "/v1/tags", 200, """{"tags":{"env":"prod","role":"web"}}""");
+        agent.On("POST", "/v1/members/node-b/force-leave", 200, """{"name":"node-b","state":"left"}""");
+        agent.On("GET", "/v1/info", 200, """{"name":"node-a","address":"127.0.0.1:7946","version":"0.1.0","protocolVersion":1,"preset":"lan","tags":{"env":"prod"},"encrypted":true,"eventHandlers":["query:x=./x.sh"],"aggregates":0,"members":3,"uptimeMs":61000,"runtime":".NET"}""");
+
+        (int setCode, string set, _) = await ClientRun.RunAsync(["tags", "set", "env=prod", "--agent", agent.Url]);
+        string setBody = agent.Requests[^1].Body;
+        (int forceCode, string forced, _) = await ClientRun.RunAsync(["force-leave", "node-b", "--agent", agent.Url]);
+        (int infoCode, string info, _) = await ClientRun.RunAsync(["info", "--agent", agent.Url]);
+        (int badCode, _, string badError) = await ClientRun.RunAsync(["tags", "set", "novalue", "--agent", agent.Url]);
+
+        Assert.Equal(0, setCode);
+        ClientRun.SameJson("""{"set":{"env":"prod"}}""", setBody);
+        Assert.Equal("env=prod\nrole=web\n", set);
+        Assert.Equal(0, forceCode);
+        Assert.Equal("node-b is now left\n", forced);
+        Assert.Equal(0, infoCode);
+        Assert.Contains("event handlers:", info, StringComparison.Ordinal);
+        Assert.Contains("query:x=./x.sh", info, StringComparison.Ordinal);
+        Assert.Contains("encrypted:", info, StringComparison.Ordinal);
+        Assert.Equal(2, badCode);
+        Assert.Contains("novalue", badError, StringComparison.Ordinal);
     }
 
     [Fact]
