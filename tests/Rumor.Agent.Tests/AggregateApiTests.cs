@@ -94,11 +94,11 @@ public sealed class AggregateApiTests
         using HttpClient clientB = Agents.Client(b);
         await Agents.WaitForAliveAsync(clientA, 2);
 
-        using HttpResponseMessage started = await clientA.PostAsJsonAsync("/v1/aggregates", new { key = "load", lifetimeMs = 3000 });
+        using HttpResponseMessage started = await clientA.PostAsJsonAsync("/v1/aggregates", new { key = "load", lifetimeMs = 10_000 });
         Assert.Equal(HttpStatusCode.Created, started.StatusCode);
         await Agents.EventuallyAsync("the aggregate on b", async () => await RunsAsync(clientB, "load") ? "there" : null);
 
-        // Gone from both within the bound (3 s of lifetime plus a round), with no request to end it.
+        // Gone from both within the bound (10 s of lifetime plus a round), with no request to end it.
         await Agents.EventuallyAsync("the aggregate ended on a", async () => await RunsAsync(clientA, "load") ? null : "gone");
         await Agents.EventuallyAsync("the aggregate ended on b", async () => await RunsAsync(clientB, "load") ? null : "gone");
         Assert.Equal(0, (await Agents.GetJsonAsync(clientB, "/v1/aggregates")).GetArrayLength());
