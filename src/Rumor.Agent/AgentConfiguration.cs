@@ -110,8 +110,20 @@ public static class AgentConfiguration
             OtlpEndpoint = OtlpEndpointOf(combined, environment),
             EventHandlers = EventHandlersOf(file, environmentLayer, flagLayer),
             EventHandlerOptions = EventHandlerOptionsOf(combined),
+            LogLevel = LogLevelOf(combined["LogLevel"]),
         };
     }
+
+    /// <summary>Reads a log level: debug, information (info), warning (warn) or error, any case; the default when unset.</summary>
+    public static Microsoft.Extensions.Logging.LogLevel LogLevelOf(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => Microsoft.Extensions.Logging.LogLevel.Information,
+        "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
+        "information" or "info" => Microsoft.Extensions.Logging.LogLevel.Information,
+        "warning" or "warn" => Microsoft.Extensions.Logging.LogLevel.Warning,
+        "error" => Microsoft.Extensions.Logging.LogLevel.Error,
+        _ => throw new AgentConfigurationException($"LogLevel is '{text}'; it must be debug, information, warning or error."),
+    };
 
     /// <summary>The event handlers of the highest layer that names any (a list replaces, it does not merge).</summary>
     private static List<EventHandlers.EventHandlerSpec> EventHandlersOf(IConfiguration? file, IConfiguration environmentLayer, IConfiguration flagLayer)

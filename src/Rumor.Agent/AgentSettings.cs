@@ -23,6 +23,9 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
 
     /// <summary>The bounds of the event handlers (<c>EventHandlerTimeout</c>, <c>EventHandlerConcurrency</c>, <c>EventHandlerQueueMax</c>).</summary>
     public EventHandlers.EventHandlerOptions EventHandlerOptions { get; init; } = Agent.EventHandlers.EventHandlerOptions.Default;
+
+    /// <summary>The least severe lines <c>rumor agent</c> prints (<c>LogLevel</c>, <c>--log-level</c>): information (default) prints member events; warning only problems. SIGHUP reloads it.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }
 
 /// <summary>A configuration mistake, with a message naming the option and where it came from.</summary>

@@ -46,6 +46,7 @@ internal static class AgentCommand
             CliOptions.Text("--keyring-file", "PATH", "A JSON array of base64 keys, the first primary; every key decrypts (key rotation)."),
             CliOptions.Repeated("--event-handler", "[FILTER=]SCRIPT", "Run SCRIPT (/bin/sh -c) for matching events, as Serf does; FILTER is a comma-separated list of member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME (default: every event). A query is answered with the script's output. Repeat for several (docs/OPERATIONS.md)."),
             ClientCommandDuration("--event-handler-timeout", "Kill an event handler still running after this long (default 30s)."),
+            CliOptions.Text("--log-level", "LEVEL", "The least severe lines printed: debug, information (default), warning or error; SIGHUP reloads it.").Completing("debug", "information", "warning", "error"),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -170,6 +171,20 @@ internal static class AgentCommand
             flags["EventHandlers:" + i.ToString(CultureInfo.InvariantCulture)] = handlers[i];
         }
 
+        if (parsed.GetValue<string>("--log-level") is { } logLevel)
+        {
+            try
+            {
+                _ = AgentConfiguration.LogLevelOf(logLevel);
+            }
+            catch (AgentConfigurationException e)
+            {
+                throw new UsageException("--log-level: " + e.Message);
+            }
+
+            flags["LogLevel"] = logLevel;
+        }
+
         if (parsed.GetValue<TimeSpan?>("--event-handler-timeout") is { } handlerTimeout)
         {
             flags["EventHandlerTimeout"] = DurationText.Format(handlerTimeout);
@@ -231,9 +246,16 @@ internal static class AgentCommand
         await using (agent.ConfigureAwait(false))
         {
             RumorNode node = agent.Node;
-            agent.EventHandlers.Logged += message => Log(log, message);
+            LogFilter filter = new() { Level = settings.LogLevel };
+            agent.EventHandlers.Logged += (level, message) =>
+            {
+                if (level >= filter.Level)
+                {
+                    Log(log, message);
+                }
+            };
             RumorSubscription events = node.OpenStream();
-            Task printer = PrintEventsAsync(events, log);
+            Task printer = PrintEventsAsync(events, log, filter);
             Log(log, $"agent {node.Name} running at {node.Address} (bound {NodeAddress.From(node.Transport.LocalEndPoint)}, preset {node.Preset}); HTTP API and dashboard at {agent.Url}; Ctrl+C leaves the cluster and exits");
             if (!await ReportJoinAsync(node, log, error, stop).ConfigureAwait(false))
             {
@@ -250,7 +272,7 @@ internal static class AgentCommand
                 context.Cancel = true;
                 reloads.Writer.TryWrite(true);
             });
-            AgentReload reload = new(parsed, agent, settings, message => Log(log, message));
+            AgentReload reload = new(parsed, agent, settings, filter, message => Log(log, message));
             try
             {
                 while (true)
@@ -301,13 +323,17 @@ internal static class AgentCommand
         }
     }
 
-    private static async Task PrintEventsAsync(RumorSubscription events, TextWriter log)
+    private static async Task PrintEventsAsync(RumorSubscription events, TextWriter log, LogFilter filter)
     {
         try
         {
             await foreach (GossipEvent gossipEvent in events.ReadAllAsync().ConfigureAwait(false))
             {
-                LogEvent(log, gossipEvent);
+                // Member events are information: a warning level keeps only problems.
+                if (filter.Level <= Microsoft.Extensions.Logging.LogLevel.Information)
+                {
+                    LogEvent(log, gossipEvent);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -495,4 +521,16 @@ internal static class AgentCommand
 
     private static void Log(TextWriter log, string message) =>
         log.WriteLine(DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture) + "  " + message);
+}
+
+/// <summary>The level <c>rumor agent</c> prints at, changed by a SIGHUP reload.</summary>
+internal sealed class LogFilter
+{
+    private volatile int _level = (int)Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public Microsoft.Extensions.Logging.LogLevel Level
+    {
+        get => (Microsoft.Extensions.Logging.LogLevel)_level;
+        set => _level = (int)value;
+    }
 }

@@ -6,11 +6,11 @@ namespace Rumor.Cli;
 /// <summary>
 /// What SIGHUP does to <c>rumor agent</c>, as in Serf: read the configuration again (the same
 /// command line, the config file as it is now, the environment) and apply what can change at run
-/// time: tags (spread as a metadata update), event handlers and their bounds are logged and taken,
+/// time: tags (spread as a metadata update), the log level, event handlers and their bounds are logged and taken,
 /// and every other option that changed is named as needing a restart. A configuration that no
 /// longer loads is reported and the running one kept.
 /// </summary>
-internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSettings started, Action<string> log)
+internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSettings started, LogFilter filter, Action<string> log)
 {
     private IReadOnlyList<string> _handlers = [.. started.EventHandlers.Select(h => h.Text)];
 
@@ -44,6 +44,12 @@ internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSet
             {
                 log($"reload: the tags were not changed: {e.Message.Split(" (Parameter", 2)[0]}");
             }
+        }
+
+        if (fresh.LogLevel != filter.Level)
+        {
+            changes.Add($"log level {filter.Level.ToString().ToLowerInvariant()} -> {fresh.LogLevel.ToString().ToLowerInvariant()}");
+            filter.Level = fresh.LogLevel;
         }
 
         string[] handlers = [.. fresh.EventHandlers.Select(h => h.Text)];

@@ -40,6 +40,7 @@ public sealed class HostNameArgumentsTests
     [InlineData("--join", "localhost:notaport", "is not an address")]
     [InlineData("--bind", "under_score:7946", "is not an address")]
     [InlineData("--event-handler", "member-jion=./x.sh", "unknown filter 'member-jion'")]
+    [InlineData("--log-level", "loud", "LogLevel is 'loud'; it must be debug, information, warning or error")]
     public void Bad_names_and_handlers_are_usage_errors_naming_the_problem(string option, string value, string problem)
     {
         UsageException e = Assert.Throws<UsageException>(() => AgentCommand.ParseArguments([option, value]));
@@ -54,5 +55,7 @@ public sealed class HostNameArgumentsTests
 
         Assert.Equal(["member-join=./a.sh", "query:load=uptime"], settings.EventHandlers.Select(h => h.Text));
         Assert.Equal(TimeSpan.FromSeconds(5), settings.EventHandlerOptions.Timeout);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, settings.LogLevel);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, AgentCommand.ParseArguments(["--log-level", "WARN"])!.Load(NoEnvironment).LogLevel);
     }
 }

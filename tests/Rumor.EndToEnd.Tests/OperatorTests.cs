@@ -26,7 +26,7 @@ public sealed class OperatorTests
             AgentProcess b = await cluster.StartAgentAsync("b", join: a.GossipAddress, extra: ["--config", config]);
             await cluster.WaitForAllAliveAsync("a", "b");
 
-            await File.WriteAllTextAsync(config, """{"Tags":{"role":"db","zone":"z1"},"EventHandlers":["query:hi=printf hello"],"Advertise":"127.0.0.1:7999"}""");
+            await File.WriteAllTextAsync(config, """{"Tags":{"role":"db","zone":"z1"},"EventHandlers":["query:hi=printf hello"],"Advertise":"127.0.0.1:7999","LogLevel":"warning"}""");
             await b.Process.SignalAsync("HUP");
 
             cluster.Check(
@@ -38,6 +38,7 @@ public sealed class OperatorTests
             cluster.Check(reload.Contains("tag old removed", StringComparison.Ordinal), "the reload should log the removed tag.");
             cluster.Check(reload.Contains("event handlers: query:hi=printf hello", StringComparison.Ordinal), "the reload should log the new handler.");
             cluster.Check(reload.Contains("Advertise changed but needs a restart", StringComparison.Ordinal), "the reload should name what needs a restart.");
+            cluster.Check(reload.Contains("log level information -> warning", StringComparison.Ordinal), "the reload should log the new log level.");
             cluster.Check(!b.Process.HasExited, "SIGHUP must not end the agent.");
 
             // The new tags reach a; the new handler answers a query.

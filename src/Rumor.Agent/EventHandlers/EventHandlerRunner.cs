@@ -56,7 +56,7 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     }
 
     /// <summary>Every line the runner logs, also given here (the <c>rumor agent</c> command prints them).</summary>
-    public event Action<string>? Logged;
+    public event Action<LogLevel, string>? Logged;
 
     /// <summary>The bounds it runs with.</summary>
     public EventHandlerOptions Options { get; }
@@ -364,7 +364,7 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     private void Report(LogLevel level, string message)
     {
         LogHandler(_logger, level, message);
-        Logged?.Invoke(message);
+        Logged?.Invoke(level, message);
     }
 
     [LoggerMessage(EventId = 4001, Message = "{Message}")]
