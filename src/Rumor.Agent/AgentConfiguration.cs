@@ -111,7 +111,76 @@ public static class AgentConfiguration
             throw new AgentConfigurationException($"Protocol '{protocolText}' is not a protocol: expected rumor or serf.");
         }
 
-        return new AgentSettings(options, http) { OtlpEndpoint = OtlpEndpointOf(combined, environment), Protocol = protocol, Api = ApiConfiguration.Load(combined) };
+        return new AgentSettings(options, http)
+        {
+            OtlpEndpoint = OtlpEndpointOf(combined, environment),
+            Protocol = protocol,
+            Api = ApiConfiguration.Load(combined),
+            EventHandlers = EventHandlersOf(file, environmentLayer, flagLayer),
+            EventHandlerOptions = EventHandlerOptionsOf(combined),
+            LogLevel = LogLevelOf(combined["LogLevel"]),
+        };
+    }
+
+    /// <summary>Reads a log level: debug, information (info), warning (warn) or error, any case; the default when unset.</summary>
+    public static Microsoft.Extensions.Logging.LogLevel LogLevelOf(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => Microsoft.Extensions.Logging.LogLevel.Information,
+        "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
+        "information" or "info" => Microsoft.Extensions.Logging.LogLevel.Information,
+        "warning" or "warn" => Microsoft.Extensions.Logging.LogLevel.Warning,
+        "error" => Microsoft.Extensions.Logging.LogLevel.Error,
+        _ => throw new AgentConfigurationException($"LogLevel is '{text}'; it must be debug, information, warning or error."),
+    };
+
+    /// <summary>The event handlers of the highest layer that names any (a list replaces, it does not merge).</summary>
+    private static List<EventHandlers.EventHandlerSpec> EventHandlersOf(IConfiguration? file, IConfiguration environmentLayer, IConfiguration flagLayer)
+    {
+        List<string> texts = ListOf(flagLayer, "EventHandlers") is { Count: > 0 } fromFlags ? fromFlags
+            : ListOf(environmentLayer, "EventHandlers") is { Count: > 0 } fromEnvironment ? fromEnvironment
+            : file is not null ? ListOf(file, "EventHandlers") : [];
+        List<EventHandlers.EventHandlerSpec> handlers = [];
+        foreach (string text in texts)
+        {
+            try
+            {
+                handlers.Add(Agent.EventHandlers.EventHandlerSpec.Parse(text));
+            }
+            catch (FormatException e)
+            {
+                throw new AgentConfigurationException("EventHandlers: " + e.Message, e);
+            }
+        }
+
+        return handlers;
+    }
+
+    private static EventHandlers.EventHandlerOptions EventHandlerOptionsOf(IConfiguration combined)
+    {
+        EventHandlers.EventHandlerOptions defaults = Agent.EventHandlers.EventHandlerOptions.Default;
+        TimeSpan timeout = defaults.Timeout;
+        if (combined["EventHandlerTimeout"] is { Length: > 0 } timeoutText
+            && !DurationText.TryParse(timeoutText, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1), out timeout, out string error))
+        {
+            throw new AgentConfigurationException($"EventHandlerTimeout: {error}");
+        }
+
+        return new EventHandlers.EventHandlerOptions(
+            timeout,
+            IntegerOf(combined, "EventHandlerConcurrency", defaults.Concurrency, 1, 256),
+            IntegerOf(combined, "EventHandlerQueueMax", defaults.QueueMax, 1, 65_536));
+    }
+
+    private static int IntegerOf(IConfiguration combined, string key, int defaultValue, int min, int max)
+    {
+        if (combined[key] is not { Length: > 0 } text)
+        {
+            return defaultValue;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new AgentConfigurationException($"{key} is '{text}'; it must be a whole number from {min} to {max}.");
     }
 
     /// <summary>The <c>OtlpEndpoint</c> key (any layer), else OpenTelemetry's own <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; null when neither is set.</summary>
@@ -133,9 +202,11 @@ public static class AgentConfiguration
         return endpoint;
     }
 
-    private static List<string> SeedsOf(IConfiguration layer)
+    private static List<string> SeedsOf(IConfiguration layer) => ListOf(layer, "Seeds");
+
+    private static List<string> ListOf(IConfiguration layer, string key)
     {
-        IConfigurationSection section = layer.GetSection("Seeds");
+        IConfigurationSection section = layer.GetSection(key);
         if (section.Value is { } scalar)
         {
             return [.. scalar.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

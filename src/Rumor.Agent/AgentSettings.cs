@@ -23,6 +23,15 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
 
     /// <summary>Tokens, TLS, accepted host names and the API's bounds (<see cref="ApiSettings"/>); the defaults suit a loopback agent.</summary>
     public ApiSettings Api { get; init; } = new();
+
+    /// <summary>The event handlers, <c>[FILTER=]SCRIPT</c> each (<c>EventHandlers</c>, <c>--event-handler</c>); none by default.</summary>
+    public IReadOnlyList<EventHandlers.EventHandlerSpec> EventHandlers { get; init; } = [];
+
+    /// <summary>The bounds of the event handlers (<c>EventHandlerTimeout</c>, <c>EventHandlerConcurrency</c>, <c>EventHandlerQueueMax</c>).</summary>
+    public EventHandlers.EventHandlerOptions EventHandlerOptions { get; init; } = Agent.EventHandlers.EventHandlerOptions.Default;
+
+    /// <summary>The least severe lines <c>rumor agent</c> prints (<c>LogLevel</c>, <c>--log-level</c>): information (default) prints member events; warning only problems. SIGHUP reloads it.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }
 
 /// <summary>The wire dialect an agent speaks.</summary>

@@ -112,6 +112,67 @@ internal static class ApiMapping
         result.Missing,
         result.Done);
 
+    public static AggregateDto ToApi(this AggregateReading reading) => reading.Estimate.ToApi() with
+    {
+        RemainingMs = reading.RemainingLifetime is { } left ? (long)Math.Ceiling(left.TotalMilliseconds) : null,
+    };
+
+    /// <summary>The wire names of the aggregate functions.</summary>
+    public static string FunctionName(AggregateFunction function) => function switch
+    {
+        AggregateFunction.Sum => "sum",
+        AggregateFunction.Count => "count",
+        AggregateFunction.Min => "min",
+        AggregateFunction.Max => "max",
+        _ => "average",
+    };
+
+    /// <summary>Reads an aggregate function's name (case-insensitive); false for anything else.</summary>
+    public static bool TryParseFunction(string text, out AggregateFunction function)
+    {
+        foreach (AggregateFunction candidate in Enum.GetValues<AggregateFunction>())
+        {
+            if (string.Equals(FunctionName(candidate), text, StringComparison.OrdinalIgnoreCase))
+            {
+                function = candidate;
+                return true;
+            }
+        }
+
+        function = AggregateFunction.Average;
+        return false;
+    }
+
+    /// <summary>Says what is wrong with the inputs, when something is: this member's own, and the members without a number.</summary>
+    private static string? InputNote(AggregateEstimate estimate)
+    {
+        List<string> notes = [];
+        if (estimate.Input == AggregateInputState.Missing)
+        {
+            notes.Add($"this member has no value of '{estimate.Key}'");
+        }
+        else if (estimate.Input == AggregateInputState.NotANumber)
+        {
+            notes.Add($"this member's value of '{estimate.Key}' is not a number (invariant-culture text such as 0.75)");
+        }
+
+        if (estimate.Count is { } count && double.IsFinite(count) && estimate.ValueCount is { } values && double.IsFinite(values))
+        {
+            long members = (long)Math.Round(count);
+            long without = members - (long)Math.Round(values);
+            if (without > 0 && without >= members)
+            {
+                notes.Add($"no member has a numeric value of '{estimate.Key}': sum, average, min and max are unknown; set it with 'rumor kv set {estimate.Key} NUMBER' on each member");
+            }
+            else if (without > 0)
+            {
+                notes.Add($"about {without} of {members} members have no numeric value of '{estimate.Key}' and count as members only");
+            }
+        }
+
+        return notes.Count == 0 ? null : string.Join("; ", notes) + ".";
+    }
+
     public static AggregateDto ToApi(this AggregateEstimate estimate) => new(
         estimate.Key,
         Finite(estimate.Sum),
@@ -125,7 +186,17 @@ internal static class ApiMapping
         estimate.Epoch,
         estimate.Initiator,
         estimate.Rounds,
-        estimate.Previous is { } previous ? previous.ToApi() with { Previous = null } : null);
+        estimate.Previous is { } previous ? previous.ToApi() with { Previous = null } : null,
+        FunctionName(estimate.Function),
+        Finite(estimate.Value),
+        null,
+        estimate.Input switch
+        {
+            AggregateInputState.Number => "number",
+            AggregateInputState.NotANumber => "notANumber",
+            _ => "missing",
+        },
+        InputNote(estimate));
 
     // JSON has no NaN or infinity: an estimate that is not a finite number yet is left out.
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;

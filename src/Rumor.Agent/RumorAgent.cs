@@ -1,5 +1,3 @@
-using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rumor.Agent.Endpoints;
+using Rumor.Agent.EventHandlers;
 using Rumor.Agent.Security;
 using Rumor.Agent.Streams;
 using Rumor.Hosting;
@@ -29,7 +28,14 @@ public sealed class RumorAgent : IAsyncDisposable
         _app = app;
         Url = url;
         Node = app.Services.GetRequiredService<RumorNode>();
+        EventHandlers = app.Services.GetRequiredService<EventHandlerRunner>();
     }
+
+    /// <summary>True when the agent is stopping because <c>POST /v1/leave</c> (<c>rumor leave</c>) asked it to, after leaving.</summary>
+    public bool StoppingAfterLeave => _app.Services.GetRequiredService<LeaveShutdown>().Requested;
+
+    /// <summary>The event handlers (<c>--event-handler</c>): reading the node's events from the start.</summary>
+    public EventHandlerRunner EventHandlers { get; }
 
     /// <summary>Where the HTTP API and dashboard answer (the actual port when 0 was asked for).</summary>
     public Uri Url { get; }
@@ -57,24 +63,7 @@ public sealed class RumorAgent : IAsyncDisposable
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         ApiSettings api = settings.Api;
-        IPAddress httpAddress = settings.Http.ToIPAddress();
-        if (!IPAddress.IsLoopback(httpAddress) && !api.RequiresToken)
-        {
-            throw new AgentConfigurationException($"Http {settings.Http} is not a loopback address, and no token is set: the API would let anyone who reaches it run the node. Set a token (Token or TokenFile; RUMOR_TOKEN) or listen on 127.0.0.1.");
-        }
-
-        X509Certificate2? certificate = api.TlsCertificateFile is null ? null : ApiTls.Load(api);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.Limits.MaxRequestBodySize = api.BodyMaxBytes;
-            kestrel.Listen(new IPEndPoint(httpAddress, settings.Http.Port), listen =>
-            {
-                if (certificate is not null)
-                {
-                    listen.UseHttps(certificate);
-                }
-            });
-        });
+        ApiHardening.Listen(builder, settings);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.Rumor.LeaveTimeout + TimeSpan.FromSeconds(10));
         if (timeProvider is not null)
         {
@@ -82,11 +71,15 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         builder.Services.AddRumor(settings.Rumor.CopyTo);
+        builder.Services.AddSingleton<LeaveShutdown>();
+        builder.Services.AddSingleton(services => new EventHandlerRunner(
+            services.GetRequiredService<RumorNode>(),
+            settings.EventHandlers,
+            settings.EventHandlerOptions,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.EventHandlers")));
         builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
-        builder.Services.AddSingleton(api);
         builder.Services.AddSingleton(services => new StreamHub(services.GetRequiredService<RumorNode>(), api, services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category)));
-        ApiRateLimit.Add(builder.Services, api);
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -98,14 +91,7 @@ public sealed class RumorAgent : IAsyncDisposable
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
-        ApiGuard guard = new(api, settings.Http, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category));
-        app.Use(guard.CheckOriginAsync);
-        if (api.RequestsPerSecond > 0)
-        {
-            app.UseRateLimiter();
-        }
-
-        app.Use(guard.AuthorizeAsync);
+        ApiHardening.UseGuards(app, settings);
         app.Use(async (context, next) =>
         {
             try
@@ -147,6 +133,7 @@ public sealed class RumorAgent : IAsyncDisposable
         app.MapStreamEndpoints();
         app.MapEventEndpoints();
         app.MapKeyEndpoints();
+        app.MapOperatorEndpoints();
         app.MapMetricsEndpoints();
         app.MapDashboardEndpoints();
 
@@ -158,11 +145,16 @@ public sealed class RumorAgent : IAsyncDisposable
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     /// <summary>Stops the agent: the node leaves gracefully when LeaveOnStop (the default), then everything closes.</summary>
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await EventHandlers.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Stops (if still running) and releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
+        await EventHandlers.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);

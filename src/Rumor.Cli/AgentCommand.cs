@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Rumor.Agent;
 using Rumor.Core;
@@ -29,9 +33,9 @@ internal static class AgentCommand
         Command command = new("agent", Summary)
         {
             CliOptions.Text("--name", "NAME", "This member's unique name (default: the host name)."),
-            Address(CliOptions.Text("--bind", "ADDR:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one).")),
+            Address(CliOptions.Text("--bind", "ADDR:PORT|HOST:PORT", "Where to listen for UDP and TCP (default 0.0.0.0:7946; port 0 picks a free one). A host name is resolved and each of its addresses tried until one binds."), hostNames: true),
             Address(CliOptions.Text("--advertise", "ADDR:PORT", "The address others reach us at (default: the bind address, or this host's first address when binding 0.0.0.0).")),
-            Seed(CliOptions.Repeated("--join", "ADDR:PORT|dns:NAME[:PORT]", "A seed to join through; repeat for several. Exits 1 when none answers. dns:NAME[:PORT] joins through every A/AAAA record of NAME (port 7946 by default), re-resolved whenever the node has to rejoin; with only DNS seeds and nobody answering, the node starts alone.")),
+            Seed(CliOptions.Repeated("--join", "ADDR:PORT|HOST:PORT|dns:NAME[:PORT]", "A seed to join through; repeat for several. Exits 1 when none answers. HOST:PORT is resolved at start and every address tried. dns:NAME[:PORT] joins through every A/AAAA record of NAME (port 7946 by default), re-resolved whenever the node has to rejoin; with only DNS seeds and nobody answering, the node starts alone.")),
             Preset(CliOptions.Text("--preset", "lan|wan|local", "Protocol timings (default lan): memberlist's LAN, WAN or single-host values.").Completing("lan", "wan", "local")),
             CliOptions.Repeated("--tag", "KEY=VALUE", "A tag others see; repeat for several."),
             CliOptions.Repeated("--meta", "KEY=VALUE", "Same as --tag (the older name)."),
@@ -45,6 +49,9 @@ internal static class AgentCommand
             CliOptions.Text("--read-token-file", "PATH", "A file holding a read-only token for the HTTP API (GET requests only)."),
             CliOptions.Text("--tls-cert", "FILE", "Serve the HTTP API over HTTPS with this certificate (PEM or .pfx/.p12)."),
             CliOptions.Text("--tls-key", "FILE", "The PEM private key of --tls-cert when it is in a separate file."),
+            CliOptions.Repeated("--event-handler", "[FILTER=]SCRIPT", "Run SCRIPT (/bin/sh -c) for matching events, as Serf does; FILTER is a comma-separated list of member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME (default: every event). A query is answered with the script's output. Repeat for several (docs/OPERATIONS.md)."),
+            ClientCommandDuration("--event-handler-timeout", "Kill an event handler still running after this long (default 30s)."),
+            CliOptions.Text("--log-level", "LEVEL", "The least severe lines printed: debug, information (default), warning or error; SIGHUP reloads it.").Completing("debug", "information", "warning", "error"),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -56,6 +63,9 @@ internal static class AgentCommand
     /// </summary>
     internal sealed record AgentConfig(string? ConfigFile, IReadOnlyDictionary<string, string?> Flags, IReadOnlyList<string> Seeds)
     {
+        /// <summary>Every address a --bind host name resolved to, in order (empty when --bind was an address): tried until one binds.</summary>
+        public IReadOnlyList<string> BindCandidates { get; init; } = [];
+
         /// <summary>Merges the file, the environment (<paramref name="environment"/>, or the process's) and the flags.</summary>
         public AgentSettings Load(System.Collections.IDictionary? environment = null)
         {
@@ -92,7 +102,7 @@ internal static class AgentCommand
             flags["Preset"] = preset.ToLowerInvariant();
         }
 
-        foreach ((string option, string key) in new[] { ("bind", "Bind"), ("advertise", "Advertise"), ("http", "Http") })
+        foreach ((string option, string key) in new[] { ("advertise", "Advertise"), ("http", "Http") })
         {
             if (parsed.GetValue<string>("--" + option) is { } text)
             {
@@ -100,7 +110,21 @@ internal static class AgentCommand
             }
         }
 
-        string[] seeds = [.. (parsed.GetValue<string[]>("--join") ?? []).Select(ParseSeed)];
+        List<string> bindCandidates = [];
+        if (parsed.GetValue<string>("--bind") is { } bindText)
+        {
+            if (NodeAddress.TryParse(bindText, out NodeAddress bind))
+            {
+                flags["Bind"] = bind.ToString();
+            }
+            else
+            {
+                bindCandidates.AddRange(Resolve("--bind", bindText).Select(a => a.ToString()));
+                flags["Bind"] = bindCandidates[0];
+            }
+        }
+
+        string[] seeds = [.. (parsed.GetValue<string[]>("--join") ?? []).SelectMany(ParseSeed)];
         KeyValuePair<string, string>[] tags = [.. (parsed.GetValue<string[]>("--tag") ?? []).Concat(parsed.GetValue<string[]>("--meta") ?? []).Select(MetadataTags.Parse)];
         _ = MetadataTags.Encode(tags); // A repeated or malformed tag is a usage error now, not at start.
         foreach (KeyValuePair<string, string> tag in tags)
@@ -150,15 +174,52 @@ internal static class AgentCommand
             }
         }
 
-        return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds);
+        string[] handlers = parsed.GetValue<string[]>("--event-handler") ?? [];
+        for (int i = 0; i < handlers.Length; i++)
+        {
+            try
+            {
+                _ = Agent.EventHandlers.EventHandlerSpec.Parse(handlers[i]); // a bad handler is a usage error now, not at start
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException("--event-handler: " + e.Message);
+            }
+
+            flags["EventHandlers:" + i.ToString(CultureInfo.InvariantCulture)] = handlers[i];
+        }
+
+        if (parsed.GetValue<string>("--log-level") is { } logLevel)
+        {
+            try
+            {
+                _ = AgentConfiguration.LogLevelOf(logLevel);
+            }
+            catch (AgentConfigurationException e)
+            {
+                throw new UsageException("--log-level: " + e.Message);
+            }
+
+            flags["LogLevel"] = logLevel;
+        }
+
+        if (parsed.GetValue<TimeSpan?>("--event-handler-timeout") is { } handlerTimeout)
+        {
+            flags["EventHandlerTimeout"] = DurationText.Format(handlerTimeout);
+        }
+
+        return new AgentConfig(parsed.GetValue<string>("--config"), flags, seeds) { BindCandidates = bindCandidates };
     }
 
     private static async Task<int> RunAsync(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken stop)
     {
         AgentSettings settings;
+        IReadOnlyList<string> binds;
         try
         {
-            settings = ParseArguments(parsed).Load();
+            AgentConfig config = ParseArguments(parsed);
+            settings = config.Load();
+            binds = config.BindCandidates.Count > 1 ? config.BindCandidates : [settings.Rumor.Bind];
         }
         catch (Exception e) when (e is UsageException or AgentConfigurationException)
         {
@@ -174,7 +235,7 @@ internal static class AgentCommand
         RumorAgent agent;
         try
         {
-            agent = await RumorAgent.StartAsync(settings, cancellationToken: stop).ConfigureAwait(false);
+            agent = await StartOnFirstBindableAsync(settings, binds, log, stop).ConfigureAwait(false);
         }
         catch (OptionsValidationException e)
         {
@@ -213,8 +274,16 @@ internal static class AgentCommand
         await using (agent.ConfigureAwait(false))
         {
             RumorNode node = agent.Node;
+            LogFilter filter = new() { Level = settings.LogLevel };
+            agent.EventHandlers.Logged += (level, message) =>
+            {
+                if (level >= filter.Level)
+                {
+                    Log(log, message);
+                }
+            };
             RumorSubscription events = node.OpenStream();
-            Task printer = PrintEventsAsync(events, log);
+            Task printer = PrintEventsAsync(events, log, filter);
             Log(log, $"agent {node.Name} running at {node.Address} (bound {NodeAddress.From(node.Transport.LocalEndPoint)}, preset {node.Preset}); HTTP API and dashboard at {agent.Url}; Ctrl+C leaves the cluster and exits");
             if (!await ReportJoinAsync(node, log, error, stop).ConfigureAwait(false))
             {
@@ -222,18 +291,40 @@ internal static class AgentCommand
                 return stop.IsCancellationRequested ? ExitCodes.Ok : ExitCodes.Failure;
             }
 
+            // Runs until Ctrl+C or SIGTERM (stop), or until the agent stops itself ('rumor leave');
+            // SIGHUP reloads the configuration instead of ending the process.
+            using CancellationTokenSource running = CancellationTokenSource.CreateLinkedTokenSource(stop, agent.Stopping);
+            Channel<bool> reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+            using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                reloads.Writer.TryWrite(true);
+            });
+            AgentReload reload = new(parsed, agent, settings, filter, message => Log(log, message));
             try
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false);
+                while (true)
+                {
+                    await reloads.Reader.ReadAsync(running.Token).ConfigureAwait(false);
+                    await reload.RunAsync(running.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
-                // Ctrl+C or SIGTERM: the graceful path.
+                // Ctrl+C, SIGTERM or a stop after 'rumor leave': the graceful path.
             }
 
-            Log(log, $"leaving the cluster (waiting at most {LeaveTimeout.TotalSeconds:0} s)");
-            bool left = await node.LeaveAsync(LeaveTimeout, CancellationToken.None).ConfigureAwait(false);
-            Log(log, left ? "left the cluster" : $"the leave was not confirmed within {LeaveTimeout.TotalSeconds:0} s; stopping anyway");
+            if (agent.StoppingAfterLeave)
+            {
+                Log(log, "the agent was asked to stop after leaving the cluster");
+            }
+            else
+            {
+                Log(log, $"leaving the cluster (waiting at most {LeaveTimeout.TotalSeconds:0} s)");
+                bool left = await node.LeaveAsync(LeaveTimeout, CancellationToken.None).ConfigureAwait(false);
+                Log(log, left ? "left the cluster" : $"the leave was not confirmed within {LeaveTimeout.TotalSeconds:0} s; stopping anyway");
+            }
+
             await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await events.DisposeAsync().ConfigureAwait(false);
             await Task.WhenAny(printer, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
@@ -243,13 +334,34 @@ internal static class AgentCommand
         return ExitCodes.Ok;
     }
 
-    private static async Task PrintEventsAsync(RumorSubscription events, TextWriter log)
+    /// <summary>Starts the agent on the first of <paramref name="binds"/> that binds (a --bind host name's addresses, in order).</summary>
+    private static async Task<RumorAgent> StartOnFirstBindableAsync(AgentSettings settings, IReadOnlyList<string> binds, TextWriter log, CancellationToken stop)
+    {
+        for (int i = 0; ; i++)
+        {
+            settings.Rumor.Bind = binds[i];
+            try
+            {
+                return await RumorAgent.StartAsync(settings, cancellationToken: stop).ConfigureAwait(false);
+            }
+            catch (TransportBindException e) when (i < binds.Count - 1)
+            {
+                Log(log, $"could not bind {binds[i]} ({e.Message}); trying {binds[i + 1]}");
+            }
+        }
+    }
+
+    private static async Task PrintEventsAsync(RumorSubscription events, TextWriter log, LogFilter filter)
     {
         try
         {
             await foreach (GossipEvent gossipEvent in events.ReadAllAsync().ConfigureAwait(false))
             {
-                LogEvent(log, gossipEvent);
+                // Member events are information: a warning level keeps only problems.
+                if (filter.Level <= Microsoft.Extensions.Logging.LogLevel.Information)
+                {
+                    LogEvent(log, gossipEvent);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -295,25 +407,69 @@ internal static class AgentCommand
         return false;
     }
 
-    /// <summary>A seed: ADDR:PORT, or dns:NAME[:PORT] (every A/AAAA record of the name; see <see cref="DnsSeed"/>).</summary>
-    private static string ParseSeed(string text) =>
-        !DnsSeed.IsDnsSeed(text) ? ParseAddress("join", text).ToString()
-        : DnsSeed.TryParse(text, out DnsSeed seed, out string? problem) ? seed.ToString()
-        : throw new UsageException($"--join: '{text}' is not a DNS seed (dns:NAME[:PORT]): {problem}.");
+    /// <summary>
+    /// A seed: ADDR:PORT; HOST:PORT, resolved now to every address of HOST (each one a seed); or
+    /// dns:NAME[:PORT] (every A/AAAA record of the name, re-resolved at rejoins; see <see cref="DnsSeed"/>).
+    /// </summary>
+    private static IEnumerable<string> ParseSeed(string text) =>
+        DnsSeed.IsDnsSeed(text)
+            ? (DnsSeed.TryParse(text, out DnsSeed seed, out string? problem) ? [seed.ToString()] : throw new UsageException($"--join: '{text}' is not a DNS seed (dns:NAME[:PORT]): {problem}."))
+            : NodeAddress.TryParse(text, out NodeAddress address) ? [address.ToString()]
+            : Resolve("--join", text).Select(a => a.ToString());
+
+    /// <summary>Reads HOST:PORT (a host name, not an address) or null.</summary>
+    internal static (string Host, ushort Port)? TryParseHostPort(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
+        {
+            return null;
+        }
+
+        string host = text[..colon];
+        bool name = host.Length <= 253 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.') && host.Any(char.IsAsciiLetter)
+            && !host.StartsWith('-') && !host.StartsWith('.');
+        return name ? (host, port) : null;
+    }
+
+    /// <summary>Resolves HOST:PORT to every IPv4 and IPv6 address of HOST, in the resolver's order. Throws <see cref="UsageException"/>.</summary>
+    private static List<NodeAddress> Resolve(string option, string text)
+    {
+        if (TryParseHostPort(text) is not { } hostPort)
+        {
+            throw new UsageException(AddressError(option, text));
+        }
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(hostPort.Host);
+        }
+        catch (SocketException e)
+        {
+            throw new UsageException($"{option}: the host name '{hostPort.Host}' cannot be resolved: {e.Message}.");
+        }
+
+        List<NodeAddress> resolved = [.. addresses
+            .Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            .Select(a => NodeAddress.From(new IPEndPoint(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a, hostPort.Port)))
+            .Distinct()];
+        return resolved.Count > 0 ? resolved : throw new UsageException($"{option}: the host name '{hostPort.Host}' has no IPv4 or IPv6 address.");
+    }
 
     private static NodeAddress ParseAddress(string option, string text) =>
         NodeAddress.TryParse(text, out NodeAddress address) ? address : throw new UsageException(AddressError("--" + option, text));
 
     private static string AddressError(string option, string text) =>
-        $"{option}: '{text}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946).";
+        $"{option}: '{text}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946){(option is "--bind" or "--join" ? " or host:port" : string.Empty)}.";
 
-    /// <summary>Checks every value of an address option as the parser reads it.</summary>
-    private static T Address<T>(T option)
+    /// <summary>Checks every value of an address option as the parser reads it (host names too, when the option resolves them).</summary>
+    private static T Address<T>(T option, bool hostNames = false)
         where T : Option
     {
         option.Validators.Add(result =>
         {
-            foreach (Token token in result.Tokens.Where(t => !NodeAddress.TryParse(t.Value, out _)))
+            foreach (Token token in result.Tokens.Where(t => !NodeAddress.TryParse(t.Value, out _) && !(hostNames && TryParseHostPort(t.Value) is not null)))
             {
                 result.AddError(AddressError(option.Name, token.Value));
             }
@@ -329,7 +485,7 @@ internal static class AgentCommand
         {
             foreach (Token token in result.Tokens)
             {
-                if (!DnsSeed.IsDnsSeed(token.Value) && !NodeAddress.TryParse(token.Value, out _))
+                if (!DnsSeed.IsDnsSeed(token.Value) && !NodeAddress.TryParse(token.Value, out _) && TryParseHostPort(token.Value) is null)
                 {
                     result.AddError(AddressError(option.Name, token.Value));
                 }
@@ -343,6 +499,9 @@ internal static class AgentCommand
     }
 
     /// <summary>Checks the preset's name (any case) as the parser reads it.</summary>
+    private static Option<TimeSpan?> ClientCommandDuration(string name, string description) =>
+        CliOptions.Duration(name, description, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1));
+
     private static Option<string> Preset(Option<string> option)
     {
         option.Validators.Add(result =>
@@ -390,4 +549,16 @@ internal static class AgentCommand
 
     internal static void Log(TextWriter log, string message) =>
         log.WriteLine(DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture) + "  " + message);
+}
+
+/// <summary>The level <c>rumor agent</c> prints at, changed by a SIGHUP reload.</summary>
+internal sealed class LogFilter
+{
+    private volatile int _level = (int)Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public Microsoft.Extensions.Logging.LogLevel Level
+    {
+        get => (Microsoft.Extensions.Logging.LogLevel)_level;
+        set => _level = (int)value;
+    }
 }

@@ -15,7 +15,7 @@ internal static class RumorCommand
 
     private const string Epilog = """
         Commands for a running agent (members, join, leave, kv, event, events, query, aggregate,
-        status, monitor) take --agent URL (default http://127.0.0.1:7373, or $RUMOR_AGENT), --token TOKEN
+        status, info, tags, force-leave, monitor) take --agent URL (default http://127.0.0.1:7373, or $RUMOR_AGENT), --token TOKEN
         (the agent's management token, or $RUMOR_TOKEN) and --json.
         Run 'rumor <command> --help' for a command's options; 'rumor completion bash' for tab completion.
         Exit codes: 0 ok, 1 failure (the agent refused), 2 usage error, 3 no agent answered, 130 interrupted.
@@ -77,8 +77,12 @@ internal static class RumorCommand
             EventCommand.Send.Create(output, error, environment),
             EventCommand.Recent.Create(output, error, environment),
             QueryCommand.Command.Create(output, error, environment),
-            AggregateCommand.Command.Create(output, error, environment),
+            AggregateCommand.Create(output, error, environment),
             StatusCommand.Command.Create(output, error, environment),
+            OperatorCommands.Info.Create(output, error, environment),
+            OperatorCommands.CreateTags(output, error, environment),
+            OperatorCommands.ForceLeave.Create(output, error, environment),
+            OperatorCommands.CreateVersion(output),
             MonitorCommand.Command.Create(output, error, environment),
             CompletionCommand.Create(output),
             KeygenCommand.Create(output),

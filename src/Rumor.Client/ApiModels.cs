@@ -89,11 +89,54 @@ public sealed record JoinResponse(IReadOnlyList<JoinedDto> Joined, IReadOnlyList
 
 /// <summary>The body of <c>POST /v1/leave</c> (optional).</summary>
 /// <param name="TimeoutMs">How long to spread the leave before giving up (default 5000).</param>
-public sealed record LeaveRequest(long? TimeoutMs);
+/// <param name="Shutdown">True: the agent stops after leaving (what <c>rumor leave</c> asks unless <c>--stay</c>); default false.</param>
+public sealed record LeaveRequest(long? TimeoutMs, bool? Shutdown = null);
 
 /// <summary>The answer of <c>POST /v1/leave</c>.</summary>
 /// <param name="Left">True when the leave was spread in time.</param>
-public sealed record LeaveResponse(bool Left);
+/// <param name="Stopping">True when the agent is stopping after the leave (it was asked to).</param>
+public sealed record LeaveResponse(bool Left, bool? Stopping = null);
+
+/// <summary>The body of <c>PATCH /v1/tags</c>: tags to set and tags to delete (deletes first).</summary>
+/// <param name="Set">Tags to add or change.</param>
+/// <param name="Delete">Tag keys to remove.</param>
+public sealed record TagsUpdateRequest(Dictionary<string, string>? Set, IReadOnlyList<string>? Delete);
+
+/// <summary>The answer of <c>GET /v1/tags</c> and <c>PATCH /v1/tags</c>: this member's tags.</summary>
+/// <param name="Tags">The tags, sorted by key.</param>
+public sealed record TagsDto(IReadOnlyDictionary<string, string> Tags);
+
+/// <summary>The answer of <c>POST /v1/members/{name}/force-leave</c>.</summary>
+/// <param name="Name">The member.</param>
+/// <param name="State">Its state afterwards (left when forced out).</param>
+public sealed record ForceLeaveDto(string Name, MemberState State);
+
+/// <summary>The answer of <c>GET /v1/info</c>: the agent itself.</summary>
+/// <param name="Name">The member's name.</param>
+/// <param name="Address">Its gossip address.</param>
+/// <param name="Version">The agent's version.</param>
+/// <param name="ProtocolVersion">The wire protocol version it speaks.</param>
+/// <param name="Preset">Its timing preset.</param>
+/// <param name="Tags">Its tags.</param>
+/// <param name="Encrypted">True when gossip is encrypted.</param>
+/// <param name="EventHandlers">Its event handlers, as given.</param>
+/// <param name="Aggregates">Aggregates running at it.</param>
+/// <param name="Members">Members it knows, alive or suspect.</param>
+/// <param name="UptimeMs">Milliseconds since it started.</param>
+/// <param name="Runtime">The .NET runtime and operating system.</param>
+public sealed record InfoDto(
+    string Name,
+    string Address,
+    string Version,
+    int ProtocolVersion,
+    string Preset,
+    IReadOnlyDictionary<string, string> Tags,
+    bool Encrypted,
+    IReadOnlyList<string> EventHandlers,
+    int Aggregates,
+    int Members,
+    long UptimeMs,
+    string Runtime);
 
 /// <summary>One key of one member (<c>GET /v1/kv</c>, <c>GET /v1/kv/{key}</c>).</summary>
 /// <param name="Owner">The member that owns (wrote) the key.</param>

@@ -60,6 +60,11 @@ public sealed record QueryResultDto(string Id, string Name, IReadOnlyList<string
 /// <param name="Initiator">The member that started the epoch.</param>
 /// <param name="Rounds">Gossip rounds in this epoch.</param>
 /// <param name="Previous">The last epoch's settled estimate, if any.</param>
+/// <param name="Function">The quantity it was started for: average, sum, count, min or max.</param>
+/// <param name="Value">The estimate of <paramref name="Function"/> (absent while unknown).</param>
+/// <param name="RemainingMs">Milliseconds until it ends by itself on every member (absent: it runs until stopped).</param>
+/// <param name="Input">What this member feeds in: number, missing or notANumber.</param>
+/// <param name="Note">A sentence about inputs that are missing or not numbers, when there are any.</param>
 public sealed record AggregateDto(
     string Key,
     double? Sum,
@@ -73,4 +78,20 @@ public sealed record AggregateDto(
     uint Epoch,
     string Initiator,
     int Rounds,
-    AggregateDto? Previous);
+    AggregateDto? Previous,
+    string? Function = null,
+    double? Value = null,
+    long? RemainingMs = null,
+    string? Input = null,
+    string? Note = null);
+
+/// <summary>The body of <c>POST /v1/aggregates</c>.</summary>
+/// <param name="Key">The numeric key to aggregate (each member's own value of it).</param>
+/// <param name="Function">average (default), sum, count, min or max.</param>
+/// <param name="LifetimeMs">How long it runs before it ends by itself on every member (default 600000, at most 86400000).</param>
+public sealed record AggregateStartRequest(string? Key, string? Function, long? LifetimeMs);
+
+/// <summary>The answer of <c>DELETE /v1/aggregates/{key}</c>.</summary>
+/// <param name="Key">The aggregate's key.</param>
+/// <param name="Stopped">True: it ended here and the end is spreading to the other members.</param>
+public sealed record AggregateStoppedDto(string Key, bool Stopped);

@@ -179,10 +179,51 @@ public sealed class RumorClient : IDisposable
     /// <param name="timeout">How long to spread the leave (the agent's default, 5 s, when null).</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>Whether the leave was spread in time.</returns>
-    public Task<LeaveResponse> LeaveAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public Task<LeaveResponse> LeaveAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) => LeaveAsync(timeout, shutdown: false, cancellationToken);
+
+    /// <summary><c>POST /v1/leave</c>: leaves the cluster gracefully and, with <paramref name="shutdown"/>, stops the agent afterwards.</summary>
+    /// <param name="timeout">How long the agent spreads the leave (its default when null).</param>
+    /// <param name="shutdown">True: the agent stops after leaving.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>Whether the leave spread in time, and whether the agent is stopping.</returns>
+    public Task<LeaveResponse> LeaveAsync(TimeSpan? timeout, bool shutdown, CancellationToken cancellationToken = default)
     {
-        HttpContent? body = timeout is { } t ? Body(new LeaveRequest((long)t.TotalMilliseconds), RumorJsonContext.Default.LeaveRequest) : null;
+        HttpContent? body = timeout is not null || shutdown
+            ? Body(new LeaveRequest(timeout is { } t ? (long)t.TotalMilliseconds : null, shutdown ? true : null), RumorJsonContext.Default.LeaveRequest)
+            : null;
         return SendAsync(HttpMethod.Post, "v1/leave", body, RumorJsonContext.Default.LeaveResponse, cancellationToken, timeout ?? DefaultLeaveWait);
+    }
+
+    /// <summary><c>GET /v1/info</c>: the agent itself (name, version, tags, encryption, handlers, runtime).</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The agent's description.</returns>
+    public Task<InfoDto> GetInfoAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "v1/info", RumorJsonContext.Default.InfoDto, cancellationToken);
+
+    /// <summary><c>GET /v1/tags</c>: the agent's own tags.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The tags.</returns>
+    public Task<TagsDto> GetTagsAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "v1/tags", RumorJsonContext.Default.TagsDto, cancellationToken);
+
+    /// <summary><c>PATCH /v1/tags</c>: sets and deletes the agent's own tags at run time; the change spreads to every member.</summary>
+    /// <param name="request">Tags to set and keys to delete.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The tags afterwards.</returns>
+    public Task<TagsDto> UpdateTagsAsync(TagsUpdateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync(HttpMethod.Patch, "v1/tags", Body(request, RumorJsonContext.Default.TagsUpdateRequest), RumorJsonContext.Default.TagsDto, cancellationToken);
+    }
+
+    /// <summary><c>POST /v1/members/{name}/force-leave</c>: forces a failed member into the left state.</summary>
+    /// <param name="name">The member.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>Its state afterwards.</returns>
+    public Task<ForceLeaveDto> ForceLeaveAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return SendAsync(HttpMethod.Post, "v1/members/" + Uri.EscapeDataString(name) + "/force-leave", null, RumorJsonContext.Default.ForceLeaveDto, cancellationToken);
     }
 
     /// <summary><c>GET /v1/kv</c>: every member's keys, optionally under a prefix or of one owner.</summary>
@@ -313,13 +354,29 @@ public sealed class RumorClient : IDisposable
     private static TimeSpan KeyWait(long? timeoutMs) =>
         TimeSpan.FromMilliseconds(timeoutMs is > 0 and var ms ? Math.Min(ms, (long)TimeSpan.FromDays(1).TotalMilliseconds) : 5000);
 
+    /// <summary><c>GET /v1/aggregates</c>: the aggregates running at the node, with their estimates.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The aggregates, in the order they started there.</returns>
+    public async Task<IReadOnlyList<AggregateDto>> ListAggregatesAsync(CancellationToken cancellationToken = default) =>
+        await SendAsync(HttpMethod.Get, "v1/aggregates", RumorJsonContext.Default.AggregateDtoArray, cancellationToken).ConfigureAwait(false);
+
     /// <summary><c>GET /v1/aggregates</c>: the keys of the aggregates the node computes.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The keys.</returns>
     public async Task<IReadOnlyList<string>> GetAggregateKeysAsync(CancellationToken cancellationToken = default) =>
-        await SendAsync(HttpMethod.Get, "v1/aggregates", RumorJsonContext.Default.StringArray, cancellationToken).ConfigureAwait(false);
+        [.. (await ListAggregatesAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Key)];
 
-    /// <summary><c>GET /v1/aggregates/{key}</c>: the node's estimate of one aggregate.</summary>
+    /// <summary><c>POST /v1/aggregates</c>: starts a cluster-wide aggregate (an aggregate already running is answered as it is).</summary>
+    /// <param name="request">The key, function and lifetime.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The node's first estimate.</returns>
+    public Task<AggregateDto> StartAggregateAsync(AggregateStartRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SendAsync(HttpMethod.Post, "v1/aggregates", Body(request, RumorJsonContext.Default.AggregateStartRequest), RumorJsonContext.Default.AggregateDto, cancellationToken);
+    }
+
+    /// <summary><c>GET /v1/aggregates/{key}</c>: the node's estimate of one running aggregate (a 404 problem when it does not run there).</summary>
     /// <param name="key">The aggregate's key.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The estimate.</returns>
@@ -327,6 +384,16 @@ public sealed class RumorClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(key);
         return SendAsync(HttpMethod.Get, "v1/aggregates/" + ApiPath.Key(key), RumorJsonContext.Default.AggregateDto, cancellationToken);
+    }
+
+    /// <summary><c>DELETE /v1/aggregates/{key}</c>: stops an aggregate cluster-wide (a 404 problem when it does not run there).</summary>
+    /// <param name="key">The aggregate's key.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The confirmation.</returns>
+    public Task<AggregateStoppedDto> StopAggregateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return SendAsync(HttpMethod.Delete, "v1/aggregates/" + ApiPath.Key(key), RumorJsonContext.Default.AggregateStoppedDto, cancellationToken);
     }
 
     /// <summary>Releases the connections when the client created them.</summary>

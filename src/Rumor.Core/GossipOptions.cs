@@ -227,6 +227,9 @@ public sealed record GossipOptions
     /// <summary>Aggregates: time between push-sum rounds (each running aggregate pushes half its mass to one random live member). Default 1 s.</summary>
     public TimeSpan AggregateInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Aggregates: time between rounds while this node's estimate has not converged (a new epoch, a changed input); once converged, rounds slow to AggregateInterval. At most AggregateInterval. Default 200 ms.</summary>
+    public TimeSpan AggregateFastInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Aggregates: the initiator restarts the aggregate after this long, so departed members stop counting (others do it after 1.25 to 1.75 × this, if the initiator is gone). At least 10 × AggregateInterval. Default 2 min.</summary>
     public TimeSpan AggregateEpochLength { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -418,6 +421,11 @@ public sealed record GossipOptions
         ValidateEvents(problems);
         // Cluster aggregates.
         Positive(problems, nameof(AggregateInterval), AggregateInterval);
+        Positive(problems, nameof(AggregateFastInterval), AggregateFastInterval);
+        if (AggregateFastInterval > AggregateInterval)
+        {
+            problems.Add($"AggregateFastInterval ({AggregateFastInterval.TotalMilliseconds} ms) must be at most AggregateInterval ({AggregateInterval.TotalMilliseconds} ms): it is the pace before convergence.");
+        }
         if (AggregateInterval > TimeSpan.Zero && AggregateEpochLength < AggregateInterval * 10)
         {
             problems.Add($"AggregateEpochLength ({AggregateEpochLength.TotalSeconds} s) must be at least 10 × AggregateInterval ({AggregateInterval.TotalSeconds} s): an epoch needs rounds to converge.");

@@ -119,30 +119,57 @@ public sealed partial class RumorNode
     }
 }
 
+/// <summary>One aggregate as this node sees it, with the time left until it ends by itself.</summary>
+/// <param name="Estimate">This node's estimate.</param>
+/// <param name="RemainingLifetime">How long until it ends by itself on every member (null: it runs until stopped).</param>
+public sealed record AggregateReading(AggregateEstimate Estimate, TimeSpan? RemainingLifetime);
+
 // Cluster aggregates through the node's loop.
 public sealed partial class RumorNode
 {
     /// <summary>
-    /// The cluster-wide aggregate of the numeric key <paramref name="key"/> as this node estimates it,
-    /// starting the aggregate here first when it does not run yet (every member then joins it as its
-    /// messages arrive, so the first answers are partial until <see cref="AggregateEstimate.Converged"/>).
-    /// Throws <see cref="ArgumentException"/> for a key the state would refuse or past AggregatesMax.
+    /// Starts the cluster-wide aggregate of the numeric key <paramref name="key"/> for
+    /// <paramref name="function"/>, ending by itself on every member after <paramref name="lifetime"/>
+    /// (every member joins it as its messages arrive, so the first answers are partial until
+    /// <see cref="AggregateEstimate.Converged"/>). Started is false when it already ran here
+    /// (function and lifetime unchanged). Throws <see cref="ArgumentException"/> for a key the state
+    /// would refuse or a lifetime out of range, <see cref="InvalidOperationException"/> past AggregatesMax.
     /// </summary>
-    public Task<AggregateEstimate> GetAggregateAsync(string key, CancellationToken cancellationToken = default)
+    public Task<(bool Started, AggregateReading Reading)> StartAggregateAsync(string key, AggregateFunction function, TimeSpan lifetime, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         return Transport.InvokeAsync((node, now) =>
         {
-            if (node.GetAggregate(key) is null)
-            {
-                node.StartAggregate(key, now);
-            }
-
-            return node.GetAggregate(key) ?? throw new InvalidOperationException($"The aggregate of '{key}' did not start.");
+            bool started = node.StartAggregate(key, now, function, lifetime);
+            AggregateEstimate estimate = node.GetAggregate(key) ?? throw new InvalidOperationException($"The aggregate of '{key}' did not start.");
+            return (started, Reading(estimate, now));
         }, cancellationToken);
+    }
+
+    /// <summary>This node's estimate of the aggregate of <paramref name="key"/>, or null when it does not run here. Starts nothing.</summary>
+    public Task<AggregateReading?> GetAggregateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Transport.InvokeAsync((node, now) => node.GetAggregate(key) is { } estimate ? Reading(estimate, now) : null, cancellationToken);
+    }
+
+    /// <summary>Every aggregate running at this node, in the order they started here.</summary>
+    public Task<IReadOnlyList<AggregateReading>> ListAggregatesAsync(CancellationToken cancellationToken = default) =>
+        Transport.InvokeAsync<IReadOnlyList<AggregateReading>>(
+            (node, now) => [.. node.Aggregates.Select(node.GetAggregate).OfType<AggregateEstimate>().Select(e => Reading(e, now))],
+            cancellationToken);
+
+    /// <summary>Stops the aggregate of <paramref name="key"/> cluster-wide (the end spreads by gossip); false when it did not run here.</summary>
+    public Task<bool> StopAggregateAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Transport.InvokeAsync((node, now) => node.StopAggregate(key, now), cancellationToken);
     }
 
     /// <summary>The keys aggregated at this node.</summary>
     public Task<IReadOnlyList<string>> GetAggregateKeysAsync(CancellationToken cancellationToken = default) =>
         Transport.InvokeAsync<IReadOnlyList<string>>(node => [.. node.Aggregates], cancellationToken);
+
+    private static AggregateReading Reading(AggregateEstimate estimate, TimeSpan now) =>
+        new(estimate, estimate.EndsAt is { } endsAt ? (endsAt > now ? endsAt - now : TimeSpan.Zero) : null);
 }

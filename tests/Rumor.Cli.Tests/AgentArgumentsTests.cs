@@ -97,7 +97,7 @@ public sealed class AgentArgumentsTests
 
     [Theory]
     [InlineData("--bind", "127.0.0.1")]
-    [InlineData("--bind", "localhost:7946")]
+    [InlineData("--bind", "bad_host:7946")]
     [InlineData("--join", "127.0.0.1:99999")]
     [InlineData("--advertise", "::1:7946")]
     [InlineData("--http", "127.0.0.1")]
@@ -105,7 +105,8 @@ public sealed class AgentArgumentsTests
     {
         UsageException error = Assert.Throws<UsageException>(() => AgentCommand.ParseArguments([option, value]));
 
-        Assert.Equal($"{option}: '{value}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946).", error.Message);
+        string hostNames = option is "--bind" or "--join" ? " or host:port" : string.Empty;
+        Assert.Equal($"{option}: '{value}' is not an address: expected IPv4:port (127.0.0.1:7946) or [IPv6]:port ([::1]:7946){hostNames}.", error.Message);
     }
 
     [Fact]

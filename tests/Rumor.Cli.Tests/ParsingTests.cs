@@ -86,7 +86,8 @@ public sealed class ParsingTests
 
         Assert.Equal(expected, new CommandArgs(Parse("kv", "set", "k", "v", "--ttl", text)).Get<TimeSpan?>("ttl"));
         Assert.Equal(expected, new CommandArgs(Parse("leave", "--timeout", text)).Get<TimeSpan?>("timeout"));
-        Assert.Equal(expected, new CommandArgs(Parse("aggregate", "cpu", "--wait", text)).Get<TimeSpan?>("wait"));
+        Assert.Equal(expected, new CommandArgs(Parse("aggregate", "show", "cpu", "--wait", text)).Get<TimeSpan?>("wait"));
+        Assert.Equal(expected, new CommandArgs(Parse("aggregate", "start", "cpu", "--lifetime", text)).Get<TimeSpan?>("lifetime"));
     }
 
     [Theory]

@@ -86,11 +86,21 @@ public sealed class EventClientTests
         using RumorClient client = Agents.Client(a);
         await client.SetKeyAsync("load", "0.5");
 
+        RumorApiException notRunning = await Assert.ThrowsAsync<RumorApiException>(() => client.GetAggregateAsync("load"));
+        AggregateDto started = await client.StartAggregateAsync(new AggregateStartRequest("load", "min", 60_000));
         AggregateDto estimate = await client.GetAggregateAsync("load");
         IReadOnlyList<string> keys = await client.GetAggregateKeysAsync();
+        IReadOnlyList<AggregateDto> listed = await client.ListAggregatesAsync();
+        AggregateStoppedDto stopped = await client.StopAggregateAsync("load");
 
+        Assert.Equal(404, notRunning.Status);
+        Assert.Equal("min", started.Function);
         Assert.Equal("load", estimate.Key);
         Assert.Equal("agg-a", estimate.Initiator);
+        Assert.Equal("number", estimate.Input);
         Assert.Contains("load", keys);
+        Assert.Equal("min", Assert.Single(listed).Function);
+        Assert.True(stopped.Stopped);
+        Assert.Empty(await client.ListAggregatesAsync());
     }
 }

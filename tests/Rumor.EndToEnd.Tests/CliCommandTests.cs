@@ -61,10 +61,14 @@ public sealed class CliCommandTests
         await cluster.CliOkAsync(a, "kv", "set", "load", "1");
         await cluster.CliOkAsync(b, "kv", "set", "load", "2");
         await cluster.CliOkAsync(c, "kv", "set", "load", "6");
+        // Nothing runs until started: a read says so (exit 1), then a start on b runs it everywhere.
+        CliResult notRunning = await cluster.CliAsync(b, "aggregate", "show", "load");
+        cluster.Check(notRunning.ExitCode == 1 && notRunning.Error.Contains("No aggregate of 'load' runs", StringComparison.Ordinal), $"aggregate show before a start should fail clearly: {notRunning.Error}");
+        await cluster.CliOkAsync(b, "aggregate", "start", "load", "--function", "sum", "--lifetime", "10m");
         JsonElement aggregate = default;
         await cluster.WaitUntilAsync("the aggregate of load converged to the true values", Cluster.ConvergeBound, async () =>
         {
-            CliResult result = await cluster.CliAsync(b, "aggregate", "load", "--wait", "5s", "--json");
+            CliResult result = await cluster.CliAsync(b, "aggregate", "show", "load", "--wait", "5s", "--json");
             if (result.ExitCode != 0)
             {
                 return $"exit {result.ExitCode}: {result.Output} {result.Error}";
@@ -81,8 +85,20 @@ public sealed class CliCommandTests
         Assert.Equal(9, aggregate.GetProperty("sum").GetDouble(), 1);
         Assert.Equal(1, aggregate.GetProperty("min").GetDouble());
         Assert.Equal(6, aggregate.GetProperty("max").GetDouble());
-        CliResult table = await cluster.CliOkAsync(b, "aggregate", "load");
+        Assert.Equal("sum", aggregate.GetProperty("function").GetString());
+        CliResult table = await cluster.CliOkAsync(b, "aggregate", "show", "load");
         cluster.Check(table.Output.Contains("average", StringComparison.Ordinal) && table.Output.Contains("converged", StringComparison.Ordinal), "aggregate should print its fields.");
+
+        // A stop on c ends it on every member.
+        await cluster.CliOkAsync(c, "aggregate", "stop", "load");
+        foreach (AgentProcess member in new[] { a, b, c })
+        {
+            await cluster.WaitUntilAsync($"the aggregate gone from {member.Name}", Cluster.ConvergeBound, async () =>
+            {
+                JsonElement list = await cluster.CliJsonAsync(member, "aggregate", "list");
+                return list.GetArrayLength() == 0 ? null : list.ToString();
+            });
+        }
     });
 
     [Fact]

@@ -87,8 +87,8 @@ public sealed class MembershipTests
         JsonElement members = await cluster.CliJsonAsync(a, "members");
         Assert.Equal("left", members.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "c").GetProperty("state").GetString());
 
-        // rumor leave: the agent leaves, keeps serving its API, and says it is no longer healthy.
-        JsonElement leave = await cluster.CliJsonAsync(b, "leave", "--timeout", "5s");
+        // rumor leave --stay: the agent leaves, keeps serving its API, and says it is no longer healthy.
+        JsonElement leave = await cluster.CliJsonAsync(b, "leave", "--timeout", "5s", "--stay");
         Assert.True(leave.GetProperty("left").GetBoolean(), "rumor leave should answer left: true once the leave spread");
         await cluster.WaitForStateAsync(["a"], ["b", "c"], "left");
         using (HttpResponseMessage health = await cluster.Http.GetAsync(new Uri(b.HttpUrl, "v1/health")))

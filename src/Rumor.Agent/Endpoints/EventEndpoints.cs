@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Rumor.Client;
-using Rumor.Core;
 using Rumor.Core.Events;
 using Rumor.Hosting;
 
@@ -10,7 +9,7 @@ namespace Rumor.Agent.Endpoints;
 
 /// <summary>
 /// User events, queries and aggregates: <c>POST /v1/events</c>, <c>GET /v1/events</c>,
-/// <c>POST /v1/query</c>, <c>GET /v1/aggregates</c>, <c>GET /v1/aggregates/{key}</c>.
+/// <c>POST /v1/query</c>; the aggregates are <see cref="AggregateEndpoints"/>.
 /// The event stream itself is part of <c>GET /v1/stream</c> (<see cref="StreamEndpoints"/>).
 /// </summary>
 internal static class EventEndpoints
@@ -102,23 +101,7 @@ internal static class EventEndpoints
             }
         })
         .Accepts<QueryPostRequest>("application/json").Produces<QueryResultDto>().ProducesProblem(StatusCodes.Status400BadRequest);
-        app.MapGet("/v1/aggregates", async (RumorNode node, CancellationToken cancellationToken) =>
-            Results.Json((string[])[.. await node.GetAggregateKeysAsync(cancellationToken).ConfigureAwait(false)], ApiJson.Options))
-            .Produces<string[]>();
-
-        app.MapGet("/v1/aggregates/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
-        {
-            try
-            {
-                AggregateEstimate estimate = await node.GetAggregateAsync(key, cancellationToken).ConfigureAwait(false);
-                return Results.Json(estimate.ToApi(), ApiJson.Options);
-            }
-            catch (ArgumentException e)
-            {
-                return ApiJson.BadRequest(e);
-            }
-        })
-        .Produces<AggregateDto>().ProducesProblem(StatusCodes.Status400BadRequest);
+        app.MapAggregateEndpoints();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Rumor.Client;
 using Rumor.Core;
 using Rumor.Core.FailureDetection;
@@ -96,7 +97,7 @@ internal static class MemberEndpoints
         })
         .Accepts<JoinRequest>("application/json").Produces<JoinResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status502BadGateway);
 
-        app.MapPost("/v1/leave", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
+        app.MapPost("/v1/leave", async (RumorNode node, IHostApplicationLifetime lifetime, LeaveShutdown shutdown, HttpRequest request, CancellationToken cancellationToken) =>
         {
             (LeaveRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<LeaveRequest>(request, optional: true).ConfigureAwait(false);
             if (problem is not null)
@@ -116,9 +117,26 @@ internal static class MemberEndpoints
             }
 
             bool left = await node.LeaveAsync(timeout, cancellationToken).ConfigureAwait(false);
+            if (body?.Shutdown == true)
+            {
+                // Stop once this answer is on its way: the host's shutdown waits for requests in flight.
+                shutdown.Requested = true;
+                lifetime.StopApplication();
+                return Results.Json(new LeaveResponse(left, true), ApiJson.Options);
+            }
+
             return Results.Json(new LeaveResponse(left), ApiJson.Options);
         })
         .Accepts<LeaveRequest>("application/json").Produces<LeaveResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
+}
+
+/// <summary>Set when <c>POST /v1/leave</c> asked the agent to stop after leaving (so the shell does not leave again).</summary>
+public sealed class LeaveShutdown
+{
+    private volatile bool _requested;
+
+    /// <summary>True once a leave asked for the stop.</summary>
+    public bool Requested { get => _requested; internal set => _requested = value; }
 }

@@ -3,6 +3,42 @@ namespace Rumor.Core;
 // The public shapes of the aggregates module's API (Aggregates/AggregatesModule.cs).
 
 /// <summary>
+/// The quantity an aggregate was started for. Every aggregate computes all of them (push-sum and
+/// extremum gossip run together); the function says which one its starter asked for, and travels
+/// with the aggregate's messages so every member reports the same. Wire values are fixed.
+/// </summary>
+public enum AggregateFunction : byte
+{
+    /// <summary>The average over the members with a value.</summary>
+    Average = 0,
+
+    /// <summary>The sum of the values.</summary>
+    Sum = 1,
+
+    /// <summary>The number of members taking part.</summary>
+    Count = 2,
+
+    /// <summary>The smallest value.</summary>
+    Min = 3,
+
+    /// <summary>The largest value.</summary>
+    Max = 4,
+}
+
+/// <summary>What this node itself feeds into an aggregate.</summary>
+public enum AggregateInputState
+{
+    /// <summary>Its own map holds a number for the key.</summary>
+    Number,
+
+    /// <summary>Its own map has no value for the key: it counts as a member only.</summary>
+    Missing,
+
+    /// <summary>Its own map holds text that is not a finite invariant-culture number: it counts as a member only.</summary>
+    NotANumber,
+}
+
+/// <summary>
 /// A node's view of one cluster aggregate. Estimates are null while unknown: <see cref="Average"/>,
 /// <see cref="Min"/> and <see cref="Max"/> until a value reaches this node (forever if no node has
 /// one); <see cref="Count"/>, <see cref="ValueCount"/> and <see cref="Sum"/> until the epoch's weight
@@ -24,6 +60,9 @@ namespace Rumor.Core;
 /// <param name="ErrorBound">Relative error bound of Sum, Count, ValueCount and Average (+∞: not yet bounded).</param>
 /// <param name="Converged">True when <paramref name="ErrorBound"/> is at most AggregateConvergenceThreshold over a full window of samples.</param>
 /// <param name="Previous">The previous epoch's final estimate at this node (its own Previous is null), readable while this one converges.</param>
+/// <param name="Function">The quantity the aggregate was started for.</param>
+/// <param name="EndsAt">When the aggregate ends by itself (this node's clock), or null when it runs until stopped.</param>
+/// <param name="Input">What this node itself feeds in: a number, nothing, or text that is not a number.</param>
 public sealed record AggregateEstimate(
     string Key,
     uint Epoch,
@@ -38,7 +77,21 @@ public sealed record AggregateEstimate(
     double? Max,
     double ErrorBound,
     bool Converged,
-    AggregateEstimate? Previous);
+    AggregateEstimate? Previous,
+    AggregateFunction Function = AggregateFunction.Average,
+    TimeSpan? EndsAt = null,
+    AggregateInputState Input = AggregateInputState.Missing)
+{
+    /// <summary>The value of <see cref="Function"/> (null while unknown).</summary>
+    public double? Value => Function switch
+    {
+        AggregateFunction.Sum => Sum,
+        AggregateFunction.Count => Count,
+        AggregateFunction.Min => Min,
+        AggregateFunction.Max => Max,
+        _ => Average,
+    };
+}
 
 /// <summary>Counters of the aggregate protocol at one node.</summary>
 public sealed class AggregateCounters
@@ -60,6 +113,9 @@ public sealed class AggregateCounters
 
     /// <summary>Aggregates joined because a peer's message named them.</summary>
     public long AutoJoins { get; internal set; }
+
+    /// <summary>Aggregates that ended here: stopped, told it ended, or past their lifetime.</summary>
+    public long Ended { get; internal set; }
 
     /// <summary>Messages dropped: the key was stopped here, AggregatesMax was reached, or the node is leaving.</summary>
     public long MessagesDropped { get; internal set; }

@@ -34,6 +34,15 @@ internal sealed class AggregateRun
 
     public string Key { get; }
 
+    /// <summary>The quantity the aggregate was started for (kept across epochs).</summary>
+    public AggregateFunction Function { get; set; }
+
+    /// <summary>When this aggregate's next round is due.</summary>
+    public TimeSpan NextRoundAt { get; set; }
+
+    /// <summary>When the aggregate ends by itself at this node (null: never); only ever moves earlier.</summary>
+    public TimeSpan? EndsAt { get; set; }
+
     public uint Epoch { get; private set; }
 
     public string Initiator { get; private set; } = string.Empty;

@@ -81,11 +81,15 @@ public static class GossipNodeModules
         /// <inheritdoc cref="AggregatesModule.Aggregates"/>
         public IReadOnlyList<string> Aggregates => node.Modules.Aggregates.Aggregates;
 
-        /// <inheritdoc cref="AggregatesModule.StartAggregate"/>
+        /// <inheritdoc cref="AggregatesModule.StartAggregate(string, TimeSpan)"/>
         public bool StartAggregate(string key, TimeSpan now) => node.Modules.Aggregates.StartAggregate(key, now);
 
+        /// <inheritdoc cref="AggregatesModule.StartAggregate(string, TimeSpan, AggregateFunction, TimeSpan?)"/>
+        public bool StartAggregate(string key, TimeSpan now, AggregateFunction function, TimeSpan? lifetime) =>
+            node.Modules.Aggregates.StartAggregate(key, now, function, lifetime);
+
         /// <inheritdoc cref="AggregatesModule.StopAggregate"/>
-        public bool StopAggregate(string key) => node.Modules.Aggregates.StopAggregate(key);
+        public bool StopAggregate(string key, TimeSpan now) => node.Modules.Aggregates.StopAggregate(key, now);
 
         /// <inheritdoc cref="AggregatesModule.GetAggregate"/>
         public AggregateEstimate? GetAggregate(string key) => node.Modules.Aggregates.GetAggregate(key);

@@ -179,7 +179,11 @@ public static class AggregateExperiments
 
     private static (SimCluster Cluster, double[] Values) Prepare(int n, ulong seed, double loss, GossipOptions? gossip)
     {
-        SimCluster cluster = ExperimentCluster.Joined(n, seed, gossip ?? DefaultOptions, new NetworkOptions { LossProbability = loss }, drain: false);
+        // The figures count rounds of AggregateInterval: a fixed pace, without the faster rounds
+        // before convergence (AggregateFastInterval), keeps a round one interval long.
+        GossipOptions options = gossip ?? DefaultOptions;
+        options = options with { AggregateFastInterval = options.AggregateInterval };
+        SimCluster cluster = ExperimentCluster.Joined(n, seed, options, new NetworkOptions { LossProbability = loss }, drain: false);
 
         Xoshiro256StarStar random = new(seed ^ 0x5EED);
         double[] values = new double[n];

@@ -159,11 +159,51 @@ public sealed class ClientCommandTests
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.On("POST", "/v1/leave", 200, """{"left":false}""");
 
-        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--timeout", "1m30s", "--agent", agent.Url]);
+        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--timeout", "1m30s", "--stay", "--agent", agent.Url]);
 
         Assert.Equal(0, code);
         ClientRun.SameJson("""{"timeoutMs":90000}""", agent.Single().Body);
         Assert.Contains("not confirmed within 1m30s", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Leave_asks_the_agent_to_stop_unless_it_stays()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/leave", 200, """{"left":true,"stopping":true}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["leave", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson("""{"shutdown":true}""", agent.Single().Body);
+        Assert.Equal("left the cluster; the agent is stopping\n", output);
+    }
+
+    [Fact]
+    public async Task Tags_info_and_force_leave_speak_their_endpoints()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PATCH", "/v1/tags", 200, """{"tags":{"env":"prod","role":"web"}}""");
+        agent.On("POST", "/v1/members/node-b/force-leave", 200, """{"name":"node-b","state":"left"}""");
+        agent.On("GET", "/v1/info", 200, """{"name":"node-a","address":"127.0.0.1:7946","version":"0.1.0","protocolVersion":1,"preset":"lan","tags":{"env":"prod"},"encrypted":true,"eventHandlers":["query:x=./x.sh"],"aggregates":0,"members":3,"uptimeMs":61000,"runtime":".NET"}""");
+
+        (int setCode, string set, _) = await ClientRun.RunAsync(["tags", "set", "env=prod", "--agent", agent.Url]);
+        string setBody = agent.Requests[^1].Body;
+        (int forceCode, string forced, _) = await ClientRun.RunAsync(["force-leave", "node-b", "--agent", agent.Url]);
+        (int infoCode, string info, _) = await ClientRun.RunAsync(["info", "--agent", agent.Url]);
+        (int badCode, _, string badError) = await ClientRun.RunAsync(["tags", "set", "novalue", "--agent", agent.Url]);
+
+        Assert.Equal(0, setCode);
+        ClientRun.SameJson("""{"set":{"env":"prod"}}""", setBody);
+        Assert.Equal("env=prod\nrole=web\n", set);
+        Assert.Equal(0, forceCode);
+        Assert.Equal("node-b is now left\n", forced);
+        Assert.Equal(0, infoCode);
+        Assert.Contains("event handlers:", info, StringComparison.Ordinal);
+        Assert.Contains("query:x=./x.sh", info, StringComparison.Ordinal);
+        Assert.Contains("encrypted:", info, StringComparison.Ordinal);
+        Assert.Equal(2, badCode);
+        Assert.Contains("novalue", badError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -348,7 +388,7 @@ public sealed class ClientCommandTests
              "counters":{"packetsSent":10,"bytesSent":2048}}
             """);
 
-        (int aggregateCode, string aggregate, _) = await ClientRun.RunAsync(["aggregate", "cpu", "--agent", agent.Url]);
+        (int aggregateCode, string aggregate, _) = await ClientRun.RunAsync(["aggregate", "show", "cpu", "--agent", agent.Url]);
         (int statusCode, string status, _) = await ClientRun.RunAsync(["status", "--agent", agent.Url]);
 
         Assert.Equal(0, aggregateCode);
@@ -360,6 +400,41 @@ public sealed class ClientCommandTests
         Assert.Contains("local health: 1 of max 8 (0 is healthy)\n", Unpadded(status), StringComparison.Ordinal);
         Assert.Contains("convergence: not converged; differing: node-b; unknown: node-c (checksum 9f3a)\n", Unpadded(status), StringComparison.Ordinal);
         Assert.Contains("bytesSent: 2048\n", Unpadded(status), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aggregate_start_sends_key_function_and_lifetime_and_prints_the_note()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/aggregates", 201, """{"key":"cpu","count":3,"valueCount":2,"errorBound":0.5,"converged":false,"epoch":1,"initiator":"a","rounds":0,"function":"max","remainingMs":90000,"input":"missing","note":"this member has no value of 'cpu'."}""");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["aggregate", "start", "cpu", "--function", "max", "--lifetime", "90s", "--agent", agent.Url]);
+
+        Assert.True(code == 0, error);
+        ClientRun.SameJson("""{"key":"cpu","function":"max","lifetimeMs":90000}""", agent.Single().Body);
+        Assert.Contains("function:    max\n", output, StringComparison.Ordinal);
+        Assert.Contains("ends in:     1m30s\n", output, StringComparison.Ordinal);
+        Assert.Contains("note:        this member has no value of 'cpu'.\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aggregate_list_and_stop_and_a_show_of_nothing_running()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/v1/aggregates", 200, """[{"key":"cpu","average":0.5,"errorBound":0.001,"converged":true,"epoch":1,"initiator":"a","rounds":9,"function":"average","value":0.5,"remainingMs":60000}]""");
+        agent.On("DELETE", "/v1/aggregates/cpu", 200, """{"key":"cpu","stopped":true}""");
+        agent.On("GET", "/v1/aggregates/disk", 404, """{"title":"Not found","status":404,"detail":"No aggregate of 'disk' runs at this member."}""", "application/problem+json");
+
+        (int listCode, string list, _) = await ClientRun.RunAsync(["aggregate", "list", "--agent", agent.Url]);
+        (int stopCode, string stop, _) = await ClientRun.RunAsync(["aggregate", "stop", "cpu", "--agent", agent.Url]);
+        (int showCode, _, string showError) = await ClientRun.RunAsync(["aggregate", "show", "disk", "--agent", agent.Url]);
+
+        Assert.Equal(0, listCode);
+        Assert.Equal("KEY  FUNCTION  VALUE  CONVERGED  ENDS IN\ncpu  average   0.5    yes        1m00s\n", list);
+        Assert.Equal(0, stopCode);
+        Assert.Equal("stopped aggregate cpu (the end spreads to every member)\n", stop);
+        Assert.Equal(1, showCode);
+        Assert.Contains("No aggregate of 'disk' runs", showError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -68,6 +68,8 @@ public class AggregateMessageTests
     public static readonly TheoryData<string, DecodeError> Corpus = new()
     {
         { "unknown flag bit", DecodeError.Malformed },
+        { "unknown function", DecodeError.Malformed },
+        { "lifetime cut short", DecodeError.Truncated },
         { "empty key", DecodeError.Malformed },
         { "key not UTF-8", DecodeError.Malformed },
         { "empty initiator", DecodeError.Malformed },
@@ -80,13 +82,33 @@ public class AggregateMessageTests
         { "key length past the end", DecodeError.Truncated },
     };
 
+    [Fact]
+    public void The_lifetime_and_function_travel_only_with_the_lifetime_flag_and_an_end_round_trips()
+    {
+        AggregateMessage timed = Example with { Flags = AggregateFlags.Lifetime, LifetimeMs = 123_456, Function = AggregateFunction.Max };
+        byte[] payload = Payload(timed);
+        Assert.Equal(Payload(Example).Length + 5, payload.Length);
+        Assert.Equal(DecodeError.None, AggregateMessage.TryDecode(payload, null, out AggregateMessage decoded));
+        Assert.Equal(123_456u, decoded.LifetimeMs);
+        Assert.Equal(AggregateFunction.Max, decoded.Function);
+        Assert.True(decoded.HasLifetime);
+
+        AggregateMessage ended = Example with { Flags = AggregateFlags.Ended | AggregateFlags.Reply };
+        Assert.Equal(DecodeError.None, AggregateMessage.TryDecode(Payload(ended), null, out decoded));
+        Assert.True(decoded.IsEnded);
+        Assert.False(decoded.HasLifetime);
+        Assert.Equal(0u, decoded.LifetimeMs);
+    }
+
     [Theory]
     [MemberData(nameof(Corpus))]
     public void Malformed_payloads_are_refused_with_a_reason(string what, DecodeError expected)
     {
         byte[] payload = what switch
         {
-            "unknown flag bit" => Patch(Payload(Example), 0, 0x03),
+            "unknown flag bit" => Patch(Payload(Example), 0, 0x09),
+            "unknown function" => [.. Payload(Example with { Flags = AggregateFlags.Lifetime, LifetimeMs = 5 })[..^1], 9],
+            "lifetime cut short" => Payload(Example with { Flags = AggregateFlags.Lifetime, LifetimeMs = 5 })[..^2],
             "empty key" => Payload(Example with { Key = "" }),
             "key not UTF-8" => Patch(Payload(Example), 3, 0xFF),
             "empty initiator" => Payload(Example with { Initiator = "" }),

@@ -131,8 +131,8 @@ public class AggregateNodeTests
     {
         (GossipNode node, _) = AggregateMessageTests.TestNode();
         node.StartAggregate("load", TimeSpan.FromSeconds(1));
-        Assert.True(node.StopAggregate("load"));
-        Assert.False(node.StopAggregate("load"));
+        Assert.True(node.StopAggregate("load", TimeSpan.FromSeconds(1)));
+        Assert.False(node.StopAggregate("load", TimeSpan.FromSeconds(1)));
         Deliver(node, Push(1, "z", 1, new PushSumState(2, 1, 1, 0)), TimeSpan.FromSeconds(2));
         Assert.Null(node.GetAggregate("load"));
         Assert.Equal(1, node.AggregateCounters.MessagesDropped);

@@ -258,7 +258,11 @@ public class DecoderBoundsTests
         // >= 0; min and max not NaN; estimates not infinite.
         double[] good = [1, 0, 0, 0, double.NegativeInfinity, double.PositiveInfinity, double.NaN, double.NaN, double.NaN];
         c["Aggregate: reply flag"] = (MessageType.Aggregate, Aggregate(1, "k", good), Ok);
-        c["Aggregate: flags 0x02"] = (MessageType.Aggregate, Aggregate(2, "k", good), Bad);
+        c["Aggregate: flags 0x08"] = (MessageType.Aggregate, Aggregate(8, "k", good), Bad);
+        c["Aggregate: lifetime flag without the lifetime"] = (MessageType.Aggregate, Aggregate(2, "k", good), Short);
+        c["Aggregate: lifetime flag with function 4"] = (MessageType.Aggregate, [.. Aggregate(2, "k", good), 1, 0, 0, 0, 4], Ok);
+        c["Aggregate: lifetime flag with function 5"] = (MessageType.Aggregate, [.. Aggregate(2, "k", good), 1, 0, 0, 0, 5], Bad);
+        c["Aggregate: ended flag"] = (MessageType.Aggregate, Aggregate(4, "k", good), Ok);
         c["Aggregate: flags 0x80"] = (MessageType.Aggregate, Aggregate(0x80, "k", good), Bad);
         c["Aggregate: empty key"] = (MessageType.Aggregate, Aggregate(0, string.Empty, good), Bad);
         c["Aggregate: key not UTF-8"] = (MessageType.Aggregate, [0, .. U16(1), 0xFF, .. Aggregate(0, "k", good)[4..]], Bad);

@@ -13,6 +13,12 @@ public enum AggregateFlags : byte
 
     /// <summary>An answer to a push: it carries the acknowledgement and is itself never answered.</summary>
     Reply = 0x01,
+
+    /// <summary>The aggregate has a lifetime: the payload ends with the remaining lifetime (u32 ms) and the function (u8).</summary>
+    Lifetime = 0x02,
+
+    /// <summary>The aggregate has ended (stopped or expired) in epochs up to <see cref="AggregateMessage.Epoch"/> + 1: the receiver ends it too; the flow is not absorbed.</summary>
+    Ended = 0x04,
 }
 
 /// <summary>
@@ -27,7 +33,8 @@ public enum AggregateFlags : byte
 /// <para>
 /// Payload: flags u8 · key (u16 length, UTF-8) · epoch u32 · initiator (name) · sequence u32 ·
 /// ack u32 · flow value f64 · flow holders f64 · flow nodes f64 · flow weight f64 · min f64 ·
-/// max f64 · average f64 · count f64 · holder count f64 (f64: IEEE 754 binary64 bits, little-endian).
+/// max f64 · average f64 · count f64 · holder count f64 (f64: IEEE 754 binary64 bits, little-endian);
+/// with the Lifetime flag also remaining lifetime u32 (ms) · function u8.
 /// </para>
 /// </summary>
 public readonly record struct AggregateMessage(
@@ -42,7 +49,9 @@ public readonly record struct AggregateMessage(
     double Max,
     double Average,
     double Count,
-    double HolderCount) : IWireMessage<AggregateMessage>
+    double HolderCount,
+    uint LifetimeMs = 0,
+    AggregateFunction Function = AggregateFunction.Average) : IWireMessage<AggregateMessage>
 {
     /// <summary>Bytes of the payload besides the key and the initiator name.</summary>
     public const int FixedBytes = 1 + 2 + 4 + 1 + 4 + 4 + (9 * 8);
@@ -53,8 +62,20 @@ public readonly record struct AggregateMessage(
     /// <summary>True for a reply.</summary>
     public bool IsReply => (Flags & AggregateFlags.Reply) != 0;
 
+    /// <summary>True when the aggregate has ended at the sender.</summary>
+    public bool IsEnded => (Flags & AggregateFlags.Ended) != 0;
+
+    /// <summary>True when <see cref="LifetimeMs"/> and <see cref="Function"/> are carried.</summary>
+    public bool HasLifetime => (Flags & AggregateFlags.Lifetime) != 0;
+
+    /// <summary>The largest function byte this version knows.</summary>
+    private const byte FunctionMax = (byte)AggregateFunction.Max;
+
+    /// <summary>Bytes of the lifetime extension.</summary>
+    private const int LifetimeBytes = 4 + 1;
+
     /// <inheritdoc />
-    public int PayloadLength => FixedBytes + Encoding.UTF8.GetByteCount(Key) + Encoding.UTF8.GetByteCount(Initiator);
+    public int PayloadLength => FixedBytes + (HasLifetime ? LifetimeBytes : 0) + Encoding.UTF8.GetByteCount(Key) + Encoding.UTF8.GetByteCount(Initiator);
 
     /// <inheritdoc />
     public void WritePayload(ref WireWriter writer)
@@ -74,6 +95,11 @@ public readonly record struct AggregateMessage(
         WriteDouble(ref writer, Average);
         WriteDouble(ref writer, Count);
         WriteDouble(ref writer, HolderCount);
+        if (HasLifetime)
+        {
+            writer.WriteUInt32(LifetimeMs);
+            writer.WriteByte((byte)Function);
+        }
     }
 
     /// <inheritdoc />
@@ -86,7 +112,7 @@ public readonly record struct AggregateMessage(
             return DecodeError.Truncated;
         }
 
-        if ((flags & ~(byte)AggregateFlags.Reply) != 0)
+        if ((flags & ~(byte)(AggregateFlags.Reply | AggregateFlags.Lifetime | AggregateFlags.Ended)) != 0)
         {
             return DecodeError.Malformed;
         }
@@ -139,13 +165,29 @@ public readonly record struct AggregateMessage(
             return DecodeError.Malformed;
         }
 
+        uint lifetimeMs = 0;
+        byte function = 0;
+        if ((flags & (byte)AggregateFlags.Lifetime) != 0)
+        {
+            if (!reader.TryReadUInt32(out lifetimeMs) || !reader.TryReadByte(out function))
+            {
+                return DecodeError.Truncated;
+            }
+
+            if (function > FunctionMax)
+            {
+                return DecodeError.Malformed;
+            }
+        }
+
         if (reader.Remaining != 0)
         {
             return DecodeError.TrailingBytes;
         }
 
         string key = Encoding.UTF8.GetString(keyUtf8);
-        message = new AggregateMessage((AggregateFlags)flags, key, epoch, initiator, sequence, ack, flow, numbers[4], numbers[5], numbers[6], numbers[7], numbers[8]);
+        message = new AggregateMessage((AggregateFlags)flags, key, epoch, initiator, sequence, ack, flow, numbers[4], numbers[5], numbers[6], numbers[7], numbers[8],
+            lifetimeMs, (AggregateFunction)function);
         return DecodeError.None;
     }
 
