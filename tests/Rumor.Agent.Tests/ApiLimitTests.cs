@@ -247,6 +247,33 @@ public sealed class ApiLimitTests
     }
 
     [Fact]
+    public async Task Aggregates_past_AggregatesMax_answer_503_naming_the_option_and_reads_never_start_one()
+    {
+        await using RumorAgent agent = await Agents.StartAsync("amax-a");
+        using HttpClient http = Agents.Client(agent);
+
+        // Issue 13: GET /v1/aggregates/k1 … k70 once started 70 aggregates and then answered 500s; a read starts nothing now.
+        for (int i = 1; i <= 70; i++)
+        {
+            using HttpResponseMessage read = await http.GetAsync("/v1/aggregates/k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        }
+
+        // AggregatesMax is 64 by default: 64 starts succeed, the 65th is a 503 problem naming the option.
+        for (int i = 1; i <= 64; i++)
+        {
+            using HttpResponseMessage started = await http.PostAsJsonAsync("/v1/aggregates", new { key = "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), lifetimeMs = 600_000 });
+            Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        }
+
+        using HttpResponseMessage full = await http.PostAsJsonAsync("/v1/aggregates", new { key = "k65", lifetimeMs = 600_000 });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, full.StatusCode);
+        JsonElement problem = await ApiSecurityTests.ProblemAsync(full);
+        Assert.Equal("AggregatesMax", problem.GetProperty("option").GetString());
+        Assert.Contains("AggregatesMax", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Watches_past_WatchesMax_answer_503_naming_the_option()
     {
         await using RumorAgent agent = await Agents.StartAsync("wmax-a");
