@@ -41,6 +41,8 @@ internal static class AgentCommand
             CliOptions.Repeated("--meta", "KEY=VALUE", "Same as --tag (the older name)."),
             Address(CliOptions.Text("--http", "ADDR:PORT", "Where the HTTP API and dashboard listen (default 127.0.0.1:7373; port 0 picks a free one).")),
             CliOptions.Text("--config", "FILE", "A JSON file of agent options (keys as in docs/CONFIGURATION.md)."),
+            CliOptions.Count("--retry-join", "N", "When no seed answers, try the join N more times, waiting --retry-join-interval (default 1s) and doubling up to 30s (default 0: once only).", 0, 100_000, "a retry count"),
+            ClientCommandDuration("--retry-join-interval", "The wait before the first join retry; each next wait doubles, at most 30s (default 1s)."),
             CliOptions.Text("--data-dir", "DIR", "Where the node keeps its identity file across restarts (default: nothing persisted)."),
             CliOptions.Text("--encrypt", "KEY", "Encrypt and authenticate gossip with this base64 key of 16, 24 or 32 bytes (`rumor keygen`; also RUMOR_ENCRYPT)."),
             CliOptions.Text("--keyring-file", "PATH", "A JSON array of base64 keys, the first primary; every key decrypts (key rotation)."),
@@ -135,6 +137,16 @@ internal static class AgentCommand
         if (parsed.GetValue<string>("--name") is { } name)
         {
             flags["Name"] = name;
+        }
+
+        if (parsed.GetValue<int?>("--retry-join") is { } retryJoin)
+        {
+            flags["RetryJoinMax"] = retryJoin.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (parsed.GetValue<TimeSpan?>("--retry-join-interval") is { } retryInterval)
+        {
+            flags["RetryJoinInterval"] = retryInterval.ToString("c", CultureInfo.InvariantCulture);
         }
 
         if (parsed.GetValue<string>("--data-dir") is { } dataDirectory)

@@ -88,6 +88,16 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
             found.Add($"LeaveTimeout is {options.LeaveTimeout}; it must be positive.");
         }
 
+        if (options.RetryJoinMax is < 0 or > 100_000)
+        {
+            found.Add($"RetryJoinMax is {options.RetryJoinMax}; it must be from 0 (no retry) to 100000.");
+        }
+
+        if (options.RetryJoinInterval < TimeSpan.FromMilliseconds(10) || options.RetryJoinInterval > TimeSpan.FromHours(1))
+        {
+            found.Add($"RetryJoinInterval is {options.RetryJoinInterval}; it must be from 10 ms to 1 h.");
+        }
+
         if (options.SampleInterval < TimeSpan.FromMilliseconds(50))
         {
             found.Add($"SampleInterval is {options.SampleInterval}; it must be at least 50 ms.");

@@ -45,6 +45,9 @@ public static partial class RumorLog
         /// <summary>No seed answered the first join.</summary>
         public const int JoinAbandoned = 1012;
 
+        /// <summary>No seed answered yet; the join is retried after a wait (RetryJoinMax).</summary>
+        public const int JoinRetrying = 1015;
+
         /// <summary>DNS seeds resolved to nobody who answered: the node starts alone and keeps re-resolving.</summary>
         public const int DnsSeedsAlone = 1013;
 
@@ -99,6 +102,9 @@ public static partial class RumorLog
 
     [LoggerMessage(EventId = Ids.JoinAbandoned, Level = LogLevel.Error, Message = "No seed answered ({Tried} tried)")]
     internal static partial void JoinAbandoned(ILogger logger, int tried);
+
+    [LoggerMessage(EventId = Ids.JoinRetrying, Level = LogLevel.Warning, Message = "No seed answered ({Tried} tried); join attempt {Attempt} of {Attempts} in {WaitMs} ms")]
+    internal static partial void JoinRetrying(ILogger logger, int tried, int attempt, int attempts, double waitMs);
 
     [LoggerMessage(EventId = Ids.DnsSeedsAlone, Level = LogLevel.Warning, Message = "No member answered through the DNS seeds {Seeds} ({Tried} address(es) tried); starting alone, re-resolving every {IntervalMs} ms")]
     internal static partial void DnsSeedsAlone(ILogger logger, string seeds, int tried, double intervalMs);

@@ -157,6 +157,16 @@ public sealed partial class RumorNode : IAsyncDisposable
         {
             GossipTransport transport = Transport;
             JoinResult result = await FirstJoinWithDnsSeedsAsync(transport, cancellationToken).ConfigureAwait(false);
+            RumorOptions options = _options.CurrentValue;
+            for (int attempt = 1; !result.Joined && attempt <= options.RetryJoinMax && transport.Options.Seeds.Count > 0; attempt++)
+            {
+                // Seeds that start later (a cluster booting in any order): wait, doubling, and ask again.
+                TimeSpan wait = options.RetryJoinWait(attempt);
+                RumorLog.JoinRetrying(_logger, result.Failed.Count, attempt + 1, options.RetryJoinMax + 1, wait.TotalMilliseconds);
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                result = await TracedJoinAsync(transport, transport.Options.Seeds, cancellationToken).ConfigureAwait(false);
+            }
+
             _firstJoin.TrySetResult(result);
             return result;
         }

@@ -38,6 +38,27 @@ public sealed class RumorOptions
     /// <summary>When true and no seed answers the first join, the host is stopped (the CLI agent exits 1). Default false: keep running alone and log it.</summary>
     public bool JoinRequired { get; set; }
 
+    /// <summary>
+    /// How many times the first join is tried again when no seed answers (default 0: once only).
+    /// The waits double from <see cref="RetryJoinInterval"/> up to <see cref="RetryJoinBackoffMax"/>,
+    /// so seeds that start later (a cluster booting in any order) are still joined.
+    /// </summary>
+    public int RetryJoinMax { get; set; }
+
+    /// <summary>The wait before the first retry of the join (default 1 s); each further wait doubles, at most <see cref="RetryJoinBackoffMax"/>.</summary>
+    public TimeSpan RetryJoinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two join attempts (30 s).</summary>
+    public static readonly TimeSpan RetryJoinBackoffMax = TimeSpan.FromSeconds(30);
+
+    /// <summary>The wait before retry <paramref name="attempt"/> (1-based): <see cref="RetryJoinInterval"/> × 2^(attempt−1), at most <see cref="RetryJoinBackoffMax"/>.</summary>
+    public TimeSpan RetryJoinWait(int attempt)
+    {
+        double factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        double ms = Math.Min(RetryJoinInterval.TotalMilliseconds * factor, RetryJoinBackoffMax.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
     /// <summary>Leave gracefully when the host stops (default true). False stops abruptly: the others see a failure.</summary>
     public bool LeaveOnStop { get; set; } = true;
 
@@ -129,6 +150,8 @@ public sealed class RumorOptions
         target.Tags = new Dictionary<string, string>(Tags, Tags.Comparer);
         target.DataDirectory = DataDirectory;
         target.JoinRequired = JoinRequired;
+        target.RetryJoinMax = RetryJoinMax;
+        target.RetryJoinInterval = RetryJoinInterval;
         target.LeaveOnStop = LeaveOnStop;
         target.LeaveTimeout = LeaveTimeout;
         target.SampleInterval = SampleInterval;

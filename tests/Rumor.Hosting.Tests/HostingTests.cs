@@ -75,6 +75,7 @@ public sealed class HostingTests
     [InlineData("Rumor:ProbeTimeout", "00:00:05", "Rumor:ProbeTimeout (5000 ms) must be shorter than ProbeInterval (1000 ms)")]
     [InlineData("Rumor:Seeds:0", "nowhere", "Rumor:Seeds[0] 'nowhere' is not an address")]
     [InlineData("Rumor:GossipFanout", "0", "Rumor:GossipFanout")]
+    [InlineData("Rumor:RetryJoinMax", "-1", "Rumor:RetryJoinMax is -1; it must be from 0 (no retry) to 100000.")]
     [InlineData("Rumor:Tags:a=b", "x", "Rumor:Tags: tag key 'a=b' contains '='.")]
     public async Task A_bad_option_stops_the_host_with_a_message_naming_it(string key, string value, string expected)
     {
@@ -85,6 +86,51 @@ public sealed class HostingTests
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains(error.Failures, failure => failure.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Retry_join_reaches_a_seed_that_starts_later()
+    {
+        // A port free for both UDP and TCP on loopback, where nothing listens until the seed starts.
+        int port;
+        using (System.Net.Sockets.TcpListener probe = new(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        Dictionary<string, string?> early = Node("retry-a", "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        early["Rumor:RetryJoinMax"] = "30";
+        early["Rumor:RetryJoinInterval"] = "00:00:00.100";
+        using IHost first = BuildHost(early);
+        await first.StartAsync();
+        RumorNode a = first.Services.GetRequiredService<RumorNode>();
+
+        // A refused join on loopback fails at once; without retries the first join would be over by now.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(a.FirstJoin.IsCompleted, "the first join ended although RetryJoinMax asks for retries");
+
+        Dictionary<string, string?> late = Node("retry-b");
+        late["Rumor:Bind"] = "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using IHost second = BuildHost(late);
+        await second.StartAsync();
+
+        Rumor.Transport.JoinResult result = await a.FirstJoin.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.Joined, "a retry reached the seed once it started");
+        await first.StopAsync();
+        await second.StopAsync();
+    }
+
+    [Fact]
+    public void Retry_join_waits_double_up_to_the_cap()
+    {
+        RumorOptions options = new() { RetryJoinInterval = TimeSpan.FromSeconds(1) };
+        Assert.Equal(TimeSpan.FromSeconds(1), options.RetryJoinWait(1));
+        Assert.Equal(TimeSpan.FromSeconds(2), options.RetryJoinWait(2));
+        Assert.Equal(TimeSpan.FromSeconds(16), options.RetryJoinWait(5));
+        Assert.Equal(RumorOptions.RetryJoinBackoffMax, options.RetryJoinWait(6));
+        Assert.Equal(RumorOptions.RetryJoinBackoffMax, options.RetryJoinWait(1000));
     }
 
     [Fact]
