@@ -260,7 +260,14 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
             }
             finally
             {
-                process.StandardInput.Close();
+                try
+                {
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // Closing flushes: a script that exited without reading breaks the pipe here too (EPIPE).
+                }
             }
 
             await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
