@@ -28,7 +28,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         GossipInterval = TimeSpan.FromMilliseconds(50),
         SuspicionMultiplier = 2,
         PushPullInterval = TimeSpan.FromSeconds(2),
-        StreamTimeout = TimeSpan.FromSeconds(1),
+        StreamTimeout = TimeSpan.FromSeconds(5), // joins answer in milliseconds; 1 s timed out once on a loaded CI machine
     };
 
     /// <summary>Starts <paramref name="count"/> nodes named node-1.. and joins every one after the first through the first.</summary>
