@@ -2,8 +2,9 @@
 # Checks what can be checked of deploy/kubernetes/rumor.yaml and deploy/docker/Dockerfile without a
 # cluster or a container engine: the YAML parses (python3 + PyYAML) into the expected objects; the
 # container's exact command line (and the Dockerfile's ENTRYPOINT + CMD) starts the built agent,
-# whose /v1/health (the probes' path) answers 200; the exact preStop command leaves and exits 0,
-# after which /v1/health answers 503; SIGTERM then stops the agent with exit 0. The agent runs in
+# whose /v1/health (the probes' path) answers 200, given the Secrets' variables (a fresh key and
+# token); the exact preStop command leaves, after which the agent exits 0 by itself; the Dockerfile's
+# command answers /v1/health and SIGTERM stops it with exit 0. The agent runs in
 # a network namespace of its own with only loopback (so binding 0.0.0.0 reaches nothing else), its
 # pod DNS name mapped to 127.0.0.1 through /etc/netns/<ns>/hosts (for the Dockerfile's command, which
 # advertises the first non-loopback address, a bridge inside that namespace gets 10.231.250.1).
@@ -42,6 +43,10 @@ for probe in ("readinessProbe", "livenessProbe"):
     assert c[probe]["httpGet"]["path"] == "/v1/health", probe
 env = {e["name"]: e for e in c["env"]}
 assert env["RUMOR_ENCRYPTKEY"]["valueFrom"]["secretKeyRef"]["name"] == "rumor-gossip"
+assert env["RUMOR_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "rumor-api"
+# Every variable filled from a Secret, for the check to give a value of its own.
+open(sys.argv[2] + "/secrets", "w").write("\n".join(
+    n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {})) + "\n")
 pdb = next(d for d in docs if d["kind"] == "PodDisruptionBudget")
 assert pdb["spec"]["selector"] == sts["spec"]["selector"]
 subst = {"$(POD_NAME)": "rumor-0", "$(POD_NAMESPACE)": "default", "$(POD_IP)": "127.0.0.1"}
@@ -76,19 +81,34 @@ run_agent() { # words from file $1
   PID=$!
 }
 
+# The Secrets' values: a fresh gossip key and API token (the same `rumor keygen` an operator runs).
+KEY="$(dotnet "$RUMOR" keygen)"
+for name in $(cat "$WORK/secrets"); do
+  case "$name" in
+    RUMOR_ENCRYPTKEY) export RUMOR_ENCRYPTKEY="$KEY" ;;
+    RUMOR_TOKEN) export RUMOR_TOKEN="$(dotnet "$RUMOR" keygen)" ;;
+    *) echo "check-manifests: the StatefulSet reads $name from a Secret; this check does not know it" >&2; exit 1 ;;
+  esac
+done
+echo "check-manifests: Secrets given: $(tr '\n' ' ' < "$WORK/secrets")"
+
 mkdir -p "$WORK/data"
 run_agent "$WORK/command"
 wait_health 200
 mapfile -d '' -t prestop < <(localize < "$WORK/prestop")
 echo "check-manifests: preStop ${prestop[*]}"
 ip netns exec "$NS" timeout 30 "${prestop[@]}"
-wait_health 503
-kill -TERM "$PID"
+# `rumor leave` stops the agent after the leave (the kubelet's SIGTERM then finds it gone): it must
+# exit 0 by itself, within 20 s; SIGTERM (what the kubelet sends next) is the fallback.
 for ((i = 0; i < 40; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-wait "$PID"; code=$?
+if kill -0 "$PID" 2>/dev/null; then
+  echo "check-manifests: the agent still runs 20 s after preStop's leave" >&2; cat "$WORK/agent.log" >&2; exit 1
+fi
+set +e; wait "$PID"; code=$?; set -e
 PID=""
-[ "$code" -eq 0 ] || { echo "check-manifests: the agent exited $code after SIGTERM" >&2; cat "$WORK/agent.log" >&2; exit 1; }
-echo "check-manifests: the StatefulSet's command starts the agent, /v1/health 200, preStop leaves (then 503), SIGTERM exits 0"
+[ "$code" -eq 0 ] || { echo "check-manifests: the agent exited $code after preStop's leave" >&2; cat "$WORK/agent.log" >&2; exit 1; }
+grep -q "stopped" "$WORK/agent.log" || { echo "check-manifests: no 'stopped' line in the agent's log" >&2; cat "$WORK/agent.log" >&2; exit 1; }
+echo "check-manifests: the StatefulSet's command starts the agent (encrypted, with a token), /v1/health 200, preStop leaves and the agent exits 0"
 
 # The Dockerfile's ENTRYPOINT + CMD.
 python3 - "$ROOT/deploy/docker/Dockerfile" "$WORK" <<'PY'
@@ -109,7 +129,7 @@ run_agent "$WORK/docker"
 wait_health 200
 kill -TERM "$PID"
 for ((i = 0; i < 40; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-wait "$PID"; code=$?
+set +e; wait "$PID"; code=$?; set -e
 PID=""
 [ "$code" -eq 0 ] || { echo "check-manifests: the Dockerfile's command exited $code after SIGTERM" >&2; cat "$WORK/agent.log" >&2; exit 1; }
 echo "check-manifests: the Dockerfile's ENTRYPOINT + CMD starts the agent, /v1/health 200, SIGTERM exits 0"
