@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Numerics;
-using System.Text;
 using System.Text.Json;
 
 namespace Rumor.Transport;
@@ -97,15 +95,7 @@ public static class IdentityFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(identity);
-        string temporary = path + ".tmp";
-        byte[] bytes = Encode(identity);
-        using (FileStream stream = new(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        DurableFile.ReplaceAtomically(path, Encode(identity));
     }
 
     private static byte[] Encode(PersistedIdentity identity)
@@ -127,15 +117,6 @@ public static class IdentityFile
     }
 
     /// <summary>CRC32C (Castagnoli) of the fields in a fixed text form, as 8 hex digits.</summary>
-    private static string Checksum(PersistedIdentity identity)
-    {
-        string canonical = string.Create(CultureInfo.InvariantCulture, $"{Version}\n{identity.Name}\n{identity.Generation}\n{identity.Incarnation}");
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in Encoding.UTF8.GetBytes(canonical))
-        {
-            crc = BitOperations.Crc32C(crc, b);
-        }
-
-        return (crc ^ 0xFFFFFFFFu).ToString("x8", CultureInfo.InvariantCulture);
-    }
+    private static string Checksum(PersistedIdentity identity) =>
+        DurableFile.Crc32CHex(string.Create(CultureInfo.InvariantCulture, $"{Version}\n{identity.Name}\n{identity.Generation}\n{identity.Incarnation}"));
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Numerics;
-using System.Text;
 using System.Text.Json;
 using Rumor.Core.Security;
 
@@ -112,22 +110,7 @@ public static class KeyringFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(keyring);
-        string temporary = path + ".tmp";
-        byte[] bytes = Encode(keyring);
-        File.Delete(temporary); // a leftover from a crash keeps its mode when reopened: start afresh
-        FileStreamOptions create = new() { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            create.UnixCreateMode = Mode;
-        }
-
-        using (FileStream stream = new(temporary, create))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        DurableFile.ReplaceAtomically(path, Encode(keyring), Mode);
     }
 
     private static byte[] Encode(GossipKeyring keyring)
@@ -156,15 +139,6 @@ public static class KeyringFile
     }
 
     /// <summary>CRC32C (Castagnoli) of the fields in a fixed text form, as 8 hex digits.</summary>
-    private static string Checksum(ulong version, string label, IReadOnlyList<string> keys)
-    {
-        string canonical = string.Create(CultureInfo.InvariantCulture, $"{Format}\n{version}\n{label}\n{string.Join('\n', keys)}");
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in Encoding.UTF8.GetBytes(canonical))
-        {
-            crc = BitOperations.Crc32C(crc, b);
-        }
-
-        return (crc ^ 0xFFFFFFFFu).ToString("x8", CultureInfo.InvariantCulture);
-    }
+    private static string Checksum(ulong version, string label, IReadOnlyList<string> keys) =>
+        DurableFile.Crc32CHex(string.Create(CultureInfo.InvariantCulture, $"{Format}\n{version}\n{label}\n{string.Join('\n', keys)}"));
 }
