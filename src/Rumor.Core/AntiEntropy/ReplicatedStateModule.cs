@@ -274,9 +274,9 @@ internal sealed class ReplicatedStateModule : GossipModule
                 continue;
             }
 
-            if (name is not null)
+            if (name is not null && _options.StatePeerSelection == PeerSelection.LeastRecentlyContacted)
             {
-                _lastStateContact[name] = now;
+                _lastStateContact[name] = now; // read only by the weighted pick: not kept (N entries) otherwise
             }
 
             DigestFlags flags = _options.StateStrategy switch
