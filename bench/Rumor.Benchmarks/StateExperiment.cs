@@ -9,7 +9,7 @@ namespace Rumor.Benchmarks;
 /// Replicated-state experiments in virtual time (<see cref="StateExperiments"/>). Usage:
 /// <c>state [--only spread,bulk,idle,efficiency] [--nodes 100,1000] [--trials 3] [--idle-nodes 10,100,1000]
 /// [--idle-duration 60s] [--idle-no-baseline] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
-/// --full-sync-every sets StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).
+/// --full-sync-every sets StateFullSyncEveryRounds (1: no quiet rounds; a settled node then sends a checksum probe every round).
 /// </summary>
 public static class StateExperiment
 {
@@ -25,7 +25,7 @@ public static class StateExperiment
         Option<int> bulkNodes = BenchOptions.Int("--bulk-nodes", "Cluster size for the bulk row.", 100);
         Option<int> bulkKeys = BenchOptions.Int("--bulk-keys", "Keys written in the bulk row.", 1000);
         Option<int> effNodes = BenchOptions.Int("--eff-nodes", "Cluster size for the efficiency rows.", 100);
-        Option<int> fullSyncEvery = BenchOptions.Int("--full-sync-every", "StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).", GossipOptions.Lan.StateFullSyncEveryRounds);
+        Option<int> fullSyncEvery = BenchOptions.Int("--full-sync-every", "StateFullSyncEveryRounds (1: no quiet rounds; a settled node then sends a checksum probe every round).", GossipOptions.Lan.StateFullSyncEveryRounds);
         Option<ulong> seed = BenchOptions.Seed();
         Command command = new("state", "Replicated-state experiments: spread of a key, bulk sync, idle traffic, digest efficiency.")
         {
