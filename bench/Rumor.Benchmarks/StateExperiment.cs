@@ -8,8 +8,8 @@ namespace Rumor.Benchmarks;
 /// <summary>
 /// Replicated-state experiments in virtual time (<see cref="StateExperiments"/>). Usage:
 /// <c>state [--only spread,bulk,idle,efficiency] [--nodes 100,1000] [--trials 3] [--idle-nodes 10,100,1000]
-/// [--idle-duration 60s] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
-/// --full-sync-every sets StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).
+/// [--idle-duration 60s] [--idle-no-baseline] [--bulk-nodes 100] [--bulk-keys 1000] [--eff-nodes 100] [--full-sync-every 10] [--seed 1]</c>.
+/// --full-sync-every sets StateFullSyncEveryRounds (1: no quiet rounds; a settled node then sends a checksum probe every round).
 /// </summary>
 public static class StateExperiment
 {
@@ -21,23 +21,24 @@ public static class StateExperiment
         Option<string[]> strategies = BenchOptions.Names("--strategies", "Strategies for the spread rows", ["push", "pull", "push-pull"]);
         Option<int[]> idleNodes = BenchOptions.Ints("--idle-nodes", "Sizes for the idle-traffic rows", [10, 100, 1000]);
         Option<TimeSpan?> idleDuration = BenchOptions.Duration("--idle-duration", "Virtual time measured per idle row (default 60s).");
+        Option<bool> idleNoBaseline = new("--idle-no-baseline") { Description = "Skip the idle rows' second run with state gossip off (halves their cost; the membership share is then not shown)." };
         Option<int> bulkNodes = BenchOptions.Int("--bulk-nodes", "Cluster size for the bulk row.", 100);
         Option<int> bulkKeys = BenchOptions.Int("--bulk-keys", "Keys written in the bulk row.", 1000);
         Option<int> effNodes = BenchOptions.Int("--eff-nodes", "Cluster size for the efficiency rows.", 100);
-        Option<int> fullSyncEvery = BenchOptions.Int("--full-sync-every", "StateFullSyncEveryRounds (1: never skip a peer whose announced checksum equals ours).", GossipOptions.Lan.StateFullSyncEveryRounds);
+        Option<int> fullSyncEvery = BenchOptions.Int("--full-sync-every", "StateFullSyncEveryRounds (1: no quiet rounds; a settled node then sends a checksum probe every round).", GossipOptions.Lan.StateFullSyncEveryRounds);
         Option<ulong> seed = BenchOptions.Seed();
         Command command = new("state", "Replicated-state experiments: spread of a key, bulk sync, idle traffic, digest efficiency.")
         {
-            only, nodes, trials, strategies, idleNodes, idleDuration, bulkNodes, bulkKeys, effNodes, fullSyncEvery, seed,
+            only, nodes, trials, strategies, idleNodes, idleDuration, idleNoBaseline, bulkNodes, bulkKeys, effNodes, fullSyncEvery, seed,
         };
         command.SetAction(parsed => Run(
             [.. parsed.GetValue(only)!], parsed.GetValue(nodes)!, parsed.GetValue(trials),
             [.. parsed.GetValue(strategies)!.Select(name => Enum.Parse<GossipStrategy>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true))],
-            parsed.GetValue(idleNodes)!, parsed.GetValue(idleDuration) ?? TimeSpan.FromSeconds(60), parsed.GetValue(bulkNodes), parsed.GetValue(bulkKeys), parsed.GetValue(effNodes), parsed.GetValue(seed), parsed.GetValue(fullSyncEvery)));
+            parsed.GetValue(idleNodes)!, parsed.GetValue(idleDuration) ?? TimeSpan.FromSeconds(60), parsed.GetValue(idleNoBaseline), parsed.GetValue(bulkNodes), parsed.GetValue(bulkKeys), parsed.GetValue(effNodes), parsed.GetValue(seed), parsed.GetValue(fullSyncEvery)));
         return command;
     }
 
-    private static int Run(HashSet<string> only, int[] sizes, int trials, GossipStrategy[] strategies, int[] idleSizes, TimeSpan idleDuration, int bulkNodes, int bulkKeys, int effNodes, ulong seed, int fullSyncEvery)
+    private static int Run(HashSet<string> only, int[] sizes, int trials, GossipStrategy[] strategies, int[] idleSizes, TimeSpan idleDuration, bool idleNoBaseline, int bulkNodes, int bulkKeys, int effNodes, ulong seed, int fullSyncEvery)
     {
         GossipOptions lan = GossipOptions.Lan with { StateFullSyncEveryRounds = fullSyncEvery };
         Console.WriteLine($"# Replicated state, seed {seed}; LAN preset (GossipInterval {lan.GossipInterval.TotalMilliseconds} ms, StateGossipInterval {lan.StateGossipInterval.TotalSeconds} s, StateGossipFanout {lan.StateGossipFanout}, digest {lan.StateDigestMode}, compression threshold {lan.CompressionThresholdBytes} B, StateFullSyncEveryRounds {lan.StateFullSyncEveryRounds})");
@@ -74,14 +75,16 @@ public static class StateExperiment
         {
             Console.WriteLine();
             Console.WriteLine($"## Idle traffic ({DurationText.Format(idleDuration)} virtual after convergence and 30 s quiet; one key per node)");
-            Console.WriteLine("| N | total bytes/node/s | packets/node/s | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
+            Console.WriteLine("| N | total bytes/node/s | packets/node/s | with IPv4 + UDP headers (28 B/packet) | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (int n in idleSizes)
             {
                 StateIdleResult on = StateExperiments.Idle(n, true, TimeSpan.FromSeconds(30), idleDuration, seed, lan);
-                StateIdleResult off = StateExperiments.Idle(n, false, TimeSpan.FromSeconds(30), idleDuration, seed, lan);
+                StateIdleResult? off = idleNoBaseline ? null : StateExperiments.Idle(n, false, TimeSpan.FromSeconds(30), idleDuration, seed, lan);
+                string offBytes = off is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{off.BytesPerNodePerSecond:0}");
+                string share = off is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{on.BytesPerNodePerSecond - off.BytesPerNodePerSecond:0}");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {n} | {on.BytesPerNodePerSecond:0} | {on.PacketsPerNodePerSecond:0.0} | {off.BytesPerNodePerSecond:0} | {on.BytesPerNodePerSecond - off.BytesPerNodePerSecond:0} | {on.StateExchangesSkipped} | {(on.WallTime + off.WallTime).TotalSeconds:0} s |"));
+                    $"| {n} | {on.BytesPerNodePerSecond:0} | {on.PacketsPerNodePerSecond:0.0} | {on.BytesPerNodePerSecond + (28 * on.PacketsPerNodePerSecond):0} | {offBytes} | {share} | {on.StateExchangesSkipped} | {(on.WallTime + (off?.WallTime ?? TimeSpan.Zero)).TotalSeconds:0} s |"));
             }
         }
 

@@ -76,8 +76,8 @@ public sealed class SimCluster
     /// <summary>Invariant checkers.</summary>
     public SimCheckers Checkers { get; } = new();
 
-    /// <summary>Names shared by all nodes' decoders (strings are immutable; this saves memory at scale).</summary>
-    public NameTable Names { get; } = new(1 << 22);
+    /// <summary>Names, state keys and small state values shared by all nodes' decoders (immutable; this saves memory at scale).</summary>
+    public NameTable Names { get; } = new(1 << 22, internStateEntries: true);
 
     /// <summary>Agenda entries processed so far.</summary>
     public long EventsProcessed => _agenda.Processed;

@@ -8,22 +8,38 @@ namespace Rumor.Core.Wire;
 /// alternate (span) key. Bounded: past <see cref="Capacity"/> names are still decoded, just not
 /// remembered (counted in <see cref="Overflows"/>). Safe to share between nodes of one simulation
 /// (strings are immutable), never between threads.
+/// <para>
+/// With <see cref="InternsStateEntries"/> it also interns replicated-state keys and small values
+/// (the simulator's shared table: N nodes decode the same key and value N times, which at
+/// N = 1,000 cost about 90 bytes per member record). A real node leaves it off, so keys and values
+/// that churn do not pile up in the table. An interned value is one array shared by every holder:
+/// the core never writes into a stored value, and its readers must not either.
+/// </para>
 /// </summary>
 public sealed class NameTable
 {
+    /// <summary>Values longer than this are never interned (state values up to a name's size are the common case: ids, addresses, flags).</summary>
+    public const int ValueInternMaxBytes = WireLimits.NameMaxBytes;
+
     private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly Dictionary<byte[], byte[]>? _values;
 
-    /// <summary>Creates a table that remembers at most <paramref name="capacity"/> names.</summary>
-    public NameTable(int capacity = 65536)
+    /// <summary>Creates a table that remembers at most <paramref name="capacity"/> names (and, with <paramref name="internStateEntries"/>, as many state values).</summary>
+    public NameTable(int capacity = 65536, bool internStateEntries = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Capacity = capacity;
         _lookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+        InternsStateEntries = internStateEntries;
+        _values = internStateEntries ? new Dictionary<byte[], byte[]>(ByteContent.Instance) : null;
     }
 
     /// <summary>How many names the table remembers at most.</summary>
     public int Capacity { get; }
+
+    /// <summary>Whether replicated-state keys and small values are interned too (see the type's remarks).</summary>
+    public bool InternsStateEntries { get; }
 
     /// <summary>Names currently remembered.</summary>
     public int Count => _names.Count;
@@ -73,5 +89,68 @@ public sealed class NameTable
         }
 
         return name;
+    }
+
+    /// <summary>A state key: interned when <see cref="InternsStateEntries"/> and it is no longer than a name, else decoded.</summary>
+    public string InternKey(ReadOnlySpan<byte> utf8) =>
+        InternsStateEntries && utf8.Length <= WireLimits.NameMaxBytes ? Intern(utf8) : Encoding.UTF8.GetString(utf8);
+
+    /// <summary>A state value: the shared array for these bytes when <see cref="InternsStateEntries"/> and it is small, else a copy.</summary>
+    public byte[] InternValue(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return [];
+        }
+
+        if (_values is null || bytes.Length > ValueInternMaxBytes)
+        {
+            return bytes.ToArray();
+        }
+
+        Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> lookup = _values.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(bytes, out byte[]? existing))
+        {
+            return existing;
+        }
+
+        byte[] value = bytes.ToArray();
+        if (_values.Count < Capacity)
+        {
+            _values.Add(value, value);
+        }
+        else
+        {
+            Overflows++;
+        }
+
+        return value;
+    }
+
+    /// <summary>Equality by content, with a span lookup; FNV-1a so nothing depends on a per-process hash seed.</summary>
+    private sealed class ByteContent : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly ByteContent Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => Hash(obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+
+        private static int Hash(ReadOnlySpan<byte> bytes)
+        {
+            uint h = 2166136261;
+            foreach (byte b in bytes)
+            {
+                h = (h ^ b) * 16777619;
+            }
+
+            return (int)h;
+        }
     }
 }

@@ -37,6 +37,27 @@ public class NameTableTests
     }
 
     [Fact]
+    public void State_keys_and_small_values_are_shared_only_when_the_table_interns_state_entries()
+    {
+        NameTable shared = new(internStateEntries: true);
+        Assert.Same(shared.InternKey("service/endpoint"u8), shared.InternKey(Encoding.UTF8.GetBytes("service/endpoint")));
+        byte[] first = shared.InternValue("http://a:8080/"u8);
+        Assert.Same(first, shared.InternValue(Encoding.UTF8.GetBytes("http://a:8080/")));
+        Assert.NotSame(first, shared.InternValue("http://b:8080/"u8));
+        byte[] big = new byte[NameTable.ValueInternMaxBytes + 1];
+        Assert.NotSame(shared.InternValue(big), shared.InternValue(big));
+        Assert.Empty(shared.InternValue([]));
+
+        NameTable own = new();
+        Assert.False(own.InternsStateEntries);
+        Assert.NotSame(own.InternKey("k"u8), own.InternKey("k"u8));
+        byte[] copy = own.InternValue("v"u8);
+        Assert.Equal("v"u8.ToArray(), copy);
+        Assert.NotSame(copy, own.InternValue("v"u8));
+        Assert.Equal(0, own.Count);
+    }
+
+    [Fact]
     public void Capacity_overflow_is_counted_and_the_name_still_decoded()
     {
         NameTable table = new(capacity: 2);

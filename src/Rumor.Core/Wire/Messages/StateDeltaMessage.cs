@@ -162,7 +162,9 @@ public readonly record struct StateDeltaMessage(bool MorePending, IReadOnlyList<
                     return DecodeError.Truncated;
                 }
 
-                entries[i] = new StateEntry(Encoding.UTF8.GetString(keyBytes), version, kind == 1, ttl, value.Length == 0 ? [] : value.ToArray());
+                entries[i] = names is null
+                    ? new StateEntry(Encoding.UTF8.GetString(keyBytes), version, kind == 1, ttl, value.Length == 0 ? [] : value.ToArray())
+                    : new StateEntry(names.InternKey(keyBytes), version, kind == 1, ttl, names.InternValue(value));
             }
 
             owners[o] = new OwnerDelta(owner, generation, (ownerFlags & 1) != 0, from, to, entries);
