@@ -79,6 +79,12 @@ public static partial class AgentLoadExperiment
             Console.WriteLine(ok ? "verdict: no suspicion, no 5xx" : "verdict: FAILED (a suspicion, a 5xx or a call without an answer)");
             return ok ? 0 : 1;
         }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TimeoutException)
+        {
+            // Caught so that the finally below stops the agents (an unhandled exception would skip it).
+            Console.Error.WriteLine("agent-load: " + e.Message);
+            return 1;
+        }
         finally
         {
             foreach (Process process in processes)
