@@ -61,7 +61,7 @@ public sealed record ApiSettings
     /// <summary>Most bytes a request body may have (413 beyond).</summary>
     public int BodyMaxBytes { get; init; } = DefaultBodyMaxBytes;
 
-    /// <summary>Most concurrent <c>/v1/stream</c> subscribers (503 beyond).</summary>
+    /// <summary>Most concurrent <c>/v1/stream</c> subscribers (429 beyond).</summary>
     public int StreamSubscribersMax { get; init; } = DefaultStreamSubscribersMax;
 
     /// <summary>Most events queued for one stream subscriber; a slow reader's oldest are dropped beyond.</summary>

@@ -105,7 +105,7 @@ public sealed class RumorAgent : IAsyncDisposable
             }
             catch (InvalidOperationException e) when (!context.Response.HasStarted && ApiLimits.OptionOf(e) is { } option)
             {
-                // A bound of the node (QueriesMax, AggregatesMax, WatchesMax): 503 naming it, never a bare 500.
+                // A bound of the node (QueriesMax, AggregatesMax, WatchesMax): 429 naming it, never a bare 500.
                 await ApiLimits.Reached(context, option, null, e.Message).ExecuteAsync(context).ConfigureAwait(false);
             }
         });

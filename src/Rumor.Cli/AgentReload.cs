@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using Rumor.Agent;
+using Rumor.Agent.EventHandlers;
 
 namespace Rumor.Cli;
 
@@ -62,7 +64,9 @@ internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSet
 
         if (fresh.EventHandlerOptions != agent.EventHandlers.Options)
         {
-            changes.Add("event handler bounds (timeout, concurrency, queue) changed: they take effect at the next start");
+            EventHandlerOptions bounds = fresh.EventHandlerOptions;
+            agent.EventHandlers.SetOptions(bounds);
+            changes.Add(string.Create(CultureInfo.InvariantCulture, $"event handler bounds: timeout {bounds.Timeout.TotalSeconds:0.###} s, concurrency {bounds.Concurrency}, queue {bounds.QueueMax}"));
         }
 
         foreach ((string name, object? before, object? after) in new (string, object?, object?)[]

@@ -7,7 +7,7 @@ using Rumor.Core.Wire;
 namespace Rumor.Transport;
 
 /// <summary>
-/// Datagrams over UDP. Receiving is one asynchronous loop that copies each datagram into a pooled
+/// Datagrams over UDP. Receiving is one loop on a thread of its own that copies each datagram into a pooled
 /// buffer and posts it to the event loop; the node validates it (a malformed one is counted in
 /// <c>node.Counters.DecodeFailures</c> and dropped). Sending happens on the event loop itself, on
 /// a non-blocking socket: a datagram the socket refuses is dropped and counted, never thrown into
@@ -41,7 +41,14 @@ public sealed partial class GossipTransport
         }
     }
 
-    private async Task ReceiveDatagramsAsync()
+    /// <summary>
+    /// Receives on a thread of its own (not the thread pool): the datagrams are the failure
+    /// detector's probes and acks, and a pool queue flooded by an API burst (a thousand requests
+    /// at once) would otherwise hold an ack for seconds before the loop saw it, and a healthy node
+    /// would be suspected. The socket is non-blocking (sends on the loop never wait), so the thread
+    /// waits in <see cref="Socket.Poll(int, SelectMode)"/>, waking at least every 200 ms to notice shutdown.
+    /// </summary>
+    private void ReceiveDatagrams()
     {
         CancellationToken cancellationToken = _shutdown.Token;
         byte[] buffer = new byte[WireLimits.DatagramMaxBytes + 1];
@@ -50,14 +57,25 @@ public sealed partial class GossipTransport
             : new IPEndPoint(IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int length;
+            EndPoint remote = any;
             try
             {
-                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+                if (!_udp.Poll(200_000, SelectMode.SelectRead))
+                {
+                    continue;
+                }
+
+                length = _udp.ReceiveFrom(buffer, SocketFlags.None, ref remote);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // Readable turned out empty (a datagram with a bad checksum is discarded by the kernel late).
+                continue;
             }
             catch (SocketException)
             {
@@ -69,14 +87,13 @@ public sealed partial class GossipTransport
                 // For example an ICMP port-unreachable reported against an earlier send: the socket
                 // is still good. Pause briefly so a persistent error cannot spin a core.
                 _counters.ReceiveError();
-                await Task.Delay(TimeSpan.FromMilliseconds(10), _time, CancellationToken.None).ConfigureAwait(false);
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(10));
                 continue;
             }
 
-            int length = received.ReceivedBytes;
             byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
             buffer.AsSpan(0, length).CopyTo(copy);
-            NodeAddress from = NodeAddress.From((IPEndPoint)received.RemoteEndPoint);
+            NodeAddress from = NodeAddress.From((IPEndPoint)remote);
             if (!Post(new DatagramWork(from, copy, length), droppable: true))
             {
                 ArrayPool<byte>.Shared.Return(copy);

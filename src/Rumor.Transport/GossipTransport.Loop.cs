@@ -5,14 +5,26 @@ namespace Rumor.Transport;
 /// <summary>
 /// The event loop: one dedicated thread, the only one that touches the node (the core is not
 /// thread-safe, by design). It takes work items from a bounded inbox in arrival order and, between
-/// them, fires the node's timers; when there is nothing to do it sleeps on a monitor until the next
-/// timer is due or new work is posted. A flood of datagrams cannot starve the timers: the clock is
+/// them, fires the node's timers. Commands from the application (<see cref="InvokeAsync{T}(System.Func{GossipNode, TimeSpan, T}, CancellationToken)"/>:
+/// every HTTP request that reaches the node) wait in a queue of their own that is served only when
+/// no protocol input (datagram, stream) waits: a burst of a thousand API calls never holds a probe's
+/// ack behind it, so nothing the HTTP side does delays the failure detector (commands keep their
+/// order among themselves). Datagrams go before everything else, and a timer is judged only once
+/// the datagrams that arrived meanwhile were read (at most <see cref="TicksDeferredMax"/> in a row):
+/// after a long item (a 60 KB state delta from a stream) an ack already waiting in the inbox must
+/// count before its probe's timeout fires, or a peer that answered in time is suspected. When there
+/// is nothing to do it sleeps on a monitor until the next timer is due or new work is posted. A flood of datagrams cannot starve the timers: the clock is
 /// checked after every item.
 /// </summary>
 public sealed partial class GossipTransport
 {
     private readonly object _inboxLock = new();
     private readonly Queue<LoopWork> _inbox = new();
+    private readonly Queue<LoopWork> _commands = new();
+    private readonly Queue<LoopWork> _datagrams = new();
+
+    /// <summary>Datagrams read in a row before a due timer fires regardless, so a datagram flood cannot starve the timers.</summary>
+    private const int TicksDeferredMax = 256;
     private readonly Thread _loopThread;
     private readonly TaskCompletionSource _loopStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -40,14 +52,22 @@ public sealed partial class GossipTransport
     {
         lock (_inboxLock)
         {
-            if (_stopRequested || (droppable && _inbox.Count >= _settings.InboxMax))
+            if (_stopRequested || (droppable && _inbox.Count + _datagrams.Count >= _settings.InboxMax))
             {
                 return false;
             }
 
-            _inbox.Enqueue(work);
+            (work.IsDatagram ? _datagrams : work.IsCommand ? _commands : _inbox).Enqueue(work);
             Monitor.Pulse(_inboxLock);
             return true;
+        }
+    }
+
+    private bool DatagramsWaiting()
+    {
+        lock (_inboxLock)
+        {
+            return _datagrams.Count > 0;
         }
     }
 
@@ -76,6 +96,7 @@ public sealed partial class GossipTransport
                 return;
             }
 
+            int ticksDeferred = 0;
             while (TryTakeWork(out LoopWork? work))
             {
                 try
@@ -88,8 +109,9 @@ public sealed partial class GossipTransport
 
                     TimeSpan now = Now;
                     ReportStalls(now);
-                    if (_node.NextTimerDue <= now)
+                    if (_node.NextTimerDue <= now && !(DatagramsWaiting() && ++ticksDeferred <= TicksDeferredMax))
                     {
+                        ticksDeferred = 0;
                         _node.OnTick(now);
                     }
 
@@ -130,7 +152,7 @@ public sealed partial class GossipTransport
                     return false;
                 }
 
-                if (_inbox.TryDequeue(out work))
+                if (_datagrams.TryDequeue(out work) || _inbox.TryDequeue(out work) || _commands.TryDequeue(out work))
                 {
                     return true;
                 }
@@ -228,7 +250,7 @@ public sealed partial class GossipTransport
         lock (_inboxLock)
         {
             _stopRequested = true;
-            while (_inbox.TryDequeue(out LoopWork? work))
+            while (_datagrams.TryDequeue(out LoopWork? work) || _inbox.TryDequeue(out work) || _commands.TryDequeue(out work))
             {
                 work.Abandon();
             }

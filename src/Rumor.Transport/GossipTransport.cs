@@ -372,7 +372,8 @@ public sealed partial class GossipTransport : IAsyncDisposable
 
     private void StartLoop()
     {
-        Track(Task.Run(ReceiveDatagramsAsync));
+        // LongRunning: a dedicated thread, so probes and acks never queue behind the thread pool's work.
+        Track(Task.Factory.StartNew(ReceiveDatagrams, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
         Track(Task.Run(AcceptStreamsAsync));
         if (_settings.OnEvent is { } handler)
         {

@@ -14,6 +14,12 @@ internal abstract class LoopWork
     /// <summary>True when running it may change members without an event (our own state, metadata): the loop then republishes the snapshot.</summary>
     public virtual bool MayChangeMembers => false;
 
+    /// <summary>An application's command (queued behind protocol input), not protocol input.</summary>
+    public virtual bool IsCommand => false;
+
+    /// <summary>A datagram (probes, acks, gossip): small and cheap, taken before any other work and before a timer is judged.</summary>
+    public virtual bool IsDatagram => false;
+
     public abstract void Execute(GossipNode node, TimeSpan now);
 
     /// <summary>
@@ -32,6 +38,8 @@ internal abstract class LoopWork
 /// <summary>A received datagram, in a buffer rented from the shared pool (returned once handled).</summary>
 internal sealed class DatagramWork(NodeAddress from, byte[] rented, int length) : LoopWork
 {
+    public override bool IsDatagram => true;
+
     public override void Execute(GossipNode node, TimeSpan now)
     {
         try
@@ -102,6 +110,8 @@ internal sealed class InvokeWork<T>(Func<GossipNode, TimeSpan, T> function) : Lo
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override bool MayChangeMembers => true;
+
+    public override bool IsCommand => true;
 
     public Task<T> Completion => _completion.Task;
 

@@ -12,7 +12,7 @@ using Rumor.Hosting;
 namespace Rumor.Agent.Tests;
 
 /// <summary>
-/// Every limit the API reaches answers 503 with a problem naming its option (issue 13 item 2), and
+/// Every limit the API reaches answers 429 with a problem naming its option (issue 13 item 2), and
 /// <c>/v1/stream</c> subscribers are bounded in number and, each, in events and bytes (item 1).
 /// </summary>
 public sealed class ApiLimitTests
@@ -34,7 +34,7 @@ public sealed class ApiLimitTests
 
         using (HttpResponseMessage refused = await OpenStreamAsync(third))
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             JsonElement problem = await ApiSecurityTests.ProblemAsync(refused);
             Assert.Equal("StreamSubscribersMax", problem.GetProperty("option").GetString());
             Assert.Equal(2, problem.GetProperty("limit").GetInt32());
@@ -117,7 +117,7 @@ public sealed class ApiLimitTests
         using HttpClient second = Agents.Client(agent);
         using HttpResponseMessage open = await OpenStreamAsync(first);
         using HttpResponseMessage refused = await OpenStreamAsync(second);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
 
         using HttpRequestMessage foreign = new(HttpMethod.Get, "/v1/kv");
         foreign.Headers.Add("Origin", "http://evil.example");
@@ -205,7 +205,7 @@ public sealed class ApiLimitTests
     }
 
     [Fact]
-    public async Task Queries_past_QueriesMax_answer_503_naming_the_option()
+    public async Task Queries_past_QueriesMax_answer_429_naming_the_option()
     {
         await using RumorAgent agent = await Agents.StartAsync("qmax-a");
         using CancellationTokenSource waiting = new();
@@ -235,7 +235,7 @@ public sealed class ApiLimitTests
         Assert.NotNull(full);
         using (full)
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, full.StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
             JsonElement problem = await ApiSecurityTests.ProblemAsync(full);
             Assert.Equal("QueriesMax", problem.GetProperty("option").GetString());
             Assert.Contains("QueriesMax", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -247,7 +247,7 @@ public sealed class ApiLimitTests
     }
 
     [Fact]
-    public async Task Aggregates_past_AggregatesMax_answer_503_naming_the_option_and_reads_never_start_one()
+    public async Task Aggregates_past_AggregatesMax_answer_429_naming_the_option_and_reads_never_start_one()
     {
         await using RumorAgent agent = await Agents.StartAsync("amax-a");
         using HttpClient http = Agents.Client(agent);
@@ -259,7 +259,7 @@ public sealed class ApiLimitTests
             Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
         }
 
-        // AggregatesMax is 64 by default: 64 starts succeed, the 65th is a 503 problem naming the option.
+        // AggregatesMax is 64 by default: 64 starts succeed, the 65th is a 429 problem naming the option.
         for (int i = 1; i <= 64; i++)
         {
             using HttpResponseMessage started = await http.PostAsJsonAsync("/v1/aggregates", new { key = "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), lifetimeMs = 600_000 });
@@ -267,14 +267,14 @@ public sealed class ApiLimitTests
         }
 
         using HttpResponseMessage full = await http.PostAsJsonAsync("/v1/aggregates", new { key = "k65", lifetimeMs = 600_000 });
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, full.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
         JsonElement problem = await ApiSecurityTests.ProblemAsync(full);
         Assert.Equal("AggregatesMax", problem.GetProperty("option").GetString());
         Assert.Contains("AggregatesMax", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Watches_past_WatchesMax_answer_503_naming_the_option()
+    public async Task Watches_past_WatchesMax_answer_429_naming_the_option()
     {
         await using RumorAgent agent = await Agents.StartAsync("wmax-a");
         List<RumorSubscription> watches = [];
@@ -296,7 +296,7 @@ public sealed class ApiLimitTests
             Assert.InRange(watches.Count, 1, 299);
             using HttpClient http = Agents.Client(agent);
             using HttpResponseMessage refused = await http.GetAsync("/v1/kv/watch?prefix=w/", HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             JsonElement problem = await ApiSecurityTests.ProblemAsync(refused);
             Assert.Equal("WatchesMax", problem.GetProperty("option").GetString());
         }

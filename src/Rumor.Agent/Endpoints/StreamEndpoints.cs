@@ -46,7 +46,7 @@ internal static class StreamEndpoints
             return Start(context, Changes(context, watch, aborted));
         })
         .Produces<KvChangeDto>(StatusCodes.Status200OK, "text/event-stream")
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         app.MapGet("/v1/stream", async (StreamHub hub, HttpContext context, string? kinds) =>
         {
@@ -82,7 +82,7 @@ internal static class StreamEndpoints
         })
         .Produces<StreamEvent>(StatusCodes.Status200OK, "text/event-stream")
         .ProducesProblem(StatusCodes.Status400BadRequest)
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 

@@ -35,7 +35,9 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly Task _pump;
     private readonly Lock _lock = new();
+    private readonly Lock _optionsLock = new();
     private readonly HashSet<Task> _running = [];
+    private volatile EventHandlerOptions _options;
     private volatile IReadOnlyList<EventHandlerSpec> _handlers;
     private int _waiting;
     private int _disposed;
@@ -48,9 +50,11 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _node = node;
         _handlers = handlers;
-        Options = options;
+        _options = options;
         _logger = logger;
-        _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
+
+        // No maximum: SetOptions adds slots by releasing more, and retires slots by taking them.
+        _slots = new SemaphoreSlim(options.Concurrency, int.MaxValue);
         _events = node.OpenStream();
         _pump = Task.Run(PumpAsync);
     }
@@ -58,8 +62,8 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     /// <summary>Every line the runner logs, also given here (the <c>rumor agent</c> command prints them).</summary>
     public event Action<LogLevel, string>? Logged;
 
-    /// <summary>The bounds it runs with.</summary>
-    public EventHandlerOptions Options { get; }
+    /// <summary>The bounds it runs with (changed by <see cref="SetOptions"/>).</summary>
+    public EventHandlerOptions Options => _options;
 
     /// <summary>The handlers in force.</summary>
     public IReadOnlyList<EventHandlerSpec> Handlers => _handlers;
@@ -78,6 +82,45 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handlers);
         _handlers = handlers;
+    }
+
+    /// <summary>
+    /// Applies new bounds (a configuration reload) without a restart: the timeout and the queue bound
+    /// apply to every run that starts from now; more slots open at once, and fewer take effect as
+    /// running scripts finish (none is killed to make room).
+    /// </summary>
+    public void SetOptions(EventHandlerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        lock (_optionsLock)
+        {
+            int change = options.Concurrency - _options.Concurrency;
+            _options = options;
+            if (change > 0)
+            {
+                _slots.Release(change);
+            }
+            else if (change < 0)
+            {
+                _ = RetireSlotsAsync(-change);
+            }
+        }
+    }
+
+    /// <summary>Takes <paramref name="count"/> slots as they come free and never gives them back.</summary>
+    private async Task RetireSlotsAsync(int count)
+    {
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // The agent is stopping.
+        }
     }
 
     private async Task PumpAsync()

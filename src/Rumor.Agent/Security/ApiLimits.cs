@@ -6,9 +6,11 @@ using Rumor.Hosting;
 namespace Rumor.Agent.Security;
 
 /// <summary>
-/// Every bound the API can hit answers the same way: 503 with a problem document whose detail says
-/// what was reached and whose <c>option</c> member names the option that sets it, and one warning
-/// in the log (event 2000). The node's own bounds (QueriesMax, AggregatesMax, WatchesMax) arrive as
+/// Every bound the API can hit answers the same way: 429 with <c>Retry-After</c> and a problem
+/// document whose detail says what was reached and whose <c>option</c> member names the option that
+/// sets it, and one warning in the log (event 2000). 429, not 503: the node is healthy and serving;
+/// the caller asked for more at once than a bound admits and may try again shortly (a load balancer
+/// or a health check must not read a full query table as an unavailable node). The node's own bounds (QueriesMax, AggregatesMax, WatchesMax) arrive as
 /// <see cref="InvalidOperationException"/>s whose message names the option; <see cref="OptionOf"/>
 /// recognises them (the middleware in <see cref="RumorAgent"/> turns them into this answer, so an
 /// endpoint added later is covered too).
@@ -38,7 +40,7 @@ internal static class ApiLimits
 
         return Results.Problem(
             detail: detail,
-            statusCode: StatusCodes.Status503ServiceUnavailable,
+            statusCode: StatusCodes.Status429TooManyRequests,
             title: "Limit reached",
             type: "https://rumor.dev/problems/limit-reached",
             extensions: extensions);

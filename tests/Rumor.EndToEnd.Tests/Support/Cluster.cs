@@ -96,11 +96,11 @@ internal sealed partial class Cluster : IDisposable
     /// the kernel pick; a restart passes the addresses of the previous run. The data directory is the
     /// name's, so a restart with the same name finds its identity file.
     /// </summary>
-    public async Task<AgentProcess> StartAgentAsync(string name, string? join = null, string bind = "127.0.0.1:0", string http = "127.0.0.1:0", params string[] extra)
+    public async Task<AgentProcess> StartAgentAsync(string name, string? join = null, string bind = "127.0.0.1:0", string http = "127.0.0.1:0", string preset = "local", params string[] extra)
     {
         string dataDirectory = Path.Combine(_root.FullName, name);
         Directory.CreateDirectory(dataDirectory);
-        List<string> args = ["agent", "--name", name, "--bind", bind, "--http", http, "--preset", "local", "--data-dir", dataDirectory, .. extra];
+        List<string> args = ["agent", "--name", name, "--bind", bind, "--http", http, "--preset", preset, "--data-dir", dataDirectory, .. extra];
         if (join is not null)
         {
             args.AddRange(["--join", join]);
