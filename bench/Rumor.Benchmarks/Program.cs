@@ -12,7 +12,8 @@ namespace Rumor.Benchmarks;
 /// (<see cref="DetectionExperiment"/>), <c>state</c> the replicated-state experiments
 /// (<see cref="StateExperiment"/>), <c>phi</c>, <c>spread</c>, <c>events</c> and
 /// <c>aggregates</c> theirs, <c>scale</c> the simulator's own cost at scale
-/// (<see cref="ScaleExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// (<see cref="ScaleExperiment"/>), <c>report</c> all of them into docs/BENCHMARKS.md
+/// (<see cref="ReportCommand"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -29,6 +30,7 @@ public static class Program
             EventExperiment.Create(),
             AggregateExperiment.Create(),
             ScaleExperiment.Create(),
+            ReportCommand.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.
