@@ -7,7 +7,7 @@ namespace Rumor.Benchmarks;
 
 /// <summary>
 /// Failure-detection experiments in virtual time (docs/BENCHMARKS.md, "Failure detection"), each
-/// for plain SWIM and with Lifeguard. Usage:
+/// for plain SWIM, Lifeguard alone (stall guard off) and Lifeguard + stall guard (the defaults). Usage:
 /// <c>detection loss [--nodes 100] [--duration 10000s] [--loss 0.01,0.05,0.10] [--seed 1]</c>,
 /// <c>detection starved [--nodes 100] [--duration 1h] [--probability 0.02] [--crashes 20] [--seed 1]</c>,
 /// <c>detection latency [--nodes 100,1000] [--crashes 20] [--seed 1]</c>.
@@ -36,7 +36,7 @@ public static class DetectionExperiment
         Command latency = new("latency", "Detection latency of real crashes.") { latencyNodes, latencyCrashes, seed };
         latency.SetAction(parsed => Latency(parsed.GetValue(latencyNodes)!, parsed.GetValue(latencyCrashes), parsed.GetValue(seed)));
 
-        return new Command("detection", "Failure-detection experiments, each for plain SWIM and with Lifeguard.") { loss, starved, latency };
+        return new Command("detection", "Failure-detection experiments, each for plain SWIM, Lifeguard alone, and Lifeguard + stall guard.") { loss, starved, latency };
     }
 
     private static void Loss(int nodes, double[] losses, double seconds, ulong seed)
@@ -46,11 +46,11 @@ public static class DetectionExperiment
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (double loss in losses)
         {
-            foreach (bool lifeguard in new[] { false, true })
+            foreach (Detector detector in Enum.GetValues<Detector>())
             {
-                FalseDeadResult r = FailureDetectionExperiments.FalseDeadUnderLoss(nodes, loss, TimeSpan.FromSeconds(seconds), lifeguard, seed);
+                FalseDeadResult r = FailureDetectionExperiments.FalseDeadUnderLoss(nodes, loss, TimeSpan.FromSeconds(seconds), detector, seed);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {loss:P0} | {Name(lifeguard)} | {r.Probes:N0} | {r.ProbesFailed:N0} | {r.Suspicions:N0} | {r.FalseDead} | {r.FalseDeadPerMillionProbes:0.##} | {r.Refutations:N0} | {r.FallbackAcks:N0} | {r.WallTime.TotalSeconds:0} s |"));
+                    $"| {loss:P0} | {FailureDetectionExperiments.Name(detector)} | {r.Probes:N0} | {r.ProbesFailed:N0} | {r.Suspicions:N0} | {r.FalseDead} | {r.FalseDeadPerMillionProbes:0.##} | {r.Refutations:N0} | {r.FallbackAcks:N0} | {r.WallTime.TotalSeconds:0} s |"));
             }
         }
     }
@@ -61,11 +61,11 @@ public static class DetectionExperiment
         Console.WriteLine($"# One CPU-starved member: {nodes} nodes, each input to node-0002 freezes it with p = {probability} for U(1 s, 5 s); {seconds:0} s virtual, then {crashes} crashes of other members; seed {seed}");
         Console.WriteLine("| detector | freezes (time frozen) | accusations by the starved member | suppressed by its stall guard | suspicions of healthy members (all views) | false dead of healthy members | dead verdicts of the starved member | false positives | crash: first suspicion mean / p50 / p99 | crash: dead everywhere mean / p50 / p99 | missed | wall time |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (bool lifeguard in new[] { false, true })
+        foreach (Detector detector in Enum.GetValues<Detector>())
         {
-            StarvedMemberResult r = FailureDetectionExperiments.StarvedMember(nodes, TimeSpan.FromSeconds(seconds), lifeguard, seed, model, crashes);
+            StarvedMemberResult r = FailureDetectionExperiments.StarvedMember(nodes, TimeSpan.FromSeconds(seconds), detector, seed, model, crashes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {Name(lifeguard)} | {r.Freezes} ({r.FrozenTime.TotalSeconds:0} s) | {r.AccusationsByStarved} | {r.SuppressedByStarved} | {r.SuspicionsOfHealthy} | {r.FalseDeadOfHealthy} | {r.DeadVerdictsOfStarved} | {r.FalsePositives} | {Stats(r.FirstSuspicionSeconds)} | {Stats(r.AllDeadSeconds)} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
+                $"| {FailureDetectionExperiments.Name(detector)} | {r.Freezes} ({r.FrozenTime.TotalSeconds:0} s) | {r.AccusationsByStarved} | {r.SuppressedByStarved} | {r.SuspicionsOfHealthy} | {r.FalseDeadOfHealthy} | {r.DeadVerdictsOfStarved} | {r.FalsePositives} | {Stats(r.FirstSuspicionSeconds)} | {Stats(r.AllDeadSeconds)} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
         }
     }
 
@@ -76,18 +76,16 @@ public static class DetectionExperiment
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
-            foreach (bool lifeguard in new[] { false, true })
+            foreach (Detector detector in Enum.GetValues<Detector>())
             {
-                DetectionLatencyResult r = FailureDetectionExperiments.DetectionLatency(n, crashes, lifeguard, seed);
+                DetectionLatencyResult r = FailureDetectionExperiments.DetectionLatency(n, crashes, detector, seed);
                 SpreadStatistics f = r.FirstSuspicionSeconds;
                 SpreadStatistics d = r.AllDeadSeconds;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {n} | {Name(lifeguard)} | {f.Mean:0.00} | {f.P50:0.00} | {f.P99:0.00} | {d.Mean:0.00} | {d.P50:0.00} | {d.P99:0.00} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
+                    $"| {n} | {FailureDetectionExperiments.Name(detector)} | {f.Mean:0.00} | {f.P50:0.00} | {f.P99:0.00} | {d.Mean:0.00} | {d.P50:0.00} | {d.P99:0.00} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
             }
         }
     }
-
-    private static string Name(bool lifeguard) => lifeguard ? "Lifeguard" : "plain SWIM";
 
     private static string Stats(SpreadStatistics s) => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:0.00} / {s.P50:0.00} / {s.P99:0.00} s");
 }

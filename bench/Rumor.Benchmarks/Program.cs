@@ -13,7 +13,8 @@ namespace Rumor.Benchmarks;
 /// (<see cref="StateExperiment"/>), <c>phi</c>, <c>spread</c>, <c>events</c> and
 /// <c>aggregates</c> theirs, <c>scale</c> the simulator's own cost at scale
 /// (<see cref="ScaleExperiment"/>), <c>agent-load</c> three agent processes under API load
-/// (<see cref="AgentLoad.AgentLoadExperiment"/>); anything else goes to BenchmarkDotNet, for example
+/// (<see cref="AgentLoad.AgentLoadExperiment"/>), <c>report</c> the simulator experiments into docs/BENCHMARKS.md
+/// (<see cref="ReportCommand"/>); anything else goes to BenchmarkDotNet, for example
 /// <c>dotnet run -c Release --project bench/Rumor.Benchmarks -- --filter '*Codec*' --job short</c>.
 /// </summary>
 public static class Program
@@ -31,6 +32,7 @@ public static class Program
             AggregateExperiment.Create(),
             ScaleExperiment.Create(),
             AgentLoad.AgentLoadExperiment.Create(),
+            ReportCommand.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.

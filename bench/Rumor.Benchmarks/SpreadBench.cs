@@ -12,7 +12,8 @@ namespace Rumor.Benchmarks;
 /// Monte-Carlo ideal and the published ideals; transmissions per node beside memberlist's
 /// 4·ceil(log10(N + 1)); wall time and peak working set per row. Writes one SVG per strategy.
 /// Usage: <c>spread [--nodes 1000,10000,100000,1000000] [--trials 20] [--trials-large 5]
-/// [--large-from 1000000] [--seed 1] [--strategies push1,push3,pull,push-pull] [--charts DIR]</c>.
+/// [--large-from 1000000] [--seed 1] [--strategies push1,push3,pull,push-pull] [--modes dissemination,full] [--charts DIR]</c>.
+/// Full mode runs real GossipNodes (the broadcast queue for push, the Scuttlebutt replicated state for pull and push-pull).
 /// </summary>
 public static class SpreadBench
 {
@@ -34,17 +35,18 @@ public static class SpreadBench
         Option<int> largeFrom = BenchOptions.Int("--large-from", "The size from which --trials-large applies.", 1000000);
         Option<ulong> seed = BenchOptions.Seed();
         Option<string[]> strategies = BenchOptions.Names("--strategies", "Strategies", ["push1", "push3", "pull", "push-pull"]);
+        Option<string[]> modes = BenchOptions.Names("--modes", "Engines: dissemination (the compact model) and/or full (real GossipNodes: the broadcast queue for push, Scuttlebutt replicated state for pull and push-pull)", ["dissemination", "full"], ["dissemination"]);
         Option<string> charts = new("--charts") { Description = "Write one SVG per strategy into this directory.", HelpName = "DIR" };
-        Command command = new("spread", "Spread of one rumor at 10^3 to 10^6 nodes per strategy, beside the ideal; SVG charts.") { nodes, trials, trialsLarge, largeFrom, seed, strategies, charts };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(trials), parsed.GetValue(trialsLarge), parsed.GetValue(largeFrom), parsed.GetValue(seed), parsed.GetValue(strategies)!, parsed.GetValue(charts)));
+        Command command = new("spread", "Spread of one rumor at 10^3 to 10^6 nodes per strategy, beside the ideal; SVG charts.") { nodes, trials, trialsLarge, largeFrom, seed, strategies, modes, charts };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(trials), parsed.GetValue(trialsLarge), parsed.GetValue(largeFrom), parsed.GetValue(seed), parsed.GetValue(strategies)!, parsed.GetValue(modes)!, parsed.GetValue(charts)));
         return command;
     }
 
-    private static int Run(int[] sizes, int trials, int trialsLarge, int largeFrom, ulong seed, string[] strategies, string? charts)
+    private static int Run(int[] sizes, int trials, int trialsLarge, int largeFrom, ulong seed, string[] strategies, string[] modes, string? charts)
     {
-        Console.WriteLine($"# Spread of one rumor, dissemination mode (compact engine, synchronous rounds, RetransmitMultiplier 4), seed {seed}, {trials} trials ({trialsLarge} from N = {largeFrom:N0}); ideal = same engine undamped, same trial count");
-        Console.WriteLine("| N | strategy | mean rounds | p50 | p99 | max | our ideal mean | ideal p99 | issue's ideal | mean − issue's | converged | never informed | tx/node to everyone | ideal tx/node | 4·ceil(log10(N+1)) | wall | peak working set |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"# Spread of one rumor, seed {seed}, {trials} trials ({trialsLarge} from N = {largeFrom:N0}); dissemination = the compact engine in synchronous rounds (RetransmitMultiplier 4), full = real GossipNodes at their own phases; ideal = the compact engine undamped, same trial count; mean-field = the recurrences of MeanFieldSpread");
+        Console.WriteLine("| N | strategy | engine | mean rounds | p50 | p99 | max | our ideal mean | ideal p99 | mean-field rounds | issue's ideal | mean − issue's | converged | never informed | tx/node to everyone | ideal tx/node | 4·ceil(log10(N+1)) | wall | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (string name in strategies)
         {
             (GossipStrategy strategy, int fanout) = name switch
@@ -56,19 +58,25 @@ public static class SpreadBench
                 _ => throw new ArgumentException($"unknown strategy {name} (push1, push3, pull, push-pull)"),
             };
             List<ChartSeries> series = [];
-            for (int k = 0; k < sizes.Length; k++)
+            foreach (string modeName in modes)
             {
-                int n = sizes[k];
-                int t = n >= largeFrom ? trialsLarge : trials;
-                SpreadSettings settings = new() { Nodes = n, Strategy = strategy, Fanout = fanout, Seed = seed, Trials = t, MaxRounds = 500 };
-                SpreadReport r = SpreadExperiment.Run(settings, SpreadMode.Dissemination, t);
-                int decade = (int)Math.Round(Math.Log10(n)) - 3;
-                double? published = decade is >= 0 and < 4 && Math.Pow(10, decade + 3) == n ? _published[name][decade] : null;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {n:N0} | {name} | {r.Rounds.Mean:0.00} | {r.Rounds.P50:0} | {r.Rounds.P99:0} | {r.Rounds.Max:0} | {r.IdealRounds.Mean:0.00} | {r.IdealRounds.P99:0} | {(published is { } p ? p.ToString("0.0", CultureInfo.InvariantCulture) : "–")} | {(published is { } q ? (r.Rounds.Mean - q).ToString("+0.00;−0.00", CultureInfo.InvariantCulture) : "–")} | {r.Converged}/{t} | {r.NeverInformedFraction:0.######} | {r.TransmissionsPerNode:0.00} | {r.IdealTransmissionsPerNode:0.00} | {r.MemberlistLimit} | {r.WallTime.TotalSeconds:0.00} s | {r.PeakWorkingSetBytes / 1048576.0:0} MiB |"));
-                string color = _colors[k % _colors.Length];
-                series.Add(new ChartSeries(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, measured ({t} trials)"), SpreadCharts.Points(r.MeanCurve()), color));
-                series.Add(new ChartSeries(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, ideal"), SpreadCharts.Points(r.IdealCurve()), color, "6 4"));
+                SpreadMode mode = modeName == "full" ? SpreadMode.Full : SpreadMode.Dissemination;
+                for (int k = 0; k < sizes.Length; k++)
+                {
+                    int n = sizes[k];
+                    int t = n >= largeFrom ? trialsLarge : trials;
+                    SpreadSettings settings = new() { Nodes = n, Strategy = strategy, Fanout = fanout, Seed = seed, Trials = t, MaxRounds = 500 };
+                    SpreadReport r = SpreadExperiment.Run(settings, mode, t);
+                    string engine = mode == SpreadMode.Full ? (strategy == GossipStrategy.Push ? "full: broadcast queue" : "full: Scuttlebutt state") : "compact model";
+                    int meanField = MeanFieldSpread.RoundsToEveryone(n, strategy, fanout);
+                    int decade = (int)Math.Round(Math.Log10(n)) - 3;
+                    double? published = decade is >= 0 and < 4 && Math.Pow(10, decade + 3) == n ? _published[name][decade] : null;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {n:N0} | {name} | {engine} | {r.Rounds.Mean:0.00} | {r.Rounds.P50:0} | {r.Rounds.P99:0} | {r.Rounds.Max:0} | {r.IdealRounds.Mean:0.00} | {r.IdealRounds.P99:0} | {meanField} | {(published is { } p ? p.ToString("0.0", CultureInfo.InvariantCulture) : "–")} | {(published is { } q ? (r.Rounds.Mean - q).ToString("+0.00;−0.00", CultureInfo.InvariantCulture) : "–")} | {r.Converged}/{t} | {r.NeverInformedFraction:0.######} | {r.TransmissionsPerNode:0.00} | {r.IdealTransmissionsPerNode:0.00} | {r.MemberlistLimit} | {r.WallTime.TotalSeconds:0.00} s | {r.PeakWorkingSetBytes / 1048576.0:0} MiB |"));
+                    string color = _colors[k % _colors.Length];
+                    series.Add(new ChartSeries(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, {modeName} ({t} trials)"), SpreadCharts.Points(r.MeanCurve()), color));
+                    series.Add(new ChartSeries(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, ideal"), SpreadCharts.Points(r.IdealCurve()), color, "6 4"));
+                }
             }
 
             if (charts is not null)

@@ -75,7 +75,7 @@ public static class StateExperiment
         {
             Console.WriteLine();
             Console.WriteLine($"## Idle traffic ({DurationText.Format(idleDuration)} virtual after convergence and 30 s quiet; one key per node)");
-            Console.WriteLine("| N | total bytes/node/s | packets/node/s | with IPv4 + UDP headers (28 B/packet) | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
+            Console.WriteLine("| N | total bytes/node/s (Rumor payload) | with IPv4 + UDP headers (+28 B per datagram) | packets/node/s | state gossip off: bytes/node/s | state share bytes/node/s | exchanges skipped (equal checksum) | wall (on + off) |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (int n in idleSizes)
             {
@@ -84,7 +84,7 @@ public static class StateExperiment
                 string offBytes = off is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{off.BytesPerNodePerSecond:0}");
                 string share = off is null ? "—" : string.Create(CultureInfo.InvariantCulture, $"{on.BytesPerNodePerSecond - off.BytesPerNodePerSecond:0}");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {n} | {on.BytesPerNodePerSecond:0} | {on.PacketsPerNodePerSecond:0.0} | {on.BytesPerNodePerSecond + (28 * on.PacketsPerNodePerSecond):0} | {offBytes} | {share} | {on.StateExchangesSkipped} | {(on.WallTime + (off?.WallTime ?? TimeSpan.Zero)).TotalSeconds:0} s |"));
+                    $"| {n} | {on.BytesPerNodePerSecond:0} | {on.BytesPerNodePerSecond + (UdpIpv4HeaderBytes * on.PacketsPerNodePerSecond):0} | {on.PacketsPerNodePerSecond:0.0} | {offBytes} | {share} | {on.StateExchangesSkipped} | {(on.WallTime + (off?.WallTime ?? TimeSpan.Zero)).TotalSeconds:0} s |"));
             }
         }
 
@@ -112,6 +112,9 @@ public static class StateExperiment
 
         return 0;
     }
+
+    /// <summary>What the network adds to every datagram below Rumor's bytes: an IPv4 header (20) and a UDP header (8). Stream bytes are counted as payload only (TCP/IP headers per segment are not modelled).</summary>
+    private const int UdpIpv4HeaderBytes = 28;
 
     private static string Kb(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
 }

@@ -4,8 +4,21 @@ using Rumor.Core.Randomness;
 
 namespace Rumor.Simulation.Experiments;
 
+/// <summary>Which failure detector a row of the experiments runs.</summary>
+public enum Detector
+{
+    /// <summary>SWIM without Lifeguard and without the stall guard (<see cref="FailureDetectionExperiments.PlainSwim"/>).</summary>
+    PlainSwim,
+
+    /// <summary>Lifeguard (local health, dynamic suspicion, nacks, stream fallback) with the stall guard off (<see cref="FailureDetectionExperiments.LifeguardOnly"/>).</summary>
+    Lifeguard,
+
+    /// <summary>The defaults: Lifeguard plus Rumor's own stall guard (a node that itself stalled accuses no one for a while).</summary>
+    LifeguardStallGuard,
+}
+
 /// <summary>False dead verdicts under random loss, over a measured window.</summary>
-public sealed record FalseDeadResult(int Nodes, double Loss, bool Lifeguard, TimeSpan Window, long Probes, long ProbesFailed, long Suspicions, long FalseDead, long Refutations, long FallbackAcks, TimeSpan WallTime)
+public sealed record FalseDeadResult(int Nodes, double Loss, Detector Detector, TimeSpan Window, long Probes, long ProbesFailed, long Suspicions, long FalseDead, long Refutations, long FallbackAcks, TimeSpan WallTime)
 {
     /// <summary>False dead verdicts (observer × member) per million probes.</summary>
     public double FalseDeadPerMillionProbes => Probes == 0 ? 0 : FalseDead * 1e6 / Probes;
@@ -14,7 +27,7 @@ public sealed record FalseDeadResult(int Nodes, double Loss, bool Lifeguard, Tim
 /// <summary>What one CPU-starved member caused, and how fast real crashes were still detected.</summary>
 public sealed record StarvedMemberResult(
     int Nodes,
-    bool Lifeguard,
+    Detector Detector,
     TimeSpan Window,
     long Freezes,
     TimeSpan FrozenTime,
@@ -33,7 +46,7 @@ public sealed record StarvedMemberResult(
 }
 
 /// <summary>Detection latency of real crashes, in seconds from the crash.</summary>
-public sealed record DetectionLatencyResult(int Nodes, bool Lifeguard, SpreadStatistics FirstSuspicionSeconds, SpreadStatistics AllDeadSeconds, int Missed, TimeSpan WallTime);
+public sealed record DetectionLatencyResult(int Nodes, Detector Detector, SpreadStatistics FirstSuspicionSeconds, SpreadStatistics AllDeadSeconds, int Missed, TimeSpan WallTime);
 
 /// <summary>
 /// The failure-detection experiments of docs/BENCHMARKS.md, in virtual time with the real
@@ -62,16 +75,38 @@ public static class FailureDetectionExperiments
         };
     }
 
-    private static GossipOptions Options(bool lifeguard, int nodes)
+    /// <summary>Lifeguard as published (local health, dynamic suspicion, nacks, plus the stream fallback) without Rumor's stall guard and stall self-detection.</summary>
+    public static GossipOptions LifeguardOnly(GossipOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with { StallGuard = TimeSpan.Zero, StallThreshold = TimeSpan.Zero };
+    }
+
+    /// <summary>The readable name of a row's detector.</summary>
+    public static string Name(Detector detector) => detector switch
+    {
+        Detector.PlainSwim => "plain SWIM",
+        Detector.Lifeguard => "Lifeguard alone",
+        Detector.LifeguardStallGuard => "Lifeguard + stall guard",
+        _ => throw new ArgumentOutOfRangeException(nameof(detector)),
+    };
+
+    private static GossipOptions Options(Detector detector, int nodes)
     {
         // Verdict records and probe histories are diagnostics; keep them small at scale.
         GossipOptions options = GossipOptions.Lan with { VerdictsMax = 16, ProbeHistoryMax = nodes > 200 ? 0 : 8 };
-        return lifeguard ? options : PlainSwim(options);
+        return detector switch
+        {
+            Detector.PlainSwim => PlainSwim(options),
+            Detector.Lifeguard => LifeguardOnly(options),
+            Detector.LifeguardStallGuard => options,
+            _ => throw new ArgumentOutOfRangeException(nameof(detector)),
+        };
     }
 
-    private static SimCluster Converged(int nodes, bool lifeguard, ulong seed, NetworkOptions network)
+    private static SimCluster Converged(int nodes, Detector detector, ulong seed, NetworkOptions network)
     {
-        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = Options(lifeguard, nodes), Network = network });
+        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = Options(detector, nodes), Network = network });
         cluster.Checkers.TrackIncarnations = nodes <= 200;
         cluster.AddNodes(nodes);
         cluster.StartAll(TimeSpan.FromMilliseconds(nodes > 200 ? 2 : 10));
@@ -86,10 +121,10 @@ public static class FailureDetectionExperiments
     }
 
     /// <summary>Joins without loss, then runs <paramref name="window"/> at <paramref name="loss"/> and counts false dead verdicts.</summary>
-    public static FalseDeadResult FalseDeadUnderLoss(int nodes, double loss, TimeSpan window, bool lifeguard, ulong seed)
+    public static FalseDeadResult FalseDeadUnderLoss(int nodes, double loss, TimeSpan window, Detector detector, ulong seed)
     {
         Stopwatch wall = Stopwatch.StartNew();
-        SimCluster cluster = Converged(nodes, lifeguard, seed, new NetworkOptions());
+        SimCluster cluster = Converged(nodes, detector, seed, new NetworkOptions());
         long suspicions = 0;
         long falseDead = 0;
         cluster.Observe((observer, e) =>
@@ -104,18 +139,18 @@ public static class FailureDetectionExperiments
         cluster.Network.Options = cluster.Network.Options with { LossProbability = loss };
         cluster.RunFor(window);
         (long probes, long failed, long refutations, long fallback) = Totals(cluster);
-        return new FalseDeadResult(nodes, loss, lifeguard, window, probes - probes0, failed - failed0, suspicions, falseDead, refutations - refutations0, fallback - fallback0, wall.Elapsed);
+        return new FalseDeadResult(nodes, loss, detector, window, probes - probes0, failed - failed0, suspicions, falseDead, refutations - refutations0, fallback - fallback0, wall.Elapsed);
     }
 
     /// <summary>
     /// One member (index 1) is CPU-starved per <paramref name="model"/> for <paramref name="window"/>;
     /// then, still starved, <paramref name="crashes"/> other members crash one by one, 60 s apart.
     /// </summary>
-    public static StarvedMemberResult StarvedMember(int nodes, TimeSpan window, bool lifeguard, ulong seed, InputDelayModel model, int crashes)
+    public static StarvedMemberResult StarvedMember(int nodes, TimeSpan window, Detector detector, ulong seed, InputDelayModel model, int crashes)
     {
         ArgumentNullException.ThrowIfNull(model);
         Stopwatch wall = Stopwatch.StartNew();
-        SimCluster cluster = Converged(nodes, lifeguard, seed, new NetworkOptions());
+        SimCluster cluster = Converged(nodes, detector, seed, new NetworkOptions());
         SimNode starved = cluster.Nodes[1];
         long suspicionsOfHealthy = 0;
         long falseDeadOfHealthy = 0;
@@ -149,7 +184,7 @@ public static class FailureDetectionExperiments
         (List<double> first, List<double> all, int missed) = CrashOneByOne(cluster, crashes, seed, exclude: 1);
         return new StarvedMemberResult(
             nodes,
-            lifeguard,
+            detector,
             window,
             starved.Freezes,
             starved.FrozenTime,
@@ -165,12 +200,12 @@ public static class FailureDetectionExperiments
     }
 
     /// <summary>Crashes <paramref name="crashes"/> members one by one and measures first suspicion and cluster-wide dead.</summary>
-    public static DetectionLatencyResult DetectionLatency(int nodes, int crashes, bool lifeguard, ulong seed)
+    public static DetectionLatencyResult DetectionLatency(int nodes, int crashes, Detector detector, ulong seed)
     {
         Stopwatch wall = Stopwatch.StartNew();
-        SimCluster cluster = Converged(nodes, lifeguard, seed, new NetworkOptions());
+        SimCluster cluster = Converged(nodes, detector, seed, new NetworkOptions());
         (List<double> first, List<double> all, int missed) = CrashOneByOne(cluster, crashes, seed, exclude: -1);
-        return new DetectionLatencyResult(nodes, lifeguard, SpreadStatistics.Of(first), SpreadStatistics.Of(all), missed, wall.Elapsed);
+        return new DetectionLatencyResult(nodes, detector, SpreadStatistics.Of(first), SpreadStatistics.Of(all), missed, wall.Elapsed);
     }
 
     /// <summary>
