@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Rumor.Serf.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;
@@ -41,6 +42,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _udp = udp;
         _tcp = tcp;
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
+        _vivaldi = new VivaldiClient(options.Vivaldi, _random);
     }
 
     /// <summary>A member changed (join, update, leave, failed), Serf's view.</summary>
@@ -354,7 +356,7 @@ public sealed partial class SerfNode : IAsyncDisposable
                     return false;
                 }
 
-                HandleAck(ack);
+                HandleAck(ack, now);
                 return true;
             case MemberlistType.Nack:
                 if (!NackMessage.TryDecode(message.Body, out NackMessage nack))
@@ -497,4 +499,7 @@ public sealed class SerfCounters
 
     /// <summary>News ignored because the member table was full.</summary>
     public long MembersRefused { get; internal set; }
+
+    /// <summary>Ack payloads whose coordinate was undecodable, invalid, of another dimensionality, or came with an out-of-range RTT.</summary>
+    public long CoordinatesRejected { get; internal set; }
 }

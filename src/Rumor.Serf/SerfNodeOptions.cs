@@ -67,4 +67,7 @@ public sealed class SerfNodeOptions
 
     /// <summary>Seed of the node's random choices (gossip targets, probe order, sequence numbers).</summary>
     public int? RandomSeed { get; init; }
+
+    /// <summary>The Vivaldi client's tuning (Serf's defaults; Serf agents refuse coordinates of another dimensionality).</summary>
+    public Coordinates.VivaldiOptions Vivaldi { get; init; } = Coordinates.VivaldiOptions.Default;
 }
