@@ -247,6 +247,11 @@ public sealed class SerfModeAgent : IAsyncDisposable
         app.MapGet("/v1/members/{name}", (string name) => Node.FindMember(name) is { } m
             ? Results.Json(ToDetail(ToApi(m)), ApiJson.Options)
             : ApiJson.NotFound($"no member named '{name}'."));
+        app.MapGet("/v1/coordinates", () => Results.Json(
+            Node.Coordinates.OrderBy(c => c.Key, StringComparer.Ordinal)
+                .Select(c => new NodeCoordinateDto(c.Key, new CoordinateDto([.. c.Value.Vec], c.Value.Error, c.Value.Adjustment, c.Value.Height), c.Key == Node.Name))
+                .ToArray(),
+            ApiJson.Options));
         app.MapPost("/v1/events", async (HttpRequest request) =>
         {
             (EventSendRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<EventSendRequest>(request).ConfigureAwait(false);
