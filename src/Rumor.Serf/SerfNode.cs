@@ -502,4 +502,7 @@ public sealed class SerfCounters
 
     /// <summary>Ack payloads whose coordinate was undecodable, invalid, of another dimensionality, or came with an out-of-range RTT.</summary>
     public long CoordinatesRejected { get; internal set; }
+
+    /// <summary>Key queries (install, use, remove) that changed or confirmed this node's keyring.</summary>
+    public long KeyringChanges { get; internal set; }
 }
