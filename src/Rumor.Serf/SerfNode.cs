@@ -399,7 +399,27 @@ public sealed partial class SerfNode : IAsyncDisposable
         }
     }
 
-    private void SendTo(IPEndPoint to, byte[] packet)
+    // memberlist's rawSendMsgPacket order: compress (when enabled and smaller), then CRC, then encrypt.
+    private void SendTo(IPEndPoint to, byte[] packet) => SendRaw(to, Compressed(packet));
+
+    private byte[] Compressed(byte[] packet)
+    {
+        if (!_options.EnableCompression)
+        {
+            return packet;
+        }
+
+        byte[] compressed = Packet.Compress(packet);
+        if (compressed.Length >= packet.Length)
+        {
+            return packet; // memberlist keeps the compressed form only when it is smaller
+        }
+
+        Counters.PacketsCompressed++;
+        return compressed;
+    }
+
+    private void SendRaw(IPEndPoint to, byte[] packet)
     {
         try
         {
@@ -414,7 +434,8 @@ public sealed partial class SerfNode : IAsyncDisposable
 
     private void SendTo(Peer peer, byte[] packet, bool crc)
     {
-        SendTo(new IPEndPoint(peer.Address, peer.Port), crc && peer.ProtocolMax >= 5 ? Packet.WithCrc(packet) : packet);
+        byte[] wrapped = Compressed(packet);
+        SendRaw(new IPEndPoint(peer.Address, peer.Port), crc && peer.ProtocolMax >= 5 ? Packet.WithCrc(wrapped) : wrapped);
     }
 
     // Up to count distinct random peers other than self that pass the filter.
@@ -505,4 +526,7 @@ public sealed class SerfCounters
 
     /// <summary>Key queries (install, use, remove) that changed or confirmed this node's keyring.</summary>
     public long KeyringChanges { get; internal set; }
+
+    /// <summary>Datagrams sent LZW-compressed (<see cref="SerfNodeOptions.EnableCompression"/>).</summary>
+    public long PacketsCompressed { get; internal set; }
 }
