@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using Rumor.Serf.Coordinates;
 
 namespace Rumor.Serf.Tests;
 
@@ -46,7 +45,8 @@ public sealed partial class CoordinateInteropTests
 
         // Serf's coordinates reach us: we cache serf2's and serf3's, and our own has moved off the origin.
         Assert.True(await Wait.UntilAsync(() => node.GetCoordinate("serf2") is not null && node.GetCoordinate("serf3") is not null, Bound));
-        Assert.True(node.Coordinate.Error < VivaldiOptions.Default.ErrorMax, "our coordinate was never updated");
+        // (Its error may still be at the cap under load: a wrong guess can keep it there; its position cannot stay put.)
+        Assert.True(node.Coordinate.Vec.Any(x => x != 0), "our coordinate was never updated");
         Assert.Equal(0, node.Counters.CoordinatesRejected);
 
         // Let both sides take in a few more samples, then compare the estimate of serf2 <-> serf3
