@@ -87,6 +87,7 @@ internal static class RumorCommand
             CompletionCommand.Create(output),
             KeygenCommand.Create(output),
             KeysCommand.Create(output, error, environment),
+            RttCommand.Command.Create(output, error, environment),
         };
 
         // The suggest directive's command line starts with the program's name, which is 'rumor'

@@ -154,6 +154,12 @@ public sealed class RumorClient : IDisposable
     public async Task<IReadOnlyList<MemberDto>> GetMembersAsync(MemberState? state = null, CancellationToken cancellationToken = default) =>
         await SendAsync(HttpMethod.Get, ApiPath.With("v1/members", ("state", state is { } s ? JsonNamingPolicy.CamelCase.ConvertName(s.ToString()) : null)), RumorJsonContext.Default.MemberDtoArray, cancellationToken).ConfigureAwait(false);
 
+    /// <summary><c>GET /v1/coordinates</c>: the network coordinate of every member the agent has one for, its own included (agents with <c>--protocol serf</c>).</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The coordinates, by member.</returns>
+    public async Task<IReadOnlyList<NodeCoordinateDto>> GetCoordinatesAsync(CancellationToken cancellationToken = default) =>
+        await SendAsync(HttpMethod.Get, "v1/coordinates", RumorJsonContext.Default.NodeCoordinateDtoArray, cancellationToken).ConfigureAwait(false);
+
     /// <summary><c>GET /v1/members/{name}</c>: one member with its verdicts and probes (a 404 <see cref="RumorApiException"/> for an unknown name).</summary>
     /// <param name="name">The member's name.</param>
     /// <param name="cancellationToken">Stops waiting.</param>

@@ -47,6 +47,8 @@ namespace Rumor.Client;
 [JsonSerializable(typeof(ApiProblem))]
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(KeysResponse))]
+[JsonSerializable(typeof(NodeCoordinateDto[]))]
+[JsonSerializable(typeof(RttEstimateDto))]
 [JsonSerializable(typeof(StreamEvent))]
 [JsonSerializable(typeof(StreamDroppedDto))]
 [JsonSerializable(typeof(JsonElement))]

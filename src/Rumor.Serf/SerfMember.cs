@@ -33,3 +33,6 @@ public sealed record SerfMemberEvent(SerfMemberEventKind Kind, SerfMember Member
 
 /// <summary>A Serf query this node was asked (and selected by its filters).</summary>
 public sealed record SerfQuery(string Name, byte[] Payload, string SourceNode, ulong LTime);
+
+/// <summary>One member's response to a query this node asked.</summary>
+public sealed record SerfQueryResponse(string From, byte[] Payload);

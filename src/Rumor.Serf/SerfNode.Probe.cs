@@ -114,7 +114,8 @@ public sealed partial class SerfNode
         }
 
         IPEndPoint replyTo = ToAddress(ping.SourceAddr) is { } address && ping.SourcePort != 0 ? new IPEndPoint(address, ping.SourcePort) : from;
-        SendTo(replyTo, new AckMessage(ping.SeqNo, null).Encode());
+        // Serf's ping delegate: every ack carries our coordinate, so the pinger can place us.
+        SendTo(replyTo, new AckMessage(ping.SeqNo, CoordinatePayload.Encode(_vivaldi.Coordinate)).Encode());
     }
 
     private void HandleIndirectPing(IndirectPingMessage request, IPEndPoint from, TimeSpan now)
@@ -137,10 +138,17 @@ public sealed partial class SerfNode
         SendTo(new IPEndPoint(target, request.Port), new PingMessage(seqNo, request.Node, AdvertisedAddress.GetAddressBytes(), (ushort)EndPoint.Port, _self.Name).Encode());
     }
 
-    private void HandleAck(AckMessage ack)
+    private void HandleAck(AckMessage ack, TimeSpan now)
     {
         if (_probe is { } probe && probe.Seq == ack.SeqNo)
         {
+            // memberlist tells the ping delegate only about a direct ack within the probe timeout;
+            // acks relayed by indirect helpers carry no payload and say nothing about our path.
+            if (!probe.Acked && !probe.IndirectSent && now - probe.StartedAt <= _options.ProbeTimeout)
+            {
+                ObserveRoundTrip(probe.Target, ack.Payload, now - probe.StartedAt);
+            }
+
             probe.Acked = true;
             return;
         }

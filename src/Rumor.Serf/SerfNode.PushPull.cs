@@ -64,7 +64,7 @@ public sealed partial class SerfNode
             using TcpClient client = new(to.AddressFamily);
             await client.ConnectAsync(to, deadline.Token);
             NetworkStream stream = client.GetStream();
-            await stream.WriteAsync(Seal(LocalPushPull(join), compress: false), deadline.Token);
+            await stream.WriteAsync(Seal(LocalPushPull(join), compress: _options.EnableCompression), deadline.Token);
             (StreamMessage? reply, StreamWrapping wrapping) = await ReadStreamMessageAsync(stream, _options.Keyring, deadline.Token);
             if (_options.Keyring is not null && !wrapping.Encrypted && reply is not null)
             {
@@ -190,7 +190,7 @@ public sealed partial class SerfNode
             {
                 case { Type: MemberlistType.PushPull, PushPull: { } remote }:
                     byte[] reply = LocalPushPull(remote.Join);
-                    await stream.WriteAsync(Seal(reply, compressed), deadline.Token);
+                    await stream.WriteAsync(Seal(reply, compressed || _options.EnableCompression), deadline.Token);
                     Run(() => MergeRemote(remote));
                     break;
                 case { Type: MemberlistType.Ping, Ping: { } ping }:

@@ -86,7 +86,13 @@ public sealed partial class SerfNode
 
                 return true;
             case SerfType.QueryResponse:
-                return QueryResponseMessage.TryDecode(body, out _);
+                if (!QueryResponseMessage.TryDecode(body, out QueryResponseMessage response))
+                {
+                    return false;
+                }
+
+                HandleQueryResponse(response);
+                return true;
             default:
                 Counters.UnknownMessages++;
                 return true;
@@ -294,9 +300,21 @@ public sealed partial class SerfNode
             SendTo(asker, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 1, null).Encode());
         }
 
-        if (query.Name.StartsWith("_serf_", StringComparison.Ordinal) || QueryHandler is not { } handler)
+        if (query.Name.StartsWith("_serf_", StringComparison.Ordinal))
         {
-            return rebroadcast; // _serf_ping needs only the ack; other internal queries are not supported (docs/INTEROP.md)
+            // Serf's internal queries are answered by the node itself (the key queries); _serf_ping
+            // needs only the ack, _serf_conflict is not answered (docs/INTEROP.md).
+            if (AnswerInternalQuery(query) is { } answer)
+            {
+                SendTo(asker, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 0, answer).Encode());
+            }
+
+            return rebroadcast;
+        }
+
+        if (QueryHandler is not { } handler)
+        {
+            return rebroadcast;
         }
 
         SerfQuery request = new(query.Name, query.Payload ?? [], query.SourceNode, query.LTime);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Rumor.Serf.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;
@@ -41,6 +42,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _udp = udp;
         _tcp = tcp;
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
+        _vivaldi = new VivaldiClient(options.Vivaldi, _random);
     }
 
     /// <summary>A member changed (join, update, leave, failed), Serf's view.</summary>
@@ -354,7 +356,7 @@ public sealed partial class SerfNode : IAsyncDisposable
                     return false;
                 }
 
-                HandleAck(ack);
+                HandleAck(ack, now);
                 return true;
             case MemberlistType.Nack:
                 if (!NackMessage.TryDecode(message.Body, out NackMessage nack))
@@ -397,7 +399,27 @@ public sealed partial class SerfNode : IAsyncDisposable
         }
     }
 
-    private void SendTo(IPEndPoint to, byte[] packet)
+    // memberlist's rawSendMsgPacket order: compress (when enabled and smaller), then CRC, then encrypt.
+    private void SendTo(IPEndPoint to, byte[] packet) => SendRaw(to, Compressed(packet));
+
+    private byte[] Compressed(byte[] packet)
+    {
+        if (!_options.EnableCompression)
+        {
+            return packet;
+        }
+
+        byte[] compressed = Packet.Compress(packet);
+        if (compressed.Length >= packet.Length)
+        {
+            return packet; // memberlist keeps the compressed form only when it is smaller
+        }
+
+        Counters.PacketsCompressed++;
+        return compressed;
+    }
+
+    private void SendRaw(IPEndPoint to, byte[] packet)
     {
         try
         {
@@ -412,7 +434,8 @@ public sealed partial class SerfNode : IAsyncDisposable
 
     private void SendTo(Peer peer, byte[] packet, bool crc)
     {
-        SendTo(new IPEndPoint(peer.Address, peer.Port), crc && peer.ProtocolMax >= 5 ? Packet.WithCrc(packet) : packet);
+        byte[] wrapped = Compressed(packet);
+        SendRaw(new IPEndPoint(peer.Address, peer.Port), crc && peer.ProtocolMax >= 5 ? Packet.WithCrc(wrapped) : wrapped);
     }
 
     // Up to count distinct random peers other than self that pass the filter.
@@ -497,4 +520,13 @@ public sealed class SerfCounters
 
     /// <summary>News ignored because the member table was full.</summary>
     public long MembersRefused { get; internal set; }
+
+    /// <summary>Ack payloads whose coordinate was undecodable, invalid, of another dimensionality, or came with an out-of-range RTT.</summary>
+    public long CoordinatesRejected { get; internal set; }
+
+    /// <summary>Key queries (install, use, remove) that changed or confirmed this node's keyring.</summary>
+    public long KeyringChanges { get; internal set; }
+
+    /// <summary>Datagrams sent LZW-compressed (<see cref="SerfNodeOptions.EnableCompression"/>).</summary>
+    public long PacketsCompressed { get; internal set; }
 }

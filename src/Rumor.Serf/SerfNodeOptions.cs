@@ -67,4 +67,14 @@ public sealed class SerfNodeOptions
 
     /// <summary>Seed of the node's random choices (gossip targets, probe order, sequence numbers).</summary>
     public int? RandomSeed { get; init; }
+
+    /// <summary>
+    /// LZW-compress what this node sends, as memberlist's <c>EnableCompression</c> (on by default in
+    /// Serf): push/pull requests always, datagrams when compression makes them smaller. Received
+    /// messages are decompressed either way.
+    /// </summary>
+    public bool EnableCompression { get; init; } = true;
+
+    /// <summary>The Vivaldi client's tuning (Serf's defaults; Serf agents refuse coordinates of another dimensionality).</summary>
+    public Coordinates.VivaldiOptions Vivaldi { get; init; } = Coordinates.VivaldiOptions.Default;
 }

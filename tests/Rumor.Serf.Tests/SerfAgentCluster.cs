@@ -203,7 +203,8 @@ internal sealed class SerfAgentCluster : IDisposable
         Assert.True(ok, $"timed out waiting for: {what}; serf{k} lists: {string.Join(", ", last)}\n{LogTail(k)}");
     }
 
-    private static async Task<(int Exit, string Output)> RunSerfAsync(params string[] args)
+    /// <summary>Runs the serf CLI with <paramref name="args"/> (20 s bound); returns its exit code and its output and errors.</summary>
+    public static async Task<(int Exit, string Output)> RunSerfAsync(params string[] args)
     {
         ProcessStartInfo start = new("serf")
         {

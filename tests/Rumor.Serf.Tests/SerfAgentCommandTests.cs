@@ -73,6 +73,20 @@ public sealed class SerfAgentCommandTests
         string query = await agents.QueryAsync(3, "rumor.ping", "");
         Assert.Contains("Response from 'rumor-cli': rumor-cli", query, StringComparison.Ordinal);
 
+        // rumor rtt estimates from the coordinates the agent learnt from Serf's acks, as serf rtt
+        // (between two agents, and from the agent's own node when B is left out).
+        string rtt = "";
+        Assert.True(await Wait.UntilAsync(async () =>
+        {
+            (int exit, string output) = await ChildProcess.RunAsync("rtt", "serf1", "serf2", "--agent", http);
+            (int selfExit, string selfOutput) = await ChildProcess.RunAsync("rtt", "serf3", "--agent", http);
+            rtt = output + selfOutput;
+            return exit == 0 && output.StartsWith("Estimated serf1 <-> serf2 rtt: ", StringComparison.Ordinal)
+                && selfExit == 0 && selfOutput.StartsWith("Estimated serf3 <-> rumor-cli rtt: ", StringComparison.Ordinal);
+        }, Bound), rtt);
+        (int unknownExit, string unknownOutput) = await ChildProcess.RunAsync("rtt", "nobody", "--agent", http);
+        Assert.True(unknownExit == 1 && unknownOutput.Contains("could not find a coordinate for node 'nobody'", StringComparison.Ordinal), unknownOutput);
+
         // Rumor-only features answer a clear error.
         (int kvExit, string kvOutput) = await ChildProcess.RunAsync("kv", "get", "x", "--agent", http);
         Assert.NotEqual(0, kvExit);
@@ -105,6 +119,12 @@ public sealed class SerfAgentCommandTests
         HttpResponseMessage self = await client.GetAsync("v1/members");
         Assert.Equal(HttpStatusCode.OK, self.StatusCode);
         Assert.Contains("\"api\"", await self.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Alone, it knows only its own coordinate: the origin, with the largest error.
+        string coordinates = await client.GetStringAsync("v1/coordinates");
+        Assert.Contains("\"node\":\"api\"", coordinates, StringComparison.Ordinal);
+        Assert.Contains("\"error\":1.5", coordinates, StringComparison.Ordinal);
+        Assert.Contains("\"isLocal\":true", coordinates, StringComparison.Ordinal);
 
         HttpResponseMessage sent = await client.PostAsJsonAsync("v1/events", new { name = "solo", payload = "x" });
         Assert.Equal(HttpStatusCode.OK, sent.StatusCode);

@@ -87,6 +87,36 @@ public sealed class SerfInteropTests
     }
 
     [Fact]
+    public async Task Serf_decodes_our_lzw_compressed_push_pull_and_gossip()
+    {
+        // Compression on (Serf's default, and ours): the join's push/pull goes out LZW-compressed,
+        // so the join succeeds and serf lists us only if Serf decodes our LZW; the event goes out
+        // in compressed gossip compounds.
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 14, count: 3);
+        await using SerfNode node = SerfNode.Start(new SerfNodeOptions
+        {
+            Name = "rumor",
+            Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(14, 10), SerfAgentCluster.GossipPort),
+            Tags = new Dictionary<string, string> { ["role"] = "rumor", ["note"] = new string('z', 200) },
+            EnableCompression = true,
+            RandomSeed = 14,
+        });
+        Assert.Equal(1, await node.JoinAsync([agents.GossipEndPoint(1)]));
+        await agents.WaitForAsync(1, members => members.Any(m => m.Name == "rumor" && m.Status == "alive" && m.Tags.GetValueOrDefault("note")?.Length == 200), "serf1 lists rumor with its tags");
+
+        long before = node.Counters.PacketsCompressed;
+        node.SendUserEvent("compressed-event", Encoding.UTF8.GetBytes(new string('y', 300)));
+        for (int k = 1; k <= 3; k++)
+        {
+            string log = agents.EventLog(k);
+            Assert.True(await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains($"serf{k} compressed-event yyy", StringComparison.Ordinal), Bound),
+                $"serf{k}'s handler did not run the compressed event\n{agents.LogTail(k)}");
+        }
+
+        Assert.True(node.Counters.PacketsCompressed > before, "no datagram was sent compressed");
+    }
+
+    [Fact]
     public async Task A_serf_query_is_answered_by_the_rumor_node_and_its_filters_are_honoured()
     {
         using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 9, count: 3);

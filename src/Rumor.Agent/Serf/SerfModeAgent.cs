@@ -247,6 +247,11 @@ public sealed class SerfModeAgent : IAsyncDisposable
         app.MapGet("/v1/members/{name}", (string name) => Node.FindMember(name) is { } m
             ? Results.Json(ToDetail(ToApi(m)), ApiJson.Options)
             : ApiJson.NotFound($"no member named '{name}'."));
+        app.MapGet("/v1/coordinates", () => Results.Json(
+            Node.Coordinates.OrderBy(c => c.Key, StringComparer.Ordinal)
+                .Select(c => new NodeCoordinateDto(c.Key, new CoordinateDto([.. c.Value.Vec], c.Value.Error, c.Value.Adjustment, c.Value.Height), c.Key == Node.Name))
+                .ToArray(),
+            ApiJson.Options));
         app.MapPost("/v1/events", async (HttpRequest request) =>
         {
             (EventSendRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<EventSendRequest>(request).ConfigureAwait(false);
@@ -323,12 +328,95 @@ public sealed class SerfModeAgent : IAsyncDisposable
             return Results.Json(new LeaveResponse(true), ApiJson.Options);
         });
 
+        // Key rotation of the whole (mixed) cluster through Serf's key queries, as `serf keys`.
+        app.MapGet("/v1/keys", (long? timeoutMs, CancellationToken cancellationToken) => KeysAsync("list", null, timeoutMs, cancellationToken));
+        app.MapPost("/v1/keys/{operation}", async (string operation, HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            if (operation is not ("install" or "use" or "remove"))
+            {
+                return ApiJson.NotFound($"no key operation '{operation}': expected install, use or remove.");
+            }
+
+            (KeyRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<KeyRequest>(request).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            KeyRequest keyRequest = body!;
+            byte[] key;
+            try
+            {
+                key = Convert.FromBase64String(keyRequest.Key ?? "");
+            }
+            catch (FormatException)
+            {
+                key = [];
+            }
+
+            return key.Length is 16 or 24 or 32
+                ? await KeysAsync(operation, key, keyRequest.TimeoutMs, cancellationToken).ConfigureAwait(false)
+                : ApiJson.BadRequest("key: expected base64 of 16, 24 or 32 bytes (rumor keygen or serf keygen prints one).");
+        });
+
         // What Serf cannot carry: a clear refusal instead of a 404.
         foreach (string pattern in new[] { "/v1/kv", "/v1/kv/{**key}", "/v1/aggregates", "/v1/aggregates/{**key}", "/v1/query", "/v1/stream", "/v1/status" })
         {
             app.Map(pattern, (HttpContext context) => ApiJson.Problem(StatusCodes.Status501NotImplemented, "Not available in Serf mode",
                 $"{context.Request.Path} is a Rumor-only feature; this agent runs with --protocol serf, which speaks only what Serf agents understand: members, join, leave and user events (docs/INTEROP.md)."));
         }
+    }
+
+    // Sends Serf's key query to every member and reports each answer as the Rumor-mode endpoint
+    // does (KeysResponse), so `rumor keys` reads both the same way.
+    private async Task<IResult> KeysAsync(string operation, byte[]? key, long? timeoutMs, CancellationToken cancellationToken)
+    {
+        if (timeoutMs is { } t && t is < 1 or > 60_000)
+        {
+            return ApiJson.BadRequest($"timeoutMs is {t}; it must be between 1 and 60000.");
+        }
+
+        if (!Node.IsEncrypted)
+        {
+            return ApiJson.Problem(StatusCodes.Status409Conflict, "Encryption is off",
+                "this agent runs without a gossip key (--encrypt), so it has no keyring to rotate; Serf members answer the same.");
+        }
+
+        List<string> expected = [.. Node.Members.Where(m => m.Status == SerfMemberStatus.Alive).Select(m => m.Name).Order(StringComparer.Ordinal)];
+        (string name, byte[] payload) = SerfNode.KeyQuery(operation, key);
+        IReadOnlyList<SerfQueryResponse> responses;
+        try
+        {
+            responses = await Node.QueryAsync(name, payload, TimeSpan.FromMilliseconds(timeoutMs ?? 5000), expected, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ApiJson.Problem(StatusCodes.Status503ServiceUnavailable, "Query refused", e.Message);
+        }
+
+        List<KeyAnswerDto> answers = [];
+        Dictionary<string, string> primaries = new(StringComparer.Ordinal);
+        foreach (SerfQueryResponse response in responses.OrderBy(r => r.From, StringComparer.Ordinal))
+        {
+            if (KeyResponseMessage.TryDecode(response.Payload, out KeyResponseMessage answer))
+            {
+                answers.Add(new KeyAnswerDto(response.From, answer.Result, answer.Result ? null : answer.Message, null, operation == "list" && answer.Result ? answer.Keys : null));
+                primaries[response.From] = answer.PrimaryKey;
+            }
+            else
+            {
+                answers.Add(new KeyAnswerDto(response.From, false, "the answer was not a key response", null, null));
+            }
+        }
+
+        List<string> missing = [.. expected.Where(e => !answers.Any(a => a.Member == e))];
+        List<KeyHoldingDto> holdings = operation != "list" ? [] : [.. answers.Where(a => a.Keys is not null)
+            .SelectMany(a => (a.Keys ?? []).Select(k => (Key: k, Primary: primaries.GetValueOrDefault(a.Member) == k)))
+            .GroupBy(x => x.Key, StringComparer.Ordinal)
+            .Select(g => new KeyHoldingDto(g.Key, g.Count(), g.Count(x => x.Primary)))
+            .OrderByDescending(h => h.Members).ThenBy(h => h.Key, StringComparer.Ordinal)];
+        bool succeeded = missing.Count == 0 && answers.All(a => a.Ok);
+        return Results.Json(new KeysResponse(operation, expected, answers, missing, holdings, succeeded), ApiJson.Options);
     }
 
     private MemberDto ToApi(SerfMember m) => new(

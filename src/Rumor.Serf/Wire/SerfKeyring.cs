@@ -9,7 +9,9 @@ namespace Rumor.Serf.Wire;
 /// <c>[vsn][12-byte nonce][ciphertext][16-byte tag]</c>; version 1 is plain GCM (what Serf sends),
 /// version 0 pads the plaintext PKCS#7 to 16 bytes first (accepted on receive). Packets use no
 /// additional data; streams are <c>[10][u32 BE length][encrypted]</c> with the 5-byte header as
-/// additional data. Thread-safe: each call creates its own <see cref="AesGcm"/>.
+/// additional data. The ring changes at run time as Serf's key queries ask (install, use, remove),
+/// with memberlist's rules and messages. Thread-safe: the key list is replaced under a lock and read
+/// as a snapshot; each call creates its own <see cref="AesGcm"/>.
 /// </summary>
 public sealed class SerfKeyring
 {
@@ -21,13 +23,14 @@ public sealed class SerfKeyring
 
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
-    private readonly List<byte[]> _keys;
+    private readonly Lock _lock = new();
+    private byte[][] _keys;
 
     /// <summary>A keyring whose first key is the primary; throws for a key that is not 16, 24 or 32 bytes.</summary>
     public SerfKeyring(IEnumerable<byte[]> keys)
     {
         _keys = [.. keys.Select(k => k is { Length: 16 or 24 or 32 } ? (byte[])k.Clone() : throw new ArgumentException("a key must be 16, 24 or 32 bytes", nameof(keys)))];
-        if (_keys.Count == 0)
+        if (_keys.Length == 0)
         {
             throw new ArgumentException("a keyring needs at least one key", nameof(keys));
         }
@@ -46,6 +49,73 @@ public sealed class SerfKeyring
         }
     }
 
+    /// <summary>The keys, primary first (copies).</summary>
+    public IReadOnlyList<byte[]> Keys
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _keys.Select(k => (byte[])k.Clone())];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Installs a key for decryption (memberlist's <c>AddKey</c>): a key already present is left as it
+    /// is. Throws <see cref="ArgumentException"/> for a key that is not 16, 24 or 32 bytes.
+    /// </summary>
+    public void AddKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length is not (16 or 24 or 32))
+        {
+            throw new ArgumentException("key size must be 16, 24 or 32 bytes", nameof(key));
+        }
+
+        lock (_lock)
+        {
+            if (!_keys.Any(k => k.AsSpan().SequenceEqual(key)))
+            {
+                _keys = [.. _keys, (byte[])key.Clone()];
+            }
+        }
+    }
+
+    /// <summary>Makes an installed key the primary (memberlist's <c>UseKey</c>); throws <see cref="InvalidOperationException"/> when it is not installed.</summary>
+    public void UseKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_lock)
+        {
+            byte[] found = _keys.FirstOrDefault(k => k.AsSpan().SequenceEqual(key)) ?? throw new InvalidOperationException("Requested key is not in the keyring");
+            _keys = [found, .. _keys.Where(k => k != found)];
+        }
+    }
+
+    /// <summary>Removes a key (memberlist's <c>RemoveKey</c>: a key not installed is no error); throws <see cref="InvalidOperationException"/> for the primary key.</summary>
+    public void RemoveKey(byte[] key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_lock)
+        {
+            if (_keys[0].AsSpan().SequenceEqual(key))
+            {
+                throw new InvalidOperationException("Removing the primary key is not allowed");
+            }
+
+            _keys = [.. _keys.Where(k => !k.AsSpan().SequenceEqual(key))];
+        }
+    }
+
+    private byte[][] Snapshot()
+    {
+        lock (_lock)
+        {
+            return _keys;
+        }
+    }
+
     /// <summary>Encrypts with the primary key and a random nonce (version 1).</summary>
     public byte[] Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> additionalData) =>
         Encrypt(plaintext, additionalData, RandomNumberGenerator.GetBytes(NonceBytes));
@@ -56,7 +126,7 @@ public sealed class SerfKeyring
         byte[] output = new byte[Overhead + plaintext.Length];
         output[0] = 1;
         nonce.CopyTo(output.AsSpan(1, NonceBytes));
-        using AesGcm aes = new(_keys[0], TagBytes);
+        using AesGcm aes = new(Snapshot()[0], TagBytes);
         aes.Encrypt(nonce, plaintext, output.AsSpan(1 + NonceBytes, plaintext.Length), output.AsSpan(1 + NonceBytes + plaintext.Length), additionalData);
         return output;
     }
@@ -74,7 +144,7 @@ public sealed class SerfKeyring
         ReadOnlySpan<byte> cipher = message[(1 + NonceBytes)..^TagBytes];
         ReadOnlySpan<byte> tag = message[^TagBytes..];
         byte[] output = new byte[cipher.Length];
-        foreach (byte[] key in _keys)
+        foreach (byte[] key in Snapshot())
         {
             try
             {

@@ -1,0 +1,144 @@
+namespace Rumor.Serf.Coordinates;
+
+/// <summary>
+/// This node's Vivaldi coordinate, updated from each observed round trip as Serf's
+/// <c>coordinate.Client</c> does (Dabek et al., "Vivaldi: A Decentralized Network Coordinate
+/// System", with the Lifeguard-era additions from Ledlie et al., "Network Coordinates in the Wild"):
+/// <list type="number">
+/// <item>the RTT to a peer goes through a per-peer median filter of the last
+/// <see cref="VivaldiOptions.LatencyFilterSize"/> samples, so a single slow answer never moves us;</item>
+/// <item>Vivaldi: weight w = own error / (own + peer error); the error moves towards the relative
+/// wrongness |estimate - rtt| / rtt by c_e·w (capped at the maximum); the coordinate moves along the
+/// line to the peer by c_c·w·(rtt - estimate) (away when the estimate is too short);</item>
+/// <item>the adjustment becomes the mean of the last window's (rtt - raw distance) halved, absorbing
+/// what the Euclidean model cannot;</item>
+/// <item>gravity pulls the point towards the origin by (distance / rho)², so the cloud of
+/// coordinates does not drift;</item>
+/// <item>a coordinate that became NaN or infinite is reset to the origin (counted).</item>
+/// </list>
+/// Invariant: <see cref="Coordinate"/> is always valid and of the configured dimensionality.
+/// Not thread-safe: the owning node calls it under its lock.
+/// </summary>
+public sealed class VivaldiClient
+{
+    /// <summary>RTTs beyond this are refused as bogus (Serf: 10 s).</summary>
+    public static readonly TimeSpan RttMax = TimeSpan.FromSeconds(10);
+
+    private readonly VivaldiOptions _options;
+    private readonly NetworkCoordinate _origin;
+    private readonly Random _random;
+    private readonly double[] _adjustmentSamples;
+    private readonly Dictionary<string, List<double>> _latencySamples = new(StringComparer.Ordinal);
+    private int _adjustmentIndex;
+
+    /// <summary>A client at the origin.</summary>
+    public VivaldiClient(VivaldiOptions options, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Dimensionality, 1);
+        _options = options;
+        _random = random;
+        _origin = NetworkCoordinate.Origin(options);
+        Coordinate = _origin;
+        _adjustmentSamples = new double[options.AdjustmentWindowSize];
+    }
+
+    /// <summary>The current coordinate.</summary>
+    public NetworkCoordinate Coordinate { get; private set; }
+
+    /// <summary>How many times the coordinate became invalid and was reset to the origin.</summary>
+    public int Resets { get; private set; }
+
+    /// <summary>How many peers have latency samples (bounded by the members known: call <see cref="Forget"/> when one goes).</summary>
+    public int TrackedPeers => _latencySamples.Count;
+
+    /// <summary>
+    /// Takes in one round trip to <paramref name="node"/>, whose coordinate is
+    /// <paramref name="other"/>. Returns false, changing nothing, when the coordinate is invalid or
+    /// of another dimensionality or the RTT is negative or above <see cref="RttMax"/>.
+    /// </summary>
+    public bool Update(string node, NetworkCoordinate other, TimeSpan rtt)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(other);
+        if (!other.IsCompatibleWith(Coordinate) || !other.IsValid || rtt < TimeSpan.Zero || rtt > RttMax)
+        {
+            return false;
+        }
+
+        double rttSeconds = LatencyFilter(node, rtt.TotalSeconds);
+        UpdateVivaldi(other, rttSeconds);
+        UpdateAdjustment(other, rttSeconds);
+        UpdateGravity();
+        if (!Coordinate.IsValid)
+        {
+            Resets++;
+            Coordinate = _origin;
+        }
+
+        return true;
+    }
+
+    /// <summary>Drops the latency samples kept for <paramref name="node"/>.</summary>
+    public void Forget(string node) => _latencySamples.Remove(node);
+
+    // The median of the peer's last LatencyFilterSize samples (the upper median for an even count, as Serf).
+    internal double LatencyFilter(string node, double rttSeconds)
+    {
+        if (!_latencySamples.TryGetValue(node, out List<double>? samples))
+        {
+            samples = new List<double>(_options.LatencyFilterSize + 1);
+            _latencySamples[node] = samples;
+        }
+
+        samples.Add(rttSeconds);
+        if (samples.Count > _options.LatencyFilterSize)
+        {
+            samples.RemoveAt(0);
+        }
+
+        double[] sorted = [.. samples];
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
+    }
+
+    private void UpdateVivaldi(NetworkCoordinate other, double rttSeconds)
+    {
+        NetworkCoordinate self = Coordinate;
+        double distance = self.DistanceSeconds(other);
+        rttSeconds = Math.Max(rttSeconds, NetworkCoordinate.ZeroThreshold);
+        double wrongness = Math.Abs(distance - rttSeconds) / rttSeconds;
+        double totalError = Math.Max(self.Error + other.Error, NetworkCoordinate.ZeroThreshold);
+        double weight = self.Error / totalError;
+        double error = _options.ErrorGain * weight * wrongness + self.Error * (1.0 - _options.ErrorGain * weight);
+        error = Math.Min(error, _options.ErrorMax);
+        double force = _options.CoordinateGain * weight * (rttSeconds - distance);
+        Coordinate = self.With(error: error).ApplyForce(_options, force, other, _random);
+    }
+
+    private void UpdateAdjustment(NetworkCoordinate other, double rttSeconds)
+    {
+        if (_adjustmentSamples.Length == 0)
+        {
+            return;
+        }
+
+        _adjustmentSamples[_adjustmentIndex] = rttSeconds - Coordinate.RawDistanceSeconds(other);
+        _adjustmentIndex = (_adjustmentIndex + 1) % _adjustmentSamples.Length;
+        double sum = 0;
+        foreach (double sample in _adjustmentSamples)
+        {
+            sum += sample;
+        }
+
+        Coordinate = Coordinate.With(adjustment: sum / (2.0 * _adjustmentSamples.Length));
+    }
+
+    private void UpdateGravity()
+    {
+        double distance = _origin.DistanceSeconds(Coordinate);
+        double force = -1.0 * Math.Pow(distance / _options.GravityRhoSeconds, 2.0);
+        Coordinate = Coordinate.ApplyForce(_options, force, _origin, _random);
+    }
+}

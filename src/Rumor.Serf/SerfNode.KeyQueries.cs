@@ -1,0 +1,99 @@
+using Rumor.Serf.Wire;
+
+namespace Rumor.Serf;
+
+// Serf's key queries (serf/internal_query.go): _serf_install-key, _serf_use-key and
+// _serf_remove-key change this node's keyring (memberlist's rules: installing a present key is a
+// no-op, the primary cannot be removed, only an installed key can become primary);
+// _serf_list-keys lists it. Each answers [8]{Keys, Message, PrimaryKey, Result}, so `serf keys`
+// counts this node. Without a keyring every one answers Result=false with Serf's message.
+public sealed partial class SerfNode
+{
+    private const string InstallKeyQuery = "_serf_install-key";
+    private const string UseKeyQuery = "_serf_use-key";
+    private const string RemoveKeyQuery = "_serf_remove-key";
+    private const string ListKeysQuery = "_serf_list-keys";
+
+    // Serf's minEncodedKeyLength: a list response drops keys until it fits QueryResponseSizeLimit.
+    private const int MinEncodedKeyLength = 25;
+
+    /// <summary>True when the node encrypts (it has a keyring, which key queries can change).</summary>
+    public bool IsEncrypted => _options.Keyring is not null;
+
+    /// <summary>The query name and payload of a key operation: <c>list</c>, <c>install</c>, <c>use</c> or <c>remove</c> (Serf's KeyManager sends these).</summary>
+    public static (string Name, byte[] Payload) KeyQuery(string operation, byte[]? key) => operation switch
+    {
+        "list" => (ListKeysQuery, []),
+        "install" => (InstallKeyQuery, new KeyRequestMessage(key).Encode()),
+        "use" => (UseKeyQuery, new KeyRequestMessage(key).Encode()),
+        "remove" => (RemoveKeyQuery, new KeyRequestMessage(key).Encode()),
+        _ => throw new ArgumentException($"unknown key operation '{operation}'", nameof(operation)),
+    };
+
+    private byte[]? AnswerInternalQuery(QueryMessage query)
+    {
+        SerfKeyring? keyring = _options.Keyring;
+        switch (query.Name)
+        {
+            case InstallKeyQuery or UseKeyQuery or RemoveKeyQuery:
+                if (!KeyRequestMessage.TryDecode(query.Payload ?? [], out KeyRequestMessage request) || request.Key is null)
+                {
+                    return new KeyResponseMessage(false, "", [], "").Encode();
+                }
+
+                if (keyring is null)
+                {
+                    return new KeyResponseMessage(false, "No keyring to modify (encryption not enabled)", [], "").Encode();
+                }
+
+                try
+                {
+                    switch (query.Name)
+                    {
+                        case InstallKeyQuery:
+                            keyring.AddKey(request.Key);
+                            break;
+                        case UseKeyQuery:
+                            keyring.UseKey(request.Key);
+                            break;
+                        default:
+                            keyring.RemoveKey(request.Key);
+                            break;
+                    }
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    return new KeyResponseMessage(false, e.Message, [], "").Encode();
+                }
+
+                Counters.KeyringChanges++;
+                return new KeyResponseMessage(true, "", [], "").Encode();
+            case ListKeysQuery:
+                if (keyring is null)
+                {
+                    return new KeyResponseMessage(false, "Keyring is empty (encryption not enabled)", [], "").Encode();
+                }
+
+                IReadOnlyList<byte[]> keys = keyring.Keys;
+                List<string> listed = [.. keys.Select(Convert.ToBase64String)];
+                string primary = listed[0];
+                string message = "";
+                int total = listed.Count;
+                listed = [.. listed.Take(QueryResponseSizeLimit / MinEncodedKeyLength)];
+                while (true)
+                {
+                    byte[] answer = new KeyResponseMessage(true, message, listed, primary).Encode();
+                    if (new QueryResponseMessage(query.LTime, query.Id, _self.Name, 0, answer).Encode().Length - 2 <= QueryResponseSizeLimit || listed.Count == 0)
+                    {
+                        return answer;
+                    }
+
+                    listed.RemoveAt(listed.Count - 1);
+                    message = $"truncated key list response, showing first {listed.Count} of {total} keys";
+                }
+
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Rumor.Serf.Tests;
+
+/// <summary>
+/// Network coordinates with real serf agents: our acks carry our coordinate (so <c>serf rtt</c>
+/// can place the Rumor node), their acks update ours, and our estimate of the RTT between two
+/// agents agrees with <c>serf rtt</c>'s.
+/// </summary>
+[Collection(nameof(SerfInteropCollection))]
+public sealed partial class CoordinateInteropTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [GeneratedRegex(@"rtt: ([0-9.]+) ms")]
+    private static partial Regex RttLine();
+
+    private static async Task<double?> SerfRttMsAsync(SerfAgentCluster agents, int via, string a, string b)
+    {
+        (int exit, string output) = await SerfAgentCluster.RunSerfAsync("rtt", $"-rpc-addr={agents.RpcAddress(via)}", a, b);
+        Match m = RttLine().Match(output);
+        return exit == 0 && m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    [Fact]
+    public async Task Serf_places_the_rumor_node_and_our_estimates_agree_with_serf_rtt()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 11, count: 3);
+        await using SerfNode node = SerfNode.Start(new SerfNodeOptions
+        {
+            Name = "rumor",
+            Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(11, 10), SerfAgentCluster.GossipPort),
+            RandomSeed = 11,
+        });
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+
+        // Our coordinate reaches Serf: serf1 caches it from an ack to one of its pings, and only
+        // then can `serf rtt rumor serf2` answer (without it: "Could not find a coordinate").
+        double? viaSerf = null;
+        Assert.True(await Wait.UntilAsync(async () => (viaSerf = await SerfRttMsAsync(agents, 1, "rumor", "serf2")) is not null, Bound),
+            "serf rtt rumor serf2 never found the rumor node's coordinate");
+        Assert.True(viaSerf > 0);
+
+        // Serf's coordinates reach us: we cache serf2's and serf3's, and our own has moved off the origin.
+        Assert.True(await Wait.UntilAsync(() => node.GetCoordinate("serf2") is not null && node.GetCoordinate("serf3") is not null, Bound));
+        // (Its error may still be at the cap under load: a wrong guess can keep it there; its position cannot stay put.)
+        Assert.True(node.Coordinate.Vec.Any(x => x != 0), "our coordinate was never updated");
+        Assert.Equal(0, node.Counters.CoordinatesRejected);
+
+        // Let both sides take in a few more samples, then compare the estimate of serf2 <-> serf3
+        // from our cache with serf2's own (`serf rtt serf2 serf3` through serf2). Loopback RTTs are
+        // tens to hundreds of microseconds and jitter with the machine's load, and the two sides hold
+        // coordinates of different ages, so the comparison is within 20 % or within 0.5 ms (the
+        // ms granularity of a loopback RTT), whichever is looser.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        double? theirs = await SerfRttMsAsync(agents, 2, "serf2", "serf3");
+        double ours = node.GetCoordinate("serf2")!.DistanceSeconds(node.GetCoordinate("serf3")!) * 1000;
+        Assert.NotNull(theirs);
+        Assert.True(Math.Abs(ours - theirs!.Value) <= Math.Max(0.2 * theirs.Value, 0.5), $"ours {ours:F3} ms, serf rtt {theirs:F3} ms");
+
+        // Our own estimate to serf2 agrees with serf's estimate of rumor <-> serf2 in the same way.
+        double ownToSerf2 = node.Coordinate.DistanceSeconds(node.GetCoordinate("serf2")!) * 1000;
+        double? serfRumor2 = await SerfRttMsAsync(agents, 2, "rumor", "serf2");
+        Assert.NotNull(serfRumor2);
+        Assert.True(Math.Abs(ownToSerf2 - serfRumor2!.Value) <= Math.Max(0.2 * serfRumor2.Value, 0.5), $"ours {ownToSerf2:F3} ms, serf rtt {serfRumor2:F3} ms");
+        Console.WriteLine(FormattableString.Invariant($"serf2<->serf3: ours {ours:F3} ms, serf rtt {theirs:F3} ms; rumor<->serf2: ours {ownToSerf2:F3} ms, serf rtt {serfRumor2:F3} ms"));
+    }
+}
