@@ -84,7 +84,8 @@ public sealed class FloodTests(ITestOutputHelper output)
             cluster.Check(served > 0, "the agent should answer API calls while flooded. " + figures);
             cluster.Check(Delta("plaintext") > 0 && Delta("unauthenticated") > 0, "the agent should count refused plaintext and unauthenticated envelopes. " + figures);
             cluster.Check(counted <= datagrams, "the agent cannot count more drops than datagrams were sent. " + figures);
-            cluster.Check(counted >= datagrams / 2, "most flooded datagrams should reach the agent and be counted (loopback loses few). " + figures);
+            cluster.Check(counted >= datagrams / 10, "a good part of the flood should reach the agent and be counted. " + figures);
+            cluster.Check(counted + kernelDrops >= datagrams * 99L / 100, "every datagram should be counted by the agent or lost in a full kernel buffer; the rest vanished uncounted. " + figures);
             cluster.Check(peak < RssBoundBytes, "the agent's peak RSS should stay under the bound. " + figures);
             Assert.Equal("alive", (await cluster.MembersAsync(a))["a"].GetProperty("state").GetString());
         }
