@@ -33,6 +33,7 @@ public static class Program
             ScaleExperiment.Create(),
             AgentLoad.AgentLoadExperiment.Create(),
             ReportCommand.Create(),
+            EnvelopeThroughputExperiment.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.

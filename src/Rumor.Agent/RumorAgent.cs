@@ -22,10 +22,14 @@ namespace Rumor.Agent;
 public sealed class RumorAgent : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ApiGuard _guard;
+    private readonly bool _httpLoopback;
 
-    private RumorAgent(WebApplication app, Uri url)
+    private RumorAgent(WebApplication app, Uri url, ApiGuard guard, bool httpLoopback)
     {
         _app = app;
+        _guard = guard;
+        _httpLoopback = httpLoopback;
         Url = url;
         Node = app.Services.GetRequiredService<RumorNode>();
         EventHandlers = app.Services.GetRequiredService<EventHandlerRunner>();
@@ -42,6 +46,29 @@ public sealed class RumorAgent : IAsyncDisposable
 
     /// <summary>The node.</summary>
     public RumorNode Node { get; }
+
+    /// <summary>
+    /// Replaces the API's read-write and read-only tokens without a restart (a SIGHUP reload of
+    /// <c>Token</c>/<c>TokenFile</c>/<c>ReadToken</c>/<c>ReadTokenFile</c>): the next request is checked
+    /// against the new ones. Returns null when applied, or why not: removing every token from an API
+    /// that listens beyond loopback is refused (it could not have started that way), and the old
+    /// tokens stay.
+    /// </summary>
+    public string? SetApiTokens(string? token, string? readToken)
+    {
+        if (token is null && readToken is null && !_httpLoopback)
+        {
+            return "the HTTP API listens beyond loopback and would be left without a token; the old tokens stay";
+        }
+
+        if (token is not null && token == readToken)
+        {
+            return "ReadToken is the same as Token; the old tokens stay";
+        }
+
+        _guard.SetTokens(token, readToken);
+        return null;
+    }
 
     /// <summary>The host's services (tests read the endpoint data source from here).</summary>
     internal IServiceProvider Services => _app.Services;
@@ -91,7 +118,7 @@ public sealed class RumorAgent : IAsyncDisposable
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
-        ApiHardening.UseGuards(app, settings);
+        ApiGuard guard = ApiHardening.UseGuards(app, settings);
         app.Use(async (context, next) =>
         {
             try
@@ -121,7 +148,7 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
+        return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)), guard, System.Net.IPAddress.IsLoopback(settings.Http.ToIPAddress()));
     }
 
     /// <summary>Every endpoint group of the API.</summary>

@@ -8,13 +8,16 @@ namespace Rumor.Cli;
 /// <summary>
 /// What SIGHUP does to <c>rumor agent</c>, as in Serf: read the configuration again (the same
 /// command line, the config file as it is now, the environment) and apply what can change at run
-/// time: tags (spread as a metadata update), the log level, event handlers and their bounds are logged and taken,
+/// time: tags (spread as a metadata update), the log level, event handlers and their bounds, and the
+/// HTTP API's tokens (<c>Token</c>/<c>TokenFile</c>, <c>ReadToken</c>/<c>ReadTokenFile</c>: the token
+/// files are read again; the values are never logged) are logged and taken,
 /// and every other option that changed is named as needing a restart. A configuration that no
 /// longer loads is reported and the running one kept.
 /// </summary>
 internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSettings started, LogFilter filter, Action<string> log)
 {
     private IReadOnlyList<string> _handlers = [.. started.EventHandlers.Select(h => h.Text)];
+    private (string? Token, string? ReadToken) _tokens = (started.Api.Token, started.Api.ReadToken);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +65,20 @@ internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSet
             _handlers = handlers;
         }
 
+        if (fresh.Api.Token != _tokens.Token || fresh.Api.ReadToken != _tokens.ReadToken)
+        {
+            string? refused = agent.SetApiTokens(fresh.Api.Token, fresh.Api.ReadToken);
+            if (refused is null)
+            {
+                changes.Add($"API tokens changed (read-write: {Describe(_tokens.Token, fresh.Api.Token)}, read-only: {Describe(_tokens.ReadToken, fresh.Api.ReadToken)})");
+                _tokens = (fresh.Api.Token, fresh.Api.ReadToken);
+            }
+            else
+            {
+                changes.Add("API tokens not changed: " + refused);
+            }
+        }
+
         if (fresh.EventHandlerOptions != agent.EventHandlers.Options)
         {
             EventHandlerOptions bounds = fresh.EventHandlerOptions;
@@ -88,4 +105,14 @@ internal sealed class AgentReload(ParseResult parsed, RumorAgent agent, AgentSet
 
         log(changes.Count == 0 ? "reload: nothing changed" : "reload: " + string.Join("; ", changes));
     }
+
+    /// <summary>How a token changed, without its value.</summary>
+    private static string Describe(string? before, string? after) => (before, after) switch
+    {
+        (null, null) => "none",
+        (null, _) => "set",
+        (_, null) => "removed",
+        _ when before == after => "unchanged",
+        _ => "replaced",
+    };
 }

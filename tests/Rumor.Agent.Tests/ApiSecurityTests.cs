@@ -55,6 +55,27 @@ public sealed class ApiSecurityTests
     }
 
     [Fact]
+    public async Task Tokens_replaced_at_run_time_take_effect_at_once_and_an_invalid_pair_is_refused()
+    {
+        await using RumorAgent agent = await Agents.StartAsync("tok-swap", api: new ApiSettings { Token = Token });
+        using HttpClient http = Agents.Client(agent);
+        const string NewToken = "new-rw-token-0123456789abcdef0123";
+
+        Assert.Null(agent.SetApiTokens(NewToken, ReadToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(http, HttpMethod.Get, "/v1/members", Token));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, HttpMethod.Get, "/v1/members", NewToken));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(http, HttpMethod.Put, "/v1/kv/k", ReadToken, "{\"value\":\"v\"}"));
+
+        // The same token twice is refused and the running pair kept.
+        Assert.NotNull(agent.SetApiTokens(Token, Token));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, HttpMethod.Get, "/v1/members", NewToken));
+
+        // On loopback the tokens may be removed: the API is open again, as without any at start.
+        Assert.Null(agent.SetApiTokens(null, null));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, HttpMethod.Get, "/v1/members", null));
+    }
+
+    [Fact]
     public async Task Binding_beyond_loopback_without_a_token_is_refused_at_start()
     {
         RumorOptions options = new() { Name = "open", Bind = "127.0.0.1:0", Preset = "local" };

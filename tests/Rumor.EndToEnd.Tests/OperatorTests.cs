@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Rumor.EndToEnd.Tests.Support;
 
@@ -66,6 +67,56 @@ public sealed class OperatorTests
             scratch.Delete(recursive: true);
         }
     });
+
+    [Fact]
+    public Task Sighup_rereads_the_token_files_and_the_api_takes_the_new_tokens_without_a_restart() => Cluster.RunAsync(async cluster =>
+    {
+        DirectoryInfo scratch = Directory.CreateTempSubdirectory("rumor-token-reload-");
+        try
+        {
+            const string First = "first-token-0123456789", Second = "second-token-0123456789";
+            const string Reader = "reader-token-0123456789", NewReader = "new-reader-token-0123456789";
+            string tokenFile = Path.Combine(scratch.FullName, "token");
+            string readTokenFile = Path.Combine(scratch.FullName, "read-token");
+            await File.WriteAllTextAsync(tokenFile, First);
+            await File.WriteAllTextAsync(readTokenFile, Reader);
+            AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--token-file", tokenFile, "--read-token-file", readTokenFile]);
+            Assert.Equal(HttpStatusCode.OK, await MembersStatusAsync(cluster, a, First));
+            Assert.Equal(HttpStatusCode.OK, await MembersStatusAsync(cluster, a, Reader));
+            Assert.Equal(HttpStatusCode.Unauthorized, await MembersStatusAsync(cluster, a, Second));
+
+            // Both files now hold other tokens. SIGHUP, no restart: the old ones stop working at once.
+            await File.WriteAllTextAsync(tokenFile, Second);
+            await File.WriteAllTextAsync(readTokenFile, NewReader);
+            int pid = a.Process.Id;
+            await a.Process.SignalAsync("HUP");
+            cluster.Check(
+                await a.Process.WaitForOutputAsync(o => o.Contains("API tokens changed", StringComparison.Ordinal), Cluster.ConvergeBound),
+                "a should log that the reload changed the API tokens.");
+            cluster.Check(a.Process.Output.Contains("API tokens changed (read-write: replaced, read-only: replaced)", StringComparison.Ordinal), "the reload should say the read-write token was replaced.");
+            cluster.Check(!a.Process.Output.Contains(Second, StringComparison.Ordinal), "the reload must not log the token.");
+            Assert.Equal(HttpStatusCode.Unauthorized, await MembersStatusAsync(cluster, a, First));
+            Assert.Equal(HttpStatusCode.Unauthorized, await MembersStatusAsync(cluster, a, Reader));
+            Assert.Equal(HttpStatusCode.OK, await MembersStatusAsync(cluster, a, Second));
+            Assert.Equal(HttpStatusCode.OK, await MembersStatusAsync(cluster, a, NewReader));
+            CliResult members = await cluster.CliAsync(a, "members", "--token", Second);
+            cluster.Check(members.ExitCode == 0, $"the CLI with the new token should work: {members.Output}");
+            Assert.Equal(pid, a.Process.Id);
+            cluster.Check(!a.Process.HasExited, "SIGHUP must not end the agent.");
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    });
+
+    private static async Task<HttpStatusCode> MembersStatusAsync(Cluster cluster, AgentProcess agent, string token)
+    {
+        using HttpRequestMessage request = new(HttpMethod.Get, agent.Agent + "/v1/members");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using HttpResponseMessage response = await cluster.Http.SendAsync(request);
+        return response.StatusCode;
+    }
 
     [Fact]
     public Task Leave_stops_the_agent_unless_it_stays_and_a_failed_member_is_forced_out() => Cluster.RunAsync(async cluster =>

@@ -23,7 +23,9 @@ namespace Rumor.Agent.Security;
 /// <see cref="ApiSettings.BodyMaxBytes"/> (413).</item>
 /// </list>
 /// Tokens are compared as SHA-256 digests with <see cref="CryptographicOperations.FixedTimeEquals"/>,
-/// so neither the time taken nor the length reveals how much of a guess was right.
+/// so neither the time taken nor the length reveals how much of a guess was right. The tokens can be
+/// replaced while the agent runs (<see cref="SetTokens"/>, from a SIGHUP reload): a request sees
+/// either the old pair or the new one, never a mix.
 /// </summary>
 internal sealed class ApiGuard
 {
@@ -32,8 +34,7 @@ internal sealed class ApiGuard
 
     private readonly ApiSettings _settings;
     private readonly IPAddress _bound;
-    private readonly byte[]? _token;
-    private readonly byte[]? _readToken;
+    private volatile TokenDigests _tokens;
     private readonly HashSet<string> _allowedHosts;
     private readonly ILogger _logger;
 
@@ -41,11 +42,16 @@ internal sealed class ApiGuard
     {
         _settings = settings;
         _bound = bound.ToIPAddress();
-        _token = settings.Token is { } token ? Digest(token) : null;
-        _readToken = settings.ReadToken is { } readToken ? Digest(readToken) : null;
+        _tokens = TokenDigests.Of(settings.Token, settings.ReadToken);
         _allowedHosts = new(settings.AllowedHosts.Select(h => h.Trim().TrimStart('[').TrimEnd(']')), StringComparer.OrdinalIgnoreCase);
         _logger = logger;
     }
+
+    /// <summary>True when requests need a token (one is set now).</summary>
+    public bool RequiresToken => _tokens.RequiresToken;
+
+    /// <summary>Replaces the read-write and read-only tokens (null: none); the next request is checked against the new ones.</summary>
+    public void SetTokens(string? token, string? readToken) => _tokens = TokenDigests.Of(token, readToken);
 
     /// <summary>The <c>Host</c> and <c>Origin</c> checks (before the rate limiter: they cost nothing and need no state).</summary>
     public Task CheckOriginAsync(HttpContext context, RequestDelegate next)
@@ -71,7 +77,8 @@ internal sealed class ApiGuard
     {
         HttpRequest request = context.Request;
         bool safe = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
-        if (_settings.RequiresToken && !(safe && OpenPaths.Contains(request.Path.Value ?? "/")))
+        TokenDigests tokens = _tokens;
+        if (tokens.RequiresToken && !(safe && OpenPaths.Contains(request.Path.Value ?? "/")))
         {
             string? presented = BearerToken(request);
             if (presented is null)
@@ -82,8 +89,8 @@ internal sealed class ApiGuard
             }
 
             byte[] digest = Digest(presented);
-            bool readWrite = _token is not null && CryptographicOperations.FixedTimeEquals(digest, _token);
-            bool readOnly = _readToken is not null && CryptographicOperations.FixedTimeEquals(digest, _readToken);
+            bool readWrite = tokens.Token is not null && CryptographicOperations.FixedTimeEquals(digest, tokens.Token);
+            bool readOnly = tokens.ReadToken is not null && CryptographicOperations.FixedTimeEquals(digest, tokens.ReadToken);
             if (!readWrite && !readOnly)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"rumor\", error=\"invalid_token\"";
@@ -193,5 +200,14 @@ internal sealed class ApiGuard
     {
         ApiLog.Refused(_logger, context.Request.Method, context.Request.Path.Value ?? "/", context.Connection.RemoteIpAddress?.ToString() ?? "?", status, detail);
         return ApiJson.Problem(status, title, detail).ExecuteAsync(context);
+    }
+
+    /// <summary>The SHA-256 digests of the two tokens, swapped as one object.</summary>
+    private sealed record TokenDigests(byte[]? Token, byte[]? ReadToken)
+    {
+        public bool RequiresToken => Token is not null || ReadToken is not null;
+
+        public static TokenDigests Of(string? token, string? readToken) =>
+            new(token is null ? null : Digest(token), readToken is null ? null : Digest(readToken));
     }
 }

@@ -41,8 +41,8 @@ internal static class ApiHardening
         ApiRateLimit.Add(builder.Services, api);
     }
 
-    /// <summary>Adds the Host/Origin check, the rate limiter and the token check, in that order.</summary>
-    public static void UseGuards(WebApplication app, AgentSettings settings)
+    /// <summary>Adds the Host/Origin check, the rate limiter and the token check, in that order; returns the guard (its tokens can be replaced later).</summary>
+    public static ApiGuard UseGuards(WebApplication app, AgentSettings settings)
     {
         ApiGuard guard = new(settings.Api, settings.Http, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category));
         app.Use(guard.CheckOriginAsync);
@@ -52,5 +52,6 @@ internal static class ApiHardening
         }
 
         app.Use(guard.AuthorizeAsync);
+        return guard;
     }
 }
