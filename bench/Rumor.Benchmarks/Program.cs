@@ -29,6 +29,7 @@ public static class Program
             EventExperiment.Create(),
             AggregateExperiment.Create(),
             ScaleExperiment.Create(),
+            ClusterBench.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.
