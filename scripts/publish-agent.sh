@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Publishes the rumor command (agent and CLI in one binary) self-contained for one runtime, so the
-# target machine needs no .NET installed: copy the output directory, run ./rumor.
+# Publishes the rumor command (agent and CLI in one binary) as a Native AOT executable for one
+# runtime: one native file, no .NET needed on the target machine, no JIT at start-up. Copy
+# $OUTPUT/rumor, run it. The AOT toolchain needs clang and zlib (apt-get install -y clang zlib1g-dev).
+# Every trim or AOT warning fails the publish (TreatWarningsAsErrors). rumor.dbg beside it holds
+# the native debug symbols (not needed to run).
+#
+# RUMOR_PUBLISH_JIT=1 publishes the former way instead: self-contained single file with the JIT
+# (no clang needed; slower start, more memory).
 #
 #   scripts/publish-agent.sh [RID] [OUTPUT]     defaults: linux-x64, artifacts/rumor-<RID>
 #
@@ -14,13 +20,24 @@ out="${2:-$root/artifacts/rumor-$rid}"
 
 # PackAsTool (the dotnet tool package) and a self-contained publish for one runtime do not mix:
 # turn the tool packaging off for this build only.
-dotnet publish "$root/src/Rumor.Cli" -c Release -r "$rid" --self-contained \
-  -p:PackAsTool=false -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true \
-  -p:DebugType=embedded -o "$out"
+if [[ "${RUMOR_PUBLISH_JIT:-0}" == "1" ]]; then
+  dotnet publish "$root/src/Rumor.Cli" -c Release -r "$rid" --self-contained \
+    -p:PackAsTool=false -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true \
+    -p:DebugType=embedded -o "$out"
+else
+  if ! command -v clang > /dev/null; then
+    echo "publish-agent.sh: Native AOT needs clang and zlib: apt-get install -y clang zlib1g-dev (or RUMOR_PUBLISH_JIT=1)" >&2
+    exit 1
+  fi
+  dotnet publish "$root/src/Rumor.Cli" -c Release -r "$rid" \
+    -p:PackAsTool=false -p:PublishAot=true -o "$out"
+  # The referenced projects' .pdb and .xml files are of no use beside a native binary (rumor.dbg has its symbols).
+  rm -f "$out"/*.pdb "$out"/*.xml
+fi
 
 # A published binary that cannot print its help is not worth shipping: check it runs (when it can run here).
 if [[ "$rid" == "$(dotnet --info | awk '/^ RID:/ {print $2; exit}')" ]]; then
   "$out/rumor" --help > /dev/null
   echo "verified: $out/rumor --help runs"
 fi
-echo "published $out ($(du -sh "$out" | cut -f1))"
+echo "published $out ($(du -sh "$out" | cut -f1)); the executable: $(du -h "$out/rumor" | cut -f1)"

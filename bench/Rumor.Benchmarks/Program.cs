@@ -34,6 +34,7 @@ public static class Program
             AgentLoad.AgentLoadExperiment.Create(),
             ReportCommand.Create(),
             EnvelopeThroughputExperiment.Create(),
+            ClusterBench.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.

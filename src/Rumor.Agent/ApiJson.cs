@@ -32,6 +32,14 @@ internal static class ApiJson
         options.TypeInfoResolverChain.Insert(0, RumorJsonContext.Default);
     }
 
+    /// <summary>
+    /// A JSON answer written through the source-generated metadata of <typeparamref name="T"/> in
+    /// <paramref name="options"/> (Results.Json with options needs reflection, which Native AOT has not).
+    /// A type the context does not define throws, as it does with the options alone.
+    /// </summary>
+    public static IResult Json<T>(T value, JsonSerializerOptions options, string? contentType = null, int? statusCode = null) =>
+        Results.Json(value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)), contentType, statusCode);
+
     /// <summary>A problem details answer whose detail says what was wrong.</summary>
     public static IResult Problem(int status, string title, string detail) =>
         Results.Problem(detail: detail, statusCode: status, title: title, type: $"https://rumor.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}");

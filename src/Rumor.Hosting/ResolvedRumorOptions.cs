@@ -169,7 +169,7 @@ public sealed record ResolvedRumorOptions(GossipOptions Options, NodeAddress Bin
         {
             try
             {
-                string[] texts = System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(options.KeyringFile)) ?? [];
+                string[] texts = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(options.KeyringFile), HostingJsonContext.Default.StringArray) ?? [];
                 foreach (string text in texts)
                 {
                     keys.Add(Core.Security.GossipKeyring.ParseKey(text));

@@ -57,8 +57,8 @@ internal static class AggregateEndpoints
                 (bool started, AggregateReading reading) = await node.StartAggregateAsync(body.Key, function, lifetime, cancellationToken).ConfigureAwait(false);
                 AggregateDto answer = reading.ToApi();
                 return started
-                    ? Results.Json(answer, ApiJson.Options, statusCode: StatusCodes.Status201Created)
-                    : Results.Json(answer, ApiJson.Options);
+                    ? ApiJson.Json(answer, ApiJson.Options, statusCode: StatusCodes.Status201Created)
+                    : ApiJson.Json(answer, ApiJson.Options);
             }
             catch (ArgumentException e)
             {
@@ -69,18 +69,18 @@ internal static class AggregateEndpoints
         .ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapGet("/v1/aggregates", async (RumorNode node, CancellationToken cancellationToken) =>
-            Results.Json((await node.ListAggregatesAsync(cancellationToken).ConfigureAwait(false)).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options))
+            ApiJson.Json((await node.ListAggregatesAsync(cancellationToken).ConfigureAwait(false)).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options))
             .Produces<AggregateDto[]>();
 
         app.MapGet("/v1/aggregates/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
             await node.GetAggregateAsync(key, cancellationToken).ConfigureAwait(false) is { } reading
-                ? Results.Json(reading.ToApi(), ApiJson.Options)
+                ? ApiJson.Json(reading.ToApi(), ApiJson.Options)
                 : NotRunning(key))
             .Produces<AggregateDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapDelete("/v1/aggregates/{**key}", async (RumorNode node, string key, CancellationToken cancellationToken) =>
             await node.StopAggregateAsync(key, cancellationToken).ConfigureAwait(false)
-                ? Results.Json(new AggregateStoppedDto(key, true), ApiJson.Options)
+                ? ApiJson.Json(new AggregateStoppedDto(key, true), ApiJson.Options)
                 : NotRunning(key))
             .Produces<AggregateStoppedDto>().ProducesProblem(StatusCodes.Status404NotFound);
         return app;

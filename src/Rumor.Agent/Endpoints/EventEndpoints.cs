@@ -40,7 +40,7 @@ internal static class EventEndpoints
             try
             {
                 UserEvent sent = await node.SendEventAsync(body.Name, payload, body.Coalesce ?? false, cancellationToken).ConfigureAwait(false);
-                return Results.Json(new EventSentDto(ApiMapping.IdText(sent.Id), sent.Name, sent.LamportTime), ApiJson.Options);
+                return ApiJson.Json(new EventSentDto(ApiMapping.IdText(sent.Id), sent.Name, sent.LamportTime), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
@@ -57,7 +57,7 @@ internal static class EventEndpoints
                 return ApiJson.BadRequest($"limit is {wanted}; it must be between 1 and {RumorNode.RecentEventsMax}.");
             }
 
-            return Results.Json(node.GetRecentEvents(wanted).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+            return ApiJson.Json(node.GetRecentEvents(wanted).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
         })
         .Produces<EventDto[]>().ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -93,7 +93,7 @@ internal static class EventEndpoints
             try
             {
                 QueryResult result = await node.QueryAsync(body.Name, payload, body.Filter, timeout, cancellationToken).ConfigureAwait(false);
-                return Results.Json(result.ToApi(node.Name), ApiJson.Options);
+                return ApiJson.Json(result.ToApi(node.Name), ApiJson.Options);
             }
             catch (ArgumentException e)
             {

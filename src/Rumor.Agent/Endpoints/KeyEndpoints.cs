@@ -91,7 +91,7 @@ internal static class KeyEndpoints
         try
         {
             KeyOperationReport report = await operation().ConfigureAwait(false);
-            return Results.Json(ToApi(report), ApiJson.Options);
+            return ApiJson.Json(ToApi(report), ApiJson.Options);
         }
         catch (ArgumentException e)
         {

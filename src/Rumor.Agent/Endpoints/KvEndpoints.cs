@@ -15,7 +15,7 @@ internal static class KvEndpoints
         app.MapGet("/v1/kv", async (RumorNode node, string? prefix, string? owner, CancellationToken cancellationToken) =>
         {
             IReadOnlyList<KeyValueEntry> entries = await node.ListAsync(prefix ?? string.Empty, NullIfEmpty(owner), cancellationToken).ConfigureAwait(false);
-            return Results.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+            return ApiJson.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
         })
         .Produces<KvEntryDto[]>();
 
@@ -27,7 +27,7 @@ internal static class KvEndpoints
                 return ApiJson.NotFound(owner is { Length: > 0 } ? $"Member '{owner}' has no key '{key}'." : $"No member has a key '{key}'.");
             }
 
-            return Results.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+            return ApiJson.Json(entries.Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
         })
         .Produces<KvEntryDto[]>().ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -58,7 +58,7 @@ internal static class KvEndpoints
             try
             {
                 ulong version = await node.SetAsync(key, value, ttl, cancellationToken).ConfigureAwait(false);
-                return Results.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
+                return ApiJson.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
@@ -74,7 +74,7 @@ internal static class KvEndpoints
                 ulong version = await node.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                 return version == 0
                     ? ApiJson.NotFound($"{node.Name} owns no key '{key}' (only a key's owner can delete it).")
-                    : Results.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
+                    : ApiJson.Json(new KvWriteResponse(node.Name, key, version), ApiJson.Options);
             }
             catch (ArgumentException e)
             {

@@ -33,7 +33,7 @@ internal static class MemberEndpoints
             }
 
             IReadOnlyList<RumorMember> members = await node.GetMembersAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Json(members.Where(m => filter is null || m.State == filter).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
+            return ApiJson.Json(members.Where(m => filter is null || m.State == filter).Select(ApiMapping.ToApi).ToArray(), ApiJson.Options);
         })
         .Produces<MemberDto[]>().ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -49,7 +49,7 @@ internal static class MemberEndpoints
             IReadOnlyList<ProbeRecord> probes = await node.GetProbeHistoryAsync(name, cancellationToken).ConfigureAwait(false);
             DateTimeOffset epoch = node.TimeProvider.GetUtcNow() - node.Transport.Now;
             MemberDto m = member.ToApi();
-            return Results.Json(
+            return ApiJson.Json(
                 new MemberDetailDto(m.Name, m.Address, m.State, m.Generation, m.Incarnation, m.Tags, m.StateChangedMs, m.IsLocal, [.. verdicts.Select(v => v.ToApi(epoch))], [.. probes.Select(p => p.ToApi(epoch))]),
                 ApiJson.Options);
         })
@@ -93,7 +93,7 @@ internal static class MemberEndpoints
                     extensions: new Dictionary<string, object?> { ["failed"] = response.Failed.ToArray() });
             }
 
-            return Results.Json(response, ApiJson.Options);
+            return ApiJson.Json(response, ApiJson.Options);
         })
         .Accepts<JoinRequest>("application/json").Produces<JoinResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status502BadGateway);
 
@@ -122,10 +122,10 @@ internal static class MemberEndpoints
                 // Stop once this answer is on its way: the host's shutdown waits for requests in flight.
                 shutdown.Requested = true;
                 lifetime.StopApplication();
-                return Results.Json(new LeaveResponse(left, true), ApiJson.Options);
+                return ApiJson.Json(new LeaveResponse(left, true), ApiJson.Options);
             }
 
-            return Results.Json(new LeaveResponse(left), ApiJson.Options);
+            return ApiJson.Json(new LeaveResponse(left), ApiJson.Options);
         })
         .Accepts<LeaveRequest>("application/json").Produces<LeaveResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
         return app;

@@ -23,7 +23,7 @@ internal static class OperatorEndpoints
             IReadOnlyDictionary<string, string> tags = await node.GetTagsAsync(cancellationToken).ConfigureAwait(false);
             int aggregates = (await node.GetAggregateKeysAsync(cancellationToken).ConfigureAwait(false)).Count;
             int members = (await node.Transport.GetMembersAsync(cancellationToken).ConfigureAwait(false)).Count(m => m.State is MemberState.Alive or MemberState.Suspect);
-            return Results.Json(
+            return ApiJson.Json(
                 new InfoDto(
                     node.Name,
                     node.Address.ToString(),
@@ -42,7 +42,7 @@ internal static class OperatorEndpoints
         .Produces<InfoDto>();
 
         app.MapGet("/v1/tags", async (RumorNode node, CancellationToken cancellationToken) =>
-            Results.Json(new TagsDto(await node.GetTagsAsync(cancellationToken).ConfigureAwait(false)), ApiJson.Options))
+            ApiJson.Json(new TagsDto(await node.GetTagsAsync(cancellationToken).ConfigureAwait(false)), ApiJson.Options))
             .Produces<TagsDto>();
 
         app.MapPatch("/v1/tags", async (RumorNode node, HttpRequest request, CancellationToken cancellationToken) =>
@@ -67,7 +67,7 @@ internal static class OperatorEndpoints
 
             try
             {
-                return Results.Json(new TagsDto(await node.UpdateTagsAsync(set, [.. delete], cancellationToken).ConfigureAwait(false)), ApiJson.Options);
+                return ApiJson.Json(new TagsDto(await node.UpdateTagsAsync(set, [.. delete], cancellationToken).ConfigureAwait(false)), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
@@ -88,7 +88,7 @@ internal static class OperatorEndpoints
             {
                 null => ApiJson.NotFound($"No member named '{name}' is known to this agent."),
                 MemberState.Alive => ApiJson.Problem(StatusCodes.Status409Conflict, "Conflict", $"'{name}' is alive: force-leave is for failed members; a live member leaves with 'rumor leave' on its own agent."),
-                { } s => Results.Json(new ForceLeaveDto(name, s.ToApi()), ApiJson.Options),
+                { } s => ApiJson.Json(new ForceLeaveDto(name, s.ToApi()), ApiJson.Options),
             };
         })
         .Produces<ForceLeaveDto>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);

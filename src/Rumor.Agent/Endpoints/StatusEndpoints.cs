@@ -13,7 +13,7 @@ internal static class StatusEndpoints
     public static IEndpointRouteBuilder MapStatusEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/health", (RumorNode node) => node.IsRunning
-            ? Results.Json(new HealthDto("ok"), ApiJson.Options)
+            ? ApiJson.Json(new HealthDto("ok"), ApiJson.Options)
             : ApiJson.Unavailable(node.IsStopping ? "The node is leaving or has left the cluster." : "The node is not running."))
             .Produces<HealthDto>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -40,7 +40,7 @@ internal static class StatusEndpoints
                 c.StateDeltasSent,
                 c.StateEntriesApplied,
                 transport.Counters.EventsDropped + node.EventsDropped);
-            return Results.Json(
+            return ApiJson.Json(
                 new StatusDto(
                     node.Name,
                     node.Address.ToString(),

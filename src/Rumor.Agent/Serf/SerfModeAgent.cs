@@ -228,7 +228,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
-        app.MapGet("/v1/health", () => Results.Json(new HealthDto("ok"), ApiJson.Options));
+        app.MapGet("/v1/health", () => ApiJson.Json(new HealthDto("ok"), ApiJson.Options));
         app.MapGet("/v1/members", (string? state) =>
         {
             Client.MemberState? filter = null;
@@ -242,10 +242,10 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 filter = parsed;
             }
 
-            return Results.Json(Node.Members.Select(ToApi).Where(m => filter is null || m.State == filter).ToArray(), ApiJson.Options);
+            return ApiJson.Json(Node.Members.Select(ToApi).Where(m => filter is null || m.State == filter).ToArray(), ApiJson.Options);
         });
         app.MapGet("/v1/members/{name}", (string name) => Node.FindMember(name) is { } m
-            ? Results.Json(ToDetail(ToApi(m)), ApiJson.Options)
+            ? ApiJson.Json(ToDetail(ToApi(m)), ApiJson.Options)
             : ApiJson.NotFound($"no member named '{name}'."));
         app.MapGet("/v1/coordinates", () => Results.Json(
             Node.Coordinates.OrderBy(c => c.Key, StringComparer.Ordinal)
@@ -274,7 +274,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             {
                 ulong lTime = Node.EventClock;
                 Node.SendUserEvent(body.Name, payload, body.Coalesce ?? false);
-                return Results.Json(new EventSentDto(lTime.ToString(CultureInfo.InvariantCulture), body.Name, lTime), ApiJson.Options);
+                return ApiJson.Json(new EventSentDto(lTime.ToString(CultureInfo.InvariantCulture), body.Name, lTime), ApiJson.Options);
             }
             catch (ArgumentException e)
             {
@@ -289,7 +289,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 return ApiJson.BadRequest($"limit is {wanted}; it must be between 1 and {RecentEventsMax}.");
             }
 
-            return Results.Json(_recent.Reverse().Take(wanted).ToArray(), ApiJson.Options);
+            return ApiJson.Json(_recent.Reverse().Take(wanted).ToArray(), ApiJson.Options);
         });
         app.MapPost("/v1/join", async (HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -320,12 +320,12 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 }
             }
 
-            return Results.Json(new JoinResponse(joined, failed), ApiJson.Options, statusCode: joined.Count > 0 ? 200 : 502);
+            return ApiJson.Json(new JoinResponse(joined, failed), ApiJson.Options, statusCode: joined.Count > 0 ? 200 : 502);
         });
         app.MapPost("/v1/leave", async () =>
         {
             await Node.LeaveAsync().ConfigureAwait(false);
-            return Results.Json(new LeaveResponse(true), ApiJson.Options);
+            return ApiJson.Json(new LeaveResponse(true), ApiJson.Options);
         });
 
         // Key rotation of the whole (mixed) cluster through Serf's key queries, as `serf keys`.

@@ -6,7 +6,7 @@ namespace Rumor.EndToEnd.Tests.Support;
 
 /// <summary>
 /// The built <c>rumor</c> command in a child process (<c>dotnet rumor.dll ...</c>, copied next to
-/// the tests by the project reference). Output is collected as it arrives so a test can wait for a
+/// the tests by the project reference, or the executable <c>RUMOR_E2E_BINARY</c> names). Output is collected as it arrives so a test can wait for a
 /// line; every wait is bounded; <see cref="Dispose"/> kills the process if it still runs. The child
 /// gets no <c>RUMOR_*</c> variable from the test runner's environment: the agent reads its options
 /// from them and the CLI its agent address, and a stray one would change what is tested.
@@ -59,15 +59,29 @@ internal sealed class RumorProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// The variable naming a published <c>rumor</c> executable (the Native AOT binary of
+    /// scripts/publish-agent.sh) to test instead of <c>dotnet rumor.dll</c>; unset runs the built dll.
+    /// </summary>
+    public const string BinaryVariable = "RUMOR_E2E_BINARY";
+
     public static RumorProcess Start(string label, params string[] args)
     {
+        string? binary = Environment.GetEnvironmentVariable(BinaryVariable);
         string dll = Path.Combine(AppContext.BaseDirectory, "rumor.dll");
-        if (!File.Exists(dll))
+        if (!string.IsNullOrEmpty(binary))
+        {
+            if (!File.Exists(binary))
+            {
+                throw new InvalidOperationException($"{BinaryVariable}={binary}: no such file (publish it with scripts/publish-agent.sh, or unset {BinaryVariable} to test rumor.dll).");
+            }
+        }
+        else if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"rumor.dll not found next to the tests at {dll}: the project reference to Rumor.Cli copies it.");
         }
 
-        ProcessStartInfo start = new(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        ProcessStartInfo start = new(string.IsNullOrEmpty(binary) ? Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet" : Path.GetFullPath(binary))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -79,7 +93,11 @@ internal sealed class RumorProcess : IDisposable
             start.Environment.Remove(variable);
         }
 
-        start.ArgumentList.Add(dll);
+        if (string.IsNullOrEmpty(binary))
+        {
+            start.ArgumentList.Add(dll);
+        }
+
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -1,0 +1,611 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MessagePack;
+using Rumor.Serf.Wire;
+
+namespace Rumor.Benchmarks;
+
+/// <summary>
+/// Real processes on loopback (issue 16, item 4): N <c>rumor agent</c> processes (agent k on
+/// 127.0.0.k, gossip port 17946, HTTP 17373) and, in the same run, N <c>serf agent -profile=lan</c>
+/// processes (gossip 17947, RPC 17374), the same scenario on each, one table side by side:
+/// start-up (launch → API answering: GET /v1/health, Serf's RPC handshake), convergence (launch of
+/// agents 2..N at once → every agent lists N alive), idle RSS and CPU per agent (a 10 s window after
+/// a 3 s settle), event delivery (send on agent 1 → a user-event handler script on every agent
+/// stamps the time, the same script for both), detection (SIGKILL of agent N → every other agent
+/// lists it failed/dead; first suspicion is Rumor's only, Serf's API does not show suspects) and
+/// false suspicions (another member seen non-alive while detecting). The APIs are polled every
+/// 20 ms over kept connections, so convergence and detection are at that resolution and include
+/// the polling's own CPU on a loaded machine.
+/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
+/// </summary>
+public static class ClusterBench
+{
+    private const int RumorGossipPort = 17946;
+    private const int RumorHttpPort = 17373;
+    private const int SerfGossipPort = 17947;
+    private const int SerfRpcPort = 17374;
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    public static Command Create()
+    {
+        Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes (at most 250: agent k is on 127.0.0.k)", [5, 20]);
+        Option<string[]> systems = BenchOptions.Names("--systems", "What to run", ["rumor", "serf"]);
+        Option<string> rumor = new("--rumor") { Description = "The rumor executable or rumor.dll (default: artifacts/rumor-linux-x64/rumor, the AOT binary of scripts/publish-agent.sh, when present, else src/Rumor.Cli/bin/Release/net10.0/rumor.dll).", HelpName = "PATH" };
+        Option<string> serf = new("--serf") { Description = "The serf executable (default: serf on PATH).", HelpName = "PATH", DefaultValueFactory = _ => "serf" };
+        Option<int> timeout = BenchOptions.Int("--timeout", "Upper bound in seconds of each measured phase.", 120);
+        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf: start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, rumor, serf, timeout };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
+        return command;
+    }
+
+    private static async Task<int> Run(int[] sizes, string[] systems, string? rumorPath, string serfPath, int timeoutSeconds)
+    {
+        if (sizes.Any(n => n is < 2 or > 250))
+        {
+            Console.Error.WriteLine("bench cluster: --nodes takes sizes from 2 to 250 (agent k listens on 127.0.0.k).");
+            return 2;
+        }
+
+        string rumor = rumorPath ?? DefaultRumor();
+        if (systems.Contains("rumor") && !File.Exists(rumor))
+        {
+            Console.Error.WriteLine($"bench cluster: no rumor at {rumor}: run scripts/publish-agent.sh (AOT) or dotnet build -c Release src/Rumor.Cli, or pass --rumor PATH.");
+            return 2;
+        }
+
+        TimeSpan timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        Console.WriteLine($"# Real-process cluster on loopback; rumor = {rumor}; serf = {serfPath}; both with LAN timings; APIs polled every {Poll.TotalMilliseconds} ms; load before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine("| N | system | start-up, agent 1 alone (s) | start-up p50 / max, N−1 at once (s) | convergence (s) | event p50 / all (s) | first suspicion (s) | detection first / all (s) | false suspicions | RSS per agent, mean / max (MiB) | idle CPU per agent (%) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        int failures = 0;
+        foreach (int n in sizes)
+        {
+            foreach (string system in systems)
+            {
+                await using Side side = system == "rumor" ? new RumorSide(rumor) : new SerfSide(serfPath);
+                try
+                {
+                    Console.WriteLine(await MeasureAsync(side, n, timeout).ConfigureAwait(false));
+                }
+                catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+                {
+                    failures++;
+                    Console.WriteLine($"| {n} | {side.Name} | failed: {e.Message} (agent logs: {side.Directory}) |");
+                    side.KeepLogs = true;
+                }
+            }
+        }
+
+        Console.WriteLine($"# load after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static string DefaultRumor()
+    {
+        DirectoryInfo? dir = new(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Rumor.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        string root = dir?.FullName ?? Directory.GetCurrentDirectory();
+        string aot = Path.Combine(root, "artifacts", "rumor-linux-x64", "rumor");
+        return File.Exists(aot) ? aot : Path.Combine(root, "src", "Rumor.Cli", "bin", "Release", "net10.0", "rumor.dll");
+    }
+
+    private static async Task<string> MeasureAsync(Side side, int n, TimeSpan timeout)
+    {
+        // Agent 1 alone: launch → API.
+        side.Launch(1, join: false);
+        double startup1 = (await WaitAsync(side, [1], side.HealthyAsync, timeout, "agent 1's API").ConfigureAwait(false))[1];
+
+        // Agents 2..N at once; start-up per agent, and convergence: every agent lists N alive.
+        int[] rest = [.. Enumerable.Range(2, n - 1)];
+        Stopwatch launch = Stopwatch.StartNew();
+        foreach (int k in rest)
+        {
+            side.Launch(k, join: true);
+        }
+
+        int[] all = [.. Enumerable.Range(1, n)];
+        Task<Dictionary<int, double>> startups = WaitAsync(side, rest, side.HealthyAsync, timeout, "the agents' APIs", launch);
+        Dictionary<int, double> converged = await WaitAsync(side, all, async k => await side.MembersAsync(k).ConfigureAwait(false) is { } m && m.Count(e => e.Value == "alive") >= n, timeout, "every agent to list N alive", launch).ConfigureAwait(false);
+        Dictionary<int, double> started = await startups.ConfigureAwait(false);
+        double convergence = converged.Values.Max();
+
+        // Idle: 3 s settle, then CPU over 10 s and the resident memory.
+        await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+        long[] cpu0 = [.. all.Select(side.CpuTicks)];
+        Stopwatch idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        long[] cpu1 = [.. all.Select(side.CpuTicks)];
+        double idleSeconds = idle.Elapsed.TotalSeconds;
+        double[] rss = [.. all.Select(k => side.RssKiB(k) / 1024.0)];
+        double cpuPercent = Enumerable.Range(0, n).Average(i => (cpu1[i] - cpu0[i]) / 100.0 / idleSeconds * 100);
+
+        // Event: sent on agent 1, stamped by the handler on every agent (the wall clock, as the script's date).
+        double sentAt = UnixSeconds();
+        await side.SendEventAsync(1, "bench").ConfigureAwait(false);
+        _ = await WaitAsync(side, all, k => Task.FromResult(side.DeliveredAt(k) is { } t && t >= sentAt - 1), timeout, "the event on every agent").ConfigureAwait(false);
+        double[] eventTimes = [.. all.Select(k => Math.Max(0, side.DeliveredAt(k)!.Value - sentAt))];
+
+        // Detection: SIGKILL agent N; every other agent lists it failed; first suspicion; false suspicions.
+        int victim = n;
+        string victimName = side.NodeName(victim);
+        int[] observers = [.. Enumerable.Range(1, n - 1)];
+        Dictionary<int, double> suspected = [];
+        Lock seen = new();
+        HashSet<(int Observer, string Member)> falseSuspicions = [];
+        Stopwatch detect = Stopwatch.StartNew();
+        side.Kill(victim);
+        Dictionary<int, double> detected = await WaitAsync(
+            side,
+            observers,
+            async k =>
+            {
+                if (await side.MembersAsync(k).ConfigureAwait(false) is not { } m)
+                {
+                    return false;
+                }
+
+                string victimState = m.GetValueOrDefault(victimName, "alive");
+                lock (seen)
+                {
+                    foreach ((string member, string state) in m)
+                    {
+                        if (member != victimName && state != "alive")
+                        {
+                            falseSuspicions.Add((k, member));
+                        }
+                    }
+
+                    if (victimState == "suspect")
+                    {
+                        suspected.TryAdd(k, detect.Elapsed.TotalSeconds);
+                    }
+                }
+
+                return victimState == "failed";
+            },
+            timeout,
+            "every agent to list the killed agent failed",
+            detect).ConfigureAwait(false);
+        string firstSuspicion = side.ShowsSuspects ? (suspected.Count > 0 ? F(suspected.Values.Min()) : "none seen") : "n/a (not in its API)";
+
+        return $"| {n} | {side.Name} | {F(startup1)} | {F(Percentile([.. started.Values], 0.5))} / {F(started.Values.Max())} | {F(convergence)} | {F(Percentile(eventTimes, 0.5))} / {F(eventTimes.Max())} | {firstSuspicion} | {F(detected.Values.Min())} / {F(detected.Values.Max())} | {falseSuspicions.Count} | {F(rss.Average(), 1)} / {F(rss.Max(), 1)} | {F(cpuPercent, 2)} |";
+    }
+
+    /// <summary>
+    /// Polls <paramref name="done"/> for every agent in <paramref name="agents"/> (all at once each
+    /// round, every <see cref="Poll"/>) until each is done; the seconds on <paramref name="clock"/>
+    /// when each was first seen done. Throws after <paramref name="timeout"/>.
+    /// </summary>
+    private static async Task<Dictionary<int, double>> WaitAsync(Side side, int[] agents, Func<int, Task<bool>> done, TimeSpan timeout, string what, Stopwatch? clock = null)
+    {
+        clock ??= Stopwatch.StartNew();
+        Dictionary<int, double> at = [];
+        while (at.Count < agents.Length)
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"waited {timeout.TotalSeconds} s for {what}: {at.Count} of {agents.Length} done");
+            }
+
+            int[] pending = [.. agents.Where(k => !at.ContainsKey(k))];
+            bool[] results = await Task.WhenAll(pending.Select(async k =>
+            {
+                try
+                {
+                    return await done(k).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or SocketException or HttpRequestException or TaskCanceledException or JsonException or InvalidDataException)
+                {
+                    side.Forget(k);
+                    return false;
+                }
+            })).ConfigureAwait(false);
+            double now = clock.Elapsed.TotalSeconds;
+            for (int i = 0; i < pending.Length; i++)
+            {
+                if (results[i])
+                {
+                    at[pending[i]] = now;
+                }
+            }
+
+            if (at.Count < agents.Length)
+            {
+                await Task.Delay(Poll).ConfigureAwait(false);
+            }
+        }
+
+        return at;
+    }
+
+    private static double Percentile(double[] values, double q)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Round(q * (sorted.Length - 1)))];
+    }
+
+    private static string F(double value, int decimals = 2) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    private static double UnixSeconds() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+    /// <summary>One system's agents: how to launch one, ask its API, send an event; the processes and their files.</summary>
+    private abstract class Side : IAsyncDisposable
+    {
+        private readonly Dictionary<int, Process> _processes = [];
+
+        protected Side(string name)
+        {
+            Name = name;
+            Directory = System.IO.Directory.CreateTempSubdirectory($"rumor-bench-{name}-").FullName;
+            HandlerScript = Path.Combine(Directory, "stamp.sh");
+
+            // The same user-event handler for both: the delivery time, in a file named after the agent.
+            File.WriteAllText(HandlerScript, $"#!/bin/sh\ncat > /dev/null\ndate +%s.%N > \"{Directory}/$RUMOR_SELF_NAME$SERF_SELF_NAME.event\"\n");
+        }
+
+        public string Name { get; }
+
+        public string Directory { get; }
+
+        public bool KeepLogs { get; set; }
+
+        public virtual bool ShowsSuspects => false;
+
+        protected string HandlerScript { get; }
+
+        public abstract string NodeName(int k);
+
+        public void Launch(int k, bool join)
+        {
+            (string file, List<string> args) = Command(k, join);
+            ProcessStartInfo start = new("/bin/sh") { UseShellExecute = false };
+            foreach (string variable in start.Environment.Keys.Where(v => v.StartsWith("RUMOR_", StringComparison.Ordinal) || v.StartsWith("SERF_", StringComparison.Ordinal)).ToList())
+            {
+                start.Environment.Remove(variable);
+            }
+
+            // exec: the process id is the agent's; its output goes to a file, not through a pipe to us.
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("exec \"$0\" \"$@\" > \"$BENCH_LOG\" 2>&1");
+            start.ArgumentList.Add(file);
+            foreach (string arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["BENCH_LOG"] = Path.Combine(Directory, NodeName(k) + ".log");
+            _processes[k] = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
+        }
+
+        public void Kill(int k) => _processes[k].Kill();
+
+        public long CpuTicks(int k)
+        {
+            string stat = File.ReadAllText($"/proc/{_processes[k].Id}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+
+        public long RssKiB(int k)
+        {
+            string line = File.ReadLines($"/proc/{_processes[k].Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line["VmRSS:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
+        }
+
+        public double? DeliveredAt(int k)
+        {
+            string file = Path.Combine(Directory, NodeName(k) + ".event");
+            return File.Exists(file) && double.TryParse(File.ReadAllText(file).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double t) ? t : null;
+        }
+
+        public abstract Task<bool> HealthyAsync(int k);
+
+        /// <summary>Member name → alive, suspect, failed or left, as agent k lists them; null when it does not answer.</summary>
+        public abstract Task<Dictionary<string, string>?> MembersAsync(int k);
+
+        public abstract Task SendEventAsync(int k, string name);
+
+        /// <summary>Drops a cached connection to agent k after an error.</summary>
+        public virtual void Forget(int k)
+        {
+        }
+
+        public virtual async ValueTask DisposeAsync()
+        {
+            foreach (Process process in _processes.Values)
+            {
+                try
+                {
+                    process.Kill();
+                    using CancellationTokenSource cancel = new(TimeSpan.FromSeconds(10));
+                    await process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+                {
+                    // Already gone.
+                }
+
+                process.Dispose();
+            }
+
+            if (!KeepLogs)
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+        }
+
+        protected abstract (string File, List<string> Args) Command(int k, bool join);
+    }
+
+    private sealed class RumorSide(string path) : Side("rumor")
+    {
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+        public override bool ShowsSuspects => true;
+
+        public override string NodeName(int k) => $"rumor-{k}";
+
+        public override async Task<bool> HealthyAsync(int k)
+        {
+            using HttpResponseMessage response = await _http.GetAsync(Url(k, "/v1/health")).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+
+        public override async Task<Dictionary<string, string>?> MembersAsync(int k)
+        {
+            using HttpResponseMessage response = await _http.GetAsync(Url(k, "/v1/members")).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false));
+            return document.RootElement.EnumerateArray().ToDictionary(
+                m => m.GetProperty("name").GetString()!,
+                m => m.GetProperty("state").GetString() switch { "dead" => "failed", { } s => s, null => "unknown" },
+                StringComparer.Ordinal);
+        }
+
+        public override async Task SendEventAsync(int k, string name)
+        {
+            using StringContent body = new($"{{\"name\":\"{name}\",\"payload\":\"x\"}}", Encoding.UTF8, "application/json");
+            using HttpResponseMessage response = await _http.PostAsync(Url(k, "/v1/events"), body).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync().ConfigureAwait(false);
+            _http.Dispose();
+        }
+
+        protected override (string File, List<string> Args) Command(int k, bool join)
+        {
+            List<string> args = path.EndsWith(".dll", StringComparison.Ordinal) ? [path] : [];
+            args.AddRange(["agent", "--name", NodeName(k), "--bind", $"127.0.0.{k}:{RumorGossipPort}", "--http", $"127.0.0.{k}:{RumorHttpPort}", "--preset", "lan", "--log-level", "warning", "--event-handler", $"user=sh {HandlerScript}"]);
+            if (join)
+            {
+                args.AddRange(["--join", $"127.0.0.1:{RumorGossipPort}"]);
+            }
+
+            return (path.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : path, args);
+        }
+
+        private static Uri Url(int k, string path) => new($"http://127.0.0.{k}:{RumorHttpPort}{path}");
+    }
+
+    /// <summary>Serf's agents, asked through their RPC (msgpack over TCP: handshake, members, event) on kept connections.</summary>
+    private sealed class SerfSide(string path) : Side("serf")
+    {
+        private readonly Dictionary<int, SerfRpc> _rpc = [];
+        private readonly Lock _lock = new();
+
+        public override string NodeName(int k) => $"serf-{k}";
+
+        public override async Task<bool> HealthyAsync(int k)
+        {
+            using SerfRpc rpc = await SerfRpc.ConnectAsync(k).ConfigureAwait(false);
+            return true;
+        }
+
+        public override async Task<Dictionary<string, string>?> MembersAsync(int k)
+        {
+            SerfRpc rpc = await RpcAsync(k).ConfigureAwait(false);
+            GoMap body = await rpc.CallAsync("members", null, expectBody: true).ConfigureAwait(false);
+            Dictionary<string, string> members = new(StringComparer.Ordinal);
+            foreach (object? item in body.List("Members"))
+            {
+                if (item is GoMap m)
+                {
+                    members[m.String("Name")] = m.String("Status");
+                }
+            }
+
+            return members;
+        }
+
+        public override async Task SendEventAsync(int k, string name)
+        {
+            SerfRpc rpc = await RpcAsync(k).ConfigureAwait(false);
+            await rpc.CallAsync("event", (ref MessagePackWriter w) =>
+            {
+                w.WriteMapHeader(3);
+                GoMsgpack.WriteString(ref w, "Name");
+                GoMsgpack.WriteString(ref w, name);
+                GoMsgpack.WriteString(ref w, "Payload");
+                GoMsgpack.WriteBytes(ref w, "x"u8.ToArray());
+                GoMsgpack.WriteString(ref w, "Coalesce");
+                w.Write(false);
+            }, expectBody: false).ConfigureAwait(false);
+        }
+
+        public override void Forget(int k)
+        {
+            lock (_lock)
+            {
+                if (_rpc.Remove(k, out SerfRpc? rpc))
+                {
+                    rpc.Dispose();
+                }
+            }
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            lock (_lock)
+            {
+                foreach (SerfRpc rpc in _rpc.Values)
+                {
+                    rpc.Dispose();
+                }
+
+                _rpc.Clear();
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        protected override (string File, List<string> Args) Command(int k, bool join)
+        {
+            List<string> args = ["agent", "-profile=lan", $"-node={NodeName(k)}", $"-bind=127.0.0.{k}:{SerfGossipPort}", $"-rpc-addr=127.0.0.{k}:{SerfRpcPort}", "-log-level=warn", $"-event-handler=user=sh {HandlerScript}"];
+            if (join)
+            {
+                args.Add($"-join=127.0.0.1:{SerfGossipPort}");
+            }
+
+            return (path, args);
+        }
+
+        private async Task<SerfRpc> RpcAsync(int k)
+        {
+            lock (_lock)
+            {
+                if (_rpc.TryGetValue(k, out SerfRpc? cached))
+                {
+                    return cached;
+                }
+            }
+
+            SerfRpc rpc = await SerfRpc.ConnectAsync(k).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _rpc[k] = rpc;
+            }
+
+            return rpc;
+        }
+    }
+
+    /// <summary>One connection to a Serf agent's RPC: msgpack request header (+ body), response header (+ body).</summary>
+    private sealed class SerfRpc : IDisposable
+    {
+        private readonly TcpClient _client;
+        private readonly NetworkStream _stream;
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private int _length;
+        private ulong _seq;
+
+        private SerfRpc(TcpClient client)
+        {
+            _client = client;
+            _stream = client.GetStream();
+        }
+
+        public static async Task<SerfRpc> ConnectAsync(int k)
+        {
+            TcpClient client = new();
+            try
+            {
+                using CancellationTokenSource cancel = new(TimeSpan.FromSeconds(5));
+                await client.ConnectAsync($"127.0.0.{k}", SerfRpcPort, cancel.Token).ConfigureAwait(false);
+                SerfRpc rpc = new(client);
+                await rpc.CallAsync("handshake", (ref MessagePackWriter w) =>
+                {
+                    w.WriteMapHeader(1);
+                    GoMsgpack.WriteString(ref w, "Version");
+                    w.Write(1);
+                }, expectBody: false).ConfigureAwait(false);
+                return rpc;
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+
+        public async Task<GoMap> CallAsync(string command, WriteBody? body, bool expectBody)
+        {
+            ArrayBufferWriter<byte> output = new();
+            MessagePackWriter writer = GoMsgpack.CreateWriter(output);
+            writer.WriteMapHeader(2);
+            GoMsgpack.WriteString(ref writer, "Command");
+            GoMsgpack.WriteString(ref writer, command);
+            GoMsgpack.WriteString(ref writer, "Seq");
+            writer.Write(_seq++);
+            body?.Invoke(ref writer);
+            writer.Flush();
+            using CancellationTokenSource cancel = new(TimeSpan.FromSeconds(5));
+            await _stream.WriteAsync(output.WrittenMemory, cancel.Token).ConfigureAwait(false);
+            GoMap header = await ReadAsync(cancel.Token).ConfigureAwait(false);
+            if (header.String("Error") is { Length: > 0 } error)
+            {
+                throw new InvalidOperationException($"serf rpc {command}: {error}");
+            }
+
+            return expectBody ? await ReadAsync(cancel.Token).ConfigureAwait(false) : GoMap.Empty;
+        }
+
+        public void Dispose()
+        {
+            _stream.Dispose();
+            _client.Dispose();
+        }
+
+        private async Task<GoMap> ReadAsync(CancellationToken cancel)
+        {
+            while (true)
+            {
+                if (_length > 0)
+                {
+                    if (GoMsgpack.TryDecode(_buffer.AsMemory(0, _length), out object? value, out int consumed, out bool truncated))
+                    {
+                        Buffer.BlockCopy(_buffer, consumed, _buffer, 0, _length - consumed);
+                        _length -= consumed;
+                        return value as GoMap ?? throw new InvalidDataException("serf rpc: expected a map");
+                    }
+
+                    if (!truncated)
+                    {
+                        throw new InvalidDataException("serf rpc: malformed msgpack");
+                    }
+                }
+
+                if (_length == _buffer.Length)
+                {
+                    throw new InvalidDataException("serf rpc: an answer over 1 MiB");
+                }
+
+                int read = await _stream.ReadAsync(_buffer.AsMemory(_length), cancel).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException("serf rpc: connection closed");
+                }
+
+                _length += read;
+            }
+        }
+    }
+
+    private delegate void WriteBody(ref MessagePackWriter writer);
+}

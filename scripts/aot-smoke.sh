@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Smoke test of the Native AOT rumor binary (what scripts/publish-agent.sh builds), through its own
+# CLI: three agents on 127.0.3.1-3, join, a key set on one read on another, a user event sent on one
+# delivered on the others, a graceful leave seen as 'left'. Prints the binary's size, each agent's
+# start-up to a healthy API (GET /v1/health) and the idle resident memory. Exits 0 when every step
+# passed, 1 with the failing step and the agents' logs otherwise. Every wait is bounded.
+#
+#   scripts/aot-smoke.sh [BINARY]     default: publish with scripts/publish-agent.sh into
+#                                     artifacts/rumor-linux-x64 first, then test artifacts/rumor-linux-x64/rumor
+# Needs curl and jq; loopback 127.0.3.0/24, gossip port 17946 and HTTP port 17373 on each address.
+set -euo pipefail
+
+# Seconds (3 decimals) since a $(date +%s.%N) time.
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${1:-}"
+if [[ -z "$bin" ]]; then
+  start_publish=$(date +%s.%N)
+  bash "$root/scripts/publish-agent.sh" linux-x64 "$root/artifacts/rumor-linux-x64"
+  echo "aot-smoke: publish took $(since "$start_publish") s"
+  bin="$root/artifacts/rumor-linux-x64/rumor"
+fi
+[[ -x "$bin" ]] || { echo "aot-smoke: $bin is not an executable" >&2; exit 1; }
+command -v curl > /dev/null && command -v jq > /dev/null || { echo "aot-smoke: needs curl and jq" >&2; exit 1; }
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "aot-smoke: FAILED: $*" >&2
+  for f in "$work"/*.log; do echo "--- $f" >&2; tail -n 30 "$f" >&2; done
+  exit 1
+}
+
+api() { echo "http://127.0.3.$1:17373"; }
+cli() { local k="$1"; shift; timeout 20 "$bin" "$@" --agent "$(api "$k")"; }
+
+# Waits (at most $2 seconds) until the command "$3..." succeeds; false when it never did.
+wait_for() {
+  local what="$1" limit="$2"; shift 2
+  local deadline=$(($(date +%s) + limit))
+  until "$@" > /dev/null 2>&1; do
+    (($(date +%s) < deadline)) || { echo "aot-smoke: gave up waiting for $what after ${limit}s" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+echo "aot-smoke: binary $bin, $(stat -c %s "$bin") bytes ($(du -h "$bin" | cut -f1))"
+for k in 1 2 3; do
+  join=()
+  [[ $k -gt 1 ]] && join=(--join 127.0.3.1:17946)
+  t0=$(date +%s.%N)
+  "$bin" agent --name "smoke$k" --bind "127.0.3.$k:17946" --http "127.0.3.$k:17373" "${join[@]}" > "$work/agent$k.log" 2>&1 &
+  pids+=($!)
+  wait_for "agent $k's /v1/health" 30 curl -fsS "$(api $k)/v1/health" || fail "agent $k did not answer /v1/health"
+  echo "aot-smoke: agent $k healthy $(since "$t0") s after start"
+done
+
+alive3() { [[ $(cli "$1" members --json | jq '[.[] | select(.state == "alive")] | length') == 3 ]]; }
+for k in 1 2 3; do wait_for "agent $k to see 3 alive" 30 alive3 "$k" || fail "agent $k does not see 3 alive members"; done
+echo "aot-smoke: join ok (every agent sees 3 alive)"
+
+cli 1 kv set smoke-key smoke-value > /dev/null || fail "kv set"
+kv_seen() { cli "$1" kv get smoke-key --json | jq -e '.. | strings | select(. == "smoke-value")'; }
+for k in 2 3; do wait_for "the key on agent $k" 30 kv_seen "$k" || fail "agent $k never saw smoke-key"; done
+echo "aot-smoke: kv ok (set on 1, read on 2 and 3)"
+
+cli 2 event smoke-event smoke-payload > /dev/null || fail "event send"
+event_seen() { cli "$1" events --json | jq -e '.[] | select(.name == "smoke-event")'; }
+for k in 1 3; do wait_for "the event on agent $k" 30 event_seen "$k" || fail "agent $k never delivered smoke-event"; done
+echo "aot-smoke: event ok (sent on 2, delivered on 1 and 3)"
+
+sleep 2
+rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
+echo "aot-smoke: agent 1 resident memory (idle, 3 members) $((rss / 1024)) MiB"
+
+cli 3 leave > /dev/null || fail "leave"
+left3() { cli 1 members --json | jq -e '.[] | select(.name == "smoke3" and .state == "left")'; }
+wait_for "agent 1 to see smoke3 left" 30 left3 || fail "agent 1 does not see smoke3 as left"
+gone3() { ! kill -0 "${pids[2]}" 2> /dev/null; }
+wait_for "agent 3 to exit" 30 gone3 || fail "agent 3 still runs after leave"
+echo "aot-smoke: leave ok (agent 3 exited, agent 1 sees it left)"
+echo "aot-smoke: passed"
