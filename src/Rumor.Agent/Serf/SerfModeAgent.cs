@@ -247,7 +247,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
         app.MapGet("/v1/members/{name}", (string name) => Node.FindMember(name) is { } m
             ? ApiJson.Json(ToDetail(ToApi(m)), ApiJson.Options)
             : ApiJson.NotFound($"no member named '{name}'."));
-        app.MapGet("/v1/coordinates", () => Results.Json(
+        app.MapGet("/v1/coordinates", () => ApiJson.Json(
             Node.Coordinates.OrderBy(c => c.Key, StringComparer.Ordinal)
                 .Select(c => new NodeCoordinateDto(c.Key, new CoordinateDto([.. c.Value.Vec], c.Value.Error, c.Value.Adjustment, c.Value.Height), c.Key == Node.Name))
                 .ToArray(),
@@ -416,7 +416,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             .Select(g => new KeyHoldingDto(g.Key, g.Count(), g.Count(x => x.Primary)))
             .OrderByDescending(h => h.Members).ThenBy(h => h.Key, StringComparer.Ordinal)];
         bool succeeded = missing.Count == 0 && answers.All(a => a.Ok);
-        return Results.Json(new KeysResponse(operation, expected, answers, missing, holdings, succeeded), ApiJson.Options);
+        return ApiJson.Json(new KeysResponse(operation, expected, answers, missing, holdings, succeeded), ApiJson.Options);
     }
 
     private MemberDto ToApi(SerfMember m) => new(
