@@ -163,7 +163,7 @@ internal sealed class CommandArgs(ParseResult parsed)
         [.. parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value)];
 
     /// <summary>True when the option was given.</summary>
-    public bool Has(string name) => parsed.GetResult("--" + name) is not null;
+    public bool Has(string name) => parsed.GetResult("--" + name) is OptionResult { Implicit: false };
 
     /// <summary>The text value of <c>--name</c>, or null when absent.</summary>
     public string? Get(string name) => parsed.GetValue<string>("--" + name);

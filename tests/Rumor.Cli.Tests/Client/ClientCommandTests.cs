@@ -347,6 +347,21 @@ public sealed class ClientCommandTests
         Assert.Equal("sent event deploy (id e-17, lamport time 42)\n", output);
     }
 
+    // Found by the end-to-end warm-up events: `rumor event` sent every event as coalescing (a flag's
+    // implicit default result counted as present), so members held each one for EventCoalesceWindow
+    // and a steady stream of same-name events was never delivered until it stopped.
+    [Fact]
+    public async Task Event_without_coalesce_posts_coalesce_false()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("POST", "/v1/events", 200, """{"id":"e-18","name":"deploy","lamportTime":43}""");
+
+        (int code, _, _) = await ClientRun.RunAsync(["event", "deploy", "v43", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        ClientRun.SameJson("""{"name":"deploy","payload":"v43","coalesce":false}""", agent.Single().Body);
+    }
+
     [Fact]
     public async Task Events_prints_recent_events_with_their_age()
     {
