@@ -69,7 +69,7 @@ public sealed class KeyApiTests : IDisposable
         Assert.True((await silent.JoinAsync([a.Node.Address])).Joined);
         await Agents.WaitForAliveAsync(client, 4);
         await c.Node.SetGossipEncryptionModeAsync(encryptOutgoing: true, verifyIncoming: false);
-        JsonElement partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 5000);
+        JsonElement partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 15000);
         Assert.False(partial.GetProperty("succeeded").GetBoolean());
         Assert.Equal(new[] { "key-silent" }, partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()!).ToArray());
         JsonElement refused = partial.GetProperty("answers").EnumerateArray().Single(x => x.GetProperty("member").GetString() == "key-c");
