@@ -5,8 +5,9 @@
 #   scripts/fuzz.sh list
 #
 # TARGET is one of the targets in fuzz/Rumor.Fuzz/FuzzTargets.cs: packet, node, stream, compressed,
-# envelope. The script builds fuzz/Rumor.Fuzz into DIR/bin (default /tmp/rumor-fuzz/TARGET),
-# instruments Rumor.Core.dll and Rumor.Transport.dll there with `sharpfuzz` (never the normal build
+# envelope, serf (the Serf dialect: msgpack messages, LZW, Serf user messages, stream parsing). The
+# script builds fuzz/Rumor.Fuzz into DIR/bin (default /tmp/rumor-fuzz/TARGET), instruments
+# Rumor.Core.dll, Rumor.Transport.dll and Rumor.Serf.dll there with `sharpfuzz` (never the normal build
 # output), writes seed inputs (valid packets of every message kind) into DIR/in and runs afl-fuzz until
 # N executions (-E) or S seconds (-V) have passed (default: 1,000,000 executions). At the end it prints
 # the figures from afl's fuzzer_stats and copies any crash or hang into fuzz/findings/TARGET/, where
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TARGETS="packet node stream compressed envelope"
+TARGETS="packet node stream compressed envelope serf"
 
 usage() {
     sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
@@ -81,6 +82,7 @@ fi
 echo "== instrumenting"
 "$SHARPFUZZ" "$BIN/Rumor.Core.dll"
 "$SHARPFUZZ" "$BIN/Rumor.Transport.dll"
+"$SHARPFUZZ" "$BIN/Rumor.Serf.dll"
 
 echo "== afl-fuzz ${LIMIT[*]} on $TARGET (uptime: $(uptime))"
 # dotnet itself is not instrumented (SharpFuzz reports coverage through afl's shared memory):

@@ -47,6 +47,7 @@ public static class FuzzSeeds
     public static IEnumerable<byte[]> For(string target) => target switch
     {
         "stream" => Packets().Select(p => StreamFraming.Frame(p)),
+        "serf" => SerfFuzzTarget.Seeds(),
         "compressed" => Packets().Select(Compressible).Where(p => p is not null).Select(p => p!).DistinctBy(Convert.ToHexString),
         _ => Packets(),
     };

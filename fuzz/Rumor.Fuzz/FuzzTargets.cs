@@ -41,6 +41,7 @@ public static class FuzzTargets
         ["stream"] = Stream,
         ["compressed"] = Compressed,
         ["envelope"] = Envelope,
+        ["serf"] = SerfFuzzTarget.Run,
     };
 
     /// <summary>The packet reader and every message decoder, without a node: raw bytes, then the same bytes with a valid CRC.</summary>

@@ -10,7 +10,7 @@ namespace Rumor.Fuzz;
 public static class Program
 {
     /// <summary>The keys of <see cref="FuzzTargets.All"/>, kept here so choosing one runs no instrumented code.</summary>
-    private static readonly string[] TargetNames = ["packet", "node", "stream", "compressed", "envelope"];
+    private static readonly string[] TargetNames = ["packet", "node", "stream", "compressed", "envelope", "serf"];
 
     public static int Main(string[] args)
     {
