@@ -18,9 +18,7 @@ public sealed partial class GossipTransport
     private void SendDatagram(NodeAddress to, ReadOnlySpan<byte> packet)
     {
         // A socket bound to IPv4 cannot reach IPv6 peers (and the reverse, unless bound to [::]).
-        bool familyMismatch = to.IsIPv6 != (_udp.AddressFamily == AddressFamily.InterNetworkV6)
-            && !(_udp.AddressFamily == AddressFamily.InterNetworkV6 && _udp.DualMode);
-        if (familyMismatch)
+        if (_sendAddresses.Destination(to) is not { } destination)
         {
             _counters.SendError();
             return;
@@ -29,7 +27,7 @@ public sealed partial class GossipTransport
         try
         {
             // Synchronous on a non-blocking socket: the span is consumed before the call returns.
-            _udp.SendTo(packet, SocketFlags.None, to.ToIPEndPoint());
+            _udp.SendTo(packet, SocketFlags.None, destination);
         }
         catch (SocketException)
         {
@@ -47,18 +45,20 @@ public sealed partial class GossipTransport
     /// at once) would otherwise hold an ack for seconds before the loop saw it, and a healthy node
     /// would be suspected. The socket is non-blocking (sends on the loop never wait), so the thread
     /// waits in <see cref="Socket.Poll(int, SelectMode)"/>, waking at least every 200 ms to notice shutdown.
+    /// Nothing here allocates per datagram once warm: the source lands in one reused
+    /// <see cref="SocketAddress"/> and is resolved through <see cref="PeerAddresses"/>, the copy goes
+    /// into a pooled buffer, and the loop takes it as a struct.
     /// </summary>
     private void ReceiveDatagrams()
     {
         CancellationToken cancellationToken = _shutdown.Token;
         byte[] buffer = new byte[WireLimits.DatagramMaxBytes + 1];
-        EndPoint any = _udp.AddressFamily == AddressFamily.InterNetworkV6
-            ? new IPEndPoint(IPAddress.IPv6Any, 0)
-            : new IPEndPoint(IPAddress.Any, 0);
+        PeerAddresses addresses = new(_udp.AddressFamily, IsDualMode(_udp));
+        SocketAddress remote = addresses.CreateReceiveBuffer();
+        int remoteSizeMax = remote.Size;
         while (!cancellationToken.IsCancellationRequested)
         {
             int length;
-            EndPoint remote = any;
             try
             {
                 if (!_udp.Poll(200_000, SelectMode.SelectRead))
@@ -66,7 +66,9 @@ public sealed partial class GossipTransport
                     continue;
                 }
 
-                length = _udp.ReceiveFrom(buffer, SocketFlags.None, ref remote);
+                // The receive sets Size to the source's length and requires room for the largest.
+                remote.Size = remoteSizeMax;
+                length = _udp.ReceiveFrom(buffer, SocketFlags.None, remote);
             }
             catch (ObjectDisposedException)
             {
@@ -93,12 +95,14 @@ public sealed partial class GossipTransport
 
             byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
             buffer.AsSpan(0, length).CopyTo(copy);
-            NodeAddress from = NodeAddress.From((IPEndPoint)remote);
-            if (!Post(new DatagramWork(from, copy, length), droppable: true))
+            NodeAddress from = addresses.FromReceived(remote);
+            if (!PostDatagram(new ReceivedDatagram(from, copy, length)))
             {
                 ArrayPool<byte>.Shared.Return(copy);
                 _counters.DatagramDropped();
             }
         }
     }
+
+    private static bool IsDualMode(Socket socket) => socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode;
 }

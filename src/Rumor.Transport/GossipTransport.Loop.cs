@@ -21,7 +21,7 @@ public sealed partial class GossipTransport
     private readonly object _inboxLock = new();
     private readonly Queue<LoopWork> _inbox = new();
     private readonly Queue<LoopWork> _commands = new();
-    private readonly Queue<LoopWork> _datagrams = new();
+    private readonly Queue<ReceivedDatagram> _datagrams = new();
 
     /// <summary>Datagrams read in a row before a due timer fires regardless, so a datagram flood cannot starve the timers.</summary>
     private const int TicksDeferredMax = 256;
@@ -57,7 +57,23 @@ public sealed partial class GossipTransport
                 return false;
             }
 
-            (work.IsDatagram ? _datagrams : work.IsCommand ? _commands : _inbox).Enqueue(work);
+            (work.IsCommand ? _commands : _inbox).Enqueue(work);
+            Monitor.Pulse(_inboxLock);
+            return true;
+        }
+    }
+
+    /// <summary>Hands a received datagram to the loop. False when stopping or when the inbox is full (the caller drops it).</summary>
+    private bool PostDatagram(ReceivedDatagram datagram)
+    {
+        lock (_inboxLock)
+        {
+            if (_stopRequested || _inbox.Count + _datagrams.Count >= _settings.InboxMax)
+            {
+                return false;
+            }
+
+            _datagrams.Enqueue(datagram);
             Monitor.Pulse(_inboxLock);
             return true;
         }
@@ -97,11 +113,15 @@ public sealed partial class GossipTransport
             }
 
             int ticksDeferred = 0;
-            while (TryTakeWork(out LoopWork? work))
+            while (TryTakeWork(out LoopWork? work, out ReceivedDatagram datagram))
             {
                 try
                 {
-                    if (work is not null)
+                    if (datagram.Rented is not null)
+                    {
+                        datagram.Execute(_node, Now);
+                    }
+                    else if (work is not null)
                     {
                         work.Execute(_node, Now);
                         _membersDirty |= work.MayChangeMembers;
@@ -139,20 +159,25 @@ public sealed partial class GossipTransport
         }
     }
 
-    /// <summary>Waits for work or a due timer. Returns false when the loop must stop; work is null when only a timer is due.</summary>
-    private bool TryTakeWork(out LoopWork? work)
+    /// <summary>
+    /// Waits for a datagram, other work or a due timer. Returns false when the loop must stop. On
+    /// true, either <paramref name="datagram"/> holds a datagram (its buffer not null), or
+    /// <paramref name="work"/> is the work, or both are empty when only a timer is due.
+    /// </summary>
+    private bool TryTakeWork(out LoopWork? work, out ReceivedDatagram datagram)
     {
         lock (_inboxLock)
         {
             while (true)
             {
+                work = null;
                 if (_stopRequested)
                 {
-                    work = null;
+                    datagram = default;
                     return false;
                 }
 
-                if (_datagrams.TryDequeue(out work) || _inbox.TryDequeue(out work) || _commands.TryDequeue(out work))
+                if (_datagrams.TryDequeue(out datagram) || _inbox.TryDequeue(out work) || _commands.TryDequeue(out work))
                 {
                     return true;
                 }
@@ -250,7 +275,12 @@ public sealed partial class GossipTransport
         lock (_inboxLock)
         {
             _stopRequested = true;
-            while (_datagrams.TryDequeue(out LoopWork? work) || _inbox.TryDequeue(out work) || _commands.TryDequeue(out work))
+            while (_datagrams.TryDequeue(out ReceivedDatagram datagram))
+            {
+                datagram.Release();
+            }
+
+            while (_inbox.TryDequeue(out LoopWork? work) || _commands.TryDequeue(out work))
             {
                 work.Abandon();
             }

@@ -31,6 +31,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
     private readonly long _startTimestamp;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TransportCounters _counters = new();
+    private readonly PeerAddresses _sendAddresses;
     private string? _identityPath;
     private string? _keyringPath;
     private int _disposed;
@@ -44,6 +45,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
         _time = settings.TimeProvider;
         _startTimestamp = _time.GetTimestamp();
         LocalEndPoint = (IPEndPoint)udp.LocalEndPoint!;
+        _sendAddresses = new PeerAddresses(udp.AddressFamily, IsDualMode(udp));
         _events = Channel.CreateBounded<GossipEvent>(
             new BoundedChannelOptions(settings.EventQueueMax) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             _ => _counters.EventDropped());

@@ -17,9 +17,6 @@ internal abstract class LoopWork
     /// <summary>An application's command (queued behind protocol input), not protocol input.</summary>
     public virtual bool IsCommand => false;
 
-    /// <summary>A datagram (probes, acks, gossip): small and cheap, taken before any other work and before a timer is judged.</summary>
-    public virtual bool IsDatagram => false;
-
     public abstract void Execute(GossipNode node, TimeSpan now);
 
     /// <summary>
@@ -35,24 +32,26 @@ internal abstract class LoopWork
     }
 }
 
-/// <summary>A received datagram, in a buffer rented from the shared pool (returned once handled).</summary>
-internal sealed class DatagramWork(NodeAddress from, byte[] rented, int length) : LoopWork
+/// <summary>
+/// A received datagram, in a buffer rented from the shared pool (returned once handled). A struct in
+/// a queue of its own (<c>GossipTransport._datagrams</c>), not a <see cref="LoopWork"/>: datagrams are
+/// the hot path, and an object per packet would be garbage per packet.
+/// </summary>
+internal readonly record struct ReceivedDatagram(NodeAddress From, byte[] Rented, int Length)
 {
-    public override bool IsDatagram => true;
-
-    public override void Execute(GossipNode node, TimeSpan now)
+    public void Execute(GossipNode node, TimeSpan now)
     {
         try
         {
-            node.OnPacket(from, rented.AsSpan(0, length), now);
+            node.OnPacket(From, Rented.AsSpan(0, Length), now);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            Release();
         }
     }
 
-    public override void Abandon() => ArrayPool<byte>.Shared.Return(rented);
+    public void Release() => ArrayPool<byte>.Shared.Return(Rented);
 }
 
 /// <summary>

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Rumor.Core;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+using Rumor.Transport.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Rumor.Transport.Tests;
+
+/// <summary>
+/// The datagram hot path allocates nothing per packet once warm (issue 16): a peer on loopback pings
+/// a running transport 10,000 times and reads each ack, so every packet goes through the receive
+/// thread, the loop's inbox, the node and the send path, and the bytes the whole process allocated
+/// meanwhile (<see cref="GC.GetTotalAllocatedBytes(bool)"/>, exact) stay under a bound far below one
+/// small object per packet. Allocation counts, unlike times, do not depend on the machine's load; the
+/// bound leaves room for what the timers and the test runner allocate in the background (tests in this
+/// assembly run one at a time).
+/// </summary>
+public sealed class HotPathAllocationTests(ITestOutputHelper output)
+{
+    private const int Packets = 10_000;
+
+    /// <summary>Bytes allowed over <see cref="Packets"/> round trips: under 2 bytes a packet (one pooled work item, an endpoint or a boxed address per packet would be 24 to 100+).</summary>
+    private const long AllocatedBytesMax = 2 * Packets;
+
+    private const int Batch = 16;
+
+    [Fact]
+    public async Task Steady_state_pings_and_acks_allocate_nothing_per_packet()
+    {
+        await using GossipTransport node = await GossipTransport.StartAsync(LocalCluster.FastOptions("hot"));
+        using Socket peer = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        peer.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        peer.ReceiveTimeout = 10_000;
+        byte[] ping = PacketBuilder.EncodeSingle(new PingMessage(1, "hot", "peer", NodeAddress.From((IPEndPoint)peer.LocalEndPoint!)));
+        SocketAddress to = node.LocalEndPoint.Serialize();
+        SocketAddress from = new(AddressFamily.InterNetwork);
+        byte[] buffer = new byte[WireLimits.DatagramMaxBytes];
+
+        RoundTrips(peer, ping, to, from, buffer, 2_000); // warm-up: JIT tiers, pools, address caches
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        RoundTrips(peer, ping, to, from, buffer, Packets);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        output.WriteLine($"{allocated} bytes allocated by the process over {Packets} pings and acks ({(double)allocated / Packets:0.00} B per packet)");
+        Assert.True(allocated < AllocatedBytesMax, $"{allocated} bytes allocated over {Packets} pings and acks ({(double)allocated / Packets:0.00} B per packet; at most {AllocatedBytesMax} allowed): the datagram path allocates per packet");
+        Assert.Equal(0, node.Counters.DatagramsDropped);
+    }
+
+    /// <summary>Sends pings in batches and reads one ack for each (a lost one fails the test by the receive timeout, never by a time bound).</summary>
+    private static void RoundTrips(Socket peer, byte[] ping, SocketAddress to, SocketAddress from, byte[] buffer, int count)
+    {
+        for (int done = 0; done < count; done += Batch)
+        {
+            int batch = Math.Min(Batch, count - done);
+            for (int i = 0; i < batch; i++)
+            {
+                peer.SendTo(ping, SocketFlags.None, to);
+            }
+
+            for (int i = 0; i < batch; i++)
+            {
+                peer.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+        }
+    }
+}
