@@ -65,7 +65,7 @@ public static class EnvelopeThroughputExperiment
     }
 
     /// <summary>A typical full gossip datagram: a ping piggybacking Alive broadcasts (no-ops once applied), 1,400 bytes or just under.</summary>
-    private static byte[] GossipPacket()
+    internal static byte[] GossipPacket()
     {
         NodeAddress peer = NodeAddress.Parse("127.0.12.21:7946");
         List<byte[]> messages = [PacketBuilder.EncodeMessage(new PingMessage(1, "receiver", "peer", peer))];
@@ -137,7 +137,7 @@ public static class EnvelopeThroughputExperiment
         return rate;
     }
 
-    private sealed class NullHost : IGossipHost
+    internal sealed class NullHost : IGossipHost
     {
         public void SendPacket(NodeAddress to, ReadOnlySpan<byte> packet)
         {

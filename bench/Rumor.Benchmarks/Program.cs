@@ -35,6 +35,7 @@ public static class Program
             ReportCommand.Create(),
             EnvelopeThroughputExperiment.Create(),
             ClusterBench.Create(),
+            TransportThroughputExperiment.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.
