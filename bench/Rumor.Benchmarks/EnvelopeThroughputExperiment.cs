@@ -40,22 +40,104 @@ public static class EnvelopeThroughputExperiment
         byte[] key = GossipKeyring.ParseKey(GossipKeyring.GenerateKey());
         byte[] packet = GossipPacket();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"envelope-throughput: {packets} datagrams of {packet.Length} bytes per run ({packet.Length + PacketEnvelope.OverheadBytes} sealed), {rounds} rounds, batches of {Batch}; {Environment.ProcessorCount} cores"));
-        List<double> plain = [], sealedRates = [];
+        List<double> plain = [], sealedRates = [], plainCpu = [], sealedCpu = [];
         Run(key, packet, encrypted: false, Math.Min(packets, 5_000)); // warm-up: JIT, sockets
         Run(key, packet, encrypted: true, Math.Min(packets, 5_000));
         for (int round = 0; round < rounds; round++)
         {
             foreach (bool encrypted in round % 2 == 0 ? new[] { false, true } : [true, false])
             {
-                double rate = Run(key, packet, encrypted, packets);
+                (double rate, double perCpuSecond) = Run(key, packet, encrypted, packets);
                 (encrypted ? sealedRates : plain).Add(rate);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {(encrypted ? "encrypted" : "plaintext"),-9} {rate,10:0} datagrams/s  {rate * packet.Length * 8 / 1e6,7:0} Mbit/s of packets"));
+                (encrypted ? sealedCpu : plainCpu).Add(perCpuSecond);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {(encrypted ? "encrypted" : "plaintext"),-9} {rate,10:0} datagrams/s  {rate * packet.Length * 8 / 1e6,7:0} Mbit/s of packets  {perCpuSecond,10:0} per CPU-second of the thread"));
             }
         }
 
         double p = Median(plain), e = Median(sealedRates);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median: plaintext {p:0} /s, encrypted {e:0} /s: encrypted is {100 * e / p:0.0} % of plaintext (target >= 80 %)"));
+        if (ThreadCpu.Available)
+        {
+            double pc = Median(plainCpu), ec = Median(sealedCpu);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median per CPU-second (load-independent): plaintext {pc:0}, encrypted {ec:0}: {100 * ec / pc:0.0} %; {1e6 / pc:0.00} and {1e6 / ec:0.00} µs of CPU per datagram"));
+            Breakdown(key, packet);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// Where the encrypted path's extra CPU goes, measured in the same process by this thread's CPU
+    /// time over many calls of each part: the cipher calls (a 1,349-byte seal as the sender does, the
+    /// open, and the seal of the node's small reply, which the plaintext path does not pay either),
+    /// the replay window, and the node's whole receive path with and without encryption (no sockets).
+    /// </summary>
+    private static void Breakdown(byte[] key, byte[] packet)
+    {
+        const int Calls = 200_000;
+        using GossipKeyring keyring = new([key], "bench");
+        byte[] envelope = new byte[packet.Length + PacketEnvelope.OverheadBytes];
+        byte[] opened = new byte[envelope.Length];
+        byte[] reply = PacketBuilder.EncodeSingle(new AckMessage(1));
+        byte[] smallEnvelope = new byte[reply.Length + PacketEnvelope.OverheadBytes];
+        PacketEnvelope.Seal(keyring, 0xBE4C, 1, reply, smallEnvelope);
+        PacketEnvelope.Seal(keyring, 0xBE4C, 1, packet, envelope);
+        NodeAddress from = NodeAddress.Parse("127.0.12.21:7946");
+        GossipNode plainNode = ReceiverNode(null);
+        GossipNode sealedNode = ReceiverNode(keyring.Clone());
+        ReplayGuard replays = new();
+        ulong counter = 1;
+        TimeSpan now = TimeSpan.FromSeconds(1);
+
+        (string Name, Action Call)[] parts =
+        [
+            ($"seal {packet.Length} B (the sender's)", () => PacketEnvelope.Seal(keyring, 0xBE4C, ++counter, packet, envelope)),
+            ($"open {envelope.Length} B", () => PacketEnvelope.TryOpen(keyring, envelope, opened, out _, out _, out _)),
+            ($"seal {reply.Length} B (an ack)", () => PacketEnvelope.Seal(keyring, 0xBE4C, ++counter, reply, smallEnvelope)),
+            ($"open {smallEnvelope.Length} B", () => PacketEnvelope.TryOpen(keyring, smallEnvelope, opened, out _, out _, out _)),
+            ("replay window accept", () => replays.TryAccept(7, ++counter)),
+            ("OnPacket plaintext", () => plainNode.OnPacket(from, packet, now += TimeSpan.FromTicks(1))),
+            ("seal + OnPacket encrypted", () =>
+            {
+                int length = PacketEnvelope.Seal(keyring, 0xBE4C, ++counter, packet, envelope);
+                sealedNode.OnPacket(from, envelope.AsSpan(0, length), now += TimeSpan.FromTicks(1));
+            }),
+        ];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"breakdown: µs of this thread's CPU per call, {Calls} calls each (no sockets):"));
+        Dictionary<string, double> micros = [];
+        foreach ((string name, Action call) in parts)
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                call(); // warm-up
+            }
+
+            TimeSpan cpu0 = ThreadCpu.Current();
+            for (int i = 0; i < Calls; i++)
+            {
+                call();
+            }
+
+            micros[name] = (ThreadCpu.Current() - cpu0).TotalMicroseconds / Calls;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-30} {micros[name],7:0.000} µs"));
+        }
+
+        double extra = micros["seal + OnPacket encrypted"] - micros["OnPacket plaintext"];
+        double cipher = micros[parts[0].Name] + micros[parts[1].Name] + micros[parts[2].Name];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  encrypted - plaintext OnPacket (with the sender's seal): {extra:0.000} µs; three cipher calls (seal, open, the ack's seal) {cipher:0.000} µs, replay window {micros["replay window accept"]:0.000} µs, rest {extra - cipher - micros["replay window accept"]:0.000} µs"));
+    }
+
+    private static GossipNode ReceiverNode(GossipKeyring? keyring)
+    {
+        GossipNode node = new(GossipOptions.Lan with
+        {
+            Name = "receiver",
+            Generation = 1_700_000_000_000,
+            AdvertiseAddress = NodeAddress.Parse("127.0.12.20:7946"),
+            Keyring = keyring,
+        }, new NullHost(), new Xoshiro256StarStar(1));
+        node.Start(TimeSpan.Zero);
+        return node;
     }
 
     private static double Median(List<double> values)
@@ -83,7 +165,7 @@ public static class EnvelopeThroughputExperiment
         return PacketBuilder.EncodePacket(messages);
     }
 
-    private static double Run(byte[] key, byte[] packet, bool encrypted, int count)
+    private static (double Rate, double PerCpuSecond) Run(byte[] key, byte[] packet, bool encrypted, int count)
     {
         using GossipKeyring keyring = new([key], "bench");
         GossipNode node = new(GossipOptions.Lan with
@@ -106,6 +188,7 @@ public static class EnvelopeThroughputExperiment
         byte[] outgoing = new byte[packet.Length + PacketEnvelope.OverheadBytes];
         byte[] incoming = new byte[65536];
         ulong counter = 0;
+        TimeSpan cpu0 = ThreadCpu.Current();
         Stopwatch clock = Stopwatch.StartNew();
         TimeSpan now = TimeSpan.FromSeconds(1);
         for (int sent = 0; sent < count; sent += Batch)
@@ -127,6 +210,7 @@ public static class EnvelopeThroughputExperiment
         }
 
         double rate = count / clock.Elapsed.TotalSeconds;
+        TimeSpan cpu = ThreadCpu.Current() - cpu0;
         long received = node.Counters.PacketsReceived;
         long refused = node.Counters.PacketsUnauthenticated + node.Counters.ReplaysRefused + node.Counters.PlaintextRefused + node.Counters.DecodeFailures;
         if (received != count || refused != 0)
@@ -134,7 +218,7 @@ public static class EnvelopeThroughputExperiment
             throw new InvalidOperationException($"{(encrypted ? "encrypted" : "plaintext")} run: {received} of {count} datagrams reached the node, {refused} refused: the comparison would be unfair.");
         }
 
-        return rate;
+        return (rate, cpu > TimeSpan.Zero ? count / cpu.TotalSeconds : double.NaN);
     }
 
     internal sealed class NullHost : IGossipHost
