@@ -61,7 +61,7 @@ public sealed partial class GossipNode
     {
         member.ListIndex = _members.Count;
         _members.Add(member);
-        _byName.Add(member.Name, member);
+        _byName.Add(member);
         if (member.IsActive)
         {
             ActiveMemberCount++;
@@ -80,8 +80,8 @@ public sealed partial class GossipNode
         int index = member.ListIndex;
         int last = _members.Count - 1;
         SwapMembers(index, last);
+        _byName.Remove(member);
         _members.RemoveAt(last);
-        _byName.Remove(member.Name);
         if (member.IsActive)
         {
             ActiveMemberCount--;
@@ -98,6 +98,7 @@ public sealed partial class GossipNode
         (_members[i], _members[j]) = (_members[j], _members[i]);
         _members[i].ListIndex = i;
         _members[j].ListIndex = j;
+        _byName.Swapped(_members[i], i, _members[j], j);
     }
 
     private void SetState(Member member, MemberState state, TimeSpan now)
@@ -118,7 +119,7 @@ public sealed partial class GossipNode
 
     private void ApplyAlive(in AliveMessage alive, TimeSpan now)
     {
-        if (OutOfBounds(_byName.GetValueOrDefault(alive.Name), alive.Generation, alive.Incarnation))
+        if (OutOfBounds(_byName.Find(alive.Name), alive.Generation, alive.Incarnation))
         {
             return;
         }
@@ -135,7 +136,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        Member? member = _byName.GetValueOrDefault(alive.Name);
+        Member? member = _byName.Find(alive.Name);
         if (member is null)
         {
             if (_members.Count >= _options.MembersMax)
@@ -249,7 +250,7 @@ public sealed partial class GossipNode
 
     private void ApplySuspect(in SuspectMessage suspect, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
-        Member? member = _byName.GetValueOrDefault(suspect.Name);
+        Member? member = _byName.Find(suspect.Name);
         if (member is null || OutOfBounds(member, suspect.Generation, suspect.Incarnation))
         {
             return;
@@ -370,7 +371,7 @@ public sealed partial class GossipNode
 
     private void ApplyDead(in DeadMessage dead, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
-        Member? member = _byName.GetValueOrDefault(dead.Name);
+        Member? member = _byName.Find(dead.Name);
         if (member is null || OutOfBounds(member, dead.Generation, dead.Incarnation))
         {
             return;
@@ -428,7 +429,7 @@ public sealed partial class GossipNode
     public bool ForceLeave(string name, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (!Enter(now) || _byName.GetValueOrDefault(name) is not { IsLocal: false } member)
+        if (!Enter(now) || _byName.Find(name) is not { IsLocal: false } member)
         {
             return false;
         }

@@ -129,6 +129,8 @@ public sealed partial class GossipNode
         {
             _members[i].ListIndex = i;
         }
+
+        _byName.Rebuild();
     }
 
     private void ProbeAckTimeout(long sequence, TimeSpan now)
@@ -252,7 +254,7 @@ public sealed partial class GossipNode
 
         // No reflection: we only ping a member we know, at the address we know for it, so nobody
         // can make us send to an arbitrary address.
-        if (_byName.GetValueOrDefault(request.TargetName) is not { IsLocal: false } target || target.Address != request.TargetAddress)
+        if (_byName.Find(request.TargetName) is not { IsLocal: false } target || target.Address != request.TargetAddress)
         {
             Counters.ReflectionsRefused++;
             return;

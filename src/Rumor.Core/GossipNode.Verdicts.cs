@@ -19,7 +19,7 @@ public sealed partial class GossipNode
 
     /// <summary>This node's recent probes of <paramref name="name"/>, oldest first (empty when unknown or never probed).</summary>
     public IReadOnlyList<ProbeRecord> ProbeHistoryOf(string name) =>
-        _byName.GetValueOrDefault(name)?.ProbeHistory?.ToArray() ?? [];
+        _byName.Find(name)?.ProbeHistory?.ToArray() ?? [];
 
     private void RecordVerdict(VerdictKind kind, VerdictSource source, Member member, string accuser, Suspicion? suspicion, TimeSpan now)
     {

@@ -56,6 +56,72 @@ public sealed class SpreadExperimentTests
     }
 
     [Theory]
+    [InlineData(GossipStrategy.Push, 0.0, false)]
+    [InlineData(GossipStrategy.Push, 0.2, true)]
+    [InlineData(GossipStrategy.Pull, 0.1, false)]
+    [InlineData(GossipStrategy.PushPull, 0.1, true)]
+    public void Trials_on_several_threads_equal_the_trials_one_after_another(GossipStrategy strategy, double loss, bool faults)
+    {
+        ulong seed = Sim.SeedOr(17);
+        SpreadSettings settings = new()
+        {
+            Nodes = 1500,
+            Strategy = strategy,
+            Fanout = strategy == GossipStrategy.Push ? 2 : 1,
+            Trials = 9,
+            Seed = seed,
+            Loss = loss,
+            Partition = faults ? new PartitionPlan(0.25, 2, 6) : null,
+            Churn = faults ? new ChurnPlan(0.01, 3, 8) : null,
+        };
+
+        // Sequential, then 3 and 4 workers (more workers than cores is allowed: the result must not depend on the schedule).
+        SpreadReport sequential = SpreadExperiment.Run(settings, SpreadMode.Dissemination, idealTrials: 20, parallelism: 1);
+        foreach (int workers in new[] { 3, 4 })
+        {
+            SpreadReport parallel = SpreadExperiment.Run(settings, SpreadMode.Dissemination, idealTrials: 20, parallelism: workers);
+            AssertSameTrials(sequential.Trials, parallel.Trials, $"measured, {workers} workers, seed {seed}");
+            AssertSameTrials(sequential.IdealTrials, parallel.IdealTrials, $"ideal, {workers} workers, seed {seed}");
+            Assert.Equal(sequential.MeanCurve(), parallel.MeanCurve());
+            Assert.Equal(sequential.Rounds, parallel.Rounds);
+            Assert.Equal(sequential.TransmissionsPerNode, parallel.TransmissionsPerNode);
+        }
+
+        // The trials differ from one another (the forks are per trial, not one shared draw sequence).
+        Assert.True(sequential.Trials.Select(t => t.Transmissions).Distinct().Count() > 1, $"all trials sent the same number of messages (seed {seed})");
+    }
+
+    [Fact]
+    public void Trials_stay_in_order_and_complete_when_workers_outnumber_them()
+    {
+        SpreadSettings settings = new() { Nodes = 500, Strategy = GossipStrategy.Push, Fanout = 1, Trials = 2, Seed = 5, Loss = 0.1 };
+        IReadOnlyList<SpreadTrial> one = new DisseminationEngine(settings).Run(parallelism: 1);
+        IReadOnlyList<SpreadTrial> many = new DisseminationEngine(settings).Run(parallelism: 8);
+        AssertSameTrials(one, many, "2 trials, 8 workers");
+    }
+
+    [Fact]
+    public void A_cancelled_parallel_run_throws_and_stops()
+    {
+        SpreadSettings settings = new() { Nodes = 2000, Strategy = GossipStrategy.Push, Fanout = 1, Trials = 50, Seed = 5 };
+        using CancellationTokenSource cancel = new();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => new DisseminationEngine(settings).Run(parallelism: 3, cancel.Token));
+    }
+
+    private static void AssertSameTrials(IReadOnlyList<SpreadTrial> expected, IReadOnlyList<SpreadTrial> actual, string what)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int t = 0; t < expected.Count; t++)
+        {
+            Assert.True(expected[t].InformedPerRound.AsSpan().SequenceEqual(actual[t].InformedPerRound), $"trial {t} ({what}): informed per round differs");
+            Assert.Equal(expected[t].RoundsToEveryone, actual[t].RoundsToEveryone);
+            Assert.Equal(expected[t].Transmissions, actual[t].Transmissions);
+            Assert.Equal(expected[t].NeverInformed, actual[t].NeverInformed);
+        }
+    }
+
+    [Theory]
     [InlineData(GossipStrategy.Push, 1, 1000, 18.0)]
     [InlineData(GossipStrategy.Push, 3, 1000, 8.2)]
     [InlineData(GossipStrategy.Pull, 1, 1000, 13.8)]

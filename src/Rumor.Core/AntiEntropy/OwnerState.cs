@@ -28,10 +28,12 @@ internal sealed class StoredEntry(string key, ulong version, bool isTombstone, u
 /// are indexed by key and by version, so "everything newer than v" is a range scan.
 /// <para>
 /// Every node holds one of these per owner that wrote, so a simulated cluster holds N² of them and
-/// most hold a handful of keys. Up to <see cref="SmallMax"/> entries live in one array sorted by
-/// version (key lookups scan it); past that the owner switches to a dictionary by key and a sorted
-/// set by version, and stays there until cleared. Versions of one owner are distinct (each write
-/// takes the next), so the version order is total in both forms.
+/// most hold one key or a handful. The entries live in one field whose shape follows the count:
+/// nothing, the one <see cref="StoredEntry"/> itself (no array), an array of up to
+/// <see cref="SmallMax"/> sorted by version (key lookups scan it), and past that a dictionary by key
+/// and a sorted set by version, kept until cleared. Versions of one owner are distinct (each write
+/// takes the next), so the version order is total in every form. The object is 64 bytes on a 64-bit
+/// runtime (88 before, plus a 32-byte array for a one-key owner).
 /// </para>
 /// </summary>
 internal sealed class OwnerState
@@ -40,10 +42,10 @@ internal sealed class OwnerState
     public const int SmallMax = 8;
 
     private static readonly VersionOrder Order = new();
-    private StoredEntry[] _small = [];
-    private int _smallCount;
-    private Dictionary<string, StoredEntry>? _byKey;
-    private SortedSet<StoredEntry>? _byVersion;
+
+    // null (no entries), a StoredEntry (one), a StoredEntry[] (up to SmallMax, the first _count used, version order) or a Large.
+    private object? _store;
+    private int _count;
 
     public OwnerState(string owner, ulong generation)
     {
@@ -60,99 +62,113 @@ internal sealed class OwnerState
     /// <summary>The highest tombstone version this node has collected: a peer below it must be reset.</summary>
     public ulong GcVersion { get; set; }
 
-    public int Count => _byKey?.Count ?? _smallCount;
+    public int Count => _store is Large large ? large.ByKey.Count : _count;
 
-    public long Bytes { get; private set; }
+    /// <summary>Approximate bytes held (keys, values and a fixed overhead per entry); computed on demand.</summary>
+    public long Bytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (StoredEntry entry in Entries)
+            {
+                bytes += Size(entry);
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Every entry, oldest version first.</summary>
-    public IEnumerable<StoredEntry> Entries => _byVersion is { } set ? set : new ArraySegment<StoredEntry>(_small, 0, _smallCount);
+    public IEnumerable<StoredEntry> Entries => _store switch
+    {
+        null => [],
+        StoredEntry one => [one],
+        StoredEntry[] small => new ArraySegment<StoredEntry>(small, 0, _count),
+        _ => ((Large)_store).ByVersion,
+    };
 
     public StoredEntry? Find(string key)
     {
-        if (_byKey is { } byKey)
+        switch (_store)
         {
-            return byKey.GetValueOrDefault(key);
+            case null:
+                return null;
+            case StoredEntry one:
+                return string.Equals(one.Key, key, StringComparison.Ordinal) ? one : null;
+            case StoredEntry[] small:
+                int index = SmallIndexOf(small, key);
+                return index < 0 ? null : small[index];
+            default:
+                return ((Large)_store).ByKey.GetValueOrDefault(key);
         }
-
-        int index = SmallIndexOf(key);
-        return index < 0 ? null : _small[index];
     }
 
     /// <summary>Stores <paramref name="entry"/> unless the key already holds that version or newer; returns the entry it replaced.</summary>
     public bool TryPut(StoredEntry entry, out StoredEntry? replaced)
     {
-        if (_byKey is null)
+        if (_store is not Large)
         {
-            int index = SmallIndexOf(entry.Key);
-            replaced = index < 0 ? null : _small[index];
+            replaced = Find(entry.Key);
             if (replaced is not null && replaced.Version >= entry.Version)
             {
                 return false;
             }
 
-            if (index >= 0)
+            if (replaced is not null)
             {
-                RemoveSmallAt(index);
-                Bytes -= Size(replaced!);
+                RemoveSmall(replaced);
             }
 
-            if (_smallCount < SmallMax)
+            if (_count < SmallMax)
             {
                 InsertSmall(entry);
-                Bytes += Size(entry);
                 return true;
             }
 
             ToLarge();
         }
 
-        if (_byKey!.TryGetValue(entry.Key, out replaced))
+        Large large = (Large)_store!;
+        if (large.ByKey.TryGetValue(entry.Key, out replaced))
         {
             if (replaced.Version >= entry.Version)
             {
                 return false;
             }
 
-            _byVersion!.Remove(replaced);
-            Bytes -= Size(replaced);
+            large.ByVersion.Remove(replaced);
         }
 
-        _byKey[entry.Key] = entry;
-        _byVersion!.Add(entry);
-        Bytes += Size(entry);
+        large.ByKey[entry.Key] = entry;
+        large.ByVersion.Add(entry);
         return true;
     }
 
     public void Remove(StoredEntry entry)
     {
-        if (_byKey is null)
+        if (_store is Large large)
         {
-            int index = SmallIndexOf(entry.Key);
-            if (index >= 0 && ReferenceEquals(_small[index], entry))
+            if (large.ByKey.TryGetValue(entry.Key, out StoredEntry? current) && ReferenceEquals(current, entry))
             {
-                RemoveSmallAt(index);
-                Bytes -= Size(entry);
+                large.ByKey.Remove(entry.Key);
+                large.ByVersion.Remove(entry);
             }
 
             return;
         }
 
-        if (_byKey.TryGetValue(entry.Key, out StoredEntry? current) && ReferenceEquals(current, entry))
+        if (ReferenceEquals(Find(entry.Key), entry))
         {
-            _byKey.Remove(entry.Key);
-            _byVersion!.Remove(entry);
-            Bytes -= Size(entry);
+            RemoveSmall(entry);
         }
     }
 
     /// <summary>Forgets everything (a reset or a new generation).</summary>
     public void Clear(ulong generation)
     {
-        _small = [];
-        _smallCount = 0;
-        _byKey = null;
-        _byVersion = null;
-        Bytes = 0;
+        _store = null;
+        _count = 0;
         Generation = generation;
         MaxVersion = 0;
         GcVersion = 0;
@@ -166,13 +182,18 @@ internal sealed class OwnerState
             return [];
         }
 
-        if (_byVersion is { } set)
+        switch (_store)
         {
-            return set.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue));
+            case null:
+                return [];
+            case StoredEntry one:
+                return one.Version > version ? [one] : [];
+            case StoredEntry[] small:
+                int first = FirstSmallAbove(small, version);
+                return new ArraySegment<StoredEntry>(small, first, _count - first);
+            default:
+                return ((Large)_store).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue));
         }
-
-        int first = FirstSmallAbove(version);
-        return new ArraySegment<StoredEntry>(_small, first, _smallCount - first);
     }
 
     /// <summary>How many entries have versions above <paramref name="version"/>.</summary>
@@ -183,16 +204,20 @@ internal sealed class OwnerState
             return 0;
         }
 
-        return _byVersion is { } set
-            ? set.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count
-            : _smallCount - FirstSmallAbove(version);
+        return _store switch
+        {
+            null => 0,
+            StoredEntry one => one.Version > version ? 1 : 0,
+            StoredEntry[] small => _count - FirstSmallAbove(small, version),
+            _ => ((Large)_store).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
+        };
     }
 
-    private int SmallIndexOf(string key)
+    private int SmallIndexOf(StoredEntry[] small, string key)
     {
-        for (int i = 0; i < _smallCount; i++)
+        for (int i = 0; i < _count; i++)
         {
-            if (string.Equals(_small[i].Key, key, StringComparison.Ordinal))
+            if (string.Equals(small[i].Key, key, StringComparison.Ordinal))
             {
                 return i;
             }
@@ -201,10 +226,10 @@ internal sealed class OwnerState
         return -1;
     }
 
-    private int FirstSmallAbove(ulong version)
+    private int FirstSmallAbove(StoredEntry[] small, ulong version)
     {
         int i = 0;
-        while (i < _smallCount && _small[i].Version <= version)
+        while (i < _count && small[i].Version <= version)
         {
             i++;
         }
@@ -212,47 +237,86 @@ internal sealed class OwnerState
         return i;
     }
 
+    /// <summary>Adds to the small forms (nothing, one, array); the caller checked there is room.</summary>
     private void InsertSmall(StoredEntry entry)
     {
-        if (_smallCount == _small.Length)
+        switch (_store)
         {
-            Array.Resize(ref _small, Math.Min(SmallMax, Math.Max(1, _small.Length * 2)));
+            case null:
+                _store = entry;
+                _count = 1;
+                return;
+            case StoredEntry one:
+                StoredEntry[] pair = new StoredEntry[2];
+                (pair[0], pair[1]) = one.Version < entry.Version ? (one, entry) : (entry, one);
+                _store = pair;
+                _count = 2;
+                return;
         }
 
-        int at = _smallCount;
-        while (at > 0 && _small[at - 1].Version > entry.Version)
+        StoredEntry[] small = (StoredEntry[])_store;
+        if (_count == small.Length)
         {
-            _small[at] = _small[at - 1];
+            Array.Resize(ref small, Math.Min(SmallMax, small.Length * 2));
+            _store = small;
+        }
+
+        int at = _count;
+        while (at > 0 && small[at - 1].Version > entry.Version)
+        {
+            small[at] = small[at - 1];
             at--;
         }
 
-        _small[at] = entry;
-        _smallCount++;
+        small[at] = entry;
+        _count++;
     }
 
-    private void RemoveSmallAt(int index)
+    /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
+    private void RemoveSmall(StoredEntry entry)
     {
-        Array.Copy(_small, index + 1, _small, index, _smallCount - index - 1);
-        _small[--_smallCount] = null!;
+        if (_store is StoredEntry)
+        {
+            _store = null;
+            _count = 0;
+            return;
+        }
+
+        StoredEntry[] small = (StoredEntry[])_store!;
+        int index = Array.IndexOf(small, entry, 0, _count);
+        Array.Copy(small, index + 1, small, index, _count - index - 1);
+        small[--_count] = null!;
+        if (_count == 1)
+        {
+            _store = small[0]; // back to the single form: no array for one entry
+        }
     }
 
     private void ToLarge()
     {
-        _byKey = new Dictionary<string, StoredEntry>(StringComparer.Ordinal);
-        _byVersion = new SortedSet<StoredEntry>(Order);
-        for (int i = 0; i < _smallCount; i++)
+        StoredEntry[] small = (StoredEntry[])_store!;
+        Large large = new();
+        for (int i = 0; i < _count; i++)
         {
-            _byKey.Add(_small[i].Key, _small[i]);
-            _byVersion.Add(_small[i]);
+            large.ByKey.Add(small[i].Key, small[i]);
+            large.ByVersion.Add(small[i]);
         }
 
-        _small = [];
-        _smallCount = 0;
+        _store = large;
+        _count = 0;
     }
 
     private static StoredEntry Probe(ulong version) => new(string.Empty, version, false, 0, [], TimeSpan.Zero);
 
     private static long Size(StoredEntry entry) => entry.Key.Length + entry.Value.Length + 32;
+
+    /// <summary>The indexed form, for owners with more than <see cref="SmallMax"/> entries.</summary>
+    private sealed class Large
+    {
+        public Dictionary<string, StoredEntry> ByKey { get; } = new(StringComparer.Ordinal);
+
+        public SortedSet<StoredEntry> ByVersion { get; } = new(Order);
+    }
 
     private sealed class VersionOrder : IComparer<StoredEntry>
     {

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Rumor.Core;
 using Rumor.Core.Randomness;
 
@@ -42,6 +43,7 @@ public sealed class DisseminationEngine
     private readonly int[]? _downUntil;
     private readonly int _limit;
     private readonly int _cutFrom;
+    private readonly bool _undamped;
 
     /// <summary>Allocates the arrays for <paramref name="settings"/>.Nodes nodes.</summary>
     /// <param name="settings">What to run; validated.</param>
@@ -60,30 +62,98 @@ public sealed class DisseminationEngine
         _informedAt = new int[_n];
         _sent = new ushort[_n];
         _downUntil = settings.Churn is null ? null : new int[_n];
+        _undamped = undamped;
         _limit = undamped ? int.MaxValue : Math.Min(settings.TransmitLimit, ushort.MaxValue);
         _cutFrom = settings.Partition is { } p ? _n - p.CutCount(_n) : _n;
     }
 
-    /// <summary>Runs <see cref="SpreadSettings.Trials"/> spreads from random origins, seeded by <see cref="SpreadSettings.Seed"/>.</summary>
+    /// <summary>Runs <see cref="SpreadSettings.Trials"/> spreads from random origins, seeded by <see cref="SpreadSettings.Seed"/>, on every core.</summary>
     /// <param name="cancel">Checked every round.</param>
-    public IReadOnlyList<SpreadTrial> Run(CancellationToken cancel = default)
+    public IReadOnlyList<SpreadTrial> Run(CancellationToken cancel = default) => Run(Environment.ProcessorCount, cancel);
+
+    /// <summary>
+    /// Runs <see cref="SpreadSettings.Trials"/> spreads from random origins on up to
+    /// <paramref name="parallelism"/> threads. Trial t draws only from the t-th fork of the
+    /// generator seeded by <see cref="SpreadSettings.Seed"/> (the forks are taken in order before any
+    /// trial runs) and every worker has its own arrays, so the trials, and their order in the
+    /// result, are the same for every degree of parallelism.
+    /// </summary>
+    /// <param name="parallelism">Threads at most (1: one after another on this thread).</param>
+    /// <param name="cancel">Checked every round.</param>
+    public IReadOnlyList<SpreadTrial> Run(int parallelism, CancellationToken cancel = default)
     {
         Xoshiro256StarStar random = new(_settings.Seed);
-        List<SpreadTrial> trials = new(_settings.Trials);
-        for (int t = 0; t < _settings.Trials; t++)
+        Xoshiro256StarStar[] forks = new Xoshiro256StarStar[_settings.Trials];
+        for (int t = 0; t < forks.Length; t++)
         {
-            trials.Add(Spread(random.Fork(), cancel));
+            forks[t] = random.Fork();
+        }
+
+        SpreadTrial[] trials = new SpreadTrial[forks.Length];
+        int workers = Math.Clamp(parallelism, 1, Math.Max(1, forks.Length));
+        if (workers == 1)
+        {
+            for (int t = 0; t < forks.Length; t++)
+            {
+                trials[t] = Spread(forks[t], cancel);
+            }
+
+            return trials;
+        }
+
+        // Workers take the next trial index until none is left; a failing worker stops the others at their next trial.
+        int next = -1;
+        void Work(int worker)
+        {
+            bool finished = false;
+            try
+            {
+                DisseminationEngine engine = worker == 0 ? this : new DisseminationEngine(_settings, _undamped);
+                for (int t = Interlocked.Increment(ref next); t < forks.Length; t = Interlocked.Increment(ref next))
+                {
+                    trials[t] = engine.Spread(forks[t], cancel);
+                }
+
+                finished = true;
+            }
+            finally
+            {
+                if (!finished)
+                {
+                    Interlocked.Exchange(ref next, forks.Length);
+                }
+            }
+        }
+
+        Task[] tasks = new Task[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            int worker = w;
+            tasks[w] = Task.Factory.StartNew(() => Work(worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        try
+        {
+            Task.WaitAll(tasks, CancellationToken.None); // the workers observe the token themselves; wait until every one has stopped
+        }
+        catch (AggregateException e)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
 
         return trials;
     }
 
     /// <summary>The ideal for <paramref name="settings"/>: the same strategy and fanout, synchronous rounds, no damping, no loss, no partition, no churn.</summary>
-    public static IReadOnlyList<SpreadTrial> Ideal(SpreadSettings settings, int trials, ulong seed, CancellationToken cancel = default)
+    public static IReadOnlyList<SpreadTrial> Ideal(SpreadSettings settings, int trials, ulong seed, CancellationToken cancel = default) =>
+        Ideal(settings, trials, seed, Environment.ProcessorCount, cancel);
+
+    /// <summary>The ideal on up to <paramref name="parallelism"/> threads (the same trials for every degree).</summary>
+    public static IReadOnlyList<SpreadTrial> Ideal(SpreadSettings settings, int trials, ulong seed, int parallelism, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         SpreadSettings ideal = settings with { Loss = 0, Partition = null, Churn = null, Trials = trials, Seed = seed };
-        return new DisseminationEngine(ideal, undamped: true).Run(cancel);
+        return new DisseminationEngine(ideal, undamped: true).Run(parallelism, cancel);
     }
 
     /// <summary>One spread from a random origin.</summary>

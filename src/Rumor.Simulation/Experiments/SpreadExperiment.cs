@@ -105,14 +105,30 @@ public static class SpreadExperiment
     /// <param name="mode">Which engine.</param>
     /// <param name="idealTrials">Runs of the ideal.</param>
     /// <param name="cancel">Checked every round (a cancelled run throws <see cref="OperationCanceledException"/>).</param>
-    public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, CancellationToken cancel = default)
+    public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, CancellationToken cancel = default) =>
+        Run(settings, mode, idealTrials, Environment.ProcessorCount, cancel);
+
+    /// <summary>
+    /// As <see cref="Run(SpreadSettings, SpreadMode, int, CancellationToken)"/>, on up to
+    /// <paramref name="parallelism"/> threads. The dissemination engine's trials and the ideal's are
+    /// independent (each draws from its own fork of the seed), so they run on every thread given
+    /// and the report is the same for every degree. Full mode runs its trials one after another on
+    /// one joined cluster (each starts from the cluster the previous one left, and a second joined
+    /// cluster per thread would cost N² member records more), so its trials stay sequential.
+    /// </summary>
+    /// <param name="settings">What to run.</param>
+    /// <param name="mode">Which engine.</param>
+    /// <param name="idealTrials">Runs of the ideal.</param>
+    /// <param name="parallelism">Threads at most for independent trials (1: all on this thread).</param>
+    /// <param name="cancel">Checked every round (a cancelled run throws <see cref="OperationCanceledException"/>).</param>
+    public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, int parallelism, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Stopwatch wall = Stopwatch.StartNew();
-        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings, cancel) : new DisseminationEngine(settings).Run(cancel);
+        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings, cancel) : new DisseminationEngine(settings).Run(parallelism, cancel);
         TimeSpan took = wall.Elapsed;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
-        IReadOnlyList<SpreadTrial> ideal = DisseminationEngine.Ideal(settings, idealTrials, settings.Seed ^ 0x1DEA1, cancel);
+        IReadOnlyList<SpreadTrial> ideal = DisseminationEngine.Ideal(settings, idealTrials, settings.Seed ^ 0x1DEA1, parallelism, cancel);
         double[] meanField = MeanFieldSpread.Curve(settings.Nodes, settings.Strategy, settings.Fanout, settings.MaxRounds);
         return new SpreadReport(settings, mode, trials, ideal, meanField, took, peak);
     }

@@ -2,12 +2,14 @@ using Rumor.Core.AntiEntropy;
 
 namespace Rumor.Core.Tests.AntiEntropy;
 
-/// <summary>The compact owner map behaves the same in its array form and past the switch to the indexed form.</summary>
+/// <summary>The compact owner map behaves the same in its single-entry and array forms and past the switch to the indexed form.</summary>
 public sealed class OwnerStateTests
 {
     private static StoredEntry Entry(string key, ulong version) => new(key, version, false, 0, [1, 2], TimeSpan.Zero);
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
     [InlineData(3)]
     [InlineData(OwnerState.SmallMax)]
     [InlineData(OwnerState.SmallMax + 1)]
