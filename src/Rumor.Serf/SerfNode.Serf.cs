@@ -101,7 +101,7 @@ public sealed partial class SerfNode
 
                 // Serf forwards whatever follows the header; only query responses are ever relayed,
                 // so only they are forwarded here (no open relay for other message types).
-                if (relayed.Span[0] == (byte)SerfType.QueryResponse)
+                if (relayed.Span[0] == (byte)SerfType.QueryResponse && destination.AddressFamily == EndPoint.AddressFamily)
                 {
                     Counters.QueryResponsesRelayed++;
                     SendTo(destination, [(byte)MemberlistType.User, .. relayed.Span]);
@@ -352,7 +352,7 @@ public sealed partial class SerfNode
             {
                 _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(response, []) : response, asker);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
             {
                 Counters.SendFailures++;
             }

@@ -426,7 +426,7 @@ public sealed partial class SerfNode : IAsyncDisposable
             _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(packet, []) : packet, to);
             Counters.PacketsSent++;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
         {
             Counters.SendFailures++;
         }
