@@ -28,8 +28,10 @@ public sealed record EventDto(string Id, string Name, string? Payload, string? P
 /// <param name="Payload">The payload as UTF-8 text.</param>
 /// <param name="PayloadBase64">The payload as base64 (binary).</param>
 /// <param name="Filter">Only members whose tags match every entry answer.</param>
-/// <param name="TimeoutMs">How long to wait for answers (default 2000).</param>
-public sealed record QueryPostRequest(string? Name, string? Payload, string? PayloadBase64, Dictionary<string, string>? Filter, long? TimeoutMs);
+/// <param name="TimeoutMs">How long to wait for answers (default 2000; with --protocol serf, Serf's GossipInterval × 16 × ⌈log10(N + 1)⌉).</param>
+/// <param name="RelayFactor">Serf mode only: each member also relays its answer through this many others (Serf's -relay-factor, 0 to 5).</param>
+/// <param name="Nodes">Serf mode only: only these members answer (Serf's -node).</param>
+public sealed record QueryPostRequest(string? Name, string? Payload, string? PayloadBase64, Dictionary<string, string>? Filter, long? TimeoutMs, int? RelayFactor = null, IReadOnlyList<string>? Nodes = null);
 
 /// <summary>One member's answer to a query.</summary>
 /// <param name="From">The member.</param>
@@ -44,7 +46,8 @@ public sealed record QueryAnswerDto(string From, string? Payload, string? Payloa
 /// <param name="Responses">The answers received.</param>
 /// <param name="Missing">Expected members that did not answer in time.</param>
 /// <param name="Done">True when every expected member answered.</param>
-public sealed record QueryResultDto(string Id, string Name, IReadOnlyList<string> Expected, IReadOnlyList<QueryAnswerDto> Responses, IReadOnlyList<string> Missing, bool Done);
+/// <param name="Acks">Serf mode only: the members that acknowledged the query (Serf's acks; a member without a handler for it acks without answering).</param>
+public sealed record QueryResultDto(string Id, string Name, IReadOnlyList<string> Expected, IReadOnlyList<QueryAnswerDto> Responses, IReadOnlyList<string> Missing, bool Done, IReadOnlyList<string>? Acks = null);
 
 /// <summary>A cluster-wide aggregate as this node estimates it (<c>GET /v1/aggregates/{key}</c>); an estimate that is not a finite number yet is absent.</summary>
 /// <param name="Key">The aggregate's key.</param>

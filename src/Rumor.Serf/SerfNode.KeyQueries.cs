@@ -1,3 +1,4 @@
+using System.Text;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;
@@ -13,6 +14,7 @@ public sealed partial class SerfNode
     private const string UseKeyQuery = "_serf_use-key";
     private const string RemoveKeyQuery = "_serf_remove-key";
     private const string ListKeysQuery = "_serf_list-keys";
+    private const string ConflictQuery = "_serf_conflict";
 
     // Serf's minEncodedKeyLength: a list response drops keys until it fits QueryResponseSizeLimit.
     private const int MinEncodedKeyLength = 25;
@@ -67,7 +69,9 @@ public sealed partial class SerfNode
                 }
 
                 Counters.KeyringChanges++;
-                return new KeyResponseMessage(true, "", [], "").Encode();
+                return WriteKeyringFile(keyring) is { } failure
+                    ? new KeyResponseMessage(false, failure, [], "").Encode()
+                    : new KeyResponseMessage(true, "", [], "").Encode();
             case ListKeysQuery:
                 if (keyring is null)
                 {
@@ -92,8 +96,69 @@ public sealed partial class SerfNode
                     message = $"truncated key list response, showing first {listed.Count} of {total} keys";
                 }
 
+            case ConflictQuery:
+                return AnswerConflict(query.Payload is { } name ? Encoding.UTF8.GetString(name) : "");
             default:
                 return null;
         }
     }
+
+    // Serf's writeKeyringFile: the whole ring, primary first, as indented JSON, mode 0600. Null when
+    // written (or no file is configured), else the error for the key response's message.
+    private string? WriteKeyringFile(SerfKeyring keyring)
+    {
+        if (string.IsNullOrEmpty(_options.KeyringFile))
+        {
+            return null;
+        }
+
+        StringBuilder json = new("[");
+        IReadOnlyList<byte[]> keys = keyring.Keys;
+        for (int i = 0; i < keys.Count; i++)
+        {
+            json.Append(i == 0 ? "\n  \"" : ",\n  \"").Append(Convert.ToBase64String(keys[i])).Append('"');
+        }
+
+        json.Append(keys.Count == 0 ? "]" : "\n]");
+        try
+        {
+            string temporary = _options.KeyringFile + ".tmp";
+            File.WriteAllText(temporary, json.ToString());
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            File.Move(temporary, _options.KeyringFile, overwrite: true);
+            Counters.KeyringFileWrites++;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"Failed to write keyring file: {e.Message}";
+        }
+    }
+
+    // Serf's handleConflict: the payload names a member; answer with this node's view of it
+    // ([6] + Serf's Member, nil when unknown), or not at all when the query is about this node.
+    private byte[]? AnswerConflict(string name)
+    {
+        if (name == _self.Name)
+        {
+            return null;
+        }
+
+        Counters.ConflictQueriesAnswered++;
+        return _peers.TryGetValue(name, out Peer? peer)
+            ? ConflictResponseMessage.Encode(peer.Name, peer.Address, peer.Port, peer.Tags, SerfStatusNumber(peer.Status), peer.Vsn)
+            : ConflictResponseMessage.Encode(null, null, 0, null, 0, []);
+    }
+
+    private static int SerfStatusNumber(SerfMemberStatus status) => status switch
+    {
+        SerfMemberStatus.Alive => 1,
+        SerfMemberStatus.Leaving => 2,
+        SerfMemberStatus.Left => 3,
+        _ => 4,
+    };
 }

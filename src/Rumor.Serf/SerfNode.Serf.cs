@@ -93,6 +93,21 @@ public sealed partial class SerfNode
 
                 HandleQueryResponse(response);
                 return true;
+            case SerfType.Relay:
+                if (!RelayMessage.TryDecode(body, out IPEndPoint destination, out ReadOnlyMemory<byte> relayed))
+                {
+                    return false;
+                }
+
+                // Serf forwards whatever follows the header; only query responses are ever relayed,
+                // so only they are forwarded here (no open relay for other message types).
+                if (relayed.Span[0] == (byte)SerfType.QueryResponse && destination.AddressFamily == EndPoint.AddressFamily)
+                {
+                    Counters.QueryResponsesRelayed++;
+                    SendTo(destination, [(byte)MemberlistType.User, .. relayed.Span]);
+                }
+
+                return true;
             default:
                 Counters.UnknownMessages++;
                 return true;
@@ -297,16 +312,16 @@ public sealed partial class SerfNode
         IPEndPoint asker = new(address, query.Port);
         if ((query.Flags & 1) != 0)
         {
-            SendTo(asker, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 1, null).Encode());
+            Respond(asker, query, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 1, null).Encode());
         }
 
         if (query.Name.StartsWith("_serf_", StringComparison.Ordinal))
         {
-            // Serf's internal queries are answered by the node itself (the key queries); _serf_ping
-            // needs only the ack, _serf_conflict is not answered (docs/INTEROP.md).
+            // Serf's internal queries are answered by the node itself (the key queries and
+            // _serf_conflict); _serf_ping needs only the ack.
             if (AnswerInternalQuery(query) is { } answer)
             {
-                SendTo(asker, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 0, answer).Encode());
+                Respond(asker, query, new QueryResponseMessage(query.LTime, query.Id, _self.Name, 0, answer).Encode());
             }
 
             return rebroadcast;
@@ -337,17 +352,55 @@ public sealed partial class SerfNode
             {
                 _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(response, []) : response, asker);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
             {
                 Counters.SendFailures++;
+            }
+
+            if (query.RelayFactor > 0)
+            {
+                Run(() => RelayResponse(query.RelayFactor, asker, query.SourceNode, response));
             }
         });
         return rebroadcast;
     }
 
+    // A response or ack straight to the asker, then relayed through RelayFactor others.
+    private void Respond(IPEndPoint asker, QueryMessage query, byte[] response)
+    {
+        SendTo(asker, response);
+        RelayResponse(query.RelayFactor, asker, query.SourceNode, response);
+    }
+
+    // Serf's relayResponse: only when there are at least relayFactor other members; a copy wrapped
+    // in a relay header goes to up to relayFactor random alive members (memberlist PMax ≥ 5, not
+    // this node), each of which sends it on to the asker. Under the lock.
+    private void RelayResponse(byte relayFactor, IPEndPoint asker, string askerName, byte[] response)
+    {
+        if (relayFactor == 0 || _peers.Count < relayFactor + 1)
+        {
+            return;
+        }
+
+        byte[] relay = RelayMessage.Encode(asker, askerName, response);
+        if (relay.Length - 1 > QueryResponseSizeLimit)
+        {
+            Counters.QueryResponsesTooLarge++;
+            return;
+        }
+
+        foreach (Peer peer in RandomPeers(relayFactor, p => p.Status == SerfMemberStatus.Alive && p.ProtocolMax >= 5))
+        {
+            Counters.QueryRelaysSent++;
+            SendTo(new IPEndPoint(peer.Address, peer.Port), relay);
+        }
+    }
+
     // Serf's shouldProcessQuery: every filter must select this node. Filter 0: node names; 1: a tag
     // matching a regular expression (Go's RE2; .NET's engine agrees on the common subset).
-    private bool SelectsThisNode(IReadOnlyList<byte[]?> filters)
+    private bool SelectsThisNode(IReadOnlyList<byte[]?> filters) => Selects(filters, _self.Name, _self.Tags);
+
+    private static bool Selects(IReadOnlyList<byte[]?> filters, string name, IReadOnlyDictionary<string, string> tags)
     {
         foreach (byte[]? filter in filters)
         {
@@ -361,7 +414,7 @@ public sealed partial class SerfNode
             {
                 case 0:
                     if (!GoMsgpack.TryDecode(body, out object? names, out _, out _) || names is not List<object?> list
-                        || !list.Any(n => n is byte[] b && Encoding.UTF8.GetString(b) == _self.Name))
+                        || !list.Any(n => n is byte[] b && Encoding.UTF8.GetString(b) == name))
                     {
                         return false;
                     }
@@ -375,7 +428,7 @@ public sealed partial class SerfNode
 
                     try
                     {
-                        string value = _self.Tags.GetValueOrDefault(tagFilter.String("Tag")) ?? "";
+                        string value = tags.GetValueOrDefault(tagFilter.String("Tag")) ?? "";
                         if (!Regex.IsMatch(value, tagFilter.String("Expr"), RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)))
                         {
                             return false;

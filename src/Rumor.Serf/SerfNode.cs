@@ -426,7 +426,7 @@ public sealed partial class SerfNode : IAsyncDisposable
             _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(packet, []) : packet, to);
             Counters.PacketsSent++;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
         {
             Counters.SendFailures++;
         }
@@ -529,4 +529,19 @@ public sealed class SerfCounters
 
     /// <summary>Datagrams sent LZW-compressed (<see cref="SerfNodeOptions.EnableCompression"/>).</summary>
     public long PacketsCompressed { get; internal set; }
+
+    /// <summary>Times a key change rewrote the keyring file (<see cref="SerfNodeOptions.KeyringFile"/>).</summary>
+    public long KeyringFileWrites { get; internal set; }
+
+    /// <summary>Name-conflict queries (<c>_serf_conflict</c>) this node answered.</summary>
+    public long ConflictQueriesAnswered { get; internal set; }
+
+    /// <summary>Query responses and acks this node sent on to a relay's destination (others' answers; Serf's relay factor).</summary>
+    public long QueryResponsesRelayed { get; internal set; }
+
+    /// <summary>Copies of this node's own responses and acks sent through other members for relaying.</summary>
+    public long QueryRelaysSent { get; internal set; }
+
+    /// <summary>Responses and acks to this node's queries that arrived again (through a relay, or twice): dropped.</summary>
+    public long QueryResponsesDuplicate { get; internal set; }
 }

@@ -23,6 +23,16 @@ public sealed class SerfNodeOptions
     /// <summary>Serf's gossip encryption (<c>-encrypt</c>): when set, every packet and stream is AES-GCM encrypted and plaintext is refused; null (default) speaks plaintext.</summary>
     public Wire.SerfKeyring? Keyring { get; init; }
 
+    /// <summary>
+    /// Serf's keyring file (<c>-keyring-file</c>): when set, every key change made by a key query
+    /// (install, use, remove) rewrites it as a JSON array of base64 keys, primary first, mode 0600;
+    /// a write that fails makes the answer a failure with the error (Serf's writeKeyringFile).
+    /// </summary>
+    public string? KeyringFile { get; init; }
+
+    /// <summary>Serf's QueryTimeoutMult: a query's default timeout is GossipInterval × this × ⌈log10(N + 1)⌉.</summary>
+    public int QueryTimeoutMult { get; init; } = 16;
+
     /// <summary>Time between probes of one member (lan: 1 s).</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -70,7 +70,10 @@ internal sealed class SerfAgentCluster : IDisposable
         }
     }
 
-    private void StartAgent(int k, string handler)
+    /// <summary>Starts one more agent k named <paramref name="name"/> (a name another agent may already have) that joins agent 1; not waited for.</summary>
+    public void StartExtra(int k, string name) => StartAgent(k, Path.Combine(_directory, "handler.sh"), name);
+
+    private void StartAgent(int k, string handler, string? name = null)
     {
         ProcessStartInfo start = new("serf")
         {
@@ -80,7 +83,7 @@ internal sealed class SerfAgentCluster : IDisposable
         };
         foreach (string arg in new[]
         {
-            "agent", $"-node=serf{k}", $"-bind={GossipEndPoint(k)}", $"-rpc-addr={RpcAddress(k)}", "-profile=lan",
+            "agent", $"-node={name ?? $"serf{k}"}", $"-bind={GossipEndPoint(k)}", $"-rpc-addr={RpcAddress(k)}", "-profile=lan",
             "-tag", "role=serf", "-tag", $"idx={k}", "-log-level=debug",
             $"-event-handler=user={handler} {EventLog(k)}",
         })
@@ -127,6 +130,16 @@ internal sealed class SerfAgentCluster : IDisposable
         lock (typeof(SerfAgentCluster))
         {
             return File.Exists(path) ? string.Join("\n", File.ReadAllLines(path).TakeLast(40)) : "(no log)";
+        }
+    }
+
+    /// <summary>Agent k's whole log so far.</summary>
+    public string Log(int k)
+    {
+        string path = Path.Combine(_directory, $"agent-{k}.log");
+        lock (typeof(SerfAgentCluster))
+        {
+            return File.Exists(path) ? File.ReadAllText(path) : "";
         }
     }
 

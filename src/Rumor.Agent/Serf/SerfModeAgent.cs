@@ -21,8 +21,8 @@ namespace Rumor.Agent.Serf;
 /// <summary>
 /// The agent with <c>Protocol = Serf</c>: a <see cref="SerfNode"/> (memberlist + Serf on the wire)
 /// behind the part of the HTTP API that Serf can carry: health, members, join, leave, and user
-/// events (send and recent). Rumor-only features (replicated KV, aggregates, queries, the event
-/// stream, status counters) answer 501 with a problem saying so (docs/INTEROP.md). This is a
+/// events (send and recent), queries (as <c>serf query</c>) and key rotation. Rumor-only features
+/// (replicated KV, aggregates, the event stream, status counters) answer 501 with a problem saying so (docs/INTEROP.md). This is a
 /// separate small host rather than a mode of <see cref="RumorAgent"/> because the Rumor host is
 /// built around Rumor.Hosting's node; the API models are the same, so <c>rumor members</c> and
 /// <c>rumor event</c> work unchanged.
@@ -115,6 +115,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             Bind = new IPEndPoint(bind.ToIPAddress(), bind.Port),
             Advertise = advertise,
             Keyring = keyring,
+            KeyringFile = keyring is null || string.IsNullOrEmpty(settings.Rumor.KeyringFile) ? null : settings.Rumor.KeyringFile,
             Tags = new Dictionary<string, string>(settings.Rumor.Tags, StringComparer.Ordinal),
             ProbeInterval = settings.Rumor.ProbeInterval ?? probe,
             ProbeTimeout = settings.Rumor.ProbeTimeout ?? probeTimeout,
@@ -131,18 +132,17 @@ public sealed class SerfModeAgent : IAsyncDisposable
     }
 
     /// <summary>
-    /// Serf's keyring from <c>EncryptKey</c> (<c>--encrypt</c>, base64 of 16, 24 or 32 bytes: a key
-    /// from <c>serf keygen</c> works) followed by the keys of <c>KeyringFile</c> (a JSON array of
-    /// base64 keys, Serf's keyring file format); the first key encrypts. Null when neither is set.
+    /// Serf's keyring from <c>KeyringFile</c> (a JSON array of base64 keys, Serf's keyring file
+    /// format; its first key is the primary, as Serf writes it after a rotation) and
+    /// <c>EncryptKey</c> (<c>--encrypt</c>, base64 of 16, 24 or 32 bytes: a key from
+    /// <c>serf keygen</c> works). Without a file the key encrypts; with both, the file's order wins
+    /// and the key is added after its keys when absent (Serf refuses both; accepting them keeps a
+    /// node restarted with its original --encrypt on the rotated ring). Null when neither is set.
+    /// Key changes by key queries rewrite the file (<see cref="SerfNodeOptions.KeyringFile"/>).
     /// </summary>
     public static SerfKeyring? Keyring(AgentSettings settings)
     {
         List<string> keys = [];
-        if (!string.IsNullOrEmpty(settings.Rumor.EncryptKey))
-        {
-            keys.Add(settings.Rumor.EncryptKey);
-        }
-
         if (!string.IsNullOrEmpty(settings.Rumor.KeyringFile))
         {
             try
@@ -153,6 +153,11 @@ public sealed class SerfModeAgent : IAsyncDisposable
             {
                 throw new AgentConfigurationException($"keyring file {settings.Rumor.KeyringFile}: {e.Message}", e);
             }
+        }
+
+        if (!string.IsNullOrEmpty(settings.Rumor.EncryptKey) && !keys.Contains(settings.Rumor.EncryptKey, StringComparer.Ordinal))
+        {
+            keys.Add(settings.Rumor.EncryptKey);
         }
 
         if (keys.Count == 0)
@@ -359,12 +364,81 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 : ApiJson.BadRequest("key: expected base64 of 16, 24 or 32 bytes (rumor keygen or serf keygen prints one).");
         });
 
+        // A Serf query (as `serf query`): acks and answers from Serf agents' handlers and ours.
+        app.MapPost("/v1/query", async (HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            (QueryPostRequest? body, IResult? problem) = await ApiJson.ReadBodyAsync<QueryPostRequest>(request).ConfigureAwait(false);
+            return problem ?? await QueryAsync(body!, cancellationToken).ConfigureAwait(false);
+        });
+
         // What Serf cannot carry: a clear refusal instead of a 404.
-        foreach (string pattern in new[] { "/v1/kv", "/v1/kv/{**key}", "/v1/aggregates", "/v1/aggregates/{**key}", "/v1/query", "/v1/stream", "/v1/status" })
+        foreach (string pattern in new[] { "/v1/kv", "/v1/kv/{**key}", "/v1/aggregates", "/v1/aggregates/{**key}", "/v1/stream", "/v1/status" })
         {
             app.Map(pattern, (HttpContext context) => ApiJson.Problem(StatusCodes.Status501NotImplemented, "Not available in Serf mode",
-                $"{context.Request.Path} is a Rumor-only feature; this agent runs with --protocol serf, which speaks only what Serf agents understand: members, join, leave and user events (docs/INTEROP.md)."));
+                $"{context.Request.Path} is a Rumor-only feature; this agent runs with --protocol serf, which speaks only what Serf agents understand: members, join, leave, user events, queries and keys (docs/INTEROP.md)."));
         }
+    }
+
+    // POST /v1/query in Serf mode: the body's tag filter values are Serf's regular expressions
+    // (unanchored, as `serf query -tag`), Nodes is Serf's -node, RelayFactor its -relay-factor;
+    // the default timeout is Serf's. Expected: the alive members the filters select.
+    private async Task<IResult> QueryAsync(QueryPostRequest body, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(body.Name))
+        {
+            return ApiJson.BadRequest("name is missing: a query needs a name, for example {\"name\":\"rumor.ping\"}.");
+        }
+
+        if (body.Name.StartsWith("_serf_", StringComparison.Ordinal))
+        {
+            return ApiJson.BadRequest("query names starting with '_serf_' are Serf's internal queries; Serf's agent refuses them too (rumor keys drives the key queries).");
+        }
+
+        if (!ApiJson.TryBytes(body.Payload, body.PayloadBase64, "payload", required: false, out byte[] payload, out IResult? payloadProblem))
+        {
+            return payloadProblem!;
+        }
+
+        if (body.RelayFactor is { } relay && relay is < 0 or > 5)
+        {
+            return ApiJson.BadRequest($"relayFactor is {relay}; Serf allows 0 to 5.");
+        }
+
+        TimeSpan? timeout = null;
+        if (body.TimeoutMs is { } ms)
+        {
+            if (ms <= 0)
+            {
+                return ApiJson.BadRequest($"timeoutMs is {ms}; a query waits a positive time.");
+            }
+
+            timeout = TimeSpan.FromMilliseconds(Math.Min(ms, (long)TimeSpan.FromMinutes(10).TotalMilliseconds));
+        }
+
+        SerfQueryParameters parameters = new(body.Name, payload)
+        {
+            Nodes = body.Nodes,
+            Tags = body.Filter,
+            RelayFactor = (byte)(body.RelayFactor ?? 0),
+            Timeout = timeout,
+        };
+        SerfQueryResult result;
+        try
+        {
+            result = await Node.QueryAsync(parameters, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return ApiJson.BadRequest(e);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ApiJson.Problem(StatusCodes.Status503ServiceUnavailable, "Query refused", e.Message);
+        }
+
+        List<QueryAnswerDto> answers = [.. result.Responses.Select(r => new QueryAnswerDto(r.From, ApiJson.TryText(r.Payload), ApiJson.TryText(r.Payload) is null ? Convert.ToBase64String(r.Payload) : null))];
+        List<string> missing = [.. result.Expected.Where(e => !result.Responses.Any(r => r.From == e))];
+        return ApiJson.Json(new QueryResultDto(string.Create(CultureInfo.InvariantCulture, $"{Node.Name}/{result.LTime}.{result.Id}"), body.Name, result.Expected, answers, missing, missing.Count == 0, result.Acks), ApiJson.Options);
     }
 
     // Sends Serf's key query to every member and reports each answer as the Rumor-mode endpoint

@@ -1,3 +1,4 @@
+using System.Net;
 using MessagePack;
 
 namespace Rumor.Serf.Wire;
@@ -305,5 +306,142 @@ public static class SerfTags
         }
 
         return true;
+    }
+}
+
+/// <summary>
+/// Relay (serf type 9): <c>[8][9]{DestAddr:{IP, Port, Zone}, DestName}</c> followed by the relayed
+/// message without its user-message byte (<c>[5]{…}</c>, a query response). The member that gets it
+/// sends <c>[8]</c> + the relayed message to DestAddr (Serf's relayResponse and NotifyMsg).
+/// </summary>
+public static class RelayMessage
+{
+    /// <summary>Wraps <paramref name="serfMessage"/> (<c>[8][5]{…}</c> as <see cref="QueryResponseMessage.Encode"/> gives it) for relaying to <paramref name="destination"/>.</summary>
+    public static byte[] Encode(IPEndPoint destination, string destinationName, byte[] serfMessage)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(serfMessage);
+        byte[] header = WireBuilder.BuildSerf(SerfType.Relay, (ref MessagePackWriter w) =>
+        {
+            w.WriteMapHeader(2);
+            GoMsgpack.WriteString(ref w, "DestAddr");
+            w.WriteMapHeader(3);
+            GoMsgpack.WriteString(ref w, "IP");
+            GoMsgpack.WriteBytes(ref w, destination.Address.GetAddressBytes());
+            GoMsgpack.WriteString(ref w, "Port");
+            w.Write(destination.Port);
+            GoMsgpack.WriteString(ref w, "Zone");
+            GoMsgpack.WriteString(ref w, "");
+            GoMsgpack.WriteString(ref w, "DestName");
+            GoMsgpack.WriteString(ref w, destinationName);
+        });
+        return [.. header, .. serfMessage.AsSpan(1)];
+    }
+
+    /// <summary>Decodes a relay body (after <c>[9]</c>): where to send, and the relayed message (<c>[5]{…}</c>, without the user-message byte).</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> body, out IPEndPoint destination, out ReadOnlyMemory<byte> relayed)
+    {
+        destination = null!;
+        relayed = default;
+        if (!GoMsgpack.TryDecodeMap(body, out GoMap header, out int consumed))
+        {
+            return false;
+        }
+
+        try
+        {
+            GoMap address = header.Map("DestAddr");
+            byte[]? ip = address.Bytes("IP");
+            long port = address.Int("Port");
+            if (ip is not { Length: 4 or 16 } || port is <= 0 or > ushort.MaxValue || consumed >= body.Length)
+            {
+                return false;
+            }
+
+            IPAddress parsed = new(ip);
+            destination = new IPEndPoint(parsed.IsIPv4MappedToIPv6 ? parsed.MapToIPv4() : parsed, (int)port);
+            relayed = body[consumed..];
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// Conflict response (serf type 6): the payload of an answer to <c>_serf_conflict</c>, <c>[6]</c> +
+/// the answering member's view of the named member as Serf's <c>Member</c> struct (Status: alive 1, leaving 2, left 3,
+/// failed 4), or nil when it
+/// does not know it (Serf's handleConflict).
+/// </summary>
+public static class ConflictResponseMessage
+{
+    /// <summary><c>[6]{Name, Addr, Port, Tags, Status, ProtocolMin, ProtocolMax, ProtocolCur, DelegateMin, DelegateMax, DelegateCur}</c>, or <c>[6][nil]</c> for an unknown member.</summary>
+    public static byte[] Encode(string? name, IPAddress? address, ushort port, IReadOnlyDictionary<string, string>? tags, int status, ReadOnlySpan<byte> vsn)
+    {
+        byte[] versions = vsn.Length >= 6 ? vsn[..6].ToArray() : new byte[6];
+        return WireBuilder.Build([(byte)SerfType.ConflictResponse], (ref MessagePackWriter w) =>
+        {
+            if (name is null || address is null)
+            {
+                w.WriteNil();
+                return;
+            }
+
+            w.WriteMapHeader(11);
+            GoMsgpack.WriteString(ref w, "Name");
+            GoMsgpack.WriteString(ref w, name);
+            GoMsgpack.WriteString(ref w, "Addr");
+            GoMsgpack.WriteBytes(ref w, address.GetAddressBytes());
+            GoMsgpack.WriteString(ref w, "Port");
+            w.Write(port);
+            GoMsgpack.WriteString(ref w, "Tags");
+            w.WriteMapHeader(tags?.Count ?? 0);
+            foreach ((string key, string value) in (IEnumerable<KeyValuePair<string, string>>?)tags ?? [])
+            {
+                GoMsgpack.WriteString(ref w, key);
+                GoMsgpack.WriteString(ref w, value);
+            }
+
+            GoMsgpack.WriteString(ref w, "Status");
+            w.Write(status);
+            string[] fields = ["ProtocolMin", "ProtocolMax", "ProtocolCur", "DelegateMin", "DelegateMax", "DelegateCur"];
+            for (int i = 0; i < fields.Length; i++)
+            {
+                GoMsgpack.WriteString(ref w, fields[i]);
+                w.Write(versions[i]);
+            }
+        });
+    }
+
+    /// <summary>Decodes a conflict response payload (with its <c>[6]</c>): the member's name, address and port, or false (a nil member, or malformed).</summary>
+    public static bool TryDecode(ReadOnlyMemory<byte> payload, out string name, out IPAddress address, out int port)
+    {
+        name = "";
+        address = IPAddress.None;
+        port = 0;
+        if (payload.Length < 2 || payload.Span[0] != (byte)SerfType.ConflictResponse || !GoMsgpack.TryDecodeMap(payload[1..], out GoMap member, out _))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (member.Bytes("Addr") is not { Length: 4 or 16 } ip)
+            {
+                return false;
+            }
+
+            name = member.String("Name");
+            address = new IPAddress(ip);
+            port = (int)member.UInt("Port", ushort.MaxValue);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }
