@@ -81,7 +81,13 @@ public static partial class VoprRun
         private readonly List<string> _boundViolations = [];
         private readonly Dictionary<(int Node, int Starts), uint> _incarnations = [];
         private readonly Dictionary<int, (int Starts, ulong Generation)> _generations = [];
+        private readonly SortedDictionary<string, int> _coverage = new(StringComparer.Ordinal);
         private int _eventsSent;
+
+        /// <summary>How many times each workload promise was checked.</summary>
+        public IReadOnlyDictionary<string, int> Coverage => _coverage;
+
+        private void Cover(string what) => _coverage[what] = _coverage.GetValueOrDefault(what) + 1;
 
         /// <summary>True when no fault touched <paramref name="node"/> at any time in [<paramref name="from"/>, <paramref name="to"/>].</summary>
         private bool Untouched(int node, TimeSpan from, TimeSpan to) =>
@@ -229,6 +235,7 @@ public static partial class VoprRun
                     }
 
                     int count = _deliveries.GetValueOrDefault((node.Index, node.Starts, sent.Id));
+                    Cover(sent.Coalescing ? "coalesced deliveries" : "event deliveries");
                     if (count != 1 && reported++ < 5)
                     {
                         violations.Add($"events: {node.Name} delivered {(sent.Coalescing ? "the last coalescing" : "")} event {Describe(sent.Id)} ({sent.Name}, sent by {cluster.Nodes[sent.Sender].Name} at {sent.At.TotalSeconds:0.000}s) {count} times, expected exactly once");
@@ -297,11 +304,13 @@ public static partial class VoprRun
                 }
 
                 QueryResult result = completions[0];
+                Cover("queries completed");
                 Dictionary<(int Node, int Starts), (TimeSpan At, int Count)> receipts = _queryReceipts.GetValueOrDefault(key) ?? [];
                 HashSet<string> receivedBy = receipts.Keys.Select(k => cluster.Nodes[k.Node].Name).ToHashSet(StringComparer.Ordinal);
                 HashSet<string> answered = new(StringComparer.Ordinal);
                 foreach (QueryAnswer answer in result.Responses)
                 {
+                    Cover("query answers");
                     if (!answered.Add(answer.From))
                     {
                         Report($"{what} lists {answer.From}'s answer twice");
@@ -339,6 +348,11 @@ public static partial class VoprRun
                 {
                     SimNode member = cluster.Nodes[node];
                     bool stayed = member.Starts == starts && (member.IsUp || member.HasLeft) && Untouched(node, asked.At, asked.Deadline);
+                    if (stayed && expected.Contains(member.Name) && at <= asked.Deadline - QueryAnswerMargin)
+                    {
+                        Cover("query answers demanded");
+                    }
+
                     if (stayed && expected.Contains(member.Name) && at <= asked.Deadline - QueryAnswerMargin && !answered.Contains(member.Name))
                     {
                         Report($"{what}: {member.Name} received it at {at.TotalSeconds:0.000}s, reachable and loss-free, but its answer is missing");
@@ -392,6 +406,7 @@ public static partial class VoprRun
                     all &= estimate.Converged;
                     if (estimate.Converged && broken is null)
                     {
+                        Cover("aggregate estimates");
                         (string Name, double? Estimate, double True)[] quantities =
                         [
                             ("average", estimate.Average, sum / values.Count),
@@ -414,7 +429,13 @@ public static partial class VoprRun
                     }
                 }
 
+                bool before = conservationSeen;
                 CheckConservation(live, n, values, ref broken, ref conservationSeen);
+                if (conservationSeen && !before)
+                {
+                    Cover("aggregate mass");
+                }
+
                 return all || broken is not null;
             }
 

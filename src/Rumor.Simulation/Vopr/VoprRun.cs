@@ -19,6 +19,9 @@ public sealed record VoprResult(ulong Seed, VoprScenario Scenario, IReadOnlyList
 
     /// <summary>The command that replays this seed.</summary>
     public string ReplayCommand => $"rumor vopr --seeds {Seed}";
+
+    /// <summary>How many times each workload promise was actually checked (so a test can tell a vacuous pass from a real one).</summary>
+    public IReadOnlyDictionary<string, int> Coverage { get; init; } = new Dictionary<string, int>();
 }
 
 /// <summary>
@@ -69,7 +72,7 @@ public static partial class VoprRun
         }
 
         IReadOnlyList<string> trace = violations.Count == 0 ? [] : state.RelevantTrace(violations[0]);
-        return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace);
+        return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace) { Coverage = state.Coverage };
     }
 
     /// <summary>
@@ -253,6 +256,7 @@ public static partial class VoprRun
                 SimNode joiner = cluster.AddNodes(1)[0];
                 cluster.Trace.RecordEvent(cluster.Now, joiner.Index, "join (workload)");
                 cluster.Start(joiner);
+                Cover("joins");
                 return;
             }
 
@@ -363,6 +367,7 @@ public static partial class VoprRun
                 {
                     byte[]? seen = reader.LiveNode.GetValue(writer.Name, key)?.Value;
                     string? text = seen is null ? null : Encoding.UTF8.GetString(seen);
+                    Cover(written.ExpiresAt is null ? value is null ? "deletes" : "writes" : value is null ? "ttl expired" : "ttl live");
                     if (text != value)
                     {
                         string acknowledged = value is not null ? "write was " + value : written.ExpiresAt is { } expiry ? $"write {written.Value} expired at {expiry.TotalSeconds:0.000}s" : "delete left nothing";
