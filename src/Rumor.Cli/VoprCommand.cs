@@ -50,7 +50,7 @@ internal static class VoprCommand
                 else if (verbose)
                 {
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"seed {result.Seed} ok: {result.Scenario.NodeCount} nodes, {result.Scenario.Faults.Count} faults, {result.VirtualTime.TotalSeconds:0} s virtual, trace {result.TraceHash:x16}"));
+                        $"seed {result.Seed} ok: {result.Scenario.NodeCount} nodes, {result.Scenario.Faults.Count} faults, {result.VirtualTime.TotalSeconds:0} s virtual, trace {result.TraceHash:x16}; checked {string.Join(", ", result.Coverage.Select(c => $"{c.Key} {c.Value}"))}"));
                 }
             }, stop), stop).ConfigureAwait(false);
         }

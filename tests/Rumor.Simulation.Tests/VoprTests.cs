@@ -1,3 +1,4 @@
+using Rumor.Core;
 using Rumor.Simulation.Vopr;
 using Xunit.Abstractions;
 
@@ -115,6 +116,81 @@ public sealed class VoprTests(ITestOutputHelper output)
     {
         VoprResult result = VoprRun.Run(seed);
         Assert.True(result.Passed, Report(result));
+    }
+
+    /// <summary>
+    /// The workload promises are not vacuous: over a few small seeds, each of them is actually
+    /// checked (TTL'd keys expired and alive, deletes, events and last coalescing events delivered,
+    /// query answers demanded, the aggregate's mass and converged estimates, joins).
+    /// </summary>
+    [Fact]
+    public void Every_workload_promise_is_checked_on_small_seeds()
+    {
+        Dictionary<string, int> covered = [];
+        foreach (ulong seed in SmallSeeds(6))
+        {
+            VoprResult result = VoprRun.Run(seed);
+            Assert.True(result.Passed, Report(result));
+            output.WriteLine($"seed {seed}: {string.Join(", ", result.Coverage.Select(c => $"{c.Key} {c.Value}"))}");
+            foreach ((string what, int count) in result.Coverage)
+            {
+                covered[what] = covered.GetValueOrDefault(what) + count;
+            }
+        }
+
+        foreach (string what in new[] { "ttl expired", "ttl live", "writes", "event deliveries", "coalesced deliveries", "query answers demanded", "aggregate mass", "aggregate estimates", "joins" })
+        {
+            Assert.True(covered.GetValueOrDefault(what) > 0, $"'{what}' never checked: {string.Join(", ", covered)}");
+        }
+    }
+
+    /// <summary>Members that answer a query with someone else's name are reported (the answers are checked, not just counted).</summary>
+    [Fact]
+    public void A_forged_query_answer_is_reported()
+    {
+        ulong seed = SmallSeeds(1, s => s.QueriesAfterHeal > 0).Single();
+        VoprResult result = VoprRun.Run(seed, sabotage: c =>
+        {
+            foreach (SimNode node in c.LiveNodes)
+            {
+                node.LiveNode.QueryResponder = _ => "someone-else"u8.ToArray();
+            }
+        });
+        Assert.False(result.Passed);
+        Assert.Contains(result.Violations, v => v.StartsWith("queries:", StringComparison.Ordinal) && v.Contains("carries 'someone-else'", StringComparison.Ordinal));
+    }
+
+    /// <summary>A node flooding its broadcast queue and event log with events nobody sent through the workload breaks the bounds.</summary>
+    [Fact]
+    public void A_flooded_broadcast_queue_breaks_the_bounds()
+    {
+        ulong seed = SmallSeeds(1).Single();
+        VoprResult result = VoprRun.Run(seed, sabotage: c =>
+        {
+            SimNode node = c.LiveNodes.First();
+            for (int i = 0; i < 500; i++)
+            {
+                node.Command((n, now) => n.SendEvent($"flood{i}", [], now));
+            }
+        });
+        Assert.False(result.Passed);
+        Assert.Contains(result.Violations, v => v.StartsWith("bounds:", StringComparison.Ordinal) && v.Contains("broadcasts", StringComparison.Ordinal));
+        Assert.Contains(result.Violations, v => v.StartsWith("bounds:", StringComparison.Ordinal) && v.Contains("events", StringComparison.Ordinal));
+    }
+
+    /// <summary>The first seeds (from 1) that draw at most 8 nodes and, if given, match <paramref name="filter"/>.</summary>
+    private static IEnumerable<ulong> SmallSeeds(int count, Func<VoprScenario, bool>? filter = null)
+    {
+        int found = 0;
+        for (ulong seed = 1; found < count; seed++)
+        {
+            VoprScenario scenario = VoprScenario.Generate(seed);
+            if (scenario.NodeCount <= 8 && (filter?.Invoke(scenario) ?? true))
+            {
+                found++;
+                yield return seed;
+            }
+        }
     }
 
     private static string Report(VoprResult result) =>

@@ -19,6 +19,9 @@ public sealed record VoprResult(ulong Seed, VoprScenario Scenario, IReadOnlyList
 
     /// <summary>The command that replays this seed.</summary>
     public string ReplayCommand => $"rumor vopr --seeds {Seed}";
+
+    /// <summary>How many times each workload promise was actually checked (so a test can tell a vacuous pass from a real one).</summary>
+    public IReadOnlyDictionary<string, int> Coverage { get; init; } = new Dictionary<string, int>();
 }
 
 /// <summary>
@@ -26,7 +29,7 @@ public sealed record VoprResult(ulong Seed, VoprScenario Scenario, IReadOnlyList
 /// heal everything, then demand within bounds that the cluster is whole again. The invariants, their
 /// promises and their bounds are listed in docs/TESTING.md; each violation names its invariant.
 /// </summary>
-public static class VoprRun
+public static partial class VoprRun
 {
     /// <summary>Loss at or below which the no-false-dead promise holds (see <see cref="FalseDeadPromised"/>).</summary>
     public const double PromiseLossMax = 0.05;
@@ -69,7 +72,7 @@ public static class VoprRun
         }
 
         IReadOnlyList<string> trace = violations.Count == 0 ? [] : state.RelevantTrace(violations[0]);
-        return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace);
+        return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace) { Coverage = state.Coverage };
     }
 
     /// <summary>
@@ -111,12 +114,10 @@ public static class VoprRun
         return maxSuspicion + (o.PushPullInterval * (3 * pushPullScale)) + (probe * 5) + TimeSpan.FromSeconds(30);
     }
 
-    private sealed class VoprState(VoprScenario scenario, SimCluster cluster, List<string> violations, Action<SimCluster>? sabotage)
+    private sealed partial class VoprState(VoprScenario scenario, SimCluster cluster, List<string> violations, Action<SimCluster>? sabotage)
     {
         private readonly HashSet<int> _touched = [];
-        private readonly Dictionary<(int Node, string Key), (string? Value, int Starts)> _writes = [];
-        private readonly Dictionary<EventId, (int Sender, TimeSpan At)> _events = [];
-        private readonly Dictionary<(int Node, EventId Id), int> _deliveries = [];
+        private readonly Dictionary<(int Node, string Key), Written> _writes = [];
         private readonly List<string> _falseDead = [];
         private TimeSpan _origin;
 
@@ -144,6 +145,8 @@ public static class VoprRun
             {
                 cluster.At(_origin + operation.At, _ => Apply(operation));
             }
+
+            cluster.At(_origin, _ => SampleBounds());
 
             TimeSpan healAt = _origin + Max(scenario.HealedBy, VoprScenario.FaultWindow);
             while (cluster.Now < healAt)
@@ -179,9 +182,8 @@ public static class VoprRun
                     }
 
                     break;
-                case UserEventReceived received when !received.Event.Coalescing:
-                    (int, EventId) key = (node.Index, received.Event.Id);
-                    _deliveries[key] = _deliveries.GetValueOrDefault(key) + 1;
+                default:
+                    ObserveWorkload(node, e);
                     break;
             }
         }
@@ -200,6 +202,10 @@ public static class VoprRun
             TimeSpan end = _origin + fault.End;
             SimNode[] nodes = fault.Nodes.Select(i => cluster.Nodes[i]).ToArray();
             cluster.At(start, _ => Touch(fault.Nodes));
+            foreach (int index in fault.Nodes)
+            {
+                _touches.Add((index, start, fault.Kind == VoprFaultKind.Leave ? TimeSpan.MaxValue : end));
+            }
             switch (fault.Kind)
             {
                 case VoprFaultKind.Partition:
@@ -245,6 +251,15 @@ public static class VoprRun
 
         private void Apply(VoprOperation operation)
         {
+            if (operation.Kind == VoprOperationKind.Join)
+            {
+                SimNode joiner = cluster.AddNodes(1)[0];
+                cluster.Trace.RecordEvent(cluster.Now, joiner.Index, "join (workload)");
+                cluster.Start(joiner);
+                Cover("joins");
+                return;
+            }
+
             SimNode node = cluster.Nodes[operation.Node];
             if (!node.IsUp || node.LiveNode.IsLeaving)
             {
@@ -256,13 +271,21 @@ public static class VoprRun
                 case VoprOperationKind.Set:
                     string value = $"{operation.Key}@{cluster.Now.Ticks}";
                     node.Command((n, now) => n.SetValue(operation.Key, Encoding.UTF8.GetBytes(value), now));
-                    _writes[(node.Index, operation.Key)] = (value, node.Starts);
+                    _writes[(node.Index, operation.Key)] = new Written(value, node.Starts, null);
+                    break;
+                case VoprOperationKind.SetWithTtl:
+                    string expiring = $"{operation.Key}@{cluster.Now.Ticks}~{operation.Duration.TotalMilliseconds:0}";
+                    node.Command((n, now) => n.SetValue(operation.Key, Encoding.UTF8.GetBytes(expiring), now, operation.Duration));
+                    _writes[(node.Index, operation.Key)] = new Written(expiring, node.Starts, cluster.Now + operation.Duration);
+                    break;
+                case VoprOperationKind.Query:
+                    AskQuery(node, operation.Duration, afterHeal: false);
                     break;
                 case VoprOperationKind.Delete:
-                    if (_writes.TryGetValue((node.Index, operation.Key), out (string? Value, int Starts) written) && written.Value is not null && written.Starts == node.Starts)
+                    if (_writes.TryGetValue((node.Index, operation.Key), out Written written) && written.Value is not null && written.Starts == node.Starts)
                     {
                         node.Command((n, now) => n.DeleteValue(operation.Key, now));
-                        _writes[(node.Index, operation.Key)] = (null, node.Starts);
+                        _writes[(node.Index, operation.Key)] = new Written(null, node.Starts, null);
                     }
 
                     break;
@@ -270,10 +293,7 @@ public static class VoprRun
                 case VoprOperationKind.CoalescedEvent:
                     bool coalesce = operation.Kind == VoprOperationKind.CoalescedEvent;
                     UserEvent sent = node.Command((n, now) => n.SendEvent(operation.Key, Encoding.UTF8.GetBytes("e"), now, coalesce));
-                    if (!coalesce)
-                    {
-                        _events[sent.Id] = (node.Index, cluster.Now);
-                    }
+                    RecordSent(node, sent, coalesce);
 
                     break;
             }
@@ -321,43 +341,54 @@ public static class VoprRun
                     string.Join(", ", cluster.LiveNodes.Where(n => n.LiveNode.StateChecksum != common).Take(6).Select(n => $"{n.Name} (started {n.Starts}×) holds {n.LiveNode.StateChecksum:x16} over owners [{string.Join(" ", n.LiveNode.StateDigest.Select(d => $"{d.Owner}:{d.Generation % 100000}:{d.MaxVersion}"))}]")));
             }
 
-            // Every acknowledged write of an owner that never restarted is visible everywhere; no delete resurrected.
-            foreach (((int owner, string key), (string? value, int starts)) in _writes.OrderBy(w => w.Key.Node).ThenBy(w => w.Key.Key, StringComparer.Ordinal))
+            // Expired keys: wait until the owner has deleted every short-lived key (its next state
+            // round after the expiry), then for the checksums to agree again.
+            if (agreed)
+            {
+                WaitForExpiries(bound, stateAgrees, stop);
+            }
+
+            // Every acknowledged write of an owner that never restarted is visible everywhere; no delete resurrected;
+            // no expired key anywhere.
+            foreach (((int owner, string key), Written written) in _writes.OrderBy(w => w.Key.Node).ThenBy(w => w.Key.Key, StringComparer.Ordinal))
             {
                 SimNode writer = cluster.Nodes[owner];
-                if (writer.Starts != starts || !writer.IsUp || writer.LiveNode.IsLeaving)
+                if (writer.Starts != written.Starts || !writer.IsUp || writer.LiveNode.IsLeaving)
                 {
                     continue; // a restart without state, or a departure, takes the owner's map with it
+                }
+
+                if (!TryExpectedValue(written, out string? value))
+                {
+                    continue; // expiring around now: either is right
                 }
 
                 foreach (SimNode reader in cluster.LiveNodes)
                 {
                     byte[]? seen = reader.LiveNode.GetValue(writer.Name, key)?.Value;
                     string? text = seen is null ? null : Encoding.UTF8.GetString(seen);
+                    Cover(written.ExpiresAt is null ? value is null ? "deletes" : "writes" : value is null ? "ttl expired" : "ttl live");
                     if (text != value)
                     {
-                        violations.Add($"state: {reader.Name} holds {writer.Name}/{key} = {text ?? "nothing"}, the acknowledged {(value is null ? "delete left nothing" : "write was " + value)}");
+                        string acknowledged = value is not null ? "write was " + value : written.ExpiresAt is { } expiry ? $"write {written.Value} expired at {expiry.TotalSeconds:0.000}s" : "delete left nothing";
+                        violations.Add($"{(written.ExpiresAt is not null && value is null ? "ttl" : "state")}: {reader.Name} holds {writer.Name}/{key} = {text ?? "nothing"}, the acknowledged {acknowledged}");
                         break;
                     }
                 }
             }
 
-            // Every event reaches every member up for the whole run exactly once.
+            // Events, queries, the aggregate and the bounds (VoprRun.Workload.cs).
             TimeSpan settle = TimeSpan.FromSeconds(30);
             RunUntil(() => false, settle, stop);
-            foreach ((EventId id, (int sender, _)) in _events.OrderBy(e => e.Key.Origin, StringComparer.Ordinal).ThenBy(e => e.Key.Sequence))
+            CheckEvents();
+            if (agreed)
             {
-                foreach (SimNode node in cluster.Nodes.Where(n => n.Starts == 1 && n.IsUp && !n.LiveNode.IsLeaving && !_touched.Contains(n.Index)))
-                {
-                    int count = _deliveries.GetValueOrDefault((node.Index, id));
-                    if (count != 1 && !_touched.Contains(sender))
-                    {
-                        violations.Add($"events: {node.Name} received event {id.Origin}#{id.Sequence} {count} times, expected exactly once");
-                        break;
-                    }
-                }
+                AfterHealWorkload(stop);
             }
 
+            CheckQueries();
+            CheckBounds();
+            violations.AddRange(_boundViolations.Take(5));
         }
 
         private bool RunUntil(Func<bool> condition, TimeSpan timeout, CancellationToken stop)

@@ -36,8 +36,25 @@ public sealed record VoprFault(TimeSpan At, TimeSpan Duration, VoprFaultKind Kin
         $"{At.TotalSeconds:0.0}s +{Duration.TotalSeconds:0.0}s {Kind} [{string.Join(",", Nodes.Take(8))}{(Nodes.Length > 8 ? ",…" : "")}]{(Kind is VoprFaultKind.CrashRestart or VoprFaultKind.MassRestart ? PersistIdentity ? " persisted" : " fresh" : "")}";
 }
 
-/// <summary>One workload operation, on node <paramref name="Node"/> at <paramref name="At"/>.</summary>
-public sealed record VoprOperation(TimeSpan At, int Node, VoprOperationKind Kind, string Key);
+/// <summary>
+/// One workload operation, on node <paramref name="Node"/> at <paramref name="At"/>;
+/// <paramref name="Duration"/> is the time to live of <see cref="VoprOperationKind.SetWithTtl"/> and
+/// the timeout of <see cref="VoprOperationKind.Query"/> (zero otherwise). For
+/// <see cref="VoprOperationKind.Join"/>, <paramref name="Node"/> is the index the new node gets.
+/// </summary>
+public sealed record VoprOperation(TimeSpan At, int Node, VoprOperationKind Kind, string Key, TimeSpan Duration = default)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{At.TotalSeconds:0.0}s {Kind} {Key}@{Node}{(Duration > TimeSpan.Zero ? $" {Duration.TotalSeconds:0.0}s" : "")}";
+}
+
+/// <summary>
+/// The aggregate a scenario runs after the heal: every live node but one in <paramref name="SkipEvery"/>
+/// sets a number under the key, then the live node at <paramref name="Initiator"/> (modulo the live
+/// count) starts it for <paramref name="Function"/>. <paramref name="ValueSeed"/> picks the numbers.
+/// </summary>
+public sealed record VoprAggregatePlan(AggregateFunction Function, int Initiator, int SkipEvery, ulong ValueSeed);
 
 /// <summary>Kinds of workload operations.</summary>
 public enum VoprOperationKind
@@ -51,8 +68,17 @@ public enum VoprOperationKind
     /// <summary>Broadcasts a user event.</summary>
     Event,
 
-    /// <summary>Broadcasts a coalescing user event (later ones may supersede it: not checked for delivery).</summary>
+    /// <summary>Broadcasts a coalescing user event (a later one of the same name within EventCoalesceWindow supersedes it; the last is checked).</summary>
     CoalescedEvent,
+
+    /// <summary>Sets a key with a time to live (the operation's Duration): the owner deletes it when it expires.</summary>
+    SetWithTtl,
+
+    /// <summary>Asks a query of every member (timeout: the operation's Duration); every member answers with its name.</summary>
+    Query,
+
+    /// <summary>A new node (index: the operation's Node) starts and joins through the seeds.</summary>
+    Join,
 }
 
 /// <summary>
@@ -97,6 +123,18 @@ public sealed class VoprScenario
 
     /// <summary>The workload, in time order, relative to the end of the initial join.</summary>
     public IReadOnlyList<VoprOperation> Workload { get; private init; } = [];
+
+    /// <summary>New nodes that join during the fault window (their Join operations are in <see cref="Workload"/>).</summary>
+    public int Joiners { get; private init; }
+
+    /// <summary>Nodes in the run: the first ones and the joiners.</summary>
+    public int NodesTotal => NodeCount + Joiners;
+
+    /// <summary>Queries asked after the heal, once membership agrees (each by a drawn live node).</summary>
+    public int QueriesAfterHeal { get; private init; }
+
+    /// <summary>The aggregate run after the heal, if any.</summary>
+    public VoprAggregatePlan? Aggregate { get; private init; }
 
     /// <summary>When every fault is over (relative to the end of the join).</summary>
     public TimeSpan HealedBy => Faults.Count == 0 ? TimeSpan.Zero : Faults.Max(f => f.End);
@@ -160,7 +198,51 @@ public sealed class VoprScenario
             workload.Add(new VoprOperation(at, node, kind, $"k{random.NextInt(8)}"));
         }
 
-        workload.Sort((a, b) => a.At.CompareTo(b.At));
+        // The workload of issue 11, drawn after everything above so that a seed keeps the cluster,
+        // options, network, faults and first operations it drew before these were added.
+        int more = random.NextInt(16);
+        for (int i = 0; i < more; i++)
+        {
+            TimeSpan at = random.NextDuration(FaultWindow);
+            int node = random.NextInt(nodes);
+            string key = $"k{random.NextInt(8)}";
+            switch (random.NextInt(4))
+            {
+                case 0: // a short time to live (expires before the checks) or a long one (outlives them)
+                    TimeSpan ttl = random.NextInt(3) == 0 ? TimeSpan.FromHours(1) : TimeSpan.FromMilliseconds(500 + random.NextInt(40_000));
+                    workload.Add(new VoprOperation(at, node, VoprOperationKind.SetWithTtl, key, ttl));
+                    break;
+                case 1:
+                    workload.Add(new VoprOperation(at, node, VoprOperationKind.Query, "q" + key, TimeSpan.FromMilliseconds(2_000 + random.NextInt(13_000))));
+                    break;
+                case 2: // a burst of coalescing events of one name, some inside the coalesce window of the previous
+                    int burst = 2 + random.NextInt(3);
+                    for (int b = 0; b < burst; b++)
+                    {
+                        workload.Add(new VoprOperation(at, node, VoprOperationKind.CoalescedEvent, "c" + key));
+                        at += TimeSpan.FromMilliseconds(100 + random.NextInt(3_000));
+                    }
+
+                    break;
+                default:
+                    workload.Add(new VoprOperation(at, node, VoprOperationKind.Event, "e" + key));
+                    break;
+            }
+        }
+
+        int joiners = random.NextInt(4) == 0 ? 1 + random.NextInt(3) : 0;
+        List<TimeSpan> joinTimes = Enumerable.Range(0, joiners).Select(_ => random.NextDuration(FaultWindow)).Order().ToList();
+        for (int j = 0; j < joiners; j++)
+        {
+            workload.Add(new VoprOperation(joinTimes[j], nodes + j, VoprOperationKind.Join, "join"));
+        }
+
+        int queriesAfterHeal = random.NextInt(3);
+        VoprAggregatePlan? aggregate = random.NextInt(2) == 0
+            ? new VoprAggregatePlan((AggregateFunction)random.NextInt(5), random.NextInt(NodesMax), 2 + random.NextInt(6), random.NextUInt64())
+            : null;
+
+        workload = [.. workload.OrderBy(w => w.At)]; // a stable order: the first operations keep theirs
         return new VoprScenario(seed)
         {
             NodeCount = nodes,
@@ -170,6 +252,9 @@ public sealed class VoprScenario
             Network = network,
             Faults = faults,
             Workload = workload,
+            Joiners = joiners,
+            QueriesAfterHeal = queriesAfterHeal,
+            Aggregate = aggregate,
         };
     }
 
@@ -180,7 +265,8 @@ public sealed class VoprScenario
         return $"seed {Seed}: {NodeCount} nodes, {Preset} ± (probe {o.ProbeInterval.TotalMilliseconds:0} ms/{o.ProbeTimeout.TotalMilliseconds:0} ms, gossip {o.GossipInterval.TotalMilliseconds:0} ms ×{o.GossipFanout}, " +
             $"k={o.IndirectChecks}, suspicion ×{o.SuspicionMultiplier}/{o.SuspicionMaxTimeoutMultiplier}, retransmit ×{o.RetransmitMultiplier}, {o.FailureDetector}, state {o.StateStrategy}/{o.StateDigestMode}, compression ≥{o.CompressionThresholdBytes} B); " +
             $"loss {Network.LossProbability:P1}, latency {Network.Latency.TotalMilliseconds:0.0} ms + {Network.Jitter.TotalMilliseconds:0.0} ms, dup {Network.DuplicateProbability:P1}, reorder {Network.ReorderProbability:P1}; " +
-            $"{Faults.Count} faults{(Faults.Count > 0 ? ": " + string.Join("; ", Faults) : "")}; {Workload.Count} operations";
+            $"{Faults.Count} faults{(Faults.Count > 0 ? ": " + string.Join("; ", Faults) : "")}; {Workload.Count} operations ({Workload.Count(w => w.Kind == VoprOperationKind.Join)} joins); " +
+            $"after heal {QueriesAfterHeal} queries, {(Aggregate is { } a ? $"aggregate {a.Function}" : "no aggregate")}";
     }
 
     /// <summary>
