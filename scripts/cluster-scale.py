@@ -24,7 +24,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def http(method, url, body=None):
     request = urllib.request.Request(url, data=body, method=method)
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=300) as response:
         return json.loads(response.read())
 
 
@@ -89,13 +89,13 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound):
         # Spread of a key and an event, then detection of a kill.
         http("PUT", f"{api}/v1/nodes/1/kv/scale/key", b"value")
         http("POST", f"{api}/v1/nodes/2/event/scale-event", b"payload")
-        key = wait_for("key spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/kv/node-1/scale/key"))["allMs"] and s, bound)
-        event = wait_for("event spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/event/scale-event"))["allMs"] and s, bound)
+        key = wait_for("key spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/kv/node-1/scale/key")).get("allMs") is not None and s or None, bound)
+        event = wait_for("event spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/event/scale-event")).get("allMs") is not None and s or None, bound)
         result["key_first_s"], result["key_all_s"] = round(key["firstMs"] / 1000, 2), round(key["allMs"] / 1000, 2)
         result["event_first_s"], result["event_all_s"] = round(event["firstMs"] / 1000, 2), round(event["allMs"] / 1000, 2)
         victim = n - 2
         http("POST", f"{api}/v1/nodes/{victim}/kill")
-        dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}"))["allMs"] and s, bound)
+        dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
         suspect = http("GET", f"{api}/v1/cluster/spread/suspect/node-{victim}")
         result["suspect_first_s"] = round(suspect["firstMs"] / 1000, 2) if suspect.get("firstMs") is not None else None
         result["dead_first_s"], result["dead_all_s"] = round(dead["firstMs"] / 1000, 2), round(dead["allMs"] / 1000, 2)
