@@ -68,6 +68,7 @@ internal static class RumorCommand
         {
             AgentCommand.Create(output, error),
             DemoCommand.Create(output, error),
+            ClusterCommand.Create(output, error),
             SimulateCommand.Create(output, error),
             VoprCommand.Create(output, error),
             MembersCommand.Create(output, error, environment),

@@ -8,9 +8,9 @@ namespace Rumor.Hosting;
 
 /// <summary>
 /// Runs the node for the host's lifetime. StartAsync binds (so a port in use or a bad option fails
-/// the host's start, with the reason); ExecuteAsync joins through the seeds and then samples the
-/// node every SampleInterval for metrics and status; StopAsync leaves gracefully (bounded by
-/// LeaveTimeout) and closes the sockets. When JoinRequired is set and no seed answers, the host is
+/// the host's start, with the reason); ExecuteAsync joins through the seeds and ends there: the
+/// service keeps no timer of its own (samples for metrics and status are taken when read, see
+/// <see cref="RumorMetrics"/>); StopAsync leaves gracefully (bounded by LeaveTimeout) and closes the sockets. When JoinRequired is set and no seed answers, the host is
 /// stopped.
 /// </summary>
 public sealed class RumorHostedService : BackgroundService
@@ -54,14 +54,9 @@ public sealed class RumorHostedService : BackgroundService
                 }
             }
 
-            using PeriodicTimer timer = new(options.SampleInterval, _node.TimeProvider);
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                if (_node.IsRunning)
-                {
-                    await _node.SampleAsync(stoppingToken).ConfigureAwait(false);
-                }
-            }
+            // Nothing else to do until the host stops: samples are taken when they are read
+            // (RumorMetrics, /v1/status, a scrape), never on a timer, so an idle node's loop only
+            // wakes for the protocol's own timers and packets.
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -69,7 +64,7 @@ public sealed class RumorHostedService : BackgroundService
         }
         catch (ObjectDisposedException)
         {
-            // The node was stopped under us (an abrupt stop): nothing more to sample.
+            // The node was stopped under us (an abrupt stop) during the join.
         }
     }
 

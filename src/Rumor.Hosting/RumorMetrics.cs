@@ -4,8 +4,12 @@ namespace Rumor.Hosting;
 
 /// <summary>
 /// The <see cref="Meter"/> named <see cref="MeterName"/>: observable instruments read the node's
-/// latest <see cref="RumorSample"/> (taken on the loop every SampleInterval, so collecting metrics
-/// never blocks the protocol), and a histogram records each probe round trip as the sampler finds it.
+/// latest <see cref="RumorSample"/>, taken on the loop when a collection finds it older than
+/// SampleInterval (one sample serves every instrument of one collection; a Prometheus scrape takes
+/// its own first). Nothing samples on a timer: an idle node nobody reads is never woken for
+/// metrics. A histogram records each probe round trip as a sample finds it (the probe history
+/// keeps ProbeHistoryMax probes per member, so collections at least every ProbeHistoryMax × N
+/// probe intervals miss none).
 /// Created through <see cref="IMeterFactory"/>, so each host (and each test host) has its own meter
 /// instance, told apart by <see cref="Meter.Scope"/>.
 /// </summary>
@@ -51,14 +55,14 @@ public sealed class RumorMetrics : IDisposable
     public Meter Meter { get; }
 
     private void Counter(string name, string unit, string description, Func<RumorSample, long> read) =>
-        Meter.CreateObservableCounter(name, () => _node.LatestSample is { } s ? [new Measurement<long>(read(s))] : Array.Empty<Measurement<long>>(), unit, description);
+        Meter.CreateObservableCounter(name, () => Sample() is { } s ? [new Measurement<long>(read(s))] : Array.Empty<Measurement<long>>(), unit, description);
 
     private void Gauge(string name, string unit, string description, Func<RumorSample, long> read) =>
-        Meter.CreateObservableGauge(name, () => _node.LatestSample is { } s ? [new Measurement<long>(read(s))] : Array.Empty<Measurement<long>>(), unit, description);
+        Meter.CreateObservableGauge(name, () => Sample() is { } s ? [new Measurement<long>(read(s))] : Array.Empty<Measurement<long>>(), unit, description);
 
     private IEnumerable<Measurement<long>> ObserveMembers()
     {
-        if (_node.LatestSample is not { } s)
+        if (Sample() is not { } s)
         {
             return [];
         }
@@ -74,7 +78,7 @@ public sealed class RumorMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveDrops()
     {
-        if (_node.LatestSample is not { } s)
+        if (Sample() is not { } s)
         {
             return [];
         }
@@ -97,6 +101,9 @@ public sealed class RumorMetrics : IDisposable
             Drop("event_queue", t.EventsDropped + _node.EventsDropped),
         ];
     }
+
+    /// <summary>The latest sample when younger than SampleInterval, else a fresh one (bounded wait; the latest one if the loop does not answer in time).</summary>
+    private RumorSample? Sample() => _node.FreshSample();
 
     private static Measurement<long> Drop(string reason, long value) => new(value, new KeyValuePair<string, object?>("reason", reason));
 

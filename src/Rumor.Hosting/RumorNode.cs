@@ -420,6 +420,38 @@ public sealed partial class RumorNode : IAsyncDisposable
         return sample;
     }
 
+    /// <summary>How long <see cref="FreshSample"/> waits for the loop before settling for the latest sample.</summary>
+    private static readonly TimeSpan FreshSampleWaitMax = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The latest sample if it is younger than SampleInterval, else a fresh one taken now, waiting
+    /// at most one second for the loop (then the latest, possibly old or null). For synchronous
+    /// readers (metric callbacks); null before start and once stopped.
+    /// </summary>
+    internal RumorSample? FreshSample()
+    {
+        RumorSample? latest = LatestSample;
+        if (!IsRunning || _transport is not { } transport)
+        {
+            return latest;
+        }
+
+        if (latest is not null && transport.Now - latest.Now < _options.CurrentValue.SampleInterval)
+        {
+            return latest;
+        }
+
+        try
+        {
+            Task<RumorSample> fresh = SampleAsync(CancellationToken.None);
+            return fresh.Wait(FreshSampleWaitMax) ? fresh.Result : latest;
+        }
+        catch (AggregateException e) when (e.InnerException is ObjectDisposedException or RumorNodeNotRunningException)
+        {
+            return latest;
+        }
+    }
+
     /// <summary>Loop thread only.</summary>
     private (RumorSample, List<double>) TakeSample(GossipNode node, TimeSpan now)
     {

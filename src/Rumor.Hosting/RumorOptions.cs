@@ -65,7 +65,7 @@ public sealed class RumorOptions
     /// <summary>How long a graceful stop waits for the leave announcement to spread (default 5 s).</summary>
     public TimeSpan LeaveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often the node's counters and member states are sampled for metrics and status (default 1 s).</summary>
+    /// <summary>How old a sample of the node's counters and member states a metrics collection may reuse (default 1 s); older, it takes a fresh one. Nothing samples on a timer.</summary>
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Overrides the preset's <see cref="GossipOptions.ProbeInterval"/>.</summary>

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Real-socket scale run over `rumor cluster` (docs/BENCHMARKS.md, "Many nodes in one process").
+
+For each N: starts `rumor cluster --nodes N` (one process, N nodes with their own UDP and TCP
+sockets on 127.0.0.1, consecutive ports), waits for its "converged" line, then through its HTTP API
+sets a key on node 1, sends an event from node 2 and waits until every node has both, kills node
+N-2 and waits until every survivor declared it failed; finally measures idle traffic over a quiet
+window (datagrams with 28 bytes of IPv4 + UDP header each, plus stream payload) and the process's
+CPU, threads and resident memory. Prints one line of JSON per N and a Markdown table.
+
+    python3 scripts/cluster-scale.py --rumor src/Rumor.Cli/bin/Release/net10.0/rumor --nodes 100,500,1000
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def http(method, url, body=None):
+    request = urllib.request.Request(url, data=body, method=method)
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read())
+
+
+def proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    threads = int(fields[17])
+    with open(f"/proc/{pid}/status") as f:
+        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+    return cpu, threads, rss
+
+
+def wait_for(what, condition, bound):
+    start = time.monotonic()
+    while time.monotonic() - start < bound:
+        value = condition()
+        if value is not None:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"{what}: not within {bound} s")
+
+
+def run(rumor, n, port, http_port, preset, idle_seconds, bound):
+    api = f"http://127.0.0.1:{http_port}"
+    args = [rumor, "cluster", "--nodes", str(n), "--bind", f"127.0.0.1:{port}", "--http", f"127.0.0.1:{http_port}",
+            "--preset", preset, "--converge-timeout", f"{bound}s"]
+    started = time.monotonic()
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = {"nodes": n, "preset": preset}
+    try:
+        for line in process.stdout:
+            sys.stderr.write(f"  [{n}] {line}")
+            if line.startswith("converged") or line.startswith("not converged"):
+                break
+        summary = http("GET", f"{api}/v1/cluster")
+        result["start_s"] = round(summary["joinStartedAtMs"] / 1000, 2)
+        result["joins_failed"] = summary["joinsFailed"]
+        if summary.get("convergedAtMs") is None:
+            result["converge_s"] = None
+            return result
+        result["converge_s"] = round((summary["convergedAtMs"] - summary["joinStartedAtMs"]) / 1000, 2)
+        result["process_start_to_converged_s"] = round(time.monotonic() - started, 2)
+
+        # Idle window first (after convergence settles): traffic and CPU of N idle nodes.
+        time.sleep(5)
+        t0 = http("GET", f"{api}/v1/cluster/traffic")
+        cpu0, _, _ = proc_stat(process.pid)
+        w0 = time.monotonic()
+        time.sleep(idle_seconds)
+        t1 = http("GET", f"{api}/v1/cluster/traffic")
+        cpu1, threads, rss = proc_stat(process.pid)
+        window = (t1["atMs"] - t0["atMs"]) / 1000
+        result["idle_bytes_per_node_s"] = round((t1["datagramBytesWithHeaders"] - t0["datagramBytesWithHeaders"] + t1["streamPayloadBytes"] - t0["streamPayloadBytes"]) / window / n, 1)
+        result["idle_datagram_bytes_per_node_s"] = round((t1["datagramBytesWithHeaders"] - t0["datagramBytesWithHeaders"]) / window / n, 1)
+        result["idle_datagrams_per_node_s"] = round((t1["datagrams"] - t0["datagrams"]) / window / n, 2)
+        result["idle_streams_per_node_s"] = round((t1["streams"] - t0["streams"]) / window / n, 3)
+        result["idle_cpu_percent"] = round(100 * (cpu1 - cpu0) / (time.monotonic() - w0), 1)
+        result["threads"] = threads
+        result["rss_mib"] = round(rss)
+
+        # Spread of a key and an event, then detection of a kill.
+        http("PUT", f"{api}/v1/nodes/1/kv/scale/key", b"value")
+        http("POST", f"{api}/v1/nodes/2/event/scale-event", b"payload")
+        key = wait_for("key spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/kv/node-1/scale/key")).get("allMs") is not None and s or None, bound)
+        event = wait_for("event spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/event/scale-event")).get("allMs") is not None and s or None, bound)
+        result["key_first_s"], result["key_all_s"] = round(key["firstMs"] / 1000, 2), round(key["allMs"] / 1000, 2)
+        result["event_first_s"], result["event_all_s"] = round(event["firstMs"] / 1000, 2), round(event["allMs"] / 1000, 2)
+        victim = n - 2
+        http("POST", f"{api}/v1/nodes/{victim}/kill")
+        dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
+        suspect = http("GET", f"{api}/v1/cluster/spread/suspect/node-{victim}")
+        result["suspect_first_s"] = round(suspect["firstMs"] / 1000, 2) if suspect.get("firstMs") is not None else None
+        result["dead_first_s"], result["dead_all_s"] = round(dead["firstMs"] / 1000, 2), round(dead["allMs"] / 1000, 2)
+        after = http("GET", f"{api}/v1/cluster")
+        result["false_failures"] = sum(
+            http("GET", f"{api}/v1/cluster/spread/dead/node-{i}")["reached"] > 0 for i in range(n) if i != victim)
+        result["converged_after_kill"] = after["converged"]
+        return result
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        result["exit_code"] = process.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rumor", required=True, help="the rumor executable (or a script running it)")
+    parser.add_argument("--nodes", default="100,500,1000")
+    parser.add_argument("--port", type=int, default=20000)
+    parser.add_argument("--http-port", type=int, default=7400)
+    parser.add_argument("--preset", default="lan")
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--bound", type=int, default=600, help="seconds allowed for each step")
+    options = parser.parse_args()
+    results = []
+    for n in [int(x) for x in options.nodes.split(",")]:
+        load = os.getloadavg()[0]
+        result = run(options.rumor, n, options.port, options.http_port, options.preset, options.idle_seconds, options.bound)
+        result["load_before"] = round(load, 1)
+        result["load_after"] = round(os.getloadavg()[0], 1)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    columns = list(results[0].keys())
+    print("| " + " | ".join(columns) + " |")
+    print("|" + " --- |" * len(columns))
+    for r in results:
+        print("| " + " | ".join(str(r.get(c, "")) for c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
