@@ -247,7 +247,14 @@ public sealed class SimCluster
     /// node alive, every crashed node dead (or forgotten), every departed node left (or forgotten).
     /// Lists the first differences.
     /// </summary>
-    public bool MembershipAgrees(out string differences)
+    public bool MembershipAgrees(out string differences) => MembershipAgrees(out differences, null);
+
+    /// <summary>
+    /// As <see cref="MembershipAgrees(out string)"/>, except that a departed node seen as dead passes
+    /// when <paramref name="deadMayStandForLeft"/> says so for it (a leave that, by the caller's
+    /// promise, may have been lost: the VOPR outside its leave promise).
+    /// </summary>
+    public bool MembershipAgrees(out string differences, Func<SimNode, bool>? deadMayStandForLeft)
     {
         StringBuilder text = new();
         int count = 0;
@@ -271,7 +278,7 @@ public sealed class SimCluster
                 bool ok = Expected(other) switch
                 {
                     MemberState.Alive => actual == MemberState.Alive,
-                    MemberState.Left => actual is null or MemberState.Left,
+                    MemberState.Left => actual is null or MemberState.Left || (actual == MemberState.Dead && deadMayStandForLeft?.Invoke(other) == true),
                     _ => actual is null or MemberState.Dead or MemberState.Left,
                 };
                 if (!ok && ++count <= 10)

@@ -305,6 +305,31 @@ public sealed class StateTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_difference_hidden_from_a_settled_cluster_is_found_by_checksum_probes()
+    {
+        // Without announcements a node settles ceil(log2 N) + 2 rounds after its last change and
+        // then sends only checksum probes (every M-th round) instead of digests. A node cut off for
+        // those rounds misses a write; once everyone has settled, only a probe can reveal it.
+        GossipOptions options = GossipOptions.Lan with { StateChecksumAnnounceMaxMembers = 0, SuspicionMultiplier = 30 };
+        SimCluster cluster = Sim.Cluster(seed: 5107, nodes: 20, gossip: options);
+        cluster.StartAll(TimeSpan.FromMilliseconds(5));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "join");
+        cluster.RunFor(TimeSpan.FromSeconds(20));
+        SimNode cut = cluster.Nodes[19];
+        cluster.Network.Partition([[cut], [.. cluster.Nodes.Take(19)]]);
+        Set(cluster, cluster.Nodes[3], "k", "v");
+        cluster.RunFor(TimeSpan.FromSeconds(25)); // every informed node settles well within this
+        cluster.Network.Heal();
+        Assert.Null(cut.LiveNode.GetValue(cluster.Nodes[3].Name, "k"));
+        long mismatches = cluster.Nodes.Sum(n => n.LiveNode.Counters.StateProbeMismatches);
+
+        TimeSpan took = RequireAgreement(cluster, () => StatesEqual(cluster) && cut.LiveNode.GetValue(cluster.Nodes[3].Name, "k") is not null, TimeSpan.FromSeconds(120), "the cut node never caught up");
+        Assert.True(cluster.Nodes.Sum(n => n.LiveNode.Counters.StateProbeMismatches) > mismatches, "no probe saw the difference");
+        Assert.True(cluster.Nodes.Sum(n => n.LiveNode.Counters.StateChecksumProbes) > 0);
+        output.WriteLine($"caught up {took.TotalSeconds:0.0} s after the heal");
+    }
+
+    [Fact]
     public void Bad_keys_and_values_are_refused_with_a_clear_message()
     {
         SimCluster cluster = Sim.Cluster(seed: 4901, nodes: 1);

@@ -17,9 +17,12 @@ namespace Rumor.Core.AntiEntropy;
 /// deltas, cut to the datagram budget; what does not fit is fetched over a stream. Tombstones
 /// are collected after TombstoneGracePeriod; a peer older than the collection gets a full reset.
 /// Every member gossips a checksum of its digest (as a broadcast), so each node can tell when all
-/// live members hold the same state. Idle cost: while every member is known to hold our checksum,
-/// state rounds talk only every StateFullSyncEveryRounds-th round (by default max(10, N / 10)), so
-/// idle digest traffic per node stays flat in N.
+/// live members hold the same state. Idle cost: while a node is settled (every member known to hold
+/// our checksum, or, without announcements, no change for ceil(log2 N) + 2 rounds) its state rounds
+/// talk only every StateFullSyncEveryRounds-th round (by default max(10, N / 10)) and on seed
+/// contacts, and then send a checksum probe of constant size instead of the digest (which grows
+/// with N); a peer whose checksum differs answers by starting a full exchange. So idle state
+/// traffic per node stays flat in N.
 /// <para>A module (docs/ARCHITECTURE.md): it owns the StateDigest, StateDelta and StateChecksum
 /// messages (structs in Wire/Messages/) by registering their handlers, and answers streams whose
 /// header is one of them (catch-up of what does not fit a datagram).</para>
@@ -252,7 +255,6 @@ internal sealed class ReplicatedStateModule : GossipModule
             : Math.Max(10, (_node.ActiveMemberCount + 9) / 10);
         bool fullSync = _stateRounds % every == 0;
         bool announcing = AnnouncingChecksums;
-        bool skipIdle = !fullSync && announcing && GetStateConvergence().Converged;
 
         // Without cluster-wide announcements (large clusters) a node cannot know that everyone is
         // equal, so it behaves like a rumor monger: after its state last changed it talks every
@@ -264,13 +266,26 @@ internal sealed class ReplicatedStateModule : GossipModule
         // in idle bytes, documented in CONFIGURATION.md); quiet pull nodes left a change to the
         // full-sync rounds whenever the first few wake-ups missed (62 rounds mean at N = 1,000).
         int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, _node.ActiveMemberCount))) + 2;
-        bool quietHere = !announcing && !fullSync && _stableRounds >= activeRounds && _options.StateStrategy != GossipStrategy.Pull;
-        List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now);
+        bool settled = announcing
+            ? GetStateConvergence().Converged
+            : _stableRounds >= activeRounds && _options.StateStrategy != GossipStrategy.Pull;
+        // A settled node's other rounds talk to no member: it does not even pick them (the pick
+        // scans every member), only the seed on a seed round.
+        bool quietRound = settled && !fullSync;
+        if (quietRound)
+        {
+            Counters.StateExchangesSkipped += Math.Min(_options.StateGossipFanout, Math.Max(0, _node.ActiveMemberCount - 1));
+        }
+
+        List<(NodeAddress Address, string? Name)> targets = PickStatePeers(now, seedOnly: quietRound);
         foreach ((NodeAddress address, string? name) in targets)
         {
-            if (name is not null && (skipIdle || quietHere))
+            if (settled)
             {
-                Counters.StateExchangesSkipped++;
+                // A settled node's full-sync round or seed contact: the digest (O(N) bytes, Bloom or
+                // full) only serves to find a difference, and the checksum finds one as well in a
+                // constant 1 + name + 12 bytes; a peer that differs starts the full exchange.
+                SendChecksumProbe(address);
                 continue;
             }
 
@@ -289,7 +304,7 @@ internal sealed class ReplicatedStateModule : GossipModule
         }
     }
 
-    private List<(NodeAddress, string?)> PickStatePeers(TimeSpan now)
+    private List<(NodeAddress, string?)> PickStatePeers(TimeSpan now, bool seedOnly)
     {
         List<(NodeAddress, string?)> targets = [];
         int fanout = _options.StateGossipFanout;
@@ -304,6 +319,11 @@ internal sealed class ReplicatedStateModule : GossipModule
                     break;
                 }
             }
+        }
+
+        if (seedOnly)
+        {
+            return targets;
         }
 
         List<Member> candidates = [];
@@ -405,6 +425,17 @@ internal sealed class ReplicatedStateModule : GossipModule
         OpenStateStream(to, StateStreamKind.Sync, [EncodedFullDigest(flags & ~DigestFlags.Bloom)], now);
     }
 
+    /// <summary>A digest with no request and no lines (PROTOCOL.md §6.7): only our checksum, for a peer to compare.</summary>
+    private void SendChecksumProbe(NodeAddress to)
+    {
+        PacketBuilder builder = _node.StartPacket();
+        if (builder.TryAdd(new StateDigestMessage(DigestFlags.None, Self.Name, _state.Checksum, [], null)))
+        {
+            Counters.StateChecksumProbes++;
+            _node.SendStartedPacket(to, piggyback: true);
+        }
+    }
+
     private void HandleStateDigest(NodeAddress from, in StateDigestMessage digest, TimeSpan now)
     {
         NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
@@ -413,6 +444,16 @@ internal sealed class ReplicatedStateModule : GossipModule
         bool wantDigest = (digest.Flags & DigestFlags.WantDigest) != 0;
         if (!wantDeltas && !wantDigest)
         {
+            // A checksum probe from a settled peer. Equal checksums: equal states, nothing to do.
+            // Different: one of us lacks something, and the probe cannot say which, so we start a
+            // push-pull exchange with it (both directions, whatever StateStrategy says: this is the
+            // rare case, and the prober is idle and would not ask again for M rounds).
+            if (digest.Bloom is null && digest.Entries.Count == 0 && digest.Checksum != _state.Checksum && !_node.IsLeaving)
+            {
+                Counters.StateProbeMismatches++;
+                SendDigest(from, DigestFlags.WantDeltas | DigestFlags.WantDigest, now);
+            }
+
             return;
         }
 

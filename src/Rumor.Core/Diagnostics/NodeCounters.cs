@@ -94,8 +94,14 @@ public sealed class NodeCounters
     /// <summary>Stalls of this node: reported by the shell or detected from late timers.</summary>
     public long LocalStalls { get; internal set; }
 
-    /// <summary>State exchanges skipped because the peer's last checksum equalled ours.</summary>
+    /// <summary>State exchanges with members skipped in a settled node's quiet rounds (StateGossipFanout, or fewer peers, per round).</summary>
     public long StateExchangesSkipped { get; internal set; }
+
+    /// <summary>Checksum probes sent: a settled node's full-sync rounds and seed contacts, in place of a digest.</summary>
+    public long StateChecksumProbes { get; internal set; }
+
+    /// <summary>Checksum probes received whose checksum differed from ours (each starts a push-pull exchange).</summary>
+    public long StateProbeMismatches { get; internal set; }
 
     /// <summary>State delta messages sent in reply to digests.</summary>
     public long StateDeltasSent { get; internal set; }
