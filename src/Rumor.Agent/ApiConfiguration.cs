@@ -8,7 +8,8 @@ namespace Rumor.Agent;
 /// environment, flags). Keys: <c>Token</c>, <c>ReadToken</c>, <c>TokenFile</c>,
 /// <c>ReadTokenFile</c>, <c>TlsCertificate</c>, <c>TlsKey</c>, <c>TlsPassword</c>,
 /// <c>HttpAllowedHosts</c>, <c>HttpRateLimit</c>, <c>HttpRateBurst</c>, <c>HttpBodyMaxBytes</c>,
-/// <c>StreamSubscribersMax</c>, <c>StreamQueueMax</c>, <c>StreamQueueMaxBytes</c>. Every mistake
+/// <c>StreamSubscribersMax</c>, <c>StreamQueueMax</c>, <c>StreamQueueMaxBytes</c>,
+/// <c>MemoryTrimSlackBytes</c>. Every mistake
 /// is an <see cref="AgentConfigurationException"/> naming the key.
 /// </summary>
 public static class ApiConfiguration
@@ -58,6 +59,7 @@ public static class ApiConfiguration
             StreamSubscribersMax = Int(configuration, "StreamSubscribersMax", ApiSettings.DefaultStreamSubscribersMax, 1, 100_000),
             StreamQueueMax = Int(configuration, "StreamQueueMax", ApiSettings.DefaultStreamQueueMax, 1, 1_000_000),
             StreamQueueMaxBytes = Int(configuration, "StreamQueueMaxBytes", ApiSettings.DefaultStreamQueueMaxBytes, 64 * 1024, 1024 * 1024 * 1024),
+            MemoryTrimSlackBytes = Int(configuration, "MemoryTrimSlackBytes", ApiSettings.DefaultMemoryTrimSlackBytes, 0, 1024 * 1024 * 1024),
         };
     }
 

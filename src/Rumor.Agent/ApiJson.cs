@@ -62,7 +62,12 @@ internal static class ApiJson
             _ => $"{method} {path} answered {status} {ReasonPhrases.GetReasonPhrase(status)}.",
         };
         string title = ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error";
-        return Problem(status, title, detail).ExecuteAsync(context);
+
+        // Its own type, so a client tells "no such path" (a wrong address or prefix) from a 404 about
+        // a member, key or aggregate the request named.
+        return status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed
+            ? Results.Problem(detail: detail, statusCode: status, title: title, type: Rumor.Client.RumorApiException.NoSuchEndpointType).ExecuteAsync(context)
+            : Problem(status, title, detail).ExecuteAsync(context);
     }
 
     public static IResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, "Bad request", detail);

@@ -70,6 +70,18 @@ public sealed record ApiSettings
     /// <summary>Most bytes of serialized events queued for one stream subscriber; a slow reader's oldest are dropped beyond.</summary>
     public int StreamQueueMaxBytes { get; init; } = DefaultStreamQueueMaxBytes;
 
+    /// <summary>
+    /// Resident memory above what the agent held after its last trim that, once the agent is idle
+    /// (it allocated less than <see cref="MemoryTrimmer.IdleAllocationBytes"/> in a check interval),
+    /// is given back to the system by one compacting, decommitting collection. After a load of
+    /// large values or stream frames nothing allocates, so no collection would run and the memory
+    /// would stay taken. 0 turns the trim off.
+    /// </summary>
+    public int MemoryTrimSlackBytes { get; init; } = DefaultMemoryTrimSlackBytes;
+
+    /// <summary>The default of <see cref="MemoryTrimSlackBytes"/>: 48 MiB.</summary>
+    public const int DefaultMemoryTrimSlackBytes = 48 * 1024 * 1024;
+
     /// <summary>The bucket size in effect.</summary>
     internal int EffectiveBurst => RequestBurst > 0 ? RequestBurst : Math.Max(1, RequestsPerSecond * 2);
 }

@@ -106,6 +106,8 @@ public sealed class RumorAgent : IAsyncDisposable
             services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.EventHandlers")));
         builder.Services.AddAgentTelemetry(settings);
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(services => new MemoryTrimmer(api.MemoryTrimSlackBytes, services.GetService<TimeProvider>() ?? TimeProvider.System, services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.Memory")));
+        builder.Services.AddHostedService(services => services.GetRequiredService<MemoryTrimmer>());
         builder.Services.AddSingleton(services => new StreamHub(services.GetRequiredService<RumorNode>(), api, services.GetRequiredService<ILoggerFactory>().CreateLogger(ApiLog.Category)));
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>

@@ -263,6 +263,13 @@ internal static class AgentCommand
             await error.WriteLineAsync($"rumor agent: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not IdentityFileException && !IsBindFailure(e) && settings.Rumor.DataDirectory is { } directory)
+        {
+            // A data directory that cannot be created or written (--data-dir /proc/nope) fails with
+            // an IOException too: blame it, not the HTTP address.
+            await error.WriteLineAsync($"rumor agent: the data directory {directory} cannot be used: {e.Message} (choose another with --data-dir DIR)").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (IOException e) when (e is not IdentityFileException)
         {
             await error.WriteLineAsync($"rumor agent: the HTTP address {settings.Http} cannot be bound: {e.Message} (choose another with --http ADDR:PORT)").ConfigureAwait(false);
@@ -344,6 +351,20 @@ internal static class AgentCommand
 
         Log(log, "stopped");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>True when the exception is Kestrel failing to bind its address (a socket error underneath), not a file.</summary>
+    private static bool IsBindFailure(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException || inner.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Starts the agent on the first of <paramref name="binds"/> that binds (a --bind host name's addresses, in order).</summary>

@@ -18,7 +18,9 @@ internal static class RumorCommand
         status, info, tags, force-leave, monitor) take --agent URL (default http://127.0.0.1:7373, or $RUMOR_AGENT), --token TOKEN
         (the agent's management token, or $RUMOR_TOKEN) and --json.
         Run 'rumor <command> --help' for a command's options; 'rumor completion bash' for tab completion.
-        Exit codes: 0 ok, 1 failure (the agent refused), 2 usage error, 3 no agent answered, 130 interrupted.
+        Exit codes: 0 ok, 1 failure (the agent refused), 2 usage error, 3 no agent answered (or not an agent's API),
+        4 not found (no such member, key or aggregate), 130 interrupted. Tables fit $COLUMNS (or the terminal, else 100);
+        cut cells end with '…' and --json prints everything.
         """;
 
     /// <summary>

@@ -49,6 +49,26 @@ public sealed class RumorApiException : Exception
     /// <summary>How long the agent asked to wait before retrying (<c>Retry-After</c> of a 429 or 503), when it said.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>
+    /// The problem type of the agent's answer to a path it does not serve (routing's 404 and 405),
+    /// as opposed to a 404 about a thing the request named (a member, a key, an aggregate).
+    /// </summary>
+    public const string NoSuchEndpointType = "https://rumor.dev/problems/no-such-endpoint";
+
+    /// <summary>
+    /// True when what answered is not a Rumor agent's API: a success whose body is not the API's
+    /// JSON or event stream, or a 404/405 without a problem document (another web server, or a
+    /// path prefix in the address that the agent does not have), or the agent's own answer that it
+    /// serves no such path (<see cref="NoSuchEndpointType"/>). The address is wrong, not the request.
+    /// </summary>
+    public bool NotAnAgent { get; init; }
+
+    /// <summary>
+    /// True when the agent answered 404 about the thing the request named (no such member, key or
+    /// aggregate): a problem document that is not <see cref="NoSuchEndpointType"/>.
+    /// </summary>
+    public bool NotFound => Status == 404 && Problem is not null && !NotAnAgent;
+
     /// <summary>The option that sets the limit a 429 or 503 answer reached (the problem's <c>option</c> member), when it names one.</summary>
     public string? Option => Problem?.Extensions is { } extensions && extensions.TryGetValue("option", out System.Text.Json.JsonElement option) && option.ValueKind == System.Text.Json.JsonValueKind.String ? option.GetString() : null;
 }

@@ -298,6 +298,22 @@ public sealed class RumorClient : IDisposable
         OpenStreamAsync(ApiPath.With("v1/kv/watch", ("prefix", prefix)), static (type, data) => type == StreamEvent.ChangeType ? Parse(data, RumorJsonContext.Default.KvChangeDto) : null, cancellationToken);
 
     /// <summary>
+    /// <c>GET /v1/kv/watch</c> as events: key changes under <paramref name="prefix"/> (<see cref="StreamEvent.Kv"/>)
+    /// and, when this reader fell behind the agent's bound, how many it lost (<see cref="StreamEvent.Dropped"/>).
+    /// Returns once the agent has subscribed; enumerate the result and dispose it to stop.
+    /// </summary>
+    /// <param name="prefix">Only keys starting with this; all when null.</param>
+    /// <param name="cancellationToken">Stops waiting for the subscription.</param>
+    /// <returns>The open stream.</returns>
+    public Task<RumorEventStream<StreamEvent>> WatchKeyEventsAsync(string? prefix = null, CancellationToken cancellationToken = default) =>
+        OpenStreamAsync(ApiPath.With("v1/kv/watch", ("prefix", prefix)), static (type, data) => type switch
+        {
+            StreamEvent.ChangeType => new StreamEvent { Type = type, Kv = Parse(data, RumorJsonContext.Default.KvChangeDto) },
+            StreamEvent.DroppedType => new StreamEvent { Type = type, Dropped = Parse(data, RumorJsonContext.Default.StreamDroppedDto) },
+            _ => null,
+        }, cancellationToken);
+
+    /// <summary>
     /// <c>GET /v1/stream</c>: member changes, user events and key changes as they happen. Returns once
     /// the agent has subscribed; enumerate the result and dispose it to stop.
     /// </summary>
@@ -524,10 +540,10 @@ public sealed class RumorClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new RumorApiException($"the answer to {method} /{path} was not JSON of the API ({e.Message.Split(" Path:", 2)[0]}): is something other than a rumor agent listening at {Display(BaseAddress)}?", e) { Status = (int)status, Method = method.Method, Path = path };
+            throw new RumorApiException($"the answer to {method} /{path} was not JSON of the API ({e.Message.Split(" Path:", 2)[0]}): is something other than a rumor agent listening at {Display(BaseAddress)}?", e) { NotAnAgent = true, Status = (int)status, Method = method.Method, Path = path };
         }
 
-        return value ?? throw new RumorApiException($"the answer to {method} /{path} was JSON null: is something other than a rumor agent listening at {Display(BaseAddress)}?") { Status = (int)status, Method = method.Method, Path = path };
+        return value ?? throw new RumorApiException($"the answer to {method} /{path} was JSON null: is something other than a rumor agent listening at {Display(BaseAddress)}?") { NotAnAgent = true, Status = (int)status, Method = method.Method, Path = path };
     }
 
     private async Task<RumorEventStream<T>> OpenStreamAsync<T>(string path, System.Net.ServerSentEvents.SseItemParser<T?> parse, CancellationToken cancellationToken)
@@ -573,7 +589,7 @@ public sealed class RumorClient : IDisposable
 
             if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
             {
-                throw new RumorApiException($"the answer to GET /{path} was not an event stream ({response.Content.Headers.ContentType?.MediaType ?? "no content type"}): is something other than a rumor agent listening at {Display(BaseAddress)}?") { Status = (int)response.StatusCode, Method = "GET", Path = path };
+                throw new RumorApiException($"the answer to GET /{path} was not an event stream ({response.Content.Headers.ContentType?.MediaType ?? "no content type"}): is something other than a rumor agent listening at {Display(BaseAddress)}?") { NotAnAgent = true, Status = (int)response.StatusCode, Method = "GET", Path = path };
             }
 
             Stream stream;
@@ -614,8 +630,13 @@ public sealed class RumorClient : IDisposable
             }
         }
 
+        // Another web server (or a path prefix the agent does not have) answers a wrong address with
+        // a 404 or 405 and no problem document; the agent names a path it does not serve by its type.
+        bool notAnAgent = (problem is null && status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+            || problem?.Type == RumorApiException.NoSuchEndpointType;
         string message = problem?.Detail is { Length: > 0 } detail ? detail
             : problem?.Title is { Length: > 0 } title ? title
+            : notAnAgent ? $"{method} {new Uri(BaseAddress, path).AbsolutePath} answered {(int)status} {ReasonPhrase(status)} ({contentType?.MediaType ?? "no content type"}), not the API's problem document: is something other than a rumor agent listening at {Display(BaseAddress)}?"
             : $"the agent at {Display(BaseAddress)} answered {(int)status} {ReasonPhrase(status)} to {method} /{path}";
         if (status == HttpStatusCode.Unauthorized && Token is not null)
         {
@@ -623,7 +644,7 @@ public sealed class RumorClient : IDisposable
             message += " (this client sent a token of " + Token.Length.ToString(CultureInfo.InvariantCulture) + " characters)";
         }
 
-        return new RumorApiException(message) { Status = (int)status, Problem = problem, Method = method.Method, Path = path, RetryAfter = retryAfter };
+        return new RumorApiException(message) { Status = (int)status, Problem = problem, Method = method.Method, Path = path, RetryAfter = retryAfter, NotAnAgent = notAnAgent };
     }
 
     private static string ReasonPhrase(HttpStatusCode status) => status switch

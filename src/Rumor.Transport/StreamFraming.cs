@@ -39,8 +39,31 @@ internal static class StreamFraming
             throw new StreamFrameException($"the peer announced a {length}-byte message, above StreamMaxBytes ({maxBytes})");
         }
 
-        byte[] payload = new byte[length];
-        await stream.ReadExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
+        // The buffer grows with what arrives (from 64 KiB, doubling), so a peer that announces
+        // StreamMaxBytes and then sends little or nothing costs what it sent, not what it announced:
+        // a flood of such streams no longer reserves StreamsMax x 16 MB up front.
+        int total = (int)length;
+        byte[] payload = new byte[Math.Min(total, InitialBufferBytes)];
+        int read = 0;
+        while (read < total)
+        {
+            if (read == payload.Length)
+            {
+                Array.Resize(ref payload, (int)Math.Min(total, payload.Length * 2L));
+            }
+
+            int received = await stream.ReadAsync(payload.AsMemory(read), cancellationToken).ConfigureAwait(false);
+            if (received == 0)
+            {
+                throw new EndOfStreamException($"the peer closed the stream after {read} of the {total} bytes it announced");
+            }
+
+            read += received;
+        }
+
         return payload;
     }
+
+    /// <summary>The first buffer of a frame's payload: a whole push-pull of a small cluster; larger frames grow it.</summary>
+    internal const int InitialBufferBytes = 64 * 1024;
 }

@@ -106,6 +106,62 @@ public sealed class ApiLimitTests
     }
 
     [Fact]
+    public async Task A_kv_watch_that_never_reads_is_bounded_in_bytes_and_told_what_it_lost()
+    {
+        const int QueueBytes = 256 * 1024;
+        await using RumorAgent agent = await Agents.StartAsync("watch-idle-a", api: new ApiSettings { StreamQueueMaxBytes = QueueBytes });
+        StreamHub hub = agent.Services.GetRequiredService<StreamHub>();
+        using TcpClient client = new() { ReceiveBufferSize = 1024 };
+        await client.ConnectAsync(IPAddress.Loopback, agent.Url.Port);
+        NetworkStream stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/kv/watch?prefix=burst/ HTTP/1.1\r\nHost: 127.0.0.1:{agent.Url.Port}\r\n\r\n"));
+        StringBuilder received = new();
+        using (CancellationTokenSource subscribing = new(Agents.Bound))
+        {
+            await ReadUntilAsync(stream, received, ": subscribed", subscribing.Token);
+        }
+
+        // 60 KB changes while the client reads nothing: more than the kernel's buffers hold, so the
+        // watch's queue fills to its byte bound and drops its oldest (it used to hold up to 1,024
+        // changes, 60 MB, per watch, and to count nothing).
+        string value = new('v', 60_000);
+        int writes = Math.Max(100, (int)(SendBufferMaxBytes() / 60_000) + 30);
+        for (int i = 0; i < writes; i++)
+        {
+            await agent.Node.SetAsync($"burst/{i:0000}", Encoding.UTF8.GetBytes(value));
+        }
+
+        await Agents.EventuallyAsync("changes dropped for the idle watch", () => Task.FromResult(hub.Dropped > 0 ? "dropped" : null));
+
+        // When it reads again, it is told how many it lost and why, then gets the newest changes.
+        using CancellationTokenSource reading = new(TimeSpan.FromSeconds(120));
+        await ReadUntilAsync(stream, received, $"\"key\":\"burst/{writes - 1:0000}\"", reading.Token);
+        string text = received.ToString();
+        Assert.Matches("event: dropped\ndata: \\{\"dropped\":[0-9]+,\"option\":\"StreamQueueMaxBytes\"\\}", text);
+        Assert.Contains("event: change\ndata: {", text, StringComparison.Ordinal);
+    }
+
+    private static async Task ReadUntilAsync(NetworkStream stream, StringBuilder received, string wanted, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int searched = 0;
+        while (true)
+        {
+            // Only the new text (and what a match could straddle) is searched: the stream runs to megabytes.
+            int from = Math.Max(0, searched - wanted.Length);
+            if (received.ToString(from, received.Length - from).Contains(wanted, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            searched = received.Length;
+            int read = await stream.ReadAsync(buffer, cancellationToken);
+            Assert.True(read > 0, $"the watch ended before '{wanted}'");
+            received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+    }
+
+    [Fact]
     public async Task A_limit_and_a_refusal_are_logged_with_their_event_ids()
     {
         using CapturedLog log = new();

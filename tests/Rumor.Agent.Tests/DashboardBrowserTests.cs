@@ -38,7 +38,15 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 
         async Task RunAsync(IPage page, RumorAgent b, RumorAgent c)
         {
+            // An event received before the page opens: the events panel shows it on load (it was empty until the next live event).
+            using HttpClient clientA = Agents.Client(a);
+            using HttpClient sender = Agents.Client(b);
+            using HttpResponseMessage sent = await sender.PostAsJsonAsync("/v1/events", new { name = "deploy", payload = "before the page" });
+            Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+            await Agents.EventuallyAsync("the event in a's history", async () => (await Agents.GetJsonAsync(clientA, "/v1/events")).GetArrayLength() > 0 ? "received" : null);
+
             await page.GotoAsync(a.Url.ToString());
+            await Expect(page.Locator("#events")).ToContainTextAsync("event deploy from web-b: before the page", new() { Timeout = UiBoundMs });
 
             ILocator rows = page.Locator("#members tbody tr");
             await Expect(page.Locator("#members tbody tr[data-state=\"alive\"]")).ToHaveCountAsync(3, new() { Timeout = UiBoundMs });
@@ -62,6 +70,22 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 
             await Expect(page.Locator("#convergence")).ToHaveAttributeAsync("data-converged", TrueOrFalse(), new() { Timeout = UiBoundMs });
             await Expect(page.Locator("#traffic-chart polyline").First).ToBeAttachedAsync(new() { Timeout = UiBoundMs });
+
+            // Both charts have a time axis (seconds ago, ending at now) and a value axis, labelled outside the plot.
+            foreach (string chart in new[] { "#traffic-chart", "#rtt-chart" })
+            {
+                Assert.Equal(["-60 s", "-45 s", "-30 s", "-15 s", "now"], (await page.Locator(chart + " text.axis-x").AllTextContentsAsync()).Reverse());
+                Assert.Equal("0", (await page.Locator(chart + " text.axis-y").AllTextContentsAsync())[^1]);
+            }
+
+            // No label inside the plot area: every axis label lies left of the y axis or below the x axis.
+            bool labelsOutside = await page.EvaluateAsync<bool>("""
+                () => [...document.querySelectorAll('#traffic-chart text.axis')].every(t => {
+                    const x = +t.getAttribute('x'), y = +t.getAttribute('y');
+                    return x <= 40 || y >= 84 + 1;
+                })
+                """);
+            Assert.True(labelsOutside, "an axis label sits inside the plot area, over the lines");
 
             string screenshot = Chromium.ScreenshotPath("dashboard.png");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });

@@ -28,4 +28,19 @@ public sealed class AgentIdentityErrorTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    // Issue 13: '--data-dir /proc/nope' was reported as "the HTTP address cannot be bound".
+    [Fact]
+    public async Task A_data_directory_that_cannot_be_created_is_blamed_not_the_HTTP_address()
+    {
+        using StringWriter output = new();
+        using StringWriter error = new();
+        using CancellationTokenSource stop = new(TimeSpan.FromSeconds(60));
+
+        int code = await RumorCommand.RunAsync(["agent", "--name", "me", "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", "/proc/nope"], output, error, stop.Token);
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.StartsWith("rumor agent: the data directory /proc/nope cannot be used: ", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP address", error.ToString(), StringComparison.Ordinal);
+    }
 }

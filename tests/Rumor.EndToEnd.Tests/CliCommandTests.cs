@@ -63,7 +63,7 @@ public sealed class CliCommandTests
         await cluster.CliOkAsync(c, "kv", "set", "load", "6");
         // Nothing runs until started: a read says so (exit 1), then a start on b runs it everywhere.
         CliResult notRunning = await cluster.CliAsync(b, "aggregate", "show", "load");
-        cluster.Check(notRunning.ExitCode == 1 && notRunning.Error.Contains("No aggregate of 'load' runs", StringComparison.Ordinal), $"aggregate show before a start should fail clearly: {notRunning.Error}");
+        cluster.Check(notRunning.ExitCode == 4 && notRunning.Error.Contains("No aggregate of 'load' runs", StringComparison.Ordinal), $"aggregate show before a start should fail clearly: {notRunning.Error}");
         await cluster.CliOkAsync(b, "aggregate", "start", "load", "--function", "sum", "--lifetime", "10m");
         JsonElement aggregate = default;
         await cluster.WaitUntilAsync("the aggregate of load converged to the true values", Cluster.ConvergeBound, async () =>
@@ -137,7 +137,7 @@ public sealed class CliCommandTests
         Assert.Equal("b", (await showJson).GetProperty("name").GetString());
         Assert.Equal(JsonValueKind.Array, (await showJson).GetProperty("verdicts").ValueKind);
         Assert.Equal(JsonValueKind.Array, (await showJson).GetProperty("probes").ValueKind);
-        cluster.Check((await unknown).ExitCode == 1 && (await unknown).Error.Contains("No member named 'nobody' is known to a.", StringComparison.Ordinal), "members show of an unknown name should exit 1 with the agent's detail.");
+        cluster.Check((await unknown).ExitCode == 4 && (await unknown).Error.Contains("No member named 'nobody' is known to a.", StringComparison.Ordinal), "members show of an unknown name should exit 4 (not found) with the agent's detail.");
         cluster.Check((await statusTable).Output.Contains("members:", StringComparison.Ordinal) && (await statusTable).Output.Contains("3 alive", StringComparison.Ordinal), "status should print the member counts.");
         JsonElement s = await status;
         Assert.Equal("c", s.GetProperty("name").GetString());

@@ -47,7 +47,7 @@ public sealed partial class KeyValueTests
 
         // Only the owner deletes; the tombstone reaches everyone.
         CliResult notOwner = await cluster.CliAsync(a, "kv", "delete", "config/db");
-        cluster.Check(notOwner.ExitCode == 1 && notOwner.Error.Contains("a owns no key 'config/db'", StringComparison.Ordinal), "kv delete of another member's key should exit 1 with the agent's reason.");
+        cluster.Check(notOwner.ExitCode == 4 && notOwner.Error.Contains("a owns no key 'config/db'", StringComparison.Ordinal), "kv delete of another member's key should exit 4 (not found) with the agent's reason.");
         CliResult deleted = await cluster.CliOkAsync(b, "kv", "delete", "config/db");
         cluster.Check(deleted.Output.Contains("deleted config/db (owner b, tombstone version", StringComparison.Ordinal), "kv delete did not report the tombstone.");
         (status, _) = await cluster.SendJsonAsync(c, HttpMethod.Delete, "v1/kv/greeting", null);
@@ -55,7 +55,7 @@ public sealed partial class KeyValueTests
         await WaitForGoneAsync(cluster, [a, b, c], "config/db");
         await WaitForGoneAsync(cluster, [a, b, c], "greeting");
         CliResult gone = await cluster.CliAsync(c, "kv", "get", "config/db");
-        cluster.Check(gone.ExitCode == 1 && gone.Error.Contains("No member has a key 'config/db'", StringComparison.Ordinal), "kv get of a deleted key should exit 1 saying no member has it.");
+        cluster.Check(gone.ExitCode == 4 && gone.Error.Contains("No member has a key 'config/db'", StringComparison.Ordinal), "kv get of a deleted key should exit 4 (not found) saying no member has it.");
         JsonElement remaining = await cluster.CliJsonAsync(b, "kv", "list");
         Assert.Equal(["blob"], remaining.EnumerateArray().Select(e => e.GetProperty("key").GetString()!).ToArray());
     });

@@ -147,7 +147,7 @@ public sealed class OperatorTests
         CliResult refused = await cluster.CliAsync(a, "force-leave", "a");
         cluster.Check(refused.ExitCode == 1 && refused.Error.Contains("use POST /v1/leave", StringComparison.Ordinal), $"force-leave of the agent itself should be refused: {refused.Error}");
         CliResult unknown = await cluster.CliAsync(a, "force-leave", "nobody");
-        cluster.Check(unknown.ExitCode == 1 && unknown.Error.Contains("No member named 'nobody'", StringComparison.Ordinal), $"force-leave of an unknown name should say so: {unknown.Error}");
+        cluster.Check(unknown.ExitCode == 4 && unknown.Error.Contains("No member named 'nobody'", StringComparison.Ordinal), $"force-leave of an unknown name should say so: {unknown.Error}");
     });
 
     [Fact]

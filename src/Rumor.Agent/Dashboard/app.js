@@ -7,7 +7,6 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const history = { in: [], out: [], rtt: [] };
-  const historyMax = 60;
   let lastCounters = null;
   let lastStatusAt = 0;
   let kvPrefix = '';
@@ -59,6 +58,7 @@
     tokenWaiters = [];
     waiters.forEach((resolve) => resolve());
     refreshKv().catch(() => {});
+    loadEventHistory().catch(() => {});
     tick();
   });
 
@@ -112,27 +112,71 @@
     }));
   }
 
-  function drawChart(svg, series) {
-    const all = series.flatMap((s) => s.values);
+  // A chart over the last historySeconds: time runs left to right and ends at 'now'; the x axis is
+  // labelled in seconds ago and the y axis with 0 and the maximum, both outside the plot area, so
+  // no label covers a line. Points sit at the time they were sampled (a paused tab leaves a gap).
+  const historySeconds = 60;
+  const plot = { left: 40, right: 294, top: 6, bottom: 84 };
+  const svgNs = 'http://www.w3.org/2000/svg';
+
+  function svgText(x, y, value, cls, anchor) {
+    const label = document.createElementNS(svgNs, 'text');
+    label.setAttribute('x', String(x));
+    label.setAttribute('y', String(y));
+    label.setAttribute('class', cls);
+    label.setAttribute('text-anchor', anchor);
+    label.textContent = value;
+    return label;
+  }
+
+  function svgLine(x1, y1, x2, y2, cls) {
+    const line = document.createElementNS(svgNs, 'line');
+    line.setAttribute('x1', String(x1)); line.setAttribute('y1', String(y1));
+    line.setAttribute('x2', String(x2)); line.setAttribute('y2', String(y2));
+    line.setAttribute('class', cls);
+    return line;
+  }
+
+  function compact(value) {
+    if (value >= 1e6) return (value / 1e6).toFixed(1) + 'M';
+    if (value >= 1e4) return Math.round(value / 1e3) + 'k';
+    if (value >= 100) return String(Math.round(value));
+    return value.toFixed(value >= 10 ? 0 : 1);
+  }
+
+  function drawChart(svg, series, unit) {
+    const now = performance.now();
+    const all = series.flatMap((s) => s.values.map((p) => p.v));
     const max = Math.max(1, ...all);
+    const width = plot.right - plot.left;
+    const height = plot.bottom - plot.top;
+    const x = (t) => plot.right - ((now - t) / 1000) * width / historySeconds;
+    const y = (v) => plot.bottom - v * height / max;
     svg.replaceChildren();
+    for (let ago = 0; ago <= historySeconds; ago += 15) {
+      const at = plot.right - ago * width / historySeconds;
+      svg.append(svgLine(at, plot.top, at, plot.bottom, 'grid'));
+      svg.append(svgText(at, plot.bottom + 12, ago === 0 ? 'now' : '-' + ago + ' s', 'axis axis-x', ago === historySeconds ? 'start' : ago === 0 ? 'end' : 'middle'));
+    }
+    svg.append(svgLine(plot.left, plot.bottom, plot.right, plot.bottom, 'axis-line'));
+    svg.append(svgLine(plot.left, plot.top, plot.left, plot.bottom, 'axis-line'));
+    svg.append(svgText(plot.left - 4, plot.top + 7, compact(max), 'axis axis-y', 'end'));
+    svg.append(svgText(plot.left - 4, plot.bottom, '0', 'axis axis-y', 'end'));
+    svg.append(svgText(plot.left - 4, (plot.top + plot.bottom) / 2 + 3, unit, 'axis axis-unit', 'end'));
     for (const s of series) {
-      if (s.values.length < 2) continue;
-      const points = s.values.map((v, i) => (i * 300 / (historyMax - 1)).toFixed(1) + ',' + (100 - v * 95 / max).toFixed(1)).join(' ');
-      const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-      line.setAttribute('points', points);
+      const visible = s.values.filter((p) => now - p.t <= historySeconds * 1000);
+      if (visible.length < 2) continue;
+      const line = document.createElementNS(svgNs, 'polyline');
+      line.setAttribute('points', visible.map((p) => x(p.t).toFixed(1) + ',' + y(p.v).toFixed(1)).join(' '));
       line.setAttribute('class', s.cls);
       svg.append(line);
     }
-    const label = document.createElementNS('http://www.w3.org/2000/svg', 'text');
-    label.setAttribute('x', '4'); label.setAttribute('y', '10'); label.setAttribute('font-size', '9');
-    label.textContent = 'max ' + Math.round(max);
-    svg.append(label);
   }
 
   function push(list, value) {
-    list.push(value);
-    while (list.length > historyMax) list.shift();
+    const now = performance.now();
+    list.push({ t: now, v: value });
+    while (list.length > 0 && now - list[0].t > (historySeconds + 5) * 1000) list.shift();
   }
 
   async function refreshStatus() {
@@ -150,7 +194,7 @@
       const seconds = Math.max(0.001, (now - lastStatusAt) / 1000);
       push(history.in, (status.counters.bytesReceived - lastCounters.bytesReceived) / seconds);
       push(history.out, (status.counters.bytesSent - lastCounters.bytesSent) / seconds);
-      $('traffic-now').textContent = Math.round(history.in[history.in.length - 1]) + ' in, ' + Math.round(history.out[history.out.length - 1]) + ' out';
+      $('traffic-now').textContent = Math.round(history.in[history.in.length - 1].v) + ' in, ' + Math.round(history.out[history.out.length - 1].v) + ' out';
     }
     const rtts = status.probeRttMs || [];
     if (rtts.length > 0) {
@@ -161,14 +205,35 @@
     }
     lastCounters = status.counters;
     lastStatusAt = now;
-    drawChart($('traffic-chart'), [{ values: history.in, cls: 'in' }, { values: history.out, cls: 'out' }]);
-    drawChart($('rtt-chart'), [{ values: history.rtt, cls: 'rtt' }]);
+    drawChart($('traffic-chart'), [{ values: history.in, cls: 'in' }, { values: history.out, cls: 'out' }], 'B/s');
+    drawChart($('rtt-chart'), [{ values: history.rtt, cls: 'rtt' }], 'ms');
   }
 
-  function addEvent(line) {
+  function addEvent(line, at) {
     const list = $('events');
-    list.prepend(text('li', new Date().toISOString().substring(11, 23) + '  ' + line));
+    list.prepend(text('li', (at ? new Date(at) : new Date()).toISOString().substring(11, 23) + '  ' + line));
     while (list.children.length > 200) list.lastChild.remove();
+  }
+
+  function describeUserEvent(u) {
+    return 'event ' + u.name + ' from ' + u.origin + ': ' + (u.payload !== undefined ? u.payload : '(binary)') + ' (lamport ' + u.lamportTime + ')';
+  }
+
+  // The events the agent received before this page opened (GET /v1/events, newest first), shown
+  // once, oldest at the bottom, with their own times; ids already shown by the stream are skipped.
+  const shownEventIds = new Set();
+  async function loadEventHistory() {
+    const events = await getJson('/v1/events?limit=100');
+    const fresh = events.filter((u) => !shownEventIds.has(u.id)).reverse();
+    const list = $('events');
+    const live = Array.from(list.children);
+    list.replaceChildren();
+    for (const u of fresh) {
+      shownEventIds.add(u.id);
+      addEvent(describeUserEvent(u), u.receivedAt);
+    }
+    live.reverse().forEach((item) => list.prepend(item));
+    list.dataset.history = String(fresh.length);
   }
 
   const streamHandlers = {
@@ -179,7 +244,9 @@
     },
     user: (data) => {
       const u = JSON.parse(data);
-      addEvent('event ' + u.name + ' from ' + u.origin + ': ' + (u.payload !== undefined ? u.payload : '(binary)') + ' (lamport ' + u.lamportTime + ')');
+      if (shownEventIds.has(u.id)) return;
+      shownEventIds.add(u.id);
+      addEvent(describeUserEvent(u), u.receivedAt);
     },
     kv: (data) => {
       const k = JSON.parse(data);
@@ -278,6 +345,7 @@
 
   connect();
   refreshKv().catch(() => {});
+  loadEventHistory().catch(() => {});
   tick();
   setInterval(tick, 1000);
   setInterval(() => refreshKv().catch(() => {}), 5000);

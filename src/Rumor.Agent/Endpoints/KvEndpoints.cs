@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Rumor.Client;
 using Rumor.Core;
+using Rumor.Core.AntiEntropy;
 using Rumor.Hosting;
 
 namespace Rumor.Agent.Endpoints;
@@ -47,9 +48,9 @@ internal static class KvEndpoints
             TimeSpan? ttl = null;
             if (body.TtlMs is { } ms)
             {
-                if (ms <= 0 || ms > uint.MaxValue)
+                if (ms <= 0 || ms > StateLimits.TimeToLiveMaxMilliseconds)
                 {
-                    return ApiJson.BadRequest($"ttlMs is {ms}; a time to live is positive and at most {uint.MaxValue} ms (49 days).");
+                    return ApiJson.BadRequest($"ttlMs is {ms}; a time to live is positive and at most {StateLimits.TimeToLiveMaxMilliseconds} ms ({StateLimits.TimeToLiveMaxText}).");
                 }
 
                 ttl = TimeSpan.FromMilliseconds(ms);

@@ -1,5 +1,4 @@
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,7 +18,9 @@ namespace Rumor.Agent.Endpoints;
 /// <c>: subscribed</c> comment, so a client that has seen the headers misses nothing afterwards.
 /// A client that reads too slowly loses the oldest events (bounded queue), never slows the node:
 /// <c>/v1/stream</c> goes through <see cref="StreamHub"/> (bounded in subscribers, and per
-/// subscriber in events and bytes, with a <c>dropped</c> event telling the reader what it lost).
+/// subscriber in events and bytes, with a <c>dropped</c> event telling the reader what it lost);
+/// each <c>/v1/kv/watch</c> (bounded in number by WatchesMax) has a queue bounded the same way
+/// (<see cref="StreamHub.CreateWatchQueue"/>), fed by a pump that serializes each change once.
 /// </summary>
 internal static class StreamEndpoints
 {
@@ -30,7 +31,7 @@ internal static class StreamEndpoints
 
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/kv/watch", async (RumorNode node, HttpContext context, string? prefix) =>
+        app.MapGet("/v1/kv/watch", async (RumorNode node, StreamHub hub, HttpContext context, string? prefix) =>
         {
             CancellationToken aborted = context.RequestAborted;
             RumorSubscription watch;
@@ -43,7 +44,20 @@ internal static class StreamEndpoints
                 return ApiLimits.Reached(context, option, null, e.Message);
             }
 
-            return Start(context, Changes(context, watch, aborted));
+            // The watch's changes are serialized as they come into a queue bounded in events and
+            // bytes (a slow reader loses the oldest and is told, as on /v1/stream); only this
+            // request waits on the client's socket.
+            await using (watch.ConfigureAwait(false))
+            {
+                using StreamSubscriber queue = hub.CreateWatchQueue(Client(context));
+                using CancellationTokenSource done = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                Task pump = PumpWatchAsync(watch, queue, done.Token);
+                await WriteAsync(context, queue).ConfigureAwait(false);
+                await done.CancelAsync().ConfigureAwait(false);
+                await pump.ConfigureAwait(false);
+            }
+
+            return Results.Empty;
         })
         .Produces<KvChangeDto>(StatusCodes.Status200OK, "text/event-stream")
         .ProducesProblem(StatusCodes.Status429TooManyRequests);
@@ -66,8 +80,7 @@ internal static class StreamEndpoints
                 }
             }
 
-            string client = context.Connection.RemoteIpAddress + ":" + context.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            StreamSubscriber? subscriber = hub.TrySubscribe(wanted, client);
+            StreamSubscriber? subscriber = hub.TrySubscribe(wanted, Client(context));
             if (subscriber is null)
             {
                 return ApiLimits.Reached(context, "StreamSubscribersMax", hub.Max, $"{hub.Max} clients are subscribed to /v1/stream, the most StreamSubscribersMax allows; try again when one has gone, or raise StreamSubscribersMax.");
@@ -86,22 +99,29 @@ internal static class StreamEndpoints
         return app;
     }
 
-    private static IResult Start<T>(HttpContext context, IAsyncEnumerable<SseItem<T>> items)
-    {
-        // Proxies such as nginx would otherwise hold the events back.
-        context.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(items);
-    }
+    private static string Client(HttpContext context) =>
+        context.Connection.RemoteIpAddress + ":" + context.Connection.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async IAsyncEnumerable<SseItem<KvChangeDto>> Changes(HttpContext context, RumorSubscription watch, [EnumeratorCancellation] CancellationToken aborted)
+    /// <summary>
+    /// Moves a watch's changes into its bounded queue as server-sent <c>change</c> frames until the
+    /// client goes (<paramref name="stop"/>) or the node stops (then the stream ends after what is queued).
+    /// </summary>
+    private static async Task PumpWatchAsync(RumorSubscription watch, StreamSubscriber queue, CancellationToken stop)
     {
-        await using (watch.ConfigureAwait(false))
+        try
         {
-            await SubscribedAsync(context, aborted).ConfigureAwait(false);
-            await foreach (GossipEvent gossipEvent in ReadUntilAbortedAsync(watch, aborted).ConfigureAwait(false))
+            await foreach (GossipEvent gossipEvent in watch.ReadAllAsync(stop).ConfigureAwait(false))
             {
-                yield return new SseItem<KvChangeDto>(((KeyChanged)gossipEvent).ToApi(), StreamEvent.ChangeType);
+                queue.Offer(StreamItem.Create(StreamEvent.ChangeType, JsonSerializer.SerializeToUtf8Bytes(((KeyChanged)gossipEvent).ToApi(), RumorJsonContext.Default.KvChangeDto)));
             }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            queue.Complete();
         }
     }
 
@@ -134,49 +154,6 @@ internal static class StreamEndpoints
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The client went away.
-        }
-    }
-
-    /// <summary>
-    /// Sends the headers and the <c>: subscribed</c> comment before the first event: the subscription
-    /// is registered by now, and a client waiting for the headers learns it at once rather than at
-    /// the first change. Runs inside the result's execution, after it set the content type.
-    /// </summary>
-    private static async Task SubscribedAsync(HttpContext context, CancellationToken aborted)
-    {
-        try
-        {
-            await context.Response.Body.WriteAsync(Subscribed, aborted).ConfigureAwait(false);
-            await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away; the enumeration ends at the next read.
-        }
-    }
-
-    private static async IAsyncEnumerable<GossipEvent> ReadUntilAbortedAsync(RumorSubscription subscription, [EnumeratorCancellation] CancellationToken aborted)
-    {
-        IAsyncEnumerator<GossipEvent> events = subscription.ReadAllAsync(aborted).GetAsyncEnumerator(aborted);
-        await using (events.ConfigureAwait(false))
-        {
-            while (true)
-            {
-                try
-                {
-                    if (!await events.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        yield break;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // The client went away.
-                    yield break;
-                }
-
-                yield return events.Current;
-            }
         }
     }
 }

@@ -96,6 +96,16 @@ internal sealed class StreamHub : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A queue for one <c>/v1/kv/watch</c> client, bounded like a stream subscriber's
+    /// (<see cref="ApiSettings.StreamQueueMax"/> events, <see cref="ApiSettings.StreamQueueMaxBytes"/>
+    /// bytes, oldest dropped, a <c>dropped</c> event to the reader), its drops counted with the
+    /// hub's. Not one of the hub's subscribers: the watch's own pump offers it its changes (the
+    /// watches' number is bounded by the node's WatchesMax).
+    /// </summary>
+    public StreamSubscriber CreateWatchQueue(string client) =>
+        new(this, StreamKinds.Kv, client, _settings.StreamQueueMax, _settings.StreamQueueMaxBytes);
+
     internal void Remove(StreamSubscriber subscriber)
     {
         lock (_lock)

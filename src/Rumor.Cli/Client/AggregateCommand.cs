@@ -148,7 +148,7 @@ internal static class AggregateCommand
                 aggregate.RemainingMs is null ? "never" : Format.AgeOfMilliseconds(aggregate.RemainingMs));
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

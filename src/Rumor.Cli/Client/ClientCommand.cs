@@ -25,6 +25,9 @@ internal sealed class ClientContext
 
     public required CancellationToken Stop { get; init; }
 
+    /// <summary>The columns tables are fitted to (<see cref="ClientEnvironment.Columns"/>).</summary>
+    public int Columns => Environment.Columns;
+
     /// <summary>Prints an answer as JSON (with <c>--json</c>): the model through the shared JSON metadata, indented, one document.</summary>
     public Task WriteJsonAsync<T>(T answer) => Output.WriteLineAsync(Format.PrettyJson(answer));
 }
@@ -33,8 +36,10 @@ internal sealed class ClientContext
 /// One command that talks to a running agent: its name (<c>kv set</c>), its arguments and options,
 /// and what it does. <see cref="Create"/> adds what every such command shares: <c>--agent</c>,
 /// <c>--token</c> and <c>--json</c> (and <c>--help</c>, from the root); the run adds the exit codes: 2 for a usage
-/// mistake (before any request), <see cref="ExitCodes.NoAgent"/> when nothing answers, 1 with the
-/// problem's detail when the agent refuses, 130 when interrupted.
+/// mistake (before any request), <see cref="ExitCodes.NoAgent"/> when nothing answers or what
+/// answers is not the agent's API, <see cref="ExitCodes.NotFound"/> when the agent says the member,
+/// key or aggregate named does not exist, 1 with the problem's detail when the agent refuses
+/// (a 401 says where the token came from), 130 when interrupted.
 /// </summary>
 internal sealed class ClientCommand
 {
@@ -100,7 +105,8 @@ internal sealed class ClientCommand
         }
 
         string? token = parsed.GetValue<string>("--token") ?? environment.GetVariable("RUMOR_TOKEN");
-        using RumorClient agent = new(address, environment.RequestTimeout) { Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim() };
+        token = string.IsNullOrWhiteSpace(token) ? null : token.Trim();
+        using RumorClient agent = new(address, environment.RequestTimeout) { Token = token };
         ClientContext context = new()
         {
             Command = Name,
@@ -124,6 +130,27 @@ internal sealed class ClientCommand
         {
             await error.WriteLineAsync($"rumor: no agent answered at {Display(address)} ({e.Message}). Start one with 'rumor agent' or pass --agent URL.").ConfigureAwait(false);
             return ExitCodes.NoAgent;
+        }
+        catch (RumorApiException e) when (e.NotAnAgent)
+        {
+            // The client's own guess ("is something other than a rumor agent listening at …?") is what this line says.
+            string what = e.Message.Split(": is something other than a rumor agent", 2)[0].TrimEnd('.');
+            await error.WriteLineAsync($"rumor: no rumor agent API at {Display(address)}: {what}. Check --agent (or RUMOR_AGENT): the agent's HTTP address, e.g. {RumorClient.DefaultAddress}.").ConfigureAwait(false);
+            return ExitCodes.NoAgent;
+        }
+        catch (RumorApiException e) when (e.NotFound)
+        {
+            await error.WriteLineAsync($"rumor {Name}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.NotFound;
+        }
+        catch (RumorApiException e) when (e.Status == 401)
+        {
+            // Blame the token, and say where the one sent came from.
+            string source = token is null ? "no token was sent: pass --token TOKEN or set RUMOR_TOKEN"
+                : parsed.GetValue<string>("--token") is not null ? "the token came from --token"
+                : "the token came from $RUMOR_TOKEN";
+            await error.WriteLineAsync($"rumor {Name}: {e.Message} ({source}).").ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
         catch (RumorApiException e)
         {

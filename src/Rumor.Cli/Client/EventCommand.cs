@@ -79,7 +79,7 @@ internal static class EventCommand
             return ExitCodes.Ok;
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rumor.Client;
+using Rumor.Core.AntiEntropy;
 
 namespace Rumor.Cli.Client;
 
@@ -23,7 +24,7 @@ internal static class KvCommand
             Key(),
             new Argument<string>("VALUE|-") { Description = "The value, or '-' to read it from standard input.", Arity = ArgumentArity.ZeroOrOne },
             CliOptions.Text("--file", "PATH", "Read the value from this file ('-' for standard input)."),
-            ClientCommand.Duration("--ttl", "Expire the key after this long (500ms, 30s, 10m, 1h)."),
+            CliOptions.Duration("--ttl", $"Expire the key after this long (500ms, 30s, 10m, 1h; at most {StateLimits.TimeToLiveMaxText}, what the wire holds).", TimeSpan.FromMilliseconds(1), StateLimits.TimeToLiveMax),
         ],
         SetAsync);
 
@@ -45,7 +46,7 @@ internal static class KvCommand
 
     public static readonly ClientCommand Watch = new(
         "kv watch",
-        "Prints every key change the agent sees, one line each, until Ctrl+C (exit 0). With --json, one JSON object per line.",
+        "Prints every key change the agent sees, one line each, until Ctrl+C (exit 0); a line says how many were dropped when this reader fell behind. With --json, one JSON object per line.",
         () => [CliOptions.Text("--prefix", "PREFIX", "Only keys starting with this.")],
         WatchAsync);
 
@@ -81,7 +82,7 @@ internal static class KvCommand
             table.Add(Format.Cell(entry.Owner), Format.Cell(entry.Version), Format.AgeOfMilliseconds(entry.TtlMs), Format.Payload(entry.Value, entry.ValueBase64));
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -100,7 +101,7 @@ internal static class KvCommand
         }
 
         string expiry = ttl is { } span ? $", expires in {Format.Age(span)}" : string.Empty;
-        await context.Output.WriteLineAsync($"set {Format.Cell(answer.Key)} ({value.Length} bytes, owner {Format.Cell(answer.Owner)}, version {answer.Version}{expiry})").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"set {Format.Cell(answer.Key)} ({value.Length} {(value.Length == 1 ? "byte" : "bytes")}, owner {Format.Cell(answer.Owner)}, version {answer.Version}{expiry})").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -139,13 +140,13 @@ internal static class KvCommand
             return ExitCodes.Ok;
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
     private static Task<int> WatchAsync(ClientContext context) =>
         StreamPrinter.RunAsync(
             context,
-            stop => context.Agent.WatchKeysAsync(context.Args.Get("prefix"), stop),
-            change => new StreamEvent { Type = StreamEvent.ChangeType, Kv = change });
+            stop => context.Agent.WatchKeyEventsAsync(context.Args.Get("prefix"), stop),
+            item => item);
 }

@@ -67,7 +67,7 @@ internal static class MembersCommand
             return ExitCodes.Ok;
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -100,22 +100,25 @@ internal static class MembersCommand
             return ExitCodes.Ok;
         }
 
-        // Every field of the verdict record, with the times as time of day, the accusers as a,b and
-        // the probe history behind the verdict as a count; a column no verdict has a value for is left out.
+        // Every field of the verdict record in a table when it fits the terminal (else a block per
+        // verdict, below): the verdict's time as time of day, the suspicion's start relative to
+        // it and its length (deadline - start), the accuser first among the accusers, the generation
+        // only when it is not the member's own, confirmations, health and stall guard only when not
+        // 0/off, the probe history as a count, short headers; a column no verdict has a value for is
+        // left out. A legend under the table spells the short headers out.
         (string Header, Func<VerdictDto, string> Cell)[] columns =
         [
             ("AT", v => Time(v.At, clock)),
             ("KIND", v => Format.Name(v.Kind)),
             ("SOURCE", v => Format.Name(v.Source)),
-            ("GENERATION", v => Format.Cell(v.Generation)),
-            ("INCARNATION", v => Format.Cell(v.Incarnation)),
-            ("ACCUSER", v => Format.Cell(v.Accuser)),
-            ("ACCUSERS", v => v.Accusers is { Count: > 0 } a ? string.Join(",", a.Select(Format.Cell)) : "-"),
-            ("CONFIRMATIONS", v => Format.Cell(v.Confirmations)),
-            ("SUSPECTEDAT", v => v.SuspectedAt is { } at ? Time(at, clock) : "-"),
-            ("SUSPICIONDEADLINE", v => v.SuspicionDeadline is { } at ? Time(at, clock) : "-"),
-            ("LOCALHEALTHSCORE", v => Format.Cell(v.LocalHealthScore)),
-            ("STALLGUARDACTIVE", v => Format.Cell(v.StallGuardActive)),
+            ("GEN", v => v.Generation == member.Generation ? "-" : Format.Cell(v.Generation)),
+            ("INC", v => Format.Cell(v.Incarnation)),
+            ("ACCUSERS", v => Accusers(v)),
+            ("CONF", v => v.Confirmations == 0 ? "-" : Format.Cell(v.Confirmations)),
+            ("SUSPECTED", v => v.SuspectedAt is { } at && at != default && at != v.At ? Format.Age(v.At - at) + " before" : "-"),
+            ("SUSPICION", v => v.SuspectedAt is { } from && v.SuspicionDeadline is { } to && from != default && to != default ? Format.Age(to - from) : "-"),
+            ("HEALTH", v => v.LocalHealthScore == 0 ? "-" : Format.Cell(v.LocalHealthScore)),
+            ("GUARD", v => v.StallGuardActive ? "on" : "-"),
             ("PROBES", v => ProbeCount(v.Probes)),
         ];
         string[][] cells = [.. verdicts.Select(v => columns.Select(c => c.Cell(v)).ToArray())];
@@ -129,9 +132,103 @@ internal static class MembersCommand
             table.Add([.. shown.Select(i => row[i])]);
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        if (table.NaturalWidth <= context.Columns)
+        {
+            await table.WriteAsync(context.Output).ConfigureAwait(false);
+            foreach (string line in Wrap(Legend(shown.Select(i => columns[i].Header)), context.Columns))
+            {
+                await context.Output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            // Too wide to read as a table (every column shown, many accusers): one block per
+            // verdict, a field a line, long lists wrapped; nothing cut.
+            foreach ((string[] row, int index) in cells.Select((row, index) => (row, index)))
+            {
+                await context.Output.WriteLineAsync($"verdict {index + 1} of {cells.Length}:").ConfigureAwait(false);
+                int width = shown.Max(i => RecordNames[columns[i].Header].Length) + 1;
+                foreach (int i in shown.Where(i => row[i] != "-"))
+                {
+                    string label = (RecordNames[columns[i].Header] + ":").PadRight(width + 2);
+                    string[] lines = [.. Wrap(row[i].Replace(",", ", ", StringComparison.Ordinal), Math.Max(20, context.Columns - 2 - label.Length))];
+                    for (int line = 0; line < lines.Length; line++)
+                    {
+                        await context.Output.WriteLineAsync("  " + (line == 0 ? label : new string(' ', label.Length)) + lines[line]).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
         await WriteProbesAsync(context, member.Probes ?? [], clock).ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The verdict fields by name, for the one-block-per-verdict layout.</summary>
+    private static readonly Dictionary<string, string> RecordNames = new(StringComparer.Ordinal)
+    {
+        ["AT"] = "at",
+        ["KIND"] = "kind",
+        ["SOURCE"] = "source",
+        ["GEN"] = "generation",
+        ["INC"] = "incarnation",
+        ["ACCUSERS"] = "accusers",
+        ["CONF"] = "confirmations",
+        ["SUSPECTED"] = "suspected",
+        ["SUSPICION"] = "suspicion timeout",
+        ["HEALTH"] = "local health",
+        ["GUARD"] = "stall guard",
+        ["PROBES"] = "probes",
+    };
+
+    /// <summary>What the short headers of the verdict table mean (those shown).</summary>
+    private static string Legend(IEnumerable<string> headers)
+    {
+        Dictionary<string, string> meanings = new(StringComparer.Ordinal)
+        {
+            ["GEN"] = "GEN generation",
+            ["INC"] = "INC incarnation",
+            ["CONF"] = "CONF confirmations",
+            ["SUSPECTED"] = "SUSPECTED when the suspicion began",
+            ["SUSPICION"] = "SUSPICION its timeout",
+            ["HEALTH"] = "HEALTH local health score",
+            ["GUARD"] = "GUARD stall guard",
+        };
+        return string.Join("; ", [.. headers.Where(meanings.ContainsKey).Select(h => meanings[h]), "--json: every field"]) + ".";
+    }
+
+    /// <summary>Words in lines of at most <paramref name="columns"/> characters (a longer word on a line of its own).</summary>
+    internal static IEnumerable<string> Wrap(string text, int columns)
+    {
+        System.Text.StringBuilder line = new();
+        foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > columns)
+            {
+                yield return line.ToString();
+                line.Clear();
+            }
+
+            line.Append(line.Length > 0 ? " " : string.Empty).Append(word);
+        }
+
+        if (line.Length > 0)
+        {
+            yield return line.ToString();
+        }
+    }
+
+    /// <summary>The accusers, the one that made the verdict first.</summary>
+    private static string Accusers(VerdictDto verdict)
+    {
+        List<string> names = [.. (verdict.Accusers ?? []).Select(Format.Cell)];
+        if (!string.IsNullOrEmpty(verdict.Accuser))
+        {
+            names.Remove(Format.Cell(verdict.Accuser));
+            names.Insert(0, Format.Cell(verdict.Accuser));
+        }
+
+        return names.Count == 0 ? "-" : string.Join(",", names);
     }
 
     /// <summary>
@@ -154,7 +251,7 @@ internal static class MembersCommand
             table.Add(Time(probe.At, clock), Format.Name(probe.Outcome), rtt, Format.Cell(probe.IndirectSent), Format.Cell(probe.Nacks));
         }
 
-        await table.WriteAsync(context.Output).ConfigureAwait(false);
+        await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
     }
 
     /// <summary>A time of the API as time of day; "-" for the default (absent) time.</summary>

@@ -64,7 +64,7 @@ internal static class QueryCommand
                 table.Add(Format.Cell(response.From), Format.Payload(response.Payload, response.PayloadBase64));
             }
 
-            await table.WriteAsync(context.Output).ConfigureAwait(false);
+            await table.WriteAsync(context.Output, context.Columns).ConfigureAwait(false);
         }
 
         await context.Output.WriteLineAsync($"{responses.Count} of {expected} answered").ConfigureAwait(false);

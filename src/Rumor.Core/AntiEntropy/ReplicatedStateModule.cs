@@ -97,9 +97,9 @@ internal sealed class ReplicatedStateModule : GossipModule
         uint ttl = 0;
         if (timeToLive is { } t)
         {
-            if (t <= TimeSpan.Zero || t.TotalMilliseconds > uint.MaxValue)
+            if (t <= TimeSpan.Zero || t > StateLimits.TimeToLiveMax)
             {
-                throw new ArgumentOutOfRangeException(nameof(timeToLive), t, "A time to live is positive and at most 49 days.");
+                throw new ArgumentOutOfRangeException(nameof(timeToLive), t, $"A time to live is positive and at most {StateLimits.TimeToLiveMaxText} ({StateLimits.TimeToLiveMaxMilliseconds} ms).");
             }
 
             ttl = (uint)Math.Ceiling(t.TotalMilliseconds);

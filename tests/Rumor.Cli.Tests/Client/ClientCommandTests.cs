@@ -91,25 +91,26 @@ public sealed class ClientCommandTests
         Assert.True(code == 0, error);
         Assert.Contains("state:       dead for 1m05s\n", output, StringComparison.Ordinal);
         Assert.Contains("tags:        role=db\n", output, StringComparison.Ordinal);
-        // The typed verdict record's columns; a column no verdict has a value for (AT, the suspicion times, PROBES) is left out.
+        // The typed verdict record's columns; a column no verdict has a value for (AT, the suspicion times, health, guard, PROBES) is left out.
         Assert.Contains(
             "verdicts (2):\n"
-            + "KIND     SOURCE            GENERATION  INCARNATION  ACCUSER  ACCUSERS       CONFIRMATIONS  LOCALHEALTHSCORE  STALLGUARDACTIVE\n"
-            + "suspect  gossip            0           2            node-b   node-b         0              0                 false\n"
-            + "dead     suspicionTimeout  0           2            node-b   node-b,node-c  1              0                 false\n",
+            + "KIND     SOURCE            GEN  INC  ACCUSERS       CONF\n"
+            + "suspect  gossip            0    2    node-b         -\n"
+            + "dead     suspicionTimeout  0    2    node-b,node-c  1\n"
+            + "GEN generation; INC incarnation; CONF confirmations; --json: every field.\n",
             output,
             StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task An_unknown_member_reports_the_problem_detail_and_exits_1()
+    public async Task An_unknown_member_reports_the_problem_detail_and_exits_4()
     {
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.OnProblem("GET", "/v1/members/ghost", 404, "Not Found", "no member named 'ghost' is known to node-a.");
 
         (int code, string output, string error) = await ClientRun.RunAsync(["members", "show", "ghost", "--agent", agent.Url]);
 
-        Assert.Equal(1, code);
+        Assert.Equal(4, code);
         Assert.Empty(output);
         Assert.Equal("rumor members show: no member named 'ghost' is known to node-a.\n", error);
     }
@@ -296,14 +297,14 @@ public sealed class ClientCommandTests
     }
 
     [Fact]
-    public async Task Kv_get_of_a_missing_key_exits_1_with_the_detail()
+    public async Task Kv_get_of_a_missing_key_exits_4_with_the_detail()
     {
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.OnProblem("GET", "/v1/kv/nope", 404, "Not Found", "no owner has the key 'nope'.");
 
         (int code, _, string error) = await ClientRun.RunAsync(["kv", "get", "nope", "--owner", "node-b", "--agent", agent.Url]);
 
-        Assert.Equal(1, code);
+        Assert.Equal(4, code);
         Assert.Equal("/v1/kv/nope?owner=node-b", agent.Single().Target);
         Assert.Equal("rumor kv get: no owner has the key 'nope'.\n", error);
     }
@@ -448,7 +449,7 @@ public sealed class ClientCommandTests
         Assert.Equal("KEY  FUNCTION  VALUE  CONVERGED  ENDS IN\ncpu  average   0.5    yes        1m00s\n", list);
         Assert.Equal(0, stopCode);
         Assert.Equal("stopped aggregate cpu (the end spreads to every member)\n", stop);
-        Assert.Equal(1, showCode);
+        Assert.Equal(4, showCode);
         Assert.Contains("No aggregate of 'disk' runs", showError, StringComparison.Ordinal);
     }
 
@@ -491,19 +492,100 @@ public sealed class ClientCommandTests
     }
 
     [Fact]
-    public async Task An_answer_that_is_not_the_api_is_described_and_exits_1()
+    public async Task An_answer_that_is_not_the_api_is_described_and_exits_3_as_no_agent()
     {
         await using FakeAgent agent = await FakeAgent.StartAsync();
         agent.On("GET", "/v1/status", 500, "<html>oops</html>", "text/html");
         agent.On("GET", "/v1/members", 200, "<html>hello</html>", "text/html");
+        agent.On("GET", "/v1/kv", 404, "<html>no such page</html>", "text/html");
 
         (int statusCode, _, string statusError) = await ClientRun.RunAsync(["status", "--agent", agent.Url]);
         (int membersCode, _, string membersError) = await ClientRun.RunAsync(["members", "--agent", agent.Url]);
+        (int kvCode, _, string kvError) = await ClientRun.RunAsync(["kv", "list", "--agent", agent.Url]);
 
+        // A server error is the agent's (or a proxy's) failure: 1, described by its status.
         Assert.Equal(1, statusCode);
         Assert.Contains($"answered 500 Internal Server Error to GET /v1/status", statusError, StringComparison.Ordinal);
-        Assert.Equal(1, membersCode);
-        Assert.Contains("the answer to GET /v1/members was not JSON", membersError, StringComparison.Ordinal);
+
+        // A page where the API's JSON belongs, or a 404 page: something else listens there, so no agent (3), and the address is blamed.
+        Assert.Equal(3, membersCode);
+        Assert.StartsWith($"rumor: no rumor agent API at {agent.Url}: the answer to GET /v1/members was not JSON", membersError, StringComparison.Ordinal);
+        Assert.Contains("Check --agent (or RUMOR_AGENT)", membersError, StringComparison.Ordinal);
+        Assert.Equal(3, kvCode);
+        Assert.Contains("GET /v1/kv answered 404 Not Found (text/html), not the API's problem document", kvError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_path_the_agent_does_not_serve_blames_the_address_and_exits_3()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/rumor/v1/members", 404, """{"type":"https://rumor.dev/problems/no-such-endpoint","title":"Not Found","status":404,"detail":"This agent serves no GET /rumor/v1/members (the API is in docs/HTTP-API.md)."}""", "application/problem+json");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["members", "--agent", agent.Url + "/rumor"]);
+
+        Assert.Equal(3, code);
+        Assert.Empty(output);
+        Assert.Equal($"rumor: no rumor agent API at {agent.Url}/rumor: This agent serves no GET /rumor/v1/members (the API is in docs/HTTP-API.md). Check --agent (or RUMOR_AGENT): the agent's HTTP address, e.g. http://127.0.0.1:7373.\n", error);
+    }
+
+    [Fact]
+    public async Task A_401_says_whether_a_token_was_sent_and_where_it_came_from()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.OnProblem("GET", "/v1/members", 401, "Unauthorized", "This agent requires a token: send 'Authorization: Bearer TOKEN' (rumor --token TOKEN, or RUMOR_TOKEN).");
+
+        (int none, _, string noneError) = await ClientRun.RunAsync(["members", "--agent", agent.Url]);
+        (int fromEnvironment, _, string environmentError) = await ClientRun.RunAsync(["members", "--agent", agent.Url], variables: new() { ["RUMOR_TOKEN"] = "0123456789abcdef" });
+        (int fromOption, _, string optionError) = await ClientRun.RunAsync(["members", "--agent", agent.Url, "--token", "0123456789abcdefXY"], variables: new() { ["RUMOR_TOKEN"] = "0123456789abcdef" });
+
+        Assert.Equal([1, 1, 1], new[] { none, fromEnvironment, fromOption });
+        Assert.EndsWith("(no token was sent: pass --token TOKEN or set RUMOR_TOKEN).\n", noneError, StringComparison.Ordinal);
+        Assert.EndsWith("(this client sent a token of 16 characters) (the token came from $RUMOR_TOKEN).\n", environmentError, StringComparison.Ordinal);
+        Assert.EndsWith("(this client sent a token of 18 characters) (the token came from --token).\n", optionError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/rumor")]
+    [InlineData("/rumor/")]
+    [InlineData("/rumor/v1")]
+    [InlineData("/rumor/v1/")]
+    public async Task An_agent_behind_a_path_prefix_is_reached_with_or_without_the_trailing_slash(string prefix)
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("GET", "/rumor/v1/kv/app/x", 200, """[{"owner":"node-a","key":"app/x","value":"1","version":1}]""");
+
+        (int code, string output, string error) = await ClientRun.RunAsync(["kv", "get", "app/x", "--agent", agent.Url + prefix]);
+
+        Assert.True(code == 0, error);
+        Assert.Equal("/rumor/v1/kv/app/x", agent.Single().Target);
+        Assert.Equal("OWNER   VERSION  TTL  VALUE\nnode-a  1        -    1\n", output);
+    }
+
+    [Fact]
+    public async Task Kv_set_of_one_byte_says_1_byte()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PUT", "/v1/kv/k", 200, """{"owner":"node-a","key":"k","version":1}""");
+
+        (int code, string output, _) = await ClientRun.RunAsync(["kv", "set", "k", "v", "--agent", agent.Url]);
+
+        Assert.Equal(0, code);
+        Assert.Equal("set k (1 byte, owner node-a, version 1)\n", output);
+    }
+
+    [Fact]
+    public async Task Kv_set_takes_a_ttl_up_to_the_wire_bound_and_refuses_more_naming_it()
+    {
+        await using FakeAgent agent = await FakeAgent.StartAsync();
+        agent.On("PUT", "/v1/kv/k", 200, """{"owner":"node-a","key":"k","version":1}""");
+
+        (int most, _, string mostError) = await ClientRun.RunAsync(["kv", "set", "k", "v", "--ttl", "49d17h2m47.295s", "--agent", agent.Url]);
+        (int over, _, string overError) = await ClientRun.RunAsync(["kv", "set", "k", "v", "--ttl", "49d17h2m47.296s", "--agent", agent.Url]);
+
+        Assert.True(most == 0, mostError);
+        ClientRun.SameJson("""{"value":"v","ttlMs":4294967295}""", agent.Single().Body);
+        Assert.Equal(2, over);
+        Assert.Contains("--ttl: '49d17h2m47.296s' is out of range: expected between 1ms and 49d17h2m47.295s", overError, StringComparison.Ordinal);
     }
 
     /// <summary>Field lines without their alignment (the status shows every counter of the model, so the label column is as wide as the longest).</summary>
