@@ -58,6 +58,9 @@ internal sealed partial class MemoryTrimmer : BackgroundService
         return _slackBytes > 0 && allocated < IdleAllocationBytes && workingSetBytes - _trimmedWorkingSet > _slackBytes;
     }
 
+    /// <summary>Takes the level before the first check (at start); a first check under load then only lowers it.</summary>
+    internal void TakeLevel(long workingSetBytes) => _trimmedWorkingSet = workingSetBytes;
+
     /// <summary>Collects everything, compacting and decommitting, and takes the resident set after as the new level.</summary>
     internal void Trim()
     {
@@ -77,6 +80,10 @@ internal sealed partial class MemoryTrimmer : BackgroundService
             return;
         }
 
+        // The level starts at the resident set of the agent just started, not at the first check:
+        // a load that comes before the first check (a flood in the first seconds) would otherwise
+        // become the level, and nothing above it would ever be given back.
+        TakeLevel(Environment.WorkingSet);
         using PeriodicTimer timer = new(Interval, _time);
         try
         {

@@ -26,6 +26,19 @@ public sealed class MemoryTrimmerTests
     }
 
     [Fact]
+    public void A_load_before_the_first_check_is_given_back()
+    {
+        // The level taken at start (80 MiB) stands although the first check comes under a load at
+        // 560 MiB; before, the first check took 560 MiB as the level and the agent never trimmed
+        // (the end-to-end flood test held 522 MiB for 90 s).
+        MemoryTrimmer trimmer = new(48 * MiB, TimeProvider.System, NullLogger.Instance);
+        trimmer.TakeLevel(80 * MiB);
+
+        Assert.False(trimmer.ShouldTrim(allocatedTotalBytes: 900 * MiB, workingSetBytes: 560 * MiB)); // first check: no interval to judge yet
+        Assert.True(trimmer.ShouldTrim(901 * MiB, 560 * MiB)); // idle, 480 MiB above the level taken at start
+    }
+
+    [Fact]
     public void A_slack_of_zero_turns_the_trim_off()
     {
         MemoryTrimmer trimmer = new(0, TimeProvider.System, NullLogger.Instance);
