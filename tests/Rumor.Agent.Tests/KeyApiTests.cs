@@ -50,7 +50,7 @@ public sealed class KeyApiTests : IDisposable
         Assert.Contains("primary", removePrimary.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         Assert.True((await PostAsync(client, "use", newKey, HttpStatusCode.OK)).GetProperty("succeeded").GetBoolean());
-        listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
+        listed = await ListFromEveryMemberAsync(client, 3);
         Assert.Equal(new[] { (newKey, 3, 3), (oldKey, 3, 0) }, listed.GetProperty("keys").EnumerateArray().Select(k => (k.GetProperty("key").GetString()!, k.GetProperty("members").GetInt32(), k.GetProperty("primaryOn").GetInt32())).ToArray());
 
         Assert.True((await PostAsync(client, "remove", oldKey, HttpStatusCode.OK)).GetProperty("succeeded").GetBoolean());
@@ -98,6 +98,29 @@ public sealed class KeyApiTests : IDisposable
         using HttpResponseMessage off = await plainClient.GetAsync("/v1/keys");
         Assert.Equal(HttpStatusCode.Conflict, off.StatusCode);
         Assert.Contains("encryption is off", await off.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Lists the keys until every one of <paramref name="members"/> answered (at most 3 tries, each
+    /// after waiting for them all alive). A fresh-clone CI run once got a list answered by 2 of 3
+    /// members right after <c>use</c> (a member not counted as expected at that moment); the cause is
+    /// not found and is in the issue 12 note. The last try is returned whatever it holds, so the
+    /// assertions after it still fail if a member never answers.
+    /// </summary>
+    private static async Task<JsonElement> ListFromEveryMemberAsync(HttpClient client, int members)
+    {
+        JsonElement listed = default;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            await Agents.WaitForAliveAsync(client, members);
+            listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
+            if (listed.GetProperty("answers").GetArrayLength() == members)
+            {
+                break;
+            }
+        }
+
+        return listed;
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient client, string operation, string key, HttpStatusCode expected, long? timeoutMs = 20_000)
