@@ -50,10 +50,11 @@ public sealed partial class RumorNode
     /// </summary>
     /// <remarks>
     /// Waits on the node's own <see cref="QueryCompleted"/> event, which it reports when the last
-    /// expected answer arrives or at its deadline. The waiter is registered on the loop in the same
-    /// step that starts the query, so no completion can slip past it. Should the event be lost (the
-    /// transport's event queue dropped it), the wait gives up one second after the deadline and
-    /// reads the query's state instead.
+    /// expected answer arrives or at its deadline; the transport completes the wait on its loop
+    /// (<see cref="GossipTransport.QueryAsync"/>), not through the bounded event channel, whose reader
+    /// lags under load and may drop events. The waiter is registered on the loop in the same step that
+    /// starts the query, so no completion can slip past it. Should the loop be too busy to report it
+    /// in time, the wait gives up one second after the deadline and reads the query's state instead.
     /// </remarks>
     public async Task<QueryResult> QueryAsync(string name, byte[] payload, IReadOnlyDictionary<string, string>? tagFilter, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -63,37 +64,15 @@ public sealed partial class RumorNode
         using Activity? activity = RumorActivities.StartQuery(transport.Name, name, timeout);
         try
         {
-            TaskCompletionSource<QueryResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            ulong id = await transport.InvokeAsync(
-                (node, now) =>
-                {
-                    ulong started = node.Query(name, payload, tagFilter, timeout, now);
-                    _pendingQueries[started] = completion;
-                    if (node.GetQueryResult(started) is { Done: true } already)
-                    {
-                        _pendingQueries.TryRemove(started, out _);
-                        completion.TrySetResult(already);
-                    }
-
-                    return started;
-                },
-                cancellationToken).ConfigureAwait(false);
-
             QueryResult result;
             try
             {
-                result = await completion.Task.WaitAsync(timeout + TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+                // The transport completes the wait on its loop when the node reports the query done.
+                result = await transport.QueryAsync(name, payload, tagFilter, timeout, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (ObjectDisposedException e)
             {
-                _pendingQueries.TryRemove(id, out _);
-                result = await transport.InvokeAsync(node => node.GetQueryResult(id), cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"Query {id} is no longer known to the node.");
-            }
-            catch (OperationCanceledException)
-            {
-                _pendingQueries.TryRemove(id, out _);
-                throw;
+                throw new RumorNodeNotRunningException("The Rumor node stopped before the query completed.", e);
             }
 
             RumorActivities.Answered(activity, result);

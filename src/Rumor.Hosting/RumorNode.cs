@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -38,7 +37,6 @@ public sealed partial class RumorNode : IAsyncDisposable
     private readonly IOptionsMonitor<RumorOptions> _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<QueryResult>> _pendingQueries = new();
     private readonly TaskCompletionSource<GossipTransport> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<JoinResult> _firstJoin = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _subscribersLock = new();
@@ -532,10 +530,6 @@ public sealed partial class RumorNode : IAsyncDisposable
             {
                 RecordEvent(received.Event);
             }
-            else if (gossipEvent is QueryCompleted completed && _pendingQueries.TryRemove(completed.Result.Id, out TaskCompletionSource<QueryResult>? waiter))
-            {
-                waiter.TrySetResult(completed.Result);
-            }
 
             lock (_subscribersLock)
             {
@@ -579,14 +573,6 @@ public sealed partial class RumorNode : IAsyncDisposable
             // The pump ends when the transport completes its event channel; bounded all the same
             // (in real time: a stop must not wait on a test's fake clock).
             await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5), TimeProvider.System)).ConfigureAwait(false);
-        }
-
-        foreach (ulong id in _pendingQueries.Keys)
-        {
-            if (_pendingQueries.TryRemove(id, out TaskCompletionSource<QueryResult>? waiter))
-            {
-                waiter.TrySetException(new RumorNodeNotRunningException("The Rumor node stopped before the query completed."));
-            }
         }
 
         _firstJoin.TrySetCanceled();

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Rumor.Core;
+using Rumor.Core.Events;
 
 namespace Rumor.Transport;
 
@@ -40,6 +41,9 @@ public sealed partial class GossipTransport
             case LeaveCompleted:
                 _membersDirty = true;
                 _leaveCompleted.TrySetResult();
+                break;
+            case QueryCompleted completed:
+                CompleteQueryWaiter(completed);
                 break;
         }
 

@@ -346,6 +346,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
         }
 
         await WaitBounded(Task.WhenAll(_tasks.Keys), timeout).ConfigureAwait(false);
+        FailQueryWaiters();
         _events.Writer.TryComplete();
         _handlerQueue?.Writer.TryComplete();
         if (_handlerTask is not null)
