@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rumor.Agent;
 using Rumor.Core;
@@ -245,9 +246,10 @@ internal static class AgentCommand
         }
 
         RumorAgent agent;
+        LogFilter filter = new() { Level = settings.LogLevel };
         try
         {
-            agent = await StartOnFirstBindableAsync(settings, binds, log, stop).ConfigureAwait(false);
+            agent = await StartOnFirstBindableAsync(settings, binds, log, filter, stop).ConfigureAwait(false);
         }
         catch (OptionsValidationException e)
         {
@@ -293,7 +295,6 @@ internal static class AgentCommand
         await using (agent.ConfigureAwait(false))
         {
             RumorNode node = agent.Node;
-            LogFilter filter = new() { Level = settings.LogLevel };
             agent.EventHandlers.Logged += (level, message) =>
             {
                 if (level >= filter.Level)
@@ -368,14 +369,14 @@ internal static class AgentCommand
     }
 
     /// <summary>Starts the agent on the first of <paramref name="binds"/> that binds (a --bind host name's addresses, in order).</summary>
-    private static async Task<RumorAgent> StartOnFirstBindableAsync(AgentSettings settings, IReadOnlyList<string> binds, TextWriter log, CancellationToken stop)
+    private static async Task<RumorAgent> StartOnFirstBindableAsync(AgentSettings settings, IReadOnlyList<string> binds, TextWriter log, LogFilter filter, CancellationToken stop)
     {
         for (int i = 0; ; i++)
         {
             settings.Rumor.Bind = binds[i];
             try
             {
-                return await RumorAgent.StartAsync(settings, cancellationToken: stop).ConfigureAwait(false);
+                return await RumorAgent.StartAsync(settings, logging => logging.AddProvider(new AgentLogProvider(log, filter)), cancellationToken: stop).ConfigureAwait(false);
             }
             catch (TransportBindException e) when (i < binds.Count - 1)
             {

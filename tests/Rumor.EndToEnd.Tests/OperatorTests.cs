@@ -16,6 +16,33 @@ public sealed class OperatorTests
         member.GetProperty("tags").TryGetProperty(key, out JsonElement value) ? value.GetString() ?? string.Empty : string.Empty;
 
     [Fact]
+    public Task A_limit_reached_through_the_API_is_logged_on_the_agents_output() => Cluster.RunAsync(async cluster =>
+    {
+        DirectoryInfo scratch = Directory.CreateTempSubdirectory("rumor-limit-log-");
+        try
+        {
+            // One request a second with a burst of one: the second of two quick calls is refused.
+            string config = Path.Combine(scratch.FullName, "agent.json");
+            await File.WriteAllTextAsync(config, """{"HttpRateLimit":1,"HttpRateBurst":1}""");
+            AgentProcess a = await cluster.StartAgentAsync("a", extra: ["--config", config]);
+            List<int> statuses = [];
+            for (int i = 0; i < 5 && !statuses.Contains(429); i++)
+            {
+                statuses.Add((await cluster.SendJsonAsync(a, HttpMethod.Get, "/v1/members", null)).Status);
+            }
+
+            cluster.Check(statuses.Contains(429), $"five quick calls at one a second should meet the limit: {string.Join(", ", statuses)}");
+            cluster.Check(
+                await a.Process.WaitForOutputAsync(o => o.Contains("warning: Rumor.Agent.Api: GET /v1/members", StringComparison.Ordinal) && o.Contains("rate limited (HttpRateLimit 1/s", StringComparison.Ordinal), Cluster.ConvergeBound),
+                "the agent should log the refusal on its output, naming the option.");
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    });
+
+    [Fact]
     public Task Sighup_reloads_tags_and_handlers_logs_what_changed_and_keeps_the_agent_running() => Cluster.RunAsync(async cluster =>
     {
         DirectoryInfo scratch = Directory.CreateTempSubdirectory("rumor-reload-");
