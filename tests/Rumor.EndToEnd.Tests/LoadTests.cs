@@ -18,11 +18,11 @@ public sealed class LoadTests
     private static readonly TimeSpan P99Bound = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// A ceiling on what the loaded agent keeps resident above its baseline after the load: today it
-    /// does not give the memory back within a minute (about 280 MB stay; docs/BENCHMARKS.md), so
-    /// this bounds the growth (the issue saw 1.1 GB) rather than proving a return.
+    /// What the loaded agent may keep resident above its baseline within a minute after the load
+    /// (the new keys, warmed pools and JIT code): the memory must come back (a peak of 375-430 MB on
+    /// a baseline of about 85 MB; the idle trim, MemoryTrimSlackBytes, returns it; docs/BENCHMARKS.md).
     /// </summary>
-    private const long RssBoundBytes = 512L * 1024 * 1024;
+    private const long RssBoundBytes = 150L * 1024 * 1024;
 
     [Fact]
     public Task Three_agents_survive_silent_subscribers_large_writes_and_a_thousand_concurrent_calls_without_a_failure_or_a_5xx() => Cluster.RunAsync(async cluster =>

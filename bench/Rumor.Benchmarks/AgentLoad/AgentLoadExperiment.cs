@@ -34,12 +34,15 @@ public static partial class AgentLoadExperiment
             HelpName = "lan|local",
             DefaultValueFactory = _ => "lan",
         };
+        Option<int> trimSlack = BenchOptions.Int("--memory-trim-slack", "The agents' MemoryTrimSlackBytes (-1: the agent's default; 0 turns the idle trim off).", -1);
+        Option<int> observe = BenchOptions.Int("--rss-observe", "Seconds after the silent clients went at which the target's RSS is read once more (0: not).", 40);
         Command command = new("agent-load", "Three agent processes; on one: silent stream subscribers, large writes, concurrent API calls; suspicions, latency, statuses and RSS.")
         {
-            rumor, subscribers, writes, calls, queries, preset,
+            rumor, subscribers, writes, calls, queries, preset, trimSlack, observe,
         };
-        command.SetAction(parsed => Run(parsed.GetValue(rumor)!, parsed.GetValue(preset)!, new AgentLoadSettings
+        command.SetAction(parsed => Run(parsed.GetValue(rumor)!, parsed.GetValue(preset)!, parsed.GetValue(trimSlack), new AgentLoadSettings
         {
+            RssObserveAfter = TimeSpan.FromSeconds(parsed.GetValue(observe)),
             SilentSubscribers = parsed.GetValue(subscribers),
             LargeWrites = parsed.GetValue(writes),
             ConcurrentCalls = parsed.GetValue(calls),
@@ -48,7 +51,7 @@ public static partial class AgentLoadExperiment
         return command;
     }
 
-    private static int Run(string rumorDll, string preset, AgentLoadSettings settings)
+    private static int Run(string rumorDll, string preset, int trimSlack, AgentLoadSettings settings)
     {
         if (!File.Exists(rumorDll))
         {
@@ -61,13 +64,15 @@ public static partial class AgentLoadExperiment
         try
         {
             string config = Path.Combine(scratch.FullName, "agent.json");
-            File.WriteAllText(config, "{\"HttpRateLimit\":0,\"StreamSubscribersMax\":256}");
-            (Process process, LoadAgent agent, string gossip) first = Start(rumorDll, preset, scratch, config, "load-a", "127.0.13.1", null);
+            // Through the file, not the environment: Start clears RUMOR_* so the caller's shell cannot change the run.
+            string trim = trimSlack < 0 ? "" : string.Create(CultureInfo.InvariantCulture, $",\"MemoryTrimSlackBytes\":{trimSlack}");
+            File.WriteAllText(config, "{\"HttpRateLimit\":0,\"StreamSubscribersMax\":256" + trim + "}");
+            (Process process, LoadAgent agent, string gossip, StringBuilder output) first = Start(rumorDll, preset, scratch, config, "load-a", "127.0.13.1", null);
             processes.Add(first.process);
             List<LoadAgent> others = [];
             foreach ((string name, string address) in new[] { ("load-b", "127.0.13.2"), ("load-c", "127.0.13.3") })
             {
-                (Process process, LoadAgent agent, string _) = Start(rumorDll, preset, scratch, config, name, address, first.gossip);
+                (Process process, LoadAgent agent, string _, StringBuilder _) = Start(rumorDll, preset, scratch, config, name, address, first.gossip);
                 processes.Add(process);
                 others.Add(agent);
             }
@@ -75,6 +80,22 @@ public static partial class AgentLoadExperiment
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# agent-load: {settings.SilentSubscribers} silent /v1/stream clients, {settings.LargeWrites} writes of {settings.LargeValueBytes:N0} B values, {settings.ConcurrentCalls:N0} concurrent mixed calls, then {settings.ConcurrentQueries:N0} concurrent queries, on load-a of three agents (--preset {preset})"));
             AgentLoadResult result = AgentLoadScenario.RunAsync(first.agent, others, settings).GetAwaiter().GetResult();
             Console.WriteLine(result.Describe());
+            if (result.ServerErrors > 0)
+            {
+                // What the target logged about them (warnings and errors: the agents run at --log-level warning).
+                string[] lines;
+                lock (first.output)
+                {
+                    lines = first.output.ToString().Split('\n');
+                }
+
+                Console.WriteLine("load-a's log around the 5xx (first 40 lines of failures):");
+                foreach (string line in lines.Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).Take(40))
+                {
+                    Console.WriteLine("  " + line);
+                }
+            }
+
             bool ok = result.Suspicions.Count == 0 && result.NotAliveAtEnd.Count == 0 && result.ServerErrors == 0 && result.TransportFailures == 0;
             Console.WriteLine(ok ? "verdict: no suspicion, no 5xx" : "verdict: FAILED (a suspicion, a 5xx or a call without an answer)");
             return ok ? 0 : 1;
@@ -102,7 +123,7 @@ public static partial class AgentLoadExperiment
         }
     }
 
-    private static (Process Process, LoadAgent Agent, string Gossip) Start(string rumorDll, string preset, DirectoryInfo scratch, string config, string name, string address, string? join)
+    private static (Process Process, LoadAgent Agent, string Gossip, StringBuilder Output) Start(string rumorDll, string preset, DirectoryInfo scratch, string config, string name, string address, string? join)
     {
         string data = Path.Combine(scratch.FullName, name);
         Directory.CreateDirectory(data);
@@ -146,11 +167,20 @@ public static partial class AgentLoadExperiment
                 running.TrySetResult(match);
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (output)
+                {
+                    output.AppendLine(e.Data);
+                }
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Match started = running.Task.WaitAsync(TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
-        return (process, new LoadAgent(name, process.Id, new Uri(started.Groups["http"].Value)), started.Groups["gossip"].Value);
+        return (process, new LoadAgent(name, process.Id, new Uri(started.Groups["http"].Value)), started.Groups["gossip"].Value, output);
     }
 
     [GeneratedRegex(@"running at (?<gossip>\S+) \(bound .*HTTP API and dashboard at (?<http>http://\S+?);")]

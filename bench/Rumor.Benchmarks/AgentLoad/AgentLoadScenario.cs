@@ -40,6 +40,13 @@ public sealed record AgentLoadSettings
     /// <summary>The resident memory the target may keep above its baseline after the load (the new key state, warmed pools and JIT code included).</summary>
     public long RssReturnBoundBytes { get; init; } = 150L * 1024 * 1024;
 
+    /// <summary>
+    /// When positive, the target's resident memory is read once more this long after the silent
+    /// clients went, whatever the settle wait saw (<see cref="AgentLoadResult.RssObservedBytes"/>):
+    /// the figure that shows what an idle trim gives back after the first sample under the bound.
+    /// </summary>
+    public TimeSpan RssObserveAfter { get; init; } = TimeSpan.Zero;
+
     /// <summary>A bound on each phase's waits, so a broken agent fails the run rather than hanging it.</summary>
     public TimeSpan StepBound { get; init; } = TimeSpan.FromSeconds(120);
 }
@@ -56,6 +63,12 @@ public sealed record AgentLoadResult
 
     /// <summary>How long after the subscribers went <see cref="RssAfterBytes"/> was read.</summary>
     public required TimeSpan RssSettledAfter { get; init; }
+
+    /// <summary>The target's resident memory <see cref="AgentLoadSettings.RssObserveAfter"/> after the subscribers went (0 when not asked).</summary>
+    public long RssObservedBytes { get; init; }
+
+    /// <summary>When <see cref="RssObservedBytes"/> was read, after the subscribers went.</summary>
+    public TimeSpan RssObservedAfter { get; init; }
 
     /// <summary>Latencies of the mixed calls and large writes, milliseconds.</summary>
     public required double P50Ms { get; init; }
@@ -110,6 +123,11 @@ public sealed record AgentLoadResult
     {
         StringBuilder text = new();
         text.AppendLine(CultureInfo.InvariantCulture, $"RSS of the target: baseline {Mb(RssBaselineBytes)} MB, peak {Mb(RssPeakBytes)} MB, after {Mb(RssAfterBytes)} MB ({RssSettledAfter.TotalSeconds:0.0} s after the subscribers went)");
+        if (RssObservedBytes > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"RSS of the target {RssObservedAfter.TotalSeconds:0.0} s after the subscribers went: {Mb(RssObservedBytes)} MB");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture, $"API latency (mixed calls and large writes): p50 {P50Ms:0} ms, p99 {P99Ms:0} ms, max {MaxMs:0} ms; p99 without queries {P99WithoutQueriesMs:0} ms");
         text.AppendLine("statuses, all calls: " + Format(Statuses));
         text.AppendLine("statuses, concurrent queries: " + Format(QueryStatuses) + (QueryRefusalsNamedTheOption ? " (every 429 names QueriesMax, with Retry-After)" : " (some 429 lacked Retry-After or the option)"));
@@ -269,6 +287,20 @@ public static class AgentLoadScenario
         }
 
         TimeSpan settledAfter = settle.Elapsed;
+        long observed = 0;
+        TimeSpan observedAfter = TimeSpan.Zero;
+        if (settings.RssObserveAfter > TimeSpan.Zero)
+        {
+            TimeSpan left = settings.RssObserveAfter - settle.Elapsed;
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, stop.Token).ConfigureAwait(false);
+            }
+
+            observed = Rss(target.ProcessId);
+            observedAfter = settle.Elapsed;
+        }
+
         JsonElement status = await GetJsonAsync(http, new Uri(target.Http, "v1/status"), stop.Token).ConfigureAwait(false);
         long dropped = status.GetProperty("api").TryGetProperty("streamEventsDropped", out JsonElement d) ? d.GetInt64() : -1;
 
@@ -301,6 +333,8 @@ public static class AgentLoadScenario
                 RssPeakBytes = peak,
                 RssAfterBytes = after,
                 RssSettledAfter = settledAfter,
+                RssObservedBytes = observed,
+                RssObservedAfter = observedAfter,
                 P50Ms = Percentile(latencies, 0.50),
                 P99Ms = Percentile(latencies, 0.99),
                 MaxMs = latencies.Count == 0 ? 0 : latencies[^1],
