@@ -118,6 +118,7 @@ public static class AgentConfiguration
             Api = ApiConfiguration.Load(combined),
             EventHandlers = EventHandlersOf(file, environmentLayer, flagLayer),
             EventHandlerOptions = EventHandlerOptionsOf(combined),
+            SerfCoalesce = SerfCoalesceOf(combined),
             LogLevel = LogLevelOf(combined["LogLevel"]),
         };
     }
@@ -169,6 +170,33 @@ public static class AgentConfiguration
             timeout,
             IntegerOf(combined, "EventHandlerConcurrency", defaults.Concurrency, 1, 256),
             IntegerOf(combined, "EventHandlerQueueMax", defaults.QueueMax, 1, 65_536));
+    }
+
+    private static Serf.SerfCoalesceOptions SerfCoalesceOf(IConfiguration combined)
+    {
+        Serf.SerfCoalesceOptions defaults = Serf.SerfCoalesceOptions.Default;
+        return new Serf.SerfCoalesceOptions(
+            PeriodOf("CoalescePeriod", defaults.CoalescePeriod),
+            PeriodOf("QuiescentPeriod", defaults.QuiescentPeriod),
+            PeriodOf("UserCoalescePeriod", defaults.UserCoalescePeriod),
+            PeriodOf("UserQuiescentPeriod", defaults.UserQuiescentPeriod));
+
+        TimeSpan PeriodOf(string key, TimeSpan defaultValue)
+        {
+            if (combined[key] is not { Length: > 0 } text)
+            {
+                return defaultValue;
+            }
+
+            if (text.Trim() == "0")
+            {
+                return TimeSpan.Zero;
+            }
+
+            return DurationText.TryParse(text, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1), out TimeSpan value, out string error)
+                ? value
+                : throw new AgentConfigurationException($"{key}: {error} (0 turns coalescing off)");
+        }
     }
 
     private static int IntegerOf(IConfiguration combined, string key, int defaultValue, int min, int max)

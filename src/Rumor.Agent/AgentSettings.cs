@@ -30,6 +30,9 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
     /// <summary>The bounds of the event handlers (<c>EventHandlerTimeout</c>, <c>EventHandlerConcurrency</c>, <c>EventHandlerQueueMax</c>).</summary>
     public EventHandlers.EventHandlerOptions EventHandlerOptions { get; init; } = Agent.EventHandlers.EventHandlerOptions.Default;
 
+    /// <summary>Serf mode's event coalescing (<c>CoalescePeriod</c>, <c>QuiescentPeriod</c>, <c>UserCoalescePeriod</c>, <c>UserQuiescentPeriod</c>); Serf agent's 3 s / 1 s by default.</summary>
+    public Serf.SerfCoalesceOptions SerfCoalesce { get; init; } = Serf.SerfCoalesceOptions.Default;
+
     /// <summary>The least severe lines <c>rumor agent</c> prints (<c>LogLevel</c>, <c>--log-level</c>): information (default) prints member events; warning only problems. SIGHUP reloads it.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

@@ -17,7 +17,7 @@ internal static class SerfAgentCommand
     /// <summary>The <c>--protocol</c> option of <c>rumor agent</c>.</summary>
     public static Option<string> ProtocolOption()
     {
-        Option<string> option = CliOptions.Text("--protocol", "rumor|serf", "The wire dialect (default rumor). serf: memberlist + Serf, a member of a real Serf cluster (members, join, leave, user events; no KV, aggregates or queries; docs/INTEROP.md).")
+        Option<string> option = CliOptions.Text("--protocol", "rumor|serf", "The wire dialect (default rumor). serf: memberlist + Serf, a member of a real Serf cluster (members, join, leave, user events, queries, keys, event handlers; no KV or aggregates; docs/INTEROP.md).")
             .Completing("rumor", "serf");
         option.Validators.Add(result =>
         {
@@ -60,6 +60,13 @@ internal static class SerfAgentCommand
         await using (agent.ConfigureAwait(false))
         {
             SerfNode node = agent.Node;
+            agent.EventHandlers.Logged += (level, message) =>
+            {
+                if (level >= settings.LogLevel)
+                {
+                    AgentCommand.Log(log, message);
+                }
+            };
             node.MemberChanged += e => AgentCommand.Log(log, $"member {e.Member.Name} {e.Member.Address}:{e.Member.Port} {Describe(e.Kind)}");
             AgentCommand.Log(log, $"agent {node.Name} running at {node.AdvertisedAddress}:{node.EndPoint.Port} (protocol serf: memberlist 0.2.2 + Serf 0.9.4, preset {settings.Rumor.Preset}); HTTP API at {agent.Url}; Ctrl+C leaves the cluster and exits");
             if (settings.Rumor.Seeds.Count > 0)

@@ -281,9 +281,18 @@ public sealed partial class SerfNode
     /// Answers Serf queries addressed to this node (after its filters): return the response payload
     /// (at most <see cref="QueryResponseSizeLimit"/> bytes), or null for no response. Called on a
     /// thread-pool thread, not under the node's lock; names starting with <c>_serf_</c> are Serf's
-    /// internal queries and never reach it.
+    /// internal queries and never reach it. A query it returns null for is raised as
+    /// <see cref="QueryReceived"/>.
     /// </summary>
     public Func<SerfQuery, byte[]?>? QueryHandler { get; set; }
+
+    /// <summary>
+    /// A query addressed to this node (after its filters) that <see cref="QueryHandler"/> did not
+    /// answer, as Serf's agent hands queries to its event handlers: answer it (once, before its
+    /// <see cref="SerfQuery.Deadline"/>) with <see cref="SerfQuery.Respond"/>. Raised on the node's
+    /// thread: handlers must not block. Names starting with <c>_serf_</c> never reach it.
+    /// </summary>
+    public event Action<SerfQuery>? QueryReceived;
 
     // Serf's handleQuery: witness, dedupe by (LTime, ID), re-broadcast when new (unless the
     // no-broadcast flag), then, if the filters select this node, ack (when asked) and respond by
@@ -327,42 +336,46 @@ public sealed partial class SerfNode
             return rebroadcast;
         }
 
-        if (QueryHandler is not { } handler)
+        SerfQuery request = new(query.Name, query.Payload ?? [], query.SourceNode, query.LTime)
         {
-            return rebroadcast;
-        }
-
-        SerfQuery request = new(query.Name, query.Payload ?? [], query.SourceNode, query.LTime);
+            Deadline = DateTimeOffset.UtcNow + TimeSpan.FromTicks(Math.Clamp(query.TimeoutNanoseconds / 100, 0, TimeSpan.FromMinutes(10).Ticks)),
+            Responder = payload => SendQueryResponse(query, asker, payload),
+        };
         Raise(() =>
         {
-            byte[]? payload = handler(request);
-            if (payload is null)
+            if (QueryHandler?.Invoke(request) is { } payload)
             {
+                if (request.Respond(payload) is not null)
+                {
+                    Counters.QueryResponsesTooLarge += payload.Length > QueryResponseSizeLimit ? 1 : 0;
+                }
+
                 return;
             }
 
-            if (payload.Length > QueryResponseSizeLimit)
-            {
-                Counters.QueryResponsesTooLarge++;
-                return;
-            }
-
-            byte[] response = new QueryResponseMessage(query.LTime, query.Id, _options.Name, 0, payload).Encode();
-            try
-            {
-                _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(response, []) : response, asker);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
-            {
-                Counters.SendFailures++;
-            }
-
-            if (query.RelayFactor > 0)
-            {
-                Run(() => RelayResponse(query.RelayFactor, asker, query.SourceNode, response));
-            }
+            QueryReceived?.Invoke(request);
         });
         return rebroadcast;
+    }
+
+    // Serf's respondWithMessageAndResponse after the checks: straight to the asker by UDP, then
+    // through RelayFactor others. Not under the lock (the relay takes it).
+    private void SendQueryResponse(QueryMessage query, IPEndPoint asker, byte[] payload)
+    {
+        byte[] response = new QueryResponseMessage(query.LTime, query.Id, _options.Name, 0, payload).Encode();
+        try
+        {
+            _udp.SendTo(_options.Keyring is { } keyring ? keyring.Encrypt(response, []) : response, asker);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ArgumentException)
+        {
+            Counters.SendFailures++;
+        }
+
+        if (query.RelayFactor > 0)
+        {
+            Run(() => RelayResponse(query.RelayFactor, asker, query.SourceNode, response));
+        }
     }
 
     // A response or ack straight to the asker, then relayed through RelayFactor others.

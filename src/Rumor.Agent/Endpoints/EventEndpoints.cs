@@ -79,6 +79,11 @@ internal static class EventEndpoints
                 return payloadProblem!;
             }
 
+            if (body.Nodes is { Count: > 0 } || body.RelayFactor is > 0)
+            {
+                return ApiJson.BadRequest("nodes and relayFactor are Serf's query options (serf query -node, -relay-factor): only an agent running --protocol serf honours them; a Rumor-mode query selects members by tags (filter).");
+            }
+
             TimeSpan timeout = DefaultQueryTimeout;
             if (body.TimeoutMs is { } ms)
             {

@@ -68,6 +68,9 @@ public sealed class SerfModeAgent : IAsyncDisposable
     /// <summary>The node.</summary>
     public SerfNode Node { get; }
 
+    /// <summary>The event handlers (<c>--event-handler</c>), run as Serf's agent runs them.</summary>
+    public SerfEventHandlerRunner EventHandlers { get; private set; } = null!;
+
     /// <summary>The settings it runs with.</summary>
     public AgentSettings Settings { get; }
 
@@ -210,6 +213,8 @@ public sealed class SerfModeAgent : IAsyncDisposable
             app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
             ApiHardening.UseGuards(app, settings);
             SerfModeAgent agent = new(app, node, settings);
+            agent.EventHandlers = new SerfEventHandlerRunner(node, settings.EventHandlers, settings.EventHandlerOptions, settings.SerfCoalesce,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SerfEventHandlerRunner>());
             agent.Map(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
@@ -516,6 +521,11 @@ public sealed class SerfModeAgent : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (EventHandlers is not null)
+        {
+            await EventHandlers.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Node.DisposeAsync().ConfigureAwait(false);
     }
 }

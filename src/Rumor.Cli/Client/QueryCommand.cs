@@ -4,8 +4,10 @@ using Rumor.Client;
 namespace Rumor.Cli.Client;
 
 /// <summary>
-/// <c>rumor query NAME [PAYLOAD] [--tag k=v]... [--timeout D]</c>: asks the members a question and
-/// collects their answers (<c>POST /v1/query</c>), then names who did not answer in time.
+/// <c>rumor query NAME [PAYLOAD] [--tag k=v]... [--timeout D] [--node NAME]... [--relay-factor N]</c>:
+/// asks the members a question and collects their answers (<c>POST /v1/query</c>), then names who
+/// did not answer in time. <c>--node</c> and <c>--relay-factor</c> are Serf's; an agent in Rumor
+/// mode refuses them (400) rather than ignoring them.
 /// </summary>
 internal static class QueryCommand
 {
@@ -19,6 +21,8 @@ internal static class QueryCommand
             CliOptions.Repeated("--tag", "KEY=VALUE", "Ask only members with this tag; repeat for several (all must match)."),
             ClientCommand.Duration("--timeout", "How long to wait for answers (default: the agent's)."),
             CliOptions.Text("--file", "PATH", "Read the payload from this file ('-' for standard input)."),
+            CliOptions.Repeated("--node", "NAME", "Ask only this member; repeat for several (Serf's -node; agents running --protocol serf only)."),
+            CliOptions.Count("--relay-factor", "N", "Each answer also comes back through N other members (Serf's -relay-factor, 0 to 5; agents running --protocol serf only).", 0, 5, "a relay factor"),
         ],
         RunAsync);
 
@@ -45,7 +49,15 @@ internal static class QueryCommand
 
         byte[]? payload = await ValueInput.ReadAsync(context, inline, "payload", required: false).ConfigureAwait(false);
         (string? text, string? base64) = ValueInput.Split(payload ?? []);
-        QueryPostRequest request = new(name, text, base64, filter.Count > 0 ? filter : null, timeout is { } t ? (long)t.TotalMilliseconds : null);
+        string[] nodes = [.. context.Args.GetAll("node")];
+        if (nodes.Any(n => n.Length == 0))
+        {
+            throw new UsageException("--node: a member's name is empty.");
+        }
+
+        int? relayFactor = context.Args.Get<int?>("relay-factor");
+        QueryPostRequest request = new(name, text, base64, filter.Count > 0 ? filter : null, timeout is { } t ? (long)t.TotalMilliseconds : null,
+            relayFactor is > 0 ? relayFactor : null, nodes.Length > 0 ? nodes : null);
         QueryResultDto answer = await context.Agent.QueryAsync(request, context.Stop).ConfigureAwait(false);
         if (context.Json)
         {
