@@ -75,11 +75,9 @@ public sealed class GossipKeyring : IDisposable
     /// <summary>Header + label: the associated data of every packet.</summary>
     internal ReadOnlySpan<byte> AssociatedData => _associatedData;
 
-    internal AesGcm Primary => _keys[0].Cipher;
-
     internal int Count => _keys.Count;
 
-    internal AesGcm CipherAt(int index) => _keys[index].Cipher;
+    internal GcmCipher CipherAt(int index) => _keys[index].Cipher;
 
     /// <summary>The key at <paramref name="index"/> itself (not a copy): for finding it again by value.</summary>
     internal byte[] KeyAt(int index) => _keys[index].Key;
@@ -112,7 +110,7 @@ public sealed class GossipKeyring : IDisposable
             }
 
             int index = IndexOf(key);
-            next.Add(index >= 0 ? _keys[index] : new Entry((byte[])key.Clone(), new AesGcm(key, PacketEnvelope.TagBytes)));
+            next.Add(index >= 0 ? _keys[index] : new Entry((byte[])key.Clone(), new GcmCipher(key)));
         }
 
         foreach (Entry old in _keys)
@@ -163,7 +161,7 @@ public sealed class GossipKeyring : IDisposable
             throw new InvalidOperationException($"A keyring holds at most {KeysMax} keys; remove one first.");
         }
 
-        _keys.Add(new Entry((byte[])key.Clone(), new AesGcm(key, PacketEnvelope.TagBytes)));
+        _keys.Add(new Entry((byte[])key.Clone(), new GcmCipher(key)));
     }
 
     /// <summary>Makes an installed key primary.</summary>
@@ -227,5 +225,5 @@ public sealed class GossipKeyring : IDisposable
         }
     }
 
-    private readonly record struct Entry(byte[] Key, AesGcm Cipher);
+    private readonly record struct Entry(byte[] Key, GcmCipher Cipher);
 }

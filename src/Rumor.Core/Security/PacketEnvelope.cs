@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Rumor.Core.Wire;
 
 namespace Rumor.Core.Security;
@@ -108,11 +107,7 @@ public static class PacketEnvelope
         Span<byte> plain = destination[..plainLength];
         for (int i = 0; i < keyring.Count; i++)
         {
-            try
-            {
-                keyring.CipherAt(i).Decrypt(nonce, ciphertext, tag, plain, keyring.AssociatedData);
-            }
-            catch (AuthenticationTagMismatchException)
+            if (!keyring.CipherAt(i).TryDecrypt(nonce, ciphertext, tag, plain, keyring.AssociatedData))
             {
                 continue;
             }
