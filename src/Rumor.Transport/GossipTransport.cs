@@ -49,7 +49,8 @@ public sealed partial class GossipTransport : IAsyncDisposable
         _events = Channel.CreateBounded<GossipEvent>(
             new BoundedChannelOptions(settings.EventQueueMax) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             _ => _counters.EventDropped());
-        _node = new GossipNode(options, new NodeHost(this), random);
+        // The loop ticks at NextWakeDue: it sleeps through gossip rounds that have nothing to send.
+        _node = new GossipNode(options, new NodeHost(this), random) { IdleGossipRoundsFireLate = true };
         _loopThread = new Thread(RunLoop) { IsBackground = true, Name = "rumor loop " + options.Name };
     }
 
@@ -338,6 +339,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
         TimeSpan timeout = _settings.ShutdownTimeout;
         await _shutdown.CancelAsync().ConfigureAwait(false);
         StopLoop();
+        WakeReceiver();
         _udp.Dispose();
         _listener.Dispose();
         if (_loopThread.ThreadState != ThreadState.Unstarted)
