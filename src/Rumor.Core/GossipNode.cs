@@ -238,6 +238,10 @@ public sealed partial class GossipNode : IModuleContext
             case KernelTimerKind.StreamDeadline:
                 StreamDeadline(timer.Token, now);
                 break;
+            case KernelTimerKind.PushRound:
+                _pushRoundScheduled = false;
+                GossipRound(now, reschedule: false);
+                break;
         }
     }
 
@@ -403,6 +407,7 @@ public sealed partial class GossipNode : IModuleContext
         RelayTimeout,
         SuspicionTimeout,
         StreamDeadline,
+        PushRound,
     }
 
     /// <summary>A kernel timer: what it is for, a token it checks (probe sequence, stream id, suspicion token), and the suspected member.</summary>
