@@ -374,10 +374,16 @@ public sealed partial class GossipTransport : IAsyncDisposable
         }
     }
 
+    private Task _receiver = Task.CompletedTask;
+
+    /// <summary>True while the datagram receive thread runs (tests check that dispose ends it).</summary>
+    internal bool IsReceiverRunning => !_receiver.IsCompleted;
+
     private void StartLoop()
     {
         // LongRunning: a dedicated thread, so probes and acks never queue behind the thread pool's work.
-        Track(Task.Factory.StartNew(ReceiveDatagrams, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        _receiver = Task.Factory.StartNew(ReceiveDatagrams, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Track(_receiver);
         Track(Task.Run(AcceptStreamsAsync));
         if (_settings.OnEvent is { } handler)
         {
