@@ -86,7 +86,10 @@ public sealed class RumorAgent : IAsyncDisposable
     public static async Task<RumorAgent> StartAsync(AgentSettings settings, Action<ILoggingBuilder>? configureLogging = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(RumorAgent).Assembly.GetName().Name });
+        // appsettings.json (if the working directory has one) is read once, not watched: watching
+        // it costs a file-watcher thread and an inotify watch on the working directory per agent,
+        // for a reload the agent does not do (SIGHUP reloads its own configuration file).
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], ApplicationName = typeof(RumorAgent).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         ApiSettings api = settings.Api;
@@ -98,6 +101,10 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         builder.Services.AddRumor(settings.Rumor.CopyTo);
+        if (StartupTrace.Enabled)
+        {
+            builder.Services.AddHostedService<StartupTraceMark>();
+        }
         builder.Services.AddSingleton<LeaveShutdown>();
         builder.Services.AddSingleton(services => new EventHandlerRunner(
             services.GetRequiredService<RumorNode>(),
@@ -117,7 +124,9 @@ public sealed class RumorAgent : IAsyncDisposable
             return Task.CompletedTask;
         }));
 
+        StartupTrace.Mark("host configured");
         WebApplication app = builder.Build();
+        StartupTrace.Mark("host built");
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
         ApiGuard guard = ApiHardening.UseGuards(app, settings);
@@ -139,9 +148,11 @@ public sealed class RumorAgent : IAsyncDisposable
             }
         });
         MapApi(app);
+        StartupTrace.Mark("endpoints mapped");
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("HTTP listening");
         }
         catch
         {

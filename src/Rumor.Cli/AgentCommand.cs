@@ -233,6 +233,7 @@ internal static class AgentCommand
             AgentConfig config = ParseArguments(parsed);
             settings = config.Load();
             binds = config.BindCandidates.Count > 1 ? config.BindCandidates : [settings.Rumor.Bind];
+            StartupTrace.Mark("configuration loaded");
         }
         catch (Exception e) when (e is UsageException or AgentConfigurationException)
         {

@@ -61,6 +61,8 @@ public sealed partial class GossipNode
     void IModuleContext.QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt) =>
         QueueBroadcast(key, message, priority: priority, expiresAt: expiresAt);
 
+    void IModuleContext.RequestPushRound(TimeSpan now) => RequestPushRound(now);
+
     int IModuleContext.PendingBroadcasts(BroadcastClass priority) => _broadcasts.CountOf(priority);
 
     void IModuleContext.ExpireBroadcasts(TimeSpan now)

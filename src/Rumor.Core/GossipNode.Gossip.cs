@@ -38,6 +38,24 @@ public sealed partial class GossipNode
         }
     }
 
+    private bool _pushRoundScheduled;
+
+    /// <summary>
+    /// Asks for one extra gossip round (GossipFanout packets of whatever broadcasts wait) as soon as
+    /// the current input is handled, instead of the next scheduled round: a timer due now, so all
+    /// that one input queued (every new event of a compound packet) goes out in that one round, and
+    /// a burst of requests within one input costs one round. The scheduled rounds are unchanged;
+    /// the broadcasts' retransmit limits still bound how often each is sent.
+    /// </summary>
+    internal void RequestPushRound(TimeSpan now)
+    {
+        if (!_pushRoundScheduled)
+        {
+            _pushRoundScheduled = true;
+            _timers.Schedule(now, new KernelTimer(KernelTimerKind.PushRound));
+        }
+    }
+
     private bool IsGossipTarget(Member member, TimeSpan now) => member.State switch
     {
         MemberState.Alive or MemberState.Suspect => true,

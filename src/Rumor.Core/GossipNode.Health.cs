@@ -51,7 +51,7 @@ public sealed partial class GossipNode
     private void DetectLateTimers(TimeSpan now)
     {
         TimeSpan threshold = _options.StallThreshold;
-        TimeSpan due = _timerSet.NextDue;
+        TimeSpan due = IdleGossipRoundsFireLate ? NextWakeDue : _timerSet.NextDue;
         // A stall the shell reported at this same instant already explains the lateness: count it once.
         if (threshold > TimeSpan.Zero && due != TimeSpan.MaxValue && now - due > threshold && _lastStallAt != now)
         {

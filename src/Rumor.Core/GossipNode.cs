@@ -122,6 +122,27 @@ public sealed partial class GossipNode : IModuleContext
     /// <summary>When the shell should call <see cref="OnTick"/> next (<see cref="TimeSpan.MaxValue"/>: no timer pending).</summary>
     public TimeSpan NextTimerDue => _stopped ? TimeSpan.MaxValue : _timerSet.NextDue;
 
+    /// <summary>
+    /// When a shell that sleeps through idle gossip rounds must call <see cref="OnTick"/> next:
+    /// <see cref="NextTimerDue"/>, except that the gossip round is left out while no broadcast waits
+    /// (firing it would only schedule the next one). Such a round fires, late, at the next tick
+    /// for anything else, or at once when a broadcast is queued; what it then sends is what it
+    /// would have sent on time. A shell using this sets <see cref="IdleGossipRoundsFireLate"/> so
+    /// the late round is not taken for a stall of this process. The simulator ticks at
+    /// <see cref="NextTimerDue"/>.
+    /// </summary>
+    public TimeSpan NextWakeDue => _stopped
+        ? TimeSpan.MaxValue
+        : _broadcasts.Count > 0 ? _timerSet.NextDue : _timerSet.NextDueSkippingHead(_timers, static timer => timer.Kind == KernelTimerKind.GossipRound);
+
+    /// <summary>
+    /// True when the shell ticks at <see cref="NextWakeDue"/> (the transport): the lateness that
+    /// counts as a local stall is then measured against <see cref="NextWakeDue"/>, so a gossip round
+    /// that had nothing to send and was slept through is not a stall. False (the default): against
+    /// <see cref="NextTimerDue"/>.
+    /// </summary>
+    public bool IdleGossipRoundsFireLate { get; set; }
+
     /// <summary>True after <see cref="Leave"/>.</summary>
     public bool IsLeaving => _leaving;
 
@@ -216,6 +237,10 @@ public sealed partial class GossipNode : IModuleContext
                 break;
             case KernelTimerKind.StreamDeadline:
                 StreamDeadline(timer.Token, now);
+                break;
+            case KernelTimerKind.PushRound:
+                _pushRoundScheduled = false;
+                GossipRound(now, reschedule: false);
                 break;
         }
     }
@@ -382,6 +407,7 @@ public sealed partial class GossipNode : IModuleContext
         RelayTimeout,
         SuspicionTimeout,
         StreamDeadline,
+        PushRound,
     }
 
     /// <summary>A kernel timer: what it is for, a token it checks (probe sequence, stream id, suspicion token), and the suspected member.</summary>

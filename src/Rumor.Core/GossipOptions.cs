@@ -190,6 +190,16 @@ public sealed record GossipOptions
     /// <summary>A coalescing event replaces the sender's previous coalescing event of the same name if that one was sent less than this long before; receivers hold coalescing events this long before delivering, so a replaced one is usually never delivered.</summary>
     public TimeSpan EventCoalesceWindow { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A user event this node sends, or receives for the first time, goes out at once to GossipFanout
+    /// members (one extra gossip round right after the input that brought it, shared by every event
+    /// of that input) instead of waiting up to GossipInterval for the next round: about one round
+    /// less per hop. The extra round counts against the broadcasts' retransmit limits like any
+    /// other, so each event is still sent at most RetransmitLimit times by each node. false: events
+    /// wait for the scheduled rounds like every other broadcast.
+    /// </summary>
+    public bool EventImmediatePush { get; init; } = true;
+
     /// <summary>How long received events stay in the log: they are deduplicated and reconciled by anti-entropy within this window.</summary>
     public TimeSpan EventRetention { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -23,6 +23,13 @@ public sealed record SimulationOptions
 
     /// <summary>Trace records kept as text for failure reports.</summary>
     public int TraceRecent { get; init; } = 200;
+
+    /// <summary>
+    /// Tick each node at <see cref="GossipNode.NextWakeDue"/>, as the real transport does (gossip
+    /// rounds with nothing to send are slept through), instead of <see cref="GossipNode.NextTimerDue"/>
+    /// (the default, which every recorded trace hash was taken with).
+    /// </summary>
+    public bool SleepThroughIdleRounds { get; init; }
 }
 
 /// <summary>

@@ -64,6 +64,9 @@ public sealed class SimNode : IGossipHost
     /// <summary>Times the node froze.</summary>
     public long Freezes { get; private set; }
 
+    /// <summary>Ticks this node was woken for (its timers' wake-ups; inputs are not counted).</summary>
+    public long Wakes { get; private set; }
+
     /// <summary>Virtual time spent frozen.</summary>
     public TimeSpan FrozenTime { get; private set; }
 
@@ -137,7 +140,7 @@ public sealed class SimNode : IGossipHost
         _storedGeneration = generation;
         _storedIncarnation = incarnation;
         ulong seed = _cluster.DeriveSeed();
-        Node = new GossipNode(options, this, new Xoshiro256StarStar(seed), _cluster.Names);
+        Node = new GossipNode(options, this, new Xoshiro256StarStar(seed), _cluster.Names) { IdleGossipRoundsFireLate = _cluster.Options.SleepThroughIdleRounds };
         IsUp = true;
         HasLeft = false;
         _scheduledWake = TimeSpan.MaxValue;
@@ -259,7 +262,7 @@ public sealed class SimNode : IGossipHost
             return;
         }
 
-        TimeSpan due = Node.NextTimerDue;
+        TimeSpan due = _cluster.Options.SleepThroughIdleRounds ? Node.NextWakeDue : Node.NextTimerDue;
         if (due < _scheduledWake)
         {
             _scheduledWake = due;
@@ -275,6 +278,7 @@ public sealed class SimNode : IGossipHost
         }
 
         _scheduledWake = TimeSpan.MaxValue;
+        Wakes++;
         if (now < _frozenUntil)
         {
             return; // Frozen: the thaw fires the overdue timers.

@@ -44,7 +44,8 @@ public sealed partial class GossipTransport
     /// detector's probes and acks, and a pool queue flooded by an API burst (a thousand requests
     /// at once) would otherwise hold an ack for seconds before the loop saw it, and a healthy node
     /// would be suspected. The socket is non-blocking (sends on the loop never wait), so the thread
-    /// waits in <see cref="Socket.Poll(int, SelectMode)"/>, waking at least every 200 ms to notice shutdown.
+    /// waits in <see cref="Socket.Poll(int, SelectMode)"/> without a timeout: it wakes only for a
+    /// datagram, or when <see cref="DisposeAsync"/> shuts the socket down (<see cref="WakeReceiver"/>).
     /// Nothing here allocates per datagram once warm: the source lands in one reused
     /// <see cref="SocketAddress"/> and is resolved through <see cref="PeerAddresses"/>, the copy goes
     /// into a pooled buffer, and the loop takes it as a struct.
@@ -61,7 +62,7 @@ public sealed partial class GossipTransport
             int length;
             try
             {
-                if (!_udp.Poll(200_000, SelectMode.SelectRead))
+                if (!_udp.Poll(Timeout.Infinite, SelectMode.SelectRead))
                 {
                     continue;
                 }
@@ -101,6 +102,23 @@ public sealed partial class GossipTransport
                 ArrayPool<byte>.Shared.Return(copy);
                 _counters.DatagramDropped();
             }
+        }
+    }
+
+    /// <summary>
+    /// Wakes the receive thread out of its untimed poll before the socket is closed: closing a
+    /// descriptor does not wake a thread polling it on Linux, but a shutdown does (even on an
+    /// unconnected UDP socket, which reports it as not connected and wakes the pollers anyway).
+    /// </summary>
+    private void WakeReceiver()
+    {
+        try
+        {
+            _udp.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Not connected (UDP): the pollers are woken all the same.
         }
     }
 

@@ -13,7 +13,9 @@ namespace Rumor.Transport;
 /// the datagrams that arrived meanwhile were read (at most <see cref="TicksDeferredMax"/> in a row):
 /// after a long item (a 60 KB state delta from a stream) an ack already waiting in the inbox must
 /// count before its probe's timeout fires, or a peer that answered in time is suspected. When there
-/// is nothing to do it sleeps on a monitor until the next timer is due or new work is posted. A flood of datagrams cannot starve the timers: the clock is
+/// is nothing to do it sleeps on a monitor until the next timer is due or new work is posted; a
+/// gossip round with nothing to send does not wake it (<see cref="GossipNode.NextWakeDue"/>): it
+/// fires with the next tick, or at once when a broadcast is queued. A flood of datagrams cannot starve the timers: the clock is
 /// checked after every item.
 /// </summary>
 public sealed partial class GossipTransport
@@ -129,7 +131,7 @@ public sealed partial class GossipTransport
 
                     TimeSpan now = Now;
                     ReportStalls(now);
-                    if (_node.NextTimerDue <= now && !(DatagramsWaiting() && ++ticksDeferred <= TicksDeferredMax))
+                    if (_node.NextWakeDue <= now && !(DatagramsWaiting() && ++ticksDeferred <= TicksDeferredMax))
                     {
                         ticksDeferred = 0;
                         _node.OnTick(now);
@@ -182,7 +184,7 @@ public sealed partial class GossipTransport
                     return true;
                 }
 
-                TimeSpan due = _node.NextTimerDue;
+                TimeSpan due = _node.NextWakeDue;
                 TimeSpan now = Now;
                 if (due <= now)
                 {
@@ -210,7 +212,7 @@ public sealed partial class GossipTransport
             return;
         }
 
-        TimeSpan due = _node.NextTimerDue;
+        TimeSpan due = _node.NextWakeDue;
         if (due != TimeSpan.MaxValue && now - due > threshold)
         {
             ReportStall(now - due, "the event loop woke late", now);

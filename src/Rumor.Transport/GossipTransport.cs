@@ -49,7 +49,8 @@ public sealed partial class GossipTransport : IAsyncDisposable
         _events = Channel.CreateBounded<GossipEvent>(
             new BoundedChannelOptions(settings.EventQueueMax) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
             _ => _counters.EventDropped());
-        _node = new GossipNode(options, new NodeHost(this), random);
+        // The loop ticks at NextWakeDue: it sleeps through gossip rounds that have nothing to send.
+        _node = new GossipNode(options, new NodeHost(this), random) { IdleGossipRoundsFireLate = true };
         _loopThread = new Thread(RunLoop) { IsBackground = true, Name = "rumor loop " + options.Name };
     }
 
@@ -338,6 +339,7 @@ public sealed partial class GossipTransport : IAsyncDisposable
         TimeSpan timeout = _settings.ShutdownTimeout;
         await _shutdown.CancelAsync().ConfigureAwait(false);
         StopLoop();
+        WakeReceiver();
         _udp.Dispose();
         _listener.Dispose();
         if (_loopThread.ThreadState != ThreadState.Unstarted)
@@ -373,10 +375,16 @@ public sealed partial class GossipTransport : IAsyncDisposable
         }
     }
 
+    private Task _receiver = Task.CompletedTask;
+
+    /// <summary>True while the datagram receive thread runs (tests check that dispose ends it).</summary>
+    internal bool IsReceiverRunning => !_receiver.IsCompleted;
+
     private void StartLoop()
     {
         // LongRunning: a dedicated thread, so probes and acks never queue behind the thread pool's work.
-        Track(Task.Factory.StartNew(ReceiveDatagrams, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        _receiver = Task.Factory.StartNew(ReceiveDatagrams, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Track(_receiver);
         Track(Task.Run(AcceptStreamsAsync));
         if (_settings.OnEvent is { } handler)
         {

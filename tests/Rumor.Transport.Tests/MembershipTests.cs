@@ -114,6 +114,19 @@ public sealed class MembershipTests
         Assert.False(node.IsLoopRunning);
     }
 
+    [Fact]
+    public async Task Dispose_ends_the_datagram_receiver_that_polls_without_a_timeout()
+    {
+        // The receiver waits for a datagram with no timeout; only the shutdown on dispose wakes it.
+        // Were it not woken, DisposeAsync would give up after ShutdownTimeout with the thread still polling.
+        GossipTransport node = await GossipTransport.StartAsync(LocalCluster.FastOptions("n"));
+        Assert.True(node.IsReceiverRunning);
+
+        await node.DisposeAsync();
+
+        Assert.False(node.IsReceiverRunning);
+    }
+
     private static async Task<T> ReadFirstAsync<T>(GossipTransport node, CancellationToken cancellationToken)
         where T : Rumor.Core.GossipEvent
     {

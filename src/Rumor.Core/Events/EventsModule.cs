@@ -208,6 +208,12 @@ internal sealed partial class EventsModule : GossipModule
         // origin, generation, name and coalesce-from) still in the queue; a new chain has a new key.
         string? key = message.Coalesces ? $"\u0001event\u0001{message.Origin}\u0001{message.Generation}\u0001{message.Name}\u0001{message.CoalesceFrom}" : null;
         _node.QueueBroadcast(key, PacketBuilder.EncodeMessage(message), BroadcastClass.Events);
+        if (_options.EventImmediatePush)
+        {
+            // First sight of the event (sent here, or received new): out to the fanout now, not at the next round.
+            _node.RequestPushRound(now);
+        }
+
         if (message.Coalesces)
         {
             Counters.EventsCoalesced += log.Supersede(entry, _supersededScratch);

@@ -93,6 +93,9 @@ internal interface IModuleContext
     /// <summary>Queues an encoded message for rumor mongering; a newer one with the same <paramref name="key"/> replaces it.</summary>
     void QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt = null);
 
+    /// <summary>One extra gossip round of the waiting broadcasts as soon as the current input is handled (at most one per input).</summary>
+    void RequestPushRound(TimeSpan now);
+
     /// <summary>Broadcasts of <paramref name="priority"/> still queued.</summary>
     int PendingBroadcasts(BroadcastClass priority);
 

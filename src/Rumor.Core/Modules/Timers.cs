@@ -57,6 +57,32 @@ internal sealed class TimerSet
         }
     }
 
+    /// <summary>
+    /// As <see cref="NextDue"/>, but when <paramref name="queue"/>'s earliest entry satisfies
+    /// <paramref name="skip"/>, that one entry is left out (the entry after it in that queue counts instead).
+    /// </summary>
+    public TimeSpan NextDueSkippingHead<T>(TimerQueue<T> queue, Func<T, bool> skip)
+        where T : struct
+    {
+        if (!queue.TryPeekAfterHead(skip, out (long DueTicks, long Sequence) queueKey, out bool skipped) || !skipped)
+        {
+            return NextDue;
+        }
+
+        bool any = queueKey != default;
+        (long DueTicks, long Sequence) earliest = queueKey;
+        foreach (ITimerQueue other in _queues)
+        {
+            if (!ReferenceEquals(other, queue) && other.TryPeek(out (long DueTicks, long Sequence) key) && (!any || key.CompareTo(earliest) < 0))
+            {
+                earliest = key;
+                any = true;
+            }
+        }
+
+        return any ? TimeSpan.FromTicks(earliest.DueTicks) : TimeSpan.MaxValue;
+    }
+
     internal long NextSequence() => ++_sequence;
 
     private ITimerQueue? Earliest(out (long DueTicks, long Sequence) earliest)
@@ -96,6 +122,37 @@ internal sealed class TimerQueue<T> : ITimerQueue
     public void Schedule(TimeSpan due, T timer) => _queue.Enqueue(timer, (due.Ticks, _set.NextSequence()));
 
     bool ITimerQueue.TryPeek(out (long DueTicks, long Sequence) key) => _queue.TryPeek(out _, out key);
+
+    /// <summary>
+    /// False when empty. Otherwise <paramref name="skipped"/> tells whether the earliest entry
+    /// satisfies <paramref name="skip"/>; if it does, <paramref name="key"/> is the key of the entry
+    /// after it (default when there is none), else the earliest's. The queue's order is unchanged:
+    /// the head is taken out and put back under its own unique (due, sequence) key.
+    /// </summary>
+    internal bool TryPeekAfterHead(Func<T, bool> skip, out (long DueTicks, long Sequence) key, out bool skipped)
+    {
+        skipped = false;
+        if (!_queue.TryPeek(out T head, out key))
+        {
+            return false;
+        }
+
+        if (!skip(head))
+        {
+            return true;
+        }
+
+        skipped = true;
+        (long DueTicks, long Sequence) headKey = key;
+        _queue.Dequeue();
+        if (!_queue.TryPeek(out _, out key))
+        {
+            key = default;
+        }
+
+        _queue.Enqueue(head, headKey);
+        return true;
+    }
 
     void ITimerQueue.FireNext(TimeSpan now) => _fire(_queue.Dequeue(), now);
 
