@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Rumor.Client;
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 
 namespace Rumor.Cli.Client;
 
