@@ -158,6 +158,7 @@ public sealed class RumorAgent : IAsyncDisposable
     {
         app.MapStatusEndpoints();
         app.MapMemberEndpoints();
+        app.MapCoordinateEndpoints();
         app.MapKvEndpoints();
         app.MapStreamEndpoints();
         app.MapEventEndpoints();
