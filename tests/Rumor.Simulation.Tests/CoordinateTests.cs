@@ -123,6 +123,30 @@ public class CoordinateTests(ITestOutputHelper output)
         Assert.NotEqual(without, proximity);
     }
 
+    [Fact]
+    public void A_reaped_member_leaves_no_coordinate_behind()
+    {
+        // Bounded state: the side table holds a coordinate per member and drops it at the reap.
+        SimCluster cluster = Cluster(Sim.SeedOr(31), Sim.Lan with { DeadMemberRetention = TimeSpan.FromSeconds(20) });
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(60), "24 nodes join");
+        cluster.RunFor(TimeSpan.FromSeconds(60));
+        SimNode gone = cluster.Nodes[5];
+        int holders = cluster.Nodes.Count(n => n != gone && n.LiveNode.GetCoordinate(gone.Name) is not null);
+        Assert.True(holders >= 20, $"only {holders} nodes had a coordinate for {gone.Name} before the crash");
+        cluster.Crash(gone);
+
+        // Bound: detection (a few probe rounds plus the suspicion timeout) + 20 s retention + a probe pass that reaps.
+        TimeSpan? took = cluster.RunUntil(() => cluster.LiveNodes.All(n => n.LiveNode.GetCoordinate(gone.Name) is null && !n.LiveNode.Coordinates.ContainsKey(gone.Name)), TimeSpan.FromSeconds(180));
+        if (took is null)
+        {
+            Sim.Fail(cluster, $"{cluster.LiveNodes.Count(n => n.LiveNode.GetCoordinate(gone.Name) is not null)} nodes still hold a coordinate for {gone.Name} 180 s after its crash");
+        }
+
+        Assert.All(cluster.LiveNodes, n => Assert.Equal(cluster.LiveNodes.Count(), n.LiveNode.Coordinates.Count));
+        output.WriteLine($"{holders} nodes held its coordinate; all dropped it {took!.Value.TotalSeconds:F0} s after the crash");
+    }
+
     private List<(TimeSpan, int, NodeAddress)> Datagrams(GossipOptions gossip, out long coordinates)
     {
         SimCluster cluster = Cluster(Sim.SeedOr(11), gossip);
