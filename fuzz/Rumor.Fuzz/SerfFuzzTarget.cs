@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Rumor.Serf;
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Fuzz;

@@ -169,6 +169,7 @@ public sealed class RumorAgent : IAsyncDisposable
     {
         app.MapStatusEndpoints();
         app.MapMemberEndpoints();
+        app.MapCoordinateEndpoints();
         app.MapKvEndpoints();
         app.MapStreamEndpoints();
         app.MapEventEndpoints();

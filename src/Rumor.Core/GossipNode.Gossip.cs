@@ -24,7 +24,9 @@ public sealed partial class GossipNode
 
         int fanout = _options.GossipFanout;
         Span<int> chosen = stackalloc int[fanout];
-        int count = SampleMembers(chosen, fanout, m => IsGossipTarget(m, now));
+        int count = _options.ProximityGossip
+            ? SampleNearMembers(chosen, fanout, m => IsGossipTarget(m, now))
+            : SampleMembers(chosen, fanout, m => IsGossipTarget(m, now));
         int limit = RetransmitLimit;
         for (int i = 0; i < count && _broadcasts.Count > 0; i++)
         {

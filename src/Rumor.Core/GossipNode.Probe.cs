@@ -239,7 +239,11 @@ public sealed partial class GossipNode
             return;
         }
 
-        SendWithPiggyback(from, new AckMessage(ping.Sequence));
+        // The ack, our network coordinate right after it (Coordinates/CoordinatesModule.cs), then broadcasts.
+        _builder.Reset(PlainPacketBudget);
+        _modules.Coordinates.AddAck(_builder, ping.Sequence);
+        _broadcasts.Fill(_builder, RetransmitLimit);
+        SendPacket(from, _builder.Finish());
     }
 
     private void HandleIndirectPing(NodeAddress from, in IndirectPingMessage request, TimeSpan now)
@@ -283,6 +287,7 @@ public sealed partial class GossipNode
                 if (probe.IndirectSent == 0)
                 {
                     LastProbeRoundTrip = now - probe.StartedAt;
+                    _modules.Coordinates.OnDirectAck(probe.Target, probe.Sequence, LastProbeRoundTrip, now);
                 }
             }
 

@@ -1,4 +1,6 @@
+using Rumor.Core.Coordinates;
 using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core;
 
@@ -51,6 +53,31 @@ public sealed record GossipOptions
 
     /// <summary>How long dead members still receive gossip, so that a wrongly accused member hears it and refutes. memberlist LAN: 30 s.</summary>
     public TimeSpan GossipToTheDeadTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Keep Vivaldi network coordinates (as Serf does): every ack carries this node's coordinate
+    /// (a Coordinate message, PROTOCOL.md §6.16, 96 bytes more per ack), and every direct probe's
+    /// round trip updates it. Off: acks are as before and no coordinate is kept. Default on.
+    /// </summary>
+    public bool NetworkCoordinates { get; init; } = true;
+
+    /// <summary>The Vivaldi tuning (Serf's defaults: 8 dimensions). Members with another dimensionality cannot be compared and are ignored.</summary>
+    public VivaldiOptions Vivaldi { get; init; } = VivaldiOptions.Default;
+
+    /// <summary>
+    /// Proximity-weighted gossip: each gossip target is, with probability
+    /// <see cref="ProximityUniformShare"/>, a uniform random member (as without this option), and
+    /// otherwise the nearest (lowest estimated round trip) of <see cref="ProximityCandidates"/>
+    /// uniform random candidates. Needs <see cref="NetworkCoordinates"/>. Default off: peer selection
+    /// draws exactly as before.
+    /// </summary>
+    public bool ProximityGossip { get; init; }
+
+    /// <summary>With <see cref="ProximityGossip"/>, the share of gossip targets still drawn uniformly (far ones included), so a cluster split by distance still heals. 0.05..1; default 0.25.</summary>
+    public double ProximityUniformShare { get; init; } = 0.25;
+
+    /// <summary>With <see cref="ProximityGossip"/>, how many uniform candidates a proximity pick compares (the nearest wins). 2..32; default 4.</summary>
+    public int ProximityCandidates { get; init; } = 4;
 
     /// <summary>Time between full-state push-pull exchanges with one random member (scaled up above 32 members). memberlist LAN: 30 s.</summary>
     public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
@@ -429,6 +456,7 @@ public sealed record GossipOptions
         }
 
         ValidateEvents(problems);
+        ValidateCoordinates(problems);
         // Cluster aggregates.
         Positive(problems, nameof(AggregateInterval), AggregateInterval);
         Positive(problems, nameof(AggregateFastInterval), AggregateFastInterval);
@@ -486,6 +514,48 @@ public sealed record GossipOptions
             problems.Add($"QueryTimeoutMax is {QueryTimeoutMax}; a query carries its timeout in 32-bit milliseconds, at most {TimeSpan.FromMilliseconds(uint.MaxValue)}.");
         }
         Range(problems, nameof(QueriesMax), QueriesMax, 1, 1_000_000);
+    }
+
+    /// <summary>Network coordinates and proximity gossip.</summary>
+    private void ValidateCoordinates(List<string> problems)
+    {
+        if (Vivaldi is null)
+        {
+            problems.Add("Vivaldi is null; use VivaldiOptions.Default.");
+        }
+        else
+        {
+            Range(problems, "Vivaldi.Dimensionality", Vivaldi.Dimensionality, 1, CoordinateMessage.DimensionsMax);
+            Range(problems, "Vivaldi.LatencyFilterSize", Vivaldi.LatencyFilterSize, 1, 100);
+            Range(problems, "Vivaldi.AdjustmentWindowSize", Vivaldi.AdjustmentWindowSize, 0, 1000);
+            PositiveNumber(problems, "Vivaldi.ErrorMax", Vivaldi.ErrorMax);
+            PositiveNumber(problems, "Vivaldi.ErrorGain", Vivaldi.ErrorGain);
+            PositiveNumber(problems, "Vivaldi.CoordinateGain", Vivaldi.CoordinateGain);
+            PositiveNumber(problems, "Vivaldi.GravityRhoSeconds", Vivaldi.GravityRhoSeconds);
+            if (!double.IsFinite(Vivaldi.HeightMinSeconds) || Vivaldi.HeightMinSeconds < 0)
+            {
+                problems.Add($"Vivaldi.HeightMinSeconds is {Vivaldi.HeightMinSeconds}; it must be a number of seconds, 0 or more.");
+            }
+        }
+
+        if (double.IsNaN(ProximityUniformShare) || ProximityUniformShare < 0.05 || ProximityUniformShare > 1)
+        {
+            problems.Add($"ProximityUniformShare is {ProximityUniformShare}; it must be between 0.05 and 1 (some gossip must stay uniform so that distant groups still hear each other).");
+        }
+
+        Range(problems, nameof(ProximityCandidates), ProximityCandidates, 2, 32);
+        if (ProximityGossip && !NetworkCoordinates)
+        {
+            problems.Add("ProximityGossip needs NetworkCoordinates: without coordinates there is no distance to weigh by.");
+        }
+    }
+
+    private static void PositiveNumber(List<string> problems, string name, double value)
+    {
+        if (!double.IsFinite(value) || value <= 0)
+        {
+            problems.Add($"{name} is {value}; it must be a positive number.");
+        }
     }
 
     /// <summary>Throws <see cref="GossipOptionsException"/> listing every problem, if there is any.</summary>

@@ -89,6 +89,18 @@ public sealed class RumorOptions
     /// <summary>Overrides the preset's <see cref="GossipOptions.GossipFanout"/>.</summary>
     public int? GossipFanout { get; set; }
 
+    /// <summary>Overrides <see cref="GossipOptions.NetworkCoordinates"/> (default on: acks carry Vivaldi coordinates).</summary>
+    public bool? NetworkCoordinates { get; set; }
+
+    /// <summary>Overrides <see cref="GossipOptions.ProximityGossip"/> (default off).</summary>
+    public bool? ProximityGossip { get; set; }
+
+    /// <summary>Overrides <see cref="GossipOptions.ProximityUniformShare"/> (default 0.25).</summary>
+    public double? ProximityUniformShare { get; set; }
+
+    /// <summary>Overrides <see cref="GossipOptions.ProximityCandidates"/> (default 4).</summary>
+    public int? ProximityCandidates { get; set; }
+
     /// <summary>Overrides the preset's <see cref="GossipOptions.PushPullInterval"/>.</summary>
     public TimeSpan? PushPullInterval { get; set; }
 
@@ -162,6 +174,10 @@ public sealed class RumorOptions
         target.RetransmitMultiplier = RetransmitMultiplier;
         target.GossipInterval = GossipInterval;
         target.GossipFanout = GossipFanout;
+        target.NetworkCoordinates = NetworkCoordinates;
+        target.ProximityGossip = ProximityGossip;
+        target.ProximityUniformShare = ProximityUniformShare;
+        target.ProximityCandidates = ProximityCandidates;
         target.PushPullInterval = PushPullInterval;
         target.StreamTimeout = StreamTimeout;
         target.PacketBudgetBytes = PacketBudgetBytes;

@@ -1,4 +1,4 @@
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;

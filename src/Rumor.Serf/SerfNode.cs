@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf;
@@ -42,7 +42,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _udp = udp;
         _tcp = tcp;
         _random = options.RandomSeed is { } seed ? new Random(seed) : new Random();
-        _vivaldi = new VivaldiClient(options.Vivaldi, _random);
+        _vivaldi = new VivaldiClient(options.Vivaldi, _random.NextDouble);
     }
 
     /// <summary>A member changed (join, update, leave, failed), Serf's view.</summary>

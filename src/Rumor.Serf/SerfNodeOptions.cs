@@ -86,5 +86,5 @@ public sealed class SerfNodeOptions
     public bool EnableCompression { get; init; } = true;
 
     /// <summary>The Vivaldi client's tuning (Serf's defaults; Serf agents refuse coordinates of another dimensionality).</summary>
-    public Coordinates.VivaldiOptions Vivaldi { get; init; } = Coordinates.VivaldiOptions.Default;
+    public Rumor.Core.Coordinates.VivaldiOptions Vivaldi { get; init; } = Rumor.Core.Coordinates.VivaldiOptions.Default;
 }

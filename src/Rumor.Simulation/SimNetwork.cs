@@ -126,7 +126,7 @@ public sealed class SimNetwork
         int copies = _random.NextDouble() < options.DuplicateProbability ? 2 : 1;
         for (int i = 0; i < copies; i++)
         {
-            _cluster.Schedule(_cluster.Now + Delay(options), new DeliverPacket(from, target, copy));
+            _cluster.Schedule(_cluster.Now + Delay(options, from.Index, target.Index), new DeliverPacket(from, target, copy));
         }
     }
 
@@ -145,7 +145,7 @@ public sealed class SimNetwork
 
         // Connect (one round trip) plus the request's one-way trip; under loss each leg may wait
         // for TCP's retransmission timer (1 s for the handshake, 200 ms for data, as Linux does).
-        TimeSpan delay = StreamLeg(Options, Handshake) + StreamLeg(Options, Handshake) + StreamLeg(Options, DataRetransmit);
+        TimeSpan delay = StreamLeg(Options, Handshake, from.Index, target.Index) + StreamLeg(Options, Handshake, target.Index, from.Index) + StreamLeg(Options, DataRetransmit, from.Index, target.Index);
         _cluster.Schedule(_cluster.Now + delay, new DeliverStreamRequest(from, target, id, request.ToArray()));
     }
 
@@ -163,7 +163,7 @@ public sealed class SimNetwork
             return;
         }
 
-        _cluster.Schedule(_cluster.Now + StreamLeg(Options, DataRetransmit), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
+        _cluster.Schedule(_cluster.Now + StreamLeg(Options, DataRetransmit, from.Index, pending.Requester.Index), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
     }
 
     internal void ForgetStream(long streamId) => _streams.Remove(streamId);
@@ -176,9 +176,9 @@ public sealed class SimNetwork
     /// network's loss rate, no draw at all without loss), a retransmission timeout that doubles.
     /// Streams stay reliable but slow under loss, as TCP is.
     /// </summary>
-    private TimeSpan StreamLeg(NetworkOptions options, TimeSpan retransmitTimeout)
+    private TimeSpan StreamLeg(NetworkOptions options, TimeSpan retransmitTimeout, int from, int to)
     {
-        TimeSpan delay = Delay(options);
+        TimeSpan delay = Delay(options, from, to);
         if (options.LossProbability <= 0)
         {
             return delay;
@@ -194,10 +194,10 @@ public sealed class SimNetwork
         return delay;
     }
 
-    private TimeSpan Delay(NetworkOptions options)
+    private TimeSpan Delay(NetworkOptions options, int from, int to)
     {
         double jitter = options.Jitter <= TimeSpan.Zero ? 0 : -Math.Log(1.0 - _random.NextDouble()) * options.Jitter.Ticks;
-        long ticks = options.Latency.Ticks + (long)jitter;
+        long ticks = options.LinkLatency(from, to).Ticks + (long)jitter;
         if (options.ReorderProbability > 0 && _random.NextDouble() < options.ReorderProbability)
         {
             ticks += (long)(_random.NextDouble() * options.ReorderDelayMax.Ticks);

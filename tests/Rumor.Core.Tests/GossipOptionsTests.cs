@@ -63,6 +63,16 @@ public class GossipOptionsTests
         { "MembersMax", o => o with { MembersMax = 1 } },
         { "BroadcastQueueMax", o => o with { BroadcastQueueMax = 0 } },
         { "Seeds", o => o with { Seeds = [new NodeAddress(0x0A000002, 0)] } },
+        { "ProximityUniformShare", o => o with { ProximityUniformShare = 0 } },
+        { "ProximityUniformShare", o => o with { ProximityUniformShare = 1.5 } },
+        { "ProximityUniformShare", o => o with { ProximityUniformShare = double.NaN } },
+        { "ProximityCandidates", o => o with { ProximityCandidates = 1 } },
+        { "ProximityCandidates", o => o with { ProximityCandidates = 33 } },
+        { "ProximityGossip", o => o with { ProximityGossip = true, NetworkCoordinates = false } },
+        { "Vivaldi.Dimensionality", o => o with { Vivaldi = new Coordinates.VivaldiOptions { Dimensionality = 17 } } },
+        { "Vivaldi.ErrorGain", o => o with { Vivaldi = new Coordinates.VivaldiOptions { ErrorGain = double.PositiveInfinity } } },
+        { "Vivaldi.LatencyFilterSize", o => o with { Vivaldi = new Coordinates.VivaldiOptions { LatencyFilterSize = 0 } } },
+        { "Vivaldi", o => o with { Vivaldi = null! } },
     };
 
     [Theory]

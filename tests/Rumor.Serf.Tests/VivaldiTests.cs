@@ -1,4 +1,4 @@
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 using Rumor.Serf.Wire;
 
 namespace Rumor.Serf.Tests;
@@ -32,7 +32,7 @@ public sealed class VivaldiTests
         //   adjustment: raw distance now 1.1225 ms + 12.45 µs + 10 µs = 1.14495 ms;
         //               sample 2 - 1.14495 = 0.85505 ms; window of 20 → 0.85505 / 40 ms = 21.37625 µs
         //   gravity   = -(0.166 ms / 150 s)² ≈ -1.2e-12 s: below the tolerance.
-        VivaldiClient client = new(VivaldiOptions.Default, new Random(1));
+        VivaldiClient client = new(VivaldiOptions.Default, new Random(1).NextDouble);
         Assert.True(client.Update("peer", At(8, 2, 0.001), TimeSpan.FromMilliseconds(2)));
 
         NetworkCoordinate c = client.Coordinate;
@@ -67,25 +67,25 @@ public sealed class VivaldiTests
         Random random = new(7);
         NetworkCoordinate origin = NetworkCoordinate.Origin(noHeight);
         NetworkCoordinate above = new([0, 0, 2.9], 1.5, 0, 0);
-        NetworkCoordinate c = origin.ApplyForce(noHeight, 5.3, above, random);
+        NetworkCoordinate c = origin.ApplyForce(noHeight, 5.3, above, random.NextDouble);
         Assert.Equal([0.0, 0.0, -5.3], c.Vec);
-        c = c.ApplyForce(noHeight, 2.0, new NetworkCoordinate([3.4, 0, -5.3], 1.5, 0, 0), random);
+        c = c.ApplyForce(noHeight, 2.0, new NetworkCoordinate([3.4, 0, -5.3], 1.5, 0, 0), random.NextDouble);
         Assert.Equal(-2.0, c.Vec[0], 1e-12);
         Assert.Equal(-5.3, c.Vec[2], 1e-12);
 
         // Coincident points push apart one unit in some direction.
-        Assert.Equal(1.0, origin.DistanceSeconds(origin.ApplyForce(noHeight, 1.0, origin, random)), 1e-9);
+        Assert.Equal(1.0, origin.DistanceSeconds(origin.ApplyForce(noHeight, 1.0, origin, random.NextDouble)), 1e-9);
 
         VivaldiOptions withHeight = new() { Dimensionality = 3 };
         origin = NetworkCoordinate.Origin(withHeight);
-        Assert.Equal(10.0e-6 + 5.3 * 10.0e-6 / 2.9, origin.ApplyForce(withHeight, 5.3, above, random).Height, 1e-15);
-        Assert.Equal(10.0e-6, origin.ApplyForce(withHeight, -5.3, above, random).Height);
+        Assert.Equal(10.0e-6 + 5.3 * 10.0e-6 / 2.9, origin.ApplyForce(withHeight, 5.3, above, random.NextDouble).Height, 1e-15);
+        Assert.Equal(10.0e-6, origin.ApplyForce(withHeight, -5.3, above, random.NextDouble).Height);
     }
 
     [Fact]
     public void Latency_filter_takes_the_median_of_three_per_peer()
     {
-        VivaldiClient client = new(VivaldiOptions.Default, new Random(1));
+        VivaldiClient client = new(VivaldiOptions.Default, new Random(1).NextDouble);
         double[] alice = [0.201, 0.200, 0.207, 1.9, 0.203, 0.199, 0.211];
         double[] medians = [0.201, 0.201, 0.201, 0.207, 0.207, 0.203, 0.203];
         for (int i = 0; i < alice.Length; i++)
@@ -101,7 +101,7 @@ public sealed class VivaldiTests
     [Fact]
     public void Invalid_coordinates_other_dimensions_and_bogus_rtts_change_nothing()
     {
-        VivaldiClient client = new(VivaldiOptions.Default, new Random(1));
+        VivaldiClient client = new(VivaldiOptions.Default, new Random(1).NextDouble);
         NetworkCoordinate before = client.Coordinate;
         NetworkCoordinate nan = At(8, 0, double.NaN);
         Assert.False(nan.IsValid);
@@ -139,7 +139,7 @@ public sealed class VivaldiTests
         // adjustment step leaves estimates far off.
         const int n = 5;
         Random random = new(3);
-        VivaldiClient[] clients = [.. Enumerable.Range(0, n).Select(i => new VivaldiClient(VivaldiOptions.Default, new Random(i)))];
+        VivaldiClient[] clients = [.. Enumerable.Range(0, n).Select(i => new VivaldiClient(VivaldiOptions.Default, new Random(i).NextDouble))];
         double Truth(int i, int j) => 0.010 * Math.Abs(i - j);
         for (int round = 0; round < 5000; round++)
         {

@@ -1,21 +1,21 @@
 using System.CommandLine;
 using System.Globalization;
 using Rumor.Client;
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 
 namespace Rumor.Cli.Client;
 
 /// <summary>
 /// <c>rumor rtt A [B]</c>: the round trip between members A and B (B defaults to the agent's own
 /// node) estimated from their network coordinates, as <c>serf rtt</c> does: no packet is sent, the
-/// agent's last known coordinates (<c>GET /v1/coordinates</c>) are compared. Needs an agent with
-/// <c>--protocol serf</c>.
+/// agent's last known coordinates (<c>GET /v1/coordinates</c>) are compared. Works in both
+/// dialects (in Rumor mode unless NetworkCoordinates is off).
 /// </summary>
 internal static class RttCommand
 {
     public static readonly ClientCommand Command = new(
         "rtt",
-        "Estimates the round trip between two members from their network coordinates, as 'serf rtt' (B defaults to the agent's own node; needs --protocol serf).",
+        "Estimates the round trip between two members from their network coordinates, as 'serf rtt' (B defaults to the agent's own node).",
         () =>
         [
             new Argument<string>("A") { Description = "A member." },
@@ -32,7 +32,7 @@ internal static class RttCommand
         }
         catch (RumorApiException e) when (e.Status == 404)
         {
-            throw new RumorApiException("this agent keeps no network coordinates: they are available with --protocol serf (docs/INTEROP.md).") { Status = e.Status };
+            throw new RumorApiException($"this agent keeps no network coordinates ({e.Message}); turn NetworkCoordinates on (docs/CONFIGURATION.md).") { Status = e.Status };
         }
 
         string a = context.Args.Positionals[0];

@@ -79,6 +79,18 @@ public sealed class NodeCounters
     /// <summary>Timers and acks for sequence numbers we no longer track (late or duplicate acks).</summary>
     public long StaleAcks { get; internal set; }
 
+    /// <summary>Coordinates that updated ours (each after a direct probe's ack, with its measured round trip).</summary>
+    public long CoordinateUpdates { get; internal set; }
+
+    /// <summary>Coordinates refused: another dimensionality, not finite after decoding, a round trip over 10 s, or from a member we no longer know.</summary>
+    public long CoordinatesRejected { get; internal set; }
+
+    /// <summary>ProximityGossip: gossip targets drawn uniformly (the far share).</summary>
+    public long ProximityUniformPicks { get; internal set; }
+
+    /// <summary>ProximityGossip: gossip targets picked as the nearest of the candidates.</summary>
+    public long ProximityNearPicks { get; internal set; }
+
     /// <summary>Probes saved by the stream fallback alone: datagrams to that member are failing while streams work.</summary>
     public long FallbackAcks { get; internal set; }
 

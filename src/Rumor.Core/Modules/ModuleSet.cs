@@ -1,5 +1,6 @@
 using Rumor.Core.Aggregates;
 using Rumor.Core.AntiEntropy;
+using Rumor.Core.Coordinates;
 using Rumor.Core.Events;
 using Rumor.Core.Heartbeats;
 
@@ -19,7 +20,8 @@ internal sealed class ModuleSet
         Heartbeats = new HeartbeatModule(context);
         Events = new EventsModule(context);
         Aggregates = new AggregatesModule(context, State);
-        All = [State, Heartbeats, Events, Aggregates];
+        Coordinates = new CoordinatesModule(context);
+        All = [State, Heartbeats, Events, Aggregates, Coordinates];
     }
 
     /// <summary>Replicated key-value state (Scuttlebutt anti-entropy).</summary>
@@ -33,6 +35,9 @@ internal sealed class ModuleSet
 
     /// <summary>Cluster aggregates by push-sum (reads its inputs from <see cref="State"/>).</summary>
     public AggregatesModule Aggregates { get; }
+
+    /// <summary>Vivaldi network coordinates (carried after acks).</summary>
+    public CoordinatesModule Coordinates { get; }
 
     /// <summary>Every module, in start and hook order.</summary>
     public IReadOnlyList<GossipModule> All { get; }

@@ -59,6 +59,9 @@ public enum MessageType : byte
 
     /// <summary>Cluster aggregates: a push-sum / extremum gossip share.</summary>
     Aggregate = 18,
+
+    /// <summary>The acking member's network coordinate, right after its <see cref="Ack"/> in the same packet.</summary>
+    Coordinate = 19,
 }
 
 /// <summary>Flags in the packet header.</summary>

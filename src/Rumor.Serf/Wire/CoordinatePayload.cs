@@ -1,5 +1,5 @@
 using MessagePack;
-using Rumor.Serf.Coordinates;
+using Rumor.Core.Coordinates;
 
 namespace Rumor.Serf.Wire;
 

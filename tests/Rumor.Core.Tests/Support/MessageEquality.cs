@@ -25,6 +25,7 @@ internal static class MessageEquality
             && e.Filter.AsSpan().SequenceEqual(a.Filter) && e.Payload.AsSpan().SequenceEqual(a.Payload),
         (QueryResponseMessage e, QueryResponseMessage a) => e with { Payload = [] } == a with { Payload = [] } && e.Payload.AsSpan().SequenceEqual(a.Payload),
         (AggregateMessage e, AggregateMessage a) => AggregateEqual(e, a),
+        (CoordinateMessage e, CoordinateMessage a) => CoordinateEqual(e, a),
         (PingMessage or IndirectPingMessage or AckMessage or NackMessage or SuspectMessage or DeadMessage or StateChecksumMessage, _) => Equals(expected, actual),
         _ => false,
     };
@@ -64,6 +65,12 @@ internal static class MessageEquality
         && Bits(e.Flow.Nodes) == Bits(a.Flow.Nodes) && Bits(e.Flow.Weight) == Bits(a.Flow.Weight)
         && Bits(e.Min) == Bits(a.Min) && Bits(e.Max) == Bits(a.Max) && Bits(e.Average) == Bits(a.Average)
         && Bits(e.Count) == Bits(a.Count) && Bits(e.HolderCount) == Bits(a.HolderCount);
+
+    /// <summary>Coordinates compared by the bits of every number.</summary>
+    private static bool CoordinateEqual(CoordinateMessage e, CoordinateMessage a) =>
+        e.Sequence == a.Sequence && e.Coordinate.Vec.Select(Bits).SequenceEqual(a.Coordinate.Vec.Select(Bits))
+        && Bits(e.Coordinate.Error) == Bits(a.Coordinate.Error) && Bits(e.Coordinate.Adjustment) == Bits(a.Coordinate.Adjustment)
+        && Bits(e.Coordinate.Height) == Bits(a.Coordinate.Height);
 
     private static ulong Bits(double value) => BitConverter.DoubleToUInt64Bits(value);
 

@@ -25,6 +25,7 @@ internal static class MessageOps
         QueryMessage => MessageType.Query,
         QueryResponseMessage => MessageType.QueryResponse,
         AggregateMessage => MessageType.Aggregate,
+        CoordinateMessage => MessageType.Coordinate,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -47,6 +48,7 @@ internal static class MessageOps
         QueryMessage m => m.PayloadLength,
         QueryResponseMessage m => m.PayloadLength,
         AggregateMessage m => m.PayloadLength,
+        CoordinateMessage m => m.PayloadLength,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -74,6 +76,7 @@ internal static class MessageOps
             case QueryMessage m: m.WritePayload(ref writer); break;
             case QueryResponseMessage m: m.WritePayload(ref writer); break;
             case AggregateMessage m: m.WritePayload(ref writer); break;
+            case CoordinateMessage m: m.WritePayload(ref writer); break;
             default: throw new ArgumentException(message.GetType().Name);
         }
 
@@ -99,6 +102,7 @@ internal static class MessageOps
         QueryMessage m => PacketBuilder.EncodeSingle(m),
         QueryResponseMessage m => PacketBuilder.EncodeSingle(m),
         AggregateMessage m => PacketBuilder.EncodeSingle(m),
+        CoordinateMessage m => PacketBuilder.EncodeSingle(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -121,6 +125,7 @@ internal static class MessageOps
         QueryMessage m => PacketBuilder.EncodeMessage(m),
         QueryResponseMessage m => PacketBuilder.EncodeMessage(m),
         AggregateMessage m => PacketBuilder.EncodeMessage(m),
+        CoordinateMessage m => PacketBuilder.EncodeMessage(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -143,6 +148,7 @@ internal static class MessageOps
         QueryMessage m => builder.TryAdd(m),
         QueryResponseMessage m => builder.TryAdd(m),
         AggregateMessage m => builder.TryAdd(m),
+        CoordinateMessage m => builder.TryAdd(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 }

@@ -122,6 +122,10 @@ internal static class Packets
                 error = AggregateMessage.TryDecode(payload, names, out AggregateMessage aggregateMessage);
                 message = aggregateMessage;
                 break;
+            case MessageType.Coordinate:
+                error = CoordinateMessage.TryDecode(payload, names, out CoordinateMessage coordinateMessage);
+                message = coordinateMessage;
+                break;
             default:
                 message = null;
                 return DecodeError.UnknownType;

@@ -2,6 +2,7 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using Rumor.Core.Aggregates;
+using Rumor.Core.Coordinates;
 using Rumor.Core.Membership;
 using Rumor.Core.Wire.Messages;
 
@@ -267,6 +268,16 @@ internal static class WireGen
         select new AggregateMessage(reply ? AggregateFlags.Reply : AggregateFlags.None, BuildName(keyBytes, keySeed), epoch, initiator, sequence, ack,
             new PushSumState(value, holders, nodes, weight), min, max, average, count, holderCount);
 
+    /// <summary>Coordinates as a decoder accepts them: 1..16 finite components, finite adjustment, error and height finite and ≥ 0 (Serf's 8 dimensions most often).</summary>
+    public static readonly Gen<CoordinateMessage> Coordinate =
+        from sequence in UInt32
+        from dimensions in Gen.Frequency((3, Gen.Constant(8)), (1, Gen.Choose(1, CoordinateMessage.DimensionsMax)))
+        from vec in Gen.ArrayOf(FiniteDouble, dimensions)
+        from error in NonNegativeDouble
+        from adjustment in FiniteDouble
+        from height in NonNegativeDouble
+        select new CoordinateMessage(sequence, new NetworkCoordinate(vec, error, adjustment, height));
+
     /// <summary>Any message, boxed; push-pulls and metadata kept small enough to share a datagram with others.</summary>
     public static readonly Gen<object> SmallMessage = Gen.OneOf(
         Ping.Select(Box),
@@ -285,7 +296,8 @@ internal static class WireGen
         EventDigest.Where(m => m.Bits.Length <= 2000).Select(Box),
         Query.Where(m => m.Payload.Length <= 2000).Select(Box),
         QueryResponse.Where(m => m.Payload.Length <= 2000).Select(Box),
-        Aggregate.Select(Box));
+        Aggregate.Select(Box),
+        Coordinate.Select(Box));
 
     /// <summary>Any message, boxed, at full size (metadata up to 4096 bytes, push-pulls up to 50 members).</summary>
     public static readonly Gen<object> AnyMessage = Gen.OneOf(
@@ -305,7 +317,8 @@ internal static class WireGen
         EventDigest.Select(Box),
         Query.Select(Box),
         QueryResponse.Select(Box),
-        Aggregate.Select(Box));
+        Aggregate.Select(Box),
+        Coordinate.Select(Box));
 
     public static Gen<PushPullMessage> PushPullWith(Gen<int> memberCount, Gen<int> sectionCount) =>
         from isJoin in Bool

@@ -59,7 +59,7 @@ public class DecoderBoundsTests
     public void Every_message_type_has_bound_cases()
     {
         HashSet<MessageType> covered = [.. Cases.Values.Select(c => c.Type)];
-        for (MessageType type = MessageType.Ping; type <= MessageType.Aggregate; type++)
+        for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
         {
             Assert.Contains(type, covered);
         }
@@ -291,8 +291,30 @@ public class DecoderBoundsTests
             }
         }
 
+        // Coordinate (19): dimensions 1..16; every number finite; error and height >= 0.
+        c["Coordinate: 1 dimension"] = (MessageType.Coordinate, Coordinate(1, 0.5, 0, 1e-5), Ok);
+        c["Coordinate: 16 dimensions"] = (MessageType.Coordinate, Coordinate(16, 0.5, 0, 1e-5), Ok);
+        c["Coordinate: 0 dimensions"] = (MessageType.Coordinate, [.. U32(1), 0, .. F64(0.5), .. F64(0), .. F64(1e-5)], Bad);
+        c["Coordinate: 17 dimensions"] = (MessageType.Coordinate, Coordinate(17, 0.5, 0, 1e-5), Bad);
+        c["Coordinate: 255 dimensions over 10 bytes"] = (MessageType.Coordinate, [.. U32(1), 255, .. new byte[10]], Bad);
+        c["Coordinate: 8 dimensions, one number short"] = (MessageType.Coordinate, Coordinate(8, 0.5, 0, 1e-5)[..^8], Short);
+        c["Coordinate: error and height zero, adjustment negative"] = (MessageType.Coordinate, Coordinate(8, 0, -1, 0), Ok);
+        c["Coordinate: error below zero"] = (MessageType.Coordinate, Coordinate(8, -double.Epsilon, 0, 0), Bad);
+        c["Coordinate: height below zero"] = (MessageType.Coordinate, Coordinate(8, 0, 0, -double.Epsilon), Bad);
+        foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+        {
+            c[$"Coordinate: component {bad}"] = (MessageType.Coordinate, [.. U32(1), 2, .. F64(0), .. F64(bad), .. F64(0.5), .. F64(0), .. F64(0)], Bad);
+            c[$"Coordinate: error {bad}"] = (MessageType.Coordinate, Coordinate(2, bad, 0, 0), Bad);
+            c[$"Coordinate: adjustment {bad}"] = (MessageType.Coordinate, Coordinate(2, 0.5, bad, 0), Bad);
+            c[$"Coordinate: height {bad}"] = (MessageType.Coordinate, Coordinate(2, 0.5, 0, bad), Bad);
+        }
+
         return c;
     }
+
+    /// <summary>A coordinate message of sequence 1 with <paramref name="dimensions"/> components of -0.001 and the numbers given.</summary>
+    private static byte[] Coordinate(int dimensions, double error, double adjustment, double height) =>
+        [.. U32(1), (byte)dimensions, .. Enumerable.Repeat(-0.001, dimensions).SelectMany(F64), .. F64(error), .. F64(adjustment), .. F64(height)];
 
     private static byte[] U16(int value) => [(byte)value, (byte)(value >> 8)];
 

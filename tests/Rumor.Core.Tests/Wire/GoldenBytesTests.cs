@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Rumor.Core.Aggregates;
+using Rumor.Core.Coordinates;
 using Rumor.Core.Membership;
 using Rumor.Core.Tests.Support;
 using Rumor.Core.Wire;
@@ -9,8 +10,8 @@ namespace Rumor.Core.Tests.Wire;
 
 /// <summary>
 /// Golden bytes: wire format v1 written out by hand from the layouts documented on the message types
-/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... Aggregate = 18), field order,
-/// widths and endianness forever (every id 1..18, both forms of the state digest): if one of these fails,
+/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... Coordinate = 19), field order,
+/// widths and endianness forever (every id 1..19, both forms of the state digest): if one of these fails,
 /// the change breaks every deployed peer.
 /// Header: version 01 · type · flags 00. Integers little-endian. Names: u8 length + UTF-8. Addresses:
 /// family 04/06 + address bytes (network order) + u16 LE port. Trailer: CRC32C LE over all that
@@ -138,6 +139,18 @@ public class GoldenBytesTests
             "57 61 55 8D"
         },
         {
+            "Coordinate",
+            // seq 5 | dimensions 2 | vec 1.0, -2.0 | error 0.5 | adjustment -0.5 | height 2.0
+            "01 13 00 | 05 00 00 00 | 02 | 00 00 00 00 00 00 F0 3F | 00 00 00 00 00 00 00 C0 | 00 00 00 00 00 00 E0 3F | 00 00 00 00 00 00 E0 BF | 00 00 00 00 00 00 00 40",
+            "0D 60 36 2E"
+        },
+        {
+            "AckWithCoordinate",
+            // what a node answers a ping with (no broadcasts pending): type 01 | count 2 | (len 5, Ack 5) | (len 46, Coordinate as above)
+            "01 01 00 | 02 | 05 00 04 05 00 00 00 | 2E 00 13 | 05 00 00 00 | 02 | 00 00 00 00 00 00 F0 3F | 00 00 00 00 00 00 00 C0 | 00 00 00 00 00 00 E0 3F | 00 00 00 00 00 00 E0 BF | 00 00 00 00 00 00 00 40",
+            "C0 D9 EB 92"
+        },
+        {
             "Compound",
             // type 01 | count 3 | (len 5, Ack 1) | (len 5, Nack 2) | (len 19, Suspect "n1" 3 1 "n2")
             "01 01 00 | 03 | 05 00 04 01 00 00 00 | 05 00 05 02 00 00 00 | 13 00 07 02 6E 31 03 00 00 00 01 00 00 00 00 00 00 00 02 6E 32",
@@ -197,6 +210,7 @@ public class GoldenBytesTests
     [InlineData("Query")]
     [InlineData("QueryResponse")]
     [InlineData("Aggregate")]
+    [InlineData("Coordinate")]
     public void Builder_with_one_message_writes_the_same_packet_as_EncodeSingle(string example)
     {
         object message = Assert.Single(Example(example));
@@ -209,7 +223,8 @@ public class GoldenBytesTests
     public void Sizes_stated_in_the_protocol_document_hold()
     {
         // PROTOCOL.md §11: the Ping example is 22 bytes; §6.6: the smallest push-pull member is 30;
-        // §6.15: an aggregate for key "load" from "node-0001" is 101 payload bytes, 108 alone in a packet.
+        // §6.15: an aggregate for key "load" from "node-0001" is 101 payload bytes, 108 alone in a packet;
+        // §6.16: an 8-dimension coordinate is 93 payload bytes, 96 in a compound after the ack.
         Assert.Equal(22, Encode("Ping").Length);
         Assert.Equal(30, PushPullMember.MinEncodedLength);
         Assert.Equal(30, new PushPullMessage(false, [new PushPullMember("n", Ten, 1, 1, MemberState.Alive, ProtocolVersions.Current, [])], []).PayloadLength - 6);
@@ -217,6 +232,7 @@ public class GoldenBytesTests
         Assert.Equal(88, AggregateMessage.FixedBytes);
         Assert.Equal(101, aggregate.PayloadLength);
         Assert.Equal(108, PacketBuilder.EncodeSingle(aggregate).Length);
+        Assert.Equal(93, new CoordinateMessage(1, NetworkCoordinate.Origin(VivaldiOptions.Default)).PayloadLength);
     }
 
     [Fact]
@@ -240,6 +256,7 @@ public class GoldenBytesTests
         Assert.Equal(16, (byte)MessageType.Query);
         Assert.Equal(17, (byte)MessageType.QueryResponse);
         Assert.Equal(18, (byte)MessageType.Aggregate);
+        Assert.Equal(19, (byte)MessageType.Coordinate);
         Assert.Equal(0x01, (byte)DigestFlags.WantDeltas);
         Assert.Equal(0x02, (byte)DigestFlags.WantDigest);
         Assert.Equal(0x04, (byte)DigestFlags.Bloom);
@@ -275,6 +292,8 @@ public class GoldenBytesTests
         "Query" => [new QueryMessage("a", 2, 1, 32, Ten, 1000, "q", "r=w"u8.ToArray(), [1])],
         "QueryResponse" => [new QueryResponseMessage(2, 1, "b", "ok"u8.ToArray())],
         "Aggregate" => [new AggregateMessage(AggregateFlags.Reply, "k", 3, "a", 5, 4, new PushSumState(1.0, 0.5, 2.0, 0.0), -2.0, double.PositiveInfinity, 1.0, 2.0, 0.5)],
+        "Coordinate" => [new CoordinateMessage(5, new NetworkCoordinate([1.0, -2.0], 0.5, -0.5, 2.0))],
+        "AckWithCoordinate" => [new AckMessage(5), new CoordinateMessage(5, new NetworkCoordinate([1.0, -2.0], 0.5, -0.5, 2.0))],
         "Compound" => [new AckMessage(1), new NackMessage(2), new SuspectMessage("n1", 3, 1, "n2")],
         _ => throw new ArgumentException(name),
     };

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using Rumor.Core.Aggregates;
+using Rumor.Core.Coordinates;
 using Rumor.Core.Membership;
 using Rumor.Core.Tests.Support;
 using Rumor.Core.Wire;
@@ -43,6 +44,7 @@ public class MalformedPacketTests
         new QueryMessage("a", 1, 2, 3, Address, 500, "q", "k=v"u8.ToArray(), [8]),
         new QueryResponseMessage(1, 2, "b", [9]),
         new AggregateMessage(AggregateFlags.Reply, "k", 1, "a", 2, 1, new PushSumState(1, 1, 1, 0.5), 0, 2, 1, 2, 2),
+        new CoordinateMessage(3, new NetworkCoordinate([0.001, -0.002, 0, 0, 0, 0, 0, 0.5], 0.75, -1.25e-5, 2.5e-5)),
     ];
 
     public static TheoryData<int> SampleIndexes()
@@ -224,7 +226,7 @@ public class MalformedPacketTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(19)]
+    [InlineData(20)]
     [InlineData(0x7F)]
     [InlineData(0xFF)]
     public void Unknown_top_level_type_is_UnknownType(byte type)
@@ -536,7 +538,7 @@ public class MalformedPacketTests
             }
 
             // Every decoder on the raw bytes as a payload, whatever the header says.
-            for (MessageType type = MessageType.Ping; type <= MessageType.Aggregate; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
             {
                 _ = Packets.DecodeAny(type, input, names, out _);
             }
@@ -552,7 +554,7 @@ public class MalformedPacketTests
         Properties.Check(garbage, input =>
         {
             _ = Packets.DecodeAll(input, WireLimits.DatagramMaxBytes, null, []);
-            for (MessageType type = MessageType.Ping; type <= MessageType.Aggregate; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
             {
                 _ = Packets.DecodeAny(type, input, null, out _);
             }

@@ -34,6 +34,7 @@ public class RoundTripTests
         MessageType.Query,
         MessageType.QueryResponse,
         MessageType.Aggregate,
+        MessageType.Coordinate,
     };
 
     [Theory]
@@ -136,6 +137,7 @@ public class RoundTripTests
         MessageType.Query => WireGen.Query.Select(m => (object)m),
         MessageType.QueryResponse => WireGen.QueryResponse.Select(m => (object)m),
         MessageType.Aggregate => WireGen.Aggregate.Select(m => (object)m),
+        MessageType.Coordinate => WireGen.Coordinate.Select(m => (object)m),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

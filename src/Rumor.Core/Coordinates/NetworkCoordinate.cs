@@ -1,4 +1,4 @@
-namespace Rumor.Serf.Coordinates;
+namespace Rumor.Core.Coordinates;
 
 /// <summary>
 /// A Vivaldi network coordinate as Serf keeps it (hashicorp/serf <c>coordinate.Coordinate</c>): a
@@ -91,12 +91,12 @@ public sealed class NetworkCoordinate
     /// Moves this coordinate by <paramref name="force"/> seconds along the unit vector from
     /// <paramref name="other"/> to it (a negative force moves towards it); the height grows or
     /// shrinks in proportion, never below the minimum. Coincident points push apart in a random
-    /// direction drawn from <paramref name="random"/>.
+    /// direction drawn from <paramref name="nextDouble"/>.
     /// </summary>
-    internal NetworkCoordinate ApplyForce(VivaldiOptions options, double force, NetworkCoordinate other, Random random)
+    internal NetworkCoordinate ApplyForce(VivaldiOptions options, double force, NetworkCoordinate other, Func<double> nextDouble)
     {
         RequireCompatible(other);
-        (double[] unit, double magnitude) = UnitVectorAt(random, _vec, other._vec);
+        (double[] unit, double magnitude) = UnitVectorAt(nextDouble, _vec, other._vec);
         double[] vec = new double[_vec.Length];
         for (int i = 0; i < vec.Length; i++)
         {
@@ -125,7 +125,7 @@ public sealed class NetworkCoordinate
         }
     }
 
-    private static (double[] Unit, double Magnitude) UnitVectorAt(Random random, double[] a, double[] b)
+    private static (double[] Unit, double Magnitude) UnitVectorAt(Func<double> nextDouble, double[] a, double[] b)
     {
         double[] d = new double[a.Length];
         for (int i = 0; i < d.Length; i++)
@@ -141,7 +141,7 @@ public sealed class NetworkCoordinate
 
         for (int i = 0; i < d.Length; i++)
         {
-            d[i] = random.NextDouble() - 0.5;
+            d[i] = nextDouble() - 0.5;
         }
 
         magnitude = Magnitude(d);

@@ -1,4 +1,4 @@
-namespace Rumor.Serf.Coordinates;
+namespace Rumor.Core.Coordinates;
 
 /// <summary>
 /// This node's Vivaldi coordinate, updated from each observed round trip as Serf's
@@ -26,19 +26,19 @@ public sealed class VivaldiClient
 
     private readonly VivaldiOptions _options;
     private readonly NetworkCoordinate _origin;
-    private readonly Random _random;
+    private readonly Func<double> _random;
     private readonly double[] _adjustmentSamples;
     private readonly Dictionary<string, List<double>> _latencySamples = new(StringComparer.Ordinal);
     private int _adjustmentIndex;
 
     /// <summary>A client at the origin.</summary>
-    public VivaldiClient(VivaldiOptions options, Random random)
+    public VivaldiClient(VivaldiOptions options, Func<double> nextDouble)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(nextDouble);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Dimensionality, 1);
         _options = options;
-        _random = random;
+        _random = nextDouble;
         _origin = NetworkCoordinate.Origin(options);
         Coordinate = _origin;
         _adjustmentSamples = new double[options.AdjustmentWindowSize];

@@ -1,4 +1,4 @@
-namespace Rumor.Serf.Coordinates;
+namespace Rumor.Core.Coordinates;
 
 /// <summary>
 /// The tuning of Serf's Vivaldi client (hashicorp/serf <c>coordinate.DefaultConfig</c>). The

@@ -1,0 +1,157 @@
+using Rumor.Core.Membership;
+using Rumor.Core.Modules;
+using Rumor.Core.Randomness;
+using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
+
+namespace Rumor.Core.Coordinates;
+
+/// <summary>
+/// Vivaldi network coordinates in the Rumor dialect, as Serf keeps them: every ack this node sends
+/// is followed, in the same packet, by a <see cref="CoordinateMessage"/> with its coordinate; when
+/// the ack of our own direct probe arrives (before the probe timeout, not relayed) the kernel tells
+/// us the measured round trip (<see cref="OnDirectAck"/>), and the coordinate that follows it from
+/// the probed member's address updates our Vivaldi client and is kept as that member's latest.
+/// <para>
+/// State: one coordinate per known member (a side table keyed by name, bounded by the member
+/// table: only members we know are stored, and a member's entry goes when it is reaped) and the
+/// Vivaldi client's per-peer latency filter (forgotten with it). The client draws from its own
+/// generator (seeded from the node's name and generation), so keeping coordinates never changes
+/// the node's other random draws.
+/// </para>
+/// </summary>
+internal sealed class CoordinatesModule : GossipModule
+{
+    private readonly IModuleContext _node;
+    private readonly bool _enabled;
+    private readonly VivaldiClient _vivaldi;
+    private readonly Dictionary<string, NetworkCoordinate> _coordinates = new(StringComparer.Ordinal);
+    private PendingAck _pending;
+
+    public CoordinatesModule(IModuleContext node)
+    {
+        _node = node;
+        _enabled = node.Options.NetworkCoordinates;
+        Xoshiro256StarStar random = new(Seed(node.Self.Name, node.Self.Generation));
+        _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble);
+        node.Handle<CoordinateMessage>(HandleCoordinate); // also when off: decoded (bounds checked) and ignored
+    }
+
+    /// <summary>True when this node keeps coordinates and sends its own in acks.</summary>
+    public bool Enabled => _enabled;
+
+    /// <summary>This node's coordinate (the origin until a probe's round trip moved it).</summary>
+    public NetworkCoordinate Coordinate => _vivaldi.Coordinate;
+
+    /// <summary>How many times our coordinate became invalid and was reset to the origin.</summary>
+    public int Resets => _vivaldi.Resets;
+
+    /// <summary>The latest coordinate heard from each member, this node's own included, by name.</summary>
+    public IReadOnlyDictionary<string, NetworkCoordinate> All
+    {
+        get
+        {
+            Dictionary<string, NetworkCoordinate> all = new(_coordinates, StringComparer.Ordinal);
+            if (_enabled)
+            {
+                all[_node.Self.Name] = _vivaldi.Coordinate;
+            }
+
+            return all;
+        }
+    }
+
+    /// <summary>The coordinate of <paramref name="name"/> (ours for our own name), or null when none is known.</summary>
+    public NetworkCoordinate? Get(string name)
+    {
+        if (!_enabled)
+        {
+            return null;
+        }
+
+        return name == _node.Self.Name ? _vivaldi.Coordinate : _coordinates.GetValueOrDefault(name);
+    }
+
+    /// <summary>
+    /// The estimated round trip from this node to <paramref name="member"/>, or null when its
+    /// coordinate is unknown or not comparable with ours.
+    /// </summary>
+    public TimeSpan? EstimateTo(string member) =>
+        _enabled && _coordinates.TryGetValue(member, out NetworkCoordinate? other) && other.IsCompatibleWith(_vivaldi.Coordinate)
+            ? _vivaldi.Coordinate.DistanceTo(other)
+            : null;
+
+    /// <summary>The ack for <paramref name="sequence"/> and, when enabled, our coordinate after it, into the started packet.</summary>
+    public void AddAck(PacketBuilder builder, uint sequence)
+    {
+        if (!builder.TryAdd(new AckMessage(sequence)))
+        {
+            throw new InvalidOperationException("An ack does not fit the packet budget.");
+        }
+
+        if (_enabled)
+        {
+            _ = builder.TryAdd(new CoordinateMessage(sequence, _vivaldi.Coordinate)); // left out if the budget is tiny
+        }
+    }
+
+    /// <summary>The kernel measured <paramref name="rtt"/> to <paramref name="target"/> by the direct ack of probe <paramref name="sequence"/>.</summary>
+    public void OnDirectAck(Member target, uint sequence, TimeSpan rtt, TimeSpan now)
+    {
+        if (_enabled)
+        {
+            _pending = new PendingAck(target.Name, target.Address, sequence, rtt, now);
+        }
+    }
+
+    public override void OnMemberReaped(Member member, TimeSpan now)
+    {
+        _coordinates.Remove(member.Name);
+        _vivaldi.Forget(member.Name);
+    }
+
+    public override void OnMemberRestarted(Member member, TimeSpan now)
+    {
+        // A new process may run elsewhere: its old samples would only slow the filter down.
+        _vivaldi.Forget(member.Name);
+    }
+
+    private void HandleCoordinate(NodeAddress from, in CoordinateMessage message, TimeSpan now)
+    {
+        // Only the coordinate in the same packet as our probe's direct ack, from the probed address.
+        if (!_enabled)
+        {
+            return;
+        }
+
+        PendingAck pending = _pending;
+        _pending = default;
+        if (pending.Name is null || pending.Sequence != message.Sequence || pending.Address != from || pending.At != now)
+        {
+            return; // an ack to someone else's relayed ping, or a stray: nothing measured for it
+        }
+
+        if (_node.FindMember(pending.Name) is not { IsLocal: false } member || !_vivaldi.Update(member.Name, message.Coordinate, pending.RoundTrip))
+        {
+            _node.Counters.CoordinatesRejected++;
+            return;
+        }
+
+        _coordinates[member.Name] = message.Coordinate;
+        _node.Counters.CoordinateUpdates++;
+    }
+
+    // FNV-1a 64 of the name (string.GetHashCode is randomised per process), mixed with the generation.
+    private static ulong Seed(string name, ulong generation)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (char c in name)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash ^ (generation * 0x9E3779B97F4A7C15UL) ^ 0xC00D;
+    }
+
+    private readonly record struct PendingAck(string? Name, NodeAddress Address, uint Sequence, TimeSpan RoundTrip, TimeSpan At);
+}
