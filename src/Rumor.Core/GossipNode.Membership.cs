@@ -82,6 +82,7 @@ public sealed partial class GossipNode
         SwapMembers(index, last);
         _byName.Remove(member);
         _members.RemoveAt(last);
+        _probeHistories.Release(ref member.Probes);
         if (member.IsActive)
         {
             ActiveMemberCount--;

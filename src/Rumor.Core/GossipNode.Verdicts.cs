@@ -6,20 +6,21 @@ namespace Rumor.Core;
 /// <summary>
 /// Explained verdicts: every suspect and dead transition in our view leaves a
 /// <see cref="VerdictRecord"/> saying who accused, when, who confirmed, how healthy this node was,
-/// and what our own last probes of the member showed (a per-member ring of ProbeHistoryMax
-/// records, filled as probes settle). The records go into a ring of VerdictsMax; overwrites are
+/// and what our own last probes of the member showed (a per-member chain of ProbeHistoryMax
+/// records in one pool per node, filled as probes settle, given back when the member is reaped). The records go into a ring of VerdictsMax; overwrites are
 /// counted. Invariant: one record per transition, written at the transition, never changed.
 /// </summary>
 public sealed partial class GossipNode
 {
     private readonly VerdictLog _verdicts;
+    private readonly ProbeHistoryStore _probeHistories;
 
     /// <summary>The latest suspect and dead verdicts this node reached, oldest first (bounded by VerdictsMax; see <see cref="VerdictLog.Overwritten"/>).</summary>
     public VerdictLog Verdicts => _verdicts;
 
     /// <summary>This node's recent probes of <paramref name="name"/>, oldest first (empty when unknown or never probed).</summary>
     public IReadOnlyList<ProbeRecord> ProbeHistoryOf(string name) =>
-        _byName.Find(name)?.ProbeHistory?.ToArray() ?? [];
+        _byName.Find(name) is { } member ? _probeHistories.ToArray(member.Probes) : [];
 
     private void RecordVerdict(VerdictKind kind, VerdictSource source, Member member, string accuser, Suspicion? suspicion, TimeSpan now)
     {
@@ -37,17 +38,17 @@ public sealed partial class GossipNode
             suspicion?.Deadline,
             _health.Score,
             StallGuardActive(now),
-            member.ProbeHistory?.ToArray() ?? []));
+            _probeHistories.ToArray(member.Probes)));
     }
 
     private void RecordProbe(Member target, TimeSpan startedAt, ProbeOutcome outcome, TimeSpan? roundTrip, int indirectSent, int nacks)
     {
-        if (_options.ProbeHistoryMax == 0)
+        // A member already reaped (its probe outlived it) keeps no history: its chain was given back.
+        if (_options.ProbeHistoryMax == 0 || target.ListIndex >= _members.Count || !ReferenceEquals(_members[target.ListIndex], target))
         {
             return;
         }
 
-        target.ProbeHistory ??= new ProbeHistory(_options.ProbeHistoryMax);
-        target.ProbeHistory.Add(new ProbeRecord(startedAt, outcome, roundTrip, (byte)Math.Min(indirectSent, byte.MaxValue), (byte)Math.Min(nacks, byte.MaxValue)));
+        _probeHistories.Add(ref target.Probes, new ProbeRecord(startedAt, outcome, roundTrip, (byte)Math.Min(indirectSent, byte.MaxValue), (byte)Math.Min(nacks, byte.MaxValue)));
     }
 }

@@ -83,6 +83,7 @@ public sealed partial class GossipNode : IModuleContext
         _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _verdicts = new VerdictLog(options.VerdictsMax);
+        _probeHistories = new ProbeHistoryStore(options.ProbeHistoryMax);
         _self = new Member(_names.Intern(options.Name), options.AdvertiseAddress, isLocal: true)
         {
             Generation = options.Generation,

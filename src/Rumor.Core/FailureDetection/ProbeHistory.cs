@@ -24,50 +24,132 @@ public enum ProbeOutcome : byte
 public readonly record struct ProbeRecord(TimeSpan At, ProbeOutcome Outcome, TimeSpan? RoundTrip, byte IndirectSent, byte Nacks);
 
 /// <summary>
-/// The last few probes of one member (a ring, oldest overwritten): the evidence a verdict record
-/// carries. Invariant: holds at most <see cref="Capacity"/> records, in start order.
+/// Where one member's probes sit in its node's <see cref="ProbeHistoryStore"/>: the newest record's
+/// slot and how many records the chain holds (0: never probed, or released). Kept in the member.
+/// </summary>
+internal struct ProbeChain
+{
+    public int Head;
+    public byte Count;
+}
+
+/// <summary>
+/// The last few probes of every member one node has probed (the evidence a verdict record
+/// carries), in one pool per node: each record is a 16-byte slot of one array plus a 4-byte link
+/// to the member's next older record, and a member holds only its chain's head and length
+/// (<see cref="ProbeChain"/>). Invariant: a chain holds at most <see cref="Capacity"/> records,
+/// newest first; every slot is either in exactly one chain or on the free list.
 /// <para>
-/// Every node keeps one per member it has probed, so at scale these are N² rings: records are
-/// packed to 16 bytes (a <see cref="ProbeRecord"/> takes 40) and the ring starts with room for two
-/// and doubles up to <see cref="Capacity"/>, so a member probed once costs one small array. The
-/// round trip is kept in 100 ns ticks as a 32-bit number: a round trip is bounded by the probe
-/// deadline, far below the 214 s it can hold (longer ones are clamped).
+/// Every node keeps records for each member it has probed, so at scale these are N² histories:
+/// a ring object per member cost 96 bytes after one probe and 192 at eight (object, array header,
+/// records), this pool 20 bytes a record (plus the arrays' growth slack). The round trip is kept in
+/// 100 ns ticks as a 32-bit number: a round trip is bounded by the probe deadline, far below the
+/// 214 s it can hold (longer ones are clamped).
 /// </para>
 /// </summary>
-internal sealed class ProbeHistory(int capacity)
+internal sealed class ProbeHistoryStore(int capacity)
 {
-    private PackedProbe[] _records = new PackedProbe[Math.Min(2, capacity)];
-    private int _next;
-    private int _count;
+    private PackedProbe[] _records = [];
+    private int[] _older = []; // per slot: the next older record of the same chain, or the next free slot; -1 ends
+    private int _used;
+    private int _free = -1;
 
+    /// <summary>Records kept per member at most (1 to 255).</summary>
     public int Capacity { get; } = capacity;
 
-    public void Add(ProbeRecord record)
+    /// <summary>Slots in use by all chains (for tests).</summary>
+    public int InUse { get; private set; }
+
+    /// <summary>Slots ever taken from the arrays: freed slots are reused before a new one is taken (for tests).</summary>
+    public int HighWater => _used;
+
+    /// <summary>Adds <paramref name="record"/> as the newest of <paramref name="chain"/>, dropping its oldest at capacity.</summary>
+    public void Add(ref ProbeChain chain, ProbeRecord record)
     {
-        if (_count == _records.Length && _records.Length < Capacity)
+        int slot;
+        if (chain.Count >= Capacity)
         {
-            // Full but below capacity: the records sit in order at [0, count) (the ring only wraps
-            // at full capacity), so growing keeps the order and the next one goes after them.
-            Array.Resize(ref _records, Math.Min(Capacity, _records.Length * 2));
-            _next = _count;
+            // Full: the oldest record's slot becomes the newest (walk to it; Capacity is small).
+            int beforeOldest = -1;
+            slot = chain.Head;
+            for (int i = 1; i < chain.Count; i++)
+            {
+                beforeOldest = slot;
+                slot = _older[slot];
+            }
+
+            if (beforeOldest < 0)
+            {
+                _records[slot] = PackedProbe.Pack(record); // capacity 1: overwrite in place
+                return;
+            }
+
+            _older[beforeOldest] = -1;
+        }
+        else
+        {
+            slot = Allocate();
+            chain.Count++;
         }
 
-        _records[_next] = PackedProbe.Pack(record);
-        _next = (_next + 1) % _records.Length;
-        _count = Math.Min(_count + 1, _records.Length);
+        _records[slot] = PackedProbe.Pack(record);
+        _older[slot] = chain.Count == 1 ? -1 : chain.Head;
+        chain.Head = slot;
     }
 
-    /// <summary>A copy, oldest first.</summary>
-    public ProbeRecord[] ToArray()
+    /// <summary>A copy of the chain's records, oldest first.</summary>
+    public ProbeRecord[] ToArray(in ProbeChain chain)
     {
-        ProbeRecord[] copy = new ProbeRecord[_count];
-        int start = (_next - _count + _records.Length) % _records.Length;
-        for (int i = 0; i < _count; i++)
+        if (chain.Count == 0)
         {
-            copy[i] = _records[(start + i) % _records.Length].Unpack();
+            return [];
+        }
+
+        ProbeRecord[] copy = new ProbeRecord[chain.Count];
+        int slot = chain.Head;
+        for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            copy[i] = _records[slot].Unpack();
+            slot = _older[slot];
         }
 
         return copy;
+    }
+
+    /// <summary>Gives the chain's slots back to the pool (the member is forgotten) and empties it.</summary>
+    public void Release(ref ProbeChain chain)
+    {
+        int slot = chain.Head;
+        for (int i = 0; i < chain.Count; i++)
+        {
+            int older = _older[slot];
+            _older[slot] = _free;
+            _free = slot;
+            slot = older;
+        }
+
+        InUse -= chain.Count;
+        chain = default;
+    }
+
+    private int Allocate()
+    {
+        InUse++;
+        if (_free >= 0)
+        {
+            int slot = _free;
+            _free = _older[slot];
+            return slot;
+        }
+
+        if (_used == _records.Length)
+        {
+            int size = Math.Max(16, _records.Length * 2);
+            Array.Resize(ref _records, size);
+            Array.Resize(ref _older, size);
+        }
+
+        return _used++;
     }
 
     /// <summary>A <see cref="ProbeRecord"/> in 16 bytes: start ticks, round-trip ticks (-1: none), outcome and counts.</summary>

@@ -15,8 +15,8 @@ namespace Rumor.Core.Membership;
 /// goes to the rare part); the state is a byte. What most members never have (metadata, protocol
 /// versions other than <see cref="ProtocolVersions.Current"/>, a running suspicion, an IPv6
 /// address) lives in one <see cref="MemberRare"/> object created on first use and dropped when it
-/// holds nothing again. The probe history, which every probed member gets, is its own lazily grown
-/// ring (<see cref="FailureDetection.ProbeHistory"/>).
+/// holds nothing again. The probe history, which every probed member gets, is a chain in the node's
+/// pool (<see cref="ProbeHistoryStore"/>): here only its head and length.
 /// </para>
 /// </summary>
 public sealed class Member
@@ -143,8 +143,8 @@ public sealed class Member
         }
     }
 
-    /// <summary>Our last probes of this member (created at the first probe; null when ProbeHistoryMax is 0).</summary>
-    internal ProbeHistory? ProbeHistory { get; set; }
+    /// <summary>Where our last probes of this member sit in the node's <see cref="ProbeHistoryStore"/> (empty until the first probe, and when ProbeHistoryMax is 0).</summary>
+    internal ProbeChain Probes;
 
     /// <summary>Position in the member list (kept up to date for O(1) removal).</summary>
     internal int ListIndex { get; set; }
