@@ -22,7 +22,10 @@ namespace Rumor.Benchmarks;
 /// false suspicions (another member seen non-alive while detecting). The APIs are polled every
 /// 20 ms over kept connections, so convergence and detection are at that resolution and include
 /// the polling's own CPU on a loaded machine.
-/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
+/// With <c>--mixed M</c> (issue 14, item 5): an all-Serf cluster of 2M, then one cluster of M Serf
+/// agents and M <c>rumor agent --protocol serf</c> agents (on Serf's gossip port), a row per kind
+/// (<see cref="MeasureMixedAsync"/>).
+/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--mixed 10] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
 /// </summary>
 public static class ClusterBench
 {
