@@ -22,7 +22,10 @@ namespace Rumor.Benchmarks;
 /// false suspicions (another member seen non-alive while detecting). The APIs are polled every
 /// 20 ms over kept connections, so convergence and detection are at that resolution and include
 /// the polling's own CPU on a loaded machine.
-/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
+/// With <c>--mixed M</c> (issue 14, item 5): an all-Serf cluster of 2M, then one cluster of M Serf
+/// agents and M <c>rumor agent --protocol serf</c> agents (on Serf's gossip port), a row per kind
+/// (<see cref="MeasureMixedAsync"/>).
+/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--mixed 10] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
 /// </summary>
 public static class ClusterBench
 {
@@ -38,22 +41,23 @@ public static class ClusterBench
         Option<string[]> systems = BenchOptions.Names("--systems", "What to run", ["rumor", "serf"]);
         Option<string> rumor = new("--rumor") { Description = "The rumor executable or rumor.dll (default: artifacts/rumor-linux-x64/rumor, the AOT binary of scripts/publish-agent.sh, when present, else src/Rumor.Cli/bin/Release/net10.0/rumor.dll).", HelpName = "PATH" };
         Option<string> serf = new("--serf") { Description = "The serf executable (default: serf on PATH).", HelpName = "PATH", DefaultValueFactory = _ => "serf" };
+        Option<int[]> mixed = BenchOptions.Ints("--mixed", "Mixed clusters of M Serf agents and M `rumor agent --protocol serf` agents, each after an all-Serf cluster of 2M in the same run; replaces --nodes and --systems", [], allowNone: true);
         Option<int> timeout = BenchOptions.Int("--timeout", "Upper bound in seconds of each measured phase.", 120);
-        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf: start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, rumor, serf, timeout };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
+        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf (or mixed with Serf in one cluster): start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, mixed, rumor, serf, timeout };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(mixed)!, parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> Run(int[] sizes, string[] systems, string? rumorPath, string serfPath, int timeoutSeconds)
+    private static async Task<int> Run(int[] sizes, string[] systems, int[] mixed, string? rumorPath, string serfPath, int timeoutSeconds)
     {
-        if (sizes.Any(n => n is < 2 or > 250))
+        if (sizes.Any(n => n is < 2 or > 250) || mixed.Any(m => m is < 2 or > 125))
         {
-            Console.Error.WriteLine("bench cluster: --nodes takes sizes from 2 to 250 (agent k listens on 127.0.0.k).");
+            Console.Error.WriteLine("bench cluster: --nodes takes sizes from 2 to 250 and --mixed from 2 to 125 (agent k listens on 127.0.0.k).");
             return 2;
         }
 
         string rumor = rumorPath ?? DefaultRumor();
-        if (systems.Contains("rumor") && !File.Exists(rumor))
+        if ((systems.Contains("rumor") || mixed.Length > 0) && !File.Exists(rumor))
         {
             Console.Error.WriteLine($"bench cluster: no rumor at {rumor}: run scripts/publish-agent.sh (AOT) or dotnet build -c Release src/Rumor.Cli, or pass --rumor PATH.");
             return 2;
@@ -64,26 +68,54 @@ public static class ClusterBench
         Console.WriteLine("| N | system | start-up, agent 1 alone (s) | start-up p50 / max, N−1 at once (s) | convergence (s) | event p50 / all (s) | first suspicion (s) | detection first / all (s) | false suspicions | RSS per agent, mean / max (MiB) | idle CPU per agent (%) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         int failures = 0;
-        foreach (int n in sizes)
+        if (mixed.Length > 0)
         {
-            foreach (string system in systems)
+            Console.WriteLine("# Mixed rows: agents 1..M are Serf's, M+1..2M rumor agent --protocol serf, one cluster. Per kind: its agents' start-up, RSS and CPU; convergence when every agent of the kind lists 2M alive; an event sent from the kind's first agent, delivery on every agent; the kind's last agent killed, detection by every other live agent (the Serf agent is killed first).");
+            foreach (int m in mixed)
             {
-                await using Side side = system == "rumor" ? new RumorSide(rumor) : new SerfSide(serfPath);
-                try
+                await using (SerfSide serfSide = new(serfPath))
                 {
-                    Console.WriteLine(await MeasureAsync(side, n, timeout).ConfigureAwait(false));
+                    failures += await RowsAsync(serfSide, 2 * m, async () => [await MeasureAsync(serfSide, 2 * m, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+
+                await using MixedSide mixedSide = new(rumor, serfPath, m);
+                failures += await RowsAsync(mixedSide, 2 * m, () => MeasureMixedAsync(mixedSide, m, timeout)).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            foreach (int n in sizes)
+            {
+                foreach (string system in systems)
                 {
-                    failures++;
-                    Console.WriteLine($"| {n} | {side.Name} | failed: {e.Message} (agent logs: {side.Directory}) |");
-                    side.KeepLogs = true;
+                    await using Side side = system == "rumor" ? new RumorSide(rumor) : new SerfSide(serfPath);
+                    failures += await RowsAsync(side, n, async () => [await MeasureAsync(side, n, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
                 }
             }
         }
 
         Console.WriteLine($"# load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Prints the measured rows, or one failed row (keeping the agents' logs); 1 when it failed.</summary>
+    private static async Task<int> RowsAsync(Side side, int n, Func<Task<string[]>> measure)
+    {
+        try
+        {
+            foreach (string row in await measure().ConfigureAwait(false))
+            {
+                Console.WriteLine(row);
+            }
+
+            return 0;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException)
+        {
+            Console.WriteLine($"| {n} | {side.Name} | failed: {e.Message} (agent logs: {side.Directory}) |");
+            side.KeepLogs = true;
+            return 1;
+        }
     }
 
     private static string DefaultRumor()
@@ -101,11 +133,42 @@ public static class ClusterBench
 
     private static async Task<string> MeasureAsync(Side side, int n, TimeSpan timeout)
     {
-        // Agent 1 alone: launch → API.
-        side.Launch(1, join: false);
-        double startup1 = (await WaitAsync(side, [1], side.HealthyAsync, timeout, "agent 1's API").ConfigureAwait(false))[1];
+        int[] all = [.. Enumerable.Range(1, n)];
+        Started started = await StartAsync(side, n, timeout).ConfigureAwait(false);
+        Idle idle = await IdleAsync(side, all).ConfigureAwait(false);
+        Probe probe = await ProbeAsync(side, all, origin: 1, victim: n, killed: [], timeout).ConfigureAwait(false);
+        return Row(n, side.Name, F(started.Alone), all, started, idle, probe, side.ShowsSuspects);
+    }
 
-        // Agents 2..N at once; start-up per agent, and convergence: every agent lists N alive.
+    /// <summary>
+    /// A mixed cluster of 2M agents: agents 1..M Serf's, M+1..2M <c>rumor agent --protocol serf</c>,
+    /// one cluster. Two rows, one per kind: that kind's start-up, convergence (every agent of the kind
+    /// lists 2M alive), RSS and idle CPU; an event sent from the kind's first agent (delivery on every
+    /// agent of both kinds); its last agent killed (every other live agent lists it failed).
+    /// </summary>
+    private static async Task<string[]> MeasureMixedAsync(MixedSide side, int m, TimeSpan timeout)
+    {
+        int n = 2 * m;
+        int[] all = [.. Enumerable.Range(1, n)];
+        int[] serfs = [.. Enumerable.Range(1, m)];
+        int[] rumors = [.. Enumerable.Range(m + 1, m)];
+        Started started = await StartAsync(side, n, timeout).ConfigureAwait(false);
+        Idle idle = await IdleAsync(side, all).ConfigureAwait(false);
+        Probe fromSerf = await ProbeAsync(side, all, origin: 1, victim: m, killed: [], timeout).ConfigureAwait(false);
+        Probe fromRumor = await ProbeAsync(side, all, origin: m + 1, victim: n, killed: [m], timeout).ConfigureAwait(false);
+        return
+        [
+            Row(n, $"mixed {m}+{m}: Serf agents", F(started.Alone), serfs, started, idle, fromSerf, showsSuspects: true),
+            Row(n, $"mixed {m}+{m}: Rumor agents", "n/a (agent 1 is Serf)", rumors, started, idle, fromRumor, showsSuspects: true),
+        ];
+    }
+
+    /// <summary>Agent 1 alone (launch → API), then agents 2..N at once: start-up per agent, and convergence (every agent lists N alive).</summary>
+    private static async Task<Started> StartAsync(Side side, int n, TimeSpan timeout)
+    {
+        side.Launch(1, join: false);
+        double alone = (await WaitAsync(side, [1], side.HealthyAsync, timeout, "agent 1's API").ConfigureAwait(false))[1];
+
         int[] rest = [.. Enumerable.Range(2, n - 1)];
         Stopwatch launch = Stopwatch.StartNew();
         foreach (int k in rest)
@@ -116,29 +179,39 @@ public static class ClusterBench
         int[] all = [.. Enumerable.Range(1, n)];
         Task<Dictionary<int, double>> startups = WaitAsync(side, rest, side.HealthyAsync, timeout, "the agents' APIs", launch);
         Dictionary<int, double> converged = await WaitAsync(side, all, async k => await side.MembersAsync(k).ConfigureAwait(false) is { } m && m.Count(e => e.Value == "alive") >= n, timeout, "every agent to list N alive", launch).ConfigureAwait(false);
-        Dictionary<int, double> started = await startups.ConfigureAwait(false);
-        double convergence = converged.Values.Max();
+        return new Started(alone, await startups.ConfigureAwait(false), converged);
+    }
 
-        // Idle: 3 s settle, then CPU over 10 s and the resident memory.
+    /// <summary>Idle: 3 s settle, then each agent's CPU over 10 s and its resident memory.</summary>
+    private static async Task<Idle> IdleAsync(Side side, int[] all)
+    {
         await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-        long[] cpu0 = [.. all.Select(side.CpuTicks)];
+        Dictionary<int, long> cpu0 = all.ToDictionary(k => k, side.CpuTicks);
         Stopwatch idle = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        long[] cpu1 = [.. all.Select(side.CpuTicks)];
+        Dictionary<int, long> cpu1 = all.ToDictionary(k => k, side.CpuTicks);
         double idleSeconds = idle.Elapsed.TotalSeconds;
-        double[] rss = [.. all.Select(k => side.RssKiB(k) / 1024.0)];
-        double cpuPercent = Enumerable.Range(0, n).Average(i => (cpu1[i] - cpu0[i]) / 100.0 / idleSeconds * 100);
+        return new Idle(
+            all.ToDictionary(k => k, k => side.RssKiB(k) / 1024.0),
+            all.ToDictionary(k => k, k => (cpu1[k] - cpu0[k]) / 100.0 / idleSeconds * 100));
+    }
 
-        // Event: sent on agent 1, stamped by the handler on every agent (the wall clock, as the script's date).
+    /// <summary>
+    /// An event sent on <paramref name="origin"/>, stamped by the handler on every live agent (the wall
+    /// clock, as the script's date); then SIGKILL of <paramref name="victim"/>: every other live agent
+    /// lists it failed; first suspicion; false suspicions (a member other than the victims seen non-alive).
+    /// </summary>
+    private static async Task<Probe> ProbeAsync(Side side, int[] all, int origin, int victim, int[] killed, TimeSpan timeout)
+    {
+        int[] live = [.. all.Where(k => !killed.Contains(k))];
         double sentAt = UnixSeconds();
-        await side.SendEventAsync(1, "bench").ConfigureAwait(false);
-        _ = await WaitAsync(side, all, k => Task.FromResult(side.DeliveredAt(k) is { } t && t >= sentAt - 1), timeout, "the event on every agent").ConfigureAwait(false);
-        double[] eventTimes = [.. all.Select(k => Math.Max(0, side.DeliveredAt(k)!.Value - sentAt))];
+        await side.SendEventAsync(origin, "bench").ConfigureAwait(false);
+        _ = await WaitAsync(side, live, k => Task.FromResult(side.DeliveredAt(k) is { } t && t >= sentAt - 1), timeout, $"the event from {side.NodeName(origin)} on every agent").ConfigureAwait(false);
+        double[] eventTimes = [.. live.Select(k => Math.Max(0, side.DeliveredAt(k)!.Value - sentAt))];
 
-        // Detection: SIGKILL agent N; every other agent lists it failed; first suspicion; false suspicions.
-        int victim = n;
         string victimName = side.NodeName(victim);
-        int[] observers = [.. Enumerable.Range(1, n - 1)];
+        HashSet<string> gone = [victimName, .. killed.Select(side.NodeName)];
+        int[] observers = [.. live.Where(k => k != victim)];
         Dictionary<int, double> suspected = [];
         Lock seen = new();
         HashSet<(int Observer, string Member)> falseSuspicions = [];
@@ -159,7 +232,7 @@ public static class ClusterBench
                 {
                     foreach ((string member, string state) in m)
                     {
-                        if (member != victimName && state != "alive")
+                        if (!gone.Contains(member) && state != "alive")
                         {
                             falseSuspicions.Add((k, member));
                         }
@@ -174,11 +247,21 @@ public static class ClusterBench
                 return victimState == "failed";
             },
             timeout,
-            "every agent to list the killed agent failed",
+            $"every agent to list the killed {victimName} failed",
             detect).ConfigureAwait(false);
-        string firstSuspicion = side.ShowsSuspects ? (suspected.Count > 0 ? F(suspected.Values.Min()) : "none seen") : "n/a (not in its API)";
+        return new Probe(eventTimes, suspected.Count > 0 ? suspected.Values.Min() : null, detected, falseSuspicions.Count);
+    }
 
-        return $"| {n} | {side.Name} | {F(startup1)} | {F(Percentile([.. started.Values], 0.5))} / {F(started.Values.Max())} | {F(convergence)} | {F(Percentile(eventTimes, 0.5))} / {F(eventTimes.Max())} | {firstSuspicion} | {F(detected.Values.Min())} / {F(detected.Values.Max())} | {falseSuspicions.Count} | {F(rss.Average(), 1)} / {F(rss.Max(), 1)} | {F(cpuPercent, 2)} |";
+    /// <summary>One table row: start-up, convergence, RSS and CPU over <paramref name="agents"/>; the probe's event and detection.</summary>
+    private static string Row(int n, string name, string alone, int[] agents, Started started, Idle idle, Probe probe, bool showsSuspects)
+    {
+        double[] startups = [.. agents.Where(started.Startups.ContainsKey).Select(k => started.Startups[k])];
+        string startup = startups.Length > 0 ? $"{F(Percentile(startups, 0.5))} / {F(startups.Max())}" : "n/a";
+        double convergence = agents.Max(k => started.Converged[k]);
+        double[] rss = [.. agents.Select(k => idle.RssMiB[k])];
+        double cpu = agents.Average(k => idle.CpuPercent[k]);
+        string firstSuspicion = showsSuspects ? (probe.FirstSuspicion is { } s ? F(s) : "none seen") : "n/a (not in its API)";
+        return $"| {n} | {name} | {alone} | {startup} | {F(convergence)} | {F(Percentile(probe.EventTimes, 0.5))} / {F(probe.EventTimes.Max())} | {firstSuspicion} | {F(probe.Detected.Values.Min())} / {F(probe.Detected.Values.Max())} | {probe.FalseSuspicions} | {F(rss.Average(), 1)} / {F(rss.Max(), 1)} | {F(cpu, 2)} |";
     }
 
     /// <summary>
@@ -242,11 +325,15 @@ public static class ClusterBench
     private abstract class Side : IAsyncDisposable
     {
         private readonly Dictionary<int, Process> _processes = [];
+        private readonly bool _ownsDirectory;
 
-        protected Side(string name)
+        /// <param name="name">The system's name in the table.</param>
+        /// <param name="directory">Another side's directory to share (its agents' logs, handler and stamps); null: a new one, deleted on dispose.</param>
+        protected Side(string name, string? directory = null)
         {
             Name = name;
-            Directory = System.IO.Directory.CreateTempSubdirectory($"rumor-bench-{name}-").FullName;
+            _ownsDirectory = directory is null;
+            Directory = directory ?? System.IO.Directory.CreateTempSubdirectory($"rumor-bench-{name}-").FullName;
             HandlerScript = Path.Combine(Directory, "stamp.sh");
 
             // The same user-event handler for both: the delivery time, in a file named after the agent.
@@ -338,16 +425,21 @@ public static class ClusterBench
                 process.Dispose();
             }
 
-            if (!KeepLogs)
+            if (_ownsDirectory && !KeepLogs)
             {
                 System.IO.Directory.Delete(Directory, recursive: true);
             }
         }
 
-        protected abstract (string File, List<string> Args) Command(int k, bool join);
+        /// <summary>The executable and arguments that launch agent k (joining agent 1 when <paramref name="join"/>).</summary>
+        public abstract (string File, List<string> Args) Command(int k, bool join);
     }
 
-    private sealed class RumorSide(string path) : Side("rumor")
+    /// <summary>
+    /// Rumor's agents, asked through their HTTP API. With <paramref name="serfProtocol"/>, <c>rumor agent
+    /// --protocol serf</c> on Serf's gossip port, joining agent 1 there (a Serf agent in a mixed cluster).
+    /// </summary>
+    private sealed class RumorSide(string path, bool serfProtocol = false, string? directory = null) : Side(serfProtocol ? "rumor-serf" : "rumor", directory)
     {
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
@@ -389,13 +481,19 @@ public static class ClusterBench
             _http.Dispose();
         }
 
-        protected override (string File, List<string> Args) Command(int k, bool join)
+        public override (string File, List<string> Args) Command(int k, bool join)
         {
             List<string> args = path.EndsWith(".dll", StringComparison.Ordinal) ? [path] : [];
-            args.AddRange(["agent", "--name", NodeName(k), "--bind", $"127.0.0.{k}:{RumorGossipPort}", "--http", $"127.0.0.{k}:{RumorHttpPort}", "--preset", "lan", "--log-level", "warning", "--event-handler", $"user=sh {HandlerScript}"]);
+            int gossipPort = serfProtocol ? SerfGossipPort : RumorGossipPort;
+            args.AddRange(["agent", "--name", NodeName(k), "--bind", $"127.0.0.{k}:{gossipPort}", "--http", $"127.0.0.{k}:{RumorHttpPort}", "--preset", "lan", "--log-level", "warning", "--event-handler", $"user=sh {HandlerScript}"]);
+            if (serfProtocol)
+            {
+                args.AddRange(["--protocol", "serf"]);
+            }
+
             if (join)
             {
-                args.AddRange(["--join", $"127.0.0.1:{RumorGossipPort}"]);
+                args.AddRange(["--join", $"127.0.0.1:{gossipPort}"]);
             }
 
             return (path.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : path, args);
@@ -405,7 +503,7 @@ public static class ClusterBench
     }
 
     /// <summary>Serf's agents, asked through their RPC (msgpack over TCP: handshake, members, event) on kept connections.</summary>
-    private sealed class SerfSide(string path) : Side("serf")
+    private sealed class SerfSide(string path, string? directory = null) : Side("serf", directory)
     {
         private readonly Dictionary<int, SerfRpc> _rpc = [];
         private readonly Lock _lock = new();
@@ -475,7 +573,7 @@ public static class ClusterBench
             await base.DisposeAsync().ConfigureAwait(false);
         }
 
-        protected override (string File, List<string> Args) Command(int k, bool join)
+        public override (string File, List<string> Args) Command(int k, bool join)
         {
             List<string> args = ["agent", "-profile=lan", $"-node={NodeName(k)}", $"-bind=127.0.0.{k}:{SerfGossipPort}", $"-rpc-addr=127.0.0.{k}:{SerfRpcPort}", "-log-level=warn", $"-event-handler=user=sh {HandlerScript}"];
             if (join)
@@ -505,6 +603,58 @@ public static class ClusterBench
             return rpc;
         }
     }
+
+    /// <summary>
+    /// One cluster of both kinds: agents 1..M are <see cref="SerfSide"/>'s, the rest
+    /// <see cref="RumorSide"/>'s in Serf mode, all joining agent 1 on Serf's gossip port. The processes
+    /// are this side's; commands and API calls go to the agent's kind, which shares this directory.
+    /// </summary>
+    private sealed class MixedSide : Side
+    {
+        private readonly int _m;
+        private readonly SerfSide _serf;
+        private readonly RumorSide _rumor;
+
+        public MixedSide(string rumorPath, string serfPath, int m)
+            : base("mixed")
+        {
+            _m = m;
+            _serf = new SerfSide(serfPath, Directory);
+            _rumor = new RumorSide(rumorPath, serfProtocol: true, Directory);
+        }
+
+        public override bool ShowsSuspects => true;
+
+        public override string NodeName(int k) => Of(k).NodeName(k);
+
+        public override (string File, List<string> Args) Command(int k, bool join) => Of(k).Command(k, join);
+
+        public override Task<bool> HealthyAsync(int k) => Of(k).HealthyAsync(k);
+
+        public override Task<Dictionary<string, string>?> MembersAsync(int k) => Of(k).MembersAsync(k);
+
+        public override Task SendEventAsync(int k, string name) => Of(k).SendEventAsync(k, name);
+
+        public override void Forget(int k) => Of(k).Forget(k);
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync().ConfigureAwait(false);
+            await _serf.DisposeAsync().ConfigureAwait(false);
+            await _rumor.DisposeAsync().ConfigureAwait(false);
+        }
+
+        private Side Of(int k) => k <= _m ? _serf : _rumor;
+    }
+
+    /// <summary>Start-up of agent 1 alone; per agent of 2..N, the seconds from their launch to its API and to its listing N alive.</summary>
+    private sealed record Started(double Alone, Dictionary<int, double> Startups, Dictionary<int, double> Converged);
+
+    /// <summary>Per agent, its resident memory and its CPU while idle.</summary>
+    private sealed record Idle(Dictionary<int, double> RssMiB, Dictionary<int, double> CpuPercent);
+
+    /// <summary>Event delivery per live agent (s after sending); first suspicion and detection per observer (s after the kill); false suspicions.</summary>
+    private sealed record Probe(double[] EventTimes, double? FirstSuspicion, Dictionary<int, double> Detected, int FalseSuspicions);
 
     /// <summary>One connection to a Serf agent's RPC: msgpack request header (+ body), response header (+ body).</summary>
     private sealed class SerfRpc : IDisposable
