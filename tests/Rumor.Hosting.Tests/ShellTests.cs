@@ -75,8 +75,9 @@ public sealed class ShellTests
     {
         Type type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         return type == typeof(string) ? "x-" + property.Name
-            : type == typeof(bool) ? !(bool)property.GetValue(new RumorOptions())!
+            : type == typeof(bool) ? property.GetValue(new RumorOptions()) is not true
             : type == typeof(int) ? 7
+            : type == typeof(double) ? 0.7
             : type == typeof(ulong) ? 7UL
             : type == typeof(TimeSpan) ? TimeSpan.FromMilliseconds(7777)
             : type == typeof(FailureDetectorKind) ? FailureDetectorKind.PhiAccrual
