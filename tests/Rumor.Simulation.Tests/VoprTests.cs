@@ -117,6 +117,22 @@ public sealed class VoprTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Seed 228 (3 nodes, 11.2 % loss): both other members leave for good, so the after-heal Count
+    /// aggregate runs on one live member. Its estimate was exact (count 1, bound 0) for 466 rounds
+    /// but never reported Converged: the sample window fills only with peers' estimates. A member
+    /// alone in its view now takes its own last rounds as the window (AggregatesModule.Snapshot;
+    /// AggregateNodeTests.Alone_a_node_s_exact_estimate_converges_but_not_while_a_live_peer_is_unheard
+    /// is the short regression).
+    /// </summary>
+    [Fact]
+    public void Seed_228_a_lone_survivor_s_aggregate_converges()
+    {
+        VoprResult result = VoprRun.Run(228);
+        Assert.True(result.Passed, Report(result));
+        Assert.True(result.Coverage.GetValueOrDefault("aggregate estimates") > 0, $"seed 228: no converged estimate was checked ({string.Join(", ", result.Coverage)})");
+    }
+
+    /// <summary>
     /// Seeds whose restarted members (fresh maps, newer generations) left their older generation's
     /// entries on every other node: checksums never agreed and stale values were served as current.
     /// Fixed by forgetting an owner's older generation when the member restarts

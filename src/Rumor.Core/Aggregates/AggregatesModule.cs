@@ -203,8 +203,10 @@ internal sealed class AggregatesModule : GossipModule
     /// (the truth lies between the smallest and largest estimate in the cluster, and peers scatter
     /// around it), combined for Sum as the product of the Average and ValueCount errors. Converged
     /// means a full window, at least three rounds in the epoch, and a bound at most
-    /// AggregateConvergenceThreshold. Messages lost in flight and not yet repaired, members that
-    /// departed during the epoch and inputs that change are not seen by the bound.
+    /// AggregateConvergenceThreshold; a member alone in its view (no other alive or suspect member)
+    /// has no peers to fill the window, so for it the window is its own last rounds. Messages lost
+    /// in flight and not yet repaired, members that departed during the epoch and inputs that
+    /// change are not seen by the bound.
     /// </summary>
     public AggregateEstimate? GetAggregate(string key)
     {
@@ -527,7 +529,12 @@ internal sealed class AggregatesModule : GossipModule
 
         double sum = average + holders + (average * holders);
         double bound = Math.Max(count, Math.Max(sum, Math.Max(average, holders)));
-        bool converged = run.Rounds >= 3 && run.SampleCount >= _options.AggregateSampleWindow && bound <= _options.AggregateConvergenceThreshold;
+        // Alone (no other alive or suspect member in our view) there is nobody to sample and
+        // nobody to exchange mass with: the window never fills, and our own last rounds are the
+        // whole evidence. Without this a lone member never converged, though its estimate was exact
+        // (VOPR seed 228: both peers left, the survivor ran 466 rounds with bound 0).
+        bool alone = _node.ActiveMemberCount <= 1;
+        bool converged = run.Rounds >= 3 && (run.SampleCount >= _options.AggregateSampleWindow || alone) && bound <= _options.AggregateConvergenceThreshold;
         return new AggregateEstimate(
             run.Key,
             run.Epoch,

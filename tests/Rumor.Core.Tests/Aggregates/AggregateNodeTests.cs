@@ -1,5 +1,6 @@
 using System.Text;
 using Rumor.Core.Aggregates;
+using Rumor.Core.Membership;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
@@ -124,6 +125,47 @@ public class AggregateNodeTests
         node.OnTick(TimeSpan.FromSeconds(5));
         Assert.Equal(new PushSumState(0, 0, 1, 1), node.AggregateMass("load"));
         Assert.Empty(Sent(host));
+    }
+
+    /// <summary>
+    /// VOPR seed 228: both peers of a three-node cluster left; the survivor started an aggregate and
+    /// ran 466 rounds with an exact estimate and error bound 0, yet never reported Converged, because
+    /// the sample window fills only with peers' estimates. Alone in its view, its own rounds are the
+    /// whole evidence. With a live peer in view that has not answered, the window rule still holds.
+    /// </summary>
+    [Fact]
+    public void Alone_a_node_s_exact_estimate_converges_but_not_while_a_live_peer_is_unheard()
+    {
+        (GossipNode alone, _) = AggregateMessageTests.TestNode();
+        alone.SetValue("load", Encoding.UTF8.GetBytes("893"), TimeSpan.FromSeconds(1));
+        alone.StartAggregate("load", TimeSpan.FromSeconds(1));
+        for (TimeSpan t = TimeSpan.FromSeconds(1); t <= TimeSpan.FromSeconds(3); t += TimeSpan.FromMilliseconds(50))
+        {
+            alone.OnTick(t);
+        }
+
+        AggregateEstimate estimate = alone.GetAggregate("load")!;
+        Assert.True(estimate.Rounds >= 3, $"rounds {estimate.Rounds}");
+        Assert.True(estimate.Converged, estimate.ToString());
+        Assert.Equal(0, estimate.ErrorBound);
+        Assert.Equal(1, estimate.Count);
+        Assert.Equal(893, estimate.Sum);
+        Assert.Equal(893, estimate.Average);
+
+        (GossipNode withPeer, _) = AggregateMessageTests.TestNode();
+        withPeer.OnPacket(Peer, PacketBuilder.EncodeSingle(new AliveMessage("peer", Peer, 1, 1, ProtocolVersions.Current, [])), TimeSpan.FromMilliseconds(500));
+        Assert.Equal(MemberState.Alive, withPeer.FindMember("peer")?.State);
+        withPeer.SetValue("load", Encoding.UTF8.GetBytes("893"), TimeSpan.FromSeconds(1));
+        withPeer.StartAggregate("load", TimeSpan.FromSeconds(1));
+        for (TimeSpan t = TimeSpan.FromSeconds(1); t <= TimeSpan.FromSeconds(3); t += TimeSpan.FromMilliseconds(50))
+        {
+            withPeer.OnTick(t);
+        }
+
+        Assert.True(withPeer.FindMember("peer")!.IsActive);
+        AggregateEstimate unheard = withPeer.GetAggregate("load")!;
+        Assert.True(unheard.Rounds >= 3, $"rounds {unheard.Rounds}");
+        Assert.False(unheard.Converged, unheard.ToString());
     }
 
     [Fact]
