@@ -119,6 +119,7 @@ public static class AgentConfiguration
             EventHandlers = EventHandlersOf(file, environmentLayer, flagLayer),
             EventHandlerOptions = EventHandlerOptionsOf(combined),
             SerfCoalesce = SerfCoalesceOf(combined),
+            SerfNode = SerfNodeOf(combined),
             LogLevel = LogLevelOf(combined["LogLevel"]),
         };
     }
@@ -197,6 +198,27 @@ public static class AgentConfiguration
                 ? value
                 : throw new AgentConfigurationException($"{key}: {error} (0 turns coalescing off)");
         }
+    }
+
+    private static Serf.SerfAgentOptions SerfNodeOf(IConfiguration combined)
+    {
+        Serf.SerfAgentOptions defaults = Serf.SerfAgentOptions.Default;
+        bool push = defaults.EventImmediatePush;
+        if (combined["EventImmediatePush"] is { Length: > 0 } pushText && !bool.TryParse(pushText.Trim(), out push))
+        {
+            throw new AgentConfigurationException($"EventImmediatePush is '{pushText}'; it must be true or false.");
+        }
+
+        return new Serf.SerfAgentOptions(
+            push,
+            DurationOf("ReconnectTimeout", defaults.ReconnectTimeout, TimeSpan.FromDays(3650)),
+            DurationOf("TombstoneTimeout", defaults.TombstoneTimeout, TimeSpan.FromDays(3650)),
+            DurationOf("ReapInterval", defaults.ReapInterval, TimeSpan.FromHours(1)));
+
+        TimeSpan DurationOf(string key, TimeSpan defaultValue, TimeSpan max) =>
+            combined[key] is not { Length: > 0 } text ? defaultValue
+            : DurationText.TryParse(text, TimeSpan.FromMilliseconds(10), max, out TimeSpan value, out string error) ? value
+            : throw new AgentConfigurationException($"{key}: {error}");
     }
 
     private static int IntegerOf(IConfiguration combined, string key, int defaultValue, int min, int max)

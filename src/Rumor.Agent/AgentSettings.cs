@@ -33,6 +33,9 @@ public sealed record AgentSettings(RumorOptions Rumor, NodeAddress Http)
     /// <summary>Serf mode's event coalescing (<c>CoalescePeriod</c>, <c>QuiescentPeriod</c>, <c>UserCoalescePeriod</c>, <c>UserQuiescentPeriod</c>); Serf agent's 3 s / 1 s by default.</summary>
     public Serf.SerfCoalesceOptions SerfCoalesce { get; init; } = Serf.SerfCoalesceOptions.Default;
 
+    /// <summary>Serf mode's node options (<c>EventImmediatePush</c>, <c>ReconnectTimeout</c>, <c>TombstoneTimeout</c>, <c>ReapInterval</c>); defaults as <see cref="Serf.SerfAgentOptions.Default"/>.</summary>
+    public Serf.SerfAgentOptions SerfNode { get; init; } = Serf.SerfAgentOptions.Default;
+
     /// <summary>The least severe lines <c>rumor agent</c> prints (<c>LogLevel</c>, <c>--log-level</c>): information (default) prints member events; warning only problems. SIGHUP reloads it.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 }

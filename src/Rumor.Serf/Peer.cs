@@ -33,6 +33,9 @@ internal sealed class Peer(string name, IPAddress address, ushort port)
 
     public ulong StatusLTime { get; set; }
 
+    /// <summary>When the Serf status became failed or left (Serf's leaveTime, the reaper's clock); null while alive or leaving.</summary>
+    public TimeSpan? LeftOrFailedAt { get; set; }
+
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>memberlist's PMax: gates CRC (≥ 5), nacks (≥ 4).</summary>

@@ -26,6 +26,9 @@ public enum SerfMemberEventKind
     Update,
     Leave,
     Failed,
+
+    /// <summary>A failed or left member forgotten after ReconnectTimeout or TombstoneTimeout (Serf's member-reap).</summary>
+    Reap,
 }
 
 /// <summary>A member event: what happened and the member as it is now.</summary>

@@ -96,6 +96,7 @@ public sealed partial class SerfNode
             if (HandleQuery(query, Now))
             {
                 _broadcasts.Enqueue(null, encoded);
+                RequestImmediatePush();
             }
         });
         if (tooLarge)

@@ -70,6 +70,7 @@ public sealed partial class SerfNode
                 if (HandleUserEvent(userEvent))
                 {
                     _broadcasts.Enqueue(null, [(byte)MemberlistType.User, .. userMessage.Span]);
+                    RequestImmediatePush();
                 }
 
                 return true;
@@ -82,6 +83,7 @@ public sealed partial class SerfNode
                 if (HandleQuery(query, now))
                 {
                     _broadcasts.Enqueue(null, [(byte)MemberlistType.User, .. userMessage.Span]);
+                    RequestImmediatePush();
                 }
 
                 return true;
@@ -194,6 +196,7 @@ public sealed partial class SerfNode
     private void SerfJoined(Peer peer)
     {
         peer.Status = SerfMemberStatus.Alive;
+        peer.LeftOrFailedAt = null;
         if (_recentIntents.Remove(peer.Name, out (ulong LTime, bool Leave) intent) && intent.LTime > peer.StatusLTime)
         {
             peer.StatusLTime = intent.LTime;
@@ -212,11 +215,13 @@ public sealed partial class SerfNode
         if (peer.Status == SerfMemberStatus.Leaving)
         {
             peer.Status = SerfMemberStatus.Left;
+            peer.LeftOrFailedAt = Now;
             RaiseMemberEvent(SerfMemberEventKind.Leave, peer);
         }
         else if (peer.Status == SerfMemberStatus.Alive)
         {
             peer.Status = SerfMemberStatus.Failed;
+            peer.LeftOrFailedAt = Now;
             RaiseMemberEvent(SerfMemberEventKind.Failed, peer);
         }
     }
@@ -479,6 +484,7 @@ public sealed partial class SerfNode
             _eventClock.Increment();
             HandleUserEvent(message);
             _broadcasts.Enqueue(null, message.Encode());
+            RequestImmediatePush();
         });
     }
 

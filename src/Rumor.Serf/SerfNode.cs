@@ -136,6 +136,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         _peers[_self.Name] = _self;
         _nextProbeAt = now + _options.ProbeInterval;
         _nextGossipAt = now + _options.GossipInterval;
+        _nextReapAt = now + _options.ReapInterval;
         _nextPushPullAt = now + _options.PushPullInterval * (0.5 + _random.NextDouble() / 2);
         _probeSeq = (uint)_random.Next();
         _loops.Add(Task.Run(ReceiveLoopAsync));
@@ -252,6 +253,12 @@ public sealed partial class SerfNode : IAsyncDisposable
             }
 
             input();
+            if (_immediatePushWanted)
+            {
+                _immediatePushWanted = false;
+                ImmediatePush();
+            }
+
             if (_pendingEvents.Count == 0)
             {
                 return;
@@ -279,6 +286,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         TimeSpan now = Now;
         ProbeTick(now);
         SuspicionTick(now);
+        ReapTick(now);
         if (now >= _nextGossipAt)
         {
             _nextGossipAt = now + _options.GossipInterval;
@@ -451,11 +459,14 @@ public sealed partial class SerfNode : IAsyncDisposable
         return candidates.Count <= count ? candidates : candidates.GetRange(0, count);
     }
 
-    private void Gossip(TimeSpan now)
+    private void Gossip(TimeSpan now) => GossipTo(RandomPeers(_options.GossipNodes, p =>
+        p.State is MemberlistState.Alive or MemberlistState.Suspect
+        || (p.State is MemberlistState.Dead or MemberlistState.Left && now - p.StateChangedAt < _options.GossipToTheDeadTime)));
+
+    // One gossip round to the given targets: each gets a compound of the waiting broadcasts
+    // (memberlist's gossip: every send counts against each broadcast's retransmit limit).
+    private void GossipTo(List<Peer> targets)
     {
-        List<Peer> targets = RandomPeers(_options.GossipNodes, p =>
-            p.State is MemberlistState.Alive or MemberlistState.Suspect
-            || (p.State is MemberlistState.Dead or MemberlistState.Left && now - p.StateChangedAt < _options.GossipToTheDeadTime));
         int memberCount = _peers.Values.Count(p => p.State != MemberlistState.Dead && p.State != MemberlistState.Left);
         foreach (Peer target in targets)
         {
@@ -544,4 +555,10 @@ public sealed class SerfCounters
 
     /// <summary>Responses and acks to this node's queries that arrived again (through a relay, or twice): dropped.</summary>
     public long QueryResponsesDuplicate { get; internal set; }
+
+    /// <summary>Failed and left members forgotten by the reaper (<see cref="SerfNodeOptions.ReconnectTimeout"/>, <see cref="SerfNodeOptions.TombstoneTimeout"/>), each with a member-reap event.</summary>
+    public long MembersReaped { get; internal set; }
+
+    /// <summary>Extra gossip rounds sent at once for a new user event or query (<see cref="SerfNodeOptions.EventImmediatePush"/>).</summary>
+    public long ImmediatePushes { get; internal set; }
 }

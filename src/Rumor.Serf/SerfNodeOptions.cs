@@ -57,11 +57,37 @@ public sealed class SerfNodeOptions
     /// <summary>Members gossiped to per round (lan: 3).</summary>
     public int GossipNodes { get; init; } = 3;
 
+    /// <summary>
+    /// Push new user events and queries at once (default true): one sent here, or received here for
+    /// the first time, goes out in one extra gossip round to <see cref="GossipNodes"/> random live
+    /// members right after the input that brought it, instead of waiting up to
+    /// <see cref="GossipInterval"/> for the next scheduled round. Cost: at most one extra round
+    /// (GossipNodes datagrams of the waiting broadcasts) per input carrying news; the sends count
+    /// against each broadcast's retransmit limit, so nothing is sent more often, only sooner.
+    /// Serf agents receive ordinary gossip (they do not push at once themselves). False: events
+    /// and queries wait for the scheduled rounds, as in Serf.
+    /// </summary>
+    public bool EventImmediatePush { get; init; } = true;
+
     /// <summary>Time between anti-entropy push/pulls with one random member (lan: 30 s).</summary>
     public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long dead members still receive gossip (lan: 30 s).</summary>
     public TimeSpan GossipToTheDeadTime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a failed member is kept (Serf's ReconnectTimeout, 24 h): reaped once failed for
+    /// longer, with a member-reap event. Longer: a member that comes back after a long outage is
+    /// still known (its returning alive is an ordinary recovery), at the price of listing it failed
+    /// that long. Shorter: dead entries go sooner (and <c>serf members</c>-style lists shrink).
+    /// </summary>
+    public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a member that left is kept (Serf's TombstoneTimeout, 24 h), then reaped with a member-reap event.</summary>
+    public TimeSpan TombstoneTimeout { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Time between the reaper's passes (Serf's ReapInterval, 15 s): a member is reaped between its timeout and its timeout plus this.</summary>
+    public TimeSpan ReapInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Deadline of a whole TCP exchange (lan: 10 s).</summary>
     public TimeSpan TcpTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -126,6 +126,34 @@ public sealed class SerfEventHandlerInteropTests
     private static int Lines(string text, string prefix) => text.Split('\n').Count(l => l.StartsWith(prefix, StringComparison.Ordinal));
 
     [Fact]
+    public async Task A_killed_member_is_reaped_after_the_reconnect_timeout_and_member_reap_runs_once()
+    {
+        string directory = Directory();
+        string reaps = Path.Combine(directory, "reaps.log");
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(53, 3);
+        AgentSettings settings = Settings(53, "rumor-r", agents, [$"member-reap=(echo \"$SERF_EVENT\"; cat) >> {reaps}"], SerfCoalesceOptions.Default) with
+        {
+            SerfNode = SerfAgentOptions.Default with { ReconnectTimeout = TimeSpan.FromSeconds(2), TombstoneTimeout = TimeSpan.FromSeconds(2), ReapInterval = TimeSpan.FromMilliseconds(200) },
+        };
+        await using SerfModeAgent agent = await SerfModeAgent.StartAsync(settings);
+        await agent.JoinAsync();
+        await agents.WaitForAsync(1, m => m.Count(x => x.Status == "alive") == 4, "serf1 lists 4 members alive");
+        Assert.True(await Wait.UntilAsync(() => agent.Node.Members.Count(m => m.Status == SerfMemberStatus.Alive) == 4, Bound), string.Join(", ", agent.Node.Members));
+
+        agents.Kill(3);
+        Assert.True(await Wait.UntilAsync(() => Read(reaps).Contains("member-reap\nserf3\t127.83.53.3\tserf\tidx=3,role=serf\n", StringComparison.Ordinal), Bound),
+            $"{Read(reaps)}\n{string.Join(", ", agent.Node.Members)}");
+        Assert.Null(agent.Node.FindMember("serf3"));
+
+        // Longer than the reconnect timeout plus a reap pass again: the live members are never
+        // reaped, and serf3 (gone from the table) is not reaped twice.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(["member-reap", "serf3\t127.83.53.3\tserf\tidx=3,role=serf"], Read(reaps).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["rumor-r", "serf1", "serf2"], agent.Node.Members.Where(m => m.Status == SerfMemberStatus.Alive).Select(m => m.Name));
+        Assert.Equal(1, agent.Node.Counters.MembersReaped);
+    }
+
+    [Fact]
     public async Task User_events_reach_our_handler_coalesced_as_serf_coalesces_them()
     {
         string directory = Directory();

@@ -47,6 +47,7 @@ public sealed record SerfMembersEvent(string Kind, IReadOnlyList<SerfMember> Mem
         SerfMemberEventKind.Leave => "member-leave",
         SerfMemberEventKind.Failed => "member-failed",
         SerfMemberEventKind.Update => "member-update",
+        SerfMemberEventKind.Reap => "member-reap",
         _ => "member-" + kind.ToString().ToLowerInvariant(),
     };
 }

@@ -49,7 +49,17 @@ public sealed class SerfModeAgent : IAsyncDisposable
             {
             }
         };
-        node.MemberChanged += e => _changedAt[e.Member.Name] = _time.GetUtcNow();
+        node.MemberChanged += e =>
+        {
+            if (e.Kind == SerfMemberEventKind.Reap)
+            {
+                _changedAt.TryRemove(e.Member.Name, out _);
+            }
+            else
+            {
+                _changedAt[e.Member.Name] = _time.GetUtcNow();
+            }
+        };
         node.QueryHandler = AnswerBuiltInQuery;
     }
 
@@ -131,6 +141,10 @@ public sealed class SerfModeAgent : IAsyncDisposable
             GossipToTheDeadTime = pushPull,
             TcpTimeout = settings.Rumor.StreamTimeout ?? tcp,
             BroadcastTimeout = settings.Rumor.LeaveTimeout,
+            EventImmediatePush = settings.SerfNode.EventImmediatePush,
+            ReconnectTimeout = settings.SerfNode.ReconnectTimeout,
+            TombstoneTimeout = settings.SerfNode.TombstoneTimeout,
+            ReapInterval = settings.SerfNode.ReapInterval,
         };
     }
 

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace Rumor.Serf.Tests;
+
+/// <summary>
+/// <see cref="SerfNodeOptions.EventImmediatePush"/>: a user event sent here, or received here for
+/// the first time, goes out at once instead of at the next gossip round. The nodes run with
+/// gossip, probe and push/pull intervals of an hour, so no scheduled round can carry the event
+/// within the test: whatever arrives came by the immediate push (and nothing arrives without it).
+/// </summary>
+public sealed class ImmediatePushTests
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    private static SerfNode Start(int cluster, string name, int k, bool push) => SerfNode.Start(new SerfNodeOptions
+    {
+        Name = name,
+        Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, k), SerfAgentCluster.GossipPort),
+        GossipInterval = Hour,
+        ProbeInterval = Hour,
+        PushPullInterval = Hour,
+        EventImmediatePush = push,
+        RandomSeed = cluster * 10 + k,
+    });
+
+    [Theory]
+    [InlineData(true, 50)]
+    [InlineData(false, 51)]
+    public async Task A_new_event_is_pushed_at_once_by_its_sender_and_by_the_first_receiver(bool push, int cluster)
+    {
+        // b is the seed; a joins b first, then c joins b. a learns only b (the join's push/pull),
+        // and with no gossip round for an hour it never hears of c: an event a sends can reach c
+        // only through b pushing it on when it first receives it.
+        await using SerfNode b = Start(cluster, "b", 2, push);
+        await using SerfNode a = Start(cluster, "a", 1, push);
+        await using SerfNode c = Start(cluster, "c", 3, push);
+        await a.JoinAsync([b.EndPoint]);
+        await c.JoinAsync([b.EndPoint]);
+        Assert.True(await Wait.UntilAsync(() => b.Members.Count == 3 && c.Members.Count == 3, TimeSpan.FromSeconds(10)),
+            $"b knows {b.Members.Count}, c knows {c.Members.Count}");
+        Assert.Null(a.FindMember("c"));
+
+        ConcurrentQueue<SerfUserEvent> atB = new();
+        ConcurrentQueue<SerfUserEvent> atC = new();
+        b.UserEventReceived += atB.Enqueue;
+        c.UserEventReceived += atC.Enqueue;
+        Stopwatch clock = Stopwatch.StartNew();
+        a.SendUserEvent("deploy", Encoding.UTF8.GetBytes("v7"));
+
+        if (push)
+        {
+            Assert.True(await Wait.UntilAsync(() => !atB.IsEmpty && !atC.IsEmpty, TimeSpan.FromSeconds(10)), $"b got {atB.Count}, c got {atC.Count}");
+            TimeSpan delivered = clock.Elapsed;
+
+            // Each delivered once, however many copies the pushes carried.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Single(atB);
+            SerfUserEvent e = Assert.Single(atC);
+            Assert.Equal("deploy", e.Name);
+            Assert.Equal("v7", Encoding.UTF8.GetString(e.Payload));
+            Assert.Equal(1, a.Counters.ImmediatePushes);
+            Assert.True(b.Counters.ImmediatePushes >= 1, "b did not push the event on");
+            Assert.True(delivered < Hour, $"delivered after {delivered}");
+        }
+        else
+        {
+            // Without the push the event waits for a gossip round an hour away.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Empty(atB);
+            Assert.Empty(atC);
+            Assert.Equal(0, a.Counters.ImmediatePushes);
+        }
+    }
+}
+
+/// <summary>The immediate push against real <c>serf agent</c> processes: they receive the pushed event and run their handler exactly once.</summary>
+[Collection(nameof(SerfInteropCollection))]
+public sealed class ImmediatePushInteropTests
+{
+    [Fact]
+    public async Task Serf_agents_run_a_pushed_event_exactly_once()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(cluster: 52, count: 3);
+
+        // No scheduled gossip round for an hour: the agents can get the event from us only by the push.
+        await using SerfNode node = SerfNode.Start(new SerfNodeOptions
+        {
+            Name = "rumor",
+            Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(52, 10), SerfAgentCluster.GossipPort),
+            GossipInterval = TimeSpan.FromHours(1),
+            PushPullInterval = TimeSpan.FromHours(1),
+            RandomSeed = 52,
+        });
+        await node.JoinAsync([agents.GossipEndPoint(1)]);
+        Assert.True(await Wait.UntilAsync(() => node.Members.Count(m => m.Status == SerfMemberStatus.Alive) == 4, TimeSpan.FromSeconds(30)), string.Join(", ", node.Members));
+        for (int k = 1; k <= 3; k++)
+        {
+            await agents.WaitForAsync(k, members => members.Any(m => m.Name == "rumor" && m.Status == "alive"), $"serf{k} lists rumor alive");
+        }
+
+        node.SendUserEvent("pushed", Encoding.UTF8.GetBytes("once"));
+
+        string Line(int k) => $"serf{k} pushed once";
+        int Runs(int k) => File.Exists(agents.EventLog(k)) ? File.ReadAllLines(agents.EventLog(k)).Count(l => l == Line(k)) : 0;
+        Assert.True(await Wait.UntilAsync(() => Enumerable.Range(1, 3).All(k => Runs(k) >= 1), TimeSpan.FromSeconds(30)),
+            $"handler runs: {string.Join(", ", Enumerable.Range(1, 3).Select(Runs))}\n{agents.LogTail(1)}");
+
+        // Serf's gossip among the agents and our push both deliver copies: each handler still runs once.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        for (int k = 1; k <= 3; k++)
+        {
+            Assert.Equal(1, Runs(k));
+        }
+
+        Assert.Equal(1, node.Counters.ImmediatePushes);
+    }
+}
