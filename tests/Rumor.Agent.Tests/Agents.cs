@@ -10,7 +10,7 @@ internal static class Agents
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true, Dictionary<string, string>? tags = null, TimeProvider? time = null, ApiSettings? api = null)
+    public static async Task<RumorAgent> StartAsync(string name, RumorAgent? seed = null, bool leaveOnStop = true, Dictionary<string, string>? tags = null, TimeProvider? time = null, ApiSettings? api = null, bool? networkCoordinates = null)
     {
         RumorOptions options = new()
         {
@@ -23,6 +23,7 @@ internal static class Agents
             LeaveOnStop = leaveOnStop,
             JoinRequired = seed is not null,
             Tags = tags ?? new Dictionary<string, string>(StringComparer.Ordinal),
+            NetworkCoordinates = networkCoordinates,
         };
         RumorAgent agent = await RumorAgent.StartAsync(new AgentSettings(options, NodeAddress.Parse("127.0.0.1:0")) { Api = api ?? new ApiSettings() }, timeProvider: time);
         if (seed is not null)
