@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -31,15 +30,9 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     private readonly RumorNode _node;
     private readonly ILogger _logger;
     private readonly RumorSubscription _events;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _slots;
+    private readonly BoundedScriptRunner _runner;
     private readonly Task _pump;
-    private readonly Lock _lock = new();
-    private readonly Lock _optionsLock = new();
-    private readonly HashSet<Task> _running = [];
-    private volatile EventHandlerOptions _options;
     private volatile IReadOnlyList<EventHandlerSpec> _handlers;
-    private int _waiting;
     private int _disposed;
 
     /// <summary>Starts reading the node's events for <paramref name="handlers"/>.</summary>
@@ -50,11 +43,8 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _node = node;
         _handlers = handlers;
-        _options = options;
         _logger = logger;
-
-        // No maximum: SetOptions adds slots by releasing more, and retires slots by taking them.
-        _slots = new SemaphoreSlim(options.Concurrency, int.MaxValue);
+        _runner = new BoundedScriptRunner(options, Report);
         _events = node.OpenStream();
         _pump = Task.Run(PumpAsync);
     }
@@ -63,19 +53,16 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     public event Action<LogLevel, string>? Logged;
 
     /// <summary>The bounds it runs with (changed by <see cref="SetOptions"/>).</summary>
-    public EventHandlerOptions Options => _options;
+    public EventHandlerOptions Options => _runner.Options;
 
     /// <summary>The handlers in force.</summary>
     public IReadOnlyList<EventHandlerSpec> Handlers => _handlers;
 
     /// <summary>Scripts started so far.</summary>
-    public long Started => Interlocked.Read(ref _started);
+    public long Started => _runner.Started;
 
     /// <summary>Handler runs dropped because QueueMax were waiting.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
-
-    private long _started;
-    private long _dropped;
+    public long Dropped => _runner.Dropped;
 
     /// <summary>Replaces the handlers (a configuration reload); runs in progress finish.</summary>
     public void SetHandlers(IReadOnlyList<EventHandlerSpec> handlers)
@@ -89,45 +76,13 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
     /// apply to every run that starts from now; more slots open at once, and fewer take effect as
     /// running scripts finish (none is killed to make room).
     /// </summary>
-    public void SetOptions(EventHandlerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        lock (_optionsLock)
-        {
-            int change = options.Concurrency - _options.Concurrency;
-            _options = options;
-            if (change > 0)
-            {
-                _slots.Release(change);
-            }
-            else if (change < 0)
-            {
-                _ = RetireSlotsAsync(-change);
-            }
-        }
-    }
-
-    /// <summary>Takes <paramref name="count"/> slots as they come free and never gives them back.</summary>
-    private async Task RetireSlotsAsync(int count)
-    {
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-        {
-            // The agent is stopping.
-        }
-    }
+    public void SetOptions(EventHandlerOptions options) => _runner.SetOptions(options);
 
     private async Task PumpAsync()
     {
         try
         {
-            await foreach (GossipEvent gossipEvent in _events.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (GossipEvent gossipEvent in _events.ReadAllAsync(_runner.Stopping).ConfigureAwait(false))
             {
                 (string name, string? detail)? described = gossipEvent switch
                 {
@@ -146,7 +101,8 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
                 {
                     if (handler.Matches(e.name, e.detail))
                     {
-                        Dispatch(handler, e.name, gossipEvent);
+                        string eventName = e.name;
+                        _runner.Dispatch(handler.Script, eventName, () => RunScriptAsync(handler, eventName, gossipEvent));
                     }
                 }
             }
@@ -168,87 +124,19 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
         _ => null,
     };
 
-    private void Dispatch(EventHandlerSpec handler, string eventName, GossipEvent gossipEvent)
-    {
-        if (Interlocked.Increment(ref _waiting) > Options.QueueMax)
-        {
-            Interlocked.Decrement(ref _waiting);
-            Interlocked.Increment(ref _dropped);
-            Report(LogLevel.Warning, $"event handler '{handler.Script}' not run for {eventName}: {Options.QueueMax} runs are already waiting (EventHandlerQueueMax)");
-            return;
-        }
-
-        Task run = RunAsync(handler, eventName, gossipEvent);
-        lock (_lock)
-        {
-            if (!run.IsCompleted)
-            {
-                _running.Add(run);
-            }
-        }
-
-        _ = run.ContinueWith(
-            finished =>
-            {
-                lock (_lock)
-                {
-                    _running.Remove(finished);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    private async Task RunAsync(EventHandlerSpec handler, string eventName, GossipEvent gossipEvent)
-    {
-        bool entered = false;
-        try
-        {
-            await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
-            entered = true;
-            Interlocked.Decrement(ref _waiting);
-            await RunScriptAsync(handler, eventName, gossipEvent).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            // The agent is stopping.
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Report(LogLevel.Error, $"event handler '{handler.Script}' for {eventName} failed: {e.Message}");
-        }
-        finally
-        {
-            if (entered)
-            {
-                _slots.Release();
-            }
-            else
-            {
-                Interlocked.Decrement(ref _waiting);
-            }
-        }
-    }
-
+    // Rumor mode's environment and standard input for one event; the shared runner runs the script.
     private async Task RunScriptAsync(EventHandlerSpec handler, string eventName, GossipEvent gossipEvent)
     {
-        IReadOnlyDictionary<string, string> selfTags = await _node.GetTagsAsync(_stop.Token).ConfigureAwait(false);
-        ProcessStartInfo start = new("/bin/sh")
+        IReadOnlyDictionary<string, string> selfTags = await _node.GetTagsAsync(_runner.Stopping).ConfigureAwait(false);
+        Dictionary<string, string> environment = new(StringComparer.Ordinal)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["RUMOR_EVENT"] = eventName,
+            ["RUMOR_SELF_NAME"] = _node.Name,
+            ["RUMOR_SELF_ROLE"] = selfTags.GetValueOrDefault("role", string.Empty),
         };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(handler.Script);
-        start.Environment["RUMOR_EVENT"] = eventName;
-        start.Environment["RUMOR_SELF_NAME"] = _node.Name;
-        start.Environment["RUMOR_SELF_ROLE"] = selfTags.GetValueOrDefault("role", string.Empty);
         foreach (KeyValuePair<string, string> tag in selfTags)
         {
-            start.Environment["RUMOR_TAG_" + EnvironmentName(tag.Key)] = tag.Value;
+            environment["RUMOR_TAG_" + EnvironmentName(tag.Key)] = tag.Value;
         }
 
         byte[] input;
@@ -256,83 +144,35 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
         switch (gossipEvent)
         {
             case MemberChanged changed:
-                start.Environment["RUMOR_MEMBER_COUNT"] = "1";
+                environment["RUMOR_MEMBER_COUNT"] = "1";
                 input = Encoding.UTF8.GetBytes(MemberLine(changed.Member));
                 break;
             case UserEventReceived received:
-                start.Environment["RUMOR_USER_EVENT"] = received.Event.Name;
-                start.Environment["RUMOR_USER_LTIME"] = received.Event.LamportTime.ToString(CultureInfo.InvariantCulture);
+                environment["RUMOR_USER_EVENT"] = received.Event.Name;
+                environment["RUMOR_USER_LTIME"] = received.Event.LamportTime.ToString(CultureInfo.InvariantCulture);
                 input = received.Event.Payload;
                 break;
             case QueryReceived asked:
                 query = asked.Request;
-                start.Environment["RUMOR_QUERY_NAME"] = query.Name;
-                start.Environment["RUMOR_QUERY_LTIME"] = query.LamportTime.ToString(CultureInfo.InvariantCulture);
-                start.Environment["RUMOR_QUERY_ASKER"] = query.Asker;
+                environment["RUMOR_QUERY_NAME"] = query.Name;
+                environment["RUMOR_QUERY_LTIME"] = query.LamportTime.ToString(CultureInfo.InvariantCulture);
+                environment["RUMOR_QUERY_ASKER"] = query.Asker;
                 input = query.Payload;
                 break;
             default:
                 return;
         }
 
-        using Process process = new() { StartInfo = start };
-        try
+        HeadOutput output = new(OutputMaxBytes);
+        if (await _runner.RunProcessAsync(handler.Script, eventName, environment, input, output).ConfigureAwait(false) is not { } exitCode)
         {
-            process.Start();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            Report(LogLevel.Error, $"event handler '{handler.Script}' for {eventName} could not start: {e.Message}");
             return;
         }
 
-        Interlocked.Increment(ref _started);
-        using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(Options.Timeout);
-        Task<byte[]> output = ReadBoundedAsync(process.StandardOutput.BaseStream, timeout.Token);
-        Task<byte[]> errors = ReadBoundedAsync(process.StandardError.BaseStream, timeout.Token);
-        try
+        if (exitCode != 0)
         {
-            try
-            {
-                await process.StandardInput.BaseStream.WriteAsync(input, timeout.Token).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // The script did not read its input: that is its choice.
-            }
-            finally
-            {
-                try
-                {
-                    process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                    // Closing flushes: a script that exited without reading breaks the pipe here too (EPIPE).
-                }
-            }
-
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            if (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            Report(LogLevel.Error, $"event handler '{handler.Script}' for {eventName} ran longer than {Options.Timeout.TotalSeconds:0.###} s (EventHandlerTimeout) and was killed");
-            return;
-        }
-
-        byte[] stdout = await output.ConfigureAwait(false);
-        byte[] stderr = await errors.ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            string said = Encoding.UTF8.GetString(stderr).Trim();
-            Report(LogLevel.Warning, $"event handler '{handler.Script}' for {eventName} exited with code {process.ExitCode}{(said.Length > 0 ? ": " + FirstLine(said) : string.Empty)}");
+            string said = Encoding.UTF8.GetString(output.StandardError).Trim();
+            Report(LogLevel.Warning, $"event handler '{handler.Script}' for {eventName} exited with code {exitCode}{(said.Length > 0 ? ": " + FirstLine(said) : string.Empty)}");
             return;
         }
 
@@ -343,7 +183,7 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
 
         try
         {
-            if (!await _node.RespondToQueryAsync(query, stdout, _stop.Token).ConfigureAwait(false))
+            if (!await _node.RespondToQueryAsync(query, output.StandardOutput, _runner.Stopping).ConfigureAwait(false))
             {
                 Report(LogLevel.Warning, $"event handler '{handler.Script}' answered query {query.Name} too late (or it was answered already)");
             }
@@ -386,31 +226,6 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
         return line.Length > 200 ? line[..200] + "…" : line;
     }
 
-    /// <summary>Reads at most <see cref="OutputMaxBytes"/> and discards the rest, so a chatty script neither blocks nor fills memory.</summary>
-    private static async Task<byte[]> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        using MemoryStream kept = new();
-        byte[] buffer = new byte[8192];
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                int keep = Math.Min(read, OutputMaxBytes - (int)kept.Length);
-                if (keep > 0)
-                {
-                    kept.Write(buffer, 0, keep);
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // Killed or closed: what was read is what there is.
-        }
-
-        return kept.ToArray();
-    }
-
     private void Report(LogLevel level, string message)
     {
         LogHandler(_logger, level, message);
@@ -428,17 +243,9 @@ public sealed partial class EventHandlerRunner : IAsyncDisposable
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
+        await _runner.CancelAsync().ConfigureAwait(false);
         await _events.DisposeAsync().ConfigureAwait(false);
-        Task[] running;
-        lock (_lock)
-        {
-            running = [.. _running];
-        }
-
-        await Task.WhenAny(Task.WhenAll([_pump, .. running]), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
-        _stop.Dispose();
-        _slots.Dispose();
+        await _runner.StopAsync([_pump]).ConfigureAwait(false);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -36,16 +35,9 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
     private readonly SerfNode _node;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<EventHandlerSpec> _handlers;
-    private readonly EventHandlerOptions _options;
     private readonly Channel<SerfHandlerEvent> _input = Channel.CreateBounded<SerfHandlerEvent>(new BoundedChannelOptions(InputQueueMax) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _slots;
-    private readonly Lock _lock = new();
-    private readonly HashSet<Task> _running = [];
+    private readonly BoundedScriptRunner _runner;
     private readonly List<Task> _loops = [];
-    private int _waiting;
-    private long _started;
-    private long _dropped;
     private int _disposed;
 
     /// <summary>Subscribes to <paramref name="node"/>'s member events, user events and queries for <paramref name="handlers"/>.</summary>
@@ -57,9 +49,8 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(coalesce);
         _node = node;
         _handlers = handlers;
-        _options = options;
         _logger = logger;
-        _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
+        _runner = new BoundedScriptRunner(options, Report);
 
         // Serf's chain: user coalescer, then member coalescer, then the handlers.
         ChannelReader<SerfHandlerEvent> reader = _input.Reader;
@@ -86,10 +77,10 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
     public event Action<LogLevel, string>? Logged;
 
     /// <summary>Scripts started so far.</summary>
-    public long Started => Interlocked.Read(ref _started);
+    public long Started => _runner.Started;
 
     /// <summary>Events or runs dropped because a bound was reached.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _runner.Dropped;
 
     private void OnMemberChanged(SerfMemberEvent e) => Enqueue(new SerfMembersEvent(SerfMembersEvent.KindName(e.Kind), [e.Member]));
 
@@ -107,7 +98,7 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
     {
         if (!_input.Writer.TryWrite(e) && Volatile.Read(ref _disposed) == 0)
         {
-            Interlocked.Increment(ref _dropped);
+            _runner.CountDrop();
             Report(LogLevel.Warning, $"event handlers: {e.EventName} {e.Name} dropped: {InputQueueMax} events are already waiting");
         }
     }
@@ -120,7 +111,7 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
         Channel<SerfHandlerEvent> output = Channel.CreateBounded<SerfHandlerEvent>(new BoundedChannelOptions(InputQueueMax) { SingleReader = true, SingleWriter = true });
         _loops.Add(Task.Run(async () =>
         {
-            CancellationToken stop = _stop.Token;
+            CancellationToken stop = _runner.Stopping;
             try
             {
                 bool open = true;
@@ -197,13 +188,13 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
     {
         try
         {
-            await foreach (SerfHandlerEvent e in reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (SerfHandlerEvent e in reader.ReadAllAsync(_runner.Stopping).ConfigureAwait(false))
             {
                 foreach (EventHandlerSpec handler in _handlers)
                 {
                     if (handler.Matches(e.EventName, e.Name))
                     {
-                        Dispatch(handler, e);
+                        _runner.Dispatch(handler.Script, e.EventName, () => RunScriptAsync(handler, e));
                     }
                 }
             }
@@ -211,69 +202,6 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Stopping.
-        }
-    }
-
-    private void Dispatch(EventHandlerSpec handler, SerfHandlerEvent e)
-    {
-        if (Interlocked.Increment(ref _waiting) > _options.QueueMax)
-        {
-            Interlocked.Decrement(ref _waiting);
-            Interlocked.Increment(ref _dropped);
-            Report(LogLevel.Warning, $"event handler '{handler.Script}' not run for {e.EventName}: {_options.QueueMax} runs are already waiting (EventHandlerQueueMax)");
-            return;
-        }
-
-        Task run = RunAsync(handler, e);
-        lock (_lock)
-        {
-            if (!run.IsCompleted)
-            {
-                _running.Add(run);
-            }
-        }
-
-        _ = run.ContinueWith(
-            finished =>
-            {
-                lock (_lock)
-                {
-                    _running.Remove(finished);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    private async Task RunAsync(EventHandlerSpec handler, SerfHandlerEvent e)
-    {
-        bool entered = false;
-        try
-        {
-            await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
-            entered = true;
-            Interlocked.Decrement(ref _waiting);
-            await RunScriptAsync(handler, e).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-        catch (Exception failure) when (failure is not OutOfMemoryException)
-        {
-            Report(LogLevel.Error, $"event handler '{handler.Script}' for {e.EventName} failed: {failure.Message}");
-        }
-        finally
-        {
-            if (entered)
-            {
-                _slots.Release();
-            }
-            else
-            {
-                Interlocked.Decrement(ref _waiting);
-            }
         }
     }
 
@@ -345,73 +273,13 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
         return name.ToString();
     }
 
+    // Serf's environment and standard input for one event; the shared runner runs the script.
     private async Task RunScriptAsync(EventHandlerSpec handler, SerfHandlerEvent e)
     {
         IReadOnlyDictionary<string, string> selfTags = _node.FindMember(_node.Name)?.Tags ?? new Dictionary<string, string>();
-        ProcessStartInfo start = new("/bin/sh")
+        TailOutput output = new(OutputMaxBytes);
+        if (await _runner.RunProcessAsync(handler.Script, e.EventName, Environment(e, _node.Name, selfTags), StandardInput(e), output).ConfigureAwait(false) is not { } exitCode)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(handler.Script);
-        foreach (KeyValuePair<string, string> variable in Environment(e, _node.Name, selfTags))
-        {
-            start.Environment[variable.Key] = variable.Value;
-        }
-
-        using Process process = new() { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (Exception failure) when (failure is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            Report(LogLevel.Error, $"event handler '{handler.Script}' for {e.EventName} could not start: {failure.Message}");
-            return;
-        }
-
-        Interlocked.Increment(ref _started);
-        using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(_options.Timeout);
-        TailBuffer output = new(OutputMaxBytes);
-        Task readOut = output.ReadAsync(process.StandardOutput.BaseStream, timeout.Token);
-        Task readErr = output.ReadAsync(process.StandardError.BaseStream, timeout.Token);
-        try
-        {
-            try
-            {
-                await process.StandardInput.BaseStream.WriteAsync(StandardInput(e), timeout.Token).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // The script did not read its input.
-            }
-            finally
-            {
-                try
-                {
-                    process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                    // EPIPE when the script exited without reading.
-                }
-            }
-
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            await Task.WhenAll(readOut, readErr).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            if (!_stop.IsCancellationRequested)
-            {
-                Report(LogLevel.Error, $"event handler '{handler.Script}' for {e.EventName} ran longer than {_options.Timeout.TotalSeconds:0.###} s (EventHandlerTimeout) and was killed");
-            }
-
             return;
         }
 
@@ -420,9 +288,9 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
             Report(LogLevel.Warning, $"event handler '{handler.Script}' generated {output.TotalWritten} bytes of output, truncated to {OutputMaxBytes}");
         }
 
-        if (process.ExitCode != 0)
+        if (exitCode != 0)
         {
-            Report(LogLevel.Warning, $"event handler '{handler.Script}' for {e.EventName} exited with code {process.ExitCode}");
+            Report(LogLevel.Warning, $"event handler '{handler.Script}' for {e.EventName} exited with code {exitCode}");
             return;
         }
 
@@ -453,77 +321,6 @@ public sealed partial class SerfEventHandlerRunner : IAsyncDisposable
         _node.UserEventReceived -= OnUserEvent;
         _node.QueryReceived -= OnQuery;
         _input.Writer.TryComplete();
-        await _stop.CancelAsync().ConfigureAwait(false);
-        Task[] running;
-        lock (_lock)
-        {
-            running = [.. _running];
-        }
-
-        await Task.WhenAny(Task.WhenAll([.. _loops, .. running]), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
-        _stop.Dispose();
-        _slots.Dispose();
-    }
-
-    /// <summary>Serf's circbuf: keeps the last <c>size</c> bytes written and counts them all.</summary>
-    private sealed class TailBuffer(int size)
-    {
-        private readonly byte[] _buffer = new byte[size];
-        private readonly Lock _gate = new();
-        private long _written;
-
-        public long TotalWritten
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _written;
-                }
-            }
-        }
-
-        public async Task ReadAsync(Stream stream, CancellationToken cancellationToken)
-        {
-            byte[] chunk = new byte[4096];
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    Write(chunk.AsSpan(0, read));
-                }
-            }
-            catch (IOException)
-            {
-                // Closed: what was read is what there is.
-            }
-        }
-
-        private void Write(ReadOnlySpan<byte> data)
-        {
-            lock (_gate)
-            {
-                foreach (byte b in data)
-                {
-                    _buffer[(int)(_written % _buffer.Length)] = b;
-                    _written++;
-                }
-            }
-        }
-
-        public byte[] ToArray()
-        {
-            lock (_gate)
-            {
-                if (_written <= _buffer.Length)
-                {
-                    return _buffer[..(int)_written];
-                }
-
-                int start = (int)(_written % _buffer.Length);
-                return [.. _buffer[start..], .. _buffer[..start]];
-            }
-        }
+        await _runner.StopAsync(_loops).ConfigureAwait(false);
     }
 }
