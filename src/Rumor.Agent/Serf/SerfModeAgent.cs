@@ -218,7 +218,9 @@ public sealed class SerfModeAgent : IAsyncDisposable
         WebApplication? app = null;
         try
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(SerfModeAgent).Assembly.GetName().Name });
+            // As RumorAgent: no watch of appsettings.json in the working directory (a file-watcher
+            // thread waking an idle agent); the agent reads its own configuration once.
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], ApplicationName = typeof(SerfModeAgent).Assembly.GetName().Name });
             builder.Logging.ClearProviders();
             ApiHardening.Listen(builder, settings);
             builder.Services.AddProblemDetails();
