@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the Native AOT rumor binary (what scripts/publish-agent.sh builds), through its own
 # CLI: three agents on 127.0.3.1-3, join, a key set on one read on another, a user event sent on one
-# delivered on the others, a graceful leave seen as 'left'. Prints the binary's size, each agent's
+# delivered on the others, /metrics (its exporter built at the first scrape), a graceful leave seen as 'left'. Prints the binary's size, each agent's
 # start-up to a healthy API (GET /v1/health) and the idle resident memory. Exits 0 when every step
 # passed, 1 with the failing step and the agents' logs otherwise. Every wait is bounded.
 #
@@ -75,6 +75,16 @@ cli 2 event smoke-event smoke-payload > /dev/null || fail "event send"
 event_seen() { cli "$1" events --json | jq -e '.[] | select(.name == "smoke-event")'; }
 for k in 1 3; do wait_for "the event on agent $k" 30 event_seen "$k" || fail "agent $k never delivered smoke-event"; done
 echo "aot-smoke: event ok (sent on 2, delivered on 1 and 3)"
+
+# /metrics: the exporter is built at the first scrape (not at start); it must work in the AOT
+# binary and report the gossip counted before it (packets, the members gauge).
+metrics_ok() {
+  local text
+  text=$(curl -fsS "$(api 1)/metrics") || return 1
+  grep -Eq '^rumor_packets_sent_total(\{\})? [1-9]' <<< "$text" && grep -q '^rumor_members{state="alive"} 3$' <<< "$text"
+}
+wait_for "agent 1's /metrics" 30 metrics_ok || fail "agent 1's /metrics lacks rumor_packets_sent_total > 0 or 3 alive: $(curl -sS "$(api 1)/metrics" | head -c 2000)"
+echo "aot-smoke: metrics ok (first scrape built the exporter: packets sent > 0, 3 alive)"
 
 sleep 2
 rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")

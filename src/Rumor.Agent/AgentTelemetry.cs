@@ -11,7 +11,7 @@ namespace Rumor.Agent;
 
 /// <summary>
 /// The agent's OpenTelemetry: the <c>Rumor</c> meter (<see cref="RumorMetrics"/>) served at
-/// <c>/metrics</c> by the Prometheus exporter, and, when an OTLP endpoint is configured
+/// <c>/metrics</c> by the Prometheus exporter (built at the first scrape, <see cref="PrometheusScrape"/>), and, when an OTLP endpoint is configured
 /// (<see cref="AgentSettings.OtlpEndpoint"/>, or the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>),
 /// the meter and the <c>Rumor</c> activity source (<see cref="RumorActivities"/>: joins, queries,
 /// leaves) pushed over OTLP. The resource names the service <c>rumor-agent</c> and the instance by
@@ -25,49 +25,57 @@ internal static class AgentTelemetry
     public static IServiceCollection AddAgentTelemetry(this IServiceCollection services, AgentSettings settings)
     {
         Uri? otlp = settings.OtlpEndpoint;
-
-        // The meter provider listens to every meter named Rumor in the process; several agents in
-        // one process (the tests) each create theirs through their own IMeterFactory, so keep only
-        // this host's and drop the others'.
-        services.ConfigureOpenTelemetryMeterProvider((provider, builder) =>
+        if (otlp is null)
         {
-            IMeterFactory own = provider.GetRequiredService<IMeterFactory>();
-            builder.AddView(instrument =>
-                instrument.Meter.Name == RumorMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, own)
-                    ? MetricStreamConfiguration.Drop
-                    : null);
-        });
-        OpenTelemetryBuilder telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(
-                ServiceName,
-                serviceVersion: typeof(AgentTelemetry).Assembly.GetName().Version?.ToString(),
-                serviceInstanceId: string.IsNullOrWhiteSpace(settings.Rumor.Name) ? Environment.MachineName : settings.Rumor.Name))
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(RumorMetrics.MeterName);
-                metrics.AddPrometheusExporter(prometheus =>
-                {
-                    // Every scrape reads the node afresh (the endpoint takes a new sample first).
-                    prometheus.ScrapeResponseCacheDurationMilliseconds = 0;
-
-                    // No otel_scope_* labels on every series: there is one meter, and the series
-                    // keep the label sets they had before the exporter was OpenTelemetry's.
-                    prometheus.ScopeInfoEnabled = false;
-                });
-                if (otlp is not null)
-                {
-                    metrics.AddOtlpExporter(otlpOptions => Point(otlpOptions, otlp, "v1/metrics"));
-                }
-            });
-        if (otlp is not null)
-        {
-            telemetry.WithTracing(tracing => tracing
-                .AddSource(RumorActivities.SourceName)
-                .AddOtlpExporter(otlpOptions => Point(otlpOptions, otlp, "v1/traces")));
+            // No push: the meter provider and the Prometheus exporter wait for the first scrape
+            // (PrometheusScrape), which loses no measurement.
+            services.AddSingleton(provider => new PrometheusScrape(provider, settings, hostProvider: null));
+            return services;
         }
 
+        // OTLP pushes on its own schedule from the start: the host builds the provider at start,
+        // and /metrics serves the same one. The view needs the host's IMeterFactory, so it is
+        // added once the host's services exist.
+        services.ConfigureOpenTelemetryMeterProvider((provider, builder) => DropOtherHosts(builder, provider.GetRequiredService<IMeterFactory>()));
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => ConfigureMetrics(metrics, settings).AddOtlpExporter(otlpOptions => Point(otlpOptions, otlp, "v1/metrics")))
+            .WithTracing(tracing => tracing
+                .ConfigureResource(resource => Describe(resource, settings))
+                .AddSource(RumorActivities.SourceName)
+                .AddOtlpExporter(otlpOptions => Point(otlpOptions, otlp, "v1/traces")));
+        services.AddSingleton(provider => new PrometheusScrape(provider, settings, provider.GetRequiredService<MeterProvider>));
         return services;
     }
+
+    /// <summary>The <c>Rumor</c> meter, the resource, and the Prometheus exporter.</summary>
+    public static MeterProviderBuilder ConfigureMetrics(MeterProviderBuilder builder, AgentSettings settings) => builder
+        .ConfigureResource(resource => Describe(resource, settings))
+        .AddMeter(RumorMetrics.MeterName)
+        .AddPrometheusExporter(prometheus =>
+        {
+            // Every scrape reads the node afresh (the endpoint takes a new sample first).
+            prometheus.ScrapeResponseCacheDurationMilliseconds = 0;
+
+            // No otel_scope_* labels on every series: there is one meter, and the series
+            // keep the label sets they had before the exporter was OpenTelemetry's.
+            prometheus.ScopeInfoEnabled = false;
+        });
+
+    /// <summary>
+    /// Keeps only this host's <c>Rumor</c> meter (<paramref name="own"/>): the meter provider listens
+    /// to every meter named Rumor in the process, and several agents in one process (the tests)
+    /// each create theirs through their own IMeterFactory.
+    /// </summary>
+    public static MeterProviderBuilder DropOtherHosts(MeterProviderBuilder builder, IMeterFactory own) => builder.AddView(instrument =>
+        instrument.Meter.Name == RumorMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, own)
+            ? MetricStreamConfiguration.Drop
+            : null);
+
+    /// <summary>The resource: service <c>rumor-agent</c>, the instance by the node's name.</summary>
+    private static ResourceBuilder Describe(ResourceBuilder resource, AgentSettings settings) => resource.AddService(
+        ServiceName,
+        serviceVersion: typeof(AgentTelemetry).Assembly.GetName().Version?.ToString(),
+        serviceInstanceId: string.IsNullOrWhiteSpace(settings.Rumor.Name) ? Environment.MachineName : settings.Rumor.Name);
 
     /// <summary>
     /// Aims the exporter at <paramref name="endpoint"/>. gRPC (the default protocol) takes the

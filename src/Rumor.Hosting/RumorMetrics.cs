@@ -9,7 +9,10 @@ namespace Rumor.Hosting;
 /// its own first). Nothing samples on a timer: an idle node nobody reads is never woken for
 /// metrics. A histogram records each probe round trip as a sample finds it (the probe history
 /// keeps ProbeHistoryMax probes per member, so collections at least every ProbeHistoryMax × N
-/// probe intervals miss none).
+/// probe intervals miss none). Round trips found while nothing listens to the histogram (an agent
+/// builds its exporter at the first scrape, docs/CONFIGURATION.md "Metrics") are kept, at most
+/// <see cref="PendingRoundTripsMax"/> (the newest), and recorded by <see cref="RecordPendingRoundTrips"/>
+/// or with the next round trip once a listener is on, so a histogram built late still counts them.
 /// Created through <see cref="IMeterFactory"/>, so each host (and each test host) has its own meter
 /// instance, told apart by <see cref="Meter.Scope"/>.
 /// </summary>
@@ -18,8 +21,12 @@ public sealed class RumorMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "Rumor";
 
+    /// <summary>Round trips kept while no listener is on the histogram: about an hour of probes at the LAN preset's 1 s interval, 32 KiB at most.</summary>
+    public const int PendingRoundTripsMax = 4096;
+
     private readonly RumorNode _node;
     private readonly Histogram<double> _probeRoundTrip;
+    private readonly Queue<double> _pendingRoundTrips = new();
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public RumorMetrics(IMeterFactory meterFactory, RumorNode node)
@@ -48,11 +55,61 @@ public sealed class RumorMetrics : IDisposable
             "Round-trip time of successful probes.",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] });
-        node.ProbeRoundTripObserved += _probeRoundTrip.Record;
+        node.ProbeRoundTripObserved += RecordRoundTrip;
     }
 
     /// <summary>The meter (its <see cref="Meter.Scope"/> is the factory that created it).</summary>
     public Meter Meter { get; }
+
+    /// <summary>
+    /// Records the round trips kept while nothing listened to the histogram, now that something
+    /// does (a no-op while nothing does). Called by whoever starts listening late (the agent's
+    /// exporter, built at the first scrape), before its first collection.
+    /// </summary>
+    public void RecordPendingRoundTrips()
+    {
+        lock (_pendingRoundTrips)
+        {
+            if (!_probeRoundTrip.Enabled)
+            {
+                return;
+            }
+
+            while (_pendingRoundTrips.TryDequeue(out double ms))
+            {
+                _probeRoundTrip.Record(ms);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One round trip: recorded when a listener is on, else kept. The check and the keeping are
+    /// under the lock <see cref="RecordPendingRoundTrips"/> takes, so a round trip kept just as a
+    /// listener starts is recorded by one or the other, never left behind.
+    /// </summary>
+    private void RecordRoundTrip(double ms)
+    {
+        lock (_pendingRoundTrips)
+        {
+            if (!_probeRoundTrip.Enabled)
+            {
+                _pendingRoundTrips.Enqueue(ms);
+                if (_pendingRoundTrips.Count > PendingRoundTripsMax)
+                {
+                    _pendingRoundTrips.Dequeue();
+                }
+
+                return;
+            }
+
+            while (_pendingRoundTrips.TryDequeue(out double pending))
+            {
+                _probeRoundTrip.Record(pending);
+            }
+
+            _probeRoundTrip.Record(ms);
+        }
+    }
 
     private void Counter(string name, string unit, string description, Func<RumorSample, long> read) =>
         Meter.CreateObservableCounter(name, () => Sample() is { } s ? [new Measurement<long>(read(s))] : Array.Empty<Measurement<long>>(), unit, description);
@@ -110,7 +167,7 @@ public sealed class RumorMetrics : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _node.ProbeRoundTripObserved -= _probeRoundTrip.Record;
+        _node.ProbeRoundTripObserved -= RecordRoundTrip;
         Meter.Dispose();
     }
 }

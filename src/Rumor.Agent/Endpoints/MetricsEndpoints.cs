@@ -8,13 +8,19 @@ namespace Rumor.Agent.Endpoints;
 
 /// <summary>
 /// <c>GET /metrics</c>: the Rumor meter in the Prometheus text format (0.0.4, or OpenMetrics when
-/// the scraper asks for it), written by OpenTelemetry's Prometheus exporter (see <see cref="AgentTelemetry"/>).
+/// the scraper asks for it), written by OpenTelemetry's Prometheus exporter (see <see cref="AgentTelemetry"/>), built at the first scrape (<see cref="PrometheusScrape"/>).
 /// </summary>
 internal static class MetricsEndpoints
 {
     public static IEndpointRouteBuilder MapMetricsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use(SampleFirstAsync), optionsName: null);
+        // A branch of its own, as MapPrometheusScrapingEndpoint maps it, but the exporter is
+        // PrometheusScrape's, built at the first scrape: that method would build the meter provider
+        // when the endpoint is mapped, at start.
+        IApplicationBuilder branch = app.CreateApplicationBuilder();
+        branch.Use(SampleFirstAsync);
+        branch.Run(context => context.RequestServices.GetRequiredService<PrometheusScrape>().InvokeAsync(context));
+        app.Map("/metrics", branch.Build());
         return app;
     }
 

@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Rumor.Agent.Security;
 
 /// <summary>
-/// Request rate limiting (Microsoft.AspNetCore.RateLimiting): one token bucket per client address
+/// Request rate limiting (Microsoft.AspNetCore.RateLimiting's middleware, <see cref="ClientRateLimiter"/>'s buckets): one token bucket per client address
 /// of <see cref="ApiSettings.EffectiveBurst"/> requests, refilled by
-/// <see cref="ApiSettings.RequestsPerSecond"/> each second, no queueing. A refused request gets a
+/// <see cref="ApiSettings.RequestsPerSecond"/> a second (in proportion to the time elapsed), no queueing. A refused request gets a
 /// 429 problem with <c>Retry-After</c> (whole seconds until a token is back) and a log line.
 /// It runs after the Host and Origin checks and before the token check, so guessing tokens is
 /// rate limited too. A stream counts once, when it opens.
@@ -26,17 +26,8 @@ internal static class ApiRateLimit
 
         services.AddRateLimiter(limiter =>
         {
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                RateLimitPartition.GetTokenBucketLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = api.EffectiveBurst,
-                        TokensPerPeriod = api.RequestsPerSecond,
-                        ReplenishmentPeriod = api.RatePeriod,
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    }));
+            // Our own partitioned token bucket: the library's runs a 100 ms timer for its lifetime (ClientRateLimiter).
+            limiter.GlobalLimiter = new ClientRateLimiter(api.EffectiveBurst, api.RequestsPerSecond, api.RatePeriod, TimeProvider.System);
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 HttpContext context = rejected.HttpContext;
