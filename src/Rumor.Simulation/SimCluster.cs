@@ -210,9 +210,20 @@ public sealed class SimCluster
     {
         while (_agenda.TryPeekTime(out TimeSpan at) && at <= end)
         {
-            SimEvent next = _agenda.Dequeue(out at);
+            SimEntry next = _agenda.Dequeue(out at);
             Now = at;
-            next.Run(this, at);
+            switch (next.Kind)
+            {
+                case SimEntryKind.Wake:
+                    next.Node!.Wake(at);
+                    break;
+                case SimEntryKind.Packet:
+                    Network.Deliver(next.From!, next.Node!, next.Bytes!, next.Length);
+                    break;
+                default:
+                    next.Event!.Run(this, at);
+                    break;
+            }
         }
 
         if (end > Now)
@@ -334,7 +345,9 @@ public sealed class SimCluster
 
     internal void Schedule(TimeSpan at, SimEvent simEvent) => _agenda.Schedule(at, simEvent);
 
-    internal void ScheduleWake(SimNode node, TimeSpan at) => _agenda.Schedule(at, new WakeEvent(node));
+    internal void Schedule(TimeSpan at, in SimEntry entry) => _agenda.Schedule(at, entry);
+
+    internal void ScheduleWake(SimNode node, TimeSpan at) => _agenda.Schedule(at, new SimEntry(SimEntryKind.Wake, null, node, null, null, 0));
 
     internal void OnNodeEvent(SimNode node, GossipEvent gossipEvent)
     {
@@ -359,11 +372,6 @@ public sealed class SimCluster
         {
             observer(node, gossipEvent);
         }
-    }
-
-    private sealed class WakeEvent(SimNode node) : SimEvent
-    {
-        public override void Run(SimCluster cluster, TimeSpan now) => node.Wake(now);
     }
 
     private sealed class ActionEvent(Action<SimCluster> action) : SimEvent

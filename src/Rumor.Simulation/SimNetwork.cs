@@ -17,6 +17,7 @@ public sealed class SimNetwork
     private readonly IRandomSource _random;
     private readonly Dictionary<long, PendingReply> _streams = [];
     private readonly HashSet<(int, int)> _blockedDatagrams = [];
+    private readonly PacketBufferPool _buffers = new();
     private int[]? _partitionGroups;
     private long _nextStreamId;
 
@@ -122,12 +123,29 @@ public sealed class SimNetwork
             return;
         }
 
-        byte[] copy = packet.ToArray();
         int copies = _random.NextDouble() < options.DuplicateProbability ? 2 : 1;
         for (int i = 0; i < copies; i++)
         {
-            _cluster.Schedule(_cluster.Now + Delay(options, from.Index, target.Index), new DeliverPacket(from, target, copy));
+            // Each copy owns a pooled buffer, returned once it is delivered or dropped.
+            byte[] buffer = _buffers.Rent(packet.Length);
+            packet.CopyTo(buffer);
+            _cluster.Schedule(_cluster.Now + Delay(options, from.Index, target.Index), new SimEntry(SimEntryKind.Packet, null, target, from, buffer, packet.Length));
         }
+    }
+
+    /// <summary>Delivers a datagram scheduled by <see cref="SendPacket"/> and returns its buffer to the pool.</summary>
+    internal void Deliver(SimNode from, SimNode to, byte[] buffer, int length)
+    {
+        if (!to.IsUp || !CanReach(from, to))
+        {
+            PacketsDropped++;
+        }
+        else
+        {
+            to.DeliverPacket(from, buffer.AsSpan(0, length));
+        }
+
+        _buffers.Return(buffer);
     }
 
     internal void OpenStream(SimNode from, long nodeStreamId, NodeAddress to, ReadOnlySpan<byte> request)
@@ -207,20 +225,6 @@ public sealed class SimNetwork
     }
 
     private readonly record struct PendingReply(SimNode Requester, long RequesterStreamId, int RequesterStarts);
-
-    private sealed class DeliverPacket(SimNode from, SimNode to, byte[] packet) : SimEvent
-    {
-        public override void Run(SimCluster cluster, TimeSpan now)
-        {
-            if (!to.IsUp || !cluster.Network.CanReach(from, to))
-            {
-                cluster.Network.PacketsDropped++;
-                return;
-            }
-
-            to.DeliverPacket(from, packet);
-        }
-    }
 
     private sealed class DeliverStreamRequest(SimNode from, SimNode to, long streamId, byte[] request) : SimEvent
     {

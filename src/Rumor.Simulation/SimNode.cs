@@ -181,7 +181,8 @@ public sealed class SimNode : IGossipHost
     /// <see cref="Deliver"/> for a datagram, the simulator's commonest input: the same admission,
     /// but the closure is only allocated when the input has to wait behind a freeze.
     /// </summary>
-    internal void DeliverPacket(SimNode from, byte[] packet)
+    /// <remarks>The packet is only read during the call; a queued one is copied (the caller reuses the buffer).</remarks>
+    internal void DeliverPacket(SimNode from, ReadOnlySpan<byte> packet)
     {
         switch (Admit())
         {
@@ -190,7 +191,8 @@ public sealed class SimNode : IGossipHost
                 ScheduleWake();
                 break;
             case Admission.Queue:
-                _backlog.Enqueue((node, at) => node.OnPacket(from.Address, packet, at));
+                byte[] copy = packet.ToArray();
+                _backlog.Enqueue((node, at) => node.OnPacket(from.Address, copy, at));
                 break;
         }
     }

@@ -29,14 +29,14 @@ public sealed class SimTrace
 {
     private const ulong FnvOffset = 14695981039346656037UL;
     private const ulong FnvPrime = 1099511628211UL;
-    private readonly Queue<string>? _recent;
-    private readonly int _recentMax;
+    private readonly RecentRecord[]? _recent;
+    private int _recentNext;
+    private int _recentCount;
 
     /// <summary>Creates a trace; <paramref name="keepRecent"/> records are kept as text (0: none).</summary>
     public SimTrace(int keepRecent = 0)
     {
-        _recentMax = keepRecent;
-        _recent = keepRecent > 0 ? new Queue<string>(keepRecent) : null;
+        _recent = keepRecent > 0 ? new RecentRecord[keepRecent] : null;
     }
 
     /// <summary>The hash of everything recorded so far.</summary>
@@ -46,7 +46,29 @@ public sealed class SimTrace
     public long Count { get; private set; }
 
     /// <summary>The most recent records as text (when enabled).</summary>
-    public IEnumerable<string> Recent => _recent ?? Enumerable.Empty<string>();
+    /// <remarks>
+    /// The records are kept as fields in a ring and only formatted here (the trace is written for
+    /// every datagram; a failure report reads it once).
+    /// </remarks>
+    public IEnumerable<string> Recent
+    {
+        get
+        {
+            if (_recent is null)
+            {
+                return [];
+            }
+
+            string[] texts = new string[_recentCount];
+            int first = (_recentNext - _recentCount + _recent.Length) % _recent.Length;
+            for (int i = 0; i < _recentCount; i++)
+            {
+                texts[i] = _recent[(first + i) % _recent.Length].Format();
+            }
+
+            return texts;
+        }
+    }
 
     internal void Record(TraceKind kind, TimeSpan at, int from, NodeAddress to, ReadOnlySpan<byte> bytes)
     {
@@ -65,7 +87,7 @@ public sealed class SimTrace
         Mix(crc);
         Mix((ulong)bytes.Length);
         Count++;
-        Remember(kind, at, $"{from}->{to} {bytes.Length}B crc={crc:x8}");
+        Remember(new RecentRecord(kind, at, from, to, bytes.Length, crc, null));
     }
 
     internal void RecordEvent(TimeSpan at, int node, string text)
@@ -79,22 +101,19 @@ public sealed class SimTrace
         }
 
         Count++;
-        Remember(TraceKind.Event, at, $"node {node}: {text}");
+        Remember(new RecentRecord(TraceKind.Event, at, node, default, 0, 0, text));
     }
 
-    private void Remember(TraceKind kind, TimeSpan at, string text)
+    private void Remember(in RecentRecord record)
     {
         if (_recent is null)
         {
             return;
         }
 
-        if (_recent.Count == _recentMax)
-        {
-            _recent.Dequeue();
-        }
-
-        _recent.Enqueue($"{at.TotalSeconds,10:0.000000}s {kind,-11} {text}");
+        _recent[_recentNext] = record;
+        _recentNext = (_recentNext + 1) % _recent.Length;
+        _recentCount = Math.Min(_recentCount + 1, _recent.Length);
     }
 
     private void Mix(ulong value)
@@ -107,5 +126,15 @@ public sealed class SimTrace
         }
 
         Hash = hash;
+    }
+
+    /// <summary>One kept record, formatted only when read: a send (<see cref="Text"/> null) or an event.</summary>
+    private readonly record struct RecentRecord(TraceKind Kind, TimeSpan At, int From, NodeAddress To, int Length, uint Crc, string? Text)
+    {
+        public string Format()
+        {
+            string text = Text is null ? $"{From}->{To} {Length}B crc={Crc:x8}" : $"node {From}: {Text}";
+            return $"{At.TotalSeconds,10:0.000000}s {Kind,-11} {text}";
+        }
     }
 }

@@ -33,6 +33,7 @@ internal sealed class ReplicatedStateModule : GossipModule
     private readonly Dictionary<string, PeerChecksum> _peerChecksums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _lastStateContact = new(StringComparer.Ordinal);
     private readonly Dictionary<long, StateStream> _stateStreams = [];
+    private readonly List<Member> _stateCandidates = [];
     private readonly Dictionary<long, string> _watches = [];
     private readonly IModuleContext _node;
     private readonly GossipOptions _options;
@@ -207,6 +208,28 @@ internal sealed class ReplicatedStateModule : GossipModule
         return new StateConvergence(converged, converged ? _convergenceChangedAt : null, ours, differing, unknown);
     }
 
+    /// <summary><see cref="GetStateConvergence"/>'s verdict alone: stops at the first member that differs or is unknown, and allocates nothing (it runs every state round).</summary>
+    private bool IsStateConverged()
+    {
+        ulong ours = _state.Checksum;
+        IReadOnlyList<Member> members = _node.Members;
+        for (int i = 0; i < members.Count; i++)
+        {
+            Member member = members[i];
+            if (member.IsLocal || member.State != MemberState.Alive)
+            {
+                continue;
+            }
+
+            if (!_peerChecksums.TryGetValue(member.Name, out PeerChecksum known) || known.Generation != member.Generation || known.Checksum != ours)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public override void Start(TimeSpan now)
     {
         _timers.Schedule(now + _random.NextDuration(_options.StateGossipInterval), new StateTimer(StateTimerKind.Round));
@@ -267,7 +290,7 @@ internal sealed class ReplicatedStateModule : GossipModule
         // full-sync rounds whenever the first few wake-ups missed (62 rounds mean at N = 1,000).
         int activeRounds = (int)Math.Ceiling(Math.Log2(Math.Max(2, _node.ActiveMemberCount))) + 2;
         bool settled = announcing
-            ? GetStateConvergence().Converged
+            ? IsStateConverged()
             : _stableRounds >= activeRounds && _options.StateStrategy != GossipStrategy.Pull;
         // A settled node's other rounds talk to no member: it does not even pick them (the pick
         // scans every member), only the seed on a seed round.
@@ -326,10 +349,15 @@ internal sealed class ReplicatedStateModule : GossipModule
             return targets;
         }
 
-        List<Member> candidates = [];
-        foreach (Member member in _node.Members)
+        // Reused between rounds (cleared after the pick), and no closure per member: this scan
+        // runs every state round of every node.
+        List<Member> candidates = _stateCandidates;
+        candidates.Clear();
+        IReadOnlyList<Member> members = _node.Members;
+        for (int i = 0; i < members.Count; i++)
         {
-            if (!member.IsLocal && member.State == MemberState.Alive && !targets.Exists(t => t.Item1 == member.Address))
+            Member member = members[i];
+            if (!member.IsLocal && member.State == MemberState.Alive && !IsTarget(targets, member.Address))
             {
                 candidates.Add(member);
             }
@@ -355,7 +383,21 @@ internal sealed class ReplicatedStateModule : GossipModule
             targets.Add((chosen.Address, chosen.Name));
         }
 
+        candidates.Clear(); // holds no member between rounds
         return targets;
+    }
+
+    private static bool IsTarget(List<(NodeAddress, string?)> targets, NodeAddress address)
+    {
+        foreach ((NodeAddress target, string? _) in targets)
+        {
+            if (target == address)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Weighted by time since the last exchange (never contacted: the largest weight), so coverage evens out.</summary>

@@ -214,7 +214,13 @@ internal sealed class BroadcastQueue
     /// <summary>Fills from one class, keeping <paramref name="reserve"/> bytes free; true when the packet is full.</summary>
     private bool FillClass(PacketBuilder builder, int c, int reserve)
     {
-        foreach (Item item in _classes[c])
+        SortedSet<Item> set = _classes[c];
+        if (set.Count == 0)
+        {
+            return false; // (enumerating a SortedSet allocates, even an empty one)
+        }
+
+        foreach (Item item in set)
         {
             int room = builder.RemainingForMessage;
             if (room < 2)
