@@ -14,7 +14,9 @@ namespace Rumor.Core;
 /// <item>alive(i) overrides alive(j) for i &gt; j, and suspect(j) or dead(j) for i &gt; j;</item>
 /// <item>suspect(i) overrides alive(j) for i ≥ j; dead(i) overrides alive and suspect for i ≥ j;</item>
 /// <item>a member accused about itself refutes with incarnation max(i, own) + 1;</item>
-/// <item>a newer generation (a restarted process) overrides anything about an older one.</item>
+/// <item>a newer generation (a restarted process) overrides anything about an older one: its alive,
+/// and also its dead or leave, which we may hear before (or instead of) its alive; a dead or leave
+/// about ourselves at a newer generation is a name conflict and ignored.</item>
 /// </list>
 /// Invariant: a member's (generation, incarnation) in our table never decreases; every accepted
 /// change is re-broadcast (rumor mongering) and reported as a <see cref="MemberChanged"/> event.
@@ -379,8 +381,10 @@ public sealed partial class GossipNode
         }
 
         int order = member.CompareVersion(dead.Generation, dead.Incarnation);
-        if (order < 0 || dead.Generation != member.Generation)
+        bool newerGeneration = dead.Generation > member.Generation;
+        if (order < 0 || (newerGeneration && member.IsLocal))
         {
+            // Old news; or a newer process in our name, which an incarnation cannot out-vote.
             if (source == VerdictSource.Gossip && !dead.IsLeave)
             {
                 AnswerStaleAccusation(member, dead.Generation);
@@ -400,14 +404,22 @@ public sealed partial class GossipNode
         }
 
         MemberState target = dead.IsLeave ? MemberState.Left : MemberState.Dead;
-        if (member.State == MemberState.Left || (member.State == MemberState.Dead && target == MemberState.Dead))
+        if (!newerGeneration && (member.State == MemberState.Left || (member.State == MemberState.Dead && target == MemberState.Dead)))
         {
             return; // Already there (a dead member that announces its leave may still become left).
         }
 
+        // A departure of a newer generation than ours: the member restarted and that newer process
+        // died or left before its alive reached us (VOPR seed 730: a fresh restart, then a leave 6 s
+        // later under 12 % loss). Whatever we hold is about the older process, which the newer one
+        // replaced, so the departure wins from every state, as a newer alive does; ignored, it
+        // left us holding "dead" forever while everyone else saw "left", since a same-generation
+        // leave never reaches us again and push-pull carries only that newer generation. The
+        // bounds above (generation horizon, incarnation jump from zero) apply as to a newer alive.
         MemberState previous = member.State;
         Suspicion? suspicion = member.Suspicion;
         member.Incarnation = dead.Incarnation;
+        member.Generation = dead.Generation;
         SetState(member, target, now);
         if (target == MemberState.Dead)
         {
@@ -417,6 +429,14 @@ public sealed partial class GossipNode
 
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
         Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
+        if (newerGeneration)
+        {
+            // What modules kept of the older process (its key-value map, its coordinate samples) is stale.
+            foreach (GossipModule module in _modules.All)
+            {
+                module.OnMemberRestarted(member, now);
+            }
+        }
     }
 
     /// <summary>

@@ -150,4 +150,56 @@ public sealed class MembershipTests(ITestOutputHelper output)
         Sim.Converge(cluster, TimeSpan.FromSeconds(30), "after restart");
         Sim.NoViolations(cluster);
     }
+
+    /// <summary>
+    /// VOPR seed 730 in small: a member crashes and is declared dead everywhere, comes back fresh
+    /// (a newer generation) and leaves as soon as its seed knows it, while one observer is cut off
+    /// (members not cut off may miss the newer generation too). The observer missed
+    /// the newer generation's alive and its leave, so it still holds the member dead at the older
+    /// generation; after the cut heals only push-pull tells it, with "left at the newer
+    /// generation". That leave must win (it used to be ignored as news about a generation the
+    /// observer did not hold, leaving it "dead" forever while everyone else saw "left").
+    /// </summary>
+    [Fact]
+    public void A_member_that_restarts_and_leaves_unheard_by_an_observer_is_seen_left_by_it()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 730, nodes: 8);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        SimNode member = cluster.Nodes[3];
+        SimNode observer = cluster.Nodes[6];
+        cluster.Crash(member);
+        if (cluster.RunUntil(() => cluster.LiveNodes.All(n => n.StateOf(member.Name) == MemberState.Dead), TimeSpan.FromSeconds(90)) is null)
+        {
+            Sim.Fail(cluster, $"{member.Name} was not declared dead everywhere");
+        }
+
+        ulong older = observer.LiveNode.FindMember(member.Name)!.Generation;
+        cluster.Network.Partition([[observer]]);
+        cluster.Restart(member);
+
+        // The seed it joins through holds the newer generation (others may miss its alive too).
+        SimNode seed = cluster.Nodes[0];
+        if (cluster.RunUntil(() => seed.LiveNode.FindMember(member.Name) is { State: MemberState.Alive } m && m.Generation > older, TimeSpan.FromSeconds(10)) is null)
+        {
+            Sim.Fail(cluster, $"{seed.Name} did not see {member.Name}'s restart: it holds {seed.LiveNode.FindMember(member.Name)}");
+        }
+
+        cluster.Leave(member);
+        cluster.RunUntil(() => member.HasLeft, TimeSpan.FromSeconds(10));
+        Assert.True(member.HasLeft, "the restarted member finished its leave");
+        Member held = observer.LiveNode.FindMember(member.Name)!;
+        Assert.Equal((MemberState.Dead, older), (held.State, held.Generation));
+
+        cluster.Network.Heal();
+        TimeSpan bound = Sim.Lan.PushPullInterval * 4;
+        TimeSpan? took = cluster.RunUntil(() => cluster.LiveNodes.All(n => n.StateOf(member.Name) == MemberState.Left), bound);
+        if (took is null)
+        {
+            Sim.Fail(cluster, $"not every live node sees {member.Name} left {bound.TotalSeconds} s after the heal (older generation {older}): {string.Join("; ", cluster.LiveNodes.Select(n => $"{n.Name} holds {n.LiveNode.FindMember(member.Name)}"))}");
+        }
+
+        Assert.True(observer.LiveNode.FindMember(member.Name)!.Generation > older);
+        output.WriteLine($"every live node saw {member.Name} left {took!.Value.TotalSeconds:0.0} s after the heal (bound {bound.TotalSeconds} s)");
+    }
 }

@@ -12,7 +12,7 @@ namespace Rumor.Simulation.Vopr;
 /// <param name="TraceHash">The run's trace hash (the same seed must give the same hash).</param>
 /// <param name="VirtualTime">Virtual time at the end of the run.</param>
 /// <param name="Events">Agenda entries processed.</param>
-/// <param name="Trace">The last trace records relevant to the first violation (empty when it passed).</param>
+/// <param name="Trace">The records relevant to the first violation, at most <see cref="VoprRun.RelevantTraceMax"/> (empty when it passed).</param>
 public sealed record VoprResult(ulong Seed, VoprScenario Scenario, IReadOnlyList<string> Violations, ulong TraceHash, TimeSpan VirtualTime, long Events, IReadOnlyList<string> Trace)
 {
     /// <summary>True when no invariant was broken.</summary>
@@ -34,6 +34,12 @@ public static partial class VoprRun
 {
     /// <summary>Loss at or below which the no-false-dead promise holds (see <see cref="FalseDeadPromised"/>).</summary>
     public const double PromiseLossMax = 0.05;
+
+    /// <summary>The most lines <see cref="VoprResult.Trace"/> holds.</summary>
+    public const int RelevantTraceMax = 60;
+
+    /// <summary>The most nodes named by a violation that its relevant trace follows.</summary>
+    private const int NamedMax = 12;
 
     /// <summary>Runs <paramref name="seed"/> to the end and checks every invariant.</summary>
     public static VoprResult Run(ulong seed, CancellationToken stop = default) => Run(seed, sabotage: null, stop);
@@ -111,7 +117,9 @@ public static partial class VoprRun
     /// can miss every copy (seed 151: 3 nodes, budget 2, 16 % loss) and later declare the silent
     /// member dead; a member that has left cannot refute. The weaker promise still checked there:
     /// a departed member may be seen dead only while no live member sees it left (one that does
-    /// spreads the leave by gossip and push-pull, and a dead member accepts a later leave).
+    /// spreads the leave by gossip and push-pull, and a dead member accepts a later leave, also one
+    /// of a newer generation than the one it holds dead: seed 730, where a member restarted fresh
+    /// and left before three observers heard of its newer generation).
     /// </summary>
     public static bool LeavePromised(VoprScenario scenario)
     {
@@ -137,6 +145,12 @@ public static partial class VoprRun
         private readonly HashSet<int> _touched = [];
         private readonly Dictionary<(int Node, string Key), Written> _writes = [];
         private readonly List<string> _falseDead = [];
+
+        // Membership changes as each node reported them, and the named nodes' crashes, restarts and
+        // leaves: kept outside the hashed trace (whose recent records roll over within seconds in a
+        // large cluster) to explain a violation (RelevantTrace).
+        private readonly List<(TimeSpan At, int Observer, MemberChanged Change)> _changes = [];
+        private readonly List<(TimeSpan At, int Node, string Text)> _lifecycle = [];
         private TimeSpan _origin;
 
         public void Execute(CancellationToken stop)
@@ -145,7 +159,15 @@ public static partial class VoprRun
             cluster.Observe(Observe);
             cluster.StartAll(TimeSpan.FromMilliseconds(10));
             TimeSpan joinBound = TimeSpan.FromSeconds(60) + ConvergenceBound(scenario);
-            if (cluster.RunUntil(cluster.MembershipAgrees, joinBound, TimeSpan.FromSeconds(1)) is null)
+            // The token is checked where the condition is (a large cluster's join is long), which
+            // changes nothing in the run.
+            bool joined()
+            {
+                stop.ThrowIfCancellationRequested();
+                return cluster.MembershipAgrees();
+            }
+
+            if (cluster.RunUntil(joined, joinBound, TimeSpan.FromSeconds(1)) is null)
             {
                 cluster.MembershipAgrees(out string differences);
                 violations.Add($"membership: the initial join did not converge within {joinBound.TotalSeconds:0} s: {differences}");
@@ -178,17 +200,64 @@ public static partial class VoprRun
             CheckAfterHeal(stop);
         }
 
+        /// <summary>
+        /// The records that explain <paramref name="violation"/>, at most <see cref="RelevantTraceMax"/>
+        /// lines: for the nodes it names, their crashes, restarts and leaves and the membership changes
+        /// among them (each with generation and incarnation, which the hashed trace does not carry),
+        /// then how every live view holds each named member now, then the hashed trace's last records
+        /// about them. With no node named: the trace's last records.
+        /// </summary>
         public IReadOnlyList<string> RelevantTrace(string violation)
         {
-            // Records naming a node the violation names first, else the last records.
-            List<string> names = cluster.Nodes.Where(n => violation.Contains(n.Name, StringComparison.Ordinal)).Select(n => $"node {n.Index}:").ToList();
+            List<SimNode> named = cluster.Nodes.Where(n => violation.Contains(n.Name, StringComparison.Ordinal)).Take(NamedMax).ToList();
             List<string> recent = cluster.Trace.Recent.ToList();
-            List<string> relevant = names.Count == 0 ? [] : recent.Where(r => names.Any(n => r.Contains(n, StringComparison.Ordinal))).ToList();
-            return (relevant.Count > 0 ? relevant : recent).TakeLast(20).ToList();
+            if (named.Count == 0)
+            {
+                return recent.TakeLast(20).ToList();
+            }
+
+            HashSet<string> names = named.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            HashSet<int> indexes = named.Select(n => n.Index).ToHashSet();
+            List<string> lines = [];
+            // The named nodes' lives (few) in full, then their latest changes of view of each other.
+            List<(TimeSpan At, string Text)> lives = _lifecycle.Where(l => indexes.Contains(l.Node)).Select(l => (l.At, $"{cluster.Nodes[l.Node].Name}: {l.Text}")).TakeLast(16).ToList();
+            IEnumerable<(TimeSpan At, string Text)> changes = _changes.Where(c => names.Contains(c.Change.Member.Name) && indexes.Contains(c.Observer) && cluster.Nodes[c.Observer].Name != c.Change.Member.Name)
+                .Select(c => (c.At, $"{cluster.Nodes[c.Observer].Name} sees {Describe(c.Change)}")).TakeLast(RelevantTraceMax - 20 - lives.Count);
+            lines.AddRange(lives.Concat(changes).OrderBy(h => h.At).Select(h => $"{h.At.TotalSeconds,10:0.000000}s {h.Text}"));
+
+            // Every live view of each named member now: a disagreement shows at a glance which
+            // generation and incarnation each side holds.
+            foreach (SimNode member in named.Take(6))
+            {
+                IEnumerable<string> views = cluster.LiveNodes.Where(n => n != member)
+                    .GroupBy(n => n.LiveNode.FindMember(member.Name) is { } m ? $"{m.State} g{m.Generation} i{m.Incarnation}" : "unknown", StringComparer.Ordinal)
+                    .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => $"{g.Key} in {g.Count()} views" + (g.Count() <= 6 ? $" ({string.Join(", ", g.Select(n => n.Name))})" : ""));
+                string self = member.IsUp ? $"up at g{member.LiveNode.Options.Generation}{(member.LiveNode.IsLeaving ? ", leaving" : "")}" : member.HasLeft ? "left" : "down";
+                lines.Add($"  now {member.Name} ({self}): {string.Join("; ", views)}");
+            }
+
+            List<string> aboutNamed = recent.Where(r => indexes.Any(i => r.Contains($"node {i}:", StringComparison.Ordinal))).TakeLast(RelevantTraceMax - lines.Count).ToList();
+            lines.AddRange(aboutNamed);
+            return lines.Count > 0 ? lines.TakeLast(RelevantTraceMax).ToList() : recent.TakeLast(20).ToList();
         }
+
+        private static string Describe(MemberChanged change) =>
+            $"{change.Member.Name} {change.Kind}: {change.Previous?.ToString() ?? "unknown"} -> {change.Member.State} g{change.Member.Generation} i{change.Member.Incarnation}";
+
+        private void Note(int node, string text) => _lifecycle.Add((cluster.Now, node, text));
 
         private void Observe(SimNode node, GossipEvent e)
         {
+            if (e is MemberChanged change)
+            {
+                _changes.Add((cluster.Now, node.Index, change));
+            }
+            else if (e is LeaveCompleted)
+            {
+                Note(node.Index, "leave completed");
+            }
+
             switch (e)
             {
                 case MemberChanged { Kind: MemberChangeKind.Failed } failed when FalseDeadPromised(scenario):
@@ -243,6 +312,7 @@ public static partial class VoprRun
                     {
                         if (nodes[0].IsUp && !nodes[0].LiveNode.IsLeaving)
                         {
+                            Note(nodes[0].Index, $"leaves (g{nodes[0].LiveNode.Options.Generation})");
                             c.Leave(nodes[0]);
                         }
                     });
@@ -253,6 +323,7 @@ public static partial class VoprRun
                         foreach (SimNode node in nodes.Where(n => n.IsUp && !n.LiveNode.IsLeaving))
                         {
                             node.PersistIdentity = fault.PersistIdentity;
+                            Note(node.Index, $"crashes (g{node.LiveNode.Options.Generation}; {fault.Kind}, restart {(fault.PersistIdentity ? "with its data dir" : "fresh")})");
                             c.Crash(node);
                         }
                     });
@@ -261,6 +332,7 @@ public static partial class VoprRun
                         foreach (SimNode node in nodes.Where(n => !n.IsUp && !n.HasLeft))
                         {
                             c.Restart(node);
+                            Note(node.Index, $"restarts at g{node.LiveNode.Options.Generation}");
                         }
                     });
                     break;
@@ -333,6 +405,7 @@ public static partial class VoprRun
             foreach (SimNode node in cluster.Nodes.Where(n => !n.IsUp && !n.HasLeft))
             {
                 cluster.Restart(node);
+                Note(node.Index, $"restarts at g{node.LiveNode.Options.Generation} (heal)");
             }
 
             cluster.Network.Options = new NetworkOptions { Latency = scenario.Network.Latency, Jitter = scenario.Network.Jitter };

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 
 namespace Rumor.Simulation.Vopr;
 
@@ -61,6 +62,9 @@ public static class VoprSweep
     /// Runs <paramref name="seeds"/> on <paramref name="parallel"/> threads, calling
     /// <paramref name="report"/> for each result in seed order. Stops starting seeds once
     /// <paramref name="budget"/> of wall time has passed (null: no budget). Returns the results run.
+    /// Cancelled through <paramref name="stop"/>, it waits for its threads to stop (each run checks
+    /// the token every few seconds of virtual time) and throws <see cref="OperationCanceledException"/>
+    /// here, on the caller's thread; so does an exception from <paramref name="report"/>.
     /// </summary>
     public static IReadOnlyList<VoprResult> Run(IReadOnlyList<ulong> seeds, int parallel, TimeSpan? budget, Action<VoprResult> report, CancellationToken stop = default)
     {
@@ -72,27 +76,40 @@ public static class VoprSweep
         int next = -1;
         int reported = 0;
         object gate = new();
+        ExceptionDispatchInfo? failure = null;
         void Worker()
         {
-            while (!stop.IsCancellationRequested)
+            // Nothing may escape a thread (it would end the process): a cancelled run ends the worker
+            // quietly (the caller throws below), and anything else is handed to the caller.
+            try
             {
-                int i = Interlocked.Increment(ref next);
-                if (i >= seeds.Count || DateTime.UtcNow >= deadline)
+                while (!stop.IsCancellationRequested && Volatile.Read(ref failure) is null)
                 {
-                    return;
-                }
-
-                VoprResult result = VoprRun.Run(seeds[i], stop);
-                lock (gate)
-                {
-                    results[i] = result;
-                    done[i] = true;
-                    while (reported < seeds.Count && done[reported])
+                    int i = Interlocked.Increment(ref next);
+                    if (i >= seeds.Count || DateTime.UtcNow >= deadline)
                     {
-                        report(results[reported]!);
-                        reported++;
+                        return;
+                    }
+
+                    VoprResult result = VoprRun.Run(seeds[i], stop);
+                    lock (gate)
+                    {
+                        results[i] = result;
+                        done[i] = true;
+                        while (reported < seeds.Count && done[reported])
+                        {
+                            report(results[reported]!);
+                            reported++;
+                        }
                     }
                 }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
             }
         }
 
@@ -108,6 +125,7 @@ public static class VoprSweep
         }
 
         stop.ThrowIfCancellationRequested();
+        failure?.Throw();
         return results.Where(r => r is not null).Select(r => r!).ToList();
     }
 }
