@@ -48,7 +48,7 @@ internal static class ApiHardening
         app.Use(guard.CheckOriginAsync);
         if (settings.Api.RequestsPerSecond > 0)
         {
-            app.UseRateLimiter();
+            ApiRateLimit.Use(app, settings.Api);
         }
 
         app.Use(guard.AuthorizeAsync);
