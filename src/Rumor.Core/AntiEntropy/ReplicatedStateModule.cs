@@ -189,18 +189,14 @@ internal sealed class ReplicatedStateModule : GossipModule
         List<string> unknown = [];
         foreach (Member member in _node.Members)
         {
-            if (member.IsLocal || member.State != MemberState.Alive)
+            switch (Standing(member, ours))
             {
-                continue;
-            }
-
-            if (!_peerChecksums.TryGetValue(member.Name, out PeerChecksum known) || known.Generation != member.Generation)
-            {
-                unknown.Add(member.Name);
-            }
-            else if (known.Checksum != ours)
-            {
-                differing.Add(member.Name);
+                case PeerStanding.Unknown:
+                    unknown.Add(member.Name);
+                    break;
+                case PeerStanding.Differs:
+                    differing.Add(member.Name);
+                    break;
             }
         }
 
@@ -215,19 +211,37 @@ internal sealed class ReplicatedStateModule : GossipModule
         IReadOnlyList<Member> members = _node.Members;
         for (int i = 0; i < members.Count; i++)
         {
-            Member member = members[i];
-            if (member.IsLocal || member.State != MemberState.Alive)
-            {
-                continue;
-            }
-
-            if (!_peerChecksums.TryGetValue(member.Name, out PeerChecksum known) || known.Generation != member.Generation || known.Checksum != ours)
+            if (Standing(members[i], ours) is PeerStanding.Unknown or PeerStanding.Differs)
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private enum PeerStanding
+    {
+        NotCounted,
+        Agrees,
+        Differs,
+        Unknown,
+    }
+
+    /// <summary>Where one member stands for convergence: only live remote members count; their last checksum must be of their current generation and equal ours.</summary>
+    private PeerStanding Standing(Member member, ulong ours)
+    {
+        if (member.IsLocal || member.State != MemberState.Alive)
+        {
+            return PeerStanding.NotCounted;
+        }
+
+        if (!_peerChecksums.TryGetValue(member.Name, out PeerChecksum known) || known.Generation != member.Generation)
+        {
+            return PeerStanding.Unknown;
+        }
+
+        return known.Checksum == ours ? PeerStanding.Agrees : PeerStanding.Differs;
     }
 
     public override void Start(TimeSpan now)
