@@ -42,6 +42,8 @@ public sealed partial class GossipNode
 
     void IModuleContext.SendWithPiggyback<T>(NodeAddress to, in T message) => SendWithPiggyback(to, message);
 
+    ulong? IModuleContext.UnknownMemberLeftAt(string name) => _departures.Find(name, _now)?.Generation;
+
     PacketBuilder IModuleContext.StartPacket()
     {
         _builder.Reset(PlainPacketBudget);

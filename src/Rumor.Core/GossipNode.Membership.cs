@@ -148,18 +148,29 @@ public sealed partial class GossipNode
                 return;
             }
 
+            // Its leave may have reached us before its alive (RecentDepartures): then it is new to
+            // us as a departed member, and we pass the leave on to whoever the alive reaches.
+            bool departed = _departures.TryTakeCovering(alive.Name, alive.Generation, alive.Incarnation, now, out RecentDepartures.Departure departure);
             member = new Member(alive.Name, alive.Address, isLocal: false)
             {
-                Incarnation = alive.Incarnation,
-                Generation = alive.Generation,
+                Incarnation = departed ? departure.Incarnation : alive.Incarnation,
+                Generation = departed ? departure.Generation : alive.Generation,
                 Versions = alive.Versions,
                 Metadata = alive.Meta,
-                State = MemberState.Alive,
+                State = departed ? MemberState.Left : MemberState.Alive,
                 StateChangedAt = now,
             };
             AddMember(member);
-            QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
-            Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+            if (departed)
+            {
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name)), priority: BroadcastClass.Departure);
+                Emit(new MemberChanged(now, MemberChangeKind.Left, member.ToSnapshot(), null));
+            }
+            else
+            {
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
+                Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+            }
 
             // A member reaped and back as a newer generation: modules may still hold its older one.
             foreach (GossipModule module in _modules.All)
@@ -375,7 +386,13 @@ public sealed partial class GossipNode
     private void ApplyDead(in DeadMessage dead, TimeSpan now, VerdictSource source = VerdictSource.Gossip)
     {
         Member? member = _byName.Find(dead.Name);
-        if (member is null || OutOfBounds(member, dead.Generation, dead.Incarnation))
+        if (member is null)
+        {
+            RememberUnknownLeave(dead, now);
+            return;
+        }
+
+        if (OutOfBounds(member, dead.Generation, dead.Incarnation))
         {
             return;
         }
@@ -440,6 +457,30 @@ public sealed partial class GossipNode
     }
 
     /// <summary>
+    /// A leave of a member we have not heard of (its alive has not reached us yet: VOPR seed 1905):
+    /// remembered, so that its alive adds it as left, and gossiped on once when it is news, since
+    /// those we gossip to may know the member. A dead verdict of an unknown member is still dropped
+    /// (memberlist's rule): only the member itself can say it left, and a failure is found again
+    /// by whoever knows the member.
+    /// </summary>
+    private void RememberUnknownLeave(in DeadMessage dead, TimeSpan now)
+    {
+        if (!dead.IsLeave || OutOfBounds(null, dead.Generation, dead.Incarnation))
+        {
+            return;
+        }
+
+        if (_departures.Remember(dead.Name, dead.Generation, dead.Incarnation, now))
+        {
+            QueueBroadcast(dead.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
+            foreach (GossipModule module in _modules.All)
+            {
+                module.OnUnknownMemberLeft(dead.Name, dead.Generation, now);
+            }
+        }
+    }
+
+    /// <summary>
     /// Serf's force-leave: an operator says a failed member is gone for good. A member we see as dead
     /// or suspect becomes left here and the leave spreads (a Dead message in the member's own name, at
     /// its known incarnation and generation), so it stops being reported as failed and is reaped after
@@ -467,6 +508,14 @@ public sealed partial class GossipNode
     /// Announces a graceful leave: others will see us as <see cref="MemberState.Left"/>, not dead.
     /// Keep feeding the node until <see cref="LeaveCompleted"/> (the announcement has been gossiped
     /// as often as the retransmit limit asks), then <see cref="Stop"/> it.
+    /// <para>
+    /// With no other member alive in our view the leave completes at once (memberlist skips the
+    /// wait then), except while a join push-pull is still unanswered: the seed has our alive (or
+    /// will have it once the request lands, which cannot be undone) and adds us, so the leave
+    /// waits for the answer, bounded by StreamTimeout, and is then gossiped to the members the
+    /// answer reveals like any leave (VOPR seed 1905). memberlist cannot meet this case: its Join
+    /// returns only after the push-pull.
+    /// </para>
     /// </summary>
     public void Leave(TimeSpan now)
     {
@@ -493,7 +542,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        if (_broadcasts.LeaveDone || ActiveMemberCount == 0)
+        if (_broadcasts.LeaveDone || (ActiveMemberCount == 0 && !JoinPending))
         {
             _leaveReported = true;
             Emit(new LeaveCompleted(now));

@@ -240,6 +240,7 @@ public sealed partial class GossipNode
                 Emit(new JoinFailed(now, pending.To, "the seed answered with something that is not a valid push-pull"));
             }
 
+            ReportLeaveIfDone(now);
             return;
         }
 
@@ -270,6 +271,8 @@ public sealed partial class GossipNode
         {
             Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure(reason)));
         }
+
+        ReportLeaveIfDone(now);
     }
 
     /// <summary>Offers a stream's outcome to each module in order; true when one claimed the id.</summary>
@@ -295,6 +298,8 @@ public sealed partial class GossipNode
             {
                 Emit(new JoinFailed(now, pending.To, _security.ExplainJoinFailure($"no answer within StreamTimeout ({_options.StreamTimeout.TotalSeconds:0.###} s)")));
             }
+
+            ReportLeaveIfDone(now);
         }
     }
 
@@ -368,6 +373,23 @@ public sealed partial class GossipNode
         }
 
         return null;
+    }
+
+    /// <summary>True while a join push-pull we opened awaits its answer (a leave waits for it: see <see cref="Leave"/>).</summary>
+    private bool JoinPending
+    {
+        get
+        {
+            foreach (PendingStream pending in _pendingStreams.Values)
+            {
+                if (pending.Join)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     private readonly record struct PendingStream(NodeAddress To, bool Join, int KeyIndex);

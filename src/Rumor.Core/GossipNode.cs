@@ -37,6 +37,7 @@ public sealed partial class GossipNode : IModuleContext
     private readonly List<Member> _members = [];
     private readonly MemberIndex _byName;
     private readonly BroadcastQueue _broadcasts;
+    private readonly RecentDepartures _departures;
     private readonly TimerSet _timerSet = new();
     private readonly TimerQueue<KernelTimer> _timers;
     private readonly MessageTable _table = new();
@@ -77,6 +78,11 @@ public sealed partial class GossipNode : IModuleContext
         _names = names ?? new NameTable();
         _byName = new MemberIndex(_members);
         _broadcasts = new BroadcastQueue(options.BroadcastQueueMax, options.BroadcastLowerClassShare);
+
+        // Leaves of members not known yet (RecentDepartures): a few hundred bytes each at most, so
+        // capped well below MembersMax; they matter for seconds (until the member's alive arrives),
+        // and are kept as long as a known departed member would be.
+        _departures = new RecentDepartures(Math.Min(options.MembersMax, RecentDepartures.CapacityMax), options.DeadMemberRetention);
         _security = new PacketSecurity(options.Keyring?.Clone(), options.VerifyIncoming, options.EncryptOutgoing, random, options.Generation, Counters);
 
         _builder = new PacketBuilder(options.PacketBudgetBytes);

@@ -202,4 +202,49 @@ public sealed class MembershipTests(ITestOutputHelper output)
         Assert.True(observer.LiveNode.FindMember(member.Name)!.Generation > older);
         output.WriteLine($"every live node saw {member.Name} left {took!.Value.TotalSeconds:0.0} s after the heal (bound {bound.TotalSeconds} s)");
     }
+
+    /// <summary>
+    /// VOPR seed 1905: a member restarts and is told to leave before its join push-pull has been
+    /// answered. Its view holds no other member yet, but the seed adds it once the request lands
+    /// (nothing can take that back), so the leave must wait for the answer and then be gossiped to
+    /// the members the answer reveals. It used to complete at once, announced to nobody, and the
+    /// others declared the silent member dead.
+    /// </summary>
+    [Fact]
+    public void A_member_that_leaves_before_its_join_is_answered_is_seen_left()
+    {
+        SimCluster cluster = Sim.Cluster(seed: 1905, nodes: 5);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        SimNode member = cluster.Nodes[3];
+        cluster.Crash(member);
+        if (cluster.RunUntil(() => cluster.LiveNodes.All(n => n.StateOf(member.Name) == MemberState.Dead), TimeSpan.FromSeconds(90)) is null)
+        {
+            Sim.Fail(cluster, $"{member.Name} was not declared dead everywhere");
+        }
+
+        cluster.Restart(member);
+        GossipOptions o = member.LiveNode.Options;
+        ulong generation = o.Generation;
+        cluster.Leave(member);
+        Assert.Equal(0, member.LiveNode.ActiveMemberCount);
+        Assert.False(member.HasLeft, "the leave waits for the join's answer");
+
+        TimeSpan leaveBound = o.StreamTimeout + TimeSpan.FromSeconds(5);
+        if (cluster.RunUntil(() => member.HasLeft, leaveBound) is null)
+        {
+            Sim.Fail(cluster, $"{member.Name} did not finish its leave within {leaveBound.TotalSeconds} s");
+        }
+
+        // Past the longest suspicion: a member the leave missed would have declared it dead by now.
+        TimeSpan settle = o.ProbeInterval * (o.SuspicionMaxTimeoutMultiplier * o.SuspicionMultiplier * 2) + o.PushPullInterval;
+        cluster.RunUntilTime(cluster.Now + settle);
+        foreach (SimNode node in cluster.LiveNodes)
+        {
+            Member? held = node.LiveNode.FindMember(member.Name);
+            Assert.True(held is { State: MemberState.Left } && held.Generation == generation, $"{node.Name} holds {held?.ToString() ?? "nothing"} for {member.Name} (left at g{generation})");
+        }
+
+        Sim.NoViolations(cluster);
+    }
 }

@@ -575,11 +575,19 @@ internal sealed class ReplicatedStateModule : GossipModule
         }
 
         // A slow peer may still hand us a restarted member's older generation: drop it again.
+        // Likewise an older generation of a member we never knew but heard leave (VOPR seed 1905).
         foreach (OwnerDelta owner in delta.Owners)
         {
-            if (_node.FindMember(owner.Owner) is { IsLocal: false } member)
+            if (_node.FindMember(owner.Owner) is { } member)
             {
-                ForgetOlderGeneration(member, now);
+                if (!member.IsLocal)
+                {
+                    ForgetOlderGeneration(member, now);
+                }
+            }
+            else if (_node.UnknownMemberLeftAt(owner.Owner) is { } left)
+            {
+                ForgetGenerationsBefore(owner.Owner, left, now);
             }
         }
     }
@@ -593,11 +601,22 @@ internal sealed class ReplicatedStateModule : GossipModule
     /// </summary>
     public override void OnMemberRestarted(Member member, TimeSpan now) => ForgetOlderGeneration(member, now);
 
-    private void ForgetOlderGeneration(Member member, TimeSpan now)
+    /// <summary>
+    /// A member we never knew left at a generation newer than the one whose entries we hold: a
+    /// node that joined while the member was dead learns its state from others but not the member
+    /// (push-pull merges a dead member as a suspicion, which an unknown member cannot take), so
+    /// when the member restarts and leaves before its alive reaches us, its older state would stay
+    /// here forever while everyone who knew the member dropped it (VOPR seed 1905).
+    /// </summary>
+    public override void OnUnknownMemberLeft(string name, ulong generation, TimeSpan now) => ForgetGenerationsBefore(name, generation, now);
+
+    private void ForgetOlderGeneration(Member member, TimeSpan now) => ForgetGenerationsBefore(member.Name, member.Generation, now);
+
+    private void ForgetGenerationsBefore(string name, ulong generation, TimeSpan now)
     {
-        if (_state.Find(member.Name) is { } owner && owner.Generation < member.Generation)
+        if (_state.Find(name) is { } owner && owner.Generation < generation)
         {
-            foreach (AppliedChange change in _state.RemoveOwner(member.Name))
+            foreach (AppliedChange change in _state.RemoveOwner(name))
             {
                 NotifyWatches(change, now);
             }

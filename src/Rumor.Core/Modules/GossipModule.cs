@@ -25,6 +25,15 @@ internal abstract class GossipModule
     {
     }
 
+    /// <summary>
+    /// Hook: a member not in our table left at <paramref name="generation"/> (its leave outran its
+    /// alive: <see cref="Membership.RecentDepartures"/>); what was kept of an older generation of it
+    /// is stale, as on <see cref="OnMemberRestarted"/>.
+    /// </summary>
+    public virtual void OnUnknownMemberLeft(string name, ulong generation, TimeSpan now)
+    {
+    }
+
     /// <summary>Hook: the reply to a stream arrived; true when <paramref name="streamId"/> was this module's.</summary>
     public virtual bool OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now) => false;
 

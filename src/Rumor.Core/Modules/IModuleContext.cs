@@ -63,6 +63,9 @@ internal interface IModuleContext
     /// <summary>Looks a member up by name.</summary>
     Member? FindMember(string name);
 
+    /// <summary>The generation at which a member not in our table was heard leaving (<see cref="RecentDepartures"/>), if it was.</summary>
+    ulong? UnknownMemberLeftAt(string name);
+
     /// <summary>Admits an input (a module's public operation): records <paramref name="now"/>; false when stopped; throws before start.</summary>
     bool Enter(TimeSpan now);
 

@@ -431,8 +431,10 @@ public static partial class VoprRun
             if (agreed && !RunUntil(stateAgrees, bound, stop))
             {
                 ulong common = cluster.LiveNodes.GroupBy(n => n.LiveNode.StateChecksum).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-                violations.Add($"state: checksums differ {bound.TotalSeconds:0} s after membership agreed: most hold {common:x16}, but " +
-                    string.Join(", ", cluster.LiveNodes.Where(n => n.LiveNode.StateChecksum != common).Take(6).Select(n => $"{n.Name} (started {n.Starts}×) holds {n.LiveNode.StateChecksum:x16} over owners [{string.Join(" ", n.LiveNode.StateDigest.Select(d => $"{d.Owner}:{d.Generation % 100000}:{d.MaxVersion}"))}]")));
+                static string Owners(SimNode n) => string.Join(" ", n.LiveNode.StateDigest.Select(d => $"{d.Owner}:{d.Generation % 100000}:{d.MaxVersion}"));
+                SimNode majority = cluster.LiveNodes.First(n => n.LiveNode.StateChecksum == common);
+                violations.Add($"state: checksums differ {bound.TotalSeconds:0} s after membership agreed: most hold {common:x16} ({majority.Name} over owners [{Owners(majority)}]), but " +
+                    string.Join(", ", cluster.LiveNodes.Where(n => n.LiveNode.StateChecksum != common).Take(6).Select(n => $"{n.Name} (started {n.Starts}×) holds {n.LiveNode.StateChecksum:x16} over owners [{Owners(n)}]")));
             }
 
             // Expired keys: wait until the owner has deleted every short-lived key (its next state
