@@ -135,6 +135,10 @@ public sealed partial class SerfNode : IAsyncDisposable
         _self.Tags = new Dictionary<string, string>(_options.Tags, StringComparer.Ordinal);
         _peers[_self.Name] = _self;
 
+        // memberlist's setAlive: the node's own alive is queued at start, so once it knows members
+        // (the join's push/pull) it tells them about itself in its own gossip rounds, beside the
+        // seed's gossip about it; a joiner is known sooner (issue 14, mixed-cluster convergence).
+        _broadcasts.Enqueue(Key(_self.Name), _self.ToRecord().EncodeAlive());
         _nextProbeAt = now + _options.ProbeInterval;
         _nextGossipAt = now + _options.GossipInterval;
         _nextReapAt = now + _options.ReapInterval;

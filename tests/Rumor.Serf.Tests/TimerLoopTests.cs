@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using Rumor.Serf.Wire;
 
 namespace Rumor.Serf.Tests;
 
@@ -58,5 +60,70 @@ public sealed class TimerLoopTests
 
         Assert.True(await Wait.UntilAsync(() => a.FindMember("b")?.Status == SerfMemberStatus.Failed, TimeSpan.FromSeconds(30)),
             $"a lists b as {a.FindMember("b")?.Status} after b crashed");
+    }
+
+    [Fact]
+    public async Task A_joiner_gossips_its_own_alive()
+    {
+        // memberlist's setAlive queues the node's own alive at start, so a joiner tells the
+        // members it learned from the join about itself (not only the seed does). A raw socket w
+        // plays a member the seed knows; the joiner b learns w from the join's push/pull and
+        // gossips to it: among b's datagrams to w is b's alive about itself.
+        const int Cluster = 62;
+        using Socket w = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        IPEndPoint wEndPoint = new(SerfAgentCluster.AgentAddress(Cluster, 3), SerfAgentCluster.GossipPort);
+        w.Bind(wEndPoint);
+        await using SerfNode seed = Start(Cluster, "seed", 1);
+        byte[] wAlive = new NodeRecord("w", wEndPoint.Address.GetAddressBytes(), (ushort)wEndPoint.Port, SerfTags.Encode(new Dictionary<string, string>()), 1, NodeRecord.SerfAgentVsn).EncodeAlive();
+        for (int attempt = 0; attempt < 30 && seed.FindMember("w") is null; attempt++)
+        {
+            await w.SendToAsync(wAlive, seed.EndPoint); // resent: UDP may drop under load
+            await Wait.UntilAsync(() => seed.FindMember("w") is not null, TimeSpan.FromSeconds(1));
+        }
+
+        Assert.NotNull(seed.FindMember("w"));
+        await using SerfNode b = Start(Cluster, "b", 2);
+        await b.JoinAsync([seed.EndPoint]);
+        Assert.NotNull(b.FindMember("w"));
+
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(20));
+        byte[] buffer = new byte[65536];
+        List<string> seen = [];
+        while (true)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await w.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"no alive about b from b within 20 s; b sent w: {string.Join(", ", seen)}");
+                return;
+            }
+
+            if (!received.RemoteEndPoint.Equals(b.EndPoint))
+            {
+                continue;
+            }
+
+            List<WireMessage> messages = [];
+            Assert.True(Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _));
+            foreach (WireMessage message in messages)
+            {
+                if (message.Type == MemberlistType.Alive && NodeRecord.TryDecodeAlive(message.Body, out NodeRecord alive))
+                {
+                    seen.Add("alive " + alive.Name);
+                    if (alive.Name == "b")
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    seen.Add(message.Type.ToString());
+                }
+            }
+        }
     }
 }
