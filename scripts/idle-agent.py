@@ -9,6 +9,11 @@ one switch). No tracer is attached, so the figures are not inflated by the measu
 
     python3 scripts/idle-agent.py --variant before=/tmp/before/rumor --variant after=src/Rumor.Cli/bin/Release/net10.0/rumor
     python3 scripts/idle-agent.py --variant gc-default=rumor --variant "gc-nonconcurrent=rumor|DOTNET_gcConcurrent=0"
+    python3 scripts/idle-agent.py --protocol serf --agents 1 --variant after=artifacts/rumor-linux-x64/rumor
+
+--agents sets the cluster size (1: a lone agent); the figures are agent 1's (agent 0's when alone),
+then the mean over all the variant's agents. --protocol serf starts Serf-mode agents
+(`rumor agent --protocol serf`).
 
 A variant's value is the executable, optionally followed by |NAME=VALUE environment settings.
 """
@@ -57,11 +62,11 @@ def wait_http(url, bound=120):
     raise TimeoutError(url)
 
 
-def start_agents(label, executable, env, base):
+def start_agents(label, executable, env, base, count, protocol):
     processes = []
-    for k in range(3):
+    for k in range(count):
         gossip, api = base + k, base + 100 + k
-        args = [executable, "agent", "--name", f"{label}-{k}", "--bind", f"127.0.0.1:{gossip}", "--http", f"127.0.0.1:{api}", "--preset", "lan", "--log-level", "warning"]
+        args = [executable, "agent", "--name", f"{label}-{k}", "--bind", f"127.0.0.1:{gossip}", "--http", f"127.0.0.1:{api}", "--preset", "lan", "--log-level", "warning", "--protocol", protocol]
         if k > 0:
             args += ["--join", f"127.0.0.1:{base}"]
         processes.append(subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -94,6 +99,8 @@ def main():
     parser.add_argument("--settle", type=float, default=15)
     parser.add_argument("--window", type=float, default=30)
     parser.add_argument("--base-port", type=int, default=27000)
+    parser.add_argument("--agents", type=int, default=3, help="agents per variant, joined into one cluster (default 3; 1: a lone agent)")
+    parser.add_argument("--protocol", default="rumor", choices=["rumor", "serf"], help="the agents' wire dialect (default rumor)")
     parser.add_argument("--counters", action="store_true", help="afterwards, read each agent 1's System.Runtime counters for the same window with dotnet-counters (installed with dotnet tool install -g dotnet-counters)")
     options = parser.parse_args()
     running = []
@@ -102,35 +109,45 @@ def main():
             label, spec = variant.split("=", 1)
             executable, *settings = spec.split("|")
             env = dict(s.split("=", 1) for s in settings)
-            running.append((label, start_agents(label, executable, env, options.base_port + 200 * i)))
+            running.append((label, start_agents(label, executable, env, options.base_port + 200 * i, options.agents, options.protocol)))
         time.sleep(options.settle)
+        watched = min(1, options.agents - 1)
         before = {}
         for label, processes in running:
-            pid = processes[1].pid
+            pid = processes[watched].pid
             before[label] = (threads(pid), cpu_and_rss(pid)[0])
+            before[label + "/all"] = [(sum(s for _, s in threads(p.pid).values()), cpu_and_rss(p.pid)[0]) for p in processes]
         start = time.monotonic()
         time.sleep(options.window)
         elapsed = time.monotonic() - start
         print(f"window {elapsed:.1f} s, load {os.getloadavg()[0]:.1f}")
         for label, processes in running:
-            pid = processes[1].pid
+            pid = processes[watched].pid
             after = threads(pid)
             cpu, rss = cpu_and_rss(pid)
             by_name = collections.Counter()
             for tid, (name, switches) in after.items():
                 by_name[name] += switches - before[label][0].get(tid, (name, 0))[1]
             total = sum(by_name.values())
-            print(f"{label}: cpu {100 * (cpu - before[label][1]) / elapsed:.2f} %, wakeups {total / elapsed:.1f}/s, threads {len(after)}, rss {rss:.0f} MiB")
+            print(f"{label}: cpu {100 * (cpu - before[label][1]) / elapsed:.2f} % ({cpu - before[label][1]:.2f} CPU-s), wakeups {total / elapsed:.1f}/s, threads {len(after)}, rss {rss:.0f} MiB")
             for name, count in by_name.most_common():
                 if count > 0:
                     print(f"    {name:<24} {count / elapsed:7.2f}/s")
+            if len(processes) > 1:
+                # Whole-process switches for every agent (threads that ended in the window are missed).
+                total_switches = total_cpu = 0.0
+                for p, (switches0, cpu0) in zip(processes, before[label + "/all"]):
+                    total_switches += sum(s for _, s in threads(p.pid).values()) - switches0
+                    total_cpu += cpu_and_rss(p.pid)[0] - cpu0
+                n = len(processes)
+                print(f"    mean of {n} agents: cpu {100 * total_cpu / n / elapsed:.2f} % ({total_cpu / n:.2f} CPU-s each), wakeups {total_switches / n / elapsed:.1f}/s")
         if options.counters:
             # A second window: an EventPipe session wakes the process itself, so not during the first.
             sessions = []
             for label, processes in running:
                 out = f"/tmp/idle-agent-{label}-{os.getpid()}.csv"
                 tool = os.path.expanduser("~/.dotnet/tools/dotnet-counters")
-                sessions.append((label, out, subprocess.Popen([tool, "collect", "-p", str(processes[1].pid), "--counters", "System.Runtime", "--refresh-interval", "5",
+                sessions.append((label, out, subprocess.Popen([tool, "collect", "-p", str(processes[watched].pid), "--counters", "System.Runtime", "--refresh-interval", "5",
                                                                "--duration", f"00:00:{int(options.window):02d}", "--format", "csv", "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             for label, out, session in sessions:
                 session.wait(timeout=options.window + 60)

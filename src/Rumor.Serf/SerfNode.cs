@@ -13,15 +13,15 @@ namespace Rumor.Serf;
 /// three Lamport clocks, the push/pull user state). It speaks the wire format byte for byte, so a
 /// real <c>serf agent</c> lists it as a member.
 /// <para>
-/// Threading: one lock guards all state. The UDP receive loop, the TCP accept loop and a 20 ms
-/// tick loop each take it for the duration of one input; sockets are written under the lock (UDP
+/// Threading: one lock guards all state. The UDP receive loop, the TCP accept loop and the timer
+/// loop each take it for the duration of one input; sockets are written under the lock (UDP
 /// sends do not block), TCP exchanges run outside it. Events are raised after the lock is released.
+/// The timer loop sleeps until the earliest deadline that has work behind it and is woken early by
+/// an input that moves a deadline earlier (SerfNode.Wake.cs).
 /// </para>
 /// </summary>
 public sealed partial class SerfNode : IAsyncDisposable
 {
-    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(20);
-
     private readonly SerfNodeOptions _options;
     private readonly object _gate = new();
     private readonly Socket _udp;
@@ -134,6 +134,11 @@ public sealed partial class SerfNode : IAsyncDisposable
         };
         _self.Tags = new Dictionary<string, string>(_options.Tags, StringComparer.Ordinal);
         _peers[_self.Name] = _self;
+
+        // memberlist's setAlive: the node's own alive is queued at start, so once it knows members
+        // (the join's push/pull) it tells them about itself in its own gossip rounds, beside the
+        // seed's gossip about it; a joiner is known sooner (issue 14, mixed-cluster convergence).
+        _broadcasts.Enqueue(Key(_self.Name), _self.ToRecord().EncodeAlive());
         _nextProbeAt = now + _options.ProbeInterval;
         _nextGossipAt = now + _options.GossipInterval;
         _nextReapAt = now + _options.ReapInterval;
@@ -194,6 +199,7 @@ public sealed partial class SerfNode : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _wake.Dispose();
     }
 
     private async Task ReceiveLoopAsync()
@@ -226,32 +232,26 @@ public sealed partial class SerfNode : IAsyncDisposable
         }
     }
 
-    private async Task TickLoopAsync()
-    {
-        using PeriodicTimer timer = new(TickInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                Run(Tick);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     // Runs one input under the lock, then raises the events it produced outside the lock.
-    private void Run(Action input)
+    private void Run(Action input) => RunInput(input, tick: false);
+
+    // One input under the lock: idle schedules caught up first (Wake), then the input, the
+    // immediate push it asked for, and the timer loop's next wake-up recomputed (for the loop's
+    // own tick, returned to it; for any other input, the loop is signalled only when the input
+    // moved the wake-up earlier). Events are raised after the lock is released.
+    private TimeSpan RunInput(Action input, bool tick)
     {
         List<Action> events;
+        TimeSpan wakeAt;
         lock (_gate)
         {
             if (_disposed)
             {
-                return;
+                return TimeSpan.MaxValue;
             }
 
+            TimeSpan now = Now;
+            CatchUpIdleSchedules(now);
             input();
             if (_immediatePushWanted)
             {
@@ -259,9 +259,10 @@ public sealed partial class SerfNode : IAsyncDisposable
                 ImmediatePush();
             }
 
+            wakeAt = ArmWake(Now, tick);
             if (_pendingEvents.Count == 0)
             {
-                return;
+                return wakeAt;
             }
 
             events = [.. _pendingEvents];
@@ -279,6 +280,8 @@ public sealed partial class SerfNode : IAsyncDisposable
                 Counters.HandlerFailures++;
             }
         }
+
+        return wakeAt;
     }
 
     private void Tick()
@@ -561,4 +564,7 @@ public sealed class SerfCounters
 
     /// <summary>Extra gossip rounds sent at once for a new user event or query (<see cref="SerfNodeOptions.EventImmediatePush"/>).</summary>
     public long ImmediatePushes { get; internal set; }
+
+    /// <summary>Times the timer loop woke up (a deadline came, or an input moved one earlier). An idle node with no peers wakes not at all.</summary>
+    public long TimerWakeups { get; internal set; }
 }

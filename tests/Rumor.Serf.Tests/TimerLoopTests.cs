@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using Rumor.Serf.Wire;
+
+namespace Rumor.Serf.Tests;
+
+/// <summary>
+/// The timer loop (SerfNode.Wake.cs, issue 14): a node sleeps until a deadline with work behind it,
+/// so a node with no peers does not wake at all; an input that brings work (a join) wakes it, and
+/// probing, suspicion and gossip then run on their schedule.
+/// </summary>
+public sealed class TimerLoopTests
+{
+    private static SerfNode Start(int cluster, string name, int k) => SerfNode.Start(new SerfNodeOptions
+    {
+        Name = name,
+        Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, k), SerfAgentCluster.GossipPort),
+        ProbeInterval = TimeSpan.FromMilliseconds(200),
+        ProbeTimeout = TimeSpan.FromMilliseconds(100),
+        SuspicionMult = 2,
+        RandomSeed = cluster * 10 + k,
+    });
+
+    [Fact]
+    public async Task A_node_with_no_peers_does_not_wake()
+    {
+        // A 20 ms polling loop wakes about 100 times in these 2 s; the deadline loop wakes once at
+        // start and then sleeps (gossip, probe, push/pull and reaper all have nothing to do).
+        await using SerfNode node = Start(60, "alone", 1);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        long wakeups = node.Counters.TimerWakeups;
+        Assert.True(wakeups <= 5, $"{wakeups} wake-ups in 2 s with no peers");
+        Assert.Equal(0, node.Counters.PacketsSent);
+    }
+
+    [Fact]
+    public async Task A_sleeping_node_probes_a_member_that_joins_and_detects_its_failure()
+    {
+        // a sleeps with no peers; b's join (an input on a's TCP listener) must wake it: a then
+        // probes b every 200 ms, and when b crashes, a's failed probe makes b suspect and the
+        // suspicion deadline makes it failed, all driven by deadlines armed while a slept.
+        await using SerfNode a = Start(61, "a", 1);
+        SerfNode b = Start(61, "b", 2);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long asleep = a.Counters.TimerWakeups;
+            await b.JoinAsync([a.EndPoint]);
+            Assert.True(await Wait.UntilAsync(() => a.FindMember("b")?.Status == SerfMemberStatus.Alive, TimeSpan.FromSeconds(10)), "a never listed b");
+
+            // b answers a's pings: a's sends grow by its probes (resent on a loaded machine by the schedule itself).
+            long sentBefore = a.Counters.PacketsSent;
+            Assert.True(await Wait.UntilAsync(() => a.Counters.PacketsSent >= sentBefore + 3, TimeSpan.FromSeconds(20)), $"a sent {a.Counters.PacketsSent - sentBefore} packets after b joined");
+            Assert.True(a.Counters.TimerWakeups > asleep, "a's timer loop was not woken by the join");
+        }
+        finally
+        {
+            await b.DisposeAsync();
+        }
+
+        Assert.True(await Wait.UntilAsync(() => a.FindMember("b")?.Status == SerfMemberStatus.Failed, TimeSpan.FromSeconds(30)),
+            $"a lists b as {a.FindMember("b")?.Status} after b crashed");
+    }
+
+    [Fact]
+    public async Task A_joiner_gossips_its_own_alive()
+    {
+        // memberlist's setAlive queues the node's own alive at start, so a joiner tells the
+        // members it learned from the join about itself (not only the seed does). A raw socket w
+        // plays a member the seed knows; the joiner b learns w from the join's push/pull and
+        // gossips to it: among b's datagrams to w is b's alive about itself.
+        const int Cluster = 62;
+        using Socket w = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        IPEndPoint wEndPoint = new(SerfAgentCluster.AgentAddress(Cluster, 3), SerfAgentCluster.GossipPort);
+        w.Bind(wEndPoint);
+        await using SerfNode seed = Start(Cluster, "seed", 1);
+        byte[] wAlive = new NodeRecord("w", wEndPoint.Address.GetAddressBytes(), (ushort)wEndPoint.Port, SerfTags.Encode(new Dictionary<string, string>()), 1, NodeRecord.SerfAgentVsn).EncodeAlive();
+        for (int attempt = 0; attempt < 30 && seed.FindMember("w") is null; attempt++)
+        {
+            await w.SendToAsync(wAlive, seed.EndPoint); // resent: UDP may drop under load
+            await Wait.UntilAsync(() => seed.FindMember("w") is not null, TimeSpan.FromSeconds(1));
+        }
+
+        Assert.NotNull(seed.FindMember("w"));
+        await using SerfNode b = Start(Cluster, "b", 2);
+        await b.JoinAsync([seed.EndPoint]);
+        Assert.NotNull(b.FindMember("w"));
+
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(20));
+        byte[] buffer = new byte[65536];
+        List<string> seen = [];
+        while (true)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await w.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"no alive about b from b within 20 s; b sent w: {string.Join(", ", seen)}");
+                return;
+            }
+
+            if (!received.RemoteEndPoint.Equals(b.EndPoint))
+            {
+                continue;
+            }
+
+            List<WireMessage> messages = [];
+            Assert.True(Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _));
+            foreach (WireMessage message in messages)
+            {
+                if (message.Type == MemberlistType.Alive && NodeRecord.TryDecodeAlive(message.Body, out NodeRecord alive))
+                {
+                    seen.Add("alive " + alive.Name);
+                    if (alive.Name == "b")
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    seen.Add(message.Type.ToString());
+                }
+            }
+        }
+    }
+}
