@@ -33,7 +33,12 @@ public sealed class RumorHostedService : BackgroundService
     /// <inheritdoc />
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _node.StartAsync(cancellationToken).ConfigureAwait(false);
+        // The agent may have started the node already, before building its HTTP pipeline (RumorAgent).
+        if (!_node.Started.IsCompletedSuccessfully)
+        {
+            await _node.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
