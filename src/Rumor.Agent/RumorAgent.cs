@@ -126,8 +126,9 @@ public sealed class RumorAgent : IAsyncDisposable
 
         // The gossip node binds and its first join goes out now, before the HTTP pipeline and
         // endpoints are built and Kestrel starts: the join's round trip and the first gossip
-        // overlap the rest of the start instead of following it (docs/BENCHMARKS.md, "Agent
-        // footprint"). The hosted service finds the node started and awaits the same join.
+        // overlap the rest of the start instead of following it (docs/BENCHMARKS.md, "Where
+        // nineteen agents started at once spend their time"). The hosted service finds the node
+        // started and awaits the same join.
         RumorNode node = app.Services.GetRequiredService<RumorNode>();
         try
         {
