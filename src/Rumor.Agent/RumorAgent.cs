@@ -124,25 +124,10 @@ public sealed class RumorAgent : IAsyncDisposable
         WebApplication app = builder.Build();
         StartupTrace.Mark("host built");
 
-        // The gossip node binds and its first join goes out now, before the HTTP pipeline and
-        // endpoints are built and Kestrel starts: the join's round trip and the first gossip
-        // overlap the rest of the start instead of following it (docs/BENCHMARKS.md, "Where
-        // nineteen agents started at once spend their time"). The hosted service finds the node
-        // started and awaits the same join.
-        RumorNode node = app.Services.GetRequiredService<RumorNode>();
-        try
-        {
-            await node.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        StartupTrace.Mark("node started (gossip sockets bound)");
-        StartupTrace.MarkFirstJoin(node.RunFirstJoinAsync(app.Lifetime.ApplicationStopping));
-        StartupTrace.Mark("join sent");
+        // Sending the join here, before the HTTP pipeline is built, made an encrypted join fail
+        // (KeyApiTests); not understood yet, so the node still starts with the host
+        // (docs/BENCHMARKS.md, "Where nineteen agents started at once spend their time").
+        StartupTrace.MarkFirstJoin(app.Services.GetRequiredService<RumorNode>().FirstJoin);
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
         ApiGuard guard = ApiHardening.UseGuards(app, settings);
