@@ -101,10 +101,6 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         builder.Services.AddRumor(settings.Rumor.CopyTo);
-        if (StartupTrace.Enabled)
-        {
-            builder.Services.AddHostedService<StartupTraceMark>();
-        }
         builder.Services.AddSingleton<LeaveShutdown>();
         builder.Services.AddSingleton(services => new EventHandlerRunner(
             services.GetRequiredService<RumorNode>(),
@@ -127,6 +123,11 @@ public sealed class RumorAgent : IAsyncDisposable
         StartupTrace.Mark("host configured");
         WebApplication app = builder.Build();
         StartupTrace.Mark("host built");
+
+        // Sending the join here, before the HTTP pipeline is built, made an encrypted join fail
+        // (KeyApiTests); not understood yet, so the node still starts with the host
+        // (docs/BENCHMARKS.md, "Where nineteen agents started at once spend their time").
+        StartupTrace.MarkFirstJoin(app.Services.GetRequiredService<RumorNode>().FirstJoin);
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
         ApiGuard guard = ApiHardening.UseGuards(app, settings);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Hosting;
 
 namespace Rumor.Agent;
 
@@ -32,21 +31,22 @@ public static class StartupTrace
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rumor startup: {phase} +{ms:F1} ms"));
     }
 
+    /// <summary>Marks when the node's first join completes (on whichever thread completes it).</summary>
+    internal static void MarkFirstJoin(Task<Rumor.Transport.JoinResult> firstJoin)
+    {
+        if (Enabled)
+        {
+            _ = firstJoin.ContinueWith(
+                static join => Mark(join.IsCompletedSuccessfully ? $"first join answered ({join.Result.Succeeded.Count} seeds)" : "first join ended without an answer"),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
     private static DateTime ReadProcessStart()
     {
         using Process self = Process.GetCurrentProcess();
         return self.StartTime.ToUniversalTime();
     }
-}
-
-/// <summary>Marks "node started": hosted services start in order, and this one is registered right after the node's.</summary>
-internal sealed class StartupTraceMark : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        StartupTrace.Mark("node started (gossip sockets bound)");
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -8,7 +8,8 @@ namespace Rumor.Hosting;
 
 /// <summary>
 /// Runs the node for the host's lifetime. StartAsync binds (so a port in use or a bad option fails
-/// the host's start, with the reason); ExecuteAsync joins through the seeds and ends there: the
+/// the host's start, with the reason) unless the node's owner started it already (the agent does,
+/// to send its join before building its HTTP pipeline); ExecuteAsync joins through the seeds and ends there: the
 /// service keeps no timer of its own (samples for metrics and status are taken when read, see
 /// <see cref="RumorMetrics"/>); StopAsync leaves gracefully (bounded by LeaveTimeout) and closes the sockets. When JoinRequired is set and no seed answers, the host is
 /// stopped.
@@ -33,7 +34,12 @@ public sealed class RumorHostedService : BackgroundService
     /// <inheritdoc />
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _node.StartAsync(cancellationToken).ConfigureAwait(false);
+        // The agent may have started the node already, before building its HTTP pipeline (RumorAgent).
+        if (!_node.Started.IsCompletedSuccessfully)
+        {
+            await _node.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -47,9 +53,18 @@ public sealed class RumorHostedService : BackgroundService
             if (!result.Joined)
             {
                 RumorLog.JoinAbandoned(_logger, result.Failed.Count);
-                if (options.JoinRequired)
+                if (options.JoinRequired && _lifetime is not null)
                 {
-                    _lifetime?.StopApplication();
+                    // Stop once the host has started: the agent sends its join before its HTTP
+                    // server starts, and a stop requested before that would cancel the host's
+                    // start (an exception) instead of stopping it.
+                    TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                    using (_lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+                    {
+                        await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    }
+
+                    _lifetime.StopApplication();
                     return;
                 }
             }

@@ -39,6 +39,7 @@ public sealed partial class RumorNode : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource<GossipTransport> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<JoinResult> _firstJoin = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _firstJoinRuns;
     private readonly Lock _subscribersLock = new();
     private readonly List<Channel<GossipEvent>> _subscribers = [];
     private readonly Lock _roundTripsLock = new();
@@ -148,8 +149,22 @@ public sealed partial class RumorNode : IAsyncDisposable
         _started.TrySetResult(transport);
     }
 
-    /// <summary>Joins through the configured seeds and records the result as <see cref="FirstJoin"/>.</summary>
-    internal async Task<JoinResult> RunFirstJoinAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Joins through the configured seeds and records the result as <see cref="FirstJoin"/>; returns
+    /// <see cref="FirstJoin"/>. Only the first call joins: the agent starts the join as soon as the
+    /// node is bound, before its HTTP API is built, and the hosted service then awaits the same join.
+    /// </summary>
+    internal Task<JoinResult> RunFirstJoinAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _firstJoinRuns, 1) == 0)
+        {
+            _ = RunFirstJoinOnceAsync(cancellationToken);
+        }
+
+        return _firstJoin.Task;
+    }
+
+    private async Task RunFirstJoinOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -166,12 +181,11 @@ public sealed partial class RumorNode : IAsyncDisposable
             }
 
             _firstJoin.TrySetResult(result);
-            return result;
         }
         catch (Exception e)
         {
+            // Observed through FirstJoin (the hosted service awaits it).
             _firstJoin.TrySetException(e);
-            throw;
         }
     }
 

@@ -134,6 +134,34 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_node_its_owner_started_and_joined_before_the_host_is_neither_started_nor_joined_again()
+    {
+        // The agent binds the node and sends its first join before it builds its HTTP pipeline
+        // (RumorAgent.StartAsync); the host's RumorHostedService then finds the node started and
+        // awaits that same join. No periodic push-pull within the test: each stream b opens is a join.
+        using IHost first = BuildHost(Node("early-a"));
+        await first.StartAsync();
+        RumorNode a = first.Services.GetRequiredService<RumorNode>();
+        Dictionary<string, string?> settings = Node("early-b", a.Address.ToString());
+        settings["Rumor:PushPullInterval"] = "01:00:00";
+        using IHost second = BuildHost(settings);
+        RumorNode b = second.Services.GetRequiredService<RumorNode>();
+        await b.StartAsync(CancellationToken.None);
+        Task<Rumor.Transport.JoinResult> early = b.RunFirstJoinAsync(CancellationToken.None);
+
+        await second.StartAsync(); // threw "already started" when the hosted service always started the node
+        Assert.True((await early.WaitAsync(Bound)).Joined);
+        Assert.Same(early, b.FirstJoin);
+        Assert.Same(early, b.RunFirstJoinAsync(CancellationToken.None));
+        RumorHostedService service = second.Services.GetServices<IHostedService>().OfType<RumorHostedService>().Single();
+        await service.ExecuteTask!.WaitAsync(Bound); // it awaited the first join (and would have sent its own before)
+        Assert.Equal(1, (await b.SampleAsync(CancellationToken.None)).Counters.StreamsOpened);
+
+        await second.StopAsync();
+        await first.StopAsync();
+    }
+
+    [Fact]
     public async Task Two_hosts_join_share_state_and_one_leaves_gracefully()
     {
         using IHost first = BuildHost(Node("host-a"));
