@@ -50,7 +50,10 @@ public sealed partial class SerfNode
             if (now >= probe.StartedAt + _options.ProbeInterval)
             {
                 _probe = null;
-                if (_peers.TryGetValue(probe.Target, out Peer? target) && target.State == MemberlistState.Alive && !_leaving)
+                // A failed probe of a member already suspect confirms the suspicion (memberlist's
+                // probeNode calls suspectNode either way): a new confirmer is re-gossiped, and
+                // independent confirmations shorten every holder's suspicion timeout (Lifeguard).
+                if (_peers.TryGetValue(probe.Target, out Peer? target) && target.State is MemberlistState.Alive or MemberlistState.Suspect && !_leaving)
                 {
                     Counters.ProbesFailed++;
                     HandleSuspect(new AccusationMessage(target.Incarnation, target.Name, _self.Name), now);

@@ -11,12 +11,12 @@ namespace Rumor.Serf.Tests;
 /// </summary>
 public sealed class TimerLoopTests
 {
-    private static SerfNode Start(int cluster, string name, int k) => SerfNode.Start(new SerfNodeOptions
+    private static SerfNode Start(int cluster, string name, int k, int probeMs = 200) => SerfNode.Start(new SerfNodeOptions
     {
         Name = name,
         Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, k), SerfAgentCluster.GossipPort),
-        ProbeInterval = TimeSpan.FromMilliseconds(200),
-        ProbeTimeout = TimeSpan.FromMilliseconds(100),
+        ProbeInterval = TimeSpan.FromMilliseconds(probeMs),
+        ProbeTimeout = TimeSpan.FromMilliseconds(probeMs / 2),
         SuspicionMult = 2,
         RandomSeed = cluster * 10 + k,
     });
@@ -73,7 +73,9 @@ public sealed class TimerLoopTests
         using Socket w = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         IPEndPoint wEndPoint = new(SerfAgentCluster.AgentAddress(Cluster, 3), SerfAgentCluster.GossipPort);
         w.Bind(wEndPoint);
-        await using SerfNode seed = Start(Cluster, "seed", 1);
+        // Probes every 10 s: w never answers, and with 200 ms probes the seed could declare it dead
+        // before b's join on a loaded machine, so that b would never learn w (seen at load 8).
+        await using SerfNode seed = Start(Cluster, "seed", 1, probeMs: 10_000);
         byte[] wAlive = new NodeRecord("w", wEndPoint.Address.GetAddressBytes(), (ushort)wEndPoint.Port, SerfTags.Encode(new Dictionary<string, string>()), 1, NodeRecord.SerfAgentVsn).EncodeAlive();
         for (int attempt = 0; attempt < 30 && seed.FindMember("w") is null; attempt++)
         {
@@ -82,7 +84,7 @@ public sealed class TimerLoopTests
         }
 
         Assert.NotNull(seed.FindMember("w"));
-        await using SerfNode b = Start(Cluster, "b", 2);
+        await using SerfNode b = Start(Cluster, "b", 2, probeMs: 10_000);
         await b.JoinAsync([seed.EndPoint]);
         Assert.NotNull(b.FindMember("w"));
 
@@ -125,5 +127,87 @@ public sealed class TimerLoopTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task A_failed_probe_of_a_suspect_member_is_gossiped_as_a_confirmation()
+    {
+        // memberlist's probeNode calls suspectNode after a failed probe whatever the target's
+        // state, so a node that already holds w suspect (told by u) and then fails its own probe
+        // of w gossips a suspect of w from itself: a confirmation that shortens the others'
+        // timeouts. Raw sockets play w (never answers), u (the accuser, listens) and v; with four
+        // members and SuspicionMult 4, k = 2 confirmations are wanted.
+        const int Cluster = 63;
+        using Socket w = Bound(Cluster, 2);
+        using Socket u = Bound(Cluster, 3);
+        using Socket v = Bound(Cluster, 4);
+        await using SerfNode a = SerfNode.Start(new SerfNodeOptions
+        {
+            Name = "a",
+            Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(Cluster, 1), SerfAgentCluster.GossipPort),
+            ProbeInterval = TimeSpan.FromMilliseconds(200),
+            ProbeTimeout = TimeSpan.FromMilliseconds(100),
+            SuspicionMult = 4,
+            RandomSeed = 63,
+        });
+        byte[] tags = SerfTags.Encode(new Dictionary<string, string>());
+        byte[] Alive(string name, Socket socket)
+        {
+            IPEndPoint at = (IPEndPoint)socket.LocalEndPoint!;
+            return new NodeRecord(name, at.Address.GetAddressBytes(), (ushort)at.Port, tags, 1, NodeRecord.SerfAgentVsn).EncodeAlive();
+        }
+
+        // One packet: the three members alive, then u's accusation of w, so w is suspect before a
+        // ever probes it (a probe failing while w was still alive would accuse it from a anyway).
+        byte[] packet = Packet.Compound([Alive("w", w), Alive("u", u), Alive("v", v), new AccusationMessage(1, "w", "u").Encode(MemberlistType.Suspect)]);
+        for (int attempt = 0; attempt < 30 && a.FindMember("w") is null; attempt++)
+        {
+            await u.SendToAsync(packet, a.EndPoint); // resent: UDP may drop under load
+            await Wait.UntilAsync(() => a.FindMember("w") is not null, TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(SerfMemberStatus.Alive, a.FindMember("w")?.Status); // Serf's view: suspect is still a live member
+
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(20));
+        byte[] buffer = new byte[65536];
+        List<string> accusations = [];
+        while (true)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await u.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"a never gossiped its own suspicion of w within 20 s; suspects u received: {string.Join(", ", accusations)}");
+                return;
+            }
+
+            List<WireMessage> messages = [];
+            if (!Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _))
+            {
+                continue;
+            }
+
+            foreach (WireMessage message in messages)
+            {
+                if (message.Type == MemberlistType.Suspect && AccusationMessage.TryDecode(message.Body, out AccusationMessage suspect))
+                {
+                    accusations.Add($"{suspect.Node} from {suspect.From}");
+                    if (suspect.Node == "w" && suspect.From == "a")
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private static Socket Bound(int cluster, int k)
+    {
+        Socket socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, k), SerfAgentCluster.GossipPort));
+        return socket;
     }
 }
