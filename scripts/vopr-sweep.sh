@@ -47,10 +47,19 @@ else
 fi
 
 # A Release build copied aside, so that rebuilding the checkout during the sweep changes nothing.
+# The build is bound to the code too: DIR/bin/BUILT holds the trees it was built from, and a bin
+# without it, or built from other trees, is refused (a sweep once ran on a bin left in its
+# directory by an earlier kernel, so its seeds counted for code they never ran).
 bin=$dir/bin
-if [[ ! -f $bin/rumor.dll ]]; then
+if [[ ! -d $bin ]]; then
+  rm -rf "$dir/build"
   dotnet build -c Release "$repo/src/Rumor.Cli" -o "$dir/build" > "$dir/build.log" 2>&1 || { echo "vopr-sweep: build failed, see $dir/build.log" >&2; exit 1; }
+  echo "$code" > "$dir/build/BUILT"
   mv "$dir/build" "$bin"
+fi
+if [[ ! -f $bin/BUILT || $(cat "$bin/BUILT") != "$code" ]]; then
+  echo "vopr-sweep: $bin was not built by this script from $code; remove $bin or use a new directory" >&2
+  exit 2
 fi
 
 touch "$dir/chunks-done.txt"
