@@ -69,7 +69,7 @@ public sealed class KeyApiTests : IDisposable
         Assert.True((await silent.JoinAsync([a.Node.Address])).Joined);
         await Agents.WaitForAliveAsync(client, 4);
         await c.Node.SetGossipEncryptionModeAsync(encryptOutgoing: true, verifyIncoming: false);
-        JsonElement partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 15000);
+        JsonElement partial = await InstallUntilOnlySilentIsMissingAsync(client);
         Assert.False(partial.GetProperty("succeeded").GetBoolean());
         Assert.Equal(new[] { "key-silent" }, partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()!).ToArray());
         JsonElement refused = partial.GetProperty("answers").EnumerateArray().Single(x => x.GetProperty("member").GetString() == "key-c");
@@ -121,6 +121,30 @@ public sealed class KeyApiTests : IDisposable
         }
 
         return listed;
+    }
+
+    /// <summary>
+    /// Installs a fresh key while key-silent never answers, at most 3 times, until key-silent is the
+    /// only member missing. A query spreads by gossip: with the local preset at 4 members each
+    /// member passes it on in 2 packets (RetransmitMultiplier 2 × ceil(log10 5)) to random peers,
+    /// so now and then one member hears none of them within the timeout and is, truthfully, reported
+    /// missing too (a fresh-clone CI run at 3de2f08 got missing = [key-c, key-silent]). That is not
+    /// what this part checks; the last try is returned whatever it holds, so the assertions after
+    /// it still fail if key-c never answers or key-silent is never named.
+    /// </summary>
+    private static async Task<JsonElement> InstallUntilOnlySilentIsMissingAsync(HttpClient client)
+    {
+        JsonElement partial = default;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 15000);
+            if (partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()).SequenceEqual(["key-silent"]))
+            {
+                break;
+            }
+        }
+
+        return partial;
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient client, string operation, string key, HttpStatusCode expected, long? timeoutMs = 20_000)
