@@ -88,45 +88,11 @@ public sealed class TimerLoopTests
         await b.JoinAsync([seed.EndPoint]);
         Assert.NotNull(b.FindMember("w"));
 
-        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(20));
-        byte[] buffer = new byte[65536];
-        List<string> seen = [];
-        while (true)
-        {
-            SocketReceiveFromResult received;
-            try
-            {
-                received = await w.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"no alive about b from b within 20 s; b sent w: {string.Join(", ", seen)}");
-                return;
-            }
-
-            if (!received.RemoteEndPoint.Equals(b.EndPoint))
-            {
-                continue;
-            }
-
-            List<WireMessage> messages = [];
-            Assert.True(Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _));
-            foreach (WireMessage message in messages)
-            {
-                if (message.Type == MemberlistType.Alive && NodeRecord.TryDecodeAlive(message.Body, out NodeRecord alive))
-                {
-                    seen.Add("alive " + alive.Name);
-                    if (alive.Name == "b")
-                    {
-                        return;
-                    }
-                }
-                else
-                {
-                    seen.Add(message.Type.ToString());
-                }
-            }
-        }
+        (bool found, List<string> seen) = await WatchAsync(w, b.EndPoint, message =>
+            message.Type == MemberlistType.Alive && NodeRecord.TryDecodeAlive(message.Body, out NodeRecord alive)
+                ? ("alive " + alive.Name, alive.Name == "b")
+                : (message.Type.ToString(), false));
+        Assert.True(found, $"no alive about b from b within 20 s; b sent w: {string.Join(", ", seen)}");
     }
 
     [Fact]
@@ -168,37 +134,54 @@ public sealed class TimerLoopTests
 
         Assert.Equal(SerfMemberStatus.Alive, a.FindMember("w")?.Status); // Serf's view: suspect is still a live member
 
+        (bool confirmed, List<string> accusations) = await WatchAsync(u, null, message =>
+            message.Type == MemberlistType.Suspect && AccusationMessage.TryDecode(message.Body, out AccusationMessage suspect)
+                ? ($"{suspect.Node} from {suspect.From}", suspect.Node == "w" && suspect.From == "a")
+                : (null, false));
+        Assert.True(confirmed, $"a never gossiped its own suspicion of w within 20 s; suspects u received: {string.Join(", ", accusations)}");
+    }
+
+    /// <summary>
+    /// Reads the datagrams <paramref name="socket"/> receives (from <paramref name="from"/> only,
+    /// when given) for at most 20 s and hands each message to <paramref name="inspect"/>, which
+    /// describes it (null: not worth listing) and says whether it is the one awaited. Returns
+    /// whether it came, and the descriptions of what came before it.
+    /// </summary>
+    private static async Task<(bool Found, List<string> Seen)> WatchAsync(Socket socket, IPEndPoint? from, Func<WireMessage, (string? Seen, bool Found)> inspect)
+    {
         using CancellationTokenSource bound = new(TimeSpan.FromSeconds(20));
         byte[] buffer = new byte[65536];
-        List<string> accusations = [];
+        List<string> seen = [];
         while (true)
         {
             SocketReceiveFromResult received;
             try
             {
-                received = await u.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
             }
             catch (OperationCanceledException)
             {
-                Assert.Fail($"a never gossiped its own suspicion of w within 20 s; suspects u received: {string.Join(", ", accusations)}");
-                return;
+                return (false, seen);
             }
 
             List<WireMessage> messages = [];
-            if (!Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _))
+            if ((from is not null && !received.RemoteEndPoint.Equals(from))
+                || !Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _))
             {
                 continue;
             }
 
             foreach (WireMessage message in messages)
             {
-                if (message.Type == MemberlistType.Suspect && AccusationMessage.TryDecode(message.Body, out AccusationMessage suspect))
+                (string? description, bool found) = inspect(message);
+                if (description is not null)
                 {
-                    accusations.Add($"{suspect.Node} from {suspect.From}");
-                    if (suspect.Node == "w" && suspect.From == "a")
-                    {
-                        return;
-                    }
+                    seen.Add(description);
+                }
+
+                if (found)
+                {
+                    return (true, seen);
                 }
             }
         }
