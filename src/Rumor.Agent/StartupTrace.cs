@@ -37,7 +37,9 @@ public static class StartupTrace
         if (Enabled)
         {
             _ = firstJoin.ContinueWith(
-                static join => Mark(join.IsCompletedSuccessfully ? $"first join answered ({join.Result.Succeeded.Count} seeds)" : "first join ended without an answer"),
+                static join => Mark(!join.IsCompletedSuccessfully ? "first join ended without an answer"
+                    : join.Result.Joined ? $"first join answered ({join.Result.Succeeded.Count} seeds)"
+                    : $"first join failed ({join.Result.Failed.Count} seeds did not answer)"),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);

@@ -29,7 +29,7 @@ internal static class Agents
         if (seed is not null)
         {
             Rumor.Transport.JoinResult joined = await agent.Node.FirstJoin.WaitAsync(Bound);
-            Assert.True(joined.Joined, $"{name} could not join through {seed.Node.Address}");
+            Assert.True(joined.Joined, $"{name} could not join through {seed.Node.Address}: {string.Join("; ", joined.Failed.Select(f => f.Seed + " " + f.Reason))}");
         }
 
         return agent;

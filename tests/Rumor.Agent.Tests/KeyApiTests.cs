@@ -174,7 +174,7 @@ public sealed class KeyApiTests : IDisposable
         if (seed is not null)
         {
             JoinResult joined = await agent.Node.FirstJoin.WaitAsync(Agents.Bound);
-            Assert.True(joined.Joined, $"{name} could not join through {seed.Node.Address}");
+            Assert.True(joined.Joined, $"{name} could not join through {seed.Node.Address}: {string.Join("; ", joined.Failed.Select(f => f.Seed + " " + f.Reason))}");
         }
 
         return agent;
