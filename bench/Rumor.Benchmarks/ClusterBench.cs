@@ -25,7 +25,10 @@ namespace Rumor.Benchmarks;
 /// With <c>--mixed M</c> (issue 14, item 5): an all-Serf cluster of 2M, then one cluster of M Serf
 /// agents and M <c>rumor agent --protocol serf</c> agents (on Serf's gossip port), a row per kind
 /// (<see cref="MeasureMixedAsync"/>).
-/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--mixed 10] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
+/// With <c>--runs R</c> each cluster is measured R times, the systems taking turns run by run so that
+/// both see the same load, and a median row per system follows its R rows: one run decides little
+/// when detection alone moves by 2 s between runs (it hangs on when a probe first reaches the victim).
+/// Usage: <c>cluster [--nodes 5,20,50] [--systems rumor,serf] [--mixed 10] [--runs 1] [--rumor PATH] [--serf PATH] [--timeout 120]</c>.
 /// </summary>
 public static class ClusterBench
 {
@@ -43,16 +46,23 @@ public static class ClusterBench
         Option<string> serf = new("--serf") { Description = "The serf executable (default: serf on PATH).", HelpName = "PATH", DefaultValueFactory = _ => "serf" };
         Option<int[]> mixed = BenchOptions.Ints("--mixed", "Mixed clusters of M Serf agents and M `rumor agent --protocol serf` agents, each after an all-Serf cluster of 2M in the same run; replaces --nodes and --systems", [], allowNone: true);
         Option<int> timeout = BenchOptions.Int("--timeout", "Upper bound in seconds of each measured phase.", 120);
-        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf (or mixed with Serf in one cluster): start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, mixed, rumor, serf, timeout };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(mixed)!, parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
+        Option<int> runs = BenchOptions.Int("--runs", "Measure each cluster this many times (systems take turns run by run) and add a median row per system (1 to 20).", 1);
+        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf (or mixed with Serf in one cluster): start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, mixed, runs, rumor, serf, timeout };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(mixed)!, parsed.GetValue(runs), parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> Run(int[] sizes, string[] systems, int[] mixed, string? rumorPath, string serfPath, int timeoutSeconds)
+    private static async Task<int> Run(int[] sizes, string[] systems, int[] mixed, int runs, string? rumorPath, string serfPath, int timeoutSeconds)
     {
         if (sizes.Any(n => n is < 2 or > 250) || mixed.Any(m => m is < 2 or > 125))
         {
             Console.Error.WriteLine("bench cluster: --nodes takes sizes from 2 to 250 and --mixed from 2 to 125 (agent k listens on 127.0.0.k).");
+            return 2;
+        }
+
+        if (runs is < 1 or > 20)
+        {
+            Console.Error.WriteLine($"bench cluster: --runs takes 1 to 20, not {runs}.");
             return 2;
         }
 
@@ -73,24 +83,36 @@ public static class ClusterBench
             Console.WriteLine("# Mixed rows: agents 1..M are Serf's, M+1..2M rumor agent --protocol serf, one cluster. Per kind: its agents' start-up, RSS and CPU; convergence when every agent of the kind lists 2M alive; an event sent from the kind's first agent, delivery on every agent; the kind's last agent killed, detection by every other live agent (the Serf agent is killed first).");
             foreach (int m in mixed)
             {
-                await using (SerfSide serfSide = new(serfPath))
+                List<RowResult> results = [];
+                for (int run = 1; run <= runs; run++)
                 {
-                    failures += await RowsAsync(serfSide, 2 * m, async () => [await MeasureAsync(serfSide, 2 * m, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
+                    await using (SerfSide serfSide = new(serfPath))
+                    {
+                        failures += await RowsAsync(serfSide, 2 * m, run, runs, results, async () => [await MeasureAsync(serfSide, 2 * m, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
+                    }
+
+                    await using MixedSide mixedSide = new(rumor, serfPath, m);
+                    failures += await RowsAsync(mixedSide, 2 * m, run, runs, results, () => MeasureMixedAsync(mixedSide, m, timeout)).ConfigureAwait(false);
                 }
 
-                await using MixedSide mixedSide = new(rumor, serfPath, m);
-                failures += await RowsAsync(mixedSide, 2 * m, () => MeasureMixedAsync(mixedSide, m, timeout)).ConfigureAwait(false);
+                PrintMedians(results, runs);
             }
         }
         else
         {
             foreach (int n in sizes)
             {
-                foreach (string system in systems)
+                List<RowResult> results = [];
+                for (int run = 1; run <= runs; run++)
                 {
-                    await using Side side = system == "rumor" ? new RumorSide(rumor) : new SerfSide(serfPath);
-                    failures += await RowsAsync(side, n, async () => [await MeasureAsync(side, n, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
+                    foreach (string system in systems)
+                    {
+                        await using Side side = system == "rumor" ? new RumorSide(rumor) : new SerfSide(serfPath);
+                        failures += await RowsAsync(side, n, run, runs, results, async () => [await MeasureAsync(side, n, timeout).ConfigureAwait(false)]).ConfigureAwait(false);
+                    }
                 }
+
+                PrintMedians(results, runs);
             }
         }
 
@@ -98,23 +120,50 @@ public static class ClusterBench
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>Prints the measured rows, or one failed row (keeping the agents' logs); 1 when it failed.</summary>
-    private static async Task<int> RowsAsync(Side side, int n, Func<Task<string[]>> measure)
+    /// <summary>
+    /// Prints the measured rows (named with the run when there are several) and keeps them in
+    /// <paramref name="results"/>, or prints one failed row (keeping the agents' logs); 1 when it failed.
+    /// </summary>
+    private static async Task<int> RowsAsync(Side side, int n, int run, int runs, List<RowResult> results, Func<Task<RowResult[]>> measure)
     {
+        string suffix = runs > 1 ? $", run {run}" : "";
         try
         {
-            foreach (string row in await measure().ConfigureAwait(false))
+            foreach (RowResult row in await measure().ConfigureAwait(false))
             {
-                Console.WriteLine(row);
+                Console.WriteLine(row.Text(suffix));
+                results.Add(row);
             }
 
             return 0;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException)
         {
-            Console.WriteLine($"| {n} | {side.Name} | failed: {e.Message} (agent logs: {side.Directory}) |");
+            Console.WriteLine($"| {n} | {side.Name}{suffix} | failed: {e.Message} (agent logs: {side.Directory}) |");
             side.KeepLogs = true;
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// With several runs, one row per system of the medians over its runs that completed (each column
+    /// on its own, so a row of medians need not be any single run's row).
+    /// </summary>
+    private static void PrintMedians(List<RowResult> results, int runs)
+    {
+        if (runs < 2)
+        {
+            return;
+        }
+
+        foreach (IGrouping<string, RowResult> system in results.GroupBy(r => r.Name))
+        {
+            RowResult[] rows = [.. system];
+            double M(Func<RowResult, double> pick) => Median([.. rows.Select(pick)]);
+            double[] suspicions = [.. rows.Where(r => r.FirstSuspicion is not null).Select(r => r.FirstSuspicion!.Value)];
+            string suspicion = rows[0].ShowsSuspects ? (suspicions.Length > 0 ? F(Median(suspicions)) : "none seen") : "n/a (not in its API)";
+            string alone = rows.All(r => r.Alone is not null) ? F(M(r => r.Alone!.Value)) : "n/a";
+            Console.WriteLine($"| {rows[0].N} | **{system.Key}, median of {rows.Length} runs** | {alone} | {F(M(r => r.StartupP50))} / {F(M(r => r.StartupMax))} | {F(M(r => r.Convergence))} | {F(M(r => r.EventP50))} / {F(M(r => r.EventAll))} | {suspicion} | {F(M(r => r.DetectionFirst))} / {F(M(r => r.DetectionAll))} | {rows.Sum(r => r.FalseSuspicions)} (sum) | {F(M(r => r.RssMean), 1)} / {F(M(r => r.RssMax), 1)} | {F(M(r => r.CpuPercent), 2)} |");
         }
     }
 
@@ -131,13 +180,13 @@ public static class ClusterBench
         return File.Exists(aot) ? aot : Path.Combine(root, "src", "Rumor.Cli", "bin", "Release", "net10.0", "rumor.dll");
     }
 
-    private static async Task<string> MeasureAsync(Side side, int n, TimeSpan timeout)
+    private static async Task<RowResult> MeasureAsync(Side side, int n, TimeSpan timeout)
     {
         int[] all = [.. Enumerable.Range(1, n)];
         Started started = await StartAsync(side, n, timeout).ConfigureAwait(false);
         Idle idle = await IdleAsync(side, all).ConfigureAwait(false);
         Probe probe = await ProbeAsync(side, all, origin: 1, victim: n, killed: [], timeout).ConfigureAwait(false);
-        return Row(n, side.Name, F(started.Alone), all, started, idle, probe, side.ShowsSuspects);
+        return Row(n, side.Name, started.Alone, all, started, idle, probe, side.ShowsSuspects);
     }
 
     /// <summary>
@@ -146,7 +195,7 @@ public static class ClusterBench
     /// lists 2M alive), RSS and idle CPU; an event sent from the kind's first agent (delivery on every
     /// agent of both kinds); its last agent killed (every other live agent lists it failed).
     /// </summary>
-    private static async Task<string[]> MeasureMixedAsync(MixedSide side, int m, TimeSpan timeout)
+    private static async Task<RowResult[]> MeasureMixedAsync(MixedSide side, int m, TimeSpan timeout)
     {
         int n = 2 * m;
         int[] all = [.. Enumerable.Range(1, n)];
@@ -158,8 +207,8 @@ public static class ClusterBench
         Probe fromRumor = await ProbeAsync(side, all, origin: m + 1, victim: n, killed: [m], timeout).ConfigureAwait(false);
         return
         [
-            Row(n, $"mixed {m}+{m}: Serf agents", F(started.Alone), serfs, started, idle, fromSerf, showsSuspects: true),
-            Row(n, $"mixed {m}+{m}: Rumor agents", "n/a (agent 1 is Serf)", rumors, started, idle, fromRumor, showsSuspects: true),
+            Row(n, $"mixed {m}+{m}: Serf agents", started.Alone, serfs, started, idle, fromSerf, showsSuspects: true),
+            Row(n, $"mixed {m}+{m}: Rumor agents", null, rumors, started, idle, fromRumor, showsSuspects: true),
         ];
     }
 
@@ -253,15 +302,27 @@ public static class ClusterBench
     }
 
     /// <summary>One table row: start-up, convergence, RSS and CPU over <paramref name="agents"/>; the probe's event and detection.</summary>
-    private static string Row(int n, string name, string alone, int[] agents, Started started, Idle idle, Probe probe, bool showsSuspects)
+    private static RowResult Row(int n, string name, double? alone, int[] agents, Started started, Idle idle, Probe probe, bool showsSuspects)
     {
         double[] startups = [.. agents.Where(started.Startups.ContainsKey).Select(k => started.Startups[k])];
-        string startup = startups.Length > 0 ? $"{F(Percentile(startups, 0.5))} / {F(startups.Max())}" : "n/a";
-        double convergence = agents.Max(k => started.Converged[k]);
         double[] rss = [.. agents.Select(k => idle.RssMiB[k])];
-        double cpu = agents.Average(k => idle.CpuPercent[k]);
-        string firstSuspicion = showsSuspects ? (probe.FirstSuspicion is { } s ? F(s) : "none seen") : "n/a (not in its API)";
-        return $"| {n} | {name} | {alone} | {startup} | {F(convergence)} | {F(Percentile(probe.EventTimes, 0.5))} / {F(probe.EventTimes.Max())} | {firstSuspicion} | {F(probe.Detected.Values.Min())} / {F(probe.Detected.Values.Max())} | {probe.FalseSuspicions} | {F(rss.Average(), 1)} / {F(rss.Max(), 1)} | {F(cpu, 2)} |";
+        return new RowResult(
+            n,
+            name,
+            alone,
+            startups.Length > 0 ? Percentile(startups, 0.5) : 0,
+            startups.Length > 0 ? startups.Max() : 0,
+            agents.Max(k => started.Converged[k]),
+            Percentile(probe.EventTimes, 0.5),
+            probe.EventTimes.Max(),
+            showsSuspects,
+            probe.FirstSuspicion,
+            probe.Detected.Values.Min(),
+            probe.Detected.Values.Max(),
+            probe.FalseSuspicions,
+            rss.Average(),
+            rss.Max(),
+            agents.Average(k => idle.CpuPercent[k]));
     }
 
     /// <summary>
@@ -309,6 +370,14 @@ public static class ClusterBench
         }
 
         return at;
+    }
+
+    /// <summary>The middle value, or the mean of the two middle values of an even count.</summary>
+    private static double Median(double[] values)
+    {
+        double[] sorted = [.. values.Order()];
+        int half = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
     }
 
     private static double Percentile(double[] values, double q)
@@ -645,6 +714,23 @@ public static class ClusterBench
         }
 
         private Side Of(int k) => k <= _m ? _serf : _rumor;
+    }
+
+    /// <summary>
+    /// One system's figures from one run (seconds, MiB, % of a core): start-up of agent 1 alone (none
+    /// for a mixed cluster's Rumor kind: agent 1 is Serf's) and p50 / max of agents 2..N, convergence,
+    /// event delivery p50 / last, first suspicion, detection first / last, false suspicions, RSS mean /
+    /// max, idle CPU mean.
+    /// </summary>
+    private sealed record RowResult(int N, string Name, double? Alone, double StartupP50, double StartupMax, double Convergence, double EventP50, double EventAll, bool ShowsSuspects, double? FirstSuspicion, double DetectionFirst, double DetectionAll, int FalseSuspicions, double RssMean, double RssMax, double CpuPercent)
+    {
+        public string Text(string suffix)
+        {
+            string alone = Alone is { } a ? F(a) : "n/a (agent 1 is Serf)";
+            string startup = StartupMax > 0 ? $"{F(StartupP50)} / {F(StartupMax)}" : "n/a";
+            string firstSuspicion = ShowsSuspects ? (FirstSuspicion is { } s ? F(s) : "none seen") : "n/a (not in its API)";
+            return $"| {N} | {Name}{suffix} | {alone} | {startup} | {F(Convergence)} | {F(EventP50)} / {F(EventAll)} | {firstSuspicion} | {F(DetectionFirst)} / {F(DetectionAll)} | {FalseSuspicions} | {F(RssMean, 1)} / {F(RssMax, 1)} | {F(CpuPercent, 2)} |";
+        }
     }
 
     /// <summary>Start-up of agent 1 alone; per agent of 2..N, the seconds from their launch to its API and to its listing N alive.</summary>
