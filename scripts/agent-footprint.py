@@ -26,54 +26,15 @@ A variant's value is the executable, optionally followed by |NAME=VALUE environm
 import argparse
 import collections
 import os
-import re
 import statistics
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def cpu_exact_seconds(pid):
-    """Time on CPU of every live thread, in nanoseconds from the scheduler (/proc/PID/task/TID/schedstat),
-    exact rather than sampled at each clock tick as utime and stime are (threads that already exited
-    are missing; the agent keeps the ones it starts)."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
-
-
-def memory_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        status = f.read()
-    return {key: int(re.search(rf"{key}:\s+(\d+)", status).group(1)) / 1024 for key in ("VmRSS", "RssAnon", "RssFile")}
-
-
-def thread_switches(pid):
-    found = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                status = f.read()
-            found[tid] = (name, int(re.search(r"\bvoluntary_ctxt_switches:\s+(\d+)", status).group(1)) + int(re.search(r"nonvoluntary_ctxt_switches:\s+(\d+)", status).group(1)))
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return found
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procstat import cpu_exact_seconds, cpu_seconds, memory_mib, thread_switches  # noqa: E402  (scripts/procstat.py, found from any working directory)
 
 
 def start(executable, env, host, gossip, api, bound):

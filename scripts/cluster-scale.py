@@ -13,13 +13,13 @@ CPU, threads and resident memory. Prints one line of JSON per N and a Markdown t
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 import urllib.request
 
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procstat import cpu_seconds, rss_mib, thread_count  # noqa: E402  (scripts/procstat.py, found from any working directory)
 
 
 def http(method, url, body=None):
@@ -29,13 +29,7 @@ def http(method, url, body=None):
 
 
 def proc_stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-    threads = int(fields[17])
-    with open(f"/proc/{pid}/status") as f:
-        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
-    return cpu, threads, rss
+    return cpu_seconds(pid), thread_count(pid), rss_mib(pid)  # utime + stime, threads, VmRSS
 
 
 def wait_for(what, condition, bound):

@@ -26,26 +26,13 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
-
-def cpu_exact_seconds(pid):
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
-
-
-def switches(pid):
-    with open(f"/proc/{pid}/status") as f:
-        status = f.read()
-    return int(re.search(r"\bvoluntary_ctxt_switches:\s+(\d+)", status).group(1)) + int(re.search(r"nonvoluntary_ctxt_switches:\s+(\d+)", status).group(1))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procstat import cpu_exact_seconds, switches  # noqa: E402  (scripts/procstat.py, found from any working directory)
 
 
 class Agent:

@@ -20,35 +20,13 @@ A variant's value is the executable, optionally followed by |NAME=VALUE environm
 import argparse
 import collections
 import os
-import re
 import subprocess
+import sys
 import time
 import urllib.request
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def threads(pid):
-    found = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                status = f.read()
-            switches = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", status).group(1)) + int(re.search(r"nonvoluntary_ctxt_switches:\s+(\d+)", status).group(1))
-            found[tid] = (name, switches)
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return found
-
-
-def cpu_and_rss(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    with open(f"/proc/{pid}/status") as f:
-        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
-    return (int(fields[11]) + int(fields[12])) / TICKS, rss
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procstat import cpu_seconds, rss_mib, thread_switches  # noqa: E402  (scripts/procstat.py, found from any working directory)
 
 
 def wait_http(url, bound=120):
@@ -115,16 +93,16 @@ def main():
         before = {}
         for label, processes in running:
             pid = processes[watched].pid
-            before[label] = (threads(pid), cpu_and_rss(pid)[0])
-            before[label + "/all"] = [(sum(s for _, s in threads(p.pid).values()), cpu_and_rss(p.pid)[0]) for p in processes]
+            before[label] = (thread_switches(pid), cpu_seconds(pid))
+            before[label + "/all"] = [(sum(s for _, s in thread_switches(p.pid).values()), cpu_seconds(p.pid)) for p in processes]
         start = time.monotonic()
         time.sleep(options.window)
         elapsed = time.monotonic() - start
         print(f"window {elapsed:.1f} s, load {os.getloadavg()[0]:.1f}")
         for label, processes in running:
             pid = processes[watched].pid
-            after = threads(pid)
-            cpu, rss = cpu_and_rss(pid)
+            after = thread_switches(pid)
+            cpu, rss = cpu_seconds(pid), rss_mib(pid)
             by_name = collections.Counter()
             for tid, (name, switches) in after.items():
                 by_name[name] += switches - before[label][0].get(tid, (name, 0))[1]
@@ -137,8 +115,8 @@ def main():
                 # Whole-process switches for every agent (threads that ended in the window are missed).
                 total_switches = total_cpu = 0.0
                 for p, (switches0, cpu0) in zip(processes, before[label + "/all"]):
-                    total_switches += sum(s for _, s in threads(p.pid).values()) - switches0
-                    total_cpu += cpu_and_rss(p.pid)[0] - cpu0
+                    total_switches += sum(s for _, s in thread_switches(p.pid).values()) - switches0
+                    total_cpu += cpu_seconds(p.pid) - cpu0
                 n = len(processes)
                 print(f"    mean of {n} agents: cpu {100 * total_cpu / n / elapsed:.2f} % ({total_cpu / n:.2f} CPU-s each), wakeups {total_switches / n / elapsed:.1f}/s")
         if options.counters:

@@ -107,21 +107,14 @@ public sealed class KeyApiTests : IDisposable
     /// not found and is in the issue 12 note. The last try is returned whatever it holds, so the
     /// assertions after it still fail if a member never answers.
     /// </summary>
-    private static async Task<JsonElement> ListFromEveryMemberAsync(HttpClient client, int members)
-    {
-        JsonElement listed = default;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            await Agents.WaitForAliveAsync(client, members);
-            listed = await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
-            if (listed.GetProperty("answers").GetArrayLength() == members)
+    private static Task<JsonElement> ListFromEveryMemberAsync(HttpClient client, int members) =>
+        TryUntilAsync(
+            async () =>
             {
-                break;
-            }
-        }
-
-        return listed;
-    }
+                await Agents.WaitForAliveAsync(client, members);
+                return await Agents.GetJsonAsync(client, "/v1/keys?timeoutMs=20000");
+            },
+            listed => listed.GetProperty("answers").GetArrayLength() == members);
 
     /// <summary>
     /// Installs a fresh key while key-silent never answers, at most 3 times, until key-silent is the
@@ -132,19 +125,29 @@ public sealed class KeyApiTests : IDisposable
     /// what this part checks; the last try is returned whatever it holds, so the assertions after
     /// it still fail if key-c never answers or key-silent is never named.
     /// </summary>
-    private static async Task<JsonElement> InstallUntilOnlySilentIsMissingAsync(HttpClient client)
+    private static Task<JsonElement> InstallUntilOnlySilentIsMissingAsync(HttpClient client) =>
+        TryUntilAsync(
+            () => PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 15000),
+            partial => partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()).SequenceEqual(["key-silent"]));
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> at most <paramref name="tries"/> times, stopping at the first
+    /// result that satisfies <paramref name="done"/>. The last try's result is returned whether or
+    /// not it does, so the caller's assertions decide: a condition that never holds still fails.
+    /// </summary>
+    private static async Task<T> TryUntilAsync<T>(Func<Task<T>> attempt, Func<T, bool> done, int tries = 3)
     {
-        JsonElement partial = default;
-        for (int attempt = 0; attempt < 3; attempt++)
+        T result = default!;
+        for (int tried = 0; tried < tries; tried++)
         {
-            partial = await PostAsync(client, "install", GossipKeyring.GenerateKey(), HttpStatusCode.OK, timeoutMs: 15000);
-            if (partial.GetProperty("missing").EnumerateArray().Select(x => x.GetString()).SequenceEqual(["key-silent"]))
+            result = await attempt();
+            if (done(result))
             {
                 break;
             }
         }
 
-        return partial;
+        return result;
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient client, string operation, string key, HttpStatusCode expected, long? timeoutMs = 20_000)
