@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # A long `rumor vopr` sweep that can be stopped and resumed, across sessions, on the same code.
 #
-#   scripts/vopr-sweep.sh DIR FIRST LAST [CHUNK]     e.g. scripts/vopr-sweep.sh /work/sweep 1 10000
+#   scripts/vopr-sweep.sh DIR FIRST LAST [CHUNK [FILTER]]     e.g. scripts/vopr-sweep.sh /work/sweep 1 10000
+#
+# FILTER (an extended regular expression) runs only the seeds whose draw (`rumor vopr --describe`)
+# matches it, e.g. PhiAccrual after a change that only the φ detector's runs can reach; the seeds
+# it leaves out keep the result of a sweep on the code before (say which in the notes).
 #
 # Runs seeds FIRST..LAST in chunks of CHUNK (default 100), one fresh `rumor vopr --seeds A-B
 # --parallel 2 --verbose` process per chunk: a single process sweeping thousands of seeds grew a
@@ -18,11 +22,11 @@
 set -euo pipefail
 
 if [[ $# -lt 3 ]]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 
-dir=$1 first=$2 last=$3 chunk=${4:-100}
+dir=$1 first=$2 last=$3 chunk=${4:-100} filter=${5:-}
 for n in "$first" "$last" "$chunk"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "vopr-sweep: '$n' is not a whole number" >&2; exit 2; }
 done
@@ -42,8 +46,13 @@ if [[ -f $dir/CODE ]]; then
     echo "vopr-sweep: $dir was swept on other code ($recorded); this checkout has $code. Use a new directory." >&2
     exit 2
   fi
+  if [[ $(sed -n 's/^filter //p' "$dir/CODE") != "$filter" ]]; then
+    echo "vopr-sweep: $dir was swept with another FILTER ($(sed -n 's/^filter //p' "$dir/CODE")); use a new directory." >&2
+    exit 2
+  fi
 else
   echo "commit $(git -C "$repo" rev-parse HEAD) $code started $(date -u +%FT%TZ)" > "$dir/CODE"
+  echo "filter $filter" >> "$dir/CODE"
 fi
 
 # A Release build copied aside, so that rebuilding the checkout during the sweep changes nothing.
@@ -68,9 +77,18 @@ for ((a = first; a <= last; a += chunk)); do
   b=$((a + chunk - 1 > last ? last : a + chunk - 1))
   grep -qxF "$a-$b" "$dir/chunks-done.txt" && continue
   [[ -f $dir/STOP ]] && { echo "vopr-sweep: stopped ($dir/STOP)"; break; }
+  seeds="$a-$b"
+  if [[ -n $filter ]]; then
+    seeds=$(dotnet "$bin/rumor.dll" vopr --seeds "$a-$b" --describe | { grep -E -- "$filter" || true; } | sed -n 's/^seed \([0-9]*\): .*/\1/p' | paste -sd, -)
+    if [[ -z $seeds ]]; then
+      echo "$a-$b" >> "$dir/chunks-done.txt"
+      echo "$a-$b none match $(date -u +%T)" >> "$dir/chunks-log.txt"
+      continue
+    fi
+  fi
   # Each chunk's lines go to a part file first, so an interrupted chunk leaves nothing in the log.
   rc=0
-  DOTNET_GCgen0size=0x4000000 dotnet "$bin/rumor.dll" vopr --seeds "$a-$b" --parallel 2 --verbose > "$dir/part.log" 2>&1 || rc=$?
+  DOTNET_GCgen0size=0x4000000 dotnet "$bin/rumor.dll" vopr --seeds "$seeds" --parallel 2 --verbose > "$dir/part.log" 2>&1 || rc=$?
   # rumor vopr exits 1 when a seed failed; any other code (130 = interrupted) leaves the chunk undone.
   if [[ $rc -ne 0 && $rc -ne 1 ]]; then
     echo "vopr-sweep: chunk $a-$b ended with exit code $rc; not counted" >&2

@@ -23,6 +23,7 @@ internal static class VoprCommand
             CliOptions.Count("--parallel", "N", "Seeds run at once (1 to 64; default: the processor count).", 1, 64, "a thread count"),
             CliOptions.Duration("--minutes", "Stop starting seeds after this much wall time, e.g. 10m or 90s (default: run every seed).", TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)),
             CliOptions.Flag("--verbose", "Print one line per passing seed too."),
+            CliOptions.Flag("--describe", "Print what each seed draws (cluster, options, faults, workload) without running it."),
         };
         command.SetAction((parsed, stop) => RunAsync(parsed, output, error, stop));
         return command;
@@ -34,6 +35,20 @@ internal static class VoprCommand
         int parallel = parsed.GetValue<int?>("--parallel") ?? Environment.ProcessorCount;
         TimeSpan? budget = parsed.GetValue<TimeSpan?>("--minutes");
         bool verbose = parsed.GetValue<bool>("--verbose");
+        if (parsed.GetValue<bool>("--describe"))
+        {
+            // Drawing a scenario runs nothing, so this is quick even for 10,000 seeds: used to pick
+            // the seeds a change can reach (scripts/vopr-sweep.sh's FILTER, e.g. PhiAccrual).
+            foreach (ulong seed in seeds)
+            {
+                stop.ThrowIfCancellationRequested();
+                await output.WriteLineAsync(VoprScenario.Generate(seed).Describe()).ConfigureAwait(false);
+            }
+
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{seeds.Count} seeds described, none run")).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
         Stopwatch wall = Stopwatch.StartNew();
         int failed = 0;
         IReadOnlyList<VoprResult> results;

@@ -70,6 +70,52 @@ public sealed class PhiModeTests(ITestOutputHelper output)
         Assert.True(cluster.MembershipAgrees(out string differences), differences);
     }
 
+    /// <summary>
+    /// A member keeps sending its heartbeats to a member it suspects. B's datagrams to A are dropped
+    /// (one way only), so A's φ of B rises and A suspects B, while A's datagrams still reach B. A
+    /// used to send heartbeats only to members it held alive, so from that moment B heard nothing
+    /// from A either and suspected A in turn, over a link that worked; two members who suspected
+    /// each other this way stayed silent to each other and re-accused each other at every judgement
+    /// (VOPR seed 7472, VoprTests, 121 s after the heal). Now B keeps hearing A's counter and never
+    /// suspects it.
+    /// </summary>
+    [Theory]
+    [InlineData(7011UL)]
+    [InlineData(7012UL)]
+    [InlineData(7013UL)]
+    public void A_member_keeps_sending_heartbeats_to_a_member_it_suspects(ulong seed)
+    {
+        SimCluster cluster = Converged(seed, 2);
+        SimNode a = cluster.Nodes[0];
+        SimNode b = cluster.Nodes[1];
+        TimeSpan? bSuspectedA = null;
+        cluster.Observe((node, e) =>
+        {
+            // Only while A holds B suspect: once A declares B dead it rightly stops sending to it.
+            if (node == b && e is MemberChanged { Kind: MemberChangeKind.Suspected } changed && changed.Member.Name == a.Name && a.StateOf(b.Name) == MemberState.Suspect)
+            {
+                bSuspectedA ??= e.At;
+            }
+        });
+        cluster.Network.BlockDatagramsOneWay(b, a);
+        TimeSpan? suspected = cluster.RunUntil(() => a.StateOf(b.Name) == MemberState.Suspect, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10));
+        if (suspected is null)
+        {
+            Sim.Fail(cluster, $"seed {seed}: {a.Name} did not suspect {b.Name} within 10 s of hearing nothing from it");
+        }
+
+        TimeSpan? held = cluster.RunUntil(() => a.StateOf(b.Name) != MemberState.Suspect, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10));
+        output.WriteLine($"seed {seed}: {a.Name} suspected {b.Name} {suspected!.Value.TotalSeconds:0.00} s after the block and held it suspect for {held?.TotalSeconds.ToString("0.00") ?? "over 30"} s, then {a.StateOf(b.Name)}; {b.Name} suspected {a.Name} meanwhile: {(bSuspectedA is null ? "no" : "yes")}");
+
+        // Long enough for B's φ of a silent A to pass the threshold (it did within the window on
+        // every seed before the fix).
+        Assert.True(held is null || held > Phi.PhiAcceptablePause * 2, $"seed {seed}: A held B suspect only {held?.TotalSeconds:0.00} s: too short a window to test");
+        if (bSuspectedA is not null)
+        {
+            Sim.Fail(cluster, $"seed {seed}: {b.Name} suspected {a.Name} while {a.Name} suspected it, although every datagram from {a.Name} could reach it");
+        }
+    }
+
     [Fact]
     public void Ten_quiet_minutes_raise_no_suspicion()
     {

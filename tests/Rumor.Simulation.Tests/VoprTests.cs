@@ -122,6 +122,23 @@ public sealed class VoprTests(ITestOutputHelper output)
         Assert.True(result.Passed, Report(result));
     }
 
+    /// <summary>
+    /// Seed 7472 (3 nodes, φ-accrual detector, 19.6 % loss; one member leaves, then a one-way block and
+    /// a partition): the two survivors ended up suspecting each other at once. A member sent its
+    /// heartbeats only to members it held alive, so each fell silent to the other while it suspected
+    /// it; no counter advanced, φ stayed high, and each accused the other again at every judgement
+    /// (four a second) right after the refutation, for the whole 121 s after the heal (incarnation
+    /// 610). Heartbeats now go to suspect members too. The short regression:
+    /// PhiModeTests.A_member_keeps_sending_heartbeats_to_a_member_it_suspects.
+    /// </summary>
+    [Fact]
+    public void Seed_7472_members_who_suspect_each_other_under_phi_still_hear_each_other()
+    {
+        VoprResult result = VoprRun.Run(7472);
+        Assert.Equal(Core.FailureDetectorKind.PhiAccrual, result.Scenario.Options.FailureDetector);
+        Assert.True(result.Passed, Report(result));
+    }
+
     [Fact]
     public void Every_drawn_option_set_validates()
     {
