@@ -1,3 +1,5 @@
+using Rumor.Cli.Tests.Support;
+
 namespace Rumor.Cli.Tests;
 
 /// <summary>The commands run in-process for what needs no sockets: help, usage errors, invalid option values.</summary>
@@ -85,11 +87,5 @@ public sealed class CommandTests
         Assert.Contains("--nodes: '1' is not a node count", error, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using StringWriter output = new();
-        using StringWriter error = new();
-        int code = await RumorCommand.RunAsync(args, output, error, CancellationToken.None);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => InProcessCli.RunAsync(args);
 }

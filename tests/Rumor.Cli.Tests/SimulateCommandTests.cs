@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using Rumor.Cli.Tests.Support;
 
 namespace Rumor.Cli.Tests;
 
@@ -172,11 +173,5 @@ public sealed class SimulateCommandTests
         Assert.Contains("simulate", top, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using StringWriter output = new();
-        using StringWriter error = new();
-        int code = await RumorCommand.RunAsync(args, output, error, CancellationToken.None);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => InProcessCli.RunAsync(args);
 }

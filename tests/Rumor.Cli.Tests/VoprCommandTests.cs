@@ -1,3 +1,5 @@
+using Rumor.Cli.Tests.Support;
+
 namespace Rumor.Cli.Tests;
 
 /// <summary><c>rumor vopr --describe</c> in-process: what a seed draws, without running it.</summary>
@@ -33,11 +35,5 @@ public sealed class VoprCommandTests
         Assert.Contains("Swim", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using StringWriter output = new();
-        using StringWriter error = new();
-        int code = await RumorCommand.RunAsync(args, output, error, CancellationToken.None);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => InProcessCli.RunAsync(args);
 }
