@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the Native AOT rumor binary (what scripts/publish-agent.sh builds), through its own
 # CLI: three agents on 127.0.3.1-3, join, a key set on one read on another, a user event sent on one
-# delivered on the others, /metrics (its exporter built at the first scrape), a graceful leave seen as 'left'. Prints the binary's size, each agent's
+# delivered on the others, /metrics (its exporter built at the first scrape), a graceful leave seen as 'left',
+# and each agent's release of the executable's start-up-only data (its log line). Prints the binary's size, each agent's
 # start-up to a healthy API (GET /v1/health) and the idle resident memory. Exits 0 when every step
 # passed, 1 with the failing step and the agents' logs otherwise. Every wait is bounded.
 #
@@ -61,6 +62,12 @@ for k in 1 2 3; do
   wait_for "agent $k's /v1/health" 30 curl -fsS "$(api $k)/v1/health" || fail "agent $k did not answer /v1/health"
   echo "aot-smoke: agent $k healthy $(since "$t0") s after start"
 done
+
+# The executable's start-up-only data (src/Rumor.Agent/StartupDataRelease.cs) is released once the
+# API answers; the rest of the smoke test then runs on the agents that released it.
+released() { grep -Eq 'Released [0-9]{4,} KiB resident of the executable' "$work/agent$1.log"; }
+for k in 1 2 3; do wait_for "agent $k to release its start-up-only data" 10 released "$k" || fail "agent $k did not log the release of its start-up-only data (>= 1000 KiB)"; done
+echo "aot-smoke: start-up-only data released ($(grep -oE 'Released [0-9]+ KiB' "$work/agent1.log") on agent 1)"
 
 alive3() { [[ $(cli "$1" members --json | jq '[.[] | select(.state == "alive")] | length') == 3 ]]; }
 for k in 1 2 3; do wait_for "agent $k to see 3 alive" 30 alive3 "$k" || fail "agent $k does not see 3 alive members"; done

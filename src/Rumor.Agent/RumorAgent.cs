@@ -161,6 +161,10 @@ public sealed class RumorAgent : IAsyncDisposable
             throw;
         }
 
+        // The executable's start-up-only pages (Native AOT on Linux; a no-op otherwise), after start-up
+        // so that they cost nothing on the way to a healthy API.
+        StartupDataRelease.Result released = StartupDataRelease.Release();
+        StartupDataRelease.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.Memory"), released);
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)), guard, System.Net.IPAddress.IsLoopback(settings.Http.ToIPAddress()));
     }

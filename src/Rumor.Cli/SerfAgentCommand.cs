@@ -69,6 +69,13 @@ internal static class SerfAgentCommand
             };
             node.MemberChanged += e => AgentCommand.Log(log, $"member {e.Member.Name} {e.Member.Address}:{e.Member.Port} {Describe(e.Kind)}");
             AgentCommand.Log(log, $"agent {node.Name} running at {node.AdvertisedAddress}:{node.EndPoint.Port} (protocol serf: memberlist 0.2.2 + Serf 0.9.4, preset {settings.Rumor.Preset}); HTTP API at {agent.Url}; Ctrl+C leaves the cluster and exits");
+            // The executable's start-up-only pages (Native AOT on Linux; a no-op otherwise), as the rumor-protocol agent does.
+            StartupDataRelease.Result released = StartupDataRelease.Release();
+            if (released.SkippedBecause is null)
+            {
+                AgentCommand.Log(log, $"Released {released.ReleasedBytes / 1024} KiB resident of the executable's start-up-only data (its {released.RangeBytes / 1024} KiB of dehydrated runtime data)");
+            }
+
             if (settings.Rumor.Seeds.Count > 0)
             {
                 try
