@@ -33,6 +33,9 @@ namespace Rumor.Agent;
 /// </summary>
 public static partial class StartupDataRelease
 {
+    /// <summary>The environment variable that turns the release off (value <c>0</c>), to compare or to rule it out.</summary>
+    public const string Variable = "RUMOR_STARTUP_DATA_RELEASE";
+
     /// <summary>The ReadyToRun header's signature, <c>'RTR\0'</c>.</summary>
     internal const uint HeaderSignature = 0x00525452;
 
@@ -70,6 +73,11 @@ public static partial class StartupDataRelease
         if (RuntimeFeature.IsDynamicCodeSupported)
         {
             return Skip("not a Native AOT executable");
+        }
+
+        if (Environment.GetEnvironmentVariable(Variable) == "0")
+        {
+            return Skip(Variable + "=0");
         }
 
         try
