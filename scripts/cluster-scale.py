@@ -42,7 +42,7 @@ def wait_for(what, condition, bound):
     raise TimeoutError(f"{what}: not within {bound} s")
 
 
-def run(rumor, n, port, http_port, preset, idle_seconds, bound):
+def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5, windows=1):
     api = f"http://127.0.0.1:{http_port}"
     args = [rumor, "cluster", "--nodes", str(n), "--bind", f"127.0.0.1:{port}", "--http", f"127.0.0.1:{http_port}",
             "--preset", preset, "--converge-timeout", f"{bound}s"]
@@ -63,16 +63,28 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound):
         result["converge_s"] = round((summary["convergedAtMs"] - summary["joinStartedAtMs"]) / 1000, 2)
         result["process_start_to_converged_s"] = round(time.monotonic() - started, 2)
 
-        # Idle window first (after convergence settles): traffic and CPU of N idle nodes.
-        time.sleep(5)
+        # Idle window first (after convergence settles): traffic and CPU of N idle nodes. With
+        # --windows K the idle time is cut into K equal windows, each with its own rate, to show
+        # whether the traffic is still falling (the joins' broadcasts draining) or level.
+        time.sleep(settle_seconds)
         t0 = http("GET", f"{api}/v1/cluster/traffic")
         cpu0, _, _ = proc_stat(process.pid)
         w0 = time.monotonic()
-        time.sleep(idle_seconds)
-        t1 = http("GET", f"{api}/v1/cluster/traffic")
+        marks = [t0]
+        for _ in range(windows):
+            time.sleep(idle_seconds / windows)
+            marks.append(http("GET", f"{api}/v1/cluster/traffic"))
+        t1 = marks[-1]
         cpu1, threads, rss = proc_stat(process.pid)
+
+        def rate(a, b):
+            return round((b["datagramBytesWithHeaders"] - a["datagramBytesWithHeaders"] + b["streamPayloadBytes"] - a["streamPayloadBytes"]) / ((b["atMs"] - a["atMs"]) / 1000) / n, 1)
+
         window = (t1["atMs"] - t0["atMs"]) / 1000
-        result["idle_bytes_per_node_s"] = round((t1["datagramBytesWithHeaders"] - t0["datagramBytesWithHeaders"] + t1["streamPayloadBytes"] - t0["streamPayloadBytes"]) / window / n, 1)
+        result["settle_s"] = settle_seconds
+        result["idle_bytes_per_node_s"] = rate(t0, t1)
+        if windows > 1:
+            result["idle_bytes_per_node_s_by_window"] = [rate(a, b) for a, b in zip(marks, marks[1:])]
         result["idle_datagram_bytes_per_node_s"] = round((t1["datagramBytesWithHeaders"] - t0["datagramBytesWithHeaders"]) / window / n, 1)
         result["idle_datagrams_per_node_s"] = round((t1["datagrams"] - t0["datagrams"]) / window / n, 2)
         result["idle_streams_per_node_s"] = round((t1["streams"] - t0["streams"]) / window / n, 3)
@@ -115,12 +127,14 @@ def main():
     parser.add_argument("--http-port", type=int, default=7400)
     parser.add_argument("--preset", default="lan")
     parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--settle-seconds", type=float, default=5, help="wait after convergence before the idle window")
+    parser.add_argument("--windows", type=int, default=1, help="cut the idle time into this many windows, each with its own rate")
     parser.add_argument("--bound", type=int, default=600, help="seconds allowed for each step")
     options = parser.parse_args()
     results = []
     for n in [int(x) for x in options.nodes.split(",")]:
         load = os.getloadavg()[0]
-        result = run(options.rumor, n, options.port, options.http_port, options.preset, options.idle_seconds, options.bound)
+        result = run(options.rumor, n, options.port, options.http_port, options.preset, options.idle_seconds, options.bound, options.settle_seconds, options.windows)
         result["load_before"] = round(load, 1)
         result["load_after"] = round(os.getloadavg()[0], 1)
         print(json.dumps(result), flush=True)
