@@ -36,9 +36,16 @@ public sealed class MembershipTests
 
         foreach ((string name, RumorProcess monitor) in new[] { ("a", monitorA), ("b", monitorB) })
         {
-            List<string> states = [.. KeyValueTests.MonitorLines(cluster, monitor)
-                .Where(l => l.Event == "member" && l.Data.GetProperty("name").GetString() == "c")
-                .Select(l => l.Data.GetProperty("state").GetString()!)];
+            // The API answering "dead" does not mean the monitor (its own CLI process reading the
+            // agent's stream) has printed it yet: wait, bounded, for its line before checking the order.
+            List<string> states = [];
+            await cluster.WaitUntilAsync($"the monitor on {name} to print c dead", Cluster.ConvergeBound, () =>
+            {
+                states = [.. KeyValueTests.MonitorLines(cluster, monitor)
+                    .Where(l => l.Event == "member" && l.Data.GetProperty("name").GetString() == "c")
+                    .Select(l => l.Data.GetProperty("state").GetString()!)];
+                return Task.FromResult<string?>(states.Contains("dead") ? null : $"it showed: {string.Join(", ", states)}");
+            });
             cluster.Check(states.IndexOf("suspect") >= 0 && states.IndexOf("suspect") < states.IndexOf("dead"), $"monitor on {name} should show c suspect, then dead; it showed: {string.Join(", ", states)}");
             JsonElement members = await cluster.CliJsonAsync(cluster[name], "members");
             JsonElement reported = members.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "c");
