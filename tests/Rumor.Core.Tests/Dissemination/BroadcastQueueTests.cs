@@ -154,6 +154,58 @@ public class BroadcastQueueTests
         Assert.True(queue.LeaveDone);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Stopping_a_scan_at_the_length_floor_fills_every_packet_as_a_full_scan_does(int seed)
+    {
+        // The floor only skips messages that cannot fit, so packets must be byte for byte the same as
+        // a queue that scans every message: random lengths, classes, keys, limits, budgets, expiries.
+        Random random = new(seed);
+        BroadcastQueue fast = new(capacity: 300);
+        BroadcastQueue full = new(capacity: 300, lengthFloor: false);
+        PacketBuilder a = new(1400), b = new(1400);
+        int packetsWithRoomLeft = 0;
+        for (int step = 0; step < 4000; step++)
+        {
+            int action = random.Next(10);
+            if (action < 6)
+            {
+                string? key = random.Next(3) == 0 ? null : $"m{random.Next(400)}";
+                byte[] meta = new byte[random.Next(0, 300)];
+                random.NextBytes(meta);
+                byte[] message = PacketBuilder.EncodeMessage(new AliveMessage(new string('n', random.Next(1, 60)), new NodeAddress(0x7F000001, 7946), (uint)step, 1, default, meta));
+                BroadcastClass priority = (BroadcastClass)random.Next(4);
+                bool isLeave = random.Next(20) == 0;
+                TimeSpan? expiry = random.Next(5) == 0 ? TimeSpan.FromSeconds(random.Next(100)) : null;
+                fast.Enqueue(key, message, isLeave, priority, expiry);
+                full.Enqueue(key, message, isLeave, priority, expiry);
+            }
+            else if (action < 9)
+            {
+                int budget = random.Next(40, 1400);
+                int limit = random.Next(1, 8);
+                a.Reset(budget);
+                b.Reset(budget);
+                Assert.Equal(full.Fill(b, limit), fast.Fill(a, limit));
+                packetsWithRoomLeft += a.RemainingForMessage >= 2 ? 1 : 0;
+                Assert.Equal(b.Finish().ToArray(), a.Finish().ToArray());
+            }
+            else
+            {
+                TimeSpan now = TimeSpan.FromSeconds(step / 40.0);
+                Assert.Equal(full.ExpireDue(now), fast.ExpireDue(now));
+            }
+
+            Assert.Equal(full.Count, fast.Count);
+        }
+
+        Assert.True(packetsWithRoomLeft > 100, $"only {packetsWithRoomLeft} packets ended with room that no queued message fitted");
+    }
+
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
 
     /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
