@@ -122,7 +122,8 @@ public sealed partial class GossipNode
 
     private void ApplyAlive(in AliveMessage alive, TimeSpan now)
     {
-        if (OutOfBounds(_byName.Find(alive.Name), alive.Generation, alive.Incarnation))
+        Member? member = _byName.Find(alive.Name);
+        if (OutOfBounds(member, alive.Generation, alive.Incarnation))
         {
             return;
         }
@@ -139,7 +140,6 @@ public sealed partial class GossipNode
             return;
         }
 
-        Member? member = _byName.Find(alive.Name);
         if (member is null)
         {
             if (_members.Count >= _options.MembersMax)

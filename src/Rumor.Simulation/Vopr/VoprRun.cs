@@ -417,7 +417,7 @@ public static partial class VoprRun
             Func<SimNode, bool>? deadMayStandForLeft = LeavePromised(scenario)
                 ? null
                 : departed => !cluster.LiveNodes.Any(n => n.LiveNode.FindMember(departed.Name)?.State == MemberState.Left);
-            bool agreed = RunUntil(() => cluster.MembershipAgrees(out _, deadMayStandForLeft), bound, stop);
+            bool agreed = RunUntil(() => cluster.MembershipAgrees(deadMayStandForLeft), bound, stop);
             if (!agreed)
             {
                 cluster.MembershipAgrees(out string differences, deadMayStandForLeft);
