@@ -206,6 +206,179 @@ public class BroadcastQueueTests
         Assert.True(packetsWithRoomLeft > 100, $"only {packetsWithRoomLeft} packets ended with room that no queued message fitted");
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    public void Fills_drops_and_expiries_match_a_sorted_list_model(int seed)
+    {
+        // The queue keeps each class in transmit-count buckets instead of a sorted set; the model
+        // sorts a plain list by (transmits, newest first) every time. Same packets byte for byte,
+        // same drops (small capacity), same expiries, same leave flag.
+        Random random = new(seed);
+        BroadcastQueue queue = new(capacity: 20);
+        ModelQueue model = new(capacity: 20);
+        PacketBuilder a = new(1400), b = new(1400);
+        for (int step = 0; step < 5000; step++)
+        {
+            int action = random.Next(10);
+            if (action < 6)
+            {
+                string? key = random.Next(4) == 0 ? null : $"m{random.Next(200)}";
+                byte[] message = PacketBuilder.EncodeMessage(new AliveMessage(new string('n', random.Next(1, 40)), new NodeAddress(0x7F000001, 7946), (uint)step, 1, default, new byte[random.Next(0, 120)]));
+                BroadcastClass priority = (BroadcastClass)random.Next(4);
+                bool isLeave = random.Next(25) == 0;
+                TimeSpan? expiry = random.Next(5) == 0 ? TimeSpan.FromSeconds(random.Next(150)) : null;
+                queue.Enqueue(key, message, isLeave, priority, expiry);
+                model.Enqueue(key, message, isLeave, priority, expiry ?? TimeSpan.MaxValue);
+            }
+            else if (action < 9)
+            {
+                int budget = random.Next(40, 1400);
+                int limit = random.Next(1, 9);
+                a.Reset(budget);
+                b.Reset(budget);
+                Assert.Equal(model.Fill(b, limit), queue.Fill(a, limit));
+                Assert.Equal(b.Finish().ToArray(), a.Finish().ToArray());
+            }
+            else
+            {
+                TimeSpan now = TimeSpan.FromSeconds(step / 40.0);
+                Assert.Equal(model.ExpireDue(now), queue.ExpireDue(now));
+            }
+
+            Assert.Equal(model.Count, queue.Count);
+            Assert.Equal(model.Dropped, queue.Dropped);
+            Assert.Equal(model.LeaveDone, queue.LeaveDone);
+        }
+
+        Assert.True(model.Dropped > 50, $"only {model.Dropped} drops: the capacity was not exercised");
+    }
+
+    /// <summary>The queue's documented behaviour, written the slow and obvious way.</summary>
+    private sealed class ModelQueue(int capacity)
+    {
+        private readonly List<Entry> _items = [];
+        private readonly Dictionary<string, Entry> _byKey = [];
+        private long _nextId;
+
+        public int Count => _items.Count;
+
+        public long Dropped { get; private set; }
+
+        public bool LeaveDone { get; private set; }
+
+        public void Enqueue(string? key, byte[] message, bool isLeave, BroadcastClass priority, TimeSpan expiresAt)
+        {
+            int c = isLeave ? 0 : (int)priority;
+            if (key is not null && _byKey.Remove(key, out Entry? older))
+            {
+                _items.Remove(older);
+                LeaveDone |= older.IsLeave && !isLeave;
+            }
+
+            Entry entry = new(key, message, ++_nextId, isLeave, c, expiresAt);
+            _items.Add(entry);
+            if (key is not null)
+            {
+                _byKey[key] = entry;
+            }
+
+            while (_items.Count > capacity)
+            {
+                int least = _items.Max(e => e.Class);
+                Remove(Ordered(least).Last());
+                Dropped++;
+            }
+        }
+
+        public int Fill(PacketBuilder builder, int limit)
+        {
+            if (_items.Count == 0)
+            {
+                return 0;
+            }
+
+            List<Entry> picked = [];
+            int share = (int)(builder.RemainingForMessage * 0.25);
+            bool full = false;
+            for (int c = 0; c < 4 && !full; c++)
+            {
+                full = FillClass(builder, c, _items.Any(e => e.Class > c) ? share : 0, picked);
+            }
+
+            for (int c = 0; c < 4 && !full; c++)
+            {
+                full = FillClass(builder, c, 0, picked);
+            }
+
+            foreach (Entry entry in picked)
+            {
+                entry.Transmits++;
+                if (entry.Transmits >= limit)
+                {
+                    _items.Remove(entry);
+                    if (entry.Key is not null)
+                    {
+                        _byKey.Remove(entry.Key);
+                    }
+
+                    LeaveDone |= entry.IsLeave;
+                }
+            }
+
+            return picked.Count;
+        }
+
+        public int ExpireDue(TimeSpan now)
+        {
+            List<Entry> expired = [.. _items.Where(e => e.ExpiresAt <= now)];
+            expired.ForEach(Remove);
+            return expired.Count;
+        }
+
+        private IEnumerable<Entry> Ordered(int c) => _items.Where(e => e.Class == c).OrderBy(e => e.Transmits).ThenByDescending(e => e.Id);
+
+        private static bool FillClass(PacketBuilder builder, int c, int reserve, List<Entry> picked, IEnumerable<Entry> ordered)
+        {
+            foreach (Entry entry in ordered.ToList())
+            {
+                int room = builder.RemainingForMessage;
+                if (room < 2)
+                {
+                    return true;
+                }
+
+                if (!picked.Contains(entry) && entry.Message.Length <= room - reserve && builder.TryAddEncoded(entry.Message))
+                {
+                    picked.Add(entry);
+                }
+            }
+
+            return false;
+        }
+
+        private bool FillClass(PacketBuilder builder, int c, int reserve, List<Entry> picked) => FillClass(builder, c, reserve, picked, Ordered(c));
+
+        private void Remove(Entry entry)
+        {
+            _items.Remove(entry);
+            if (entry.Key is not null && _byKey.TryGetValue(entry.Key, out Entry? current) && ReferenceEquals(current, entry))
+            {
+                _byKey.Remove(entry.Key);
+            }
+
+            LeaveDone |= entry.IsLeave;
+        }
+
+        private sealed record Entry(string? Key, byte[] Message, long Id, bool IsLeave, int Class, TimeSpan ExpiresAt)
+        {
+            public int Transmits { get; set; }
+        }
+    }
+
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
 
     /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
