@@ -283,21 +283,15 @@ public sealed class SimCluster
     private bool MembershipAgrees(out string differences, Func<SimNode, bool>? deadMayStandForLeft, bool stopAtFirst)
     {
         differences = string.Empty;
-        if (stopAtFirst)
-        {
-            foreach (SimNode node in _nodes)
-            {
-                if (node.Starts == 0)
-                {
-                    return false;
-                }
-            }
-        }
-
         StringBuilder text = new();
         int count = 0;
         foreach (SimNode waiting in _nodes.Where(n => n.Starts == 0))
         {
+            if (stopAtFirst)
+            {
+                return false;
+            }
+
             count++;
             text.Append($"{waiting.Name} has not started yet; ");
         }

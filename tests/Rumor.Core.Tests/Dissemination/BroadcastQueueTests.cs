@@ -175,9 +175,7 @@ public class BroadcastQueueTests
             if (action < 6)
             {
                 string? key = random.Next(3) == 0 ? null : $"m{random.Next(400)}";
-                byte[] meta = new byte[random.Next(0, 300)];
-                random.NextBytes(meta);
-                byte[] message = PacketBuilder.EncodeMessage(new AliveMessage(new string('n', random.Next(1, 60)), new NodeAddress(0x7F000001, 7946), (uint)step, 1, default, meta));
+                byte[] message = RandomAlive(random, step, nameMax: 60, metaMax: 300);
                 BroadcastClass priority = (BroadcastClass)random.Next(4);
                 bool isLeave = random.Next(20) == 0;
                 TimeSpan? expiry = random.Next(5) == 0 ? TimeSpan.FromSeconds(random.Next(100)) : null;
@@ -227,7 +225,7 @@ public class BroadcastQueueTests
             if (action < 6)
             {
                 string? key = random.Next(4) == 0 ? null : $"m{random.Next(200)}";
-                byte[] message = PacketBuilder.EncodeMessage(new AliveMessage(new string('n', random.Next(1, 40)), new NodeAddress(0x7F000001, 7946), (uint)step, 1, default, new byte[random.Next(0, 120)]));
+                byte[] message = RandomAlive(random, step, nameMax: 40, metaMax: 120);
                 BroadcastClass priority = (BroadcastClass)random.Next(4);
                 bool isLeave = random.Next(25) == 0;
                 TimeSpan? expiry = random.Next(5) == 0 ? TimeSpan.FromSeconds(random.Next(150)) : null;
@@ -377,6 +375,14 @@ public class BroadcastQueueTests
         {
             public int Transmits { get; set; }
         }
+    }
+
+    /// <summary>An encoded Alive of random length: a name of 1 to <paramref name="nameMax"/> − 1 bytes, random metadata of up to <paramref name="metaMax"/> − 1.</summary>
+    private static byte[] RandomAlive(Random random, int step, int nameMax, int metaMax)
+    {
+        byte[] meta = new byte[random.Next(0, metaMax)];
+        random.NextBytes(meta);
+        return PacketBuilder.EncodeMessage(new AliveMessage(new string('n', random.Next(1, nameMax)), new NodeAddress(0x7F000001, 7946), (uint)step, 1, default, meta));
     }
 
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
