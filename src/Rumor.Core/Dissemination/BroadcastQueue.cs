@@ -36,17 +36,12 @@ internal sealed class BroadcastQueue
     private readonly long[] _expiredByClass = new long[ClassCount];
     private readonly LengthFloor[] _floors = new LengthFloor[ClassCount];
     private readonly int _capacity;
-    private readonly bool _useFloor;
     private readonly double _lowerClassShare;
     private long _nextId;
     private int _count;
 
-    /// <param name="capacity">Messages kept at most (all classes).</param>
-    /// <param name="lowerClassShare">The share of a packet kept for less urgent classes in the first pass.</param>
-    /// <param name="lengthFloor">Stop a class's scan once no message of it can fit (default); false scans every message, for tests that check the two fill alike.</param>
-    public BroadcastQueue(int capacity, double lowerClassShare = 0.25, bool lengthFloor = true)
+    public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
     {
-        _useFloor = lengthFloor;
         _capacity = capacity;
         _lowerClassShare = Math.Clamp(lowerClassShare, 0, 1);
         for (int i = 0; i < ClassCount; i++)
@@ -236,7 +231,7 @@ internal sealed class BroadcastQueue
             return false;
         }
 
-        int floor = _useFloor ? _floors[c].Floor : 0;
+        int floor = _floors[c].Floor;
         for (int t = 0; t < set.Buckets; t++)
         {
             // Fewest transmits first; within a count, newest (highest id, the end of the bucket) first.
