@@ -218,7 +218,7 @@ public sealed record GossipOptions
     public TimeSpan EventCoalesceWindow { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// A user event this node sends, or receives for the first time, goes out at once to GossipFanout
+    /// A user event or query this node sends, or receives for the first time, goes out at once to GossipFanout
     /// members (one extra gossip round right after the input that brought it, shared by every event
     /// of that input) instead of waiting up to GossipInterval for the next round: about one round
     /// less per hop. The extra round counts against the broadcasts' retransmit limits like any

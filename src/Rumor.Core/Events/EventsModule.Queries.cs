@@ -212,6 +212,14 @@ internal sealed partial class EventsModule
         RememberQuery(key, seen);
         EnsureEventRound(now);
         _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline);
+        if (_options.EventImmediatePush)
+        {
+            // As for events: out to the fanout now. Waiting for the next round let the piggybacks
+            // of probes and acks to one member use up the query's few transmissions (2 with the
+            // local preset at 3 members), and another member never heard it.
+            _node.RequestPushRound(now);
+        }
+
         if (_node.IsLeaving || !MemberTags.Matches(Self.Metadata, filter))
         {
             return;
