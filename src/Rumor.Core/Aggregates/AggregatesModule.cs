@@ -251,8 +251,7 @@ internal sealed class AggregatesModule : GossipModule
     /// <summary>Our own input: the number in our own map's entry for <paramref name="key"/>, or none.</summary>
     private double? AggregateInput(string key)
     {
-        StoredEntry? entry = _state.Store.Local.Find(key);
-        return entry is null || entry.IsTombstone ? null : AggregateRun.ParseInput(entry.Value);
+        return _state.Store.Local.TryFind(key, out StoredEntry entry) && !entry.IsTombstone ? AggregateRun.ParseInput(entry.Value) : null;
     }
 
     /// <summary>The one aggregate round timer; its token tells a stale timer (from before a disarm) from the armed one.</summary>
@@ -557,8 +556,7 @@ internal sealed class AggregatesModule : GossipModule
 
     private AggregateInputState InputState(string key)
     {
-        StoredEntry? entry = _state.Store.Local.Find(key);
-        if (entry is null || entry.IsTombstone)
+        if (!_state.Store.Local.TryFind(key, out StoredEntry entry) || entry.IsTombstone)
         {
             return AggregateInputState.Missing;
         }

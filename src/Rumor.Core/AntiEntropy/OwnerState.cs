@@ -2,8 +2,12 @@ using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core.AntiEntropy;
 
-/// <summary>One stored entry of an owner's map.</summary>
-internal sealed class StoredEntry(string key, ulong version, bool isTombstone, uint ttlMilliseconds, byte[] value, TimeSpan updatedAt)
+/// <summary>
+/// One stored entry of an owner's map: a value type, held inline by its <see cref="OwnerState"/>
+/// (no object per entry: a simulated cluster holds N² of them). Two entries of one owner are the
+/// same entry when key and version agree (each write of an owner takes a new version).
+/// </summary>
+internal readonly struct StoredEntry(string key, ulong version, bool isTombstone, uint ttlMilliseconds, byte[] value, TimeSpan updatedAt)
 {
     public string Key { get; } = key;
 
@@ -18,6 +22,9 @@ internal sealed class StoredEntry(string key, ulong version, bool isTombstone, u
     /// <summary>Local time at which this node wrote or received the entry (tombstone collection counts from it).</summary>
     public TimeSpan UpdatedAt { get; } = updatedAt;
 
+    /// <summary>True for the same write of the same key (the owner's versions are distinct).</summary>
+    public bool SameAs(in StoredEntry other) => Version == other.Version && string.Equals(Key, other.Key, StringComparison.Ordinal);
+
     public StateEntry ToWire() => new(Key, Version, IsTombstone, TtlMilliseconds, Value);
 }
 
@@ -28,12 +35,13 @@ internal sealed class StoredEntry(string key, ulong version, bool isTombstone, u
 /// are indexed by key and by version, so "everything newer than v" is a range scan.
 /// <para>
 /// Every node holds one of these per owner that wrote, so a simulated cluster holds N² of them and
-/// most hold one key or a handful. The entries live in one field whose shape follows the count:
-/// nothing, the one <see cref="StoredEntry"/> itself (no array), an array of up to
-/// <see cref="SmallMax"/> sorted by version (key lookups scan it), and past that a dictionary by key
-/// and a sorted set by version, kept until cleared. Versions of one owner are distinct (each write
-/// takes the next), so the version order is total in every form. The object is 64 bytes on a 64-bit
-/// runtime (88 before, plus a 32-byte array for a one-key owner).
+/// most hold one key or a handful. The shape follows the count: nothing; one entry held inline in
+/// this object (<see cref="StoredEntry"/> is a value type, so a one-key owner is one object in
+/// all); an array of exactly the count, up to <see cref="SmallMax"/>, sorted by version (key
+/// lookups scan it; an insert or removal copies it, at most 8 entries); and past that a dictionary
+/// by key and a sorted set by version, kept until cleared. Versions of one owner are distinct (each
+/// write takes the next), so the version order is total in every form. The object is 96 bytes on a
+/// 64-bit runtime; before, a 64-byte owner object plus a 56-byte entry object.
 /// </para>
 /// </summary>
 internal sealed class OwnerState
@@ -43,9 +51,11 @@ internal sealed class OwnerState
 
     private static readonly VersionOrder Order = new();
 
-    // null (no entries), a StoredEntry (one), a StoredEntry[] (up to SmallMax, the first _count used, version order) or a Large.
-    private object? _store;
-    private int _count;
+    // The one entry (when _many is null and _one.Key is not null).
+    private StoredEntry _one;
+
+    // null (no entries or the one in _one), a StoredEntry[] of exactly 2..SmallMax in version order, or a Large.
+    private object? _many;
 
     public OwnerState(string owner, ulong generation)
     {
@@ -62,7 +72,12 @@ internal sealed class OwnerState
     /// <summary>The highest tombstone version this node has collected: a peer below it must be reset.</summary>
     public ulong GcVersion { get; set; }
 
-    public int Count => _store is Large large ? large.ByKey.Count : _count;
+    public int Count => _many switch
+    {
+        null => _one.Key is null ? 0 : 1,
+        StoredEntry[] small => small.Length,
+        _ => ((Large)_many).ByKey.Count,
+    };
 
     /// <summary>Approximate bytes held (keys, values and a fixed overhead per entry); computed on demand.</summary>
     public long Bytes
@@ -80,47 +95,48 @@ internal sealed class OwnerState
     }
 
     /// <summary>Every entry, oldest version first.</summary>
-    public IEnumerable<StoredEntry> Entries => _store switch
+    public IEnumerable<StoredEntry> Entries => _many switch
     {
-        null => [],
-        StoredEntry one => [one],
-        StoredEntry[] small => new ArraySegment<StoredEntry>(small, 0, _count),
-        _ => ((Large)_store).ByVersion,
+        null => _one.Key is null ? [] : [_one],
+        StoredEntry[] small => small,
+        _ => ((Large)_many).ByVersion,
     };
 
-    public StoredEntry? Find(string key)
+    /// <summary>The entry held for <paramref name="key"/>, if any.</summary>
+    public bool TryFind(string key, out StoredEntry entry)
     {
-        switch (_store)
+        switch (_many)
         {
             case null:
-                return null;
-            case StoredEntry one:
-                return string.Equals(one.Key, key, StringComparison.Ordinal) ? one : null;
+                bool found = _one.Key is not null && string.Equals(_one.Key, key, StringComparison.Ordinal);
+                entry = found ? _one : default;
+                return found;
             case StoredEntry[] small:
                 int index = SmallIndexOf(small, key);
-                return index < 0 ? null : small[index];
+                entry = index < 0 ? default : small[index];
+                return index >= 0;
             default:
-                return ((Large)_store).ByKey.GetValueOrDefault(key);
+                return ((Large)_many).ByKey.TryGetValue(key, out entry);
         }
     }
 
-    /// <summary>Stores <paramref name="entry"/> unless the key already holds that version or newer; returns the entry it replaced.</summary>
-    public bool TryPut(StoredEntry entry, out StoredEntry? replaced)
+    /// <summary>Stores <paramref name="entry"/> unless the key already holds that version or newer; <paramref name="replaced"/> is the entry it replaced (Key null when none).</summary>
+    public bool TryPut(in StoredEntry entry, out StoredEntry replaced)
     {
-        if (_store is not Large)
+        if (_many is not Large)
         {
-            replaced = Find(entry.Key);
-            if (replaced is not null && replaced.Version >= entry.Version)
+            bool had = TryFind(entry.Key, out replaced);
+            if (had && replaced.Version >= entry.Version)
             {
                 return false;
             }
 
-            if (replaced is not null)
+            if (had)
             {
                 RemoveSmall(replaced);
             }
 
-            if (_count < SmallMax)
+            if (Count < SmallMax)
             {
                 InsertSmall(entry);
                 return true;
@@ -129,7 +145,7 @@ internal sealed class OwnerState
             ToLarge();
         }
 
-        Large large = (Large)_store!;
+        Large large = (Large)_many!;
         if (large.ByKey.TryGetValue(entry.Key, out replaced))
         {
             if (replaced.Version >= entry.Version)
@@ -145,30 +161,31 @@ internal sealed class OwnerState
         return true;
     }
 
-    public void Remove(StoredEntry entry)
+    /// <summary>Removes <paramref name="entry"/> if it is still the entry held for its key (not replaced by a newer write).</summary>
+    public void Remove(in StoredEntry entry)
     {
-        if (_store is Large large)
+        if (_many is Large large)
         {
-            if (large.ByKey.TryGetValue(entry.Key, out StoredEntry? current) && ReferenceEquals(current, entry))
+            if (large.ByKey.TryGetValue(entry.Key, out StoredEntry current) && current.SameAs(entry))
             {
                 large.ByKey.Remove(entry.Key);
-                large.ByVersion.Remove(entry);
+                large.ByVersion.Remove(current);
             }
 
             return;
         }
 
-        if (ReferenceEquals(Find(entry.Key), entry))
+        if (TryFind(entry.Key, out StoredEntry held) && held.SameAs(entry))
         {
-            RemoveSmall(entry);
+            RemoveSmall(held);
         }
     }
 
     /// <summary>Forgets everything (a reset or a new generation).</summary>
     public void Clear(ulong generation)
     {
-        _store = null;
-        _count = 0;
+        _one = default;
+        _many = null;
         Generation = generation;
         MaxVersion = 0;
         GcVersion = 0;
@@ -182,17 +199,15 @@ internal sealed class OwnerState
             return [];
         }
 
-        switch (_store)
+        switch (_many)
         {
             case null:
-                return [];
-            case StoredEntry one:
-                return one.Version > version ? [one] : [];
+                return _one.Key is not null && _one.Version > version ? [_one] : [];
             case StoredEntry[] small:
                 int first = FirstSmallAbove(small, version);
-                return new ArraySegment<StoredEntry>(small, first, _count - first);
+                return new ArraySegment<StoredEntry>(small, first, small.Length - first);
             default:
-                return ((Large)_store).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue));
+                return ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue));
         }
     }
 
@@ -204,18 +219,17 @@ internal sealed class OwnerState
             return 0;
         }
 
-        return _store switch
+        return _many switch
         {
-            null => 0,
-            StoredEntry one => one.Version > version ? 1 : 0,
-            StoredEntry[] small => _count - FirstSmallAbove(small, version),
-            _ => ((Large)_store).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
+            null => _one.Key is not null && _one.Version > version ? 1 : 0,
+            StoredEntry[] small => small.Length - FirstSmallAbove(small, version),
+            _ => ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
         };
     }
 
-    private int SmallIndexOf(StoredEntry[] small, string key)
+    private static int SmallIndexOf(StoredEntry[] small, string key)
     {
-        for (int i = 0; i < _count; i++)
+        for (int i = 0; i < small.Length; i++)
         {
             if (string.Equals(small[i].Key, key, StringComparison.Ordinal))
             {
@@ -226,10 +240,10 @@ internal sealed class OwnerState
         return -1;
     }
 
-    private int FirstSmallAbove(StoredEntry[] small, ulong version)
+    private static int FirstSmallAbove(StoredEntry[] small, ulong version)
     {
         int i = 0;
-        while (i < _count && small[i].Version <= version)
+        while (i < small.Length && small[i].Version <= version)
         {
             i++;
         }
@@ -238,77 +252,74 @@ internal sealed class OwnerState
     }
 
     /// <summary>Adds to the small forms (nothing, one, array); the caller checked there is room.</summary>
-    private void InsertSmall(StoredEntry entry)
+    private void InsertSmall(in StoredEntry entry)
     {
-        switch (_store)
+        if (_many is null && _one.Key is null)
         {
-            case null:
-                _store = entry;
-                _count = 1;
-                return;
-            case StoredEntry one:
-                StoredEntry[] pair = new StoredEntry[2];
-                (pair[0], pair[1]) = one.Version < entry.Version ? (one, entry) : (entry, one);
-                _store = pair;
-                _count = 2;
-                return;
-        }
-
-        StoredEntry[] small = (StoredEntry[])_store;
-        if (_count == small.Length)
-        {
-            Array.Resize(ref small, Math.Min(SmallMax, small.Length * 2));
-            _store = small;
-        }
-
-        int at = _count;
-        while (at > 0 && small[at - 1].Version > entry.Version)
-        {
-            small[at] = small[at - 1];
-            at--;
-        }
-
-        small[at] = entry;
-        _count++;
-    }
-
-    /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
-    private void RemoveSmall(StoredEntry entry)
-    {
-        if (_store is StoredEntry)
-        {
-            _store = null;
-            _count = 0;
+            _one = entry;
             return;
         }
 
-        StoredEntry[] small = (StoredEntry[])_store!;
-        int index = Array.IndexOf(small, entry, 0, _count);
-        Array.Copy(small, index + 1, small, index, _count - index - 1);
-        small[--_count] = null!;
-        if (_count == 1)
+        StoredEntry[] old = _many as StoredEntry[] ?? [_one];
+        StoredEntry[] small = new StoredEntry[old.Length + 1];
+        int at = old.Length;
+        while (at > 0 && old[at - 1].Version > entry.Version)
         {
-            _store = small[0]; // back to the single form: no array for one entry
+            at--;
         }
+
+        Array.Copy(old, 0, small, 0, at);
+        small[at] = entry;
+        Array.Copy(old, at, small, at + 1, old.Length - at);
+        _many = small;
+        _one = default;
+    }
+
+    /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
+    private void RemoveSmall(in StoredEntry entry)
+    {
+        if (_many is null)
+        {
+            _one = default;
+            return;
+        }
+
+        StoredEntry[] old = (StoredEntry[])_many;
+        int index = 0;
+        while (!old[index].SameAs(entry))
+        {
+            index++;
+        }
+
+        if (old.Length == 2)
+        {
+            _one = old[1 - index]; // back to the single form: no array for one entry
+            _many = null;
+            return;
+        }
+
+        StoredEntry[] small = new StoredEntry[old.Length - 1];
+        Array.Copy(old, 0, small, 0, index);
+        Array.Copy(old, index + 1, small, index, old.Length - index - 1);
+        _many = small;
     }
 
     private void ToLarge()
     {
-        StoredEntry[] small = (StoredEntry[])_store!;
+        StoredEntry[] small = (StoredEntry[])_many!;
         Large large = new();
-        for (int i = 0; i < _count; i++)
+        foreach (StoredEntry entry in small)
         {
-            large.ByKey.Add(small[i].Key, small[i]);
-            large.ByVersion.Add(small[i]);
+            large.ByKey.Add(entry.Key, entry);
+            large.ByVersion.Add(entry);
         }
 
-        _store = large;
-        _count = 0;
+        _many = large;
     }
 
     private static StoredEntry Probe(ulong version) => new(string.Empty, version, false, 0, [], TimeSpan.Zero);
 
-    private static long Size(StoredEntry entry) => entry.Key.Length + entry.Value.Length + 32;
+    private static long Size(in StoredEntry entry) => entry.Key.Length + entry.Value.Length + 32;
 
     /// <summary>The indexed form, for owners with more than <see cref="SmallMax"/> entries.</summary>
     private sealed class Large
@@ -320,6 +331,6 @@ internal sealed class OwnerState
 
     private sealed class VersionOrder : IComparer<StoredEntry>
     {
-        public int Compare(StoredEntry? x, StoredEntry? y) => x!.Version.CompareTo(y!.Version);
+        public int Compare(StoredEntry x, StoredEntry y) => x.Version.CompareTo(y.Version);
     }
 }

@@ -79,13 +79,13 @@ internal sealed class ReplicatedState
     /// <summary>Writes a value (or a tombstone, when <paramref name="value"/> is null) as the local owner's next version.</summary>
     public AppliedChange WriteLocal(string key, byte[]? value, uint ttlMilliseconds, TimeSpan now)
     {
-        StoredEntry? old = Local.Find(key);
+        bool had = Local.TryFind(key, out StoredEntry old);
         ulong version = Local.MaxVersion + 1;
         StoredEntry entry = new(key, version, value is null, value is null ? 0 : ttlMilliseconds, value ?? [], now);
         Local.TryPut(entry, out _);
         Local.MaxVersion = version;
         _checksumDirty = true;
-        return new AppliedChange(Local.Owner, key, old is { IsTombstone: false } ? old.Value : null, value, version);
+        return new AppliedChange(Local.Owner, key, had && !old.IsTombstone ? old.Value : null, value, version);
     }
 
     /// <summary>The full digest, owners in name order; owners that never wrote are left out (nothing to ask for).</summary>
@@ -364,9 +364,9 @@ internal sealed class ReplicatedState
                 }
 
                 StoredEntry stored = new(entry.Key, entry.Version, entry.IsTombstone, entry.TtlMilliseconds, entry.Value, now);
-                if (owner.TryPut(stored, out StoredEntry? replaced))
+                if (owner.TryPut(stored, out StoredEntry replaced))
                 {
-                    byte[]? oldValue = replaced is { IsTombstone: false } ? replaced.Value : null;
+                    byte[]? oldValue = replaced.Key is not null && !replaced.IsTombstone ? replaced.Value : null;
                     byte[]? newValue = entry.IsTombstone ? null : entry.Value;
                     if (oldValue is not null || newValue is not null)
                     {

@@ -27,8 +27,8 @@ public sealed class OwnerStateTests
             {
                 string key = $"k{(k * 7) % keys}";
                 version++;
-                Assert.True(owner.TryPut(Entry(key, version), out StoredEntry? replaced));
-                Assert.Equal(round == 1, replaced is not null);
+                Assert.True(owner.TryPut(Entry(key, version), out StoredEntry replaced));
+                Assert.Equal(round == 1, replaced.Key is not null);
                 expected[key] = version;
                 owner.MaxVersion = version;
             }
@@ -39,7 +39,8 @@ public sealed class OwnerStateTests
         Assert.Equal(expected.Values.Order(), owner.Entries.Select(e => e.Version));
         foreach ((string key, ulong v) in expected)
         {
-            Assert.Equal(v, owner.Find(key)!.Version);
+            Assert.True(owner.TryFind(key, out StoredEntry found));
+            Assert.Equal(v, found.Version);
         }
 
         ulong middle = expected.Values.Order().ElementAt(keys / 2);
@@ -47,15 +48,92 @@ public sealed class OwnerStateTests
         Assert.Equal(expected.Values.Where(v => v > middle).Order(), owner.Above(middle).Select(e => e.Version));
 
         StoredEntry first = owner.Entries.First();
-        owner.Remove(Entry(first.Key, first.Version)); // another instance: not removed
+        owner.Remove(Entry(first.Key, first.Version - 1)); // an older write of the key: not removed
         Assert.Equal(keys, owner.Count);
         owner.Remove(first);
         Assert.Equal(keys - 1, owner.Count);
-        Assert.Null(owner.Find(first.Key));
+        Assert.False(owner.TryFind(first.Key, out _));
 
         owner.Clear(2);
         Assert.Equal(0, owner.Count);
         Assert.Empty(owner.Entries);
         Assert.Equal(0, owner.Bytes);
+    }
+
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 9)]
+    [InlineData(3, 12)]
+    [InlineData(4, 30)]
+    [InlineData(5, 6)]
+    public void Random_puts_and_removes_match_a_plain_dictionary(int seed, int keyCount)
+    {
+        // Model: key -> (version, tombstone), the newest write of each key. Every step checks the
+        // whole map (count, version order, lookups, ranges), so each form switch (none, one inline,
+        // array, indexed) and each way back is compared with the model.
+        Random random = new(seed);
+        OwnerState owner = new("a", 1);
+        Dictionary<string, ulong> model = [];
+        ulong version = 0;
+        HashSet<ulong> usedVersions = [];
+        for (int step = 0; step < 3000; step++)
+        {
+            string key = $"k{random.Next(keyCount)}";
+            int action = random.Next(10);
+            if (action < 6)
+            {
+                // Distinct versions in random order (deltas may bring an older key's write after a newer one's).
+                version += 2;
+                ulong v = version - (ulong)random.Next(2) * (ulong)random.Next(1, (int)Math.Min(version, 40UL) / 2 + 1) * 2 + 1;
+                while (!usedVersions.Add(v))
+                {
+                    v += 2;
+                }
+
+                bool newer = !model.TryGetValue(key, out ulong old) || old < v;
+                Assert.Equal(newer, owner.TryPut(Entry(key, v), out StoredEntry replaced));
+                if (newer)
+                {
+                    Assert.Equal(old, replaced.Key is null ? 0 : replaced.Version);
+                    model[key] = v;
+                }
+
+                owner.MaxVersion = Math.Max(owner.MaxVersion, v);
+            }
+            else if (action < 9 && model.TryGetValue(key, out ulong held))
+            {
+                owner.Remove(Entry(key, held + 1)); // not the held write: stays
+                owner.Remove(Entry(key, held));
+                model.Remove(key);
+            }
+            else if (action == 9 && random.Next(20) == 0)
+            {
+                owner.Clear(2);
+                model.Clear();
+                usedVersions.Clear();
+            }
+
+            Assert.Equal(model.Count, owner.Count);
+            Assert.Equal(model.Values.Order(), owner.Entries.Select(e => e.Version));
+            Assert.Equal(model.Keys.Order(StringComparer.Ordinal), owner.Entries.Select(e => e.Key).Order(StringComparer.Ordinal));
+            if (model.TryGetValue(key, out ulong current))
+            {
+                Assert.False(owner.TryPut(Entry(key, current), out _)); // the same version again: refused
+            }
+
+            if (model.Count > 0)
+            {
+                ulong middle = model.Values.Order().ElementAt(model.Count / 2);
+                Assert.Equal(model.Values.Where(v => v > middle).Order(), owner.Above(middle).Select(e => e.Version));
+                Assert.Equal(model.Values.Count(v => v > middle), owner.CountAbove(middle));
+            }
+
+            for (int k = 0; k < keyCount; k++)
+            {
+                string probe = $"k{k}";
+                Assert.Equal(model.TryGetValue(probe, out ulong v), owner.TryFind(probe, out StoredEntry found));
+                Assert.Equal(v, found.Key is null ? 0 : found.Version);
+            }
+        }
     }
 }

@@ -35,7 +35,8 @@ public sealed class ReplicatedStateTests
         Assert.Equal(0, ignored);
         Assert.Equal(a.Checksum, b.Checksum);
         Assert.Equal(30, b.Find("a")!.Count);
-        Assert.Equal("v99", Encoding.UTF8.GetString(b.Find("a")!.Find("k9")!.Value));
+        Assert.True(b.Find("a")!.TryFind("k9", out StoredEntry k9));
+        Assert.Equal("v99", Encoding.UTF8.GetString(k9.Value));
     }
 
     [Fact]
@@ -92,8 +93,8 @@ public sealed class ReplicatedStateTests
         StateDeltaMessage delta = RoundTrip(a.DeltasFor(b.Digest(), 100_000, "b"));
         Assert.True(delta.Owners[0].Reset);
         b.Apply(delta, T0, 100, out _);
-        Assert.Null(b.Find("a")!.Find("x"));
-        Assert.NotNull(b.Find("a")!.Find("y"));
+        Assert.False(b.Find("a")!.TryFind("x", out _));
+        Assert.True(b.Find("a")!.TryFind("y", out _));
         Assert.Equal(a.Checksum, b.Checksum);
     }
 
