@@ -17,7 +17,9 @@ namespace Rumor.Benchmarks;
 /// allocated) and the steady phase (virtual seconds simulated per wall second, bytes allocated per
 /// virtual second, agenda events), the retained managed heap after a full collection divided by
 /// N² member records (every node holds every member: the figure is an upper bound of one record,
-/// charging each node's fixed cost and the simulator's tables to its N records), and the process's
+/// charging each node's fixed cost and the simulator's tables to its N records; measured after the
+/// join and 20 s of drain, and again at the end of the steady phase, where what grows with time
+/// shows: probe histories, network coordinates), and the process's
 /// peak working set (run one N per process for a clean peak: sizes run in the order given). Wall
 /// times depend on the machine's load; byte counts do not.
 /// </para>
@@ -41,13 +43,13 @@ public static class ScaleExperiment
     private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed)
     {
         Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join and 20 s of drain");
-        Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | peak working set |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | after steady: bytes / member record | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
             ScaleRow row = Measure(n, steady, keys, seed);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {Mib(row.PeakWorkingSet)} |"));
+                $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {row.RetainedAfterSteady / ((double)n * n):0} | {Mib(row.PeakWorkingSet)} |"));
         }
 
         return 0;
@@ -93,8 +95,9 @@ public static class ScaleExperiment
         long steadyAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         long steadyEvents = cluster.EventsProcessed - events;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        long retainedAfterSteady = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         GC.KeepAlive(cluster);
-        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, peak);
+        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, retainedAfterSteady, peak);
     }
 
     private static string Mib(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB");
@@ -111,4 +114,5 @@ public sealed record ScaleRow(
     long SteadyAllocated,
     long SteadyEvents,
     long RetainedBytes,
+    long RetainedAfterSteady,
     long PeakWorkingSet);

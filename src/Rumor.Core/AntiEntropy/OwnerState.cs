@@ -94,12 +94,12 @@ internal sealed class OwnerState
         }
     }
 
-    /// <summary>Every entry, oldest version first.</summary>
-    public IEnumerable<StoredEntry> Entries => _many switch
+    /// <summary>Every entry, oldest version first (a struct range: a foreach allocates nothing in the small forms).</summary>
+    public EntryRange Entries => _many switch
     {
-        null => _one.Key is null ? [] : [_one],
-        StoredEntry[] small => small,
-        _ => ((Large)_many).ByVersion,
+        null => _one.Key is null ? default : new EntryRange(_one),
+        StoredEntry[] small => new EntryRange(small, 0),
+        _ => new EntryRange(((Large)_many).ByVersion),
     };
 
     /// <summary>The entry held for <paramref name="key"/>, if any.</summary>
@@ -192,23 +192,58 @@ internal sealed class OwnerState
     }
 
     /// <summary>Entries with versions above <paramref name="version"/>, oldest first.</summary>
-    public IEnumerable<StoredEntry> Above(ulong version)
+    public EntryRange Above(ulong version)
     {
         if (version >= MaxVersion)
         {
-            return [];
+            return default;
         }
 
-        switch (_many)
+        return _many switch
         {
-            case null:
-                return _one.Key is not null && _one.Version > version ? [_one] : [];
-            case StoredEntry[] small:
-                int first = FirstSmallAbove(small, version);
-                return new ArraySegment<StoredEntry>(small, first, small.Length - first);
-            default:
-                return ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue));
+            null => _one.Key is not null && _one.Version > version ? new EntryRange(_one) : default,
+            StoredEntry[] small => new EntryRange(small, FirstSmallAbove(small, version)),
+            _ => new EntryRange(((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue))),
+        };
+    }
+
+    /// <summary>Removes the tombstones written or received at least <paramref name="grace"/> before <paramref name="now"/>, raising <see cref="GcVersion"/>; returns how many.</summary>
+    public int CollectTombstones(TimeSpan now, TimeSpan grace)
+    {
+        if (_many is null)
+        {
+            // The common case (one key, or none) without a list or an enumerator.
+            if (_one.Key is null || !_one.IsTombstone || now - _one.UpdatedAt < grace)
+            {
+                return 0;
+            }
+
+            GcVersion = Math.Max(GcVersion, _one.Version);
+            _one = default;
+            return 1;
         }
+
+        List<StoredEntry>? dead = null;
+        foreach (StoredEntry entry in Entries)
+        {
+            if (entry.IsTombstone && now - entry.UpdatedAt >= grace)
+            {
+                (dead ??= []).Add(entry);
+            }
+        }
+
+        if (dead is null)
+        {
+            return 0;
+        }
+
+        foreach (StoredEntry entry in dead)
+        {
+            Remove(entry);
+            GcVersion = Math.Max(GcVersion, entry.Version);
+        }
+
+        return dead.Count;
     }
 
     /// <summary>How many entries have versions above <paramref name="version"/>.</summary>
@@ -332,5 +367,95 @@ internal sealed class OwnerState
     private sealed class VersionOrder : IComparer<StoredEntry>
     {
         public int Compare(StoredEntry x, StoredEntry y) => x.Version.CompareTo(y.Version);
+    }
+}
+
+/// <summary>
+/// Entries of one <see cref="OwnerState"/> in version order: the inline one, a tail of the small
+/// array, or the indexed form's sorted set. A struct with a struct enumerator, so the state round's
+/// scans (deltas, tombstone collection) allocate nothing for the forms most owners have; LINQ and
+/// other interface users get an ordinary <see cref="IEnumerable{T}"/>. Read it before the owner
+/// changes (the small array is replaced on change, the sorted set is not).
+/// </summary>
+internal readonly struct EntryRange : IEnumerable<StoredEntry>
+{
+    private readonly StoredEntry _one;
+    private readonly StoredEntry[]? _array;
+    private readonly IEnumerable<StoredEntry>? _other;
+    private readonly int _start;
+
+    public EntryRange(in StoredEntry one)
+    {
+        _one = one;
+        _start = -1;
+    }
+
+    public EntryRange(StoredEntry[] array, int start)
+    {
+        _array = array;
+        _start = start;
+    }
+
+    public EntryRange(IEnumerable<StoredEntry> other) => _other = other;
+
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<StoredEntry> IEnumerable<StoredEntry>.GetEnumerator()
+    {
+        foreach (StoredEntry entry in this)
+        {
+            yield return entry;
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => ((IEnumerable<StoredEntry>)this).GetEnumerator();
+
+    /// <summary>The range's enumerator (a struct: no allocation but the sorted set's own).</summary>
+    public struct Enumerator
+    {
+        private readonly EntryRange _range;
+        private readonly IEnumerator<StoredEntry>? _other;
+        private int _next;
+        private StoredEntry _current;
+
+        internal Enumerator(EntryRange range)
+        {
+            _range = range;
+            _other = range._other?.GetEnumerator();
+            _next = range._start;
+            _current = default;
+        }
+
+        public readonly StoredEntry Current => _current;
+
+        public bool MoveNext()
+        {
+            if (_other is not null)
+            {
+                bool more = _other.MoveNext();
+                _current = more ? _other.Current : default;
+                return more;
+            }
+
+            if (_range._array is { } array)
+            {
+                if (_next >= array.Length)
+                {
+                    return false;
+                }
+
+                _current = array[_next++];
+                return true;
+            }
+
+            if (_next == -1 && _range._one.Key is not null)
+            {
+                _current = _range._one;
+                _next = 0;
+                return true;
+            }
+
+            return false;
+        }
     }
 }

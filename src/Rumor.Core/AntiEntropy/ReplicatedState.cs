@@ -389,27 +389,7 @@ internal sealed class ReplicatedState
         int removed = 0;
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
-            List<StoredEntry>? dead = null;
-            foreach (StoredEntry entry in owner.Entries)
-            {
-                if (entry.IsTombstone && now - entry.UpdatedAt >= grace)
-                {
-                    (dead ??= []).Add(entry);
-                }
-            }
-
-            if (dead is null)
-            {
-                continue;
-            }
-
-            foreach (StoredEntry entry in dead)
-            {
-                owner.Remove(entry);
-                owner.GcVersion = Math.Max(owner.GcVersion, entry.Version);
-                removed++;
-            }
+            removed += _owners[i].CollectTombstones(now, grace);
         }
 
         return removed;

@@ -136,4 +136,31 @@ public sealed class OwnerStateTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(OwnerState.SmallMax)]
+    [InlineData(OwnerState.SmallMax + 3)]
+    public void Only_tombstones_past_the_grace_are_collected_and_raise_the_gc_version(int keys)
+    {
+        // Key i is written at i seconds; even keys are tombstones. With a grace of 10 s at now =
+        // keys + 5 s, the tombstones written at or before keys - 5 s go.
+        OwnerState owner = new("a", 1);
+        for (int i = 0; i < keys; i++)
+        {
+            Assert.True(owner.TryPut(new StoredEntry($"k{i}", (ulong)i + 1, i % 2 == 0, 0, [], TimeSpan.FromSeconds(i)), out _));
+        }
+
+        owner.MaxVersion = (ulong)keys;
+        TimeSpan now = TimeSpan.FromSeconds(keys + 5);
+        int[] collected = [.. Enumerable.Range(0, keys).Where(i => i % 2 == 0 && i <= keys - 5)];
+        Assert.Equal(collected.Length, owner.CollectTombstones(now, TimeSpan.FromSeconds(10)));
+        Assert.Equal(collected.Length == 0 ? 0UL : (ulong)collected.Max() + 1, owner.GcVersion);
+        Assert.Equal(Enumerable.Range(0, keys).Except(collected).Select(i => (ulong)i + 1), owner.Entries.Select(e => e.Version));
+        Assert.Equal(0, owner.CollectTombstones(now, TimeSpan.FromSeconds(10)));
+        Assert.Equal(Enumerable.Range(0, keys).Count(i => i % 2 == 0) - collected.Length, owner.CollectTombstones(TimeSpan.FromHours(1), TimeSpan.FromSeconds(10)));
+        Assert.All(owner.Entries, e => Assert.False(e.IsTombstone));
+        Assert.Equal(keys / 2, owner.Count);
+    }
 }
