@@ -13,9 +13,9 @@ namespace Rumor.Core.Coordinates;
 /// us the measured round trip (<see cref="OnDirectAck"/>), and the coordinate that follows it from
 /// the probed member's address updates our Vivaldi client and is kept as that member's latest.
 /// <para>
-/// State: one coordinate per known member (a side table keyed by name, bounded by the member
-/// table: only members we know are stored, and a member's entry goes when it is reaped) and the
-/// Vivaldi client's per-peer latency filter (forgotten with it). The client draws from its own
+/// State: one coordinate per known member (a row of a flat side table keyed by name, bounded by
+/// the member table: only members we know are stored, and a member's row goes when it is reaped)
+/// and the Vivaldi client's per-peer latency filter (forgotten with it). The client draws from its own
 /// generator (seeded from the node's name and generation), so keeping coordinates never changes
 /// the node's other random draws.
 /// </para>
@@ -25,7 +25,9 @@ internal sealed class CoordinatesModule : GossipModule
     private readonly IModuleContext _node;
     private readonly bool _enabled;
     private readonly VivaldiClient _vivaldi;
-    private readonly Dictionary<string, NetworkCoordinate> _coordinates = new(StringComparer.Ordinal);
+    // Per member: [vector (Dimensionality), error, adjustment, height], one flat table (no coordinate object per member).
+    private readonly DoubleRows _coordinates;
+    private readonly int _dimensions;
     private PendingAck _pending;
 
     public CoordinatesModule(IModuleContext node)
@@ -34,6 +36,8 @@ internal sealed class CoordinatesModule : GossipModule
         _enabled = node.Options.NetworkCoordinates;
         Xoshiro256StarStar random = new(Seed(node.Self.Name, node.Self.Generation));
         _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble);
+        _dimensions = node.Options.Vivaldi.Dimensionality;
+        _coordinates = new DoubleRows(_dimensions + 3);
         node.Handle<CoordinateMessage>(HandleCoordinate); // also when off: decoded (bounds checked) and ignored
     }
 
@@ -51,7 +55,12 @@ internal sealed class CoordinatesModule : GossipModule
     {
         get
         {
-            Dictionary<string, NetworkCoordinate> all = new(_coordinates, StringComparer.Ordinal);
+            Dictionary<string, NetworkCoordinate> all = new(StringComparer.Ordinal);
+            foreach (string name in _coordinates.Names)
+            {
+                all[name] = Stored(name)!;
+            }
+
             if (_enabled)
             {
                 all[_node.Self.Name] = _vivaldi.Coordinate;
@@ -69,7 +78,7 @@ internal sealed class CoordinatesModule : GossipModule
             return null;
         }
 
-        return name == _node.Self.Name ? _vivaldi.Coordinate : _coordinates.GetValueOrDefault(name);
+        return name == _node.Self.Name ? _vivaldi.Coordinate : Stored(name);
     }
 
     /// <summary>
@@ -77,7 +86,7 @@ internal sealed class CoordinatesModule : GossipModule
     /// coordinate is unknown or not comparable with ours.
     /// </summary>
     public TimeSpan? EstimateTo(string member) =>
-        _enabled && _coordinates.TryGetValue(member, out NetworkCoordinate? other) && other.IsCompatibleWith(_vivaldi.Coordinate)
+        _enabled && Stored(member) is { } other && other.IsCompatibleWith(_vivaldi.Coordinate)
             ? _vivaldi.Coordinate.DistanceTo(other)
             : null;
 
@@ -137,8 +146,30 @@ internal sealed class CoordinatesModule : GossipModule
             return;
         }
 
-        _coordinates[member.Name] = message.Coordinate;
+        // Update refused any coordinate of another dimensionality, so the row fits.
+        NetworkCoordinate coordinate = message.Coordinate;
+        Span<double> row = _coordinates.Row(_coordinates.GetOrAdd(member.Name));
+        for (int i = 0; i < _dimensions; i++)
+        {
+            row[i] = coordinate.Vec[i];
+        }
+
+        row[_dimensions] = coordinate.Error;
+        row[_dimensions + 1] = coordinate.Adjustment;
+        row[_dimensions + 2] = coordinate.Height;
         _node.Counters.CoordinateUpdates++;
+    }
+
+    /// <summary>The coordinate kept for <paramref name="name"/>, rebuilt from its row, or null.</summary>
+    private NetworkCoordinate? Stored(string name)
+    {
+        if (!_coordinates.TryGet(name, out int slot))
+        {
+            return null;
+        }
+
+        Span<double> row = _coordinates.Row(slot);
+        return new NetworkCoordinate(row[.._dimensions].ToArray(), row[_dimensions], row[_dimensions + 1], row[_dimensions + 2]);
     }
 
     // FNV-1a 64 of the name (string.GetHashCode is randomised per process), mixed with the generation.

@@ -28,7 +28,8 @@ public sealed class VivaldiClient
     private readonly NetworkCoordinate _origin;
     private readonly Func<double> _random;
     private readonly double[] _adjustmentSamples;
-    private readonly Dictionary<string, List<double>> _latencySamples = new(StringComparer.Ordinal);
+    // Per peer: [count, sample 1 .. sample LatencyFilterSize], oldest sample first (one flat table, no list per peer).
+    private readonly DoubleRows _latencySamples;
     private int _adjustmentIndex;
 
     /// <summary>A client at the origin.</summary>
@@ -42,6 +43,7 @@ public sealed class VivaldiClient
         _origin = NetworkCoordinate.Origin(options);
         Coordinate = _origin;
         _adjustmentSamples = new double[options.AdjustmentWindowSize];
+        _latencySamples = new DoubleRows(options.LatencyFilterSize + 1);
     }
 
     /// <summary>The current coordinate.</summary>
@@ -86,21 +88,24 @@ public sealed class VivaldiClient
     // The median of the peer's last LatencyFilterSize samples (the upper median for an even count, as Serf).
     internal double LatencyFilter(string node, double rttSeconds)
     {
-        if (!_latencySamples.TryGetValue(node, out List<double>? samples))
+        Span<double> row = _latencySamples.Row(_latencySamples.GetOrAdd(node));
+        Span<double> samples = row[1..];
+        int count = (int)row[0];
+        if (count < samples.Length)
         {
-            samples = new List<double>(_options.LatencyFilterSize + 1);
-            _latencySamples[node] = samples;
+            samples[count++] = rttSeconds;
+            row[0] = count;
+        }
+        else
+        {
+            samples[1..].CopyTo(samples); // the oldest goes
+            samples[^1] = rttSeconds;
         }
 
-        samples.Add(rttSeconds);
-        if (samples.Count > _options.LatencyFilterSize)
-        {
-            samples.RemoveAt(0);
-        }
-
-        double[] sorted = [.. samples];
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
+        Span<double> sorted = count <= 64 ? stackalloc double[count] : new double[count];
+        samples[..count].CopyTo(sorted);
+        sorted.Sort();
+        return sorted[count / 2];
     }
 
     private void UpdateVivaldi(NetworkCoordinate other, double rttSeconds)
