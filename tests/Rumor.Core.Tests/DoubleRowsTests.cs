@@ -11,9 +11,9 @@ public sealed class DoubleRowsTests
         DoubleRows rows = new(3);
         Dictionary<string, double> model = [];
         Random random = new(7);
-        for (int step = 0; step < 2000; step++)
+        for (int step = 0; step < 20000; step++)
         {
-            string name = $"m{random.Next(50)}";
+            string name = $"m{random.Next(step < 10000 ? 300 : 40)}"; // grow past several rehashes, then shrink to few
             if (random.Next(4) == 0)
             {
                 rows.Remove(name);
