@@ -131,6 +131,23 @@ public sealed class VoprTests(ITestOutputHelper output)
     /// 610). Heartbeats now go to suspect members too. The short regression:
     /// PhiModeTests.A_member_keeps_sending_heartbeats_to_a_member_it_suspects.
     /// </summary>
+    /// <summary>
+    /// VOPR seed 313 (192 nodes, φ mode, 19.8 % loss, two partitions): node-0137 was declared dead
+    /// inside a partition, and its refutation spent its budget on its own side. After the heal no
+    /// one told it (nobody sends heartbeats, probes or push-pulls to the dead, and the death's
+    /// gossip had expired) while its own view decayed to all dead, so it stayed dead in 190 views
+    /// for 125 s and missed two events whose retention ran out meanwhile. Fixed: a member that
+    /// receives the own heartbeat of a member it holds dead sends it the verdict, and the member
+    /// answers with its alive (found by this session's sweep of main at 1e326de).
+    /// </summary>
+    [Fact]
+    public void Seed_313_a_member_held_dead_after_a_partition_is_told_by_its_own_heartbeats()
+    {
+        VoprResult result = VoprRun.Run(313);
+        Assert.Equal(Core.FailureDetectorKind.PhiAccrual, result.Scenario.Options.FailureDetector);
+        Assert.True(result.Passed, Report(result));
+    }
+
     [Fact]
     public void Seed_7472_members_who_suspect_each_other_under_phi_still_hear_each_other()
     {

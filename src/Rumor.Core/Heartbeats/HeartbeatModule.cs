@@ -227,14 +227,34 @@ internal sealed class HeartbeatModule : GossipModule
                 continue;
             }
 
-            KnownHeartbeat known = TrackHeartbeat(member, now);
-            if (entry.Counter > known.Counter)
+            if (member.State == MemberState.Dead)
             {
-                known.Detector!.Heartbeat(now);
-                _heartbeats[entry.Name] = known with { Counter = entry.Counter, UpdatedAt = now };
+                // The sender's own counter, from a member we hold dead at its generation: it is up
+                // and has not heard its verdict (gossip of the death spent its budget where it
+                // could not reach it, and no one sends heartbeats, probes or push-pulls to the
+                // dead), so tell it once per counter it advances: it answers with its alive (or
+                // refutes), which revives it everywhere. Without this, a member declared dead
+                // during a partition stays dead after the heal while it suspects everyone in
+                // turn (VOPR seed 313: 190 views for 125 s after the heal).
+                if (member.Address == from && entry.Counter > KnownCounter(entry.Name))
+                {
+                    _heartbeats[entry.Name] = new KnownHeartbeat(member.Generation, entry.Counter, now, null);
+                    _node.SendWithPiggyback(from, new DeadMessage(member.Name, member.Incarnation, member.Generation, _node.Self.Name));
+                }
+
+                continue;
+            }
+
+            KnownHeartbeat tracked = TrackHeartbeat(member, now);
+            if (entry.Counter > tracked.Counter)
+            {
+                tracked.Detector!.Heartbeat(now);
+                _heartbeats[entry.Name] = tracked with { Counter = entry.Counter, UpdatedAt = now };
             }
         }
     }
+
+    private ulong KnownCounter(string name) => _heartbeats.TryGetValue(name, out KnownHeartbeat known) ? known.Counter : 0;
 
     /// <summary>A heartbeat timer: the send round, or a φ judgement (four per interval).</summary>
     private readonly record struct HeartbeatTimer(bool Judge);
