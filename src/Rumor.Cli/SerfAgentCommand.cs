@@ -35,7 +35,19 @@ internal static class SerfAgentCommand
         SerfModeAgent agent;
         try
         {
-            agent = await SerfModeAgent.StartAsync(settings, stop).ConfigureAwait(false);
+            // Listeners first, so the log names every member the first join brings; the join goes
+            // out while the HTTP API starts.
+            agent = await SerfModeAgent.StartAsync(settings, beforeJoin: a =>
+            {
+                a.EventHandlers.Logged += (level, message) =>
+                {
+                    if (level >= settings.LogLevel)
+                    {
+                        AgentCommand.Log(log, message);
+                    }
+                };
+                a.Node.MemberChanged += e => AgentCommand.Log(log, $"member {e.Member.Name} {e.Member.Address}:{e.Member.Port} {Describe(e.Kind)}");
+            }, join: true, stop).ConfigureAwait(false);
         }
         catch (AgentConfigurationException e)
         {
@@ -60,14 +72,6 @@ internal static class SerfAgentCommand
         await using (agent.ConfigureAwait(false))
         {
             SerfNode node = agent.Node;
-            agent.EventHandlers.Logged += (level, message) =>
-            {
-                if (level >= settings.LogLevel)
-                {
-                    AgentCommand.Log(log, message);
-                }
-            };
-            node.MemberChanged += e => AgentCommand.Log(log, $"member {e.Member.Name} {e.Member.Address}:{e.Member.Port} {Describe(e.Kind)}");
             AgentCommand.Log(log, $"agent {node.Name} running at {node.AdvertisedAddress}:{node.EndPoint.Port} (protocol serf: memberlist 0.2.2 + Serf 0.9.4, preset {settings.Rumor.Preset}); HTTP API at {agent.Url}; Ctrl+C leaves the cluster and exits");
             // The executable's start-up-only pages (Native AOT on Linux; a no-op otherwise), as the rumor-protocol agent does.
             StartupDataRelease.Result released = StartupDataRelease.Release();
@@ -76,11 +80,11 @@ internal static class SerfAgentCommand
                 AgentCommand.Log(log, $"Released {released.ReleasedBytes / 1024} KiB resident of the executable's start-up-only data (its {released.RangeBytes / 1024} KiB of dehydrated runtime data)");
             }
 
-            if (settings.Rumor.Seeds.Count > 0)
+            if (agent.FirstJoin is { } firstJoin)
             {
                 try
                 {
-                    int answered = await agent.JoinAsync(stop).ConfigureAwait(false);
+                    int answered = await firstJoin.ConfigureAwait(false);
                     AgentCommand.Log(log, $"joined through {answered} seed(s): {node.Members.Count} member(s) known");
                 }
                 catch (IOException e)

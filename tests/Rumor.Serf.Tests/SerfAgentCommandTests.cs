@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -100,6 +101,52 @@ public sealed class SerfAgentCommandTests
         {
             await agents.WaitForAsync(k, m => m.Any(x => x.Name == "rumor-cli" && x.Status == "left"), $"serf{k} lists rumor-cli left");
         }
+    }
+
+    /// <summary>
+    /// The agent sends its first join before it builds its HTTP API, so the two overlap (issue 14,
+    /// mixed-cluster convergence). Listeners subscribed in <c>beforeJoin</c> are in place by then
+    /// and see every member the join brings.
+    /// </summary>
+    [Fact]
+    public async Task The_first_join_goes_out_before_the_api_with_the_listeners_in_place()
+    {
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(60, 3);
+        RumorOptions rumor = new() { Name = "early", Bind = $"{SerfAgentCluster.AgentAddress(60, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [agents.GossipEndPoint(1).ToString()] };
+        AgentSettings settings = new(rumor, Core.NodeAddress.Parse("127.0.0.1:0")) { Protocol = AgentProtocol.Serf };
+        ConcurrentQueue<string> joined = new();
+        Task<int>? joinAtHook = null;
+        await using SerfModeAgent agent = await SerfModeAgent.StartAsync(settings, beforeJoin: a =>
+        {
+            joinAtHook = a.FirstJoin;
+            a.Node.MemberChanged += e =>
+            {
+                if (e.Kind == SerfMemberEventKind.Join)
+                {
+                    joined.Enqueue(e.Member.Name);
+                }
+            };
+        }, join: true);
+
+        Assert.Null(joinAtHook); // the hook runs before the join goes out
+        Assert.NotNull(agent.FirstJoin);
+        Assert.Equal(1, await agent.FirstJoin.WaitAsync(Bound));
+        Assert.True(await Wait.UntilAsync(() => new[] { "serf1", "serf2", "serf3" }.All(joined.Contains), Bound), $"joins seen: {string.Join(", ", joined)}");
+        await agents.WaitForAsync(2, members => members.Any(m => m.Name == "early" && m.Status == "alive"), "serf2 lists early alive");
+    }
+
+    /// <summary>A first join that no seed answers faults <c>FirstJoin</c> with the reason; the agent's API keeps serving.</summary>
+    [Fact]
+    public async Task A_first_join_no_seed_answers_faults_with_the_reason_and_the_api_serves()
+    {
+        RumorOptions rumor = new() { Name = "lonely", Bind = $"{SerfAgentCluster.AgentAddress(61, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [$"{SerfAgentCluster.AgentAddress(61, 1)}:{SerfAgentCluster.GossipPort}"] };
+        AgentSettings settings = new(rumor, Core.NodeAddress.Parse("127.0.0.1:0")) { Protocol = AgentProtocol.Serf };
+        await using SerfModeAgent agent = await SerfModeAgent.StartAsync(settings, beforeJoin: null, join: true);
+        Assert.NotNull(agent.FirstJoin);
+        IOException failed = await Assert.ThrowsAsync<IOException>(() => agent.FirstJoin.WaitAsync(Bound));
+        Assert.Contains("could not join any seed", failed.Message, StringComparison.Ordinal);
+        using HttpClient client = new() { BaseAddress = agent.Url };
+        Assert.Contains("\"lonely\"", await client.GetStringAsync("v1/members"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Rumor.Agent.Security;
 using Rumor.Client;
 using Rumor.Core;
@@ -32,14 +33,13 @@ public sealed class SerfModeAgent : IAsyncDisposable
     /// <summary>How many received events <c>GET /v1/events</c> can return.</summary>
     public const int RecentEventsMax = 256;
 
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly ConcurrentQueue<EventDto> _recent = new();
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _changedAt = new(StringComparer.Ordinal);
 
-    private SerfModeAgent(WebApplication app, SerfNode node, AgentSettings settings)
+    private SerfModeAgent(SerfNode node, AgentSettings settings)
     {
-        _app = app;
         Node = node;
         Settings = settings;
         node.UserEventReceived += e =>
@@ -209,15 +209,45 @@ public sealed class SerfModeAgent : IAsyncDisposable
         return seeds;
     }
 
-    /// <summary>Binds the Serf node and the HTTP API. Throws <see cref="AgentConfigurationException"/>, <see cref="System.Net.Sockets.SocketException"/> (gossip address in use) or <see cref="IOException"/> (HTTP address in use).</summary>
-    public static async Task<SerfModeAgent> StartAsync(AgentSettings settings, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Binds the Serf node and the HTTP API. Throws <see cref="AgentConfigurationException"/>,
+    /// <see cref="System.Net.Sockets.SocketException"/> (gossip address in use) or
+    /// <see cref="IOException"/> (HTTP address in use).
+    /// </summary>
+    public static Task<SerfModeAgent> StartAsync(AgentSettings settings, CancellationToken cancellationToken = default) => StartAsync(settings, beforeJoin: null, join: false, cancellationToken);
+
+    /// <summary>
+    /// Binds the Serf node, sends the first join through the configured seeds when <paramref name="join"/>
+    /// says so, and starts the HTTP API. Throws as <see cref="StartAsync(AgentSettings, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="settings">The agent's settings.</param>
+    /// <param name="beforeJoin">Called with the agent once its node is bound and its listeners (event handlers, recent events) are subscribed, before the first join goes out and before the HTTP API exists: subscribe to the node here to see every member and event the join brings.</param>
+    /// <param name="join">Send the first join through the configured seeds at once (see <see cref="FirstJoin"/>); false: the caller joins with <see cref="JoinAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the start and the first join.</param>
+    public static async Task<SerfModeAgent> StartAsync(AgentSettings settings, Action<SerfModeAgent>? beforeJoin, bool join, CancellationToken cancellationToken = default)
     {
         SerfNodeOptions options = ToSerfOptions(settings);
-        _ = Seeds(settings);
+        IReadOnlyList<IPEndPoint> seeds = Seeds(settings);
         SerfNode node = SerfNode.Start(options);
+        SerfModeAgent agent = new(node, settings);
         WebApplication? app = null;
         try
         {
+            // The HTTP host's logging has no providers (below), so the runner logs only through its
+            // Logged event, as before it was created ahead of the host.
+            agent.EventHandlers = new SerfEventHandlerRunner(node, settings.EventHandlers, settings.EventHandlerOptions, settings.SerfCoalesce, NullLogger<SerfEventHandlerRunner>.Instance);
+            beforeJoin?.Invoke(agent);
+            if (join && seeds.Count > 0)
+            {
+                // The first join goes out now, before the HTTP API is built and started: its
+                // push/pull waits on the network while the API's start uses the CPU, so the two
+                // overlap and the cluster learns of this node sooner. With nineteen agents started
+                // at once on two cores the API's start took a quarter of a second, which the join
+                // waited for (issue 14, mixed-cluster convergence; BENCHMARKS). memberlist's
+                // push/pull timeout (10 s in the LAN profile) leaves that start ample room.
+                agent.FirstJoin = node.JoinAsync(seeds, cancellationToken);
+            }
+
             // As RumorAgent: no watch of appsettings.json in the working directory (a file-watcher
             // thread waking an idle agent); the agent reads its own configuration once.
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], ApplicationName = typeof(SerfModeAgent).Assembly.GetName().Name });
@@ -228,9 +258,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             app = builder.Build();
             app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
             ApiHardening.UseGuards(app, settings);
-            SerfModeAgent agent = new(app, node, settings);
-            agent.EventHandlers = new SerfEventHandlerRunner(node, settings.EventHandlers, settings.EventHandlerOptions, settings.SerfCoalesce,
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<SerfEventHandlerRunner>());
+            agent._app = app;
             agent.Map(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
@@ -244,10 +272,27 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 await app.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (agent.EventHandlers is not null)
+            {
+                await agent.EventHandlers.DisposeAsync().ConfigureAwait(false);
+            }
+
             await node.DisposeAsync().ConfigureAwait(false);
+            if (agent.FirstJoin is { } pending)
+            {
+                // The start failed; the join's own outcome no longer matters (the node is gone).
+                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             throw;
         }
     }
+
+    /// <summary>
+    /// The first join, sent by <see cref="StartAsync(AgentSettings, Action{SerfModeAgent}?, bool, CancellationToken)"/> with <c>join: true</c> when seeds are
+    /// configured (null otherwise): how many seeds answered, or <see cref="IOException"/> when none did.
+    /// </summary>
+    public Task<int>? FirstJoin { get; private set; }
 
     /// <summary>Joins through the configured seeds; returns how many answered (throws <see cref="IOException"/> when none did).</summary>
     public Task<int> JoinAsync(CancellationToken cancellationToken = default) => Node.JoinAsync(Seeds(Settings), cancellationToken);
