@@ -38,6 +38,20 @@ public static class ClusterBench
     private const int SerfRpcPort = 17374;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// The mixed cluster's pause between its two kills, so that each kind's victim dies in a settled
+    /// cluster as the all-Serf row's does. Every failed probe of the first victim raises the
+    /// memberlist prober's awareness (Lifeguard's local health: +1 per indirect helper whose nack
+    /// did not arrive by the end of the probe interval; a helper nacks ProbeTimeout after the
+    /// request, about when the prober stops counting, so nacks are often missed) and stretches its
+    /// probe interval to (1 + awareness) s; each
+    /// successful probe takes one off. Right after the first detection the Serf agents that probed
+    /// the first victim probed every 2–4 s for several seconds, which delayed the second victim's
+    /// first probe: the second-killed kind's detection was the slower one in most runs (BENCHMARKS).
+    /// 15 s leaves 3 + 2 + 1 s of stretched intervals ample room.
+    /// </summary>
+    private static readonly TimeSpan SettleBetweenKills = TimeSpan.FromSeconds(15);
+
     public static Command Create()
     {
         Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes (at most 250: agent k is on 127.0.0.k)", [5, 20]);
@@ -47,13 +61,20 @@ public static class ClusterBench
         Option<int[]> mixed = BenchOptions.Ints("--mixed", "Mixed clusters of M Serf agents and M `rumor agent --protocol serf` agents, each after an all-Serf cluster of 2M in the same run; replaces --nodes and --systems", [], allowNone: true);
         Option<int> timeout = BenchOptions.Int("--timeout", "Upper bound in seconds of each measured phase.", 120);
         Option<int> runs = BenchOptions.Int("--runs", "Measure each cluster this many times (systems take turns run by run) and add a median row per system (1 to 20).", 1);
-        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf (or mixed with Serf in one cluster): start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, mixed, runs, rumor, serf, timeout };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(mixed)!, parsed.GetValue(runs), parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
+        Option<int> kills = BenchOptions.Int("--kills", "With --mixed: instead of the usual rows, kill this many agents one after another in each cluster (0 to 2M-2; the kinds take turns, Serf first, 15 s apart) and report each detection and, per kind, the median and mean.", 0);
+        Command command = new("cluster", "Real agent processes on 127.0.0.k, Rumor beside Serf (or mixed with Serf in one cluster): start-up, convergence, idle RSS/CPU, event delivery, detection.") { nodes, systems, mixed, runs, kills, rumor, serf, timeout };
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(systems)!, parsed.GetValue(mixed)!, parsed.GetValue(runs), parsed.GetValue(kills), parsed.GetValue(rumor), parsed.GetValue(serf)!, parsed.GetValue(timeout)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> Run(int[] sizes, string[] systems, int[] mixed, int runs, string? rumorPath, string serfPath, int timeoutSeconds)
+    private static async Task<int> Run(int[] sizes, string[] systems, int[] mixed, int runs, int kills, string? rumorPath, string serfPath, int timeoutSeconds)
     {
+        if (kills != 0 && (mixed.Length == 0 || mixed.Any(m => kills < 0 || kills > 2 * m - 2)))
+        {
+            Console.Error.WriteLine("bench cluster: --kills goes with --mixed M and takes 1 to 2M-2.");
+            return 2;
+        }
+
         if (sizes.Any(n => n is < 2 or > 250) || mixed.Any(m => m is < 2 or > 125))
         {
             Console.Error.WriteLine("bench cluster: --nodes takes sizes from 2 to 250 and --mixed from 2 to 125 (agent k listens on 127.0.0.k).");
@@ -75,12 +96,30 @@ public static class ClusterBench
 
         TimeSpan timeout = TimeSpan.FromSeconds(timeoutSeconds);
         Console.WriteLine($"# Real-process cluster on loopback; rumor = {rumor}; serf = {serfPath}; both with LAN timings; APIs polled every {Poll.TotalMilliseconds} ms; load before: {File.ReadAllText("/proc/loadavg").Trim()}");
-        Console.WriteLine("| N | system | start-up, agent 1 alone (s) | start-up p50 / max, N−1 at once (s) | convergence (s) | event p50 / all (s) | first suspicion (s) | detection first / all (s) | false suspicions | RSS per agent, mean / max (MiB) | idle CPU per agent (%) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         int failures = 0;
-        if (mixed.Length > 0)
+        if (kills > 0)
         {
-            Console.WriteLine("# Mixed rows: agents 1..M are Serf's, M+1..2M rumor agent --protocol serf, one cluster. Per kind: its agents' start-up, RSS and CPU; convergence when every agent of the kind lists 2M alive; an event sent from the kind's first agent, delivery on every agent; the kind's last agent killed, detection by every other live agent (the Serf agent is killed first).");
+            Console.WriteLine("# Kill series: in each cluster of 2M, agents killed one after another (M, 2M, M-1, 2M-1, ...: in the mixed cluster the kinds take turns, Serf's first), each 15 s after the last detection; per kind the median / mean over its kills.");
+            Console.WriteLine("| N | system | victim | first suspicion (s) | detection first / all (s) | false suspicions |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (int m in mixed)
+            {
+                for (int run = 1; run <= runs; run++)
+                {
+                    await using (SerfSide serfSide = new(serfPath))
+                    {
+                        failures += await KillSeriesAsync(serfSide, m, kills, run, timeout).ConfigureAwait(false);
+                    }
+
+                    await using MixedSide mixedSide = new(rumor, serfPath, m);
+                    failures += await KillSeriesAsync(mixedSide, m, kills, run, timeout).ConfigureAwait(false);
+                }
+            }
+        }
+        else if (mixed.Length > 0)
+        {
+            PrintHeader();
+            Console.WriteLine("# Mixed rows: agents 1..M are Serf's, M+1..2M rumor agent --protocol serf, one cluster. Per kind: its agents' start-up, RSS and CPU; convergence when every agent of the kind lists 2M alive; an event sent from the kind's first agent, delivery on every agent; the kind's last agent killed, detection by every other live agent (the Serf agent is killed first, the Rumor agent 15 s after its detection).");
             foreach (int m in mixed)
             {
                 List<RowResult> results = [];
@@ -100,6 +139,7 @@ public static class ClusterBench
         }
         else
         {
+            PrintHeader();
             foreach (int n in sizes)
             {
                 List<RowResult> results = [];
@@ -118,6 +158,12 @@ public static class ClusterBench
 
         Console.WriteLine($"# load after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return failures == 0 ? 0 : 1;
+    }
+
+    private static void PrintHeader()
+    {
+        Console.WriteLine("| N | system | start-up, agent 1 alone (s) | start-up p50 / max, N−1 at once (s) | convergence (s) | event p50 / all (s) | first suspicion (s) | detection first / all (s) | false suspicions | RSS per agent, mean / max (MiB) | idle CPU per agent (%) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
     }
 
     /// <summary>
@@ -193,7 +239,8 @@ public static class ClusterBench
     /// A mixed cluster of 2M agents: agents 1..M Serf's, M+1..2M <c>rumor agent --protocol serf</c>,
     /// one cluster. Two rows, one per kind: that kind's start-up, convergence (every agent of the kind
     /// lists 2M alive), RSS and idle CPU; an event sent from the kind's first agent (delivery on every
-    /// agent of both kinds); its last agent killed (every other live agent lists it failed).
+    /// agent of both kinds); its last agent killed (every other live agent lists it failed), the
+    /// Serf agent first and the Rumor agent <see cref="SettleBetweenKills"/> after its detection.
     /// </summary>
     private static async Task<RowResult[]> MeasureMixedAsync(MixedSide side, int m, TimeSpan timeout)
     {
@@ -204,6 +251,7 @@ public static class ClusterBench
         Started started = await StartAsync(side, n, timeout).ConfigureAwait(false);
         Idle idle = await IdleAsync(side, all).ConfigureAwait(false);
         Probe fromSerf = await ProbeAsync(side, all, origin: 1, victim: m, killed: [], timeout).ConfigureAwait(false);
+        await Task.Delay(SettleBetweenKills).ConfigureAwait(false);
         Probe fromRumor = await ProbeAsync(side, all, origin: m + 1, victim: n, killed: [m], timeout).ConfigureAwait(false);
         return
         [
@@ -258,6 +306,17 @@ public static class ClusterBench
         _ = await WaitAsync(side, live, k => Task.FromResult(side.DeliveredAt(k) is { } t && t >= sentAt - 1), timeout, $"the event from {side.NodeName(origin)} on every agent").ConfigureAwait(false);
         double[] eventTimes = [.. live.Select(k => Math.Max(0, side.DeliveredAt(k)!.Value - sentAt))];
 
+        Detection detection = await DetectAsync(side, live, victim, killed, timeout).ConfigureAwait(false);
+        return new Probe(eventTimes, detection.FirstSuspicion, detection.Detected, detection.FalseSuspicions);
+    }
+
+    /// <summary>
+    /// SIGKILL of <paramref name="victim"/>, then every other live agent (of <paramref name="live"/>)
+    /// polled until it lists the victim failed: when each did, the first suspicion seen (agents that
+    /// show suspects), and false suspicions (a member other than the killed ones seen non-alive).
+    /// </summary>
+    private static async Task<Detection> DetectAsync(Side side, int[] live, int victim, int[] killed, TimeSpan timeout)
+    {
         string victimName = side.NodeName(victim);
         HashSet<string> gone = [victimName, .. killed.Select(side.NodeName)];
         int[] observers = [.. live.Where(k => k != victim)];
@@ -298,8 +357,57 @@ public static class ClusterBench
             timeout,
             $"every agent to list the killed {victimName} failed",
             detect).ConfigureAwait(false);
-        return new Probe(eventTimes, suspected.Count > 0 ? suspected.Values.Min() : null, detected, falseSuspicions.Count);
+        return new Detection(suspected.Count > 0 ? suspected.Values.Min() : null, detected, falseSuspicions.Count);
     }
+
+    /// <summary>
+    /// <paramref name="kills"/> agents of a cluster of 2M killed one after another (the kinds take
+    /// turns, Serf's first: agents M, 2M, M−1, 2M−1, …; an all-Serf cluster kills the same numbers),
+    /// each <see cref="SettleBetweenKills"/> after the last detection: a row per kill, then per kind
+    /// the median and mean of the first suspicion and of detection by all. One run of the usual rows
+    /// kills one agent of each kind, too few to tell a difference between kinds from the spread.
+    /// </summary>
+    private static async Task<int> KillSeriesAsync(Side side, int m, int kills, int run, TimeSpan timeout)
+    {
+        int n = 2 * m;
+        int[] all = [.. Enumerable.Range(1, n)];
+        List<int> killed = [];
+        List<(string Kind, Detection Detection)> results = [];
+        try
+        {
+            _ = await StartAsync(side, n, timeout).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            for (int i = 0; i < kills; i++)
+            {
+                int victim = i % 2 == 0 ? m - (i / 2) : n - (i / 2);
+                string kind = side is MixedSide ? (victim <= m ? "Serf agent" : "Rumor agent") : (victim <= m ? "agent ≤ M" : "agent > M");
+                int[] live = [.. all.Where(k => !killed.Contains(k))];
+                Detection detection = await DetectAsync(side, live, victim, [.. killed], timeout).ConfigureAwait(false);
+                killed.Add(victim);
+                results.Add((kind, detection));
+                string suspicion = detection.FirstSuspicion is { } first ? F(first) : side.ShowsSuspects ? "none seen" : "n/a";
+                Console.WriteLine($"| {n} | {side.Name}, run {run}, kill {i + 1} | {kind} {side.NodeName(victim)} | {suspicion} | {F(detection.Detected.Values.Min())} / {F(detection.Detected.Values.Max())} | {detection.FalseSuspicions} |");
+                await Task.Delay(SettleBetweenKills).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException)
+        {
+            Console.WriteLine($"| {n} | {side.Name}, run {run} | failed: {e.Message} (agent logs: {side.Directory}) |");
+            side.KeepLogs = true;
+            return 1;
+        }
+
+        foreach (IGrouping<string, (string Kind, Detection Detection)> kind in results.GroupBy(r => r.Kind))
+        {
+            double[] firsts = [.. kind.Where(r => r.Detection.FirstSuspicion is not null).Select(r => r.Detection.FirstSuspicion!.Value)];
+            double[] alls = [.. kind.Select(r => r.Detection.Detected.Values.Max())];
+            string suspicion = firsts.Length > 0 ? $"{F(Median(firsts))} / {F(firsts.Average())}" : "n/a";
+            Console.WriteLine($"| {n} | **{side.Name}, run {run}: {kind.Key}, {alls.Length} kills, median / mean** | | {suspicion} | all: {F(Median(alls))} / {F(alls.Average())} | {kind.Sum(r => r.Detection.FalseSuspicions)} (sum) |");
+        }
+
+        return 0;
+    }
+
 
     /// <summary>One table row: start-up, convergence, RSS and CPU over <paramref name="agents"/>; the probe's event and detection.</summary>
     private static RowResult Row(int n, string name, double? alone, int[] agents, Started started, Idle idle, Probe probe, bool showsSuspects)
@@ -741,6 +849,8 @@ public static class ClusterBench
 
     /// <summary>Event delivery per live agent (s after sending); first suspicion and detection per observer (s after the kill); false suspicions.</summary>
     private sealed record Probe(double[] EventTimes, double? FirstSuspicion, Dictionary<int, double> Detected, int FalseSuspicions);
+
+    private sealed record Detection(double? FirstSuspicion, Dictionary<int, double> Detected, int FalseSuspicions);
 
     /// <summary>One connection to a Serf agent's RPC: msgpack request header (+ body), response header (+ body).</summary>
     private sealed class SerfRpc : IDisposable

@@ -46,6 +46,19 @@ public static class StartupTrace
         }
     }
 
+    /// <summary>Marks when a Serf-mode agent's first join completes: answered by how many seeds, or failed.</summary>
+    internal static void MarkFirstJoin(Task<int> firstJoin)
+    {
+        if (Enabled)
+        {
+            _ = firstJoin.ContinueWith(
+                static join => Mark(join.IsCompletedSuccessfully ? $"first join answered ({join.Result} seeds)" : "first join failed"),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
     private static DateTime ReadProcessStart()
     {
         using Process self = Process.GetCurrentProcess();

@@ -111,8 +111,8 @@ public sealed class SerfAgentCommandTests
     [Fact]
     public async Task The_first_join_goes_out_before_the_api_with_the_listeners_in_place()
     {
-        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(60, 3);
-        RumorOptions rumor = new() { Name = "early", Bind = $"{SerfAgentCluster.AgentAddress(60, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [agents.GossipEndPoint(1).ToString()] };
+        using SerfAgentCluster agents = await SerfAgentCluster.StartAsync(70, 3);
+        RumorOptions rumor = new() { Name = "early", Bind = $"{SerfAgentCluster.AgentAddress(70, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [agents.GossipEndPoint(1).ToString()] };
         AgentSettings settings = new(rumor, Core.NodeAddress.Parse("127.0.0.1:0")) { Protocol = AgentProtocol.Serf };
         ConcurrentQueue<string> joined = new();
         Task<int>? joinAtHook = null;
@@ -139,7 +139,7 @@ public sealed class SerfAgentCommandTests
     [Fact]
     public async Task A_first_join_no_seed_answers_faults_with_the_reason_and_the_api_serves()
     {
-        RumorOptions rumor = new() { Name = "lonely", Bind = $"{SerfAgentCluster.AgentAddress(61, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [$"{SerfAgentCluster.AgentAddress(61, 1)}:{SerfAgentCluster.GossipPort}"] };
+        RumorOptions rumor = new() { Name = "lonely", Bind = $"{SerfAgentCluster.AgentAddress(71, 10)}:{SerfAgentCluster.GossipPort}", Seeds = [$"{SerfAgentCluster.AgentAddress(71, 1)}:{SerfAgentCluster.GossipPort}"] };
         AgentSettings settings = new(rumor, Core.NodeAddress.Parse("127.0.0.1:0")) { Protocol = AgentProtocol.Serf };
         await using SerfModeAgent agent = await SerfModeAgent.StartAsync(settings, beforeJoin: null, join: true);
         Assert.NotNull(agent.FirstJoin);

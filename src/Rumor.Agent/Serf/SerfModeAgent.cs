@@ -229,6 +229,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
         SerfNodeOptions options = ToSerfOptions(settings);
         IReadOnlyList<IPEndPoint> seeds = Seeds(settings);
         SerfNode node = SerfNode.Start(options);
+        StartupTrace.Mark("serf node bound");
         SerfModeAgent agent = new(node, settings);
         WebApplication? app = null;
         try
@@ -246,6 +247,8 @@ public sealed class SerfModeAgent : IAsyncDisposable
                 // waited for (issue 14, mixed-cluster convergence; BENCHMARKS). memberlist's
                 // push/pull timeout (10 s in the LAN profile) leaves that start ample room.
                 agent.FirstJoin = node.JoinAsync(seeds, cancellationToken);
+                StartupTrace.Mark("join sent");
+                StartupTrace.MarkFirstJoin(agent.FirstJoin);
             }
 
             // As RumorAgent: no watch of appsettings.json in the working directory (a file-watcher
@@ -260,7 +263,9 @@ public sealed class SerfModeAgent : IAsyncDisposable
             ApiHardening.UseGuards(app, settings);
             agent._app = app;
             agent.Map(app);
+            StartupTrace.Mark("host built");
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("http api started");
             string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
             agent.Url = new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
             return agent;
