@@ -242,10 +242,10 @@ public sealed class SerfModeAgent : IAsyncDisposable
             {
                 // The first join goes out now, before the HTTP API is built and started: its
                 // push/pull waits on the network while the API's start uses the CPU, so the two
-                // overlap and the cluster learns of this node sooner. With nineteen agents started
-                // at once on two cores the API's start took a quarter of a second, which the join
-                // waited for (issue 14, mixed-cluster convergence; BENCHMARKS). memberlist's
-                // push/pull timeout (10 s in the LAN profile) leaves that start ample room.
+                // overlap and the cluster learns of this node sooner (issue 14, mixed-cluster
+                // convergence; BENCHMARKS, session 14: with nine agents started at once the join
+                // now leaves 10-40 ms earlier). The exchange's timeout is the preset's TcpTimeout
+                // (10 s for lan and wan, 1 s for local, as memberlist's profiles).
                 agent.FirstJoin = node.JoinAsync(seeds, cancellationToken);
                 StartupTrace.Mark("join sent");
                 StartupTrace.MarkFirstJoin(agent.FirstJoin);
