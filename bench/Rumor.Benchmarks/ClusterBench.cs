@@ -182,12 +182,22 @@ public static class ClusterBench
 
             return 0;
         }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException)
+        catch (Exception e) when (IsAgentFailure(e))
         {
-            Console.WriteLine($"| {n} | {side.Name}{suffix} | failed: {e.Message} (agent logs: {side.Directory}) |");
-            side.KeepLogs = true;
-            return 1;
+            return FailedRow(side, n, suffix, e);
         }
+    }
+
+    /// <summary>What a cluster of agent processes can fail with: a wait that timed out, an agent that did not start or answer.</summary>
+    private static bool IsAgentFailure(Exception e) =>
+        e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException;
+
+    /// <summary>Prints one failed row for <paramref name="side"/> and keeps its agents' logs; returns 1 (one failure).</summary>
+    private static int FailedRow(Side side, int n, string suffix, Exception e)
+    {
+        Console.WriteLine($"| {n} | {side.Name}{suffix} | failed: {e.Message} (agent logs: {side.Directory}) |");
+        side.KeepLogs = true;
+        return 1;
     }
 
     /// <summary>
@@ -389,11 +399,9 @@ public static class ClusterBench
                 await Task.Delay(SettleBetweenKills).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception or HttpRequestException)
+        catch (Exception e) when (IsAgentFailure(e))
         {
-            Console.WriteLine($"| {n} | {side.Name}, run {run} | failed: {e.Message} (agent logs: {side.Directory}) |");
-            side.KeepLogs = true;
-            return 1;
+            return FailedRow(side, n, $", run {run}", e);
         }
 
         foreach (IGrouping<string, (string Kind, Detection Detection)> kind in results.GroupBy(r => r.Kind))

@@ -32,27 +32,22 @@ public static class StartupTrace
     }
 
     /// <summary>Marks when the node's first join completes (on whichever thread completes it).</summary>
-    internal static void MarkFirstJoin(Task<Rumor.Transport.JoinResult> firstJoin)
-    {
-        if (Enabled)
-        {
-            _ = firstJoin.ContinueWith(
-                static join => Mark(!join.IsCompletedSuccessfully ? "first join ended without an answer"
-                    : join.Result.Joined ? $"first join answered ({join.Result.Succeeded.Count} seeds)"
-                    : $"first join failed ({join.Result.Failed.Count} seeds did not answer)"),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
-    }
+    internal static void MarkFirstJoin(Task<Rumor.Transport.JoinResult> firstJoin) =>
+        MarkWhenDone(firstJoin, static join => !join.IsCompletedSuccessfully ? "first join ended without an answer"
+            : join.Result.Joined ? $"first join answered ({join.Result.Succeeded.Count} seeds)"
+            : $"first join failed ({join.Result.Failed.Count} seeds did not answer)");
 
     /// <summary>Marks when a Serf-mode agent's first join completes: answered by how many seeds, or failed.</summary>
-    internal static void MarkFirstJoin(Task<int> firstJoin)
+    internal static void MarkFirstJoin(Task<int> firstJoin) =>
+        MarkWhenDone(firstJoin, static join => join.IsCompletedSuccessfully ? $"first join answered ({join.Result} seeds)" : "first join failed");
+
+    /// <summary>Marks <paramref name="describe"/>'s line when <paramref name="task"/> completes (nothing when the trace is off).</summary>
+    private static void MarkWhenDone<T>(Task<T> task, Func<Task<T>, string> describe)
     {
         if (Enabled)
         {
-            _ = firstJoin.ContinueWith(
-                static join => Mark(join.IsCompletedSuccessfully ? $"first join answered ({join.Result} seeds)" : "first join failed"),
+            _ = task.ContinueWith(
+                done => Mark(describe(done)),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
