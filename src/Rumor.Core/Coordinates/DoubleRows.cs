@@ -1,3 +1,5 @@
+using Rumor.Core.Membership;
+
 namespace Rumor.Core.Coordinates;
 
 /// <summary>
@@ -10,17 +12,15 @@ namespace Rumor.Core.Coordinates;
 /// </summary>
 internal sealed class DoubleRows
 {
-    // The name index is hand-written open addressing (linear probing, backward-shift deletion) over
-    // slot numbers: 4 bytes a bucket at a load of at most one half, plus the name's reference in
-    // _names, about 16 bytes a row against ~46 for a Dictionary<string, int> entry, bucket and slack
-    // (measured: the two tables' dictionaries were 93 bytes per member record at N = 1,000 once
-    // every member had been probed). MemberIndex does the same for the member list.
+    // The name index is a NameSlotIndex over slot numbers (4 bytes a bucket at a load of at most
+    // one half), plus the name's reference in _names: about 16 bytes a row against ~46 for a
+    // Dictionary<string, int> entry, bucket and slack (measured: the two tables' dictionaries were
+    // 93 bytes per member record at N = 1,000 once every member had been probed).
     private readonly List<int> _free = [];
+    private readonly NameSlotIndex _index = new();
     private string?[] _names = new string?[4]; // by slot; null: free
-    private int[] _buckets = new int[8]; // slot + 1; 0: empty
     private double[] _data;
     private int _used;
-    private int _count;
 
     /// <summary>A table of rows <paramref name="width"/> doubles wide.</summary>
     public DoubleRows(int width)
@@ -34,7 +34,7 @@ internal sealed class DoubleRows
     public int Width { get; }
 
     /// <summary>Rows held.</summary>
-    public int Count => _count;
+    public int Count => _index.Count;
 
     /// <summary>The names that have rows, in no particular order.</summary>
     public IEnumerable<string> Names => _names.Take(_used).Where(n => n is not null)!;
@@ -42,9 +42,8 @@ internal sealed class DoubleRows
     /// <summary>The row of <paramref name="name"/>, if it has one.</summary>
     public bool TryGet(string name, out int slot)
     {
-        int bucket = Find(name);
-        slot = bucket < 0 ? -1 : _buckets[bucket] - 1;
-        return bucket >= 0;
+        slot = _index.Find(name, new SlotNames(_names));
+        return slot >= 0;
     }
 
     /// <summary>The row at <paramref name="slot"/> (valid until the next add or remove).</summary>
@@ -80,91 +79,25 @@ internal sealed class DoubleRows
 
         Row(slot).Clear();
         _names[slot] = name;
-        _count++;
-        if (_count * 2 > _buckets.Length)
-        {
-            Rehash(_buckets.Length * 2);
-        }
-        else
-        {
-            Place(slot);
-        }
-
+        _index.Add(slot, new SlotNames(_names));
         return slot;
     }
 
     /// <summary>Drops the row of <paramref name="name"/>; its slot is reused.</summary>
     public void Remove(string name)
     {
-        int hole = Find(name);
-        if (hole < 0)
+        if (!TryGet(name, out int slot))
         {
             return;
         }
 
-        int slot = _buckets[hole] - 1;
+        _index.Remove(name, slot, new SlotNames(_names));
         _names[slot] = null;
         _free.Add(slot);
-        _count--;
-
-        // Backward-shift deletion: move each later entry of the run whose home is not in (hole, j] into the hole.
-        int mask = _buckets.Length - 1;
-        _buckets[hole] = 0;
-        for (int j = (hole + 1) & mask; _buckets[j] != 0; j = (j + 1) & mask)
-        {
-            int home = Home(_names[_buckets[j] - 1]!);
-            bool homeInRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-            if (!homeInRange)
-            {
-                _buckets[hole] = _buckets[j];
-                _buckets[j] = 0;
-                hole = j;
-            }
-        }
     }
 
-    private int Home(string name) => StringComparer.Ordinal.GetHashCode(name) & (_buckets.Length - 1); // randomised per process: only where a name sits, never an order anyone reads
-
-    /// <summary>The bucket holding <paramref name="name"/>, or -1.</summary>
-    private int Find(string name)
+    private readonly struct SlotNames(string?[] names) : ISlotNames
     {
-        int mask = _buckets.Length - 1;
-        for (int i = Home(name); ; i = (i + 1) & mask)
-        {
-            int entry = _buckets[i];
-            if (entry == 0)
-            {
-                return -1;
-            }
-
-            if (string.Equals(_names[entry - 1], name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-    }
-
-    private void Place(int slot)
-    {
-        int mask = _buckets.Length - 1;
-        int i = Home(_names[slot]!);
-        while (_buckets[i] != 0)
-        {
-            i = (i + 1) & mask;
-        }
-
-        _buckets[i] = slot + 1;
-    }
-
-    private void Rehash(int length)
-    {
-        _buckets = new int[length];
-        for (int slot = 0; slot < _used; slot++)
-        {
-            if (_names[slot] is not null)
-            {
-                Place(slot);
-            }
-        }
+        public string NameAt(int slot) => names[slot]!;
     }
 }
