@@ -51,6 +51,13 @@ public static class ClusterBench
     /// </summary>
     private static readonly TimeSpan SettleBetweenKills = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// An event that reaches an agent later than this names that agent and keeps every agent's log:
+    /// the median delivery is a fraction of a second, and a straggler of 15 s (BENCHMARKS, session
+    /// 15) could not be traced because its logs were gone.
+    /// </summary>
+    private static readonly TimeSpan SlowDelivery = TimeSpan.FromSeconds(2);
+
     public static Command Create()
     {
         Option<int[]> nodes = BenchOptions.Ints("--nodes", "Cluster sizes (at most 250: agent k is on 127.0.0.k)", [5, 20]);
@@ -314,6 +321,12 @@ public static class ClusterBench
         await side.SendEventAsync(origin, "bench").ConfigureAwait(false);
         _ = await WaitAsync(side, live, k => Task.FromResult(side.DeliveredAt(k) is { } t && t >= sentAt - 1), timeout, $"the event from {side.NodeName(origin)} on every agent").ConfigureAwait(false);
         double[] eventTimes = [.. live.Select(k => Math.Max(0, side.DeliveredAt(k)!.Value - sentAt))];
+        string[] late = [.. live.Select((k, i) => (k, i)).Where(a => eventTimes[a.i] > SlowDelivery.TotalSeconds).Select(a => $"{side.NodeName(a.k)} after {F(eventTimes[a.i])} s")];
+        if (late.Length > 0)
+        {
+            side.KeepLogs = true;
+            Console.WriteLine($"# slow event from {side.NodeName(origin)}: {string.Join(", ", late)}; agent logs kept in {side.Directory}");
+        }
 
         Detection detection = await DetectAsync(side, live, victim, killed, timeout).ConfigureAwait(false);
         return new Probe(eventTimes, detection.FirstSuspicion, detection.Detected, detection.FalseSuspicions);
