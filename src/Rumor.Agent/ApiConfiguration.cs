@@ -8,7 +8,7 @@ namespace Rumor.Agent;
 /// environment, flags). Keys: <c>Token</c>, <c>ReadToken</c>, <c>TokenFile</c>,
 /// <c>ReadTokenFile</c>, <c>TlsCertificate</c>, <c>TlsKey</c>, <c>TlsPassword</c>,
 /// <c>HttpAllowedHosts</c>, <c>HttpRateLimit</c>, <c>HttpRateBurst</c>, <c>HttpBodyMaxBytes</c>,
-/// <c>StreamSubscribersMax</c>, <c>StreamQueueMax</c>, <c>StreamQueueMaxBytes</c>,
+/// <c>HttpBodyGraceSeconds</c>, <c>StreamSubscribersMax</c>, <c>StreamQueueMax</c>, <c>StreamQueueMaxBytes</c>,
 /// <c>MemoryTrimSlackBytes</c>. Every mistake
 /// is an <see cref="AgentConfigurationException"/> naming the key.
 /// </summary>
@@ -56,6 +56,7 @@ public static class ApiConfiguration
             RequestsPerSecond = Int(configuration, "HttpRateLimit", ApiSettings.DefaultRequestsPerSecond, 0, 1_000_000),
             RequestBurst = Int(configuration, "HttpRateBurst", 0, 0, 1_000_000),
             BodyMaxBytes = Int(configuration, "HttpBodyMaxBytes", ApiSettings.DefaultBodyMaxBytes, 1024, 64 * 1024 * 1024),
+            BodyGraceSeconds = Int(configuration, "HttpBodyGraceSeconds", ApiSettings.DefaultBodyGraceSeconds, 2, 3600),
             StreamSubscribersMax = Int(configuration, "StreamSubscribersMax", ApiSettings.DefaultStreamSubscribersMax, 1, 100_000),
             StreamQueueMax = Int(configuration, "StreamQueueMax", ApiSettings.DefaultStreamQueueMax, 1, 1_000_000),
             StreamQueueMaxBytes = Int(configuration, "StreamQueueMaxBytes", ApiSettings.DefaultStreamQueueMaxBytes, 64 * 1024, 1024 * 1024 * 1024),

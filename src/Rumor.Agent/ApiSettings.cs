@@ -13,6 +13,16 @@ public sealed record ApiSettings
     /// <summary>The default of <see cref="BodyMaxBytes"/>: a value of ValueMaxBytes in base64 and JSON fits with room.</summary>
     public const int DefaultBodyMaxBytes = 1024 * 1024;
 
+    /// <summary>
+    /// The default of <see cref="BodyGraceSeconds"/>: as long as Kestrel gives a client to send its
+    /// request headers (RequestHeadersTimeout, 30 s). Kestrel's own default, 5 s, refused the 60 KB
+    /// writes of a client that was merely descheduled on a loaded two-core machine (LoadTests).
+    /// </summary>
+    public const int DefaultBodyGraceSeconds = 30;
+
+    /// <summary>The slowest a request body may arrive once <see cref="BodyGraceSeconds"/> have passed: Kestrel's default rate.</summary>
+    public const int BodyMinBytesPerSecond = 240;
+
     /// <summary>The default of <see cref="StreamSubscribersMax"/>.</summary>
     public const int DefaultStreamSubscribersMax = 64;
 
@@ -60,6 +70,13 @@ public sealed record ApiSettings
 
     /// <summary>Most bytes a request body may have (413 beyond).</summary>
     public int BodyMaxBytes { get; init; } = DefaultBodyMaxBytes;
+
+    /// <summary>
+    /// Seconds a request body may take before it must arrive at <see cref="BodyMinBytesPerSecond"/>
+    /// on average (408 and the connection closed otherwise): the guard against a client that holds a
+    /// connection open by sending its body a byte at a time. At least 2 (Kestrel refuses less).
+    /// </summary>
+    public int BodyGraceSeconds { get; init; } = DefaultBodyGraceSeconds;
 
     /// <summary>Most concurrent <c>/v1/stream</c> subscribers (429 beyond).</summary>
     public int StreamSubscribersMax { get; init; } = DefaultStreamSubscribersMax;

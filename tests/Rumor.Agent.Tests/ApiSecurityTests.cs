@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -172,6 +173,40 @@ public sealed class ApiSecurityTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, chunkedTooLarge.StatusCode);
         Assert.Equal("application/problem+json", chunkedTooLarge.Content.Headers.ContentType?.MediaType);
         Assert.Empty(await agent.Node.GetAsync("big"));
+    }
+
+    [Fact]
+    public async Task A_body_that_stalls_past_its_grace_gets_a_408_naming_the_option_and_writes_nothing()
+    {
+        // A two-second grace (Kestrel takes no less): the stalled body below (10 of its 2,000 bytes, then nothing) is refused
+        // within a few seconds; the default (30 s) is checked where the options are read (Cli.Tests).
+        await using RumorAgent agent = await Agents.StartAsync("grace-a", api: new ApiSettings { BodyGraceSeconds = 2 });
+        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, agent.Url.Port));
+        string body = "{\"value\":\"" + new string('s', 1980) + "\"}";
+        string head = $"PUT /v1/kv/stalled HTTP/1.1\r\nHost: 127.0.0.1:{agent.Url.Port}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head + body[..10]));
+
+        // Read the answer until the server closes the connection (bounded).
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(60));
+        StringBuilder answer = new();
+        byte[] buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, bound.Token)) > 0)
+        {
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        string text = answer.ToString();
+        Assert.StartsWith("HTTP/1.1 408", text, StringComparison.Ordinal);
+        Assert.Contains("HttpBodyGraceSeconds", text, StringComparison.Ordinal);
+        Assert.Empty(await agent.Node.GetAsync("stalled"));
+        Assert.True(agent.Node.IsRunning);
+
+        // The API still answers others.
+        using HttpClient http = Agents.Client(agent);
+        using HttpResponseMessage json = await http.PutAsync("/v1/kv/t", new StringContent("{\"value\":\"v\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, json.StatusCode);
     }
 
     [Fact]

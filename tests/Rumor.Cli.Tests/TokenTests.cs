@@ -38,6 +38,10 @@ public sealed class TokenTests
             Assert.Contains("Both Token and TokenFile", both.Message, StringComparison.Ordinal);
             AgentConfigurationException limit = Assert.Throws<AgentConfigurationException>(() => AgentCommand.ParseArguments([])!.Load(new Hashtable { ["RUMOR_HTTPRATELIMIT"] = "fast" }));
             Assert.Contains("HttpRateLimit", limit.Message, StringComparison.Ordinal);
+            Assert.Equal(ApiSettings.DefaultBodyGraceSeconds, open.Api.BodyGraceSeconds);
+            Assert.Equal(7, AgentCommand.ParseArguments([])!.Load(new Hashtable { ["RUMOR_HTTPBODYGRACESECONDS"] = "7" }).Api.BodyGraceSeconds);
+            AgentConfigurationException grace = Assert.Throws<AgentConfigurationException>(() => AgentCommand.ParseArguments([])!.Load(new Hashtable { ["RUMOR_HTTPBODYGRACESECONDS"] = "0" }));
+            Assert.Contains("HttpBodyGraceSeconds", grace.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -394,7 +394,14 @@ public static class AgentLoadScenario
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            return new Call(0, watch.Elapsed.TotalMilliseconds, isQuery, false, string.Empty, $"{method} {uri.AbsolutePath}: {e.GetType().Name}: {e.Message}");
+            // The inner exceptions say what happened (a reset, a refused connection, a timeout); the outer one rarely does.
+            StringBuilder failure = new($"{method} {uri.AbsolutePath} after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.GetType().Name}: {e.Message}");
+            for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            {
+                failure.Append(CultureInfo.InvariantCulture, $" <- {inner.GetType().Name}: {inner.Message}");
+            }
+
+            return new Call(0, watch.Elapsed.TotalMilliseconds, isQuery, false, string.Empty, failure.ToString());
         }
     }
 

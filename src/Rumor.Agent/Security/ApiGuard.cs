@@ -135,9 +135,12 @@ internal sealed class ApiGuard
             // Kestrel's own refusals while the endpoint read the body (a chunked body past the limit);
             // the rest of the body is not read, so the connection closes after the answer.
             context.Response.Headers.Connection = "close";
-            string detail = e.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? $"The body is over {_settings.BodyMaxBytes} bytes (HttpBodyMaxBytes)."
-                : "The request could not be read: " + e.Message;
+            string detail = e.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => $"The body is over {_settings.BodyMaxBytes} bytes (HttpBodyMaxBytes).",
+                StatusCodes.Status408RequestTimeout => $"The body arrived slower than {ApiSettings.BodyMinBytesPerSecond} bytes a second after {_settings.BodyGraceSeconds} s (HttpBodyGraceSeconds).",
+                _ => "The request could not be read: " + e.Message,
+            };
             await RefuseAsync(context, e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", detail).ConfigureAwait(false);
         }
     }

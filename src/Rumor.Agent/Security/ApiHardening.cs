@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace Rumor.Agent.Security;
 /// </summary>
 internal static class ApiHardening
 {
-    /// <summary>Refuses a non-loopback address without a token, and configures Kestrel (TLS, body bound) and the rate limiter.</summary>
+    /// <summary>Refuses a non-loopback address without a token, and configures Kestrel (TLS, body bound and rate) and the rate limiter.</summary>
     public static void Listen(WebApplicationBuilder builder, AgentSettings settings)
     {
         ApiSettings api = settings.Api;
@@ -29,6 +30,7 @@ internal static class ApiHardening
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = api.BodyMaxBytes;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(ApiSettings.BodyMinBytesPerSecond, TimeSpan.FromSeconds(api.BodyGraceSeconds));
             kestrel.Listen(new IPEndPoint(httpAddress, settings.Http.Port), listen =>
             {
                 if (certificate is not null)
