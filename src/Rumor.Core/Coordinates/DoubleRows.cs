@@ -86,12 +86,12 @@ internal sealed class DoubleRows
     /// <summary>Drops the row of <paramref name="name"/>; its slot is reused.</summary>
     public void Remove(string name)
     {
-        if (!TryGet(name, out int slot))
+        int slot = _index.Remove(name, new SlotNames(_names));
+        if (slot < 0)
         {
             return;
         }
 
-        _index.Remove(name, slot, new SlotNames(_names));
         _names[slot] = null;
         _free.Add(slot);
     }

@@ -33,20 +33,8 @@ internal sealed class NameSlotIndex
     public int Find<TNames>(string name, TNames names)
         where TNames : struct, ISlotNames
     {
-        int mask = _buckets.Length - 1;
-        for (int i = Home(name, mask); ; i = (i + 1) & mask)
-        {
-            int entry = _buckets[i];
-            if (entry == 0)
-            {
-                return -1;
-            }
-
-            if (string.Equals(names.NameAt(entry - 1), name, StringComparison.Ordinal))
-            {
-                return entry - 1;
-            }
-        }
+        int bucket = BucketOfName(name, names);
+        return bucket < 0 ? -1 : _buckets[bucket] - 1;
     }
 
     /// <summary>Indexes <paramref name="slot"/>, whose name (already held by the owner) must not be indexed yet.</summary>
@@ -72,24 +60,25 @@ internal sealed class NameSlotIndex
 
     /// <summary>Unindexes <paramref name="slot"/>, indexed under <paramref name="name"/> (the owner still holds every other indexed slot's name).</summary>
     public void Remove<TNames>(string name, int slot, TNames names)
+        where TNames : struct, ISlotNames => ShiftOut(BucketOf(name, slot), names);
+
+    /// <summary>
+    /// Unindexes <paramref name="name"/> and returns the slot it had, or -1 when it is not indexed:
+    /// one walk of its probe chain, for an owner that does not know the slot (the owner still holds
+    /// every indexed slot's name, this one's included).
+    /// </summary>
+    public int Remove<TNames>(string name, TNames names)
         where TNames : struct, ISlotNames
     {
-        int mask = _buckets.Length - 1;
-        int hole = BucketOf(name, slot);
-        for (int j = (hole + 1) & mask; _buckets[j] != 0; j = (j + 1) & mask)
+        int bucket = BucketOfName(name, names);
+        if (bucket < 0)
         {
-            // An entry may fill the hole if its home is not cyclically in (hole, j].
-            int home = Home(names.NameAt(_buckets[j] - 1), mask);
-            bool homeBetween = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-            if (!homeBetween)
-            {
-                _buckets[hole] = _buckets[j];
-                hole = j;
-            }
+            return -1;
         }
 
-        _buckets[hole] = 0;
-        Count--;
+        int slot = _buckets[bucket] - 1;
+        ShiftOut(bucket, names);
+        return slot;
     }
 
     /// <summary>After the owner swapped slots <paramref name="i"/> and <paramref name="j"/>: <paramref name="nameNowAtI"/> was at j, <paramref name="nameNowAtJ"/> at i.</summary>
@@ -114,6 +103,47 @@ internal sealed class NameSlotIndex
         }
 
         Count = count;
+    }
+
+    /// <summary>Empties <paramref name="hole"/> and shifts back the entries after it that may fill it (backward-shift deletion).</summary>
+    private void ShiftOut<TNames>(int hole, TNames names)
+        where TNames : struct, ISlotNames
+    {
+        int mask = _buckets.Length - 1;
+        for (int j = (hole + 1) & mask; _buckets[j] != 0; j = (j + 1) & mask)
+        {
+            // An entry may fill the hole if its home is not cyclically in (hole, j].
+            int home = Home(names.NameAt(_buckets[j] - 1), mask);
+            bool homeBetween = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+            if (!homeBetween)
+            {
+                _buckets[hole] = _buckets[j];
+                hole = j;
+            }
+        }
+
+        _buckets[hole] = 0;
+        Count--;
+    }
+
+    /// <summary>The bucket that holds <paramref name="name"/>, or -1.</summary>
+    private int BucketOfName<TNames>(string name, TNames names)
+        where TNames : struct, ISlotNames
+    {
+        int mask = _buckets.Length - 1;
+        for (int i = Home(name, mask); ; i = (i + 1) & mask)
+        {
+            int entry = _buckets[i];
+            if (entry == 0)
+            {
+                return -1;
+            }
+
+            if (string.Equals(names.NameAt(entry - 1), name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
     }
 
     private static int Home(string name, int mask) => StringComparer.Ordinal.GetHashCode(name) & mask;
