@@ -6,7 +6,9 @@ sockets on 127.0.0.1, consecutive ports), waits for its "converged" line, then t
 sets a key on node 1, sends an event from node 2 and waits until every node has both, kills node
 N-2 and waits until every survivor declared it failed; finally measures idle traffic over a quiet
 window (datagrams with 28 bytes of IPv4 + UDP header each, plus stream payload) and the process's
-CPU, threads and resident memory. Prints one line of JSON per N and a Markdown table.
+CPU, threads and resident memory. With --repeat R it sets R keys, sends R events and kills R
+nodes, one at a time, and prints each sample and their means. Prints one line of JSON per N and a
+Markdown table.
 
     python3 scripts/cluster-scale.py --rumor src/Rumor.Cli/bin/Release/net10.0/rumor --nodes 100,500,1000
 """
@@ -42,7 +44,7 @@ def wait_for(what, condition, bound):
     raise TimeoutError(f"{what}: not within {bound} s")
 
 
-def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5, windows=1):
+def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5, windows=1, repeat=1):
     api = f"http://127.0.0.1:{http_port}"
     args = [rumor, "cluster", "--nodes", str(n), "--bind", f"127.0.0.1:{port}", "--http", f"127.0.0.1:{http_port}",
             "--preset", preset, "--converge-timeout", f"{bound}s"]
@@ -92,22 +94,37 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
         result["threads"] = threads
         result["rss_mib"] = round(rss)
 
-        # Spread of a key and an event, then detection of a kill.
-        http("PUT", f"{api}/v1/nodes/1/kv/scale/key", b"value")
-        http("POST", f"{api}/v1/nodes/2/event/scale-event", b"payload")
-        key = wait_for("key spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/kv/node-1/scale/key")).get("allMs") is not None and s or None, bound)
-        event = wait_for("event spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/event/scale-event")).get("allMs") is not None and s or None, bound)
-        result["key_first_s"], result["key_all_s"] = round(key["firstMs"] / 1000, 2), round(key["allMs"] / 1000, 2)
-        result["event_first_s"], result["event_all_s"] = round(event["firstMs"] / 1000, 2), round(event["allMs"] / 1000, 2)
-        victim = n - 2
-        http("POST", f"{api}/v1/nodes/{victim}/kill")
-        dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
-        suspect = http("GET", f"{api}/v1/cluster/spread/suspect/node-{victim}")
-        result["suspect_first_s"] = round(suspect["firstMs"] / 1000, 2) if suspect.get("firstMs") is not None else None
-        result["dead_first_s"], result["dead_all_s"] = round(dead["firstMs"] / 1000, 2), round(dead["allMs"] / 1000, 2)
-        after = http("GET", f"{api}/v1/cluster")
+        # Spread of a key and an event, then detection of a kill; with --repeat R, R of each, one at
+        # a time (key r on node 1 + r, event r from node 2 + r, victims N-2, N-3, ...), so the
+        # figures are a small distribution rather than one sample.
+        samples = {name: [] for name in ("key_first_s", "key_all_s", "event_first_s", "event_all_s", "suspect_first_s", "dead_first_s", "dead_all_s")}
+        for r in range(repeat):
+            key_name = "scale/key" if r == 0 else f"scale/key-{r}"
+            event_name = "scale-event" if r == 0 else f"scale-event-{r}"
+            http("PUT", f"{api}/v1/nodes/{1 + r}/kv/{key_name}", b"value")
+            http("POST", f"{api}/v1/nodes/{2 + r}/event/{event_name}", b"payload")
+            key = wait_for("key spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/kv/node-{1 + r}/{key_name}")).get("allMs") is not None and s or None, bound)
+            event = wait_for("event spread", lambda: (s := http("GET", f"{api}/v1/cluster/spread/event/{event_name}")).get("allMs") is not None and s or None, bound)
+            samples["key_first_s"].append(round(key["firstMs"] / 1000, 2))
+            samples["key_all_s"].append(round(key["allMs"] / 1000, 2))
+            samples["event_first_s"].append(round(event["firstMs"] / 1000, 2))
+            samples["event_all_s"].append(round(event["allMs"] / 1000, 2))
+        victims = [n - 2 - r for r in range(repeat)]
+        for victim in victims:
+            http("POST", f"{api}/v1/nodes/{victim}/kill")
+            dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
+            suspect = http("GET", f"{api}/v1/cluster/spread/suspect/node-{victim}")
+            samples["suspect_first_s"].append(round(suspect["firstMs"] / 1000, 2) if suspect.get("firstMs") is not None else None)
+            samples["dead_first_s"].append(round(dead["firstMs"] / 1000, 2))
+            samples["dead_all_s"].append(round(dead["allMs"] / 1000, 2))
+        for name, values in samples.items():
+            result[name] = values[0] if repeat == 1 else values
+            measured = [v for v in values if v is not None]
+            if repeat > 1 and measured:
+                result[name.removesuffix("_s") + "_mean_s"] = round(sum(measured) / len(measured), 2)
         result["false_failures"] = sum(
-            http("GET", f"{api}/v1/cluster/spread/dead/node-{i}")["reached"] > 0 for i in range(n) if i != victim)
+            http("GET", f"{api}/v1/cluster/spread/dead/node-{i}")["reached"] > 0 for i in range(n) if i not in victims)
+        after = http("GET", f"{api}/v1/cluster")
         result["converged_after_kill"] = after["converged"]
         return result
     finally:
@@ -129,12 +146,13 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=20)
     parser.add_argument("--settle-seconds", type=float, default=5, help="wait after convergence before the idle window")
     parser.add_argument("--windows", type=int, default=1, help="cut the idle time into this many windows, each with its own rate")
+    parser.add_argument("--repeat", type=int, default=1, help="keys, events and kills measured, one at a time (each a sample)")
     parser.add_argument("--bound", type=int, default=600, help="seconds allowed for each step")
     options = parser.parse_args()
     results = []
     for n in [int(x) for x in options.nodes.split(",")]:
         load = os.getloadavg()[0]
-        result = run(options.rumor, n, options.port, options.http_port, options.preset, options.idle_seconds, options.bound, options.settle_seconds, options.windows)
+        result = run(options.rumor, n, options.port, options.http_port, options.preset, options.idle_seconds, options.bound, options.settle_seconds, options.windows, options.repeat)
         result["load_before"] = round(load, 1)
         result["load_after"] = round(os.getloadavg()[0], 1)
         print(json.dumps(result), flush=True)

@@ -36,6 +36,7 @@ public static class Program
             EnvelopeThroughputExperiment.Create(),
             ClusterBench.Create(),
             TransportThroughputExperiment.Create(),
+            ScenarioExperiment.Create(),
         };
 
         // What names no experiment is BenchmarkDotNet's command line: hand it over unchanged.
