@@ -34,6 +34,14 @@ def proc_stat(pid):
     return cpu_seconds(pid), thread_count(pid), rss_mib(pid)  # utime + stime, threads, VmRSS
 
 
+def health_delta(a, b):
+    """What the nodes' detectors and queues did between two traffic reads (sums over running nodes;
+    a node killed in between takes its counts with it, so a difference undercounts, and can even be
+    negative for a counter the killed node had much of)."""
+    before, after = a.get("health") or {}, b.get("health") or {}
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
 def wait_for(what, condition, bound):
     start = time.monotonic()
     while time.monotonic() - start < bound:
@@ -91,6 +99,7 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
         result["idle_datagrams_per_node_s"] = round((t1["datagrams"] - t0["datagrams"]) / window / n, 2)
         result["idle_streams_per_node_s"] = round((t1["streams"] - t0["streams"]) / window / n, 3)
         result["idle_cpu_percent"] = round(100 * (cpu1 - cpu0) / (time.monotonic() - w0), 1)
+        result["idle_health"] = health_delta(t0, t1)
         result["threads"] = threads
         result["rss_mib"] = round(rss)
 
@@ -110,6 +119,7 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             samples["event_first_s"].append(round(event["firstMs"] / 1000, 2))
             samples["event_all_s"].append(round(event["allMs"] / 1000, 2))
         victims = [n - 2 - r for r in range(repeat)]
+        before_kills = http("GET", f"{api}/v1/cluster/traffic")
         for victim in victims:
             http("POST", f"{api}/v1/nodes/{victim}/kill")
             dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
@@ -117,6 +127,7 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             samples["suspect_first_s"].append(round(suspect["firstMs"] / 1000, 2) if suspect.get("firstMs") is not None else None)
             samples["dead_first_s"].append(round(dead["firstMs"] / 1000, 2))
             samples["dead_all_s"].append(round(dead["allMs"] / 1000, 2))
+        result["detect_health"] = health_delta(before_kills, http("GET", f"{api}/v1/cluster/traffic"))
         for name, values in samples.items():
             result[name] = values[0] if repeat == 1 else values
             measured = [v for v in values if v is not None]

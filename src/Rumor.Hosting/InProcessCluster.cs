@@ -466,6 +466,8 @@ public sealed class InProcessCluster : IAsyncDisposable
     public async Task<TrafficReport> TrafficAsync(CancellationToken cancellationToken = default)
     {
         long packets = 0, packetBytes = 0, streams = 0, streamBytes = 0;
+        long probes = 0, probesFailed = 0, suspicions = 0, accusations = 0, suppressed = 0, stalls = 0, refutations = 0, broadcastsDropped = 0;
+        long datagramsDropped = 0, streamsRefused = 0, streamErrors = 0;
         int nodes = 0;
         foreach (ClusterMember member in _nodes)
         {
@@ -476,13 +478,29 @@ public sealed class InProcessCluster : IAsyncDisposable
 
             try
             {
-                (long p, long pb, long s, long sb) = await transport.InvokeAsync(
-                    node => (node.Counters.PacketsSent, node.Counters.PacketBytesSent, node.Counters.StreamsOpened + node.Counters.StreamsAccepted, node.Counters.StreamBytesSent),
+                long[] c = await transport.InvokeAsync(
+                    node => new[]
+                    {
+                        node.Counters.PacketsSent, node.Counters.PacketBytesSent, node.Counters.StreamsOpened + node.Counters.StreamsAccepted, node.Counters.StreamBytesSent,
+                        node.Counters.ProbesSent, node.Counters.ProbesFailed, node.Counters.SuspicionsRaised, node.Counters.AccusationsMade,
+                        node.Counters.AccusationsSuppressed, node.Counters.LocalStalls, node.Counters.Refutations, node.Counters.BroadcastsDropped,
+                    },
                     cancellationToken).ConfigureAwait(false);
-                packets += p;
-                packetBytes += pb;
-                streams += s;
-                streamBytes += sb;
+                packets += c[0];
+                packetBytes += c[1];
+                streams += c[2];
+                streamBytes += c[3];
+                probes += c[4];
+                probesFailed += c[5];
+                suspicions += c[6];
+                accusations += c[7];
+                suppressed += c[8];
+                stalls += c[9];
+                refutations += c[10];
+                broadcastsDropped += c[11];
+                datagramsDropped += transport.Counters.DatagramsDropped;
+                streamsRefused += transport.Counters.StreamsRefused;
+                streamErrors += transport.Counters.StreamErrors;
                 nodes++;
             }
             catch (ObjectDisposedException)
@@ -491,7 +509,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             }
         }
 
-        return new TrafficReport(nodes, ElapsedMs, packets, packetBytes, packetBytes + (packets * DatagramHeaderBytes), streams, streamBytes);
+        TrafficHealth health = new(probes, probesFailed, suspicions, accusations, suppressed, stalls, refutations, broadcastsDropped, datagramsDropped, streamsRefused, streamErrors);
+        return new TrafficReport(nodes, ElapsedMs, packets, packetBytes, packetBytes + (packets * DatagramHeaderBytes), streams, streamBytes, health);
     }
 
     /// <summary>Stops every running node abruptly (no leave), in parallel, each bounded by the transport's shutdown timeout.</summary>
@@ -665,4 +684,23 @@ public sealed record SpreadReport(string Tracked, int Running, int Reached, doub
 /// <param name="DatagramBytesWithHeaders">Payload plus 28 bytes of IPv4 and UDP header each.</param>
 /// <param name="Streams">Streams opened or accepted.</param>
 /// <param name="StreamPayloadBytes">Stream bytes sent (TCP segments and headers not counted).</param>
-public sealed record TrafficReport(int Nodes, double AtMs, long Datagrams, long DatagramPayloadBytes, long DatagramBytesWithHeaders, long Streams, long StreamPayloadBytes);
+/// <param name="Health">What the nodes' failure detectors and queues did since they started (sums over the running nodes).</param>
+public sealed record TrafficReport(int Nodes, double AtMs, long Datagrams, long DatagramPayloadBytes, long DatagramBytesWithHeaders, long Streams, long StreamPayloadBytes, TrafficHealth Health);
+
+/// <summary>
+/// Sums over the running nodes of the counters that explain a slow detection or spread on a loaded
+/// process (<see cref="Rumor.Core.Diagnostics.NodeCounters"/> and the transport's counters): what a real-socket scale run
+/// reads beside its timings (scripts/cluster-scale.py).
+/// </summary>
+/// <param name="ProbesSent">Direct probes sent.</param>
+/// <param name="ProbesFailed">Probes that ended without an ack.</param>
+/// <param name="SuspicionsRaised">Members this node began to suspect.</param>
+/// <param name="AccusationsMade">Suspicions raised from a failed probe of our own.</param>
+/// <param name="AccusationsSuppressed">Failed probes not turned into an accusation because the node had stalled itself (the stall guard).</param>
+/// <param name="LocalStalls">Stalls the node was told of (the loop woke late, a GC pause, a thread-pool backlog).</param>
+/// <param name="Refutations">Suspicions of the node itself that it refuted.</param>
+/// <param name="BroadcastsDropped">Broadcasts dropped from a full queue.</param>
+/// <param name="DatagramsDropped">Datagrams dropped because the node's inbox was full.</param>
+/// <param name="StreamsRefused">Streams refused (StreamsMax open, or the inbox full).</param>
+/// <param name="StreamErrors">Incoming streams that failed (a timeout, a reset).</param>
+public sealed record TrafficHealth(long ProbesSent, long ProbesFailed, long SuspicionsRaised, long AccusationsMade, long AccusationsSuppressed, long LocalStalls, long Refutations, long BroadcastsDropped, long DatagramsDropped, long StreamsRefused, long StreamErrors);

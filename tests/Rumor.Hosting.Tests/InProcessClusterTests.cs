@@ -83,6 +83,10 @@ public sealed class InProcessClusterTests
         Assert.Equal(Nodes - 1, traffic.Nodes);
         Assert.Equal(traffic.DatagramPayloadBytes + (traffic.Datagrams * InProcessCluster.DatagramHeaderBytes), traffic.DatagramBytesWithHeaders);
         Assert.True(traffic.Datagrams > 0);
+
+        // The health sums: the survivors probed, and suspected the victim on their own probes.
+        Assert.True(traffic.Health.ProbesSent > 0);
+        Assert.True(traffic.Health.ProbesFailed > 0 && traffic.Health.SuspicionsRaised > 0, $"probes failed {traffic.Health.ProbesFailed}, suspicions {traffic.Health.SuspicionsRaised} after a kill");
     }
 
     [Fact]
