@@ -3,8 +3,9 @@ using Rumor.Core;
 namespace Rumor.Transport;
 
 /// <summary>
-/// The event loop: one dedicated thread, the only one that touches the node (the core is not
-/// thread-safe, by design). It takes work items from a bounded inbox in arrival order and, between
+/// The event loop: one dedicated thread, the only one that changes the node (the core is not
+/// thread-safe, by design; the loop holds the node lock while the node runs, so that a reader of
+/// <see cref="Members"/> can copy the member list under it). It takes work items from a bounded inbox in arrival order and, between
 /// them, fires the node's timers. Commands from the application (<see cref="InvokeAsync{T}(System.Func{GossipNode, TimeSpan, T}, CancellationToken)"/>:
 /// every HTTP request that reaches the node) wait in a queue of their own that is served only when
 /// no protocol input (datagram, stream) waits: a burst of a thousand API calls never holds a probe's
@@ -30,7 +31,9 @@ public sealed partial class GossipTransport
     private readonly Thread _loopThread;
     private readonly TaskCompletionSource _loopStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _nodeLock = new();
     private volatile IReadOnlyList<MemberSnapshot> _members = [];
+    private volatile bool _membersStale = true;
     private volatile Exception? _lastLoopFault;
     private bool _stopRequested;
     private bool _membersDirty;
@@ -38,10 +41,39 @@ public sealed partial class GossipTransport
     private TimeSpan _gcPausesSeen = GC.GetTotalPauseDuration();
 
     /// <summary>
-    /// Every member the node knows (itself included), ordered by name, as of the last change the
-    /// loop published: cheap to read from any thread, at most one loop iteration old.
+    /// Every member the node knows (itself included), ordered by name, as of the loop's last
+    /// finished input (the one running now not yet included). Read from any thread. The copy is made
+    /// by the first read after the members changed, under the node lock (the loop waits that long),
+    /// and kept until they change again, never by the loop itself: in <c>rumor cluster</c> every
+    /// node of a thousand rebuilt its 1,000-member copy on every join it heard of (10^9 objects and
+    /// a million sorts over a 1,000-node join, the garbage collector walking 2,000 thread stacks each
+    /// time) although nobody read them (docs/BENCHMARKS.md, session 16).
     /// </summary>
-    public IReadOnlyList<MemberSnapshot> Members => _members;
+    public IReadOnlyList<MemberSnapshot> Members
+    {
+        get
+        {
+            if (!_membersStale)
+            {
+                return _members;
+            }
+
+            lock (_nodeLock)
+            {
+                if (_membersStale)
+                {
+                    _members = SnapshotMembers(_node);
+                    _membersStale = false;
+                    MemberCopies++;
+                }
+
+                return _members;
+            }
+        }
+    }
+
+    /// <summary>Member copies made by reads of <see cref="Members"/> (tests check that a change alone makes none).</summary>
+    internal long MemberCopies { get; private set; }
 
     /// <summary>True while the event loop thread runs (tests check that dispose ends it).</summary>
     internal bool IsLoopRunning => _loopThread.IsAlive;
@@ -104,8 +136,12 @@ public sealed partial class GossipTransport
         {
             try
             {
-                _node.Start(Now);
-                PublishMembers();
+                lock (_nodeLock)
+                {
+                    _node.Start(Now);
+                    _membersStale = true;
+                }
+
                 _loopStarted.TrySetResult();
             }
             catch (Exception e)
@@ -119,27 +155,37 @@ public sealed partial class GossipTransport
             {
                 try
                 {
-                    if (datagram.Rented is not null)
+                    lock (_nodeLock)
                     {
-                        datagram.Execute(_node, Now);
-                    }
-                    else if (work is not null)
-                    {
-                        work.Execute(_node, Now);
-                        _membersDirty |= work.MayChangeMembers;
-                    }
+                        try
+                        {
+                            if (datagram.Rented is not null)
+                            {
+                                datagram.Execute(_node, Now);
+                            }
+                            else if (work is not null)
+                            {
+                                work.Execute(_node, Now);
+                                _membersDirty |= work.MayChangeMembers;
+                            }
 
-                    TimeSpan now = Now;
-                    ReportStalls(now);
-                    if (_node.NextWakeDue <= now && !(DatagramsWaiting() && ++ticksDeferred <= TicksDeferredMax))
-                    {
-                        ticksDeferred = 0;
-                        _node.OnTick(now);
-                    }
-
-                    if (_membersDirty)
-                    {
-                        PublishMembers();
+                            TimeSpan now = Now;
+                            ReportStalls(now);
+                            if (_node.NextWakeDue <= now && !(DatagramsWaiting() && ++ticksDeferred <= TicksDeferredMax))
+                            {
+                                ticksDeferred = 0;
+                                _node.OnTick(now);
+                            }
+                        }
+                        finally
+                        {
+                            // Before the lock is let go, so a reader after it rebuilds the copy.
+                            if (_membersDirty)
+                            {
+                                _membersDirty = false;
+                                _membersStale = true;
+                            }
+                        }
                     }
                 }
                 catch (Exception e)
@@ -148,14 +194,18 @@ public sealed partial class GossipTransport
                 }
                 finally
                 {
-                    // After the snapshot: a caller awaiting its own command sees its effect in Members.
+                    // After the members were marked changed: a caller awaiting its own command sees its effect in Members.
                     work?.Complete();
                 }
             }
         }
         finally
         {
-            _node.Stop();
+            lock (_nodeLock)
+            {
+                _node.Stop();
+            }
+
             AbandonInbox();
             _loopExited.TrySetResult();
         }
@@ -252,12 +302,6 @@ public sealed partial class GossipTransport
         // process alive (a daemon must not die of one bad packet) and make the bug visible.
         _lastLoopFault = e;
         _counters.LoopFault();
-    }
-
-    private void PublishMembers()
-    {
-        _membersDirty = false;
-        _members = SnapshotMembers(_node);
     }
 
     private static MemberSnapshot[] SnapshotMembers(GossipNode node)

@@ -11,7 +11,7 @@ namespace Rumor.Transport;
 /// </summary>
 internal abstract class LoopWork
 {
-    /// <summary>True when running it may change members without an event (our own state, metadata): the loop then republishes the snapshot.</summary>
+    /// <summary>True when running it may change members without an event (our own state, metadata): the loop then marks the member copy stale, and the next read of <see cref="GossipTransport.Members"/> makes a new one.</summary>
     public virtual bool MayChangeMembers => false;
 
     /// <summary>An application's command (queued behind protocol input), not protocol input.</summary>
@@ -20,7 +20,7 @@ internal abstract class LoopWork
     public abstract void Execute(GossipNode node, TimeSpan now);
 
     /// <summary>
-    /// Called by the loop after <see cref="Execute"/> and after the member snapshot is republished,
+    /// Called by the loop after <see cref="Execute"/> and after the member copy is marked stale,
     /// so a caller awaiting the work sees its own change in <see cref="GossipTransport.Members"/>.
     /// </summary>
     public virtual void Complete()

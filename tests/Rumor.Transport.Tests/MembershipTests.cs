@@ -44,6 +44,39 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public async Task The_member_copy_is_made_by_the_first_read_after_a_change_and_never_by_the_loop_alone()
+    {
+        await using LocalCluster cluster = await LocalCluster.StartJoinedAsync(1);
+        GossipTransport first = cluster[0];
+        Assert.Single(first.Members);
+        long copies = first.MemberCopies;
+        Assert.Single(first.Members);
+        Assert.Equal(copies, first.MemberCopies); // unchanged: the same copy
+
+        // Three nodes join through it; nothing reads its Members meanwhile (GetMembersAsync reads on the loop).
+        await using GossipTransport b = await GossipTransport.StartAsync(LocalCluster.FastOptions("copy-b"));
+        await using GossipTransport c = await GossipTransport.StartAsync(LocalCluster.FastOptions("copy-c"));
+        await using GossipTransport d = await GossipTransport.StartAsync(LocalCluster.FastOptions("copy-d"));
+        foreach (GossipTransport joiner in new[] { b, c, d })
+        {
+            Assert.True((await joiner.JoinAsync([first.Address])).Joined);
+        }
+
+        DateTime deadline = DateTime.UtcNow + Bound;
+        while ((await first.GetMembersAsync()).Count(m => m.State == MemberState.Alive) < 4)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node-1 did not see the three joiners alive");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(copies, first.MemberCopies); // the joins changed the members; no copy was made
+        Assert.Equal(4, first.Members.Count(m => m.State == MemberState.Alive)); // the read sees them
+        Assert.Equal(copies + 1, first.MemberCopies);
+        Assert.Equal(4, first.Members.Count);
+        Assert.Equal(copies + 1, first.MemberCopies);
+    }
+
+    [Fact]
     public async Task Leaving_alone_completes_at_once()
     {
         await using GossipTransport node = await GossipTransport.StartAsync(LocalCluster.FastOptions("alone"));
