@@ -35,9 +35,8 @@ def proc_stat(pid):
 
 
 def health_delta(a, b):
-    """What the nodes' detectors and queues did between two traffic reads (sums over running nodes;
-    a node killed in between takes its counts with it, so a difference undercounts, and can even be
-    negative for a counter the killed node had much of)."""
+    """What the nodes' detectors and queues did between two traffic reads (sums over every node, a
+    killed one as of its kill, so a difference is exact)."""
     before, after = a.get("health") or {}, b.get("health") or {}
     return {k: after[k] - before.get(k, 0) for k in after}
 

@@ -266,6 +266,16 @@ public sealed class InProcessCluster : IAsyncDisposable
         }
 
         member.KilledAtMs = ElapsedMs;
+        try
+        {
+            // Its detector counters as of the kill, so the health sums stay monotonic (TrafficHealth).
+            member.CountersAtKill = await ReadCountersAsync(transport, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped meanwhile: nothing to keep.
+        }
+
         _origins[DeadKey(member.Name)] = _clock.ElapsedTicks;
         _origins[SuspectKey(member.Name)] = _clock.ElapsedTicks;
         await transport.DisposeAsync().ConfigureAwait(false);
@@ -466,52 +476,79 @@ public sealed class InProcessCluster : IAsyncDisposable
     public async Task<TrafficReport> TrafficAsync(CancellationToken cancellationToken = default)
     {
         long packets = 0, packetBytes = 0, streams = 0, streamBytes = 0;
-        long probes = 0, probesFailed = 0, suspicions = 0, accusations = 0, suppressed = 0, stalls = 0, refutations = 0, broadcastsDropped = 0;
-        long datagramsDropped = 0, streamsRefused = 0, streamErrors = 0;
+        long[] health = new long[CountersHealthLength];
         int nodes = 0;
         foreach (ClusterMember member in _nodes)
         {
             if (member.Transport is not { } transport)
             {
+                // A killed node's health counters as of its kill: the sums never go down.
+                AddHealth(health, member.CountersAtKill);
                 continue;
             }
 
             try
             {
-                long[] c = await transport.InvokeAsync(
-                    node => new[]
-                    {
-                        node.Counters.PacketsSent, node.Counters.PacketBytesSent, node.Counters.StreamsOpened + node.Counters.StreamsAccepted, node.Counters.StreamBytesSent,
-                        node.Counters.ProbesSent, node.Counters.ProbesFailed, node.Counters.SuspicionsRaised, node.Counters.AccusationsMade,
-                        node.Counters.AccusationsSuppressed, node.Counters.LocalStalls, node.Counters.Refutations, node.Counters.BroadcastsDropped,
-                    },
-                    cancellationToken).ConfigureAwait(false);
+                long[] c = await ReadCountersAsync(transport, cancellationToken).ConfigureAwait(false);
                 packets += c[0];
                 packetBytes += c[1];
                 streams += c[2];
                 streamBytes += c[3];
-                probes += c[4];
-                probesFailed += c[5];
-                suspicions += c[6];
-                accusations += c[7];
-                suppressed += c[8];
-                stalls += c[9];
-                refutations += c[10];
-                broadcastsDropped += c[11];
-                datagramsDropped += transport.Counters.DatagramsDropped;
-                streamsRefused += transport.Counters.StreamsRefused;
-                streamErrors += transport.Counters.StreamErrors;
+                AddHealth(health, c);
                 nodes++;
             }
             catch (ObjectDisposedException)
             {
                 // Killed meanwhile.
+                AddHealth(health, member.CountersAtKill);
             }
         }
 
-        TrafficHealth health = new(probes, probesFailed, suspicions, accusations, suppressed, stalls, refutations, broadcastsDropped, datagramsDropped, streamsRefused, streamErrors);
-        return new TrafficReport(nodes, ElapsedMs, packets, packetBytes, packetBytes + (packets * DatagramHeaderBytes), streams, streamBytes, health);
+        return new TrafficReport(
+            nodes,
+            ElapsedMs,
+            packets,
+            packetBytes,
+            packetBytes + (packets * DatagramHeaderBytes),
+            streams,
+            streamBytes,
+            new TrafficHealth(health[0], health[1], health[2], health[3], health[4], health[5], health[6], health[7], health[8], health[9], health[10]));
     }
+
+    /// <summary>Health counters at the end of <see cref="ReadCountersAsync"/>'s array, after the four traffic counters.</summary>
+    private const int CountersHealthLength = 11;
+
+    private static void AddHealth(long[] sums, long[]? counters)
+    {
+        if (counters is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < CountersHealthLength; i++)
+        {
+            sums[i] += counters[4 + i];
+        }
+    }
+
+    /// <summary>Packets, packet bytes, streams and stream bytes sent, then the health counters in <see cref="TrafficHealth"/>'s order.</summary>
+    private static async Task<long[]> ReadCountersAsync(GossipTransport transport, CancellationToken cancellationToken)
+    {
+        long[] c = await transport.InvokeAsync(
+            node => new[]
+            {
+                node.Counters.PacketsSent, node.Counters.PacketBytesSent, node.Counters.StreamsOpened + node.Counters.StreamsAccepted, node.Counters.StreamBytesSent,
+                node.Counters.ProbesSent, node.Counters.ProbesFailed, node.Counters.SuspicionsRaised, node.Counters.AccusationsMade,
+                node.Counters.AccusationsSuppressed, node.Counters.LocalStalls, node.Counters.Refutations, node.Counters.BroadcastsDropped,
+                0, 0, 0,
+            },
+            cancellationToken).ConfigureAwait(false);
+        c[12] = transport.Counters.DatagramsDropped;
+        c[13] = transport.Counters.StreamsRefused;
+        c[14] = transport.Counters.StreamErrors;
+        return c;
+    }
+
 
     /// <summary>Stops every running node abruptly (no leave), in parallel, each bounded by the transport's shutdown timeout.</summary>
     public async ValueTask DisposeAsync()
@@ -563,6 +600,9 @@ public sealed class ClusterMember
 
     /// <summary>When it was killed (ms on the cluster's clock); null while running.</summary>
     public double? KilledAtMs { get; internal set; }
+
+    /// <summary>Its counters as of its kill (null while it runs, or when it could not be read).</summary>
+    internal long[]? CountersAtKill { get; set; }
 
     /// <summary>Whether its first join succeeded (node 0 joins nobody: true).</summary>
     public bool Joined { get; internal set; } = true;
@@ -684,7 +724,7 @@ public sealed record SpreadReport(string Tracked, int Running, int Reached, doub
 /// <param name="DatagramBytesWithHeaders">Payload plus 28 bytes of IPv4 and UDP header each.</param>
 /// <param name="Streams">Streams opened or accepted.</param>
 /// <param name="StreamPayloadBytes">Stream bytes sent (TCP segments and headers not counted).</param>
-/// <param name="Health">What the nodes' failure detectors and queues did since they started (sums over the running nodes).</param>
+/// <param name="Health">What the nodes' failure detectors and queues did since they started: sums over the running nodes and over the killed ones as of their kill, so a difference between two reads is exact.</param>
 public sealed record TrafficReport(int Nodes, double AtMs, long Datagrams, long DatagramPayloadBytes, long DatagramBytesWithHeaders, long Streams, long StreamPayloadBytes, TrafficHealth Health);
 
 /// <summary>

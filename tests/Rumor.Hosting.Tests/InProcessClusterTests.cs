@@ -65,7 +65,13 @@ public sealed class InProcessClusterTests
         Assert.NotNull(cluster.Spread(userEvent).AllMs);
 
         string victim = cluster[10].Name;
+        TrafficReport beforeKill = await cluster.TrafficAsync();
         Assert.True(await cluster.KillAsync(10));
+
+        // The killed node's counters stay in the health sums as of its kill, so they never go down
+        // (without that, this read right after the kill would lose node-10's probes).
+        TrafficReport afterKill = await cluster.TrafficAsync();
+        Assert.True(afterKill.Health.ProbesSent >= beforeKill.Health.ProbesSent, $"probes sent fell from {beforeKill.Health.ProbesSent} to {afterKill.Health.ProbesSent} across the kill");
         Assert.False(await cluster.KillAsync(10));
         await Assert.ThrowsAsync<RumorNodeNotRunningException>(() => cluster.SetAsync(10, "k", [1]));
         string dead = InProcessCluster.DeadKey(victim);
@@ -87,6 +93,7 @@ public sealed class InProcessClusterTests
         // The health sums: the survivors probed, and suspected the victim on their own probes.
         Assert.True(traffic.Health.ProbesSent > 0);
         Assert.True(traffic.Health.ProbesFailed > 0 && traffic.Health.SuspicionsRaised > 0, $"probes failed {traffic.Health.ProbesFailed}, suspicions {traffic.Health.SuspicionsRaised} after a kill");
+        Assert.True(traffic.Health.ProbesFailed > beforeKill.Health.ProbesFailed);
     }
 
     [Fact]
