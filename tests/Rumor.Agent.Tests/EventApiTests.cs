@@ -68,10 +68,27 @@ public sealed class EventApiTests
         using HttpResponseMessage put = await clientB.PutAsJsonAsync("/v1/kv/load", new { value = "0.7" });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
-        using HttpResponseMessage ping = await clientA.PostAsJsonAsync("/v1/query", new { name = "rumor.ping", filter = new Dictionary<string, string> { ["role"] = "web" }, timeoutMs = 5000 });
-        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
-        JsonElement result = await ping.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("q-b,q-c", string.Join(",", result.GetProperty("expected").EnumerateArray().Select(x => x.GetString()).Order(StringComparer.Ordinal)));
+        // The expected set is q-a's view of the alive members with the tag at the moment of the
+        // query. Under CI load (local preset, 200 ms probe timeout) q-a may suspect a member for a
+        // moment (once in a fresh-clone run: expected "q-b" alone); the filter is what is tested
+        // here, so a query taken in such a moment is asked again, a bounded number of times.
+        JsonElement result = default;
+        string expected = string.Empty;
+        for (int attempt = 1; attempt <= 5; attempt++)
+        {
+            using HttpResponseMessage ping = await clientA.PostAsJsonAsync("/v1/query", new { name = "rumor.ping", filter = new Dictionary<string, string> { ["role"] = "web" }, timeoutMs = 5000 });
+            Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+            result = await ping.Content.ReadFromJsonAsync<JsonElement>();
+            expected = string.Join(",", result.GetProperty("expected").EnumerateArray().Select(x => x.GetString()).Order(StringComparer.Ordinal));
+            if (expected == "q-b,q-c")
+            {
+                break;
+            }
+
+            await Agents.WaitForAliveAsync(clientA, 3);
+        }
+
+        Assert.Equal("q-b,q-c", expected);
         Assert.Equal("q-b,q-c", string.Join(",", result.GetProperty("responses").EnumerateArray().Select(r => r.GetProperty("from").GetString()).Order(StringComparer.Ordinal)));
         Assert.All(result.GetProperty("responses").EnumerateArray(), r => Assert.Equal(r.GetProperty("from").GetString(), r.GetProperty("payload").GetString()));
         Assert.Equal(0, result.GetProperty("missing").GetArrayLength());
