@@ -269,7 +269,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         try
         {
             // Its detector counters as of the kill, so the health sums stay monotonic (TrafficHealth).
-            member.CountersAtKill = await ReadCountersAsync(transport, CancellationToken.None).ConfigureAwait(false);
+            member.HealthAtKill = (await ReadCountersAsync(transport, CancellationToken.None).ConfigureAwait(false)).Health;
         }
         catch (ObjectDisposedException)
         {
@@ -471,83 +471,79 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// <summary>
     /// What the running nodes sent so far, read on each node's loop: datagrams and their bytes
     /// (with <see cref="DatagramHeaderBytes"/> of IPv4 and UDP header each), streams and their
-    /// payload bytes (TCP's own segments and headers not counted).
+    /// payload bytes (TCP's own segments and headers not counted); and the health counters of every
+    /// node, a killed one as of its kill.
     /// </summary>
     public async Task<TrafficReport> TrafficAsync(CancellationToken cancellationToken = default)
     {
         long packets = 0, packetBytes = 0, streams = 0, streamBytes = 0;
-        long[] health = new long[CountersHealthLength];
+        TrafficHealth health = TrafficHealth.Zero;
         int nodes = 0;
         foreach (ClusterMember member in _nodes)
         {
             if (member.Transport is not { } transport)
             {
                 // A killed node's health counters as of its kill: the sums never go down.
-                AddHealth(health, member.CountersAtKill);
+                health = health.Plus(member.HealthAtKill);
                 continue;
             }
 
             try
             {
-                long[] c = await ReadCountersAsync(transport, cancellationToken).ConfigureAwait(false);
-                packets += c[0];
-                packetBytes += c[1];
-                streams += c[2];
-                streamBytes += c[3];
-                AddHealth(health, c);
+                NodeCountersRead read = await ReadCountersAsync(transport, cancellationToken).ConfigureAwait(false);
+                packets += read.Packets;
+                packetBytes += read.PacketBytes;
+                streams += read.Streams;
+                streamBytes += read.StreamBytes;
+                health = health.Plus(read.Health);
                 nodes++;
             }
             catch (ObjectDisposedException)
             {
                 // Killed meanwhile.
-                AddHealth(health, member.CountersAtKill);
+                health = health.Plus(member.HealthAtKill);
             }
         }
 
-        return new TrafficReport(
-            nodes,
-            ElapsedMs,
-            packets,
-            packetBytes,
-            packetBytes + (packets * DatagramHeaderBytes),
-            streams,
-            streamBytes,
-            new TrafficHealth(health[0], health[1], health[2], health[3], health[4], health[5], health[6], health[7], health[8], health[9], health[10]));
+        return new TrafficReport(nodes, ElapsedMs, packets, packetBytes, packetBytes + (packets * DatagramHeaderBytes), streams, streamBytes, health);
     }
 
-    /// <summary>Health counters at the end of <see cref="ReadCountersAsync"/>'s array, after the four traffic counters.</summary>
-    private const int CountersHealthLength = 11;
-
-    private static void AddHealth(long[] sums, long[]? counters)
+    private static async Task<NodeCountersRead> ReadCountersAsync(GossipTransport transport, CancellationToken cancellationToken)
     {
-        if (counters is null)
-        {
-            return;
-        }
-
-        for (int i = 0; i < CountersHealthLength; i++)
-        {
-            sums[i] += counters[4 + i];
-        }
-    }
-
-    /// <summary>Packets, packet bytes, streams and stream bytes sent, then the health counters in <see cref="TrafficHealth"/>'s order.</summary>
-    private static async Task<long[]> ReadCountersAsync(GossipTransport transport, CancellationToken cancellationToken)
-    {
-        long[] c = await transport.InvokeAsync(
-            node => new[]
-            {
-                node.Counters.PacketsSent, node.Counters.PacketBytesSent, node.Counters.StreamsOpened + node.Counters.StreamsAccepted, node.Counters.StreamBytesSent,
-                node.Counters.ProbesSent, node.Counters.ProbesFailed, node.Counters.SuspicionsRaised, node.Counters.AccusationsMade,
-                node.Counters.AccusationsSuppressed, node.Counters.LocalStalls, node.Counters.Refutations, node.Counters.BroadcastsDropped,
-                0, 0, 0,
-            },
+        NodeCountersRead read = await transport.InvokeAsync(
+            node => new NodeCountersRead(
+                node.Counters.PacketsSent,
+                node.Counters.PacketBytesSent,
+                node.Counters.StreamsOpened + node.Counters.StreamsAccepted,
+                node.Counters.StreamBytesSent,
+                new TrafficHealth(
+                    node.Counters.ProbesSent,
+                    node.Counters.ProbesFailed,
+                    node.Counters.SuspicionsRaised,
+                    node.Counters.AccusationsMade,
+                    node.Counters.AccusationsSuppressed,
+                    node.Counters.LocalStalls,
+                    node.Counters.Refutations,
+                    node.Counters.BroadcastsDropped,
+                    0,
+                    0,
+                    0)),
             cancellationToken).ConfigureAwait(false);
-        c[12] = transport.Counters.DatagramsDropped;
-        c[13] = transport.Counters.StreamsRefused;
-        c[14] = transport.Counters.StreamErrors;
-        return c;
+
+        // The transport's own counters are read off the loop (they are atomic).
+        return read with
+        {
+            Health = read.Health with
+            {
+                DatagramsDropped = transport.Counters.DatagramsDropped,
+                StreamsRefused = transport.Counters.StreamsRefused,
+                StreamErrors = transport.Counters.StreamErrors,
+            },
+        };
     }
+
+    /// <summary>One node's traffic and health counters, read together.</summary>
+    private readonly record struct NodeCountersRead(long Packets, long PacketBytes, long Streams, long StreamBytes, TrafficHealth Health);
 
 
     /// <summary>Stops every running node abruptly (no leave), in parallel, each bounded by the transport's shutdown timeout.</summary>
@@ -601,8 +597,8 @@ public sealed class ClusterMember
     /// <summary>When it was killed (ms on the cluster's clock); null while running.</summary>
     public double? KilledAtMs { get; internal set; }
 
-    /// <summary>Its counters as of its kill (null while it runs, or when it could not be read).</summary>
-    internal long[]? CountersAtKill { get; set; }
+    /// <summary>Its health counters as of its kill (null while it runs, or when they could not be read).</summary>
+    internal TrafficHealth? HealthAtKill { get; set; }
 
     /// <summary>Whether its first join succeeded (node 0 joins nobody: true).</summary>
     public bool Joined { get; internal set; } = true;
@@ -743,4 +739,22 @@ public sealed record TrafficReport(int Nodes, double AtMs, long Datagrams, long 
 /// <param name="DatagramsDropped">Datagrams dropped because the node's inbox was full.</param>
 /// <param name="StreamsRefused">Streams refused (StreamsMax open, or the inbox full).</param>
 /// <param name="StreamErrors">Incoming streams that failed (a timeout, a reset).</param>
-public sealed record TrafficHealth(long ProbesSent, long ProbesFailed, long SuspicionsRaised, long AccusationsMade, long AccusationsSuppressed, long LocalStalls, long Refutations, long BroadcastsDropped, long DatagramsDropped, long StreamsRefused, long StreamErrors);
+public sealed record TrafficHealth(long ProbesSent, long ProbesFailed, long SuspicionsRaised, long AccusationsMade, long AccusationsSuppressed, long LocalStalls, long Refutations, long BroadcastsDropped, long DatagramsDropped, long StreamsRefused, long StreamErrors)
+{
+    /// <summary>Every counter 0.</summary>
+    public static TrafficHealth Zero { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>The sums of this and <paramref name="other"/> (this alone when it is null).</summary>
+    public TrafficHealth Plus(TrafficHealth? other) => other is null ? this : new(
+        ProbesSent + other.ProbesSent,
+        ProbesFailed + other.ProbesFailed,
+        SuspicionsRaised + other.SuspicionsRaised,
+        AccusationsMade + other.AccusationsMade,
+        AccusationsSuppressed + other.AccusationsSuppressed,
+        LocalStalls + other.LocalStalls,
+        Refutations + other.Refutations,
+        BroadcastsDropped + other.BroadcastsDropped,
+        DatagramsDropped + other.DatagramsDropped,
+        StreamsRefused + other.StreamsRefused,
+        StreamErrors + other.StreamErrors);
+}
