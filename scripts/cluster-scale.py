@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +40,21 @@ def health_delta(a, b):
     killed one as of its kill, so a difference is exact)."""
     before, after = a.get("health") or {}, b.get("health") or {}
     return {k: after[k] - before.get(k, 0) for k in after}
+
+
+def gc_read(api):
+    """The process's GC counters (`/v1/cluster/process`); None from a binary without that endpoint."""
+    try:
+        return http("GET", f"{api}/v1/cluster/process")
+    except urllib.error.HTTPError:
+        return None
+
+
+def gc_delta(a, b):
+    """Collections per generation and pause time between two GC reads."""
+    if a is None or b is None:
+        return None
+    return {k: round(b[k] - a[k], 1) for k in ("gen0Collections", "gen1Collections", "gen2Collections", "gcPauseMs")}
 
 
 def wait_for(what, condition, bound):
@@ -71,12 +87,15 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             return result
         result["converge_s"] = round((summary["convergedAtMs"] - summary["joinStartedAtMs"]) / 1000, 2)
         result["process_start_to_converged_s"] = round(time.monotonic() - started, 2)
+        result["cpu_to_converged_s"] = round(proc_stat(process.pid)[0], 1)  # the process's user + system CPU from its start
+        result["gc_to_converged"] = gc_delta({"gen0Collections": 0, "gen1Collections": 0, "gen2Collections": 0, "gcPauseMs": 0}, gc_read(api))
 
         # Idle window first (after convergence settles): traffic and CPU of N idle nodes. With
         # --windows K the idle time is cut into K equal windows, each with its own rate, to show
         # whether the traffic is still falling (the joins' broadcasts draining) or level.
         time.sleep(settle_seconds)
         t0 = http("GET", f"{api}/v1/cluster/traffic")
+        gc0 = gc_read(api)
         cpu0, _, _ = proc_stat(process.pid)
         w0 = time.monotonic()
         marks = [t0]
@@ -84,6 +103,7 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             time.sleep(idle_seconds / windows)
             marks.append(http("GET", f"{api}/v1/cluster/traffic"))
         t1 = marks[-1]
+        gc1 = gc_read(api)
         cpu1, threads, rss = proc_stat(process.pid)
 
         def rate(a, b):
@@ -99,6 +119,8 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
         result["idle_streams_per_node_s"] = round((t1["streams"] - t0["streams"]) / window / n, 3)
         result["idle_cpu_percent"] = round(100 * (cpu1 - cpu0) / (time.monotonic() - w0), 1)
         result["idle_health"] = health_delta(t0, t1)
+        result["gen0_budget_bytes"] = gc1.get("gen0BudgetBytes") if gc1 else None
+        result["idle_gc"] = gc_delta(gc0, gc1)
         result["threads"] = threads
         result["rss_mib"] = round(rss)
 
@@ -119,6 +141,7 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             samples["event_all_s"].append(round(event["allMs"] / 1000, 2))
         victims = [n - 2 - r for r in range(repeat)]
         before_kills = http("GET", f"{api}/v1/cluster/traffic")
+        gc_before_kills = gc_read(api)
         for victim in victims:
             http("POST", f"{api}/v1/nodes/{victim}/kill")
             dead = wait_for("detection", lambda: (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{victim}")).get("allMs") is not None and s or None, bound)
@@ -127,13 +150,18 @@ def run(rumor, n, port, http_port, preset, idle_seconds, bound, settle_seconds=5
             samples["dead_first_s"].append(round(dead["firstMs"] / 1000, 2))
             samples["dead_all_s"].append(round(dead["allMs"] / 1000, 2))
         result["detect_health"] = health_delta(before_kills, http("GET", f"{api}/v1/cluster/traffic"))
+        result["detect_gc"] = gc_delta(gc_before_kills, gc_read(api))
         for name, values in samples.items():
             result[name] = values[0] if repeat == 1 else values
             measured = [v for v in values if v is not None]
             if repeat > 1 and measured:
                 result[name.removesuffix("_s") + "_mean_s"] = round(sum(measured) / len(measured), 2)
-        result["false_failures"] = sum(
-            http("GET", f"{api}/v1/cluster/spread/dead/node-{i}")["reached"] > 0 for i in range(n) if i not in victims)
+        # A live node some view declared dead, at any time since the start: when the first view did
+        # (seconds since the joins began), so a false verdict in the join can be told from one later.
+        false_dead = [s for i in range(n) if i not in victims
+                      if (s := http("GET", f"{api}/v1/cluster/spread/dead/node-{i}"))["reached"] > 0]
+        result["false_failures"] = len(false_dead)
+        result["false_failures_first_s"] = sorted(round((s["firstAtMs"] - summary["joinStartedAtMs"]) / 1000, 1) for s in false_dead)[:20]
         after = http("GET", f"{api}/v1/cluster")
         result["converged_after_kill"] = after["converged"]
         return result

@@ -30,13 +30,13 @@ public static class ScenarioExperiment
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# The real-socket scale scenario in the simulator: LAN preset (GossipInterval {lan.GossipInterval.TotalMilliseconds:0} ms, StateGossipInterval {lan.StateGossipInterval.TotalSeconds:0.#} s, ProbeInterval {lan.ProbeInterval.TotalSeconds:0.#} s), {repeat} keys, events and crashes one at a time after a {settle.TotalSeconds:0} s settle; seed {seed}"));
         Console.WriteLine("*seconds: mean (each sample); rounds: mean seconds / that step's interval*");
-        Console.WriteLine("| N | join (virtual) | key to all | in state rounds | event to all | in gossip rounds | first suspicion | dead: first | dead: all | in probe rounds | missed | wall |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| N | joins answered (16 in flight) | converged (from the first join) | joins failed | key to all | in state rounds | event to all | in gossip rounds | first suspicion | dead: first | dead: all | in probe rounds | missed | wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
             ClusterScenarioResult r = ClusterScenario.Run(n, repeat, settle, seed);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n:N0} | {r.JoinSeconds:0.00} s | {Samples(r.KeyAllSeconds)} | {Mean(r.KeyAllSeconds) / lan.StateGossipInterval.TotalSeconds:0.00} | {Samples(r.EventAllSeconds)} | {Mean(r.EventAllSeconds) / lan.GossipInterval.TotalSeconds:0.00} | {Samples(r.SuspectFirstSeconds)} | {Samples(r.DeadFirstSeconds)} | {Samples(r.DeadAllSeconds)} | {Mean(r.DeadAllSeconds) / lan.ProbeInterval.TotalSeconds:0.00} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
+                $"| {n:N0} | {r.JoinsAnsweredSeconds:0.00} s | {r.JoinSeconds:0.00} s | {r.JoinsFailed} | {Samples(r.KeyAllSeconds)} | {Mean(r.KeyAllSeconds) / lan.StateGossipInterval.TotalSeconds:0.00} | {Samples(r.EventAllSeconds)} | {Mean(r.EventAllSeconds) / lan.GossipInterval.TotalSeconds:0.00} | {Samples(r.SuspectFirstSeconds)} | {Samples(r.DeadFirstSeconds)} | {Samples(r.DeadAllSeconds)} | {Mean(r.DeadAllSeconds) / lan.ProbeInterval.TotalSeconds:0.00} | {r.Missed} | {r.WallTime.TotalSeconds:0} s |"));
         }
     }
 

@@ -162,6 +162,7 @@ internal static class ClusterCommand
     {
         ClusterJsonContext json = ClusterJsonContext.Default;
         app.MapGet("/v1/cluster", (RequestDelegate)(context => Write(context, cluster.Summary(), json.ClusterSummary)));
+        app.MapGet("/v1/cluster/process", (RequestDelegate)(context => Write(context, ProcessReport.Now(), json.ProcessReport)));
         app.MapGet("/v1/cluster/traffic", (RequestDelegate)(async context => await Write(context, await cluster.TrafficAsync(context.RequestAborted).ConfigureAwait(false), json.TrafficReport).ConfigureAwait(false)));
         app.MapGet("/v1/cluster/spread/event/{name}", (RequestDelegate)(context => Write(context, cluster.Spread(InProcessCluster.EventKey(Route(context, "name"))), json.SpreadReport)));
         app.MapGet("/v1/cluster/spread/dead/{node}", (RequestDelegate)(context => Write(context, cluster.Spread(InProcessCluster.DeadKey(Route(context, "node"))), json.SpreadReport)));
@@ -257,6 +258,22 @@ internal sealed record KvSetResult(string Owner, string Key, ulong Version);
 /// <summary>The answer to an event sent.</summary>
 internal sealed record EventSendResult(string Origin, string Name, ulong LamportTime);
 
+/// <summary>
+/// The process's garbage collector and threads: its gen0 budget (<see cref="ClusterHeap"/>; null
+/// when the executable's own 4 MiB), collections per generation and their total pause since start,
+/// and the managed heap now.
+/// </summary>
+internal sealed record ProcessReport(long? Gen0BudgetBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseMs, long HeapBytes)
+{
+    public static ProcessReport Now() => new(
+        ClusterHeap.CurrentBudget(),
+        GC.CollectionCount(0),
+        GC.CollectionCount(1),
+        GC.CollectionCount(2),
+        GC.GetTotalPauseDuration().TotalMilliseconds,
+        GC.GetTotalMemory(forceFullCollection: false));
+}
+
 /// <summary>What went wrong, as the agent's problem documents say it.</summary>
 internal sealed record ClusterProblem(int Status, string Detail);
 
@@ -270,4 +287,5 @@ internal sealed record ClusterProblem(int Status, string Detail);
 [JsonSerializable(typeof(KvSetResult))]
 [JsonSerializable(typeof(EventSendResult))]
 [JsonSerializable(typeof(ClusterProblem))]
+[JsonSerializable(typeof(ProcessReport))]
 internal sealed partial class ClusterJsonContext : JsonSerializerContext;

@@ -350,7 +350,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         }
 
         double? Since(long at) => origin is { } start && reached > 0 ? TicksToMs(at - start) : null;
-        return new SpreadReport(tracked, running, reached, origin is { } s ? TicksToMs(s) : null, Since(first), reached == running ? Since(last) : null);
+        return new SpreadReport(tracked, running, reached, origin is { } s ? TicksToMs(s) : null, Since(first), reached == running ? Since(last) : null, reached > 0 ? TicksToMs(first) : null);
     }
 
     private static double TicksToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -710,7 +710,8 @@ public sealed record KilledNode(int Index, string Name, double KilledAtMs);
 /// <param name="OriginMs">When it was sent, set or killed (ms on the cluster's clock; null: not through this cluster's API).</param>
 /// <param name="FirstMs">The first arrival after the origin.</param>
 /// <param name="AllMs">The last arrival after the origin, once every running node has it (null before).</param>
-public sealed record SpreadReport(string Tracked, int Running, int Reached, double? OriginMs, double? FirstMs, double? AllMs);
+/// <param name="FirstAtMs">The first arrival on the cluster's clock, origin or not (null before any): when a node no one killed was first declared dead, say.</param>
+public sealed record SpreadReport(string Tracked, int Running, int Reached, double? OriginMs, double? FirstMs, double? AllMs, double? FirstAtMs);
 
 /// <summary>What the running nodes sent since they started (<see cref="InProcessCluster.TrafficAsync"/>).</summary>
 /// <param name="Nodes">Running nodes counted.</param>

@@ -81,6 +81,10 @@ public sealed class InProcessClusterTests
         Assert.NotNull(detection.AllMs);
         Assert.True(detection.AllMs > 0);
 
+        // The first verdict on the cluster's clock is the kill's moment plus the first arrival after it.
+        Assert.Equal(detection.OriginMs!.Value + detection.FirstMs!.Value, detection.FirstAtMs!.Value, 3);
+        Assert.Null(cluster.Spread(InProcessCluster.DeadKey(cluster[11].Name)).FirstAtMs);
+
         // Every survivor sees exactly the survivors alive; no live node was declared failed.
         Assert.True(await cluster.WaitUntilConvergedAsync(Bound, TimeSpan.FromMilliseconds(50)), Describe(cluster, "did not converge after the kill"));
         Assert.All(Enumerable.Range(0, Nodes).Where(i => i != 10), i => Assert.Equal(0, cluster.Spread(InProcessCluster.DeadKey(cluster[i].Name)).Reached));

@@ -41,6 +41,11 @@ public sealed class ExperimentTests
         Assert.Equal(2, first.EventAllSeconds.Count);
         Assert.Equal(2, first.DeadAllSeconds.Count);
 
+        // The joins go as rumor cluster's do (16 in flight, each through node 0 and node i/2): every
+        // one answered, and the cluster agrees only after the last answer.
+        Assert.Equal(0, first.JoinsFailed);
+        Assert.InRange(first.JoinsAnsweredSeconds, 0.001, first.JoinSeconds);
+
         // An event is pushed at once and hop by hop; a key waits for state rounds of 1 s; a crash is
         // declared only after the suspicion timeout (at least 4 × log10(30) ≈ 5.9 s plus the probe).
         Assert.All(first.EventAllSeconds, s => Assert.InRange(s, 0.001, 2));
@@ -54,6 +59,7 @@ public sealed class ExperimentTests
 
         ClusterScenarioResult again = ClusterScenario.Run(30, repeat: 2, settle: TimeSpan.FromSeconds(10), seed: 4);
         Assert.Equal(first.JoinSeconds, again.JoinSeconds);
+        Assert.Equal(first.JoinsAnsweredSeconds, again.JoinsAnsweredSeconds);
         Assert.Equal(first.Missed, again.Missed);
         Assert.Equal(first.KeyAllSeconds, again.KeyAllSeconds);
         Assert.Equal(first.EventAllSeconds, again.EventAllSeconds);

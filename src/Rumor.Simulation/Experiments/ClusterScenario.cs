@@ -6,7 +6,9 @@ namespace Rumor.Simulation.Experiments;
 
 /// <summary>One run of <see cref="ClusterScenario.Run"/>: every figure in seconds of virtual time from the action that starts it.</summary>
 /// <param name="Nodes">Cluster size.</param>
-/// <param name="JoinSeconds">From the first node's start until every node sees every node alive (nodes started 2 ms apart, each joining through the first).</param>
+/// <param name="JoinsAnsweredSeconds">From the first join until every join was answered (every node started at once, then <see cref="ClusterScenario.JoinParallelism"/> joins in flight, as <c>rumor cluster</c> joins).</param>
+/// <param name="JoinSeconds">From the first join until every node sees every node alive.</param>
+/// <param name="JoinsFailed">Joins that a seed did not answer (a join push-pull that failed or timed out).</param>
 /// <param name="KeyAllSeconds">For each key set (one at a time): until every live node holds it.</param>
 /// <param name="EventAllSeconds">For each user event sent (one at a time): until every live node delivered it.</param>
 /// <param name="SuspectFirstSeconds">For each crash (one at a time, not restarted): until the first view suspects it (or declares it failed).</param>
@@ -16,7 +18,9 @@ namespace Rumor.Simulation.Experiments;
 /// <param name="WallTime">Wall time of the whole run.</param>
 public sealed record ClusterScenarioResult(
     int Nodes,
+    double JoinsAnsweredSeconds,
     double JoinSeconds,
+    int JoinsFailed,
     IReadOnlyList<double> KeyAllSeconds,
     IReadOnlyList<double> EventAllSeconds,
     IReadOnlyList<double> SuspectFirstSeconds,
@@ -33,15 +37,19 @@ public sealed record ClusterScenarioResult(
 /// nodes do; after the join and a settle, <c>repeat</c> times one at a time a key set on node 1 + r
 /// and an event sent from node 2 + r, each awaited on every node; then <c>repeat</c> crashes, one at a
 /// time, of nodes N − 2, N − 3, … (no leave, not restarted), each awaited until every live view holds
-/// it failed. What differs: the join (here every node joins through the first, 2 ms apart; the real
-/// run joins 16 at a time through node 0 and node i/2 as fast as the process answers) and the network
-/// (here <see cref="NetworkOptions"/>' 1 ms latency and no CPU contention; loopback there, with every
-/// node's loop sharing two cores).
+/// it failed. The join is the real run's too: every node started at once with no seeds, then
+/// <see cref="JoinParallelism"/> joins in flight, node i through node 0 and node i/2, the next one
+/// started as soon as one is answered (every seed answered or failed), as <c>InProcessCluster</c>
+/// joins. What differs is the network: here <see cref="NetworkOptions"/>' 1 ms latency and no CPU
+/// contention; loopback there, with every node's loop sharing two cores.
 /// </summary>
 public static class ClusterScenario
 {
     /// <summary>The longest a step may take in virtual time before it counts as missed.</summary>
     public static readonly TimeSpan StepBound = TimeSpan.FromSeconds(300);
+
+    /// <summary>Joins in flight at once: <c>InProcessClusterOptions.JoinParallelism</c>'s default.</summary>
+    public const int JoinParallelism = 16;
 
     public static ClusterScenarioResult Run(int nodes, int repeat, TimeSpan settle, ulong seed)
     {
@@ -49,13 +57,18 @@ public static class ClusterScenario
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(repeat, (nodes - 2) / 2);
         Stopwatch wall = Stopwatch.StartNew();
-        SimCluster cluster = ExperimentCluster.Joined(nodes, seed, GossipOptions.Lan, drain: false);
-        double join = cluster.Now.TotalSeconds;
+        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = GossipOptions.Lan, Network = new NetworkOptions(), TraceRecent = 0 });
+        cluster.Checkers.TrackIncarnations = false;
+
+        // No configured seeds (as rumor cluster's nodes have none): each learns its two from its join.
+        cluster.AddNodes(nodes, _ => GossipOptions.Lan);
         foreach (SimNode node in cluster.Nodes)
         {
+            cluster.Start(node, join: false);
             node.Command((g, _) => g.Watch(string.Empty));
         }
 
+        (double answered, double join, int joinsFailed) = JoinAsTheRealRunDoes(cluster);
         cluster.RunFor(settle);
 
         // What the observers count: holders of the current key, deliverers of the current event,
@@ -179,6 +192,75 @@ public static class ClusterScenario
             victim = null;
         }
 
-        return new ClusterScenarioResult(nodes, join, keys, events, suspects, deadFirst, deadAll, missed, wall.Elapsed);
+        return new ClusterScenarioResult(nodes, answered, join, joinsFailed, keys, events, suspects, deadFirst, deadAll, missed, wall.Elapsed);
+    }
+
+    /// <summary>
+    /// Node 1 joins through node 0, node i ≥ 2 through node 0 and node i/2, <see cref="JoinParallelism"/>
+    /// at a time, each next join started when one is answered. Returns when every node sees every
+    /// node alive: the seconds from the first join until every join was answered and until then, and
+    /// the seeds that did not answer.
+    /// </summary>
+    private static (double Answered, double Converged, int Failed) JoinAsTheRealRunDoes(SimCluster cluster)
+    {
+        IReadOnlyList<SimNode> all = cluster.Nodes;
+        TimeSpan started = cluster.Now;
+        TimeSpan lastAnswer = started;
+        Dictionary<string, int> seedsLeft = new(StringComparer.Ordinal);
+        int next = 1;
+        int answered = 0;
+        int failed = 0;
+
+        void StartNext(SimCluster c)
+        {
+            if (next >= all.Count)
+            {
+                return;
+            }
+
+            SimNode joiner = all[next];
+            NodeAddress[] seeds = next <= 1 ? [all[0].Address] : [all[0].Address, all[next / 2].Address];
+            seeds = [.. seeds.Distinct()];
+            seedsLeft[joiner.Name] = seeds.Length;
+            next++;
+            joiner.Command((g, now) =>
+            {
+                g.Join(seeds, now);
+                return true;
+            });
+        }
+
+        cluster.Observe((observer, e) =>
+        {
+            if (e is not (JoinSucceeded or JoinFailed) || !seedsLeft.TryGetValue(observer.Name, out int left))
+            {
+                return;
+            }
+
+            failed += e is JoinFailed ? 1 : 0;
+            if (left > 1)
+            {
+                seedsLeft[observer.Name] = left - 1;
+                return;
+            }
+
+            seedsLeft.Remove(observer.Name);
+            answered++;
+            lastAnswer = e.At;
+            cluster.At(cluster.Now, StartNext); // not inside the observer: after the event that answered
+        });
+
+        for (int i = 0; i < JoinParallelism; i++)
+        {
+            StartNext(cluster);
+        }
+
+        if (cluster.RunUntil(() => answered == all.Count - 1 && cluster.MembershipAgrees(), ExperimentCluster.JoinBound, TimeSpan.FromMilliseconds(100)) is not { } converged)
+        {
+            cluster.MembershipAgrees(out string differences);
+            throw new InvalidOperationException($"{all.Count} nodes did not converge within {ExperimentCluster.JoinBound.TotalSeconds} s ({answered} joins answered): {differences}");
+        }
+
+        return ((lastAnswer - started).TotalSeconds, converged.TotalSeconds, failed);
     }
 }
