@@ -72,14 +72,14 @@ public sealed partial class GossipNode
         int m = _options.SeedContactEveryRounds;
         if (m > 0 && _pushPullRounds % m == 0 && TryNextSeed(out NodeAddress seed))
         {
-            OpenPushPull(seed, join: false, now);
+            OpenPushPull(seed, join: false, now, checksumOnly: _options.PushPullChecksumFirst);
         }
         else
         {
             Span<int> chosen = stackalloc int[1];
             if (SampleMembers(chosen, 1, static member => member.State == MemberState.Alive) == 1)
             {
-                OpenPushPull(_members[chosen[0]].Address, join: false, now);
+                OpenPushPull(_members[chosen[0]].Address, join: false, now, checksumOnly: _options.PushPullChecksumFirst);
             }
         }
 
@@ -95,7 +95,7 @@ public sealed partial class GossipNode
             Span<int> chosen = stackalloc int[1];
             if (SampleMembers(chosen, 1, static member => member.State == MemberState.Dead) == 1)
             {
-                OpenPushPull(_members[chosen[0]].Address, join: false, now);
+                OpenPushPull(_members[chosen[0]].Address, join: false, now, checksumOnly: _options.PushPullChecksumFirst);
             }
         }
     }
@@ -129,10 +129,10 @@ public sealed partial class GossipNode
         return false;
     }
 
-    private void OpenPushPull(NodeAddress to, bool join, TimeSpan now, int keyIndex = 0)
+    private void OpenPushPull(NodeAddress to, bool join, TimeSpan now, int keyIndex = 0, bool checksumOnly = false)
     {
         long streamId = ++_nextStreamId;
-        byte[] request = CompressStream(EncodePushPull(join));
+        byte[] request = checksumOnly ? EncodeChecksumOnly(OurMembershipChecksum()) : CompressStream(EncodePushPull(join));
         if (request.Length > _options.StreamMaxBytes)
         {
             Counters.StreamFailures++;
@@ -144,7 +144,8 @@ public sealed partial class GossipNode
             return;
         }
 
-        _pendingStreams[streamId] = new PendingStream(to, join, keyIndex);
+        _pendingStreams[streamId] = new PendingStream(to, join, keyIndex, checksumOnly);
+        Counters.PushPullChecksumsSent += checksumOnly ? 1 : 0;
         _timers.Schedule(now + _options.StreamTimeout, new KernelTimer(KernelTimerKind.StreamDeadline, streamId));
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;
@@ -162,6 +163,13 @@ public sealed partial class GossipNode
 
         return PacketBuilder.EncodeSingle(new PushPullMessage(join, members, PushPullSections()));
     }
+
+    /// <summary>Our membership checksum (with the keyring version when encrypted): equal views give equal checksums.</summary>
+    private ulong OurMembershipChecksum() => MembershipChecksum.Of(_members, _security.Keyring?.Version ?? 0);
+
+    /// <summary>A checksum-first push-pull request, or the answer to one: no members, only our checksum.</summary>
+    private static byte[] EncodeChecksumOnly(ulong checksum) =>
+        PacketBuilder.EncodeSingle(new PushPullMessage(false, [], [MembershipChecksum.Encode(checksum)]));
 
     /// <summary>
     /// Another member opened a stream to us and sent <paramref name="request"/>. The node replies
@@ -193,6 +201,19 @@ public sealed partial class GossipNode
     {
         if (!TryDecodePushPull(request, out PushPullMessage message))
         {
+            return;
+        }
+
+        // A checksum-first request (no members, a checksum section): answer with our checksum only.
+        // The initiator opens the full exchange when the two differ.
+        if (!message.Join && message.Members.Count == 0 && MembershipChecksum.TryFind(message.Sections, out ulong theirs))
+        {
+            ulong mine = OurMembershipChecksum();
+            byte[] answer = EncodeChecksumOnly(mine);
+            Counters.PushPullChecksumsAnsweredSame += mine == theirs ? 1 : 0;
+            Counters.StreamBytesSent += answer.Length;
+            HostReplyStream(streamId, answer);
+            ReportLeaveIfDone(now);
             return;
         }
 
@@ -244,10 +265,23 @@ public sealed partial class GossipNode
             return;
         }
 
+        if (pending.ChecksumOnly && message.Members.Count == 0 && MembershipChecksum.TryFind(message.Sections, out ulong theirs) && theirs == OurMembershipChecksum())
+        {
+            ReportLeaveIfDone(now); // the same view on both sides: nothing to exchange this round
+            return;
+        }
+
         MergeRemoteState(message, pending.To, now);
         if (pending.Join)
         {
             Emit(new JoinSucceeded(now, pending.To, message.Members.Count));
+        }
+        else if (pending.ChecksumOnly && !_leaving)
+        {
+            // The views differ (or the member answered with its whole state, as a node without
+            // checksum-first does, now merged): the full exchange, so that it learns ours too.
+            Counters.PushPullChecksumsDiffering++;
+            OpenPushPull(pending.To, join: false, now);
         }
 
         ReportLeaveIfDone(now);
@@ -392,5 +426,5 @@ public sealed partial class GossipNode
         }
     }
 
-    private readonly record struct PendingStream(NodeAddress To, bool Join, int KeyIndex);
+    private readonly record struct PendingStream(NodeAddress To, bool Join, int KeyIndex, bool ChecksumOnly);
 }

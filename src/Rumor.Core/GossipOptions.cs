@@ -82,6 +82,16 @@ public sealed record GossipOptions
     /// <summary>Time between full-state push-pull exchanges with one random member (scaled up above 32 members). memberlist LAN: 30 s.</summary>
     public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Every periodic push-pull (random member, seed contact, reconnect to a dead member) first sends
+    /// only a checksum of our membership view (and keyring version); the member answers with its own,
+    /// and the full exchange follows only when the two differ (a healed partition's halves differ, so
+    /// they still get it). Converged clusters then pay a few dozen bytes per round instead of the whole
+    /// member table, which grows with N (issue 16: idle traffic flat in N). Joins stay full exchanges.
+    /// false: every periodic push-pull is full, as in memberlist.
+    /// </summary>
+    public bool PushPullChecksumFirst { get; init; } = true;
+
     /// <summary>Every M-th push-pull goes to a seed instead of a random member, so that partitions heal. 0 disables it.</summary>
     public int SeedContactEveryRounds { get; init; } = 4;
 

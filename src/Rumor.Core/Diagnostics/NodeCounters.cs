@@ -37,6 +37,15 @@ public sealed class NodeCounters
     /// <summary>Stream bytes received.</summary>
     public long StreamBytesReceived { get; internal set; }
 
+    /// <summary>Periodic push-pulls opened with our membership checksum only (<see cref="GossipOptions.PushPullChecksumFirst"/>).</summary>
+    public long PushPullChecksumsSent { get; internal set; }
+
+    /// <summary>Of those, the ones whose answer differed (or carried a whole state): each was followed by a full push-pull.</summary>
+    public long PushPullChecksumsDiffering { get; internal set; }
+
+    /// <summary>Checksum-first push-pulls from others that we answered with the same checksum.</summary>
+    public long PushPullChecksumsAnsweredSame { get; internal set; }
+
     /// <summary>Streams that failed or timed out.</summary>
     public long StreamFailures { get; internal set; }
 
