@@ -87,7 +87,8 @@ public sealed record GossipOptions
     /// only a checksum of our membership view (and keyring version); the member answers with its own,
     /// and the full exchange follows only when the two differ (a healed partition's halves differ, so
     /// they still get it). Converged clusters then pay a few dozen bytes per round instead of the whole
-    /// member table, which grows with N (issue 16: idle traffic flat in N). Joins stay full exchanges.
+    /// member table, which grows with N (issue 16: idle traffic flat in N). Joins stay full exchanges,
+    /// and so does every push-pull in φ mode (their hearsay suspicions confirm φ's own).
     /// false: every periodic push-pull is full, as in memberlist.
     /// </summary>
     public bool PushPullChecksumFirst { get; init; } = true;

@@ -54,6 +54,20 @@ public sealed class PushPullChecksumTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Phi_mode_keeps_full_push_pulls()
+    {
+        // φ's suspicions are confirmed by the hearsay of full exchanges (BENCHMARKS, session 17).
+        SimCluster cluster = Sim.Cluster(seed: 9, nodes: 10, gossip: Sim.Lan with { FailureDetector = FailureDetectorKind.PhiAccrual, PushPullInterval = TimeSpan.FromSeconds(5) });
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        long opened = cluster.Nodes.Sum(n => n.LiveNode.Counters.StreamsOpened);
+        cluster.RunFor(TimeSpan.FromSeconds(60));
+
+        Assert.True(cluster.Nodes.Sum(n => n.LiveNode.Counters.StreamsOpened) - opened >= 60, "too few periodic push-pulls to show anything");
+        Assert.Equal(0, cluster.Nodes.Sum(n => n.LiveNode.Counters.PushPullChecksumsSent));
+    }
+
+    [Fact]
     public void The_checksum_is_the_same_for_the_same_members_in_any_order_and_changes_with_any_field()
     {
         Member a = new("a", new NodeAddress(0x7F000001, 7946), isLocal: false) { Incarnation = 3, Generation = 7, State = MemberState.Alive };
