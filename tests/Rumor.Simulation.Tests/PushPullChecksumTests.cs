@@ -32,7 +32,7 @@ public sealed class PushPullChecksumTests(ITestOutputHelper output)
         // No seed contacts: after the heal each side holds the other dead, so neither probes nor
         // gossips to it, and only the periodic reconnect to a dead member (a checksum-first
         // push-pull, whose checksums differ) can bring them together.
-        GossipOptions options = Sim.Lan with { SeedContactEveryRounds = 0, PushPullInterval = TimeSpan.FromSeconds(10) };
+        GossipOptions options = Sim.Lan with { PushPullChecksumFirst = true, SeedContactEveryRounds = 0, PushPullInterval = TimeSpan.FromSeconds(10) };
         SimCluster cluster = Sim.Cluster(seed: 17, nodes: 12, gossip: options);
         cluster.StartAll(TimeSpan.FromMilliseconds(10));
         Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
@@ -57,7 +57,7 @@ public sealed class PushPullChecksumTests(ITestOutputHelper output)
     public void Phi_mode_keeps_full_push_pulls()
     {
         // φ's suspicions are confirmed by the hearsay of full exchanges (BENCHMARKS, session 17).
-        SimCluster cluster = Sim.Cluster(seed: 9, nodes: 10, gossip: Sim.Lan with { FailureDetector = FailureDetectorKind.PhiAccrual, PushPullInterval = TimeSpan.FromSeconds(5) });
+        SimCluster cluster = Sim.Cluster(seed: 9, nodes: 10, gossip: Sim.Lan with { PushPullChecksumFirst = true, FailureDetector = FailureDetectorKind.PhiAccrual, PushPullInterval = TimeSpan.FromSeconds(5) });
         cluster.StartAll(TimeSpan.FromMilliseconds(10));
         Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
         long opened = cluster.Nodes.Sum(n => n.LiveNode.Counters.StreamsOpened);
