@@ -54,14 +54,14 @@ public sealed partial class GossipNode
     {
         if (piggyback)
         {
-            _broadcasts.Fill(_builder, RetransmitLimit);
+            _broadcasts.Fill(_builder, RetransmitLimit, to);
         }
 
         SendPacket(to, _builder.Finish());
     }
 
-    void IModuleContext.QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt) =>
-        QueueBroadcast(key, message, priority: priority, expiresAt: expiresAt);
+    void IModuleContext.QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt, NodeAddress? learnedFrom) =>
+        QueueBroadcast(key, message, priority: priority, expiresAt: expiresAt, learnedFrom: learnedFrom);
 
     void IModuleContext.RequestPushRound(TimeSpan now) => RequestPushRound(now);
 

@@ -30,13 +30,13 @@ public sealed partial class GossipNode
         int limit = RetransmitLimit;
         for (int i = 0; i < count && _broadcasts.Count > 0; i++)
         {
+            // Nothing for this member (what waits was learned from it): the next may still get some.
+            NodeAddress to = _members[chosen[i]].Address;
             _builder.Reset(PlainPacketBudget);
-            if (_broadcasts.Fill(_builder, limit) == 0)
+            if (_broadcasts.Fill(_builder, limit, to) > 0)
             {
-                break;
+                SendPacket(to, _builder.Finish());
             }
-
-            SendPacket(_members[chosen[i]].Address, _builder.Finish());
         }
     }
 

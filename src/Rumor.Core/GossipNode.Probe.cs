@@ -85,7 +85,7 @@ public sealed partial class GossipNode
         }
 
         _builder.TryAdd(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name));
-        _broadcasts.Fill(_builder, RetransmitLimit);
+        _broadcasts.Fill(_builder, RetransmitLimit, target.Address);
         SendPacket(target.Address, _builder.Finish());
     }
 
@@ -242,7 +242,7 @@ public sealed partial class GossipNode
         // The ack, our network coordinate right after it (Coordinates/CoordinatesModule.cs), then broadcasts.
         _builder.Reset(PlainPacketBudget);
         _modules.Coordinates.AddAck(_builder, ping.Sequence);
-        _broadcasts.Fill(_builder, RetransmitLimit);
+        _broadcasts.Fill(_builder, RetransmitLimit, from);
         SendPacket(from, _builder.Finish());
     }
 

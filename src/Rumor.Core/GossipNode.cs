@@ -371,14 +371,14 @@ public sealed partial class GossipNode : IModuleContext
             throw new InvalidOperationException($"A {T.Type} message does not fit the packet budget of {PlainPacketBudget} bytes.");
         }
 
-        _broadcasts.Fill(_builder, RetransmitLimit);
+        _broadcasts.Fill(_builder, RetransmitLimit, to);
         SendPacket(to, _builder.Finish());
     }
 
-    private void QueueBroadcast(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null)
+    private void QueueBroadcast(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null, NodeAddress? learnedFrom = null)
     {
         long droppedBefore = _broadcasts.Dropped;
-        _broadcasts.Enqueue(key, message, isLeave, priority, expiresAt);
+        _broadcasts.Enqueue(key, message, isLeave, priority, expiresAt, learnedFrom);
         Counters.BroadcastsQueued++;
         Counters.BroadcastsDropped += _broadcasts.Dropped - droppedBefore;
         if (_broadcasts.Dropped != droppedBefore)

@@ -21,6 +21,17 @@ namespace Rumor.Core.Dissemination;
 /// message may carry an expiry (queries carry their deadline); <see cref="ExpireDue"/> retires
 /// expired ones. Drops and expiries are counted per class.
 /// </para>
+/// <para>
+/// Not back where it came from: a message may name the member it was learned from (a relayed user
+/// event or query names the sender of the packet that carried it), and a packet to that member
+/// never carries it and counts no transmission. At three members the limit is two transmissions in
+/// all (local preset), and the ack to the ping that brought a query, or a gossip round that chose
+/// the sender first, used them up on the one member that had it: the third member never heard it
+/// (fresh-clone CI, session 17; tests/Rumor.Simulation.Tests/QueryRelayTests.cs). A message whose
+/// only target is its source would then wait forever, so it retires after being passed over
+/// <see cref="SourceSkipsMax"/> × limit times for it. Membership news (alive, suspect, dead) names
+/// no source and goes as memberlist sends it.
+/// </para>
 /// </summary>
 internal sealed class BroadcastQueue
 {
@@ -28,16 +39,27 @@ internal sealed class BroadcastQueue
 
     private const int KeyIndexKeptCapacity = 64;
 
+    /// <summary>
+    /// Fills of a packet to its source that a message may be passed over, as a multiple of the
+    /// transmit limit, before it retires untransmitted there: wide enough that at three members the
+    /// rounds that choose the source first do not retire it before the third member got its
+    /// transmissions (about one pass-over per send), bounded so that a message with no one else to
+    /// go to leaves the queue.
+    /// </summary>
+    public const int SourceSkipsMax = 2;
+
     private readonly ClassQueue[] _classes = new ClassQueue[ClassCount];
     private readonly Dictionary<string, Item> _byKey = new(StringComparer.Ordinal);
     private readonly List<Item> _picked = [];
     private readonly List<Item> _expired = [];
+    private readonly List<Item> _passedOver = [];
     private readonly long[] _droppedByClass = new long[ClassCount];
     private readonly long[] _expiredByClass = new long[ClassCount];
     private readonly LengthFloor[] _floors = new LengthFloor[ClassCount];
     private readonly int _capacity;
     private readonly double _lowerClassShare;
     private long _nextId;
+    private NodeAddress _to;
     private int _count;
 
     public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
@@ -75,7 +97,7 @@ internal sealed class BroadcastQueue
     /// Queues a message (type byte + payload). <paramref name="key"/> names what it is about (a
     /// member, or a coalescing event); a leave is always of class <see cref="BroadcastClass.Departure"/>.
     /// </summary>
-    public void Enqueue(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null)
+    public void Enqueue(string? key, byte[] message, bool isLeave = false, BroadcastClass priority = BroadcastClass.Membership, TimeSpan? expiresAt = null, NodeAddress? source = null)
     {
         if (isLeave)
         {
@@ -91,7 +113,7 @@ internal sealed class BroadcastQueue
             }
         }
 
-        Item item = new(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue);
+        Item item = new(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue, source);
         AddToClass(item);
         if (key is not null)
         {
@@ -114,11 +136,12 @@ internal sealed class BroadcastQueue
     }
 
     /// <summary>
-    /// Adds as many queued messages as fit into <paramref name="builder"/> (two passes by class, see
-    /// the type's remarks); counts a transmission for each and retires those that reach
+    /// Adds as many queued messages as fit into <paramref name="builder"/>, a packet to
+    /// <paramref name="to"/> (two passes by class, see the type's remarks; never a message learned
+    /// from <paramref name="to"/>); counts a transmission for each and retires those that reach
     /// <paramref name="transmitLimit"/>.
     /// </summary>
-    public int Fill(PacketBuilder builder, int transmitLimit)
+    public int Fill(PacketBuilder builder, int transmitLimit, NodeAddress to)
     {
         if (_count == 0)
         {
@@ -126,6 +149,8 @@ internal sealed class BroadcastQueue
         }
 
         _picked.Clear();
+        _passedOver.Clear();
+        _to = to;
         int roomAtStart = builder.RemainingForMessage;
         int share = (int)(roomAtStart * _lowerClassShare);
         bool full = false;
@@ -160,6 +185,15 @@ internal sealed class BroadcastQueue
             else
             {
                 AddToClass(item);
+            }
+        }
+
+        foreach (Item item in _passedOver)
+        {
+            item.PassedOver = false;
+            if (++item.SourceSkips >= SourceSkipsMax * transmitLimit)
+            {
+                Remove(item); // no one but its source to go to: retired, as at the transmit limit
             }
         }
 
@@ -251,6 +285,17 @@ internal sealed class BroadcastQueue
                     return false;
                 }
 
+                if (item.Source is { } source && source == _to)
+                {
+                    if (!item.PassedOver)
+                    {
+                        item.PassedOver = true;
+                        _passedOver.Add(item);
+                    }
+
+                    continue;
+                }
+
                 if (!item.Picked && item.Message.Length <= room - reserve && builder.TryAddEncoded(item.Message))
                 {
                     item.Picked = true;
@@ -321,7 +366,7 @@ internal sealed class BroadcastQueue
         }
     }
 
-    private sealed class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt)
+    private sealed class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
     {
         public string? Key { get; } = key;
 
@@ -339,6 +384,15 @@ internal sealed class BroadcastQueue
 
         /// <summary>Taken into the packet being filled (so the second pass does not add it twice).</summary>
         public bool Picked { get; set; }
+
+        /// <summary>The member it was learned from (never sent back there), or null.</summary>
+        public NodeAddress? Source { get; } = source;
+
+        /// <summary>Fills of packets to <see cref="Source"/> that passed it over.</summary>
+        public int SourceSkips { get; set; }
+
+        /// <summary>Passed over in the fill under way (counted once per fill).</summary>
+        public bool PassedOver { get; set; }
     }
 
     /// <summary>

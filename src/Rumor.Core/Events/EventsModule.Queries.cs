@@ -180,7 +180,7 @@ internal sealed partial class EventsModule
         }
     }
 
-    private void AcceptQuery(in QueryMessage message, TimeSpan now)
+    private void AcceptQuery(in QueryMessage message, TimeSpan now, NodeAddress? from = null)
     {
         (string, ulong, ulong) key = (message.Asker, message.AskerGeneration, message.Id);
         if (_seenQueries.ContainsKey(key))
@@ -211,7 +211,7 @@ internal sealed partial class EventsModule
         SeenQuery seen = new(deadline, message.AskerAddress);
         RememberQuery(key, seen);
         EnsureEventRound(now);
-        _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline);
+        _node.QueueBroadcast(null, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, deadline, learnedFrom: from);
         if (_options.EventImmediatePush)
         {
             // As for events: out to the fanout now. Waiting for the next round let the piggybacks

@@ -47,9 +47,9 @@ internal sealed partial class EventsModule : GossipModule
         _options = node.Options;
         _random = node.Random;
         _timers = node.CreateTimers<EventTimer>(OnEventTimer);
-        node.Handle((NodeAddress _, in UserEventMessage message, TimeSpan now) => AcceptEvent(message, now));
+        node.Handle((NodeAddress from, in UserEventMessage message, TimeSpan now) => AcceptEvent(message, now, from));
         node.Handle((NodeAddress from, in EventDigestMessage digest, TimeSpan _) => RepairFromDigest(from, digest));
-        node.Handle((NodeAddress _, in QueryMessage query, TimeSpan now) => AcceptQuery(query, now));
+        node.Handle((NodeAddress from, in QueryMessage query, TimeSpan now) => AcceptQuery(query, now, from));
         node.Handle((NodeAddress _, in QueryResponseMessage response, TimeSpan now) => AcceptQueryResponse(response, now));
     }
 
@@ -170,8 +170,11 @@ internal sealed partial class EventsModule : GossipModule
         }
     }
 
-    /// <summary>First receipt (or our own send): log, relay, deliver now or after the coalesce window. Copies are counted and dropped.</summary>
-    private void AcceptEvent(in UserEventMessage message, TimeSpan now)
+    /// <summary>
+    /// First receipt (or our own send): log, relay, deliver now or after the coalesce window. Copies
+    /// are counted and dropped. <paramref name="from"/>, the packet's sender, is not sent it back.
+    /// </summary>
+    private void AcceptEvent(in UserEventMessage message, TimeSpan now, NodeAddress? from = null)
     {
         EventLog log = EventLogOrNew;
         EventId id = new(message.Origin, message.Generation, message.Sequence);
@@ -207,7 +210,7 @@ internal sealed partial class EventsModule : GossipModule
         // The relay key makes a newer coalescing event replace an older one of the same chain (same
         // origin, generation, name and coalesce-from) still in the queue; a new chain has a new key.
         string? key = message.Coalesces ? $"\u0001event\u0001{message.Origin}\u0001{message.Generation}\u0001{message.Name}\u0001{message.CoalesceFrom}" : null;
-        _node.QueueBroadcast(key, PacketBuilder.EncodeMessage(message), BroadcastClass.Events);
+        _node.QueueBroadcast(key, PacketBuilder.EncodeMessage(message), BroadcastClass.Events, learnedFrom: from);
         if (_options.EventImmediatePush)
         {
             // First sight of the event (sent here, or received new): out to the fanout now, not at the next round.

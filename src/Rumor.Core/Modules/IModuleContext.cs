@@ -93,8 +93,12 @@ internal interface IModuleContext
     /// <summary>Sends what <see cref="StartPacket"/> began (nothing when empty), first filling it with broadcasts when <paramref name="piggyback"/>.</summary>
     void SendStartedPacket(NodeAddress to, bool piggyback);
 
-    /// <summary>Queues an encoded message for rumor mongering; a newer one with the same <paramref name="key"/> replaces it.</summary>
-    void QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt = null);
+    /// <summary>
+    /// Queues an encoded message for rumor mongering; a newer one with the same <paramref name="key"/>
+    /// replaces it. <paramref name="learnedFrom"/>, the sender of the packet that brought it, is never
+    /// sent it back (see <see cref="Dissemination.BroadcastQueue"/>).
+    /// </summary>
+    void QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt = null, NodeAddress? learnedFrom = null);
 
     /// <summary>One extra gossip round of the waiting broadcasts as soon as the current input is handled (at most one per input).</summary>
     void RequestPushRound(TimeSpan now);

@@ -175,7 +175,8 @@ public static class BroadcastSpread
                     }
 
                     _builder.Reset(_options.PacketBudgetBytes);
-                    if (queue.Fill(_builder, _transmitLimit) == 0)
+                    // (The model queues no message with a source, so the destination changes nothing.)
+                    if (queue.Fill(_builder, _transmitLimit, default) == 0)
                     {
                         break;
                     }

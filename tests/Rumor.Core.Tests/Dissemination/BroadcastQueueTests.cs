@@ -115,7 +115,7 @@ public class BroadcastQueueTests
         }
 
         PacketBuilder builder = new(1400);
-        int added = queue.Fill(builder, transmitLimit: 5);
+        int added = queue.Fill(builder, transmitLimit: 5, default);
         Assert.Equal(added, builder.Count);
         Assert.True(added is > 10 and < 300, $"added {added}");
         ReadOnlySpan<byte> packet = builder.Finish();
@@ -136,7 +136,7 @@ public class BroadcastQueueTests
         queue.Enqueue("big", PacketBuilder.EncodeMessage(new AliveMessage("big", NodeAddress.Parse("1.2.3.4:5"), 1, 1, ProtocolVersions.Current, new byte[1500])));
         queue.Enqueue("small-new", Ack(2));
         PacketBuilder builder = new(1400);
-        Assert.Equal(2, queue.Fill(builder, transmitLimit: 10));
+        Assert.Equal(2, queue.Fill(builder, transmitLimit: 10, default));
         List<object?> decoded = [];
         Assert.Equal(DecodeError.None, Packets.DecodeAll(builder.Finish(), 1400, null, decoded));
         Assert.Equal([new AckMessage(2), new AckMessage(1)], decoded.Cast<AckMessage>());
@@ -197,7 +197,7 @@ public class BroadcastQueueTests
                 int limit = random.Next(1, 9);
                 a.Reset(budget);
                 b.Reset(budget);
-                Assert.Equal(model.Fill(b, limit), queue.Fill(a, limit));
+                Assert.Equal(model.Fill(b, limit), queue.Fill(a, limit, default));
                 packetsWithRoomLeft += a.RemainingForMessage >= 2 && queue.Count > 0 ? 1 : 0;
                 Assert.Equal(b.Finish().ToArray(), a.Finish().ToArray());
             }
@@ -338,14 +338,51 @@ public class BroadcastQueueTests
         }
     }
 
+    [Fact]
+    public void A_message_is_never_sent_back_to_the_member_it_was_learned_from_and_costs_no_transmission_there()
+    {
+        NodeAddress source = new(0x7F000001, 7001);
+        NodeAddress other = new(0x7F000002, 7001);
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue(null, Ack(1), priority: BroadcastClass.Events, source: source);
+        queue.Enqueue(null, Ack(2), priority: BroadcastClass.Events);
+
+        // To the source: only the message it did not bring, however often that is asked.
+        Assert.Equal([2u], FillOnce(queue, limit: 2, to: source));
+        Assert.Equal([2u], FillOnce(queue, limit: 2, to: source)); // 2 retires at its limit
+        Assert.Equal([], FillOnce(queue, limit: 2, to: source));
+
+        // The passes over it cost no transmission: the other member still gets both of its two.
+        Assert.Equal([1u], FillOnce(queue, limit: 2, to: other));
+        Assert.Equal([1u], FillOnce(queue, limit: 2, to: other));
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void A_message_with_no_one_but_its_source_to_go_to_retires_after_being_passed_over_twice_the_limit()
+    {
+        NodeAddress source = new(0x7F000001, 7001);
+        BroadcastQueue queue = new(capacity: 100);
+        queue.Enqueue(null, Ack(1), priority: BroadcastClass.Events, source: source);
+        for (int i = 1; i < BroadcastQueue.SourceSkipsMax * 3; i++)
+        {
+            Assert.Equal([], FillOnce(queue, limit: 3, to: source));
+            Assert.Equal(1, queue.Count);
+        }
+
+        Assert.Equal([], FillOnce(queue, limit: 3, to: source));
+        Assert.Equal(0, queue.Count); // retired: a node alone with the member that told it drains its queue
+        Assert.Equal(0, queue.Dropped);
+    }
+
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
 
     /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
-    private static uint[] FillOnce(BroadcastQueue queue, int limit, int budget = 1400)
+    private static uint[] FillOnce(BroadcastQueue queue, int limit, int budget = 1400, NodeAddress to = default)
     {
         PacketBuilder builder = new(1400);
         builder.Reset(budget);
-        int added = queue.Fill(builder, limit);
+        int added = queue.Fill(builder, limit, to);
         if (added == 0)
         {
             Assert.True(builder.Finish().IsEmpty);

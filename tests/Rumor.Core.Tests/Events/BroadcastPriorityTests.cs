@@ -129,7 +129,7 @@ public class BroadcastPriorityTests
     private static uint[] Fill(BroadcastQueue queue, int budget, int transmitLimit = 10)
     {
         PacketBuilder builder = new(budget);
-        int added = queue.Fill(builder, transmitLimit);
+        int added = queue.Fill(builder, transmitLimit, default);
         List<uint> sequences = [];
         if (added == 0)
         {
