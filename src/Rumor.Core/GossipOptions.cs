@@ -89,10 +89,11 @@ public sealed record GossipOptions
     /// they still get it). Converged clusters then pay a few dozen bytes per round instead of the whole
     /// member table, which grows with N (issue 16: idle traffic flat in N). Joins stay full exchanges,
     /// and so does every push-pull in φ mode (their hearsay suspicions confirm φ's own).
-    /// Off by default until the end-to-end query flakes seen with it on are explained (docs/BENCHMARKS.md,
-    /// session 17). false: every periodic push-pull is full, as in memberlist.
+    /// On by default (turned off for a while in session 17 when end-to-end queries went unanswered with
+    /// it on; the cause was elsewhere: a relayed query sent back to its sender, docs/BENCHMARKS.md,
+    /// session 18). false: every periodic push-pull is full, as in memberlist.
     /// </summary>
-    public bool PushPullChecksumFirst { get; init; }
+    public bool PushPullChecksumFirst { get; init; } = true;
 
     /// <summary>Every M-th push-pull goes to a seed instead of a random member, so that partitions heal. 0 disables it.</summary>
     public int SeedContactEveryRounds { get; init; } = 4;
