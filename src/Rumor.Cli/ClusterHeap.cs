@@ -47,7 +47,7 @@ internal static class ClusterHeap
         Environment.GetEnvironmentVariable(Gen0SizeVariable) is { } text && long.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
 
     /// <summary>
-    /// The node count of a <c>cluster</c> command line (<c>--nodes N</c> or <c>--nodes=N</c>; the
+    /// The node count of a <c>cluster</c> command line (<c>--nodes N</c>, <c>--nodes=N</c> or <c>--nodes:N</c>; the
     /// command's default when absent), or null when <paramref name="args"/> is not the cluster
     /// command or its count is not a whole number (the parser then reports it).
     /// </summary>
@@ -65,9 +65,9 @@ internal static class ClusterHeap
             {
                 value = i + 1 < args.Count ? args[i + 1] : string.Empty;
             }
-            else if (args[i].StartsWith("--nodes=", StringComparison.Ordinal))
+            else if (args[i].StartsWith("--nodes=", StringComparison.Ordinal) || args[i].StartsWith("--nodes:", StringComparison.Ordinal))
             {
-                value = args[i]["--nodes=".Length..];
+                value = args[i]["--nodes=".Length..]; // System.CommandLine takes both delimiters
             }
             else
             {

@@ -17,6 +17,7 @@ public sealed class ClusterHeapTests
     [Theory]
     [InlineData(new[] { "cluster", "--nodes", "1000" }, 1000)]
     [InlineData(new[] { "cluster", "--bind", "127.0.0.1:20000", "--nodes=50" }, 50)]
+    [InlineData(new[] { "cluster", "--nodes:200" }, 200)]
     [InlineData(new[] { "cluster" }, 10)]
     [InlineData(new[] { "cluster", "--nodes" }, null)]
     [InlineData(new[] { "cluster", "--nodes", "many" }, null)]
