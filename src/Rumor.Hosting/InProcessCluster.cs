@@ -169,7 +169,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     private async Task JoinAsync(int index, CancellationToken cancellationToken)
     {
         GossipTransport transport = _nodes[index].Transport!;
-        NodeAddress[] seeds = index <= 1 ? [_nodes[0].Address] : [_nodes[0].Address, _nodes[index / 2].Address];
+        NodeAddress[] seeds = ManyNodeJoin.Seeds(index, k => _nodes[k].Address);
         // On a loaded machine a seed may answer after StreamTimeout: ask again, a bounded number of times.
         JoinResult result = await transport.JoinAsync(seeds, cancellationToken).ConfigureAwait(false);
         int failures = result.Failed.Count;
@@ -649,7 +649,7 @@ public sealed record InProcessClusterOptions
     public int StartParallelism { get; init; } = 16;
 
     /// <summary>Joins in flight at once (each is a push-pull stream to node 0 and to an earlier node; node 0 accepts at most StreamsMax at once).</summary>
-    public int JoinParallelism { get; init; } = 16;
+    public int JoinParallelism { get; init; } = ManyNodeJoin.Parallelism;
 
     /// <summary>Every problem with these options; empty when valid.</summary>
     public IReadOnlyList<string> Validate()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Rumor.Core;
 using Rumor.Core.Events;
+using Rumor.Core.Membership;
 
 namespace Rumor.Simulation.Experiments;
 
@@ -48,8 +49,8 @@ public static class ClusterScenario
     /// <summary>The longest a step may take in virtual time before it counts as missed.</summary>
     public static readonly TimeSpan StepBound = TimeSpan.FromSeconds(300);
 
-    /// <summary>Joins in flight at once: <c>InProcessClusterOptions.JoinParallelism</c>'s default.</summary>
-    public const int JoinParallelism = 16;
+    /// <summary>Joins in flight at once: <c>InProcessClusterOptions.JoinParallelism</c>'s default (<see cref="ManyNodeJoin"/>).</summary>
+    public const int JoinParallelism = ManyNodeJoin.Parallelism;
 
     public static ClusterScenarioResult Run(int nodes, int repeat, TimeSpan settle, ulong seed)
     {
@@ -219,8 +220,7 @@ public static class ClusterScenario
             }
 
             SimNode joiner = all[next];
-            NodeAddress[] seeds = next <= 1 ? [all[0].Address] : [all[0].Address, all[next / 2].Address];
-            seeds = [.. seeds.Distinct()];
+            NodeAddress[] seeds = ManyNodeJoin.Seeds(next, k => all[k].Address);
             seedsLeft[joiner.Name] = seeds.Length;
             next++;
             joiner.Command((g, now) =>
