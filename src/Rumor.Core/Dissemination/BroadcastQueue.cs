@@ -59,7 +59,6 @@ internal sealed class BroadcastQueue
     private readonly int _capacity;
     private readonly double _lowerClassShare;
     private long _nextId;
-    private NodeAddress _to;
     private int _count;
 
     public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
@@ -150,19 +149,18 @@ internal sealed class BroadcastQueue
 
         _picked.Clear();
         _passedOver.Clear();
-        _to = to;
         int roomAtStart = builder.RemainingForMessage;
         int share = (int)(roomAtStart * _lowerClassShare);
         bool full = false;
         for (int c = 0; c < ClassCount && !full; c++)
         {
             int reserve = LowerClassesWaiting(c) ? share : 0;
-            full = FillClass(builder, c, reserve);
+            full = FillClass(builder, c, reserve, to);
         }
 
         for (int c = 0; c < ClassCount && !full; c++)
         {
-            full = FillClass(builder, c, 0);
+            full = FillClass(builder, c, 0, to);
         }
 
         foreach (Item item in _picked)
@@ -257,7 +255,7 @@ internal sealed class BroadcastQueue
     }
 
     /// <summary>Fills from one class, keeping <paramref name="reserve"/> bytes free; true when the packet is full.</summary>
-    private bool FillClass(PacketBuilder builder, int c, int reserve)
+    private bool FillClass(PacketBuilder builder, int c, int reserve, NodeAddress to)
     {
         ClassQueue set = _classes[c];
         if (set.Count == 0)
@@ -285,7 +283,7 @@ internal sealed class BroadcastQueue
                     return false;
                 }
 
-                if (item.Source is { } source && source == _to)
+                if (item.Source is { } source && source == to)
                 {
                     if (!item.PassedOver)
                     {
