@@ -65,21 +65,9 @@ internal sealed class BloomFilter
     {
         // FNV-1a over the name's UTF-16 code units (deterministic, unlike string.GetHashCode), then
         // SplitMix64 finalisers over the numbers and the salt.
-        ulong h = 14695981039346656037UL ^ Salt;
-        foreach (char c in owner)
-        {
-            h = (h ^ c) * 1099511628211UL;
-        }
-
-        ulong a = Mix(h ^ Mix(generation) ^ Mix(version + 0x9E3779B97F4A7C15UL));
-        ulong b = Mix(a ^ 0xD6E8FEB86659FD93UL) | 1;
+        ulong h = StableHash.Fnv1a(owner, StableHash.FnvOffsetBasis ^ Salt);
+        ulong a = StableHash.Mix(h ^ StableHash.Mix(generation) ^ StableHash.Mix(version + 0x9E3779B97F4A7C15UL));
+        ulong b = StableHash.Mix(a ^ 0xD6E8FEB86659FD93UL) | 1;
         return (a, b);
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -173,16 +173,8 @@ internal sealed class CoordinatesModule : GossipModule
     }
 
     // FNV-1a 64 of the name (string.GetHashCode is randomised per process), mixed with the generation.
-    private static ulong Seed(string name, ulong generation)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (char c in name)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return hash ^ (generation * 0x9E3779B97F4A7C15UL) ^ 0xC00D;
-    }
+    private static ulong Seed(string name, ulong generation) =>
+        StableHash.Fnv1a(name) ^ (generation * 0x9E3779B97F4A7C15UL) ^ 0xC00D;
 
     private readonly record struct PendingAck(string? Name, NodeAddress Address, uint Sequence, TimeSpan RoundTrip, TimeSpan At);
 }

@@ -23,19 +23,16 @@ internal static class MembershipChecksum
     public static ulong Of(IReadOnlyList<Member> members, ulong keyringVersion)
     {
         ArgumentNullException.ThrowIfNull(members);
-        ulong sum = Finish(keyringVersion ^ 0x9E3779B97F4A7C15UL);
+        ulong sum = StableHash.Mix(keyringVersion ^ 0x9E3779B97F4A7C15UL);
         for (int i = 0; i < members.Count; i++)
         {
             Member m = members[i];
-            ulong h = 14695981039346656037UL;
-            foreach (char c in m.Name)
-            {
-                h = (h ^ c) * 1099511628211UL;
-            }
-
-            h = Finish(h ^ m.Generation);
-            h = Finish(h ^ (((ulong)m.Incarnation << 8) | (byte)m.State));
-            h = Finish(h ^ AddressBits(m.Address));
+            ulong h = StableHash.Fnv1a(m.Name);
+            // SplitMix64's finalizer after each field: every input bit reaches every output bit, so a
+            // sum of member hashes does not cancel out for members that differ in one field.
+            h = StableHash.Mix(h ^ m.Generation);
+            h = StableHash.Mix(h ^ (((ulong)m.Incarnation << 8) | (byte)m.State));
+            h = StableHash.Mix(h ^ AddressBits(m.Address));
             sum += h;
         }
 
@@ -74,23 +71,7 @@ internal static class MembershipChecksum
             return ((ulong)ipv4 << 16) | address.Port;
         }
 
-        ulong h = 14695981039346656037UL;
-        foreach (char c in address.ToString())
-        {
-            h = (h ^ c) * 1099511628211UL;
-        }
-
-        return h;
+        return StableHash.Fnv1a(address.ToString());
     }
 
-    // splitmix64's finalizer: every input bit reaches every output bit, so a sum of member hashes
-    // does not cancel out for members that differ in one field.
-    private static ulong Finish(ulong x)
-    {
-        x ^= x >> 30;
-        x *= 0xBF58476D1CE4E5B9UL;
-        x ^= x >> 27;
-        x *= 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
 }
