@@ -35,16 +35,18 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 /// are indexed by key and by version, so "everything newer than v" is a range scan.
 /// <para>
 /// Every node holds one of these per owner that wrote, so a simulated cluster holds N² of them and
-/// most hold one key or a handful. The shape follows the count: nothing; one entry held inline in
-/// this object (<see cref="StoredEntry"/> is a value type, so a one-key owner is one object in
-/// all); an array of exactly the count, up to <see cref="SmallMax"/>, sorted by version (key
-/// lookups scan it; an insert or removal copies it, at most 8 entries); and past that a dictionary
-/// by key and a sorted set by version, kept until cleared. Versions of one owner are distinct (each
-/// write takes the next), so the version order is total in every form. The object is 96 bytes on a
-/// 64-bit runtime; before, a 64-byte owner object plus a 56-byte entry object.
+/// most hold one key or a handful. It is a value type: a row of its <see cref="ReplicatedState"/>'s
+/// table, changed in place through a reference to the row (a copy is a snapshot: never change one
+/// and expect the table to see it). The shape follows the count: nothing; one entry held inline
+/// (<see cref="StoredEntry"/> is a value type, so a one-key owner is no object at all); an array of
+/// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
+/// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
+/// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
+/// next), so the version order is total in every form. A row is 80 bytes on a 64-bit runtime;
+/// before, a 96-byte object and an 8-byte reference to it in the owner array.
 /// </para>
 /// </summary>
-internal sealed class OwnerState
+internal struct OwnerState
 {
     /// <summary>Entries kept in the small (array) form at most.</summary>
     public const int SmallMax = 8;
@@ -72,7 +74,7 @@ internal sealed class OwnerState
     /// <summary>The highest tombstone version this node has collected: a peer below it must be reset.</summary>
     public ulong GcVersion { get; set; }
 
-    public int Count => _many switch
+    public readonly int Count => _many switch
     {
         null => _one.Key is null ? 0 : 1,
         StoredEntry[] small => small.Length,
@@ -80,7 +82,7 @@ internal sealed class OwnerState
     };
 
     /// <summary>Approximate bytes held (keys, values and a fixed overhead per entry); computed on demand.</summary>
-    public long Bytes
+    public readonly long Bytes
     {
         get
         {
@@ -95,7 +97,7 @@ internal sealed class OwnerState
     }
 
     /// <summary>Every entry, oldest version first (a struct range: a foreach allocates nothing in the small forms).</summary>
-    public EntryRange Entries => _many switch
+    public readonly EntryRange Entries => _many switch
     {
         null => _one.Key is null ? default : new EntryRange(_one),
         StoredEntry[] small => new EntryRange(small, 0),
@@ -103,7 +105,7 @@ internal sealed class OwnerState
     };
 
     /// <summary>The entry held for <paramref name="key"/>, if any.</summary>
-    public bool TryFind(string key, out StoredEntry entry)
+    public readonly bool TryFind(string key, out StoredEntry entry)
     {
         switch (_many)
         {
@@ -192,7 +194,7 @@ internal sealed class OwnerState
     }
 
     /// <summary>Entries with versions above <paramref name="version"/>, oldest first.</summary>
-    public EntryRange Above(ulong version)
+    public readonly EntryRange Above(ulong version)
     {
         if (version >= MaxVersion)
         {
@@ -247,7 +249,7 @@ internal sealed class OwnerState
     }
 
     /// <summary>How many entries have versions above <paramref name="version"/>.</summary>
-    public int CountAbove(ulong version)
+    public readonly int CountAbove(ulong version)
     {
         if (version >= MaxVersion)
         {

@@ -13,34 +13,57 @@ internal readonly record struct AppliedChange(string Owner, string Key, byte[]? 
 /// digest, most out-of-date owners first, cut to a byte budget without gaps; tombstones collected
 /// after a grace period, with a reset for peers older than the collection. Only the owner writes
 /// its map, so merging is "higher version wins" with no conflicts. Owners are kept sorted by name,
-/// so digests, deltas and checksums never depend on hash order: one array sorted by ordinal name,
-/// found by binary search (8 bytes per owner, against a 48-byte tree node per owner before; an
-/// owner is added once per member, so the shift on insertion is rare).
+/// so digests, deltas and checksums never depend on hash order.
+/// <para>
+/// Layout (a simulated cluster of N nodes holds N² owners): each owner is an
+/// <see cref="OwnerState"/> row, a value type, in a table of fixed-size chunks indexed by slot
+/// (slots are dense: removing an owner moves the last row into its slot), and the name order is an
+/// array of slots sorted by ordinal name, found by binary search (4 bytes per owner; an owner is
+/// added once per member, so the shift on insertion is rare). Chunks, not one growing array: a
+/// chunk never moves, so a reference to a row stays good while owners are added, growth copies
+/// nothing, no row array reaches the large-object heap, and the unused tail is at most one chunk.
+/// Before, each owner was an object of its own behind an 8-byte reference in a sorted array.
+/// </para>
 /// </summary>
 internal sealed class ReplicatedState
 {
-    private OwnerState[] _owners = new OwnerState[4];
+    /// <summary>Rows per chunk (a power of two): 64 rows of 80 bytes, 5 KiB.</summary>
+    private const int ChunkShift = 6;
+    private const int ChunkMask = (1 << ChunkShift) - 1;
+
+    private OwnerState[][] _chunks = [];
+    private int[] _order = new int[4]; // slots in ordinal name order
     private int _ownerCount;
     private ulong _checksum;
     private bool _checksumDirty = true;
 
     public ReplicatedState(string localOwner, ulong generation)
     {
-        Local = new OwnerState(localOwner, generation);
-        AddOwner(~IndexOf(localOwner), Local);
+        AddOwner(~IndexOf(localOwner), new OwnerState(localOwner, generation)); // slot 0, never removed
     }
 
-    public OwnerState Local { get; }
+    /// <summary>The local owner's row (slot 0).</summary>
+    public ref OwnerState Local => ref _chunks[0][0];
 
     public int OwnerCount => _ownerCount;
 
-    /// <summary>Every owner, in ordinal name order.</summary>
-    public IEnumerable<OwnerState> Owners => new ArraySegment<OwnerState>(_owners, 0, _ownerCount);
+    /// <summary>Copies of every owner's row, in ordinal name order.</summary>
+    public IEnumerable<OwnerState> Owners
+    {
+        get
+        {
+            for (int i = 0; i < _ownerCount; i++)
+            {
+                yield return Row(_order[i]);
+            }
+        }
+    }
 
+    /// <summary>A copy of <paramref name="owner"/>'s row (for reading), or null when the owner is unknown.</summary>
     public OwnerState? Find(string owner)
     {
         int index = IndexOf(owner);
-        return index >= 0 ? _owners[index] : null;
+        return index >= 0 ? Row(_order[index]) : null;
     }
 
     /// <summary>FNV-1a 64 over the sorted digest: equal digests (hence, without gaps, equal states) give equal checksums.</summary>
@@ -53,7 +76,7 @@ internal sealed class ReplicatedState
                 ulong h = 14695981039346656037UL;
                 for (int i = 0; i < _ownerCount; i++)
                 {
-                    OwnerState owner = _owners[i];
+                    ref readonly OwnerState owner = ref Row(_order[i]);
                     if (owner.MaxVersion == 0)
                     {
                         continue; // an owner that never wrote is the same as an unknown one
@@ -94,7 +117,7 @@ internal sealed class ReplicatedState
         List<DigestEntry> digest = new(_ownerCount);
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
+            ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion > 0)
             {
                 digest.Add(new DigestEntry(owner.Owner, owner.Generation, owner.MaxVersion));
@@ -110,7 +133,7 @@ internal sealed class ReplicatedState
         int length = 0;
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
+            ref readonly OwnerState owner = ref Row(_order[i]);
             length += owner.MaxVersion > 0 ? StateDigestMessage.EntryLength(owner.Owner) : 0;
         }
 
@@ -123,7 +146,7 @@ internal sealed class ReplicatedState
         BloomFilter filter = BloomFilter.Create(_ownerCount, falsePositiveRate, salt);
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
+            ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion > 0)
             {
                 filter.Add(owner.Owner, owner.Generation, owner.MaxVersion);
@@ -152,7 +175,7 @@ internal sealed class ReplicatedState
         List<Candidate> candidates = [];
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
+            ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion == 0 || owner.Owner == exceptOwner)
             {
                 continue;
@@ -160,18 +183,18 @@ internal sealed class ReplicatedState
 
             if (!peer.TryGetValue(owner.Owner, out DigestEntry known))
             {
-                candidates.Add(new Candidate(owner, 0, Reset: false, owner.Count));
+                candidates.Add(new Candidate(_order[i], 0, Reset: false, owner.Count));
             }
             else if (known.Generation < owner.Generation)
             {
-                candidates.Add(new Candidate(owner, 0, Reset: true, owner.Count));
+                candidates.Add(new Candidate(_order[i], 0, Reset: true, owner.Count));
             }
             else if (known.Generation == owner.Generation && known.MaxVersion < owner.MaxVersion)
             {
                 bool reset = known.MaxVersion < owner.GcVersion;
                 candidates.Add(reset
-                    ? new Candidate(owner, 0, Reset: true, owner.Count)
-                    : new Candidate(owner, known.MaxVersion, Reset: false, owner.CountAbove(known.MaxVersion)));
+                    ? new Candidate(_order[i], 0, Reset: true, owner.Count)
+                    : new Candidate(_order[i], known.MaxVersion, Reset: false, owner.CountAbove(known.MaxVersion)));
             }
         }
 
@@ -191,7 +214,7 @@ internal sealed class ReplicatedState
         bool unknown = false;
         for (int i = 0; i < _ownerCount; i++)
         {
-            OwnerState owner = _owners[i];
+            ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion == 0 || owner.Owner == exceptOwner || filter.MayContain(owner.Owner, owner.Generation, owner.MaxVersion))
             {
                 continue;
@@ -204,7 +227,7 @@ internal sealed class ReplicatedState
                 if (filter.MayContain(owner.Owner, owner.Generation, v))
                 {
                     bool reset = v < owner.GcVersion;
-                    candidates.Add(reset ? new Candidate(owner, 0, true, owner.Count) : new Candidate(owner, v, false, owner.CountAbove(v)));
+                    candidates.Add(reset ? new Candidate(_order[i], 0, true, owner.Count) : new Candidate(_order[i], v, false, owner.CountAbove(v)));
                     found = true;
                     break;
                 }
@@ -221,7 +244,7 @@ internal sealed class ReplicatedState
         return Pack(candidates, budgetBytes, unknown);
     }
 
-    private static StateDeltaMessage Pack(List<Candidate> candidates, int budgetBytes, bool extraPending)
+    private StateDeltaMessage Pack(List<Candidate> candidates, int budgetBytes, bool extraPending)
     {
         // Scuttle-depth: most missing first; ties by name (the list is already in name order and the sort is stable).
         Candidate[] ordered = [.. candidates.OrderByDescending(c => c.Missing)];
@@ -231,7 +254,8 @@ internal sealed class ReplicatedState
         for (int i = 0; i < ordered.Length; i++)
         {
             Candidate c = ordered[i];
-            int header = OwnerDelta.HeaderLength(c.Owner.Owner);
+            ref readonly OwnerState owner = ref Row(c.Slot);
+            int header = OwnerDelta.HeaderLength(owner.Owner);
             int room = budgetBytes - used - header;
             bool othersWaiting = i < ordered.Length - 1;
             int cap = othersWaiting ? Math.Max(room / 2, Math.Min(room, budgetBytes / 2)) : room;
@@ -245,7 +269,7 @@ internal sealed class ReplicatedState
             int size = 0;
             ulong to = c.From;
             bool complete = true;
-            foreach (StoredEntry stored in c.Reset ? c.Owner.Entries : c.Owner.Above(c.From))
+            foreach (StoredEntry stored in c.Reset ? owner.Entries : owner.Above(c.From))
             {
                 StateEntry entry = stored.ToWire();
                 int length = entry.EncodedLength;
@@ -262,7 +286,7 @@ internal sealed class ReplicatedState
 
             if (complete)
             {
-                to = c.Owner.MaxVersion; // versions past the last entry were overwritten: the range is whole
+                to = owner.MaxVersion; // versions past the last entry were overwritten: the range is whole
             }
             else
             {
@@ -273,7 +297,7 @@ internal sealed class ReplicatedState
                 }
             }
 
-            owners.Add(new OwnerDelta(c.Owner.Owner, c.Owner.Generation, c.Reset, c.Reset ? 0 : c.From, to, entries));
+            owners.Add(new OwnerDelta(owner.Owner, owner.Generation, c.Reset, c.Reset ? 0 : c.From, to, entries));
             used += header + size;
         }
 
@@ -297,10 +321,10 @@ internal sealed class ReplicatedState
             }
 
             int index = IndexOf(d.Owner);
-            OwnerState owner;
+            int slot;
             if (index >= 0)
             {
-                owner = _owners[index];
+                slot = _order[index];
             }
             else
             {
@@ -316,9 +340,10 @@ internal sealed class ReplicatedState
                     continue;
                 }
 
-                owner = new OwnerState(d.Owner, d.Generation);
-                AddOwner(~index, owner);
+                slot = AddOwner(~index, new OwnerState(d.Owner, d.Generation));
             }
+
+            ref OwnerState owner = ref Row(slot);
 
             if (d.Generation < owner.Generation)
             {
@@ -389,7 +414,7 @@ internal sealed class ReplicatedState
         int removed = 0;
         for (int i = 0; i < _ownerCount; i++)
         {
-            removed += _owners[i].CollectTombstones(now, grace);
+            removed += Row(_order[i]).CollectTombstones(now, grace);
         }
 
         return removed;
@@ -417,9 +442,18 @@ internal sealed class ReplicatedState
         int index = owner == Local.Owner ? -1 : IndexOf(owner);
         if (index >= 0)
         {
-            OwnerState state = _owners[index];
-            Array.Copy(_owners, index + 1, _owners, index, _ownerCount - index - 1);
-            _owners[--_ownerCount] = null!;
+            int slot = _order[index];
+            OwnerState state = Row(slot);
+            Array.Copy(_order, index + 1, _order, index, _ownerCount - index - 1);
+            int last = --_ownerCount;
+            if (slot != last)
+            {
+                // Keep the slots dense: the last row moves into the freed slot, and its place in the name order follows it.
+                Row(slot) = Row(last);
+                _order[IndexOf(Row(slot).Owner)] = slot;
+            }
+
+            Row(last) = default;
             foreach (StoredEntry entry in state.Entries)
             {
                 if (!entry.IsTombstone)
@@ -445,7 +479,7 @@ internal sealed class ReplicatedState
         while (lo <= hi)
         {
             int mid = lo + ((hi - lo) >> 1);
-            int c = string.CompareOrdinal(_owners[mid].Owner, owner);
+            int c = string.CompareOrdinal(Row(_order[mid]).Owner, owner);
             if (c == 0)
             {
                 return mid;
@@ -464,16 +498,29 @@ internal sealed class ReplicatedState
         return ~lo;
     }
 
-    private void AddOwner(int at, OwnerState owner)
+    private ref OwnerState Row(int slot) => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
+
+    /// <summary>Adds a row in the next slot and its place at <paramref name="at"/> in the name order; returns the slot.</summary>
+    private int AddOwner(int at, in OwnerState owner)
     {
-        if (_ownerCount == _owners.Length)
+        int slot = _ownerCount;
+        int chunk = slot >> ChunkShift;
+        if (chunk == _chunks.Length)
         {
-            Array.Resize(ref _owners, _owners.Length * 2);
+            Array.Resize(ref _chunks, Math.Max(4, _chunks.Length * 2));
         }
 
-        Array.Copy(_owners, at, _owners, at + 1, _ownerCount - at);
-        _owners[at] = owner;
+        _chunks[chunk] ??= new OwnerState[1 << ChunkShift];
+        if (_ownerCount == _order.Length)
+        {
+            Array.Resize(ref _order, _order.Length * 2);
+        }
+
+        Array.Copy(_order, at, _order, at + 1, _ownerCount - at);
+        _order[at] = slot;
+        Row(slot) = owner;
         _ownerCount++;
+        return slot;
     }
 
     private static List<AppliedChange> Coalesce(List<AppliedChange> changes)
@@ -524,5 +571,6 @@ internal sealed class ReplicatedState
         return h;
     }
 
-    private readonly record struct Candidate(OwnerState Owner, ulong From, bool Reset, int Missing);
+    /// <summary>An owner to serve, by slot (a reference to the row, not a copy of it: 16 bytes, not 96).</summary>
+    private readonly record struct Candidate(int Slot, ulong From, bool Reset, int Missing);
 }

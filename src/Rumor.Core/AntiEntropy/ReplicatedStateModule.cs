@@ -639,9 +639,8 @@ internal sealed class ReplicatedStateModule : GossipModule
         for (int i = 0; i < delta.Owners.Count; i++)
         {
             OwnerDelta d = delta.Owners[i];
-            OwnerState? known = _state.Find(d.Owner);
             bool refused = d.Generation > _node.GenerationHorizon
-                || (known is not null && known.Generation == d.Generation && d.ToVersion > known.MaxVersion && d.ToVersion - known.MaxVersion > _options.StateVersionJumpMax);
+                || (_state.Find(d.Owner) is { } known && known.Generation == d.Generation && d.ToVersion > known.MaxVersion && d.ToVersion - known.MaxVersion > _options.StateVersionJumpMax);
             if (refused)
             {
                 Counters.OutOfBoundsRefused++;

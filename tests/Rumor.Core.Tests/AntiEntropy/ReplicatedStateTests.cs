@@ -34,8 +34,8 @@ public sealed class ReplicatedStateTests
         b.Apply(delta, T0, 100, out int ignored);
         Assert.Equal(0, ignored);
         Assert.Equal(a.Checksum, b.Checksum);
-        Assert.Equal(30, b.Find("a")!.Count);
-        Assert.True(b.Find("a")!.TryFind("k9", out StoredEntry k9));
+        Assert.Equal(30, b.Find("a")!.Value.Count);
+        Assert.True(b.Find("a")!.Value.TryFind("k9", out StoredEntry k9));
         Assert.Equal("v99", Encoding.UTF8.GetString(k9.Value));
     }
 
@@ -93,8 +93,8 @@ public sealed class ReplicatedStateTests
         StateDeltaMessage delta = RoundTrip(a.DeltasFor(b.Digest(), 100_000, "b"));
         Assert.True(delta.Owners[0].Reset);
         b.Apply(delta, T0, 100, out _);
-        Assert.False(b.Find("a")!.TryFind("x", out _));
-        Assert.True(b.Find("a")!.TryFind("y", out _));
+        Assert.False(b.Find("a")!.Value.TryFind("x", out _));
+        Assert.True(b.Find("a")!.Value.TryFind("y", out _));
         Assert.Equal(a.Checksum, b.Checksum);
     }
 
@@ -120,5 +120,53 @@ public sealed class ReplicatedStateTests
         ReplicatedState c = new("c", 1);
         StateDeltaMessage fallback = a.DeltasForBloom(c.BloomDigest(0.01, 8), 100_000, "c");
         Assert.True(fallback.MorePending);
+    }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Owners_added_and_removed_at_random_stay_found_and_in_name_order(int seed)
+    {
+        // The rows sit in dense slots (a removal moves the last row into the freed slot) behind a
+        // name order of slots: checked against a sorted dictionary through adds, removals and re-adds.
+        Random random = new(seed);
+        ReplicatedState state = new("m-local", 1);
+        SortedDictionary<string, ulong> model = new(StringComparer.Ordinal);
+        for (int step = 0; step < 3_000; step++)
+        {
+            string owner = $"m{random.Next(300):D3}";
+            if (random.Next(3) > 0)
+            {
+                ulong version = model.TryGetValue(owner, out ulong held) ? held + 1 : 1;
+                StateEntry entry = new("k", version, false, 0, BitConverter.GetBytes(version));
+                OwnerDelta delta = new(owner, 1, false, version - 1, version, [entry]);
+                state.Apply(new StateDeltaMessage(false, [delta]), T0, 1_000, out int ignored);
+                Assert.Equal(0, ignored);
+                model[owner] = version;
+            }
+            else
+            {
+                List<AppliedChange> removed = state.RemoveOwner(owner);
+                Assert.Equal(model.Remove(owner) ? 1 : 0, removed.Count);
+            }
+
+            if (step % 100 == 0 || step == 2_999)
+            {
+                Assert.Equal(["m-local", .. model.Keys], state.Owners.Select(o => o.Owner));
+                Assert.Equal(model.Count + 1, state.OwnerCount);
+                foreach ((string name, ulong version) in model)
+                {
+                    OwnerState row = state.Find(name)!.Value;
+                    Assert.Equal(version, row.MaxVersion);
+                    Assert.True(row.TryFind("k", out StoredEntry entry));
+                    Assert.Equal(version, BitConverter.ToUInt64(entry.Value));
+                }
+            }
+        }
+
+        // The local owner (slot 0) is never removed and still takes writes.
+        Assert.Empty(state.RemoveOwner("m-local"));
+        state.WriteLocal("x", [1], 0, T0);
+        Assert.Equal(1UL, state.Find("m-local")!.Value.MaxVersion);
     }
 }
