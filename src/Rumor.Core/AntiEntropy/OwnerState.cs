@@ -31,7 +31,8 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 /// <summary>
 /// One owner's versioned map as this node holds it. Invariant: the node holds every entry of the
 /// owner with a version in (0, <see cref="MaxVersion"/>] that still exists (newer writes of the same
-/// key replace older ones), except tombstones collected at or below <see cref="GcVersion"/>. Entries
+/// key replace older ones), except tombstones collected (the highest version collected, the owner's
+/// GC version, is kept beside the table by <see cref="ReplicatedState"/>: few owners have one). Entries
 /// are indexed by key and by version, so "everything newer than v" is a range scan.
 /// <para>
 /// Every node holds one of these per owner that wrote, so a simulated cluster holds N² of them and
@@ -42,7 +43,7 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 /// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
 /// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
 /// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
-/// next), so the version order is total in every form. A row is 80 bytes on a 64-bit runtime;
+/// next), so the version order is total in every form. A row is 72 bytes on a 64-bit runtime;
 /// before, a 96-byte object and an 8-byte reference to it in the owner array.
 /// </para>
 /// </summary>
@@ -70,9 +71,6 @@ internal struct OwnerState
     public ulong Generation { get; private set; }
 
     public ulong MaxVersion { get; set; }
-
-    /// <summary>The highest tombstone version this node has collected: a peer below it must be reset.</summary>
-    public ulong GcVersion { get; set; }
 
     public readonly int Count => _many switch
     {
@@ -190,7 +188,6 @@ internal struct OwnerState
         _many = null;
         Generation = generation;
         MaxVersion = 0;
-        GcVersion = 0;
     }
 
     /// <summary>Entries with versions above <paramref name="version"/>, oldest first.</summary>
@@ -209,9 +206,10 @@ internal struct OwnerState
         };
     }
 
-    /// <summary>Removes the tombstones written or received at least <paramref name="grace"/> before <paramref name="now"/>, raising <see cref="GcVersion"/>; returns how many.</summary>
-    public int CollectTombstones(TimeSpan now, TimeSpan grace)
+    /// <summary>Removes the tombstones written or received at least <paramref name="grace"/> before <paramref name="now"/>; returns how many, and in <paramref name="highest"/> the highest version removed (0 when none).</summary>
+    public int CollectTombstones(TimeSpan now, TimeSpan grace, out ulong highest)
     {
+        highest = 0;
         if (_many is null)
         {
             // The common case (one key, or none) without a list or an enumerator.
@@ -220,7 +218,7 @@ internal struct OwnerState
                 return 0;
             }
 
-            GcVersion = Math.Max(GcVersion, _one.Version);
+            highest = _one.Version;
             _one = default;
             return 1;
         }
@@ -242,7 +240,7 @@ internal struct OwnerState
         foreach (StoredEntry entry in dead)
         {
             Remove(entry);
-            GcVersion = Math.Max(GcVersion, entry.Version);
+            highest = Math.Max(highest, entry.Version);
         }
 
         return dead.Count;

@@ -27,13 +27,14 @@ internal readonly record struct AppliedChange(string Owner, string Key, byte[]? 
 /// </summary>
 internal sealed class ReplicatedState
 {
-    /// <summary>Rows per chunk (a power of two): 64 rows of 80 bytes, 5 KiB.</summary>
+    /// <summary>Rows per chunk (a power of two): 64 rows of 72 bytes, 4.5 KiB.</summary>
     private const int ChunkShift = 6;
     private const int ChunkMask = (1 << ChunkShift) - 1;
 
     private OwnerState[][] _chunks = [];
     private int[] _order = new int[4]; // slots in ordinal name order
     private int _ownerCount;
+    private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
     private ulong _checksum;
     private bool _checksumDirty = true;
 
@@ -65,6 +66,9 @@ internal sealed class ReplicatedState
         int index = IndexOf(owner);
         return index >= 0 ? Row(_order[index]) : null;
     }
+
+    /// <summary>The highest tombstone version of <paramref name="owner"/> this node has collected (0 when none): a peer below it must be reset.</summary>
+    public ulong GcVersionOf(string owner) => _gcVersions is not null && _gcVersions.TryGetValue(owner, out ulong version) ? version : 0;
 
     /// <summary>FNV-1a 64 over the sorted digest: equal digests (hence, without gaps, equal states) give equal checksums.</summary>
     public ulong Checksum
@@ -191,7 +195,7 @@ internal sealed class ReplicatedState
             }
             else if (known.Generation == owner.Generation && known.MaxVersion < owner.MaxVersion)
             {
-                bool reset = known.MaxVersion < owner.GcVersion;
+                bool reset = known.MaxVersion < GcVersionOf(owner.Owner);
                 candidates.Add(reset
                     ? new Candidate(_order[i], 0, Reset: true, owner.Count)
                     : new Candidate(_order[i], known.MaxVersion, Reset: false, owner.CountAbove(known.MaxVersion)));
@@ -226,7 +230,7 @@ internal sealed class ReplicatedState
             {
                 if (filter.MayContain(owner.Owner, owner.Generation, v))
                 {
-                    bool reset = v < owner.GcVersion;
+                    bool reset = v < GcVersionOf(owner.Owner);
                     candidates.Add(reset ? new Candidate(_order[i], 0, true, owner.Count) : new Candidate(_order[i], v, false, owner.CountAbove(v)));
                     found = true;
                     break;
@@ -369,6 +373,7 @@ internal sealed class ReplicatedState
                 }
 
                 owner.Clear(d.Generation);
+                _gcVersions?.Remove(owner.Owner);
             }
             else if (owner.MaxVersion < d.FromVersion)
             {
@@ -414,7 +419,14 @@ internal sealed class ReplicatedState
         int removed = 0;
         for (int i = 0; i < _ownerCount; i++)
         {
-            removed += Row(_order[i]).CollectTombstones(now, grace);
+            ref OwnerState owner = ref Row(_order[i]);
+            int count = owner.CollectTombstones(now, grace, out ulong highest);
+            if (count > 0)
+            {
+                _gcVersions ??= new Dictionary<string, ulong>(StringComparer.Ordinal);
+                _gcVersions[owner.Owner] = Math.Max(GcVersionOf(owner.Owner), highest);
+                removed += count;
+            }
         }
 
         return removed;
@@ -454,6 +466,7 @@ internal sealed class ReplicatedState
             }
 
             Row(last) = default;
+            _gcVersions?.Remove(owner);
             foreach (StoredEntry entry in state.Entries)
             {
                 if (!entry.IsTombstone)

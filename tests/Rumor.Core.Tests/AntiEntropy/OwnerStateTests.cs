@@ -155,12 +155,22 @@ public sealed class OwnerStateTests
         owner.MaxVersion = (ulong)keys;
         TimeSpan now = TimeSpan.FromSeconds(keys + 5);
         int[] collected = [.. Enumerable.Range(0, keys).Where(i => i % 2 == 0 && i <= keys - 5)];
-        Assert.Equal(collected.Length, owner.CollectTombstones(now, TimeSpan.FromSeconds(10)));
-        Assert.Equal(collected.Length == 0 ? 0UL : (ulong)collected.Max() + 1, owner.GcVersion);
+        Assert.Equal(collected.Length, owner.CollectTombstones(now, TimeSpan.FromSeconds(10), out ulong highest));
+        Assert.Equal(collected.Length == 0 ? 0UL : (ulong)collected.Max() + 1, highest);
         Assert.Equal(Enumerable.Range(0, keys).Except(collected).Select(i => (ulong)i + 1), owner.Entries.Select(e => e.Version));
-        Assert.Equal(0, owner.CollectTombstones(now, TimeSpan.FromSeconds(10)));
-        Assert.Equal(Enumerable.Range(0, keys).Count(i => i % 2 == 0) - collected.Length, owner.CollectTombstones(TimeSpan.FromHours(1), TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, owner.CollectTombstones(now, TimeSpan.FromSeconds(10), out highest));
+        Assert.Equal(0UL, highest);
+        Assert.Equal(Enumerable.Range(0, keys).Count(i => i % 2 == 0) - collected.Length, owner.CollectTombstones(TimeSpan.FromHours(1), TimeSpan.FromSeconds(10), out _));
         Assert.All(owner.Entries, e => Assert.False(e.IsTombstone));
         Assert.Equal(keys / 2, owner.Count);
+    }
+
+    [Fact]
+    public void A_row_is_72_bytes()
+    {
+        // Every node of a simulated cluster holds one row per owner (N² of them): a field added
+        // here costs N² × its size, so the layout is pinned (docs/BENCHMARKS.md, issue 17).
+        Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<OwnerState>());
+        Assert.Equal(40, System.Runtime.CompilerServices.Unsafe.SizeOf<StoredEntry>());
     }
 }
