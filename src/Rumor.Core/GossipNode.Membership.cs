@@ -61,9 +61,9 @@ public sealed partial class GossipNode
 
     private void AddMember(Member member)
     {
-        member.ListIndex = _members.Count;
+        int position = _members.Count;
         _members.Add(member);
-        _byName.Add(member);
+        _byName.Add(position);
         if (member.IsActive)
         {
             ActiveMemberCount++;
@@ -73,16 +73,16 @@ public sealed partial class GossipNode
         // burst of joins does not all get probed last.
         if (_members.Count > 1 && _started)
         {
-            SwapMembers(member.ListIndex, _random.NextInt(_members.Count));
+            SwapMembers(position, _random.NextInt(_members.Count));
         }
     }
 
     private void RemoveMember(Member member)
     {
-        int index = member.ListIndex;
+        int index = _byName.PositionOf(member.Name);
         int last = _members.Count - 1;
         SwapMembers(index, last);
-        _byName.Remove(member);
+        _byName.Remove(member, last);
         _members.RemoveAt(last);
         _probeHistories.Release(ref member.Probes);
         if (member.IsActive)
@@ -99,8 +99,6 @@ public sealed partial class GossipNode
         }
 
         (_members[i], _members[j]) = (_members[j], _members[i]);
-        _members[i].ListIndex = i;
-        _members[j].ListIndex = j;
         _byName.Swapped(_members[i], i, _members[j], j);
     }
 

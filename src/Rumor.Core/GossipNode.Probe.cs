@@ -125,11 +125,6 @@ public sealed partial class GossipNode
     private void ShuffleMembers()
     {
         _random.Shuffle(_members);
-        for (int i = 0; i < _members.Count; i++)
-        {
-            _members[i].ListIndex = i;
-        }
-
         _byName.Rebuild();
     }
 

@@ -44,7 +44,7 @@ public sealed partial class GossipNode
     private void RecordProbe(Member target, TimeSpan startedAt, ProbeOutcome outcome, TimeSpan? roundTrip, int indirectSent, int nacks)
     {
         // A member already reaped (its probe outlived it) keeps no history: its chain was given back.
-        if (_options.ProbeHistoryMax == 0 || target.ListIndex >= _members.Count || !ReferenceEquals(_members[target.ListIndex], target))
+        if (_options.ProbeHistoryMax == 0 || !ReferenceEquals(_byName.Find(target.Name), target))
         {
             return;
         }

@@ -29,8 +29,6 @@ public sealed class MemberIndexTests
             }
 
             (list[i], list[j]) = (list[j], list[i]);
-            list[i].ListIndex = i;
-            list[j].ListIndex = j;
             index.Swapped(list[i], i, list[j], j);
         }
 
@@ -40,18 +38,18 @@ public sealed class MemberIndexTests
             if (op < 45 || list.Count == 0)
             {
                 // Names built at runtime: equal strings that are not the same instance must still be found.
-                Member member = new(string.Concat("node-", (nextName++).ToString(System.Globalization.CultureInfo.InvariantCulture)), new NodeAddress(0x0A000001, 7946), isLocal: false) { ListIndex = list.Count };
+                Member member = new(string.Concat("node-", (nextName++).ToString(System.Globalization.CultureInfo.InvariantCulture)), new NodeAddress(0x0A000001, 7946), isLocal: false);
                 list.Add(member);
-                index.Add(member);
+                index.Add(list.Count - 1);
                 oracle.Add(member.Name, member);
-                Swap(member.ListIndex, random.NextInt(list.Count)); // a random place in the probe order, as the node does
+                Swap(list.Count - 1, random.NextInt(list.Count)); // a random place in the probe order, as the node does
             }
             else if (op < 80)
             {
                 Member member = list[random.NextInt(list.Count)];
                 int last = list.Count - 1;
-                Swap(member.ListIndex, last);
-                index.Remove(member);
+                Swap(index.PositionOf(member.Name), last);
+                index.Remove(member, last);
                 list.RemoveAt(last);
                 oracle.Remove(member.Name);
             }
@@ -62,11 +60,6 @@ public sealed class MemberIndexTests
             else
             {
                 random.Shuffle(list);
-                for (int i = 0; i < list.Count; i++)
-                {
-                    list[i].ListIndex = i;
-                }
-
                 index.Rebuild();
             }
 
@@ -76,6 +69,7 @@ public sealed class MemberIndexTests
                 foreach ((string name, Member member) in oracle)
                 {
                     Assert.Same(member, index.Find(new string(name.AsSpan())));
+                    Assert.Same(member, list[index.PositionOf(name)]);
                 }
 
                 for (int i = 0; i < 20; i++)

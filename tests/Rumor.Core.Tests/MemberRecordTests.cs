@@ -40,4 +40,25 @@ public sealed class MemberRecordTests
         Assert.Equal(TimeSpan.FromTicks(123456789), member.StateChangedAt);
         Assert.True(new Member("self", v6, isLocal: true).IsLocal);
     }
+
+    [Fact]
+    public void A_member_record_is_64_bytes()
+    {
+        // Every node of a simulated cluster holds one per member (N² of them): a field added to
+        // Member costs N² × 8 bytes, so the size is pinned (docs/BENCHMARKS.md, issue 17).
+        const int count = 10_000;
+        Member[] members = new Member[count];
+        NodeAddress address = NodeAddress.Parse("10.1.2.3:7946");
+        members[0] = new Member("m", address, isLocal: false); // the constructor's code compiled before counting
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            members[i] = new Member("m", address, isLocal: false);
+        }
+
+        long perMember = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
+        Assert.Equal(64, perMember);
+        Assert.Equal(4, System.Runtime.CompilerServices.Unsafe.SizeOf<Rumor.Core.FailureDetection.ProbeChain>());
+        GC.KeepAlive(members);
+    }
 }

@@ -25,18 +25,19 @@ public readonly record struct ProbeRecord(TimeSpan At, ProbeOutcome Outcome, Tim
 
 /// <summary>
 /// Where one member's probes sit in its node's <see cref="ProbeHistoryStore"/>: the newest record's
-/// slot and how many records the chain holds (0: never probed, or released). Kept in the member.
+/// slot plus one (0: never probed, or released). Kept in the member, so it is one int: the chain's
+/// length is not stored but counted by walking it to its end (at most <see cref="ProbeHistoryStore.Capacity"/>
+/// links), which keeps a member record 8 bytes smaller.
 /// </summary>
 internal struct ProbeChain
 {
-    public int Head;
-    public byte Count;
+    public int NewestPlusOne;
 }
 
 /// <summary>
 /// The last few probes of every member one node has probed (the evidence a verdict record
 /// carries), in one pool per node: each record is a 16-byte slot of one array plus a 4-byte link
-/// to the member's next older record, and a member holds only its chain's head and length
+/// to the member's next older record, and a member holds only its chain's head
 /// (<see cref="ProbeChain"/>). Invariant: a chain holds at most <see cref="Capacity"/> records,
 /// newest first; every slot is either in exactly one chain or on the free list.
 /// <para>
@@ -63,16 +64,30 @@ internal sealed class ProbeHistoryStore(int capacity)
     /// <summary>Slots ever taken from the arrays: freed slots are reused before a new one is taken (for tests).</summary>
     public int HighWater => _used;
 
+    /// <summary>How many records <paramref name="chain"/> holds (walked: at most <see cref="Capacity"/> links).</summary>
+    public int CountOf(in ProbeChain chain)
+    {
+        int count = 0;
+        for (int slot = chain.NewestPlusOne - 1; slot >= 0; slot = _older[slot])
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>Adds <paramref name="record"/> as the newest of <paramref name="chain"/>, dropping its oldest at capacity.</summary>
     public void Add(ref ProbeChain chain, ProbeRecord record)
     {
+        int count = CountOf(chain);
+        int newest = chain.NewestPlusOne - 1;
         int slot;
-        if (chain.Count >= Capacity)
+        if (count >= Capacity)
         {
             // Full: the oldest record's slot becomes the newest (walk to it; Capacity is small).
             int beforeOldest = -1;
-            slot = chain.Head;
-            for (int i = 1; i < chain.Count; i++)
+            slot = newest;
+            for (int i = 1; i < count; i++)
             {
                 beforeOldest = slot;
                 slot = _older[slot];
@@ -89,25 +104,25 @@ internal sealed class ProbeHistoryStore(int capacity)
         else
         {
             slot = Allocate();
-            chain.Count++;
         }
 
         _records[slot] = PackedProbe.Pack(record);
-        _older[slot] = chain.Count == 1 ? -1 : chain.Head;
-        chain.Head = slot;
+        _older[slot] = newest; // -1 for an empty chain: the new record ends it
+        chain.NewestPlusOne = slot + 1;
     }
 
     /// <summary>A copy of the chain's records, oldest first.</summary>
     public ProbeRecord[] ToArray(in ProbeChain chain)
     {
-        if (chain.Count == 0)
+        int count = CountOf(chain);
+        if (count == 0)
         {
             return [];
         }
 
-        ProbeRecord[] copy = new ProbeRecord[chain.Count];
-        int slot = chain.Head;
-        for (int i = chain.Count - 1; i >= 0; i--)
+        ProbeRecord[] copy = new ProbeRecord[count];
+        int slot = chain.NewestPlusOne - 1;
+        for (int i = count - 1; i >= 0; i--)
         {
             copy[i] = _records[slot].Unpack();
             slot = _older[slot];
@@ -119,16 +134,16 @@ internal sealed class ProbeHistoryStore(int capacity)
     /// <summary>Gives the chain's slots back to the pool (the member is forgotten) and empties it.</summary>
     public void Release(ref ProbeChain chain)
     {
-        int slot = chain.Head;
-        for (int i = 0; i < chain.Count; i++)
+        int slot = chain.NewestPlusOne - 1;
+        while (slot >= 0)
         {
             int older = _older[slot];
             _older[slot] = _free;
             _free = slot;
             slot = older;
+            InUse--;
         }
 
-        InUse -= chain.Count;
         chain = default;
     }
 

@@ -10,13 +10,14 @@ namespace Rumor.Core.Membership;
 /// incarnation is a newer statement by the same process.
 /// <para>
 /// Layout: every node holds one of these per member, so a simulated cluster of N nodes holds N²
-/// and the record is kept small (72 bytes on a 64-bit runtime, header included, against 128 before). The name is the
+/// and the record is kept small (64 bytes on a 64-bit runtime, header included, against 128 before). The name is the
 /// node's interned instance; an IPv4 address is kept as its value and port (an IPv6 address, rare,
 /// goes to the rare part); the state is a byte. What most members never have (metadata, protocol
 /// versions other than <see cref="ProtocolVersions.Current"/>, a running suspicion, an IPv6
 /// address) lives in one <see cref="MemberRare"/> object created on first use and dropped when it
 /// holds nothing again. The probe history, which every probed member gets, is a chain in the node's
-/// pool (<see cref="ProbeHistoryStore"/>): here only its head and length.
+/// pool (<see cref="ProbeHistoryStore"/>): here only its head. The member's position in the node's
+/// list is not kept here either: the node's name index has it (<see cref="MemberIndex.PositionOf"/>).
 /// </para>
 /// </summary>
 public sealed class Member
@@ -145,9 +146,6 @@ public sealed class Member
 
     /// <summary>Where our last probes of this member sit in the node's <see cref="ProbeHistoryStore"/> (empty until the first probe, and when ProbeHistoryMax is 0).</summary>
     internal ProbeChain Probes;
-
-    /// <summary>Position in the member list (kept up to date for O(1) removal).</summary>
-    internal int ListIndex { get; set; }
 
     /// <summary>True while alive or suspect.</summary>
     public bool IsActive => State is MemberState.Alive or MemberState.Suspect;

@@ -15,7 +15,7 @@ internal sealed class MemberIndex
     private readonly List<Member> _list;
     private readonly NameSlotIndex _index = new();
 
-    /// <summary>An index over <paramref name="list"/> (each member's <see cref="Member.ListIndex"/> is its position).</summary>
+    /// <summary>An index over <paramref name="list"/>.</summary>
     public MemberIndex(List<Member> list) => _list = list;
 
     /// <summary>Members indexed.</summary>
@@ -28,11 +28,14 @@ internal sealed class MemberIndex
         return position < 0 ? null : _list[position];
     }
 
-    /// <summary>Indexes <paramref name="member"/>, already in the list at its <see cref="Member.ListIndex"/>; its name must be new.</summary>
-    public void Add(Member member) => _index.Add(member.ListIndex, new ListNames(_list));
+    /// <summary>The list position of the member named <paramref name="name"/>, or -1.</summary>
+    public int PositionOf(string name) => _index.Find(name, new ListNames(_list));
 
-    /// <summary>Unindexes <paramref name="member"/>, still in the list at its <see cref="Member.ListIndex"/> (remove it from the list after).</summary>
-    public void Remove(Member member) => _index.Remove(member.Name, member.ListIndex, new ListNames(_list));
+    /// <summary>Indexes the member at <paramref name="position"/> in the list; its name must be new.</summary>
+    public void Add(int position) => _index.Add(position, new ListNames(_list));
+
+    /// <summary>Unindexes <paramref name="member"/>, still in the list at <paramref name="position"/> (remove it from the list after).</summary>
+    public void Remove(Member member, int position) => _index.Remove(member.Name, position, new ListNames(_list));
 
     /// <summary>
     /// After the list swapped positions <paramref name="i"/> and <paramref name="j"/> (members' list
