@@ -79,27 +79,30 @@ internal sealed class ProbeHistoryStore(int capacity)
     /// <summary>Adds <paramref name="record"/> as the newest of <paramref name="chain"/>, dropping its oldest at capacity.</summary>
     public void Add(ref ProbeChain chain, ProbeRecord record)
     {
-        int count = CountOf(chain);
+        // One walk (Capacity is small): the chain's length, its oldest record and the one before that.
         int newest = chain.NewestPlusOne - 1;
+        int count = 0;
+        int oldest = -1;
+        int beforeOldest = -1;
+        for (int at = newest; at >= 0; at = _older[at])
+        {
+            beforeOldest = oldest;
+            oldest = at;
+            count++;
+        }
+
         int slot;
         if (count >= Capacity)
         {
-            // Full: the oldest record's slot becomes the newest (walk to it; Capacity is small).
-            int beforeOldest = -1;
-            slot = newest;
-            for (int i = 1; i < count; i++)
-            {
-                beforeOldest = slot;
-                slot = _older[slot];
-            }
-
+            // Full: the oldest record's slot becomes the newest.
             if (beforeOldest < 0)
             {
-                _records[slot] = PackedProbe.Pack(record); // capacity 1: overwrite in place
+                _records[oldest] = PackedProbe.Pack(record); // capacity 1: overwrite in place
                 return;
             }
 
             _older[beforeOldest] = -1;
+            slot = oldest;
         }
         else
         {
