@@ -26,6 +26,18 @@ internal static class StableHash
         return hash;
     }
 
+    /// <summary>FNV-1a 64 over the eight bytes of <paramref name="value"/>, least significant first, continued from <paramref name="basis"/>.</summary>
+    public static ulong Fnv1a(ulong value, ulong basis)
+    {
+        ulong hash = basis;
+        for (int i = 0; i < 8; i++)
+        {
+            hash = (hash ^ (byte)(value >> (8 * i))) * FnvPrime;
+        }
+
+        return hash;
+    }
+
     /// <summary>SplitMix64's finalizer.</summary>
     public static ulong Mix(ulong z)
     {

@@ -27,8 +27,6 @@ public enum TraceKind : byte
 /// </summary>
 public sealed class SimTrace
 {
-    private const ulong FnvOffset = 14695981039346656037UL;
-    private const ulong FnvPrime = 1099511628211UL;
     private readonly RecentRecord[]? _recent;
     private int _recentNext;
     private int _recentCount;
@@ -40,7 +38,7 @@ public sealed class SimTrace
     }
 
     /// <summary>The hash of everything recorded so far.</summary>
-    public ulong Hash { get; private set; } = FnvOffset;
+    public ulong Hash { get; private set; } = StableHash.FnvOffsetBasis;
 
     /// <summary>Records so far.</summary>
     public long Count { get; private set; }
@@ -116,17 +114,7 @@ public sealed class SimTrace
         _recentCount = Math.Min(_recentCount + 1, _recent.Length);
     }
 
-    private void Mix(ulong value)
-    {
-        ulong hash = Hash;
-        for (int i = 0; i < 8; i++)
-        {
-            hash ^= (byte)(value >> (8 * i));
-            hash *= FnvPrime;
-        }
-
-        Hash = hash;
-    }
+    private void Mix(ulong value) => Hash = StableHash.Fnv1a(value, Hash);
 
     /// <summary>One kept record, formatted only when read: a send (<see cref="Text"/> null) or an event.</summary>
     private readonly record struct RecentRecord(TraceKind Kind, TimeSpan At, int From, NodeAddress To, int Length, uint Crc, string? Text)

@@ -77,7 +77,7 @@ internal sealed class ReplicatedState
         {
             if (_checksumDirty)
             {
-                ulong h = 14695981039346656037UL;
+                ulong h = StableHash.FnvOffsetBasis;
                 for (int i = 0; i < _ownerCount; i++)
                 {
                     ref readonly OwnerState owner = ref Row(_order[i]);
@@ -86,13 +86,9 @@ internal sealed class ReplicatedState
                         continue; // an owner that never wrote is the same as an unknown one
                     }
 
-                    foreach (char c in owner.Owner)
-                    {
-                        h = (h ^ c) * 1099511628211UL;
-                    }
-
-                    h = Mix(h, owner.Generation);
-                    h = Mix(h, owner.MaxVersion);
+                    h = StableHash.Fnv1a(owner.Owner, h);
+                    h = StableHash.Fnv1a(owner.Generation, h);
+                    h = StableHash.Fnv1a(owner.MaxVersion, h);
                 }
 
                 _checksum = h;
@@ -572,16 +568,6 @@ internal sealed class ReplicatedState
         }
 
         return result;
-    }
-
-    private static ulong Mix(ulong h, ulong value)
-    {
-        for (int i = 0; i < 8; i++)
-        {
-            h = (h ^ (byte)(value >> (8 * i))) * 1099511628211UL;
-        }
-
-        return h;
     }
 
     /// <summary>An owner to serve, by slot (a reference to the row, not a copy of it: 16 bytes, not 96).</summary>
