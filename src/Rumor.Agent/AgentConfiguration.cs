@@ -203,17 +203,17 @@ public static class AgentConfiguration
     private static Serf.SerfAgentOptions SerfNodeOf(IConfiguration combined)
     {
         Serf.SerfAgentOptions defaults = Serf.SerfAgentOptions.Default;
-        bool push = defaults.EventImmediatePush;
-        if (combined["EventImmediatePush"] is { Length: > 0 } pushText && !bool.TryParse(pushText.Trim(), out push))
-        {
-            throw new AgentConfigurationException($"EventImmediatePush is '{pushText}'; it must be true or false.");
-        }
-
         return new Serf.SerfAgentOptions(
-            push,
+            BooleanOf("EventImmediatePush", defaults.EventImmediatePush),
             DurationOf("ReconnectTimeout", defaults.ReconnectTimeout, TimeSpan.FromDays(3650)),
             DurationOf("TombstoneTimeout", defaults.TombstoneTimeout, TimeSpan.FromDays(3650)),
-            DurationOf("ReapInterval", defaults.ReapInterval, TimeSpan.FromHours(1)));
+            DurationOf("ReapInterval", defaults.ReapInterval, TimeSpan.FromHours(1)),
+            BooleanOf("MemberImmediatePush", defaults.MemberImmediatePush));
+
+        bool BooleanOf(string key, bool defaultValue) =>
+            combined[key] is not { Length: > 0 } text ? defaultValue
+            : bool.TryParse(text.Trim(), out bool value) ? value
+            : throw new AgentConfigurationException($"{key} is '{text}'; it must be true or false.");
 
         TimeSpan DurationOf(string key, TimeSpan defaultValue, TimeSpan max) =>
             combined[key] is not { Length: > 0 } text ? defaultValue

@@ -71,6 +71,10 @@ public sealed partial class SerfNode
 
         peer.Suspicion = null;
         _broadcasts.Enqueue(Key(peer.Name), alive.EncodeAlive());
+        if (isNew)
+        {
+            RequestMemberPush();
+        }
 
         bool wasAlive = peer.State is MemberlistState.Alive or MemberlistState.Suspect;
         bool metaChanged = !(peer.Meta ?? []).AsSpan().SequenceEqual(alive.Meta ?? []);

@@ -41,7 +41,14 @@ public sealed partial class SerfNode
             throw new IOException("could not join any seed: " + string.Join("; ", errors));
         }
 
-        Run(BroadcastJoinIntent);
+        Run(() =>
+        {
+            // The own alive queued at start is re-queued so it is among the newest broadcasts and
+            // rides in the first packets (the join's merge queued every member it learned after it).
+            _broadcasts.Enqueue(Key(_self.Name), _self.ToRecord().EncodeAlive());
+            BroadcastJoinIntent();
+            RequestMemberPush();
+        });
         return joined;
     }
 
@@ -75,7 +82,13 @@ public sealed partial class SerfNode
             switch (reply)
             {
                 case { Type: MemberlistType.PushPull, PushPull: { } remote }:
-                    Run(() => MergeRemote(remote));
+                    Run(() =>
+                    {
+                        MergeRemote(remote);
+
+                        // A join pushes once, at its end (JoinAsync), with this node's own alive first.
+                        _memberPushWanted &= !join;
+                    });
                     return;
                 case { Type: MemberlistType.Err, Error: { } error }:
                     throw new InvalidDataException("the peer answered an error: " + error);

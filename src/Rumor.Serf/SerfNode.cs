@@ -253,10 +253,11 @@ public sealed partial class SerfNode : IAsyncDisposable
             TimeSpan now = Now;
             CatchUpIdleSchedules(now);
             input();
-            if (_immediatePushWanted)
+            if (_immediatePushWanted || _memberPushWanted)
             {
+                ImmediatePush(forEvent: _immediatePushWanted);
                 _immediatePushWanted = false;
-                ImmediatePush();
+                _memberPushWanted = false;
             }
 
             wakeAt = ArmWake(Now, tick);
@@ -564,6 +565,9 @@ public sealed class SerfCounters
 
     /// <summary>Extra gossip rounds sent at once for a new user event or query (<see cref="SerfNodeOptions.EventImmediatePush"/>).</summary>
     public long ImmediatePushes { get; internal set; }
+
+    /// <summary>Extra gossip rounds sent at once for membership news only: this node's join, or a member new to it (<see cref="SerfNodeOptions.MemberImmediatePush"/>). A round wanted for both news and an event counts as an <see cref="ImmediatePushes"/>.</summary>
+    public long MemberPushes { get; internal set; }
 
     /// <summary>Times the timer loop woke up (a deadline came, or an input moved one earlier). An idle node with no peers wakes not at all.</summary>
     public long TimerWakeups { get; internal set; }

@@ -15,7 +15,7 @@ public sealed class ImmediatePushTests
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    private static SerfNode Start(int cluster, string name, int k, bool push) => SerfNode.Start(new SerfNodeOptions
+    private static SerfNode Start(int cluster, string name, int k, bool push, bool memberPush = false) => SerfNode.Start(new SerfNodeOptions
     {
         Name = name,
         Bind = new IPEndPoint(SerfAgentCluster.AgentAddress(cluster, k), SerfAgentCluster.GossipPort),
@@ -23,8 +23,47 @@ public sealed class ImmediatePushTests
         ProbeInterval = Hour,
         PushPullInterval = Hour,
         EventImmediatePush = push,
+        MemberImmediatePush = memberPush,
         RandomSeed = cluster * 10 + k,
     });
+
+    /// <summary>
+    /// <see cref="SerfNodeOptions.MemberImmediatePush"/>, each side alone. b is the seed; a joins b,
+    /// then c joins b. With an hour between gossip rounds, a can hear of c only from a push: c's own
+    /// at the end of its join (c learned a from the join's push/pull), or b's when it first learns
+    /// c. With neither, a never hears of c.
+    /// </summary>
+    [Theory]
+    [InlineData(true, false, 53)]
+    [InlineData(false, true, 55)]
+    [InlineData(false, false, 56)]
+    public async Task A_joiner_is_pushed_at_once_by_itself_and_by_the_member_that_first_learns_it(bool joinerPushes, bool seedPushes, int cluster)
+    {
+        await using SerfNode b = Start(cluster, "b", 2, push: false, memberPush: seedPushes);
+        await using SerfNode a = Start(cluster, "a", 1, push: false, memberPush: false);
+        await using SerfNode c = Start(cluster, "c", 3, push: false, memberPush: joinerPushes);
+        await a.JoinAsync([b.EndPoint]);
+        Assert.True(await Wait.UntilAsync(() => b.FindMember("a") is not null, TimeSpan.FromSeconds(10)), "b does not know a");
+        await c.JoinAsync([b.EndPoint]);
+
+        if (joinerPushes || seedPushes)
+        {
+            Assert.True(await Wait.UntilAsync(() => a.FindMember("c") is { Status: SerfMemberStatus.Alive }, TimeSpan.FromSeconds(10)),
+                $"a knows {string.Join(", ", a.Members.Select(m => m.Name))}");
+            // The joiner pushes once, at the end of its join (not also for the members its join
+            // learned); the seed once per new member (a, then c).
+            Assert.Equal(joinerPushes ? 1 : 0, c.Counters.MemberPushes);
+            Assert.Equal(seedPushes ? 2 : 0, b.Counters.MemberPushes);
+        }
+        else
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Null(a.FindMember("c"));
+            Assert.Equal(0, b.Counters.MemberPushes + c.Counters.MemberPushes);
+        }
+
+        Assert.Equal(0, a.Counters.ImmediatePushes + b.Counters.ImmediatePushes + c.Counters.ImmediatePushes);
+    }
 
     [Theory]
     [InlineData(true, 50)]

@@ -197,6 +197,14 @@ public sealed class SerfAgentCommandTests
         Assert.Equal((TimeSpan.FromMilliseconds(200), 1, 2), (local.ProbeTimeout, local.IndirectChecks, local.RetransmitMult));
         Assert.Equal(AgentProtocol.Serf, AgentConfiguration.Load(null, new Dictionary<string, string?> { ["Protocol"] = "SERF" }, [], new Dictionary<string, string>()).Protocol);
         Assert.Throws<AgentConfigurationException>(() => AgentConfiguration.Load(null, new Dictionary<string, string?> { ["Protocol"] = "consul" }, [], new Dictionary<string, string>()));
+
+        // MemberImmediatePush: on by default, off by key or environment, a clear error otherwise.
+        Assert.True(SerfModeAgent.ToSerfOptions(Settings(_ => { })).MemberImmediatePush);
+        AgentSettings off = AgentConfiguration.Load(null, new Dictionary<string, string?>(), [], new Dictionary<string, string> { ["RUMOR_MEMBERIMMEDIATEPUSH"] = "false" });
+        Assert.False(off.SerfNode.MemberImmediatePush);
+        Assert.True(off.SerfNode.EventImmediatePush);
+        Assert.False(SerfModeAgent.ToSerfOptions(Settings(_ => { }) with { SerfNode = off.SerfNode }).MemberImmediatePush);
+        Assert.Contains("true or false", Assert.Throws<AgentConfigurationException>(() => AgentConfiguration.Load(null, new Dictionary<string, string?> { ["MemberImmediatePush"] = "sometimes" }, [], new Dictionary<string, string>())).Message, StringComparison.Ordinal);
     }
 
     private static int FreeTcpPort()

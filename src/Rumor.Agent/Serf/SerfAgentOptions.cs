@@ -8,8 +8,9 @@ namespace Rumor.Agent.Serf;
 /// <param name="ReconnectTimeout">Key <c>ReconnectTimeout</c> (Serf's <c>reconnect_timeout</c>, default 24 h): a member failed this long is reaped (member-reap).</param>
 /// <param name="TombstoneTimeout">Key <c>TombstoneTimeout</c> (Serf's <c>tombstone_timeout</c>, default 24 h): a member that left this long ago is reaped (member-reap).</param>
 /// <param name="ReapInterval">Key <c>ReapInterval</c> (Serf's ReapInterval, default 15 s): time between the reaper's passes.</param>
-public sealed record SerfAgentOptions(bool EventImmediatePush, TimeSpan ReconnectTimeout, TimeSpan TombstoneTimeout, TimeSpan ReapInterval)
+/// <param name="MemberImmediatePush">Key <c>MemberImmediatePush</c> (default true): this node's own join, and a member new to this node, go out at once in one extra gossip round (<see cref="Rumor.Serf.SerfNodeOptions.MemberImmediatePush"/>).</param>
+public sealed record SerfAgentOptions(bool EventImmediatePush, TimeSpan ReconnectTimeout, TimeSpan TombstoneTimeout, TimeSpan ReapInterval, bool MemberImmediatePush = true)
 {
     /// <summary>The defaults (Serf's for the reaper).</summary>
-    public static readonly SerfAgentOptions Default = new(EventImmediatePush: true, TimeSpan.FromHours(24), TimeSpan.FromHours(24), TimeSpan.FromSeconds(15));
+    public static readonly SerfAgentOptions Default = new(EventImmediatePush: true, TimeSpan.FromHours(24), TimeSpan.FromHours(24), TimeSpan.FromSeconds(15), MemberImmediatePush: true);
 }

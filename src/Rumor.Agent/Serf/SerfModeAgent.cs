@@ -142,6 +142,7 @@ public sealed class SerfModeAgent : IAsyncDisposable
             TcpTimeout = settings.Rumor.StreamTimeout ?? tcp,
             BroadcastTimeout = settings.Rumor.LeaveTimeout,
             EventImmediatePush = settings.SerfNode.EventImmediatePush,
+            MemberImmediatePush = settings.SerfNode.MemberImmediatePush,
             ReconnectTimeout = settings.SerfNode.ReconnectTimeout,
             TombstoneTimeout = settings.SerfNode.TombstoneTimeout,
             ReapInterval = settings.SerfNode.ReapInterval,
