@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using Rumor.Serf.Wire;
 
 namespace Rumor.Serf.Tests;
 
@@ -63,6 +65,92 @@ public sealed class ImmediatePushTests
         }
 
         Assert.Equal(0, a.Counters.ImmediatePushes + b.Counters.ImmediatePushes + c.Counters.ImmediatePushes);
+    }
+
+    /// <summary>
+    /// The joiner's own alive rides in its join's push even when the join taught it more members
+    /// than one packet holds: its alive, queued at start, is re-queued at the end of the join so it
+    /// is the newest broadcast (before that fix it was the oldest, taken last, and left out of the
+    /// first packets). Raw sockets play 80 members the seed knows; one of the packets of b's push
+    /// must carry b's alive. b's name is as long as theirs: a shorter alive would fit into the room
+    /// a packet's last longer one leaves, and get in without the fix.
+    /// </summary>
+    [Fact]
+    public async Task A_joiner_that_learned_many_members_still_pushes_its_own_alive_first()
+    {
+        const int Cluster = 57;
+        const int Fakes = 80;
+        byte[] tags = SerfTags.Encode(new Dictionary<string, string>());
+        List<Socket> fakes = [];
+        try
+        {
+            await using SerfNode seed = Start(Cluster, "seed", 1, push: false);
+            for (int k = 0; k < Fakes; k++)
+            {
+                Socket socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                fakes.Add(socket);
+                socket.Bind(new IPEndPoint(SerfAgentCluster.AgentAddress(Cluster, 10 + k), SerfAgentCluster.GossipPort));
+            }
+
+            for (int attempt = 0; attempt < 30 && seed.Members.Count < Fakes + 1; attempt++)
+            {
+                for (int k = 0; k < Fakes; k++)
+                {
+                    IPEndPoint at = (IPEndPoint)fakes[k].LocalEndPoint!;
+                    byte[] alive = new NodeRecord($"fake-member-{k:D2}", at.Address.GetAddressBytes(), (ushort)at.Port, tags, 1, NodeRecord.SerfAgentVsn).EncodeAlive();
+                    await fakes[k].SendToAsync(alive, seed.EndPoint); // resent: UDP may drop under load
+                }
+
+                await Wait.UntilAsync(() => seed.Members.Count == Fakes + 1, TimeSpan.FromSeconds(1));
+            }
+
+            Assert.Equal(Fakes + 1, seed.Members.Count);
+            await using SerfNode b = Start(Cluster, "joining-member", 2, push: false, memberPush: true);
+            List<Task<(bool FromB, bool WithOwnAlive)>> watches = [.. fakes.Select(f => FirstDatagramAsync(f, b.EndPoint, "joining-member"))];
+            await b.JoinAsync([seed.EndPoint]);
+            Assert.Equal(Fakes + 2, b.Members.Count);
+            Assert.Equal(1, b.Counters.MemberPushes);
+
+            // The push went to 3 of the 81 other members (the same ones every run: b's random source
+            // has a fixed seed and nothing else draws from it before the push), fakes here. Each
+            // packet takes the least-sent broadcasts first, so b's alive, once sent, gives way to
+            // the merge's unsent ones: it must be in the first packet, not in every one.
+            (bool FromB, bool WithOwnAlive)[] seen = await Task.WhenAll(watches);
+            int reached = seen.Count(x => x.FromB);
+            Assert.True(reached >= 2, $"b's push reached {reached} of the fakes");
+            Assert.True(seen.Any(x => x.WithOwnAlive), $"none of the {reached} datagrams of b's join push carried b's own alive");
+        }
+        finally
+        {
+            fakes.ForEach(f => f.Dispose());
+        }
+    }
+
+    // The first datagram from b within 3 s, and whether it carries b's alive about itself.
+    private static async Task<(bool FromB, bool WithOwnAlive)> FirstDatagramAsync(Socket socket, IPEndPoint b, string name)
+    {
+        using CancellationTokenSource bound = new(TimeSpan.FromSeconds(3));
+        byte[] buffer = new byte[65536];
+        while (true)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return (false, false);
+            }
+
+            List<WireMessage> messages = [];
+            if (!received.RemoteEndPoint.Equals(b) || !Packet.TryUnpack(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), messages, out _))
+            {
+                continue;
+            }
+
+            return (true, messages.Any(m => m.Type == MemberlistType.Alive && NodeRecord.TryDecodeAlive(m.Body, out NodeRecord alive) && alive.Name == name));
+        }
     }
 
     [Theory]
