@@ -229,6 +229,12 @@ public sealed partial class GossipNode
         // Reply with our state as it was before the merge: the initiator already has its own.
         byte[] reply = CompressStream(EncodePushPull(join: false));
         MergeRemoteState(message, from, now);
+        if (message.Join && _options.JoinImmediatePush)
+        {
+            // The joiner's alive, just queued by the merge, goes out now, not at our next round.
+            Counters.JoinPushes++;
+            RequestPushRound(now);
+        }
         if (reply.Length <= _options.StreamMaxBytes)
         {
             Counters.StreamBytesSent += reply.Length;
@@ -283,6 +289,22 @@ public sealed partial class GossipNode
         MergeRemoteState(message, pending.To, now);
         if (pending.Join)
         {
+            if (_options.JoinImmediatePush)
+            {
+                // Our own alive (queued at start, older than all the merge queued) is queued again so
+                // it rides first, and goes out now to members the join just taught us. Not while
+                // leaving: the queued leave has the same key, and an alive must not replace it (VOPR
+                // seed 1905's case, a leave told before the join was answered); the push then
+                // carries the leave.
+                if (!_leaving)
+                {
+                    QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
+                }
+
+                Counters.JoinPushes++;
+                RequestPushRound(now);
+            }
+
             Emit(new JoinSucceeded(now, pending.To, message.Members.Count));
         }
         else if (pending.ChecksumOnly && !_leaving)

@@ -240,6 +240,18 @@ public sealed record GossipOptions
     /// </summary>
     public bool EventImmediatePush { get; init; } = true;
 
+    /// <summary>
+    /// A join's news goes out at once (default true): when a join push-pull ends, the joiner
+    /// re-queues its own alive (so it rides first) and sends one extra gossip round to GossipFanout
+    /// members right away; the seed that answered a join push-pull does the same for the joiner it
+    /// just merged. Without it both wait up to GossipInterval for their next scheduled round, so a
+    /// joiner reaches the cluster about one round later. Cost: two extra rounds (2 × GossipFanout
+    /// datagrams) per join, none in steady state; the sends count against the broadcasts'
+    /// retransmit limits like any round. Members learned by gossip are not pushed at once (in a
+    /// mass join that would be a round per packet of news); they wait for the scheduled rounds.
+    /// </summary>
+    public bool JoinImmediatePush { get; init; } = true;
+
     /// <summary>How long received events stay in the log: they are deduplicated and reconciled by anti-entropy within this window.</summary>
     public TimeSpan EventRetention { get; init; } = TimeSpan.FromMinutes(2);
 

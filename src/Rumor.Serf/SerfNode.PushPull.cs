@@ -43,6 +43,11 @@ public sealed partial class SerfNode
 
         Run(() =>
         {
+            if (_leaving)
+            {
+                return; // the leave's dead-about-self is queued under the same key: no alive may replace it
+            }
+
             // The own alive queued at start is re-queued so it is among the newest broadcasts and
             // rides in the first packets (the join's merge queued every member it learned after it).
             _broadcasts.Enqueue(Key(_self.Name), _self.ToRecord().EncodeAlive());

@@ -76,6 +76,9 @@ public sealed class NodeCounters
     /// <summary>Broadcasts queued.</summary>
     public long BroadcastsQueued { get; internal set; }
 
+    /// <summary>Extra gossip rounds sent at once for a join (<see cref="GossipOptions.JoinImmediatePush"/>): as the joiner when its join push-pull ended, as the seed when it answered one.</summary>
+    public long JoinPushes { get; internal set; }
+
     /// <summary>Broadcasts dropped because the queue was full.</summary>
     public long BroadcastsDropped { get; internal set; }
 
