@@ -241,7 +241,7 @@ public sealed record GossipOptions
     public bool EventImmediatePush { get; init; } = true;
 
     /// <summary>
-    /// A join's news goes out at once (default true): when a join push-pull ends, the joiner
+    /// A join's news goes out at once (default false, see below): when a join push-pull ends, the joiner
     /// re-queues its own alive (so it rides first) and sends one extra gossip round to GossipFanout
     /// members right away; the seed that answered a join push-pull does the same for the joiner it
     /// just merged. Without it both wait up to GossipInterval for their next scheduled round, so a
@@ -249,8 +249,10 @@ public sealed record GossipOptions
     /// datagrams) per join, none in steady state; the sends count against the broadcasts'
     /// retransmit limits like any round. Members learned by gossip are not pushed at once (in a
     /// mass join that would be a round per packet of news); they wait for the scheduled rounds.
+    /// Off by default until VOPR seed 450 is understood: with it on, that seed's run ends with an
+    /// aggregate (Min) reported converged while its sum is off the truth (docs/TESTING.md).
     /// </summary>
-    public bool JoinImmediatePush { get; init; } = true;
+    public bool JoinImmediatePush { get; init; } = false;
 
     /// <summary>How long received events stay in the log: they are deduplicated and reconciled by anti-entropy within this window.</summary>
     public TimeSpan EventRetention { get; init; } = TimeSpan.FromMinutes(2);
