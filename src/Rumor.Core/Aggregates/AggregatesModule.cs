@@ -361,7 +361,9 @@ internal sealed class AggregatesModule : GossipModule
         run.RecordOwn();
     }
 
-    private void SendAggregate(AggregateRun run, PeerFlow peer, AggregateFlags flags)
+    private void SendAggregate(AggregateRun run, PeerFlow peer, AggregateFlags flags) => SendAggregate(run, peer, flags, run.Mass);
+
+    private void SendAggregate(AggregateRun run, PeerFlow peer, AggregateFlags flags, in PushSumState estimate)
     {
         uint lifetimeMs = 0;
         if (run.EndsAt is { } endsAt)
@@ -371,7 +373,7 @@ internal sealed class AggregatesModule : GossipModule
         }
 
         AggregateMessage message = new(flags, run.Key, run.Epoch, run.Initiator, peer.OutSequence, peer.InSequence, peer.Out,
-            run.Min, run.Max, run.Mass.Average, run.Mass.Count, run.Mass.HolderCount, lifetimeMs, run.Function);
+            run.Min, run.Max, estimate.Average, estimate.Count, estimate.HolderCount, lifetimeMs, run.Function);
         _node.SendWithPiggyback(peer.Address, message);
     }
 
@@ -490,6 +492,12 @@ internal sealed class AggregatesModule : GossipModule
         }
 
         PeerFlow peer = run.Peer(from);
+
+        // A reply carries our estimate from before this push was absorbed: after it, our ratio is
+        // a weighted mean of the pusher's and our old one, pulled toward the pusher's, and as its
+        // sample it would understate how far the pusher's estimate is from the truth (its error
+        // bound came out too tight; AggregateBoundTests).
+        PushSumState before = run.Mass;
         if (message.Sequence >= peer.InSequence)
         {
             run.Mass.Add(PushSumState.Difference(message.Flow, peer.In));
@@ -511,7 +519,7 @@ internal sealed class AggregatesModule : GossipModule
         if (!message.IsReply)
         {
             AggregateCounters.RepliesSent++;
-            SendAggregate(run, peer, AggregateFlags.Reply);
+            SendAggregate(run, peer, AggregateFlags.Reply, before);
         }
     }
 

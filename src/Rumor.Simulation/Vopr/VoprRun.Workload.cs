@@ -418,7 +418,7 @@ public static partial class VoprRun
                         {
                             if (v is not { } x || Math.Abs(x - truth) > estimate.ErrorBound * Math.Abs(x) * (1 + 1e-9))
                             {
-                                broken ??= $"{node.Name} reports converged (epoch {estimate.Epoch}, bound {estimate.ErrorBound:G4}) but its {name} {v} is off the truth {truth}";
+                                broken ??= $"{node.Name} reports converged (epoch {estimate.Epoch}, bound {estimate.ErrorBound:G4}) but its {name} {v} is off the truth {truth} (by {Math.Abs((v ?? double.NaN) - truth) / Math.Abs(v ?? double.NaN):G4} of it)";
                             }
                         }
 

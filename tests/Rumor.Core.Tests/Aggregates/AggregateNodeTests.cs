@@ -60,6 +60,32 @@ public class AggregateNodeTests
     }
 
     [Fact]
+    public void A_reply_carries_the_estimates_from_before_the_push_it_answers_was_absorbed()
+    {
+        // After absorbing, our estimate lies between the pusher's and our old one; as the pusher's
+        // sample it would understate the pusher's error (its bound came out too tight).
+        (GossipNode node, RecordingHost host) = AggregateMessageTests.TestNode();
+        node.SetValue("load", Encoding.UTF8.GetBytes("4"), TimeSpan.FromSeconds(1));
+        Deliver(node, Push(4, "z", 1, new PushSumState(6, 1, 1, 0.5)), TimeSpan.FromSeconds(2));
+        AggregateMessage first = Assert.Single(Sent(host));
+        Assert.Equal(4, first.Average); // our own input alone; after the push it is 5
+        Assert.True(double.IsNaN(first.Count)); // no weight had reached us before the push
+        Assert.True(double.IsNaN(first.HolderCount));
+
+        // The second push adds (10, 1, 1, 0.5): before it the mass is (10, 2, 2, 0.5), after it (20, 3, 3, 1).
+        host.Packets.Clear();
+        Deliver(node, Push(4, "z", 2, new PushSumState(16, 2, 2, 1)), TimeSpan.FromSeconds(3));
+        Assert.Equal(new PushSumState(20, 3, 3, 1), node.AggregateMass("load"));
+        AggregateMessage second = Assert.Single(Sent(host));
+        Assert.True(second.IsReply);
+        Assert.Equal(2u, second.Ack);
+        Assert.Equal(5, second.Average);
+        Assert.Equal(4, second.Count);
+        Assert.Equal(4, second.HolderCount);
+        Assert.Equal(20.0 / 3, node.GetAggregate("load")!.Average);
+    }
+
+    [Fact]
     public void Duplicates_add_nothing_older_sequences_are_refused_and_a_later_total_repairs_a_loss()
     {
         (GossipNode node, _) = AggregateMessageTests.TestNode();

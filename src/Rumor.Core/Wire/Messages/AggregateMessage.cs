@@ -29,7 +29,8 @@ public enum AggregateFlags : byte
 /// <see cref="Ack"/> is the highest sequence the sender has absorbed from the receiver.
 /// <see cref="Min"/> and <see cref="Max"/> are the sender's extremes (±∞: none known);
 /// <see cref="Average"/>, <see cref="Count"/> and <see cref="HolderCount"/> its current estimates
-/// (NaN: none yet), from which receivers derive their error bound.
+/// (NaN: none yet; in a reply, the estimates from before the push it answers was absorbed), from
+/// which receivers derive their error bound.
 /// <para>
 /// Payload: flags u8 · key (u16 length, UTF-8) · epoch u32 · initiator (name) · sequence u32 ·
 /// ack u32 · flow value f64 · flow holders f64 · flow nodes f64 · flow weight f64 · min f64 ·
