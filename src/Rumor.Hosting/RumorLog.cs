@@ -48,6 +48,9 @@ public static partial class RumorLog
         /// <summary>No seed answered yet; the join is retried after a wait (RetryJoinMax).</summary>
         public const int JoinRetrying = 1015;
 
+        /// <summary>No seed answered the join sent while the process was starting; it is sent once more now that the host has started.</summary>
+        public const int JoinAgainAfterStart = 1033;
+
         /// <summary>DNS seeds resolved to nobody who answered: the node starts alone and keeps re-resolving.</summary>
         public const int DnsSeedsAlone = 1013;
 
@@ -105,6 +108,9 @@ public static partial class RumorLog
 
     [LoggerMessage(EventId = Ids.JoinRetrying, Level = LogLevel.Warning, Message = "No seed answered ({Tried} tried); join attempt {Attempt} of {Attempts} in {WaitMs} ms")]
     internal static partial void JoinRetrying(ILogger logger, int tried, int attempt, int attempts, double waitMs);
+
+    [LoggerMessage(EventId = Ids.JoinAgainAfterStart, Level = LogLevel.Information, Message = "No seed answered the join sent during start-up ({Tried} tried); sending it again now that the agent has started")]
+    internal static partial void JoinAgainAfterStart(ILogger logger, int tried);
 
     [LoggerMessage(EventId = Ids.DnsSeedsAlone, Level = LogLevel.Warning, Message = "No member answered through the DNS seeds {Seeds} ({Tried} address(es) tried); starting alone, re-resolving every {IntervalMs} ms")]
     internal static partial void DnsSeedsAlone(ILogger logger, string seeds, int tried, double intervalMs);

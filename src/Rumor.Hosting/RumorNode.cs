@@ -154,22 +154,39 @@ public sealed partial class RumorNode : IAsyncDisposable
     /// <see cref="FirstJoin"/>. Only the first call joins: the agent starts the join as soon as the
     /// node is bound, before its HTTP API is built, and the hosted service then awaits the same join.
     /// </summary>
-    internal Task<JoinResult> RunFirstJoinAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Cancels the join and its retries.</param>
+    /// <param name="againAfter">
+    /// Given by a caller that joins while its process is still starting (the agent, before its
+    /// HTTP API is built): when no seed answered that first attempt, the join is sent once more
+    /// as soon as this task completes (the host has started), before the <c>RetryJoinMax</c>
+    /// retries and their waits. On a loaded machine the starting process itself can hold up the
+    /// first exchange past the stream timeout (docs/BENCHMARKS.md, "What the failure is"); a seed
+    /// that is really down costs one more refused connection, or one more StreamTimeout when it
+    /// does not answer at all.
+    /// </param>
+    internal Task<JoinResult> RunFirstJoinAsync(CancellationToken cancellationToken, Task? againAfter = null)
     {
         if (Interlocked.Exchange(ref _firstJoinRuns, 1) == 0)
         {
-            _ = RunFirstJoinOnceAsync(cancellationToken);
+            _ = RunFirstJoinOnceAsync(againAfter, cancellationToken);
         }
 
         return _firstJoin.Task;
     }
 
-    private async Task RunFirstJoinOnceAsync(CancellationToken cancellationToken)
+    private async Task RunFirstJoinOnceAsync(Task? againAfter, CancellationToken cancellationToken)
     {
         try
         {
             GossipTransport transport = Transport;
             JoinResult result = await FirstJoinWithDnsSeedsAsync(transport, cancellationToken).ConfigureAwait(false);
+            if (!result.Joined && againAfter is not null && transport.Options.Seeds.Count > 0)
+            {
+                await againAfter.WaitAsync(cancellationToken).ConfigureAwait(false);
+                RumorLog.JoinAgainAfterStart(_logger, result.Failed.Count);
+                result = await TracedJoinAsync(transport, transport.Options.Seeds, cancellationToken).ConfigureAwait(false);
+            }
+
             RumorOptions options = _options.CurrentValue;
             for (int attempt = 1; !result.Joined && attempt <= options.RetryJoinMax && transport.Options.Seeds.Count > 0; attempt++)
             {
