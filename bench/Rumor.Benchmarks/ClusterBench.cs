@@ -276,6 +276,9 @@ public static class ClusterBench
         ];
     }
 
+    /// <summary>A convergence slower than this keeps the agents' logs (and says where).</summary>
+    private const double SlowConvergenceSeconds = 5;
+
     /// <summary>Agent 1 alone (launch → API), then agents 2..N at once: start-up per agent, and convergence (every agent lists N alive).</summary>
     private static async Task<Started> StartAsync(Side side, int n, TimeSpan timeout)
     {
@@ -292,6 +295,14 @@ public static class ClusterBench
         int[] all = [.. Enumerable.Range(1, n)];
         Task<Dictionary<int, double>> startups = WaitAsync(side, rest, side.HealthyAsync, timeout, "the agents' APIs", launch);
         Dictionary<int, double> converged = await WaitAsync(side, all, async k => await side.MembersAsync(k).ConfigureAwait(false) is { } m && m.Count(e => e.Value == "alive") >= n, timeout, "every agent to list N alive", launch).ConfigureAwait(false);
+        double last = converged.Values.Max();
+        if (last > SlowConvergenceSeconds)
+        {
+            // A tail worth explaining (an agent that joined seconds late): keep the logs to read why.
+            side.KeepLogs = true;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# slow convergence: {last:0.00} s, last agents {string.Join(", ", converged.OrderByDescending(c => c.Value).Take(3).Select(c => $"{side.NodeName(c.Key)} at {c.Value:0.00} s"))}; agent logs kept in {side.Directory}"));
+        }
+
         return new Started(alone, await startups.ConfigureAwait(false), converged);
     }
 
