@@ -204,6 +204,8 @@ public static class FuzzTargets
         MessageType.Query => QueryMessage.TryDecode(payload, names, out _),
         MessageType.QueryResponse => QueryResponseMessage.TryDecode(payload, names, out _),
         MessageType.Aggregate => AggregateMessage.TryDecode(payload, names, out _),
+        MessageType.Coordinate => CoordinateMessage.TryDecode(payload, names, out _),
+        MessageType.ViewChecksum => ViewChecksumMessage.TryDecode(payload, names, out _),
         _ => DecodeError.UnknownType,
     };
 

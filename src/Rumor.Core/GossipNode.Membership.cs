@@ -54,7 +54,9 @@ public sealed partial class GossipNode
         }
 
         _self.Metadata = metadata.ToArray();
+        ViewLeaving(_self);
         _self.Incarnation++;
+        ViewEntering(_self);
         Emit(new LocalIncarnationChanged(now, _self.Incarnation));
         QueueBroadcast(_self.Name, PacketBuilder.EncodeMessage(SelfAlive()));
     }
@@ -64,6 +66,7 @@ public sealed partial class GossipNode
         int position = _members.Count;
         _members.Add(member);
         _byName.Add(position);
+        ViewEntering(member);
         if (member.IsActive)
         {
             ActiveMemberCount++;
@@ -84,6 +87,7 @@ public sealed partial class GossipNode
         SwapMembers(index, last);
         _byName.Remove(member, last);
         _members.RemoveAt(last);
+        ViewLeaving(member);
         _probeHistories.Release(ref member.Probes);
         if (member.IsActive)
         {
@@ -105,7 +109,9 @@ public sealed partial class GossipNode
     private void SetState(Member member, MemberState state, TimeSpan now)
     {
         bool wasActive = member.IsActive;
+        ViewLeaving(member);
         member.State = state;
+        ViewEntering(member);
         member.StateChangedAt = now;
         if (wasActive != member.IsActive)
         {
@@ -200,9 +206,11 @@ public sealed partial class GossipNode
 
         MemberState previous = member.State;
         bool restarted = alive.Generation > member.Generation;
+        ViewLeaving(member);
         member.Address = alive.Address;
         member.Incarnation = alive.Incarnation;
         member.Generation = alive.Generation;
+        ViewEntering(member);
         member.Versions = alive.Versions;
         member.Metadata = alive.Meta;
         SetState(member, MemberState.Alive, now);
@@ -249,7 +257,9 @@ public sealed partial class GossipNode
 
     private void Refute(uint accusedIncarnation)
     {
+        ViewLeaving(_self);
         _self.Incarnation = Math.Max(_self.Incarnation, accusedIncarnation) + 1;
+        ViewEntering(_self);
         Counters.Refutations++;
 
         // Lifeguard: others could not hear us in time, which says as much about us as about them.
@@ -308,7 +318,9 @@ public sealed partial class GossipNode
         }
 
         MemberState previous = member.State;
+        ViewLeaving(member);
         member.Incarnation = suspect.Incarnation;
+        ViewEntering(member);
         SetState(member, MemberState.Suspect, now);
         StartSuspicion(member, suspect.From, now);
         RecordVerdict(VerdictKind.Suspect, source, member, suspect.From, member.Suspicion, now);
@@ -433,8 +445,10 @@ public sealed partial class GossipNode
         // bounds above (generation horizon, incarnation jump from zero) apply as to a newer alive.
         MemberState previous = member.State;
         Suspicion? suspicion = member.Suspicion;
+        ViewLeaving(member);
         member.Incarnation = dead.Incarnation;
         member.Generation = dead.Generation;
+        ViewEntering(member);
         SetState(member, target, now);
         if (target == MemberState.Dead)
         {

@@ -234,9 +234,10 @@ public sealed partial class GossipNode
             return;
         }
 
-        // The ack, our network coordinate right after it (Coordinates/CoordinatesModule.cs), then broadcasts.
+        // The ack, our network coordinate and our membership checksum right after it (Coordinates/CoordinatesModule.cs, GossipNode.ViewSync.cs), then broadcasts.
         _builder.Reset(PlainPacketBudget);
         _modules.Coordinates.AddAck(_builder, ping.Sequence);
+        AddViewChecksum(ping.Sequence);
         _broadcasts.Fill(_builder, RetransmitLimit, from);
         SendPacket(from, _builder.Finish());
     }

@@ -174,7 +174,7 @@ public sealed partial class GossipNode
     private bool ChecksumFirst => _options.PushPullChecksumFirst && _options.FailureDetector == FailureDetectorKind.Swim;
 
     /// <summary>Our membership checksum (with the keyring version when encrypted): equal views give equal checksums.</summary>
-    private ulong OurMembershipChecksum() => MembershipChecksum.Of(_members, _security.Keyring?.Version ?? 0);
+    private ulong OurMembershipChecksum() => MembershipChecksum.WithKeyring(_viewSum, _security.Keyring?.Version ?? 0);
 
     /// <summary>A checksum-first push-pull request, or the answer to one: no members, only our checksum.</summary>
     private static byte[] EncodeChecksumOnly(ulong checksum) =>

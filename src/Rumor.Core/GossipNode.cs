@@ -309,6 +309,7 @@ public sealed partial class GossipNode : IModuleContext
         _table.Add<IndirectPingMessage>(HandleIndirectPing, _names);
         _table.Add<AckMessage>(HandleAck, _names);
         _table.Add<NackMessage>(HandleNack, _names);
+        _table.Add<ViewChecksumMessage>(HandleViewChecksum, _names);
         _table.Add((NodeAddress _, in AliveMessage m, TimeSpan now) => ApplyAlive(m, now), _names);
         _table.Add((NodeAddress _, in SuspectMessage m, TimeSpan now) => ApplySuspect(m, now), _names);
         _table.Add((NodeAddress _, in DeadMessage m, TimeSpan now) => ApplyDead(m, now), _names);

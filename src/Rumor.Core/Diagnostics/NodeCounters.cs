@@ -46,6 +46,12 @@ public sealed class NodeCounters
     /// <summary>Checksum-first push-pulls from others that we answered with the same checksum.</summary>
     public long PushPullChecksumsAnsweredSame { get; internal set; }
 
+    /// <summary>Direct acks whose membership checksum (<see cref="GossipOptions.ViewChecksumInAcks"/>) differed from ours.</summary>
+    public long ViewChecksumsDiffering { get; internal set; }
+
+    /// <summary>Push-pulls opened because two acks in a row agreed with each other and not with our unchanged view.</summary>
+    public long ViewSyncs { get; internal set; }
+
     /// <summary>Streams that failed or timed out.</summary>
     public long StreamFailures { get; internal set; }
 

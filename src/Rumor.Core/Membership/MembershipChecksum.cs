@@ -23,20 +23,31 @@ internal static class MembershipChecksum
     public static ulong Of(IReadOnlyList<Member> members, ulong keyringVersion)
     {
         ArgumentNullException.ThrowIfNull(members);
-        ulong sum = StableHash.Mix(keyringVersion ^ 0x9E3779B97F4A7C15UL);
+        ulong sum = 0;
         for (int i = 0; i < members.Count; i++)
         {
-            Member m = members[i];
-            ulong h = StableHash.Fnv1a(m.Name);
-            // SplitMix64's finalizer after each field: every input bit reaches every output bit, so a
-            // sum of member hashes does not cancel out for members that differ in one field.
-            h = StableHash.Mix(h ^ m.Generation);
-            h = StableHash.Mix(h ^ (((ulong)m.Incarnation << 8) | (byte)m.State));
-            h = StableHash.Mix(h ^ AddressBits(m.Address));
-            sum += h;
+            sum += Hash(members[i]);
         }
 
-        return sum;
+        return WithKeyring(sum, keyringVersion);
+    }
+
+    /// <summary>
+    /// The checksum from <paramref name="memberSum"/>, the sum of <see cref="Hash"/> over the members
+    /// (which a node keeps as it goes, so that reading its checksum costs nothing), and the keyring version.
+    /// </summary>
+    public static ulong WithKeyring(ulong memberSum, ulong keyringVersion) => StableHash.Mix(keyringVersion ^ 0x9E3779B97F4A7C15UL) + memberSum;
+
+    /// <summary>One member's part of the checksum: its name, generation, incarnation, state and address.</summary>
+    public static ulong Hash(Member m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ulong h = StableHash.Fnv1a(m.Name);
+        // SplitMix64's finalizer after each field: every input bit reaches every output bit, so a
+        // sum of member hashes does not cancel out for members that differ in one field.
+        h = StableHash.Mix(h ^ m.Generation);
+        h = StableHash.Mix(h ^ (((ulong)m.Incarnation << 8) | (byte)m.State));
+        return StableHash.Mix(h ^ AddressBits(m.Address));
     }
 
     /// <summary>The checksum as a push-pull section.</summary>

@@ -62,6 +62,9 @@ public enum MessageType : byte
 
     /// <summary>The acking member's network coordinate, right after its <see cref="Ack"/> in the same packet.</summary>
     Coordinate = 19,
+
+    /// <summary>The acking member's membership checksum, right after its <see cref="Ack"/> in the same packet.</summary>
+    ViewChecksum = 20,
 }
 
 /// <summary>Flags in the packet header.</summary>

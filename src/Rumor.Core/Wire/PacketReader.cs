@@ -181,5 +181,5 @@ public ref struct PacketReader
     }
 
     /// <summary>True for the message types this version speaks (the compound wrapper excluded).</summary>
-    public static bool IsKnown(MessageType type) => type is >= MessageType.Ping and <= MessageType.Coordinate;
+    public static bool IsKnown(MessageType type) => type is >= MessageType.Ping and <= MessageType.ViewChecksum;
 }

@@ -78,6 +78,16 @@ public static partial class VoprRun
             violations.Add("checkers: " + violation);
         }
 
+        // The membership checksum each node keeps as its view changes (acks and push-pulls carry it)
+        // must equal the one computed from its member list.
+        foreach (SimNode node in cluster.Nodes)
+        {
+            if (node.IsUp && node.Node is { } live && !live.ViewChecksumIsConsistent(out ulong kept, out ulong computed))
+            {
+                violations.Add($"view checksum: {node.Name} kept {kept:x16} but its member list gives {computed:x16}");
+            }
+        }
+
         IReadOnlyList<string> trace = violations.Count == 0 ? [] : state.RelevantTrace(violations[0]);
         return new VoprResult(seed, scenario, violations, cluster.Trace.Hash, cluster.Now, cluster.EventsProcessed, trace) { Coverage = state.Coverage };
     }

@@ -26,7 +26,7 @@ internal static class MessageEquality
         (QueryResponseMessage e, QueryResponseMessage a) => e with { Payload = [] } == a with { Payload = [] } && e.Payload.AsSpan().SequenceEqual(a.Payload),
         (AggregateMessage e, AggregateMessage a) => AggregateEqual(e, a),
         (CoordinateMessage e, CoordinateMessage a) => CoordinateEqual(e, a),
-        (PingMessage or IndirectPingMessage or AckMessage or NackMessage or SuspectMessage or DeadMessage or StateChecksumMessage, _) => Equals(expected, actual),
+        (PingMessage or IndirectPingMessage or AckMessage or NackMessage or SuspectMessage or DeadMessage or StateChecksumMessage or ViewChecksumMessage, _) => Equals(expected, actual),
         _ => false,
     };
 

@@ -26,6 +26,7 @@ internal static class MessageOps
         QueryResponseMessage => MessageType.QueryResponse,
         AggregateMessage => MessageType.Aggregate,
         CoordinateMessage => MessageType.Coordinate,
+        ViewChecksumMessage => MessageType.ViewChecksum,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -49,6 +50,7 @@ internal static class MessageOps
         QueryResponseMessage m => m.PayloadLength,
         AggregateMessage m => m.PayloadLength,
         CoordinateMessage m => m.PayloadLength,
+        ViewChecksumMessage m => m.PayloadLength,
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -77,6 +79,7 @@ internal static class MessageOps
             case QueryResponseMessage m: m.WritePayload(ref writer); break;
             case AggregateMessage m: m.WritePayload(ref writer); break;
             case CoordinateMessage m: m.WritePayload(ref writer); break;
+            case ViewChecksumMessage m: m.WritePayload(ref writer); break;
             default: throw new ArgumentException(message.GetType().Name);
         }
 
@@ -103,6 +106,7 @@ internal static class MessageOps
         QueryResponseMessage m => PacketBuilder.EncodeSingle(m),
         AggregateMessage m => PacketBuilder.EncodeSingle(m),
         CoordinateMessage m => PacketBuilder.EncodeSingle(m),
+        ViewChecksumMessage m => PacketBuilder.EncodeSingle(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -126,6 +130,7 @@ internal static class MessageOps
         QueryResponseMessage m => PacketBuilder.EncodeMessage(m),
         AggregateMessage m => PacketBuilder.EncodeMessage(m),
         CoordinateMessage m => PacketBuilder.EncodeMessage(m),
+        ViewChecksumMessage m => PacketBuilder.EncodeMessage(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 
@@ -149,6 +154,7 @@ internal static class MessageOps
         QueryResponseMessage m => builder.TryAdd(m),
         AggregateMessage m => builder.TryAdd(m),
         CoordinateMessage m => builder.TryAdd(m),
+        ViewChecksumMessage m => builder.TryAdd(m),
         _ => throw new ArgumentException(message.GetType().Name),
     };
 }

@@ -126,6 +126,10 @@ internal static class Packets
                 error = CoordinateMessage.TryDecode(payload, names, out CoordinateMessage coordinateMessage);
                 message = coordinateMessage;
                 break;
+            case MessageType.ViewChecksum:
+                error = ViewChecksumMessage.TryDecode(payload, names, out ViewChecksumMessage viewChecksumMessage);
+                message = viewChecksumMessage;
+                break;
             default:
                 message = null;
                 return DecodeError.UnknownType;

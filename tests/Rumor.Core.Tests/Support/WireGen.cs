@@ -278,6 +278,12 @@ internal static class WireGen
         from height in NonNegativeDouble
         select new CoordinateMessage(sequence, new NetworkCoordinate(vec, error, adjustment, height));
 
+    /// <summary>An ack's membership checksum: any sequence, any checksum.</summary>
+    public static readonly Gen<ViewChecksumMessage> ViewChecksum =
+        from sequence in UInt32
+        from checksum in UInt64
+        select new ViewChecksumMessage(sequence, checksum);
+
     /// <summary>Any message, boxed; push-pulls and metadata kept small enough to share a datagram with others.</summary>
     public static readonly Gen<object> SmallMessage = Gen.OneOf(
         Ping.Select(Box),
@@ -297,7 +303,8 @@ internal static class WireGen
         Query.Where(m => m.Payload.Length <= 2000).Select(Box),
         QueryResponse.Where(m => m.Payload.Length <= 2000).Select(Box),
         Aggregate.Select(Box),
-        Coordinate.Select(Box));
+        Coordinate.Select(Box),
+        ViewChecksum.Select(Box));
 
     /// <summary>Any message, boxed, at full size (metadata up to 4096 bytes, push-pulls up to 50 members).</summary>
     public static readonly Gen<object> AnyMessage = Gen.OneOf(
@@ -318,7 +325,8 @@ internal static class WireGen
         Query.Select(Box),
         QueryResponse.Select(Box),
         Aggregate.Select(Box),
-        Coordinate.Select(Box));
+        Coordinate.Select(Box),
+        ViewChecksum.Select(Box));
 
     public static Gen<PushPullMessage> PushPullWith(Gen<int> memberCount, Gen<int> sectionCount) =>
         from isJoin in Bool

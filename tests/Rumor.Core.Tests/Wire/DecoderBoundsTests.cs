@@ -59,7 +59,7 @@ public class DecoderBoundsTests
     public void Every_message_type_has_bound_cases()
     {
         HashSet<MessageType> covered = [.. Cases.Values.Select(c => c.Type)];
-        for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
+        for (MessageType type = MessageType.Ping; type <= MessageType.ViewChecksum; type++)
         {
             Assert.Contains(type, covered);
         }
@@ -292,6 +292,11 @@ public class DecoderBoundsTests
         }
 
         // Coordinate (19): dimensions 1..16; every number finite; error and height >= 0.
+        // ViewChecksum (20): exactly twelve bytes.
+        c["ViewChecksum: 12 bytes"] = (MessageType.ViewChecksum, [.. U32(1), 1, 2, 3, 4, 5, 6, 7, 8], Ok);
+        c["ViewChecksum: 11 bytes"] = (MessageType.ViewChecksum, [.. U32(1), 1, 2, 3, 4, 5, 6, 7], Short);
+        c["ViewChecksum: 13 bytes"] = (MessageType.ViewChecksum, [.. U32(1), 1, 2, 3, 4, 5, 6, 7, 8, 9], DecodeError.TrailingBytes);
+
         c["Coordinate: 1 dimension"] = (MessageType.Coordinate, Coordinate(1, 0.5, 0, 1e-5), Ok);
         c["Coordinate: 16 dimensions"] = (MessageType.Coordinate, Coordinate(16, 0.5, 0, 1e-5), Ok);
         c["Coordinate: 0 dimensions"] = (MessageType.Coordinate, [.. U32(1), 0, .. F64(0.5), .. F64(0), .. F64(1e-5)], Bad);

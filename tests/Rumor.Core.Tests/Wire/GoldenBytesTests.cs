@@ -10,7 +10,7 @@ namespace Rumor.Core.Tests.Wire;
 
 /// <summary>
 /// Golden bytes: wire format v1 written out by hand from the layouts documented on the message types
-/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... Coordinate = 19), field order,
+/// (and in docs/PROTOCOL.md). They pin the type ids (Compound = 1 ... ViewChecksum = 20), field order,
 /// widths and endianness forever (every id 1..19, both forms of the state digest): if one of these fails,
 /// the change breaks every deployed peer.
 /// Header: version 01 · type · flags 00. Integers little-endian. Names: u8 length + UTF-8. Addresses:
@@ -151,6 +151,18 @@ public class GoldenBytesTests
             "C0 D9 EB 92"
         },
         {
+            "ViewChecksum",
+            // seq 5 | checksum 0x0102030405060708
+            "01 14 00 | 05 00 00 00 | 08 07 06 05 04 03 02 01",
+            "CB C7 3E 6D"
+        },
+        {
+            "AckWithViewChecksum",
+            // an ack and the acker's membership checksum: type 01 | count 2 | (len 5, Ack 5) | (len 13, ViewChecksum as above)
+            "01 01 00 | 02 | 05 00 04 05 00 00 00 | 0D 00 14 | 05 00 00 00 | 08 07 06 05 04 03 02 01",
+            "D2 DC 26 CA"
+        },
+        {
             "Compound",
             // type 01 | count 3 | (len 5, Ack 1) | (len 5, Nack 2) | (len 19, Suspect "n1" 3 1 "n2")
             "01 01 00 | 03 | 05 00 04 01 00 00 00 | 05 00 05 02 00 00 00 | 13 00 07 02 6E 31 03 00 00 00 01 00 00 00 00 00 00 00 02 6E 32",
@@ -211,6 +223,7 @@ public class GoldenBytesTests
     [InlineData("QueryResponse")]
     [InlineData("Aggregate")]
     [InlineData("Coordinate")]
+    [InlineData("ViewChecksum")]
     public void Builder_with_one_message_writes_the_same_packet_as_EncodeSingle(string example)
     {
         object message = Assert.Single(Example(example));
@@ -257,6 +270,7 @@ public class GoldenBytesTests
         Assert.Equal(17, (byte)MessageType.QueryResponse);
         Assert.Equal(18, (byte)MessageType.Aggregate);
         Assert.Equal(19, (byte)MessageType.Coordinate);
+        Assert.Equal(20, (byte)MessageType.ViewChecksum);
         Assert.Equal(0x01, (byte)DigestFlags.WantDeltas);
         Assert.Equal(0x02, (byte)DigestFlags.WantDigest);
         Assert.Equal(0x04, (byte)DigestFlags.Bloom);
@@ -294,6 +308,8 @@ public class GoldenBytesTests
         "Aggregate" => [new AggregateMessage(AggregateFlags.Reply, "k", 3, "a", 5, 4, new PushSumState(1.0, 0.5, 2.0, 0.0), -2.0, double.PositiveInfinity, 1.0, 2.0, 0.5)],
         "Coordinate" => [new CoordinateMessage(5, new NetworkCoordinate([1.0, -2.0], 0.5, -0.5, 2.0))],
         "AckWithCoordinate" => [new AckMessage(5), new CoordinateMessage(5, new NetworkCoordinate([1.0, -2.0], 0.5, -0.5, 2.0))],
+        "ViewChecksum" => [new ViewChecksumMessage(5, 0x0102030405060708)],
+        "AckWithViewChecksum" => [new AckMessage(5), new ViewChecksumMessage(5, 0x0102030405060708)],
         "Compound" => [new AckMessage(1), new NackMessage(2), new SuspectMessage("n1", 3, 1, "n2")],
         _ => throw new ArgumentException(name),
     };

@@ -45,6 +45,7 @@ public class MalformedPacketTests
         new QueryResponseMessage(1, 2, "b", [9]),
         new AggregateMessage(AggregateFlags.Reply, "k", 1, "a", 2, 1, new PushSumState(1, 1, 1, 0.5), 0, 2, 1, 2, 2),
         new CoordinateMessage(3, new NetworkCoordinate([0.001, -0.002, 0, 0, 0, 0, 0, 0.5], 0.75, -1.25e-5, 2.5e-5)),
+        new ViewChecksumMessage(3, 0xFEDCBA9876543210),
     ];
 
     public static TheoryData<int> SampleIndexes()
@@ -226,7 +227,7 @@ public class MalformedPacketTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(20)]
+    [InlineData(21)]
     [InlineData(0x7F)]
     [InlineData(0xFF)]
     public void Unknown_top_level_type_is_UnknownType(byte type)
@@ -526,7 +527,7 @@ public class MalformedPacketTests
             {
                 // Half the time make it look plausible so the structural checks are exercised too.
                 input[0] = WireLimits.FormatVersion;
-                input[1] = (byte)random.Next(0, 20);
+                input[1] = (byte)random.Next(0, 22);
                 input[2] = 0;
                 Packets.Reseal(input);
             }
@@ -538,7 +539,7 @@ public class MalformedPacketTests
             }
 
             // Every decoder on the raw bytes as a payload, whatever the header says.
-            for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.ViewChecksum; type++)
             {
                 _ = Packets.DecodeAny(type, input, names, out _);
             }
@@ -554,7 +555,7 @@ public class MalformedPacketTests
         Properties.Check(garbage, input =>
         {
             _ = Packets.DecodeAll(input, WireLimits.DatagramMaxBytes, null, []);
-            for (MessageType type = MessageType.Ping; type <= MessageType.Coordinate; type++)
+            for (MessageType type = MessageType.Ping; type <= MessageType.ViewChecksum; type++)
             {
                 _ = Packets.DecodeAny(type, input, null, out _);
             }

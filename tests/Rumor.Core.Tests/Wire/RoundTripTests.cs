@@ -35,6 +35,7 @@ public class RoundTripTests
         MessageType.QueryResponse,
         MessageType.Aggregate,
         MessageType.Coordinate,
+        MessageType.ViewChecksum,
     };
 
     [Theory]
@@ -138,6 +139,7 @@ public class RoundTripTests
         MessageType.QueryResponse => WireGen.QueryResponse.Select(m => (object)m),
         MessageType.Aggregate => WireGen.Aggregate.Select(m => (object)m),
         MessageType.Coordinate => WireGen.Coordinate.Select(m => (object)m),
+        MessageType.ViewChecksum => WireGen.ViewChecksum.Select(m => (object)m),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

@@ -1,0 +1,120 @@
+using Rumor.Core;
+using Xunit.Abstractions;
+
+namespace Rumor.Simulation.Tests;
+
+/// <summary>
+/// The membership checksum in acks (<see cref="GossipOptions.ViewChecksumInAcks"/>, PROTOCOL.md §6.17):
+/// a member that missed some news (rumor mongering's residue) hears it from two acks in a row that agree
+/// with each other and not with it, and push-pulls at once instead of waiting for the periodic
+/// push-pull; a steady cluster opens no such push-pull, and a crash only a few.
+/// </summary>
+public sealed class ViewSyncTests(ITestOutputHelper output)
+{
+    private const int Nodes = 60;
+
+    /// <summary>
+    /// Seeds whose 60-member cluster, started 5 ms apart, took 20–29 s to agree without the checksum
+    /// (a member had missed one joiner's alive until a periodic push-pull reached it); measured over
+    /// seeds 1–800, 79 of 800 clusters took more than 5 s without it and none with it (docs/TESTING.md).
+    /// </summary>
+    private static readonly ulong[] SlowSeeds = [7, 9, 31, 42, 54, 123, 135, 162];
+
+    [Fact]
+    public void A_member_that_missed_a_joiner_learns_it_from_two_agreeing_acks_within_seconds()
+    {
+        int slowWithout = 0;
+        foreach (ulong seed in SlowSeeds)
+        {
+            (double with, long syncs) = SecondsToAgree(seed, viewChecksum: true);
+            (double without, long syncsWithout) = SecondsToAgree(seed, viewChecksum: false);
+            output.WriteLine($"seed {seed}: {with:F2} s with the checksum in acks ({syncs} syncs), {without:F2} s without");
+            Assert.Equal(0, syncsWithout);
+            Assert.True(with <= 5, $"seed {seed}: {Nodes} members agreed only after {with:F2} s with the checksum in acks ({syncs} syncs)");
+            Assert.InRange(syncs, 0, 3);
+            slowWithout += without > 10 ? 1 : 0;
+        }
+
+        // Without the checksum these clusters wait for a periodic push-pull (30 s, scaled up above 32).
+        Assert.True(slowWithout >= SlowSeeds.Length / 2, $"only {slowWithout} of {SlowSeeds.Length} clusters took more than 10 s without the checksum: the seeds no longer show the residue");
+    }
+
+    [Fact]
+    public void A_steady_cluster_opens_no_sync_and_a_crash_only_a_few()
+    {
+        foreach (ulong seed in new ulong[] { 3, 4, 5 })
+        {
+            SimCluster cluster = Sim.Cluster(seed, Nodes, Sim.Lan);
+            cluster.StartAll(TimeSpan.FromMilliseconds(5));
+            Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+            cluster.RunFor(TimeSpan.FromSeconds(10));
+
+            long before = Syncs(cluster);
+            cluster.RunFor(TimeSpan.FromSeconds(120));
+            long steady = Syncs(cluster) - before;
+
+            cluster.Crash(cluster.Nodes[17]);
+            cluster.RunFor(TimeSpan.FromSeconds(60));
+            long afterCrash = Syncs(cluster) - before - steady;
+            output.WriteLine($"seed {seed}: {steady} syncs in 120 s of steady state, {afterCrash} in the 60 s after a crash");
+
+            Assert.Equal(0, steady);
+            Assert.True(afterCrash <= 5, $"seed {seed}: {afterCrash} syncs in the 60 s after one crash in {Nodes} members");
+            Sim.Converge(cluster, TimeSpan.FromSeconds(30), "after the crash");
+            foreach (SimNode node in cluster.Nodes.Where(n => n.IsUp))
+            {
+                Assert.True(node.LiveNode.ViewChecksumIsConsistent(out ulong kept, out ulong computed), $"seed {seed}: {node.Name} kept {kept:x16}, its members give {computed:x16}");
+            }
+
+            Sim.NoViolations(cluster);
+        }
+    }
+
+    [Fact]
+    public void The_kept_checksum_follows_restarts_leaves_refutations_and_reaps()
+    {
+        GossipOptions options = Sim.Lan with { DeadMemberRetention = TimeSpan.FromSeconds(20) };
+        SimCluster cluster = Sim.Cluster(seed: 11, nodes: 12, gossip: options);
+        cluster.StartAll(TimeSpan.FromMilliseconds(10));
+        Sim.Converge(cluster, TimeSpan.FromSeconds(30), "initial join");
+        cluster.Crash(cluster.Nodes[3]);
+        cluster.Leave(cluster.Nodes[5]);
+        cluster.Nodes[7].Command((node, now) =>
+        {
+            node.UpdateMetadata([1, 2, 3], now);
+            return true;
+        });
+        // Cut off long enough to be suspected, not declared dead: it refutes with a higher incarnation.
+        long refutations = cluster.Nodes[9].LiveNode.Counters.Refutations;
+        cluster.Network.Partition([[cluster.Nodes[9]]]);
+        cluster.RunFor(TimeSpan.FromSeconds(3));
+        cluster.Network.Heal();
+        cluster.RunFor(TimeSpan.FromSeconds(37)); // past the retention: the dead and the departed are reaped
+        Assert.True(cluster.Nodes[9].LiveNode.Counters.Refutations > refutations, "node-0010 was never suspected, so it never refuted");
+        cluster.Restart(cluster.Nodes[3]);
+        cluster.RunFor(TimeSpan.FromSeconds(30));
+
+        foreach (SimNode node in cluster.Nodes.Where(n => n.IsUp))
+        {
+            Assert.True(node.LiveNode.ViewChecksumIsConsistent(out ulong kept, out ulong computed), $"{node.Name} kept {kept:x16}, its members give {computed:x16}");
+        }
+
+        Sim.NoViolations(cluster);
+    }
+
+    private static long Syncs(SimCluster cluster) => cluster.Nodes.Where(n => n.IsUp).Sum(n => n.LiveNode.Counters.ViewSyncs);
+
+    private static (double Seconds, long Syncs) SecondsToAgree(ulong seed, bool viewChecksum)
+    {
+        SimCluster cluster = Sim.Cluster(seed, Nodes, Sim.Lan with { ViewChecksumInAcks = viewChecksum });
+        cluster.StartAll(TimeSpan.FromMilliseconds(5));
+        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(120), checkEvery: TimeSpan.FromMilliseconds(10)) is not { } took)
+        {
+            cluster.MembershipAgrees(out string differences);
+            Sim.Fail(cluster, $"view checksum {viewChecksum}: {Nodes} members did not agree within 120 s. {differences}");
+            return default;
+        }
+
+        return (took.TotalSeconds, Syncs(cluster));
+    }
+}
