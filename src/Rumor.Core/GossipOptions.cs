@@ -96,15 +96,16 @@ public sealed record GossipOptions
     public bool PushPullChecksumFirst { get; init; } = true;
 
     /// <summary>
-    /// Every ack carries the acking member's membership checksum (the push-pull's, message type 20, 14
-    /// bytes in the ack's packet), and a prober acts on two in a row: when two different members
-    /// answered its direct probes with the same checksum, different from its own, and its own view did
-    /// not change between the two answers, it is most likely the one that missed some news (a rumor's
-    /// retransmissions are limited, so now and then a member hears none of them) and it push-pulls
-    /// with the second member at once, instead of waiting for the next periodic push-pull (30 s and
-    /// more, memberlist's tail). At most once per 5 × ProbeInterval. SWIM only. While news is still
-    /// spreading, views differ from member to member and change, so nothing fires. false: acks carry
-    /// no checksum (a peer's are decoded and ignored).
+    /// Every ack carries the checksum of the acking member's active members (alive or suspect; the
+    /// push-pull's checksum without the dead and departed, which members reap at different times;
+    /// message type 20, 15 bytes in the ack's packet), and a prober acts on two in a row: when two
+    /// different members answered its direct probes with the same checksum, different from its own,
+    /// and its own active view did not change between the two answers nor for 2 × ProbeInterval, it
+    /// is most likely the one that missed some news (a rumor's retransmissions are limited, so now and
+    /// then a member hears none of them) and it push-pulls with the second member at once, instead of
+    /// waiting for the next periodic push-pull (30 s and more, memberlist's tail). At most once per
+    /// 5 × ProbeInterval. SWIM only. While news is still spreading, views differ from member to member
+    /// and change, so nothing fires. false: acks carry no checksum (a peer's are decoded and ignored).
     /// </summary>
     public bool ViewChecksumInAcks { get; init; } = true;
 

@@ -19,14 +19,20 @@ internal static class MembershipChecksum
     /// <summary>The section's kind id (append-only, like message types; kind 1 is the keyring).</summary>
     public const ushort Kind = 2;
 
-    /// <summary>The checksum of <paramref name="members"/> and <paramref name="keyringVersion"/> (0 without encryption).</summary>
-    public static ulong Of(IReadOnlyList<Member> members, ulong keyringVersion)
+    /// <summary>
+    /// The checksum of <paramref name="members"/> (only the active ones, alive or suspect, with
+    /// <paramref name="activeOnly"/>: the form acks carry) and <paramref name="keyringVersion"/> (0 without encryption).
+    /// </summary>
+    public static ulong Of(IReadOnlyList<Member> members, ulong keyringVersion, bool activeOnly = false)
     {
         ArgumentNullException.ThrowIfNull(members);
         ulong sum = 0;
         for (int i = 0; i < members.Count; i++)
         {
-            sum += Hash(members[i]);
+            if (!activeOnly || members[i].IsActive)
+            {
+                sum += Hash(members[i]);
+            }
         }
 
         return WithKeyring(sum, keyringVersion);
