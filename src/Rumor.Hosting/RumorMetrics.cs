@@ -43,6 +43,7 @@ public sealed class RumorMetrics : IDisposable
         Counter("rumor.probes.failed", "{probe}", "Probes that got no ack, direct or indirect.", s => s.Counters.ProbesFailed);
         Counter("rumor.suspicions", "{suspicion}", "Suspicions this node raised or accepted.", s => s.Counters.SuspicionsRaised);
         Counter("rumor.refutations", "{refutation}", "Times this node refuted a suspicion about itself.", s => s.Counters.Refutations);
+        Counter("rumor.view.syncs", "{sync}", "Push-pulls this node opened because two acks in a row carried the same membership checksum, different from its own unchanged one (ViewChecksumInAcks).", s => s.Counters.ViewSyncs);
         Meter.CreateObservableCounter("rumor.drops", ObserveDrops, "{item}", "Items dropped at a bound, by reason.");
         Gauge("rumor.convergence", "1", "1 when every alive member holds the same replicated state as this node, else 0.", s => s.Convergence.Converged ? 1 : 0);
         Gauge("rumor.broadcast.queue.depth", "{broadcast}", "Broadcasts waiting to be piggybacked.", s => s.PendingBroadcasts);

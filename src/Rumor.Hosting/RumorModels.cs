@@ -93,7 +93,8 @@ public sealed record NodeCounterValues(
     long PlaintextAccepted = 0,
     long ReplaysRefused = 0,
     long OutOfBoundsRefused = 0,
-    long ReflectionsRefused = 0)
+    long ReflectionsRefused = 0,
+    long ViewSyncs = 0)
 {
     internal static NodeCounterValues From(Core.Diagnostics.NodeCounters c) => new(
         c.PacketsSent,
@@ -125,5 +126,6 @@ public sealed record NodeCounterValues(
         c.PlaintextAccepted,
         c.ReplaysRefused,
         c.OutOfBoundsRefused,
-        c.ReflectionsRefused);
+        c.ReflectionsRefused,
+        c.ViewSyncs);
 }

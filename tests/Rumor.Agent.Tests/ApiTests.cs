@@ -209,6 +209,7 @@ public sealed partial class ApiTests
         Assert.Contains("rumor_members{state=\"alive\"} 2\n", text, StringComparison.Ordinal);
         Assert.Equal("counter", types["rumor_bytes_sent_bytes_total"]);
         Assert.Equal("counter", types["rumor_packets_received_total"]);
+        Assert.Equal("counter", types["rumor_view_syncs_total"]);
         Assert.Equal("histogram", types["rumor_probe_rtt_milliseconds"]);
         Assert.Contains("rumor_probe_rtt_milliseconds_bucket{le=\"+Inf\"} ", text, StringComparison.Ordinal);
         Assert.Contains("rumor_drops_total{reason=\"broadcast_queue\"} ", text, StringComparison.Ordinal);
