@@ -315,6 +315,12 @@ public static class ClusterBench
         await Task.Delay(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         Dictionary<int, long> cpu1 = all.ToDictionary(k => k, side.CpuTicks);
         double idleSeconds = idle.Elapsed.TotalSeconds;
+
+        // What the resident set is made of (anonymous: heap, stacks, the rehydrated data; file: the
+        // executable's pages), so a change in RSS can be told apart from a change in the binary.
+        Dictionary<int, (long Anon, long File)> parts = all.ToDictionary(k => k, k => (side.StatusKiB(k, "RssAnon:"), side.StatusKiB(k, "RssFile:")));
+        int largest = all.MaxBy(k => parts[k].Anon + parts[k].File);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {side.Name}, N = {all.Length}: RssAnon mean {parts.Values.Average(p => p.Anon) / 1024.0:0.0} MiB, RssFile mean {parts.Values.Average(p => p.File) / 1024.0:0.0} MiB; largest {side.NodeName(largest)} {parts[largest].Anon / 1024.0:0.0} + {parts[largest].File / 1024.0:0.0} MiB"));
         return new Idle(
             all.ToDictionary(k => k, k => side.RssKiB(k) / 1024.0),
             all.ToDictionary(k => k, k => (cpu1[k] - cpu0[k]) / 100.0 / idleSeconds * 100));
@@ -356,7 +362,22 @@ public static class ClusterBench
         Dictionary<int, double> suspected = [];
         Lock seen = new();
         HashSet<(int Observer, string Member)> falseSuspicions = [];
+        // Lifeguard's local health score of each observer just before the kill: a score above 0
+        // stretches that agent's probe interval and timeout, so a late first suspicion can be told
+        // apart from a slow probe order.
+        int?[] scores = await Task.WhenAll(observers.Select(async k =>
+        {
+            try
+            {
+                return await side.HealthScoreAsync(k).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+            {
+                return null;
+            }
+        })).ConfigureAwait(false);
         Stopwatch detect = Stopwatch.StartNew();
+        DateTimeOffset killedAt = DateTimeOffset.UtcNow;
         side.Kill(victim);
         Dictionary<int, double> detected = await WaitAsync(
             side,
@@ -390,6 +411,30 @@ public static class ClusterBench
             timeout,
             $"every agent to list the killed {victimName} failed",
             detect).ConfigureAwait(false);
+        int[] known = [.. scores.OfType<int>()];
+        if (known.Length > 0)
+        {
+            string first = suspected.Count > 0 ? F(suspected.Values.Min()) : "none seen";
+            Console.WriteLine($"# {side.Name}, kill of {victimName}: first suspicion {first} s; local health scores at the kill: max {known.Max()}, above 0 on {known.Count(x => x > 0)} of {known.Length} agents");
+
+            // Who probed the victim when: a late first suspicion with no probe in between is the
+            // probe order; with probes, it is what followed them.
+            DateTimeOffset[]?[] probes = await Task.WhenAll(observers.Select(async k =>
+            {
+                try
+                {
+                    return await side.ProbesOfAsync(k, victimName).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
+                {
+                    return null;
+                }
+            })).ConfigureAwait(false);
+            double[] after = [.. probes.OfType<DateTimeOffset[]>().SelectMany(p => p).Select(t => (t - killedAt).TotalSeconds).Where(t => t >= 0).Order()];
+            int before = probes.OfType<DateTimeOffset[]>().Sum(p => p.Count(t => t < killedAt && t >= killedAt.AddSeconds(-10)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {side.Name}, probes of {victimName}: {before} in the 10 s before the kill; after it, at {string.Join(", ", after.Take(6).Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} s"));
+        }
+
         return new Detection(suspected.Count > 0 ? suspected.Values.Min() : null, detected, falseSuspicions.Count);
     }
 
@@ -591,10 +636,13 @@ public static class ClusterBench
             return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         }
 
-        public long RssKiB(int k)
+        public long RssKiB(int k) => StatusKiB(k, "VmRSS:");
+
+        /// <summary>A kB field of /proc/PID/status (VmRSS:, RssAnon:, RssFile:).</summary>
+        public long StatusKiB(int k, string field)
         {
-            string line = File.ReadLines($"/proc/{_processes[k].Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return long.Parse(line["VmRSS:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
+            string line = File.ReadLines($"/proc/{_processes[k].Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+            return long.Parse(line[field.Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
         }
 
         public double? DeliveredAt(int k)
@@ -609,6 +657,12 @@ public static class ClusterBench
         public abstract Task<Dictionary<string, string>?> MembersAsync(int k);
 
         public abstract Task SendEventAsync(int k, string name);
+
+        /// <summary>Agent k's local health score (Lifeguard: 0 is healthy; it stretches probe intervals and timeouts), when its API shows one.</summary>
+        public virtual Task<int?> HealthScoreAsync(int k) => Task.FromResult<int?>(null);
+
+        /// <summary>When agent k's recent probes of <paramref name="member"/> started (wall clock), when its API shows them.</summary>
+        public virtual Task<DateTimeOffset[]?> ProbesOfAsync(int k, string member) => Task.FromResult<DateTimeOffset[]?>(null);
 
         /// <summary>Drops a cached connection to agent k after an error.</summary>
         public virtual void Forget(int k)
@@ -674,6 +728,32 @@ public static class ClusterBench
                 m => m.GetProperty("name").GetString()!,
                 m => m.GetProperty("state").GetString() switch { "dead" => "failed", { } s => s, null => "unknown" },
                 StringComparer.Ordinal);
+        }
+
+        public override async Task<int?> HealthScoreAsync(int k)
+        {
+            using HttpResponseMessage response = await _http.GetAsync(Url(k, "/v1/status")).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false));
+            return document.RootElement.TryGetProperty("localHealth", out JsonElement health) && health.TryGetProperty("score", out JsonElement score) ? score.GetInt32() : null;
+        }
+
+        public override async Task<DateTimeOffset[]?> ProbesOfAsync(int k, string member)
+        {
+            using HttpResponseMessage response = await _http.GetAsync(Url(k, "/v1/members/" + member)).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false));
+            return document.RootElement.TryGetProperty("probes", out JsonElement probes)
+                ? [.. probes.EnumerateArray().Select(p => p.GetProperty("at").GetDateTimeOffset())]
+                : null;
         }
 
         public override async Task SendEventAsync(int k, string name)
