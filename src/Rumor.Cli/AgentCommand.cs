@@ -377,7 +377,9 @@ internal static class AgentCommand
             settings.Rumor.Bind = binds[i];
             try
             {
-                return await RumorAgent.StartAsync(settings, logging => logging.AddProvider(new AgentLogProvider(log, filter)), cancellationToken: stop).ConfigureAwait(false);
+                // The factory's own floor (Information by default) would hide the debug lines that
+                // --log-level debug asks for: the provider applies the level itself.
+                return await RumorAgent.StartAsync(settings, logging => logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace).AddProvider(new AgentLogProvider(log, filter)), cancellationToken: stop).ConfigureAwait(false);
             }
             catch (TransportBindException e) when (i < binds.Count - 1)
             {

@@ -48,6 +48,36 @@ public sealed partial class ProcessTests
     }
 
     [Fact]
+    public async Task The_agent_prints_debug_lines_at_log_level_debug_only()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return; // Signals are sent with kill(1).
+        }
+
+        // A debug line every agent writes at start: the JIT build keeps the start-up data (not a
+        // Native AOT executable), the AOT binary outside Linux; on Linux the AOT binary releases it
+        // (an information line), so the test looks for either.
+        foreach (string level in new[] { "debug", "information" })
+        {
+            using CliProcess agent = CliProcess.Start("agent", "--name", "d", "--bind", "127.0.0.1:0", "--preset", "local", "--http", "127.0.0.1:0", "--log-level", level);
+            await agent.WaitForOutputAsync("running at", ProcessBound);
+            await agent.SignalAsync("INT");
+            Assert.Equal(0, await agent.WaitForExitAsync(ProcessBound));
+            bool debugLine = agent.Output.Contains("debug: Rumor.Agent.Memory: Kept the executable's start-up-only data", StringComparison.Ordinal);
+            bool released = agent.Output.Contains("info: Rumor.Agent.Memory: Released", StringComparison.Ordinal);
+            if (level == "debug")
+            {
+                Assert.True(debugLine || released, $"no debug line at --log-level debug:\n{agent.Output}");
+            }
+            else
+            {
+                Assert.False(debugLine, $"a debug line at --log-level information:\n{agent.Output}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Two_agents_meet_and_a_terminated_one_leaves_gracefully()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
