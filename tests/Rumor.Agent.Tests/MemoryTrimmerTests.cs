@@ -48,6 +48,38 @@ public sealed class MemoryTrimmerTests
     }
 
     [Fact]
+    public void A_small_idle_agent_settles_once_after_start_then_at_most_every_five_minutes()
+    {
+        MemoryTrimmer trimmer = new(48 * MiB, TimeProvider.System, NullLogger.Instance);
+        TimeSpan minute = TimeSpan.FromMinutes(1);
+        trimmer.TakeAllocated(20 * MiB); // what start-up allocated before the trimmer ran
+
+        Assert.True(trimmer.ShouldSettle(allocatedTotalBytes: 21 * MiB, heapBytes: 6 * MiB, now: TimeSpan.FromSeconds(10))); // idle since start: the start-up's garbage goes
+        trimmer.RecordTrim(TimeSpan.FromSeconds(10), 21 * MiB, 28 * MiB);
+
+        Assert.False(trimmer.ShouldSettle(24 * MiB, 6 * MiB, 2 * minute)); // 3 MiB since, but only 2 minutes after the last trim
+        Assert.True(trimmer.ShouldSettle(25 * MiB, 6 * MiB, 6 * minute)); // 6 minutes after, 4 MiB since the trim, 1 MiB in this interval: settles
+        trimmer.RecordTrim(6 * minute, 25 * MiB, 28 * MiB);
+
+        Assert.False(trimmer.ShouldSettle(26 * MiB, 6 * MiB, 12 * minute)); // idle and spaced, but only 1 MiB allocated since: nothing to give back
+        Assert.False(trimmer.ShouldSettle(60 * MiB, 6 * MiB, 13 * minute)); // 34 MiB in one interval: busy
+        Assert.True(trimmer.ShouldSettle(61 * MiB, 6 * MiB, 14 * minute)); // idle again
+        Assert.False(trimmer.ShouldSettle(62 * MiB, 40 * MiB, 20 * minute)); // a large heap: the young generation is a small part of it
+    }
+
+    [Fact]
+    public void The_first_settle_check_needs_an_idle_interval_and_a_slack_of_zero_turns_settling_off()
+    {
+        MemoryTrimmer fresh = new(48 * MiB, TimeProvider.System, NullLogger.Instance);
+        Assert.False(fresh.ShouldSettle(30 * MiB, 6 * MiB, TimeSpan.FromSeconds(10))); // no count taken at start: no interval to judge
+        Assert.True(fresh.ShouldSettle(31 * MiB, 6 * MiB, TimeSpan.FromSeconds(20)));
+
+        MemoryTrimmer off = new(0, TimeProvider.System, NullLogger.Instance);
+        off.TakeAllocated(20 * MiB);
+        Assert.False(off.ShouldSettle(25 * MiB, 6 * MiB, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void A_trim_collects_everything_and_takes_the_new_level()
     {
         MemoryTrimmer trimmer = new(48 * MiB, TimeProvider.System, NullLogger.Instance);
