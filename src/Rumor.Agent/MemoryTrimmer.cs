@@ -45,13 +45,13 @@ internal sealed partial class MemoryTrimmer : BackgroundService
     public const long SmallHeapBytes = 32L * 1024 * 1024;
 
     private readonly long _slackBytes;
-    private long _settleAllocatedAtLastCheck = -1;
-    private long _allocatedAtLastTrim;
-    private TimeSpan? _lastTrimAt;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private long _allocatedAtLastCheck = -1;
     private long _trimmedWorkingSet;
+    private long _settleAllocatedAtLastCheck = -1;
+    private long _allocatedAtLastTrim;
+    private TimeSpan? _lastTrimAt;
 
     public MemoryTrimmer(long slackBytes, TimeProvider time, ILogger logger)
     {
