@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Rumor.Agent;
 using Rumor.Agent.Serf;
 using Rumor.Hosting;
@@ -147,6 +148,17 @@ public sealed class SerfAgentCommandTests
         Assert.Contains("could not join any seed", failed.Message, StringComparison.Ordinal);
         using HttpClient client = new() { BaseAddress = agent.Url };
         Assert.Contains("\"lonely\"", await client.GetStringAsync("v1/members"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_serf_mode_agent_runs_the_memory_trim_as_the_rumor_agent_does()
+    {
+        // Session 23: the Serf-mode host had no MemoryTrimmer, so it neither gave memory back after
+        // a load nor settled when idle.
+        RumorOptions rumor = new() { Name = "trim", Bind = $"{SerfAgentCluster.AgentAddress(9, 10)}:0" };
+        AgentSettings settings = new(rumor, Core.NodeAddress.Parse("127.0.0.1:0")) { Protocol = AgentProtocol.Serf };
+        await using SerfModeAgent agent = await SerfModeAgent.StartAsync(settings);
+        Assert.Single(agent.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<MemoryTrimmer>());
     }
 
     [Fact]

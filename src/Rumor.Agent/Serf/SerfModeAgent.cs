@@ -34,6 +34,9 @@ public sealed class SerfModeAgent : IAsyncDisposable
     public const int RecentEventsMax = 256;
 
     private WebApplication _app = null!;
+
+    /// <summary>The HTTP host's services (tests).</summary>
+    internal IServiceProvider Services => _app.Services;
     private readonly ConcurrentQueue<EventDto> _recent = new();
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _changedAt = new(StringComparer.Ordinal);
@@ -259,6 +262,11 @@ public sealed class SerfModeAgent : IAsyncDisposable
             ApiHardening.Listen(builder, settings);
             builder.Services.AddProblemDetails();
             builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
+
+            // The rumor-protocol agent's memory trim: memory given back after a load, and a small
+            // idle agent settled (MemoryTrimSlackBytes). This host logs nowhere (ClearProviders),
+            // so the trims are silent here.
+            builder.Services.AddHostedService(_ => new MemoryTrimmer(settings.Api.MemoryTrimSlackBytes, TimeProvider.System, NullLogger.Instance));
             app = builder.Build();
             app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
             ApiHardening.UseGuards(app, settings);
