@@ -58,6 +58,43 @@ public sealed partial class GossipNode
         }
     }
 
+    private TimeSpan _lastMemberPush = TimeSpan.MinValue;
+    private bool _memberPushScheduled;
+
+    /// <summary>
+    /// A member this node learned of for the first time, or saw come back (<see cref="GossipOptions.MemberImmediatePush"/>):
+    /// one extra gossip round now, or, when the last such round was less than a quarter of
+    /// GossipInterval ago, one at that quarter's end. So in a mass join, where nearly every packet
+    /// brings a new member, a node adds at most four rounds per GossipInterval to its own.
+    /// </summary>
+    private void RequestMemberPush(TimeSpan now)
+    {
+        if (!_options.MemberImmediatePush || _memberPushScheduled)
+        {
+            return;
+        }
+
+        TimeSpan spacing = _options.GossipInterval / 4;
+        if (_lastMemberPush == TimeSpan.MinValue || now - _lastMemberPush >= spacing)
+        {
+            _lastMemberPush = now;
+            Counters.MemberPushes++;
+            RequestPushRound(now);
+            return;
+        }
+
+        _memberPushScheduled = true;
+        _timers.Schedule(_lastMemberPush + spacing, new KernelTimer(KernelTimerKind.MemberPushRound));
+    }
+
+    private void MemberPushRound(TimeSpan now)
+    {
+        _memberPushScheduled = false;
+        _lastMemberPush = now;
+        Counters.MemberPushes++;
+        GossipRound(now, reschedule: false);
+    }
+
     private bool IsGossipTarget(Member member, TimeSpan now) => member.State switch
     {
         MemberState.Alive or MemberState.Suspect => true,

@@ -174,6 +174,7 @@ public sealed partial class GossipNode
             {
                 QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
                 Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+                RequestMemberPush(now);
             }
 
             // A member reaped and back as a newer generation: modules may still hold its older one.
@@ -222,6 +223,11 @@ public sealed partial class GossipNode
             _ => MemberChangeKind.Joined,
         };
         Emit(new MemberChanged(now, kind, member.ToSnapshot(), previous));
+        if (kind == MemberChangeKind.Joined)
+        {
+            RequestMemberPush(now);
+        }
+
         if (restarted)
         {
             foreach (GossipModule module in _modules.All)

@@ -249,6 +249,9 @@ public sealed partial class GossipNode : IModuleContext
                 _pushRoundScheduled = false;
                 GossipRound(now, reschedule: false);
                 break;
+            case KernelTimerKind.MemberPushRound:
+                MemberPushRound(now);
+                break;
         }
     }
 
@@ -416,6 +419,7 @@ public sealed partial class GossipNode : IModuleContext
         SuspicionTimeout,
         StreamDeadline,
         PushRound,
+        MemberPushRound,
     }
 
     /// <summary>A kernel timer: what it is for, a token it checks (probe sequence, stream id, suspicion token), and the suspected member.</summary>

@@ -268,6 +268,17 @@ public sealed record GossipOptions
     /// </summary>
     public bool JoinImmediatePush { get; init; } = false;
 
+    /// <summary>
+    /// A member this node hears of for the first time (or hears come back after it was dead or
+    /// left) goes out at once: one extra gossip round to GossipFanout members right after the
+    /// input that brought it, instead of waiting up to GossipInterval for the next round, so each
+    /// hop of a join's news takes a network delay instead of half a round on average. At most one
+    /// such round per GossipInterval / 4: in a mass join a node adds at most four rounds per
+    /// interval to its own. The sends count against the broadcasts' retransmit limits like any
+    /// round, so each alive is still sent at most RetransmitLimit times by each node.
+    /// </summary>
+    public bool MemberImmediatePush { get; init; } = true;
+
     /// <summary>How long received events stay in the log: they are deduplicated and reconciled by anti-entropy within this window.</summary>
     public TimeSpan EventRetention { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -15,11 +15,13 @@ public sealed class ViewSyncTests(ITestOutputHelper output)
     private const int Nodes = 60;
 
     /// <summary>
-    /// Seeds whose 60-member cluster, started 5 ms apart, took 20–29 s to agree without the checksum
-    /// (a member had missed one joiner's alive until a periodic push-pull reached it); measured over
-    /// seeds 1–800, 79 of 800 clusters took more than 5 s without it and none with it (docs/TESTING.md).
+    /// Seeds whose 60-member cluster, started 5 ms apart, took 10.6–28.2 s to agree without the
+    /// checksum (a member had missed one joiner's alive until a periodic push-pull reached it): the
+    /// first eight such seeds of 1–800 with the default options of session 24 (MemberImmediatePush
+    /// on). Session 22's eight (7, 9, 31, 42, 54, 123, 135, 162) were found without that push, which
+    /// moves every run's draws (docs/TESTING.md).
     /// </summary>
-    private static readonly ulong[] SlowSeeds = [7, 9, 31, 42, 54, 123, 135, 162];
+    private static readonly ulong[] SlowSeeds = [3, 5, 15, 49, 53, 92, 127, 146];
 
     [Fact]
     public void A_member_that_missed_a_joiner_learns_it_from_two_agreeing_acks_within_seconds()

@@ -85,6 +85,9 @@ public sealed class NodeCounters
     /// <summary>Extra gossip rounds sent at once for a join (<see cref="GossipOptions.JoinImmediatePush"/>): as the joiner when its join push-pull ended, as the seed when it answered one.</summary>
     public long JoinPushes { get; internal set; }
 
+    /// <summary>Extra gossip rounds sent for a member learned of for the first time or come back (<see cref="GossipOptions.MemberImmediatePush"/>).</summary>
+    public long MemberPushes { get; internal set; }
+
     /// <summary>Broadcasts dropped because the queue was full.</summary>
     public long BroadcastsDropped { get; internal set; }
 
