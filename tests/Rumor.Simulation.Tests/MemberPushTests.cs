@@ -66,12 +66,7 @@ public class MemberPushTests(ITestOutputHelper output)
     {
         SimCluster cluster = Sim.Cluster(seed, nodes, Sim.Lan with { MemberImmediatePush = push });
         cluster.StartAll(TimeSpan.FromMilliseconds(5));
-        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(120), checkEvery: TimeSpan.FromMilliseconds(5)) is not { } took)
-        {
-            cluster.MembershipAgrees(out string differences);
-            Sim.Fail(cluster, $"push {push}: {nodes} members did not agree within 120 s. {differences}");
-            return default;
-        }
+        TimeSpan took = Sim.Converge(cluster, TimeSpan.FromSeconds(120), $"push {push}, {nodes} members", checkEvery: TimeSpan.FromMilliseconds(5));
 
         if (!push && cluster.Nodes.Any(n => n.LiveNode.Counters.MemberPushes != 0))
         {

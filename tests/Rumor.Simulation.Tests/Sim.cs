@@ -31,10 +31,13 @@ internal static class Sim
         return cluster;
     }
 
-    /// <summary>Starts all nodes and runs until the membership agrees, failing with the seed if it does not within <paramref name="bound"/>.</summary>
-    public static TimeSpan Converge(SimCluster cluster, TimeSpan bound, string what)
+    /// <summary>
+    /// Runs until the membership agrees, failing with the seed if it does not within <paramref name="bound"/>;
+    /// returns the virtual time it took, at the resolution of <paramref name="checkEvery"/> (RunUntil's default when null).
+    /// </summary>
+    public static TimeSpan Converge(SimCluster cluster, TimeSpan bound, string what, TimeSpan? checkEvery = null)
     {
-        TimeSpan? took = cluster.RunUntil(cluster.MembershipAgrees, bound);
+        TimeSpan? took = cluster.RunUntil(cluster.MembershipAgrees, bound, checkEvery);
         if (took is null)
         {
             cluster.MembershipAgrees(out string differences);

@@ -127,12 +127,7 @@ public sealed class ViewSyncTests(ITestOutputHelper output)
     {
         SimCluster cluster = Sim.Cluster(seed, Nodes, Sim.Lan with { ViewChecksumInAcks = viewChecksum });
         cluster.StartAll(TimeSpan.FromMilliseconds(5));
-        if (cluster.RunUntil(cluster.MembershipAgrees, TimeSpan.FromSeconds(120), checkEvery: TimeSpan.FromMilliseconds(10)) is not { } took)
-        {
-            cluster.MembershipAgrees(out string differences);
-            Sim.Fail(cluster, $"view checksum {viewChecksum}: {Nodes} members did not agree within 120 s. {differences}");
-            return default;
-        }
+        TimeSpan took = Sim.Converge(cluster, TimeSpan.FromSeconds(120), $"view checksum {viewChecksum}, {Nodes} members", checkEvery: TimeSpan.FromMilliseconds(10));
 
         return (took.TotalSeconds, Syncs(cluster));
     }
