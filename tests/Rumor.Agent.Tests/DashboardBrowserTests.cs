@@ -119,9 +119,48 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
                 await Expect(form).ToBeVisibleAsync(new() { Timeout = UiBoundMs });
                 await Expect(page.Locator("#token-error")).ToHaveTextAsync("the agent refused this token", new() { Timeout = UiBoundMs });
 
+                // A request that went out with the wrong token and is answered after the right one was
+                // given must not bring the form back (CI saw it: a tick in flight got its 401 late and
+                // the page asked again, though the right token was in). One such request is held here
+                // until the right token is in, then answered by the agent; two right-token answers later
+                // the form must still be hidden.
+                TaskCompletionSource staleHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                TaskCompletionSource rightGiven = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                TaskCompletionSource staleAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                TaskCompletionSource twoAnsweredAfter = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                int holding = 0, answeredAfter = 0;
+                await page.RouteAsync("**/v1/members", async route =>
+                {
+                    string? authorization = await route.Request.HeaderValueAsync("authorization");
+                    if (authorization == "Bearer not-the-token-0123456789" && Interlocked.Exchange(ref holding, 1) == 0)
+                    {
+                        staleHeld.TrySetResult();
+                        await rightGiven.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                        IAPIResponse stale = await route.FetchAsync();
+                        Assert.Equal(401, stale.Status);
+                        await route.FulfillAsync(new() { Response = stale });
+                        staleAnswered.TrySetResult();
+                        return;
+                    }
+                    if (authorization == "Bearer " + Token && staleAnswered.Task.IsCompleted)
+                    {
+                        IAPIResponse fresh = await route.FetchAsync();
+                        await route.FulfillAsync(new() { Response = fresh });
+                        if (Interlocked.Increment(ref answeredAfter) >= 2) twoAnsweredAfter.TrySetResult();
+                        return;
+                    }
+                    await route.ContinueAsync();
+                });
+                await staleHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
                 // The right one: members, the live stream, and a write through the page's own form.
                 await page.FillAsync("#token-input", Token);
                 await page.ClickAsync("#token-form button[type=submit]");
+                await Expect(form).ToBeHiddenAsync(new() { Timeout = UiBoundMs });
+                rightGiven.TrySetResult();
+                await staleAnswered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await twoAnsweredAfter.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await page.UnrouteAllAsync();
                 await Expect(form).ToBeHiddenAsync(new() { Timeout = UiBoundMs });
                 await Expect(page.Locator("#members tbody tr[data-name=\"tok-web-a\"]")).ToHaveAttributeAsync("data-state", "alive", new() { Timeout = UiBoundMs });
                 await Expect(page.Locator("#connection")).ToHaveTextAsync("live", new() { Timeout = UiBoundMs });

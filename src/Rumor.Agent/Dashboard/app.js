@@ -62,12 +62,20 @@
     tick();
   });
 
+  // A 401 to a request sent with a token the user has replaced since says nothing about the new
+  // token: it must not bring the form back (a tick in flight with a wrong token used to do that,
+  // after the right one had been given). Such a request is dropped; the next one carries the new token.
+  function tokenReplacedSince(sent) {
+    return sessionStorage.getItem(tokenKey) !== sent;
+  }
+
   async function api(path, options) {
     const init = Object.assign({ cache: 'no-store' }, options || {});
+    const sent = sessionStorage.getItem(tokenKey);
     init.headers = authHeaders(init.headers);
     const response = await fetch(path, init);
     if (response.status === 401) {
-      needToken();
+      if (!tokenReplacedSince(sent)) needToken();
       throw new Error(path + ': 401 (token needed)');
     }
     return response;
@@ -279,9 +287,10 @@
   }
 
   async function readStream() {
+    const sent = sessionStorage.getItem(tokenKey);
     const response = await fetch('/v1/stream', { cache: 'no-store', headers: authHeaders({ Accept: 'text/event-stream' }) });
     if (response.status === 401) {
-      await needToken();
+      if (!tokenReplacedSince(sent)) await needToken();
       return 'token';
     }
     if (!response.ok || !response.body) throw new Error('/v1/stream: ' + response.status);
