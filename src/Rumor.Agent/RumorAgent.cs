@@ -143,7 +143,7 @@ public sealed class RumorAgent : IAsyncDisposable
         }
 
         StartupTrace.Mark("node started (gossip sockets bound)");
-        StartupTrace.MarkFirstJoin(node.RunFirstJoinAsync(app.Lifetime.ApplicationStopping, Started(app.Lifetime)));
+        StartupTrace.MarkFirstJoin(node.RunFirstJoinAsync(app.Lifetime.ApplicationStopping, RumorNode.HostStarted(app.Lifetime)));
         StartupTrace.Mark("join sent");
         app.UseExceptionHandler();
         app.UseStatusCodePages(ApiJson.WriteStatusProblemAsync);
@@ -184,15 +184,6 @@ public sealed class RumorAgent : IAsyncDisposable
         StartupDataRelease.Report(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rumor.Agent.Memory"), released);
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new RumorAgent(app, new Uri(address.Replace("[::]", "[::1]", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)), guard, System.Net.IPAddress.IsLoopback(settings.Http.ToIPAddress()));
-    }
-
-    /// <summary>Completes when the host has started, or has begun to stop (then the join's second attempt is cancelled by its token).</summary>
-    private static Task Started(IHostApplicationLifetime lifetime)
-    {
-        TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        lifetime.ApplicationStopping.Register(() => started.TrySetResult());
-        return started.Task;
     }
 
     /// <summary>Every endpoint group of the API.</summary>

@@ -49,7 +49,10 @@ public sealed class RumorHostedService : BackgroundService
         RumorOptions options = _options.CurrentValue;
         try
         {
-            JoinResult result = await _node.RunFirstJoinAsync(stoppingToken).ConfigureAwait(false);
+            // As the agent does: a first attempt that no seed answered while the host was still
+            // starting (a cold process can hold up its first exchange past a short StreamTimeout)
+            // is sent once more when the host has started, before the RetryJoinMax retries.
+            JoinResult result = await _node.RunFirstJoinAsync(stoppingToken, _lifetime is null ? null : RumorNode.HostStarted(_lifetime)).ConfigureAwait(false);
             if (!result.Joined)
             {
                 RumorLog.JoinAbandoned(_logger, result.Failed.Count);

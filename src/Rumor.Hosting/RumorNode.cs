@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -156,8 +157,8 @@ public sealed partial class RumorNode : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the join and its retries.</param>
     /// <param name="againAfter">
-    /// Given by a caller that joins while its process is still starting (the agent, before its
-    /// HTTP API is built): when no seed answered that first attempt, the join is sent once more
+    /// Given by a caller that joins while its process is still starting (the agent, before its HTTP
+    /// API is built; <see cref="RumorHostedService"/>, while its host starts): when no seed answered that first attempt, the join is sent once more
     /// as soon as this task completes (the host has started), before the <c>RetryJoinMax</c>
     /// retries and their waits. On a loaded machine the starting process itself can hold up the
     /// first exchange past the stream timeout (docs/BENCHMARKS.md, "What the failure is"); a seed
@@ -172,6 +173,15 @@ public sealed partial class RumorNode : IAsyncDisposable
         }
 
         return _firstJoin.Task;
+    }
+
+    /// <summary>Completes when the host has started, or has begun to stop (then the join's second attempt is cancelled by its token): the <c>againAfter</c> of <see cref="RunFirstJoinAsync"/>.</summary>
+    internal static Task HostStarted(IHostApplicationLifetime lifetime)
+    {
+        TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        lifetime.ApplicationStopping.Register(() => started.TrySetResult());
+        return started.Task;
     }
 
     private async Task RunFirstJoinOnceAsync(Task? againAfter, CancellationToken cancellationToken)

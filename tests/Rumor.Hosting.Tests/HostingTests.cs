@@ -166,6 +166,54 @@ public sealed class HostingTests
         await c.DisposeAsync();
     }
 
+    [Fact]
+    public async Task The_hosted_service_sends_a_first_join_that_failed_during_the_host_start_once_more_when_the_host_has_started()
+    {
+        // A generic host (AddRumor, no agent): RumorHostedService joins while the host starts. A
+        // hosted service registered after it holds the start until that first attempt has failed
+        // (the seed is not up: refused at once), then brings the seed up. Once the host has
+        // started the join goes out again and reaches it; RetryJoinMax is 0. Without the host's
+        // start as the second attempt's signal, FirstJoin ends not joined (CI once saw a cold
+        // host's first exchange pass the local preset's 1 s StreamTimeout in the two-host test).
+        int port = FreePort();
+        string seed = "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Dictionary<string, string?> late = Node("restart-b");
+        late["Rumor:Bind"] = seed;
+        using IHost seedHost = BuildHost(late);
+
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(Node("restart-a", seed));
+        builder.Services.AddRumor(builder.Configuration.GetSection("Rumor"));
+        builder.Services.AddHostedService(services => new StartGate(async () =>
+        {
+            RumorNode node = services.GetRequiredService<RumorNode>();
+            TimeSpan waited = TimeSpan.Zero;
+            while (waited < Bound && (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures == 0)
+            {
+                await Task.Delay(50);
+                waited += TimeSpan.FromMilliseconds(50);
+            }
+
+            Assert.Equal(1, (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures);
+            await seedHost.StartAsync();
+        }));
+        using IHost joining = builder.Build();
+        await joining.StartAsync();
+        RumorNode a = joining.Services.GetRequiredService<RumorNode>();
+        Assert.True((await a.FirstJoin.WaitAsync(Bound)).Joined, "the second attempt, after the host started, reached the seed");
+        Assert.Equal(2, (await a.SampleAsync(CancellationToken.None)).Counters.StreamsOpened);
+        await joining.StopAsync();
+        await seedHost.StopAsync();
+    }
+
+    /// <summary>Runs <paramref name="whileStarting"/> in its StartAsync: the host has not started until it returns.</summary>
+    private sealed class StartGate(Func<Task> whileStarting) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => whileStarting();
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     /// <summary>A port free for both UDP and TCP on loopback, where nothing listens.</summary>
     private static int FreePort()
     {
