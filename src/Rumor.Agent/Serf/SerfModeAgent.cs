@@ -34,9 +34,6 @@ public sealed class SerfModeAgent : IAsyncDisposable
     public const int RecentEventsMax = 256;
 
     private WebApplication _app = null!;
-
-    /// <summary>The HTTP host's services (tests).</summary>
-    internal IServiceProvider Services => _app.Services;
     private readonly ConcurrentQueue<EventDto> _recent = new();
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _changedAt = new(StringComparer.Ordinal);
@@ -89,6 +86,9 @@ public sealed class SerfModeAgent : IAsyncDisposable
 
     /// <summary>Where the HTTP API answers.</summary>
     public Uri Url { get; private set; } = null!;
+
+    /// <summary>The HTTP host's services (tests).</summary>
+    internal IServiceProvider Services => _app.Services;
 
     /// <summary>
     /// Maps the agent's options to a Serf node's. Throws <see cref="AgentConfigurationException"/>

@@ -85,7 +85,11 @@ public sealed class NodeCounters
     /// <summary>Extra gossip rounds sent at once for a join (<see cref="GossipOptions.JoinImmediatePush"/>): as the joiner when its join push-pull ended, as the seed when it answered one.</summary>
     public long JoinPushes { get; internal set; }
 
-    /// <summary>Extra gossip rounds sent for a member learned of for the first time or come back (<see cref="GossipOptions.MemberImmediatePush"/>).</summary>
+    /// <summary>
+    /// Member pushes made (<see cref="GossipOptions.MemberImmediatePush"/>): each asks for a gossip round for a member learned of for
+    /// the first time or come back, at once or at the end of the spacing. One made at once shares its round with any other extra round
+    /// the same input asked for (an event's, a join's), so this can exceed the rounds sent for member news alone.
+    /// </summary>
     public long MemberPushes { get; internal set; }
 
     /// <summary>Broadcasts dropped because the queue was full.</summary>
