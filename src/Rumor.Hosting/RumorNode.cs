@@ -158,8 +158,9 @@ public sealed partial class RumorNode : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the join and its retries.</param>
     /// <param name="againAfter">
     /// Given by a caller that joins while its process is still starting (the agent, before its HTTP
-    /// API is built; <see cref="RumorHostedService"/>, while its host starts): when no seed answered that first attempt, the join is sent once more
-    /// as soon as this task completes (the host has started), before the <c>RetryJoinMax</c>
+    /// API is built; <see cref="RumorHostedService"/>, while its host starts): when no seed
+    /// answered that first attempt, the join is sent once more as soon as this task completes (the
+    /// host has started), before the <c>RetryJoinMax</c>
     /// retries and their waits. On a loaded machine the starting process itself can hold up the
     /// first exchange past the stream timeout (docs/BENCHMARKS.md, "What the failure is"); a seed
     /// that is really down costs one more refused connection, or one more StreamTimeout when it

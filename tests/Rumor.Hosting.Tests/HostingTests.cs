@@ -136,14 +136,7 @@ public sealed class HostingTests
         await a.StartAsync(CancellationToken.None);
         TaskCompletionSource hostStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<Rumor.Transport.JoinResult> first = a.RunFirstJoinAsync(CancellationToken.None, hostStarted.Task);
-        TimeSpan waited = TimeSpan.Zero;
-        while (waited < Bound && (await a.SampleAsync(CancellationToken.None)).Counters.StreamFailures == 0)
-        {
-            await Task.Delay(50);
-            waited += TimeSpan.FromMilliseconds(50);
-        }
-
-        Assert.Equal(1, (await a.SampleAsync(CancellationToken.None)).Counters.StreamFailures);
+        await WaitForOneStreamFailureAsync(a);
         await Task.Delay(300);
         Assert.False(first.IsCompleted, "the join ended before the host started although its first attempt found no seed");
 
@@ -186,15 +179,7 @@ public sealed class HostingTests
         builder.Services.AddRumor(builder.Configuration.GetSection("Rumor"));
         builder.Services.AddHostedService(services => new StartGate(async () =>
         {
-            RumorNode node = services.GetRequiredService<RumorNode>();
-            TimeSpan waited = TimeSpan.Zero;
-            while (waited < Bound && (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures == 0)
-            {
-                await Task.Delay(50);
-                waited += TimeSpan.FromMilliseconds(50);
-            }
-
-            Assert.Equal(1, (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures);
+            await WaitForOneStreamFailureAsync(services.GetRequiredService<RumorNode>());
             await seedHost.StartAsync();
         }));
         using IHost joining = builder.Build();
@@ -204,6 +189,19 @@ public sealed class HostingTests
         Assert.Equal(2, (await a.SampleAsync(CancellationToken.None)).Counters.StreamsOpened);
         await joining.StopAsync();
         await seedHost.StopAsync();
+    }
+
+    /// <summary>Waits (bounded) until the node's first join attempt has failed, and checks it failed once.</summary>
+    private static async Task WaitForOneStreamFailureAsync(RumorNode node)
+    {
+        TimeSpan waited = TimeSpan.Zero;
+        while (waited < Bound && (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures == 0)
+        {
+            await Task.Delay(50);
+            waited += TimeSpan.FromMilliseconds(50);
+        }
+
+        Assert.Equal(1, (await node.SampleAsync(CancellationToken.None)).Counters.StreamFailures);
     }
 
     /// <summary>Runs <paramref name="whileStarting"/> in its StartAsync: the host has not started until it returns.</summary>
