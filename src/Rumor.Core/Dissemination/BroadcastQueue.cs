@@ -49,7 +49,11 @@ internal sealed class BroadcastQueue
     public const int SourceSkipsMax = 2;
 
     private readonly ClassQueue[] _classes = new ClassQueue[ClassCount];
-    private readonly Dictionary<string, Item> _byKey = new(StringComparer.Ordinal);
+    // The queued message of each key, found by the key: a set of the items themselves (an item holds
+    // its key), 20 bytes a slot where a dictionary from key to item took 28, looked up by string
+    // through the comparer's alternate lookup (issue 17: a join fills it with an Alive per member).
+    private readonly HashSet<Item> _byKey = new(ItemKeyComparer.Instance);
+    private readonly HashSet<Item>.AlternateLookup<string> _byKeyName;
     private readonly List<Item> _picked = [];
     private readonly List<Item> _expired = [];
     private readonly List<Item> _passedOver = [];
@@ -64,6 +68,7 @@ internal sealed class BroadcastQueue
     public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
     {
         _capacity = capacity;
+        _byKeyName = _byKey.GetAlternateLookup<string>();
         _lowerClassShare = Math.Clamp(lowerClassShare, 0, 1);
         for (int i = 0; i < ClassCount; i++)
         {
@@ -103,8 +108,9 @@ internal sealed class BroadcastQueue
             priority = BroadcastClass.Departure;
         }
 
-        if (key is not null && _byKey.Remove(key, out Item? older))
+        if (key is not null && _byKeyName.TryGetValue(key, out Item? older))
         {
+            _byKey.Remove(older);
             RemoveFromClass(older);
             if (older.IsLeave && !isLeave)
             {
@@ -112,11 +118,11 @@ internal sealed class BroadcastQueue
             }
         }
 
-        Item item = new(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue, source);
+        Item item = Item.Create(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue, source);
         AddToClass(item);
         if (key is not null)
         {
-            _byKey[key] = item;
+            _byKey.Add(item);
         }
 
         while (_count > _capacity)
@@ -172,7 +178,7 @@ internal sealed class BroadcastQueue
             {
                 if (item.Key is not null)
                 {
-                    _byKey.Remove(item.Key);
+                    _byKey.Remove(item);
                 }
 
                 if (item.IsLeave)
@@ -189,7 +195,7 @@ internal sealed class BroadcastQueue
         foreach (Item item in _passedOver)
         {
             item.PassedOver = false;
-            if (++item.SourceSkips >= SourceSkipsMax * transmitLimit)
+            if (++((RelayedItem)item).SourceSkips >= SourceSkipsMax * transmitLimit) // only an item with a source is passed over
             {
                 Remove(item); // no one but its source to go to: retired, as at the transmit limit
             }
@@ -353,9 +359,9 @@ internal sealed class BroadcastQueue
     private void Remove(Item item)
     {
         RemoveFromClass(item);
-        if (item.Key is not null && _byKey.TryGetValue(item.Key, out Item? current) && ReferenceEquals(current, item))
+        if (item.Key is not null && _byKey.TryGetValue(item, out Item? current) && ReferenceEquals(current, item))
         {
-            _byKey.Remove(item.Key);
+            _byKey.Remove(item);
         }
 
         if (item.IsLeave)
@@ -364,33 +370,104 @@ internal sealed class BroadcastQueue
         }
     }
 
-    private sealed class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
+    /// <summary>
+    /// One queued message. A node can hold thousands at once (a join queues an Alive per member, up
+    /// to <see cref="GossipOptions.BroadcastQueueMax"/>), and a simulated cluster N times that: at a
+    /// 1,000-node join, half a million in all. So the common item is 48 bytes (header, key, message,
+    /// id, transmit count, class and flags), and the parts only relayed events and queries use (the
+    /// member it came from, an expiry) live in <see cref="RelayedItem"/>, a subclass made only for
+    /// them. Before, every item carried them: 112 bytes (docs/BENCHMARKS.md, issue 17, session 26).
+    /// </summary>
+    internal class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority)
     {
+        private const byte LeaveFlag = 1;
+        private const byte PickedFlag = 2;
+        private const byte PassedOverFlag = 4;
+        private const byte RelayedFlag = 8;
+
+        private readonly byte _priority = (byte)priority;
+        private byte _flags = (byte)(isLeave ? LeaveFlag : 0);
+
         public string? Key { get; } = key;
 
         public byte[] Message { get; } = message;
 
         public long Id { get; } = id;
 
-        public bool IsLeave { get; } = isLeave;
+        public bool IsLeave => (_flags & LeaveFlag) != 0;
 
-        public BroadcastClass Priority { get; } = priority;
-
-        public TimeSpan ExpiresAt { get; } = expiresAt;
+        public BroadcastClass Priority => (BroadcastClass)_priority;
 
         public int Transmits { get; set; }
 
         /// <summary>Taken into the packet being filled (so the second pass does not add it twice).</summary>
-        public bool Picked { get; set; }
-
-        /// <summary>The member it was learned from (never sent back there), or null.</summary>
-        public NodeAddress? Source { get; } = source;
-
-        /// <summary>Fills of packets to <see cref="Source"/> that passed it over.</summary>
-        public int SourceSkips { get; set; }
+        public bool Picked
+        {
+            get => (_flags & PickedFlag) != 0;
+            set => SetFlag(PickedFlag, value);
+        }
 
         /// <summary>Passed over in the fill under way (counted once per fill).</summary>
-        public bool PassedOver { get; set; }
+        public bool PassedOver
+        {
+            get => (_flags & PassedOverFlag) != 0;
+            set => SetFlag(PassedOverFlag, value);
+        }
+
+        /// <summary>This item is a <see cref="RelayedItem"/> (a flag test instead of a type test in the fill's loop).</summary>
+        public bool IsRelayed => (_flags & RelayedFlag) != 0;
+
+        /// <summary>When it retires unsent (<see cref="TimeSpan.MaxValue"/>: never).</summary>
+        public TimeSpan ExpiresAt => IsRelayed ? ((RelayedItem)this).Expiry : TimeSpan.MaxValue;
+
+        /// <summary>The member it was learned from (never sent back there), or null.</summary>
+        public NodeAddress? Source => IsRelayed ? ((RelayedItem)this).From : null;
+
+        /// <summary>An item with a source or an expiry, or a plain one.</summary>
+        public static Item Create(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source) =>
+            source is null && expiresAt == TimeSpan.MaxValue
+                ? new Item(key, message, id, isLeave, priority)
+                : new RelayedItem(key, message, id, isLeave, priority, expiresAt, source);
+
+        protected void MarkRelayed() => _flags |= RelayedFlag;
+
+        private void SetFlag(byte flag, bool value) => _flags = (byte)(value ? _flags | flag : _flags & ~flag);
+    }
+
+    /// <summary>An item that names the member it was learned from, or expires (relayed events and queries).</summary>
+    internal sealed class RelayedItem : Item
+    {
+        public RelayedItem(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
+            : base(key, message, id, isLeave, priority)
+        {
+            Expiry = expiresAt;
+            From = source;
+            MarkRelayed();
+        }
+
+        public TimeSpan Expiry { get; }
+
+        public NodeAddress? From { get; }
+
+        /// <summary>Fills of packets to <see cref="From"/> that passed it over.</summary>
+        public int SourceSkips { get; set; }
+    }
+
+    /// <summary>Items equal by key (ordinal), and a key looked up as the item that holds it.</summary>
+    private sealed class ItemKeyComparer : IEqualityComparer<Item>, IAlternateEqualityComparer<string, Item>
+    {
+        public static readonly ItemKeyComparer Instance = new();
+
+        public bool Equals(Item? x, Item? y) => string.Equals(x?.Key, y?.Key, StringComparison.Ordinal);
+
+        public int GetHashCode(Item obj) => StringComparer.Ordinal.GetHashCode(obj.Key!);
+
+        public bool Equals(string alternate, Item other) => string.Equals(alternate, other.Key, StringComparison.Ordinal);
+
+        public int GetHashCode(string alternate) => StringComparer.Ordinal.GetHashCode(alternate);
+
+        // Only lookups and removals go through the key; items are added as items.
+        public Item Create(string alternate) => throw new NotSupportedException("Queue an item, not a key.");
     }
 
     /// <summary>

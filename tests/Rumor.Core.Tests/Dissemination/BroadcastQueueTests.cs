@@ -375,6 +375,44 @@ public class BroadcastQueueTests
         Assert.Equal(0, queue.Dropped);
     }
 
+    [Fact]
+    public void A_queued_message_is_48_bytes_and_only_a_relayed_one_carries_its_source_and_expiry()
+    {
+        // A join queues an Alive per member on every node (half a million items at a simulated
+        // 1,000-node join), so the common item's size is pinned (docs/BENCHMARKS.md, issue 17).
+        const int count = 10_000;
+        BroadcastQueue.Item[] items = new BroadcastQueue.Item[count];
+        byte[] message = Ack(1);
+        NodeAddress source = NodeAddress.Parse("10.0.0.9:7946");
+        items[0] = BroadcastQueue.Item.Create("m", message, 0, false, BroadcastClass.Membership, TimeSpan.MaxValue, null); // compiled before counting
+        items[1] = BroadcastQueue.Item.Create("m", message, 0, false, BroadcastClass.Events, TimeSpan.FromSeconds(1), source);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < count; i++)
+        {
+            items[i] = BroadcastQueue.Item.Create("m", message, i, false, BroadcastClass.Membership, TimeSpan.MaxValue, null);
+        }
+
+        Assert.Equal(48, (GC.GetAllocatedBytesForCurrentThread() - before) / count);
+        Assert.False(items[5].IsRelayed);
+        Assert.Null(items[5].Source);
+        Assert.Equal(TimeSpan.MaxValue, items[5].ExpiresAt);
+
+        BroadcastQueue.Item relayed = BroadcastQueue.Item.Create("e", message, 7, false, BroadcastClass.Events, TimeSpan.FromSeconds(3), source);
+        Assert.True(relayed.IsRelayed);
+        Assert.Equal(source, relayed.Source);
+        Assert.Equal(TimeSpan.FromSeconds(3), relayed.ExpiresAt);
+        Assert.Equal(BroadcastClass.Events, relayed.Priority);
+        BroadcastQueue.Item expiring = BroadcastQueue.Item.Create(null, message, 8, true, BroadcastClass.Departure, TimeSpan.FromSeconds(4), null);
+        Assert.True(expiring.IsRelayed);
+        Assert.Null(expiring.Source);
+        Assert.True(expiring.IsLeave);
+        expiring.Picked = true;
+        expiring.PassedOver = true;
+        expiring.Picked = false;
+        Assert.True(expiring.PassedOver && !expiring.Picked && expiring.IsLeave && expiring.IsRelayed);
+        GC.KeepAlive(items);
+    }
+
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
 
     /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
