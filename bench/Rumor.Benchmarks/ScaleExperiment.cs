@@ -19,7 +19,10 @@ namespace Rumor.Benchmarks;
 /// N² member records (every node holds every member: the figure is an upper bound of one record,
 /// charging each node's fixed cost and the simulator's tables to its N records; measured after the
 /// join and 20 s of drain, and again at the end of the steady phase, where what grows with time
-/// shows: probe histories, network coordinates), and the process's
+/// shows: probe histories, network coordinates), beside each the messages still waiting in the
+/// nodes' broadcast queues (mean per node: a join queues an Alive per member on every node, and
+/// until they are sent they count in the retained heap, though they are not member records), and
+/// the process's
 /// peak working set (run one N per process for a clean peak: sizes run in the order given). Wall
 /// times depend on the machine's load; byte counts do not.
 /// </para>
@@ -43,13 +46,13 @@ public static class ScaleExperiment
     private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed)
     {
         Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join and 20 s of drain");
-        Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | after steady: bytes / member record | peak working set |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | broadcasts queued per node | after steady: bytes / member record | after steady: broadcasts queued per node | peak working set |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
             ScaleRow row = Measure(n, steady, keys, seed);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {row.RetainedAfterSteady / ((double)n * n):0} | {Mib(row.PeakWorkingSet)} |"));
+                $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {row.QueuedPerNode:0} | {row.RetainedAfterSteady / ((double)n * n):0} | {row.QueuedPerNodeAfterSteady:0} | {Mib(row.PeakWorkingSet)} |"));
         }
 
         return 0;
@@ -86,6 +89,7 @@ public static class ScaleExperiment
 
         cluster.RunFor(TimeSpan.FromSeconds(20));
         long retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        double queued = QueuedPerNode(cluster);
 
         allocated = GC.GetAllocatedBytesForCurrentThread();
         long events = cluster.EventsProcessed;
@@ -96,8 +100,25 @@ public static class ScaleExperiment
         long steadyEvents = cluster.EventsProcessed - events;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         long retainedAfterSteady = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        double queuedAfterSteady = QueuedPerNode(cluster);
         GC.KeepAlive(cluster);
-        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, retainedAfterSteady, peak);
+        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, retainedAfterSteady, peak, queued, queuedAfterSteady);
+    }
+
+    /// <summary>
+    /// Messages waiting in the nodes' broadcast queues, mean per node: a join queues an Alive per
+    /// member on every node, and what is still queued when the heap is measured counts in the
+    /// retained heap (so in the bytes per record) without being a member record.
+    /// </summary>
+    private static double QueuedPerNode(SimCluster cluster)
+    {
+        long queued = 0;
+        foreach (SimNode node in cluster.Nodes)
+        {
+            queued += node.Node?.PendingBroadcasts ?? 0;
+        }
+
+        return cluster.Nodes.Count == 0 ? 0 : (double)queued / cluster.Nodes.Count;
     }
 
     private static string Mib(double bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB");
@@ -115,4 +136,6 @@ public sealed record ScaleRow(
     long SteadyEvents,
     long RetainedBytes,
     long RetainedAfterSteady,
-    long PeakWorkingSet);
+    long PeakWorkingSet,
+    double QueuedPerNode,
+    double QueuedPerNodeAfterSteady);
