@@ -383,7 +383,6 @@ internal sealed class BroadcastQueue
         private const byte LeaveFlag = 1;
         private const byte PickedFlag = 2;
         private const byte PassedOverFlag = 4;
-        private const byte RelayedFlag = 8;
 
         private readonly byte _priority = (byte)priority;
         private byte _flags = (byte)(isLeave ? LeaveFlag : 0);
@@ -414,14 +413,14 @@ internal sealed class BroadcastQueue
             set => SetFlag(PassedOverFlag, value);
         }
 
-        /// <summary>This item is a <see cref="RelayedItem"/> (a flag test instead of a type test in the fill's loop).</summary>
-        public bool IsRelayed => (_flags & RelayedFlag) != 0;
+        /// <summary>This item is a <see cref="RelayedItem"/>.</summary>
+        public bool IsRelayed => this is RelayedItem;
 
         /// <summary>When it retires unsent (<see cref="TimeSpan.MaxValue"/>: never).</summary>
-        public TimeSpan ExpiresAt => IsRelayed ? ((RelayedItem)this).Expiry : TimeSpan.MaxValue;
+        public TimeSpan ExpiresAt => this is RelayedItem relayed ? relayed.Expiry : TimeSpan.MaxValue;
 
         /// <summary>The member it was learned from (never sent back there), or null.</summary>
-        public NodeAddress? Source => IsRelayed ? ((RelayedItem)this).From : null;
+        public NodeAddress? Source => this is RelayedItem relayed ? relayed.From : null;
 
         /// <summary>An item with a source or an expiry, or a plain one.</summary>
         public static Item Create(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source) =>
@@ -429,25 +428,16 @@ internal sealed class BroadcastQueue
                 ? new Item(key, message, id, isLeave, priority)
                 : new RelayedItem(key, message, id, isLeave, priority, expiresAt, source);
 
-        protected void MarkRelayed() => _flags |= RelayedFlag;
-
         private void SetFlag(byte flag, bool value) => _flags = (byte)(value ? _flags | flag : _flags & ~flag);
     }
 
     /// <summary>An item that names the member it was learned from, or expires (relayed events and queries).</summary>
-    internal sealed class RelayedItem : Item
+    internal sealed class RelayedItem(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
+        : Item(key, message, id, isLeave, priority)
     {
-        public RelayedItem(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
-            : base(key, message, id, isLeave, priority)
-        {
-            Expiry = expiresAt;
-            From = source;
-            MarkRelayed();
-        }
+        public TimeSpan Expiry { get; } = expiresAt;
 
-        public TimeSpan Expiry { get; }
-
-        public NodeAddress? From { get; }
+        public NodeAddress? From { get; } = source;
 
         /// <summary>Fills of packets to <see cref="From"/> that passed it over.</summary>
         public int SourceSkips { get; set; }
