@@ -11,7 +11,7 @@ namespace Rumor.Benchmarks;
 /// The cost of simulating the full protocol at scale (issue 17): N real <see cref="GossipNode"/>s
 /// (probes, gossip, push-pull, state gossip; <c>--keys</c> state keys written per node after the join)
 /// joined in a <see cref="SimCluster"/>, then run steady. Usage:
-/// <c>scale [--nodes 1000,2000] [--steady 30s] [--keys 1] [--seed 1]</c>.
+/// <c>scale [--nodes 1000,2000] [--steady 30s] [--keys 1] [--seed 1] [--drain-queues] [--alloc-types]</c>.
 /// <para>
 /// Per N it reports the join phase (virtual time until every node agrees, wall time, bytes
 /// allocated) and the steady phase (virtual seconds simulated per wall second, bytes allocated per
@@ -35,22 +35,31 @@ public static class ScaleExperiment
         Option<TimeSpan?> steady = BenchOptions.Duration("--steady", "Virtual time measured after the join and 20 s of drain (default 30s).");
         Option<int> keys = BenchOptions.Int("--keys", "State keys each node writes after the join (0: state gossip runs with empty maps).", 1);
         Option<ulong> seed = BenchOptions.Seed();
+        Option<bool> allocTypes = new("--alloc-types") { Description = "Also print which types the join and the steady phase allocate (the runtime's allocation-tick samples)." };
+        Option<bool> drainQueues = new("--drain-queues") { Description = "Before the steady phase, run on until every node's broadcast queue is empty (at most 600 virtual s), so the steady figure is not the backlog of the join's Alives; the drain's virtual and wall time are printed." };
         Command command = new("scale", "The simulator's cost at scale: virtual seconds per wall second, bytes per member record, peak RSS; join and steady phases.")
         {
-            nodes, steady, keys, seed,
+            nodes, steady, keys, seed, allocTypes, drainQueues,
         };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed)));
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed), parsed.GetValue(allocTypes), parsed.GetValue(drainQueues)));
         return command;
     }
 
-    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed)
+    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed, bool allocTypes, bool drainQueues)
     {
-        Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join and 20 s of drain");
+        using AllocationSampler? sampler = allocTypes ? new AllocationSampler() : null;
+        string drain = drainQueues ? " and a drain of the broadcast queues" : string.Empty;
+        Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join, 20 s of drain{drain}");
         Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | broadcasts queued per node | after steady: bytes / member record | after steady: broadcasts queued per node | peak working set |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
-            ScaleRow row = Measure(n, steady, keys, seed);
+            ScaleRow row = Measure(n, steady, keys, seed, sampler, drainQueues);
+            if (row.QueueDrainVirtual is TimeSpan drainVirtual)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: broadcast queues empty after {drainVirtual.TotalSeconds:0} more virtual s ({row.QueueDrainWall.TotalSeconds:0.0} s wall){(row.QueuedBeforeSteady > 0 ? $"; still {row.QueuedBeforeSteady:0.0} per node at the 600 s bound" : string.Empty)}"));
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {n:N0} | {row.JoinVirtual.TotalSeconds:0} s | {row.JoinWall.TotalSeconds:0.0} s | {Mib(row.JoinAllocated)} | {row.SteadyVirtual.TotalSeconds / row.SteadyWall.TotalSeconds:0.00} | {Mib(row.SteadyAllocated / row.SteadyVirtual.TotalSeconds)} | {row.SteadyEvents / row.SteadyVirtual.TotalSeconds:N0} | {Mib(row.RetainedBytes)} | {row.RetainedBytes / ((double)n * n):0} | {row.QueuedPerNode:0} | {row.RetainedAfterSteady / ((double)n * n):0} | {row.QueuedPerNodeAfterSteady:0} | {Mib(row.PeakWorkingSet)} |"));
         }
@@ -59,8 +68,9 @@ public static class ScaleExperiment
     }
 
     /// <summary>One N: join, drain, measure the heap, run steady.</summary>
-    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed)
+    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false)
     {
+        sampler?.Take();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         Stopwatch wall = Stopwatch.StartNew();
@@ -76,6 +86,10 @@ public static class ScaleExperiment
 
         TimeSpan joinWall = wall.Elapsed;
         long joinAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        if (sampler is not null)
+        {
+            AllocationSampler.Print(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, join"), sampler.Take());
+        }
 
         // Keys per node, so the state gossip has owners to digest (as a real cluster's tags and config).
         foreach (SimNode node in cluster.Nodes)
@@ -90,7 +104,19 @@ public static class ScaleExperiment
         cluster.RunFor(TimeSpan.FromSeconds(20));
         long retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         double queued = QueuedPerNode(cluster);
+        TimeSpan? drainVirtual = null;
+        TimeSpan drainWall = TimeSpan.Zero;
+        if (drainQueues)
+        {
+            TimeSpan start = cluster.Now;
+            wall.Restart();
+            cluster.RunUntil(() => QueuedPerNode(cluster) == 0, TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(1));
+            drainVirtual = cluster.Now - start;
+            drainWall = wall.Elapsed;
+        }
 
+        double queuedBeforeSteady = QueuedPerNode(cluster);
+        sampler?.Take();
         allocated = GC.GetAllocatedBytesForCurrentThread();
         long events = cluster.EventsProcessed;
         wall.Restart();
@@ -101,8 +127,18 @@ public static class ScaleExperiment
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         long retainedAfterSteady = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         double queuedAfterSteady = QueuedPerNode(cluster);
+        if (sampler is not null)
+        {
+            AllocationSampler.Print(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, steady"), sampler.Take());
+        }
+
         GC.KeepAlive(cluster);
-        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, retainedAfterSteady, peak, queued, queuedAfterSteady);
+        return new ScaleRow(n, joined.Value, joinWall, joinAllocated, steady, steadyWall, steadyAllocated, steadyEvents, retained, retainedAfterSteady, peak, queued, queuedAfterSteady)
+        {
+            QueueDrainVirtual = drainVirtual,
+            QueueDrainWall = drainWall,
+            QueuedBeforeSteady = queuedBeforeSteady,
+        };
     }
 
     /// <summary>
@@ -138,4 +174,14 @@ public sealed record ScaleRow(
     long RetainedAfterSteady,
     long PeakWorkingSet,
     double QueuedPerNode,
-    double QueuedPerNodeAfterSteady);
+    double QueuedPerNodeAfterSteady)
+{
+    /// <summary>With <c>--drain-queues</c>: virtual time after the 20 s drain until every broadcast queue was empty (null without it).</summary>
+    public TimeSpan? QueueDrainVirtual { get; init; }
+
+    /// <summary>Wall time of that drain.</summary>
+    public TimeSpan QueueDrainWall { get; init; }
+
+    /// <summary>Broadcasts queued per node when the steady phase began.</summary>
+    public double QueuedBeforeSteady { get; init; }
+}
