@@ -167,12 +167,12 @@ public sealed partial class GossipNode
             AddMember(member);
             if (departed)
             {
-                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name)), priority: BroadcastClass.Departure);
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name), _names), priority: BroadcastClass.Departure);
                 Emit(new MemberChanged(now, MemberChangeKind.Left, member.ToSnapshot(), null));
             }
             else
             {
-                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive, _names));
                 Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
                 RequestMemberPush(now);
             }
@@ -215,7 +215,7 @@ public sealed partial class GossipNode
         member.Versions = alive.Versions;
         member.Metadata = alive.Meta;
         SetState(member, MemberState.Alive, now);
-        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive));
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive, _names));
         MemberChangeKind kind = previous switch
         {
             MemberState.Alive => MemberChangeKind.Updated,
@@ -312,7 +312,7 @@ public sealed partial class GossipNode
             if (member.Suspicion is { } suspicion && suspect.Incarnation == suspicion.Incarnation && suspicion.Confirm(suspect.From))
             {
                 _timers.Schedule(suspicion.Deadline, new KernelTimer(KernelTimerKind.SuspicionTimeout, suspicion.Token, member));
-                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
+                QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect, _names));
             }
 
             return;
@@ -330,7 +330,7 @@ public sealed partial class GossipNode
         SetState(member, MemberState.Suspect, now);
         StartSuspicion(member, suspect.From, now);
         RecordVerdict(VerdictKind.Suspect, source, member, suspect.From, member.Suspicion, now);
-        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect));
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect, _names));
         Emit(new MemberChanged(now, MemberChangeKind.Suspected, member.ToSnapshot(), previous));
     }
 
@@ -363,7 +363,7 @@ public sealed partial class GossipNode
             return;
         }
 
-        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new AliveMessage(member.Name, member.Address, member.Incarnation, member.Generation, member.Versions, member.Metadata)));
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new AliveMessage(member.Name, member.Address, member.Incarnation, member.Generation, member.Versions, member.Metadata), _names));
     }
 
     private void StartSuspicion(Member member, string accuser, TimeSpan now)
@@ -462,7 +462,7 @@ public sealed partial class GossipNode
             RecordVerdict(VerdictKind.Dead, source, member, accuser, suspicion, now);
         }
 
-        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
+        QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead, _names), priority: BroadcastClass.Departure);
         Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
         if (newerGeneration)
         {
@@ -490,7 +490,7 @@ public sealed partial class GossipNode
 
         if (_departures.Remember(dead.Name, dead.Generation, dead.Incarnation, now))
         {
-            QueueBroadcast(dead.Name, PacketBuilder.EncodeMessage(dead), priority: BroadcastClass.Departure);
+            QueueBroadcast(dead.Name, PacketBuilder.EncodeMessage(dead, _names), priority: BroadcastClass.Departure);
             foreach (GossipModule module in _modules.All)
             {
                 module.OnUnknownMemberLeft(dead.Name, dead.Generation, now);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Rumor.Core;
 using Rumor.Core.Randomness;
 
@@ -164,7 +165,7 @@ public sealed class SimNetwork
         // Connect (one round trip) plus the request's one-way trip; under loss each leg may wait
         // for TCP's retransmission timer (1 s for the handshake, 200 ms for data, as Linux does).
         TimeSpan delay = StreamLeg(Options, Handshake, from.Index, target.Index) + StreamLeg(Options, Handshake, target.Index, from.Index) + StreamLeg(Options, DataRetransmit, from.Index, target.Index);
-        _cluster.Schedule(_cluster.Now + delay, new DeliverStreamRequest(from, target, id, request.ToArray()));
+        _cluster.Schedule(_cluster.Now + delay, new DeliverStreamRequest(from, target, id, PooledCopy(request), request.Length));
     }
 
     internal void ReplyStream(SimNode from, long streamId, ReadOnlySpan<byte> response)
@@ -181,7 +182,19 @@ public sealed class SimNetwork
             return;
         }
 
-        _cluster.Schedule(_cluster.Now + StreamLeg(Options, DataRetransmit, from.Index, pending.Requester.Index), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, response.ToArray()));
+        _cluster.Schedule(_cluster.Now + StreamLeg(Options, DataRetransmit, from.Index, pending.Requester.Index), new DeliverStreamResponse(pending.Requester, pending.RequesterStreamId, pending.RequesterStarts, PooledCopy(response), response.Length));
+    }
+
+    /// <summary>
+    /// A stream's bytes in flight, in an array from the shared pool, given back once delivered: a
+    /// push-pull at a few thousand members is hundreds of kilobytes, a large-object allocation per
+    /// stream otherwise (issue 17). A stream dropped on the way leaves its array to the collector.
+    /// </summary>
+    private static byte[] PooledCopy(ReadOnlySpan<byte> bytes)
+    {
+        byte[] copy = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(copy);
+        return copy;
     }
 
     internal void ForgetStream(long streamId) => _streams.Remove(streamId);
@@ -226,34 +239,41 @@ public sealed class SimNetwork
 
     private readonly record struct PendingReply(SimNode Requester, long RequesterStreamId, int RequesterStarts);
 
-    private sealed class DeliverStreamRequest(SimNode from, SimNode to, long streamId, byte[] request) : SimEvent
+    private sealed class DeliverStreamRequest(SimNode from, SimNode to, long streamId, byte[] request, int length) : SimEvent
     {
         public override void Run(SimCluster cluster, TimeSpan now)
         {
             if (!to.IsUp || !cluster.Network.CanReach(from, to))
             {
                 cluster.Network.ForgetStream(streamId);
+                ArrayPool<byte>.Shared.Return(request);
                 return;
             }
 
             to.Deliver((node, at) =>
             {
-                node.OnStreamRequest(streamId, from.Address, request, at);
+                node.OnStreamRequest(streamId, from.Address, request.AsSpan(0, length), at);
                 cluster.Network.ForgetStream(streamId); // the node replies during the call or never
+                ArrayPool<byte>.Shared.Return(request); // the node copied what it keeps
             });
         }
     }
 
-    private sealed class DeliverStreamResponse(SimNode to, long nodeStreamId, int starts, byte[] response) : SimEvent
+    private sealed class DeliverStreamResponse(SimNode to, long nodeStreamId, int starts, byte[] response, int length) : SimEvent
     {
         public override void Run(SimCluster cluster, TimeSpan now)
         {
             if (!to.IsUp || to.Starts != starts)
             {
+                ArrayPool<byte>.Shared.Return(response);
                 return; // The requester crashed (or restarted) meanwhile.
             }
 
-            to.Deliver((node, at) => node.OnStreamResponse(nodeStreamId, response, at));
+            to.Deliver((node, at) =>
+            {
+                node.OnStreamResponse(nodeStreamId, response.AsSpan(0, length), at);
+                ArrayPool<byte>.Shared.Return(response);
+            });
         }
     }
 }

@@ -173,6 +173,28 @@ public sealed class PacketBuilder
         return packet;
     }
 
+    /// <summary>As <see cref="EncodeSingle{T}"/>, into a pooled array (for full-state streams, hundreds of kilobytes at a few thousand members).</summary>
+    internal static PooledBytes EncodeSinglePooled<T>(in T message) where T : struct, IWireMessage<T>
+    {
+        int payloadLength = message.PayloadLength;
+        PooledBytes pooled = PooledBytes.Rent(WireLimits.OverheadBytes + payloadLength);
+        Span<byte> packet = pooled.Array.AsSpan(0, pooled.Length);
+        packet[0] = WireLimits.FormatVersion;
+        packet[1] = (byte)T.Type;
+        packet[2] = (byte)PacketFlags.None;
+        WireWriter writer = new(packet.Slice(WireLimits.HeaderBytes, payloadLength));
+        message.WritePayload(ref writer);
+        if (writer.Position != payloadLength)
+        {
+            pooled.Dispose();
+            throw new InvalidOperationException($"{T.Type} wrote {writer.Position} bytes but declared {payloadLength}.");
+        }
+
+        int end = WireLimits.HeaderBytes + payloadLength;
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[end..], Crc32C.Compute(packet[..end]));
+        return pooled;
+    }
+
     /// <summary>Encodes pre-encoded messages (type byte + payload each) as one packet, plain when there is one (for streams; not the hot path).</summary>
     public static byte[] EncodePacket(IReadOnlyList<byte[]> messages)
     {
@@ -219,5 +241,29 @@ public sealed class PacketBuilder
         WireWriter writer = new(bytes.AsSpan(1));
         message.WritePayload(ref writer);
         return bytes;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="message"/> as <see cref="EncodeMessage{T}(in T)"/> does, and when
+    /// <paramref name="names"/> interns messages (<see cref="NameTable.InternsMessages"/>: a
+    /// simulation's shared table) returns the one array that holds these bytes, written on the stack
+    /// first, so that a message already held allocates nothing. Only for messages that are queued
+    /// as they are and never written into (membership news: every node of a simulation queues the
+    /// same Alive of each member).
+    /// </summary>
+    public static byte[] EncodeMessage<T>(in T message, NameTable names) where T : struct, IWireMessage<T>
+    {
+        int length = 1 + message.PayloadLength;
+        if (!names.InternsMessages || length > NameTable.MessageInternMaxBytes)
+        {
+            return EncodeMessage(message);
+        }
+
+        Span<byte> bytes = stackalloc byte[NameTable.MessageInternMaxBytes];
+        bytes = bytes[..length];
+        bytes[0] = (byte)T.Type;
+        WireWriter writer = new(bytes[1..]);
+        message.WritePayload(ref writer);
+        return names.InternMessage(bytes);
     }
 }

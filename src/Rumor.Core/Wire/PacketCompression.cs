@@ -76,6 +76,32 @@ public static class PacketCompression
         return buffer.AsSpan(0, length).ToArray();
     }
 
+    /// <summary>
+    /// As <see cref="Compress(byte[], int, out int)"/>, for a pooled packet: the compressed form in a
+    /// pooled array when worthwhile (the packet is then given back), else the packet itself. The same
+    /// bytes as the array form: the room given to the encoder is bounded by the packet's length in both.
+    /// </summary>
+    internal static PooledBytes Compress(PooledBytes packet, int thresholdBytes, out int bytesSaved)
+    {
+        bytesSaved = 0;
+        if (thresholdBytes <= 0 || packet.Length - WireLimits.OverheadBytes < thresholdBytes)
+        {
+            return packet;
+        }
+
+        PooledBytes buffer = PooledBytes.Rent(packet.Length);
+        int length = TryCompress(packet.Span, buffer.Array.AsSpan(0, packet.Length), thresholdBytes);
+        if (length == 0)
+        {
+            buffer.Dispose();
+            return packet;
+        }
+
+        bytesSaved = packet.Length - length;
+        packet.Dispose();
+        return buffer.WithLength(length);
+    }
+
     /// <summary>The uncompressed body length a compressed packet declares, or -1 when it is not compressed (or too short to say).</summary>
     public static int DeclaredLength(ReadOnlySpan<byte> packet) =>
         packet.Length >= WireLimits.OverheadBytes + LengthPrefixBytes && (packet[2] & (byte)PacketFlags.Compressed) != 0

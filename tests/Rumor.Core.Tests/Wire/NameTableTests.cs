@@ -1,5 +1,6 @@
 using System.Text;
 using Rumor.Core.Wire;
+using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core.Tests.Wire;
 
@@ -105,6 +106,58 @@ public class NameTableTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 1000, $"allocated {allocated} bytes over 1000 lookups");
+    }
+
+    [Fact]
+    public void Membership_news_encodes_to_one_shared_array_only_in_a_table_that_interns_and_never_differs_from_a_fresh_encoding()
+    {
+        AliveMessage alive = new("node-17", NodeAddress.Parse("10.0.0.17:7946"), 3, 99, ProtocolVersions.Current, []);
+        SuspectMessage suspect = new("node-17", 3, 99, "node-2");
+        NameTable shared = new(internStateEntries: true);
+        Assert.True(shared.InternsMessages);
+        byte[] first = PacketBuilder.EncodeMessage(alive, shared);
+        Assert.Equal(PacketBuilder.EncodeMessage(alive), first);
+        Assert.Same(first, PacketBuilder.EncodeMessage(alive with { Name = new string("node-17".AsSpan()) }, shared));
+        Assert.NotSame(first, PacketBuilder.EncodeMessage(alive with { Incarnation = 4 }, shared));
+        Assert.Equal(PacketBuilder.EncodeMessage(suspect), PacketBuilder.EncodeMessage(suspect, shared));
+        Assert.Equal(3, shared.MessageCount);
+
+        // A message held already costs no allocation (the encoding is written on the stack).
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            _ = PacketBuilder.EncodeMessage(alive, shared);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1000, $"allocated {allocated} bytes over 1000 encodings of a held message");
+
+        // Longer than the bound: a fresh copy each time, with the same bytes.
+        AliveMessage big = alive with { Meta = new byte[NameTable.MessageInternMaxBytes] };
+        Assert.NotSame(PacketBuilder.EncodeMessage(big, shared), PacketBuilder.EncodeMessage(big, shared));
+        Assert.Equal(PacketBuilder.EncodeMessage(big), PacketBuilder.EncodeMessage(big, shared));
+
+        // A node's own table shares nothing.
+        NameTable own = new();
+        Assert.False(own.InternsMessages);
+        Assert.NotSame(PacketBuilder.EncodeMessage(alive, own), PacketBuilder.EncodeMessage(alive, own));
+        Assert.Equal(0, own.MessageCount);
+    }
+
+    [Fact]
+    public void The_message_table_starts_again_when_full_and_what_it_handed_out_stays_intact()
+    {
+        NameTable table = new(capacity: 2, internStateEntries: true);
+        byte[] a = table.InternMessage("a-message"u8);
+        byte[] b = table.InternMessage("b-message"u8);
+        Assert.Same(a, table.InternMessage("a-message"u8));
+        byte[] c = table.InternMessage("c-message"u8);
+        Assert.Equal(1, table.MessageClears);
+        Assert.Equal(1, table.MessageCount);
+        Assert.Same(c, table.InternMessage("c-message"u8));
+        Assert.Equal("a-message"u8.ToArray(), a);
+        Assert.Equal("b-message"u8.ToArray(), b);
+        Assert.NotSame(a, table.InternMessage("a-message"u8));
     }
 
     [Fact]

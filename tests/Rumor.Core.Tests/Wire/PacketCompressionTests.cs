@@ -92,4 +92,54 @@ public sealed class PacketCompressionTests
         int end = packet.Length - 4;
         BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(end), Crc32C.Compute(packet.AsSpan(0, end)));
     }
+
+    private static PushPullMessage FullState(int members, string meta) => new(
+        false,
+        [.. Enumerable.Range(0, members).Select(i => new PushPullMember($"service-node-{i:D4}", new NodeAddress(0x0A000000u + (uint)i, 7946), (uint)i, 7, Membership.MemberState.Alive, ProtocolVersions.Current, Encoding.UTF8.GetBytes(meta)))],
+        [new StateSection(1, Encoding.UTF8.GetBytes("section"))]);
+
+    [Theory]
+    [InlineData(3, 0)] // below the threshold: the packet itself comes back
+    [InlineData(2000, 256)] // a full-state stream of 2,000 members, compressed
+    [InlineData(2000, 0)] // compression off
+    public void A_pooled_full_state_stream_is_byte_for_byte_the_array_form(int members, int threshold)
+    {
+        PushPullMessage message = FullState(members, "role=web");
+        byte[] expected = PacketCompression.Compress(PacketBuilder.EncodeSingle(message), threshold, out int savedExpected);
+        using PooledBytes pooled = PacketCompression.Compress(PacketBuilder.EncodeSinglePooled(message), threshold, out int saved);
+        Assert.Equal(expected, pooled.Span.ToArray());
+        Assert.Equal(savedExpected, saved);
+        Assert.Equal(members > 3 && threshold > 0, (pooled.Span[2] & (byte)PacketFlags.Compressed) != 0);
+    }
+
+    [Fact]
+    public void A_pooled_decode_gives_the_same_members_as_the_plain_one()
+    {
+        PushPullMessage message = FullState(300, "zone=a");
+        byte[] packet = PacketBuilder.EncodeSingle(message);
+        Assert.Equal(DecodeError.None, PacketReader.TryOpen(packet, WireLimits.StreamMaxBytes, out PacketReader reader));
+        Assert.True(reader.TryNext(out _, out ReadOnlySpan<byte> payload, out _));
+        Assert.Equal(DecodeError.None, PushPullMessage.TryDecode(payload, new NameTable(), out PushPullMessage plain));
+        Assert.Equal(DecodeError.None, PushPullMessage.TryDecode(payload, new NameTable(), pooled: true, out PushPullMessage pooled));
+        Assert.Equal(plain.Members.Count, pooled.Members.Count);
+        for (int i = 0; i < plain.Members.Count; i++)
+        {
+            Assert.Equal(plain.Members[i].Name, pooled.Members[i].Name);
+            Assert.Equal(plain.Members[i].Address, pooled.Members[i].Address);
+            Assert.Equal(plain.Members[i].Incarnation, pooled.Members[i].Incarnation);
+            Assert.Equal(plain.Members[i].Meta, pooled.Members[i].Meta);
+        }
+
+        Assert.Equal(300, pooled.Members.Count(m => m.Name is not null));
+        Assert.IsType<ArraySegment<PushPullMember>>(pooled.Members); // rented: the array may be longer than the count
+        Assert.IsType<PushPullMember[]>(plain.Members);
+        PushPullMessage.Release(pooled);
+        PushPullMessage.Release(plain); // an array-backed message: nothing to give back
+        Assert.Equal(300, plain.Members.Count(m => m.Name is not null));
+
+        // A failed pooled decode gives its array back and reports the error as the plain one does.
+        Assert.Equal(
+            PushPullMessage.TryDecode(payload[..^3], new NameTable(), out _),
+            PushPullMessage.TryDecode(payload[..^3], new NameTable(), pooled: true, out _));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Rumor.Core.Membership;
 
 namespace Rumor.Core.Wire.Messages;
@@ -79,7 +80,39 @@ public readonly record struct PushPullMessage(bool Join, IReadOnlyList<PushPullM
     }
 
     /// <inheritdoc />
-    public static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, out PushPullMessage message)
+    public static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, out PushPullMessage message) =>
+        TryDecode(payload, names, pooled: false, out message);
+
+    /// <summary>
+    /// Decodes with the members in an array rented from <see cref="ArrayPool{T}.Shared"/> when
+    /// <paramref name="pooled"/> (a node's own push-pulls: at a few thousand members the array is a
+    /// large-object allocation per exchange); give it back with <see cref="Release"/> once the
+    /// message has been handled, and keep no reference to <see cref="Members"/> past that.
+    /// </summary>
+    internal static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, out PushPullMessage message)
+    {
+        PushPullMember[]? rented = null;
+        DecodeError error = TryDecode(payload, names, pooled, ref rented, out message);
+        if (error != DecodeError.None && rented is not null)
+        {
+            Return(rented);
+        }
+
+        return error;
+    }
+
+    /// <summary>Gives the members' array of a message decoded with <c>pooled</c> back to the pool (nothing for any other message).</summary>
+    internal static void Release(in PushPullMessage message)
+    {
+        if (message.Members is ArraySegment<PushPullMember> { Array: { } rented })
+        {
+            Return(rented);
+        }
+    }
+
+    private static void Return(PushPullMember[] rented) => ArrayPool<PushPullMember>.Shared.Return(rented, clearArray: true);
+
+    private static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, ref PushPullMember[]? rented, out PushPullMessage message)
     {
         message = default;
         WireReader reader = new(payload);
@@ -99,8 +132,8 @@ public readonly record struct PushPullMessage(bool Join, IReadOnlyList<PushPullM
             return DecodeError.Truncated;
         }
 
-        PushPullMember[] members = new PushPullMember[count];
-        for (int i = 0; i < members.Length; i++)
+        PushPullMember[] members = pooled && count > 0 ? rented = ArrayPool<PushPullMember>.Shared.Rent((int)count) : new PushPullMember[count];
+        for (int i = 0; i < (int)count; i++)
         {
             DecodeError error = reader.TryReadName(names, allowEmpty: false, out string name);
             if (error != DecodeError.None)
@@ -165,7 +198,10 @@ public readonly record struct PushPullMessage(bool Join, IReadOnlyList<PushPullM
             sections[i] = new StateSection(kind, data.ToArray());
         }
 
-        message = new PushPullMessage((flags & 1) != 0, members, sections);
+        // Typed as the interface on both sides: T[] converts to ArraySegment<T>, and a conditional of
+        // the two would wrap the plain array too.
+        IReadOnlyList<PushPullMember> list = rented is null ? (IReadOnlyList<PushPullMember>)members : new ArraySegment<PushPullMember>(rented, 0, (int)count);
+        message = new PushPullMessage((flags & 1) != 0, list, sections);
         return reader.Remaining != 0 ? DecodeError.TrailingBytes : DecodeError.None;
     }
 }
