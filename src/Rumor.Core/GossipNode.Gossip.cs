@@ -24,9 +24,11 @@ public sealed partial class GossipNode
 
         int fanout = _options.GossipFanout;
         Span<int> chosen = stackalloc int[fanout];
+        _gossipTargetNow = now;
+        Func<Member, bool> filter = _gossipTargetFilter ??= m => IsGossipTarget(m, _gossipTargetNow);
         int count = _options.ProximityGossip
-            ? SampleNearMembers(chosen, fanout, m => IsGossipTarget(m, now))
-            : SampleMembers(chosen, fanout, m => IsGossipTarget(m, now));
+            ? SampleNearMembers(chosen, fanout, filter)
+            : SampleMembers(chosen, fanout, filter);
         int limit = RetransmitLimit;
         for (int i = 0; i < count && _broadcasts.Count > 0; i++)
         {

@@ -138,7 +138,9 @@ public sealed partial class GossipNode
         // Ask k random active members (not us, not the target) to probe for us.
         int k = _options.IndirectChecks;
         Span<int> chosen = stackalloc int[Math.Max(1, k)];
-        int count = SampleMembers(chosen, k, m => m.State == MemberState.Alive && !ReferenceEquals(m, probe.Target));
+        _indirectTarget = probe.Target;
+        int count = SampleMembers(chosen, k, _indirectFilter ??= m => m.State == MemberState.Alive && !ReferenceEquals(m, _indirectTarget));
+        _indirectTarget = null;
         IndirectPingMessage request = new((uint)sequence, probe.Target.Name, probe.Target.Address, WantNack: _options.IndirectProbeNacks);
         for (int i = 0; i < count; i++)
         {

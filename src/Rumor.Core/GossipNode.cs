@@ -35,6 +35,14 @@ public sealed partial class GossipNode : IModuleContext
     private readonly IRandomSource _random;
     private readonly NameTable _names;
     private readonly List<Member> _members = [];
+
+    // Peer filters made once: a lambda over a local or parameter makes the compiler allocate its
+    // closure at every call of the method, and the gossip round runs five times a second on every
+    // node, idle or not (issue 17's allocation profile). The filter reads its argument from these.
+    private Func<Member, bool>? _gossipTargetFilter;
+    private TimeSpan _gossipTargetNow;
+    private Func<Member, bool>? _indirectFilter;
+    private Member? _indirectTarget;
     private readonly MemberIndex _byName;
     private readonly BroadcastQueue _broadcasts;
     private readonly RecentDepartures _departures;

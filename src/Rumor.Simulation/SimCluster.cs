@@ -371,19 +371,32 @@ public sealed class SimCluster
 
     internal void ScheduleWake(SimNode node, TimeSpan at) => _agenda.Schedule(at, new SimEntry(SimEntryKind.Wake, null, node, null, null, 0));
 
+    // A member change's trace text: kind, a name of at most 255 bytes, an incarnation.
+    private const int EventTextMaxChars = 320;
+
     internal void OnNodeEvent(SimNode node, GossipEvent gossipEvent)
     {
         switch (gossipEvent)
         {
             case MemberChanged change:
-                Trace.RecordEvent(Now, node.Index, $"{change.Kind} {change.Member.Name} {change.Member.Incarnation}");
+                // Formatted on the stack: a join emits one per member on every node (N² strings).
+                Span<char> text = stackalloc char[EventTextMaxChars];
+                if (text.TryWrite($"{change.Kind} {change.Member.Name} {change.Member.Incarnation}", out int written))
+                {
+                    Trace.RecordEvent(Now, node.Index, text[..written]);
+                }
+                else
+                {
+                    Trace.RecordEvent(Now, node.Index, $"{change.Kind} {change.Member.Name} {change.Member.Incarnation}");
+                }
+
                 Checkers.OnMemberChanged(node, change);
                 break;
             case LeaveCompleted:
                 Trace.RecordEvent(Now, node.Index, "left");
 
                 // Stop once the current input returns, as a real shell would.
-                At(Now, _ => node.MarkLeft());
+                MarkLeftAfterInput(node);
                 break;
             default:
                 Trace.RecordEvent(Now, node.Index, gossipEvent.GetType().Name);
@@ -395,6 +408,10 @@ public sealed class SimCluster
             observer(node, gossipEvent);
         }
     }
+
+    // Apart from OnNodeEvent: a lambda there over its parameter made the compiler allocate the
+    // closure at every event (a join emits one per member on every node).
+    private void MarkLeftAfterInput(SimNode node) => At(Now, _ => node.MarkLeft());
 
     private sealed class ActionEvent(Action<SimCluster> action) : SimEvent
     {

@@ -191,11 +191,14 @@ public sealed class SimNode : IGossipHost
                 ScheduleWake();
                 break;
             case Admission.Queue:
-                byte[] copy = packet.ToArray();
-                _backlog.Enqueue((node, at) => node.OnPacket(from.Address, copy, at));
+                QueuePacket(from, packet.ToArray());
                 break;
         }
     }
+
+    // Apart from DeliverPacket: a lambda there over its parameter made the compiler allocate the
+    // closure at every call, queued or not (the simulator's commonest input).
+    private void QueuePacket(SimNode from, byte[] copy) => _backlog.Enqueue((node, at) => node.OnPacket(from.Address, copy, at));
 
     /// <summary>Whether an input arriving now runs, waits behind a freeze (possibly starting one), or is dropped.</summary>
     private Admission Admit()

@@ -88,7 +88,12 @@ public sealed class SimTrace
         Remember(new RecentRecord(kind, at, from, to, bytes.Length, crc, null));
     }
 
-    internal void RecordEvent(TimeSpan at, int node, string text)
+    internal void RecordEvent(TimeSpan at, int node, string text) => RecordEvent(at, node, text.AsSpan(), text);
+
+    /// <summary>An event whose text was formatted on the stack: hashed the same as the string form, made a string only when recent records are kept.</summary>
+    internal void RecordEvent(TimeSpan at, int node, ReadOnlySpan<char> text) => RecordEvent(at, node, text, null);
+
+    private void RecordEvent(TimeSpan at, int node, ReadOnlySpan<char> text, string? kept)
     {
         Mix((ulong)TraceKind.Event);
         Mix((ulong)at.Ticks);
@@ -99,7 +104,10 @@ public sealed class SimTrace
         }
 
         Count++;
-        Remember(new RecentRecord(TraceKind.Event, at, node, default, 0, 0, text));
+        if (_recent is not null)
+        {
+            Remember(new RecentRecord(TraceKind.Event, at, node, default, 0, 0, kept ?? new string(text)));
+        }
     }
 
     private void Remember(in RecentRecord record)

@@ -389,7 +389,7 @@ internal sealed class ReplicatedStateModule : GossipModule
             List<Member> pool = candidates;
             if (zone is not null && _options.CrossZoneShare > 0 && _random.NextDouble() < _options.CrossZoneShare)
             {
-                List<Member> elsewhere = candidates.FindAll(m => ZoneOf(m.Name) is { } z && z != zone);
+                List<Member> elsewhere = InOtherZones(candidates, zone);
                 if (elsewhere.Count > 0)
                 {
                     pool = elsewhere;
@@ -405,6 +405,10 @@ internal sealed class ReplicatedStateModule : GossipModule
         t_stateCandidates = candidates;
         return targets;
     }
+
+    // Apart from the state round: its lambda over the zone made the compiler allocate a closure at
+    // every round, zones or not.
+    private List<Member> InOtherZones(List<Member> candidates, string zone) => candidates.FindAll(m => ZoneOf(m.Name) is { } z && z != zone);
 
     private static bool IsTarget(List<(NodeAddress, string?)> targets, NodeAddress address)
     {

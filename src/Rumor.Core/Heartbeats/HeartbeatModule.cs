@@ -20,6 +20,10 @@ namespace Rumor.Core.Heartbeats;
 /// </summary>
 internal sealed class HeartbeatModule : GossipModule
 {
+    // The peer filter, made once (a lambda over the successor allocated a closure every round).
+    private Func<Member, bool>? _activeOthers;
+    private Member? _excluded;
+
     private readonly Dictionary<string, KnownHeartbeat> _heartbeats = new(StringComparer.Ordinal);
     private readonly IModuleContext _node;
     private readonly GossipOptions _options;
@@ -170,7 +174,9 @@ internal sealed class HeartbeatModule : GossipModule
 
         int fanout = _options.GossipFanout;
         Span<int> chosen = stackalloc int[fanout];
-        int count = _node.SampleMembers(chosen, fanout, m => m.IsActive && !ReferenceEquals(m, successor));
+        _excluded = successor;
+        int count = _node.SampleMembers(chosen, fanout, _activeOthers ??= m => m.IsActive && !ReferenceEquals(m, _excluded));
+        _excluded = null;
         for (int i = 0; i < count; i++)
         {
             SendAll(_node.Members[chosen[i]].Address, messages);
