@@ -196,6 +196,13 @@ public sealed class SimNode : IGossipHost
         }
     }
 
+    // Apart from Admit: the compiler hoisted this lambda's closure to Admit's entry, one allocation per input.
+    private void ScheduleThaw()
+    {
+        int starts = Starts;
+        _cluster.At(_frozenUntil, _ => Thaw(starts));
+    }
+
     // Apart from DeliverPacket: a lambda there over its parameter made the compiler allocate the
     // closure at every call, queued or not (the simulator's commonest input).
     private void QueuePacket(SimNode from, byte[] copy) => _backlog.Enqueue((node, at) => node.OnPacket(from.Address, copy, at));
@@ -216,8 +223,7 @@ public sealed class SimNode : IGossipHost
             _frozenUntil = now + freeze;
             Freezes++;
             FrozenTime += freeze;
-            int starts = Starts;
-            _cluster.At(_frozenUntil, _ => Thaw(starts));
+            ScheduleThaw();
             frozen = true;
         }
 
