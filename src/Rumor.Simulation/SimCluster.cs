@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Rumor.Core;
 using Rumor.Core.Membership;
@@ -371,8 +372,9 @@ public sealed class SimCluster
 
     internal void ScheduleWake(SimNode node, TimeSpan at) => _agenda.Schedule(at, new SimEntry(SimEntryKind.Wake, null, node, null, null, 0));
 
-    // A member change's trace text: kind, a name of at most 255 bytes, an incarnation.
-    private const int EventTextMaxChars = 320;
+    // A member change's trace text: kind (at most 16 chars), a name, an incarnation (at most 20 digits).
+    private const int EventTextOverheadChars = 40;
+    private const int EventTextStackMaxChars = 320;
 
     internal void OnNodeEvent(SimNode node, GossipEvent gossipEvent)
     {
@@ -380,15 +382,11 @@ public sealed class SimCluster
         {
             case MemberChanged change:
                 // Formatted on the stack: a join emits one per member on every node (N² strings).
-                Span<char> text = stackalloc char[EventTextMaxChars];
-                if (text.TryWrite($"{change.Kind} {change.Member.Name} {change.Member.Incarnation}", out int written))
-                {
-                    Trace.RecordEvent(Now, node.Index, text[..written]);
-                }
-                else
-                {
-                    Trace.RecordEvent(Now, node.Index, $"{change.Kind} {change.Member.Name} {change.Member.Incarnation}");
-                }
+                int capacity = change.Member.Name.Length + EventTextOverheadChars;
+                Span<char> text = capacity <= EventTextStackMaxChars ? stackalloc char[EventTextStackMaxChars] : new char[capacity];
+                bool fits = text.TryWrite($"{change.Kind} {change.Member.Name} {change.Member.Incarnation}", out int written);
+                Debug.Assert(fits, "the capacity covers kind, name and incarnation");
+                Trace.RecordEvent(Now, node.Index, text[..written]);
 
                 Checkers.OnMemberChanged(node, change);
                 break;

@@ -156,43 +156,44 @@ public sealed class PacketBuilder
     /// <summary>Encodes one message as a packet into a new array (for streams and tests; not the hot path).</summary>
     public static byte[] EncodeSingle<T>(in T message, PacketFlags flags = PacketFlags.None) where T : struct, IWireMessage<T>
     {
-        int payloadLength = message.PayloadLength;
-        byte[] packet = new byte[WireLimits.OverheadBytes + payloadLength];
-        packet[0] = WireLimits.FormatVersion;
-        packet[1] = (byte)T.Type;
-        packet[2] = (byte)flags;
-        WireWriter writer = new(packet.AsSpan(WireLimits.HeaderBytes, payloadLength));
-        message.WritePayload(ref writer);
-        if (writer.Position != payloadLength)
-        {
-            throw new InvalidOperationException($"{T.Type} wrote {writer.Position} bytes but declared {payloadLength}.");
-        }
-
-        int end = WireLimits.HeaderBytes + payloadLength;
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(end), Crc32C.Compute(packet.AsSpan(0, end)));
+        byte[] packet = new byte[WireLimits.OverheadBytes + message.PayloadLength];
+        WriteSingle(in message, packet, flags);
         return packet;
     }
 
     /// <summary>As <see cref="EncodeSingle{T}"/>, into a pooled array (for full-state streams, hundreds of kilobytes at a few thousand members).</summary>
     internal static PooledBytes EncodeSinglePooled<T>(in T message) where T : struct, IWireMessage<T>
     {
-        int payloadLength = message.PayloadLength;
-        PooledBytes pooled = PooledBytes.Rent(WireLimits.OverheadBytes + payloadLength);
-        Span<byte> packet = pooled.Array.AsSpan(0, pooled.Length);
+        PooledBytes pooled = PooledBytes.Rent(WireLimits.OverheadBytes + message.PayloadLength);
+        try
+        {
+            WriteSingle(in message, pooled.Array.AsSpan(0, pooled.Length), PacketFlags.None);
+        }
+        catch
+        {
+            pooled.Dispose();
+            throw;
+        }
+
+        return pooled;
+    }
+
+    /// <summary>Writes header, payload and checksum of one message into <paramref name="packet"/>, which is exactly <see cref="WireLimits.OverheadBytes"/> plus the payload long.</summary>
+    private static void WriteSingle<T>(in T message, Span<byte> packet, PacketFlags flags) where T : struct, IWireMessage<T>
+    {
+        int payloadLength = packet.Length - WireLimits.OverheadBytes;
         packet[0] = WireLimits.FormatVersion;
         packet[1] = (byte)T.Type;
-        packet[2] = (byte)PacketFlags.None;
+        packet[2] = (byte)flags;
         WireWriter writer = new(packet.Slice(WireLimits.HeaderBytes, payloadLength));
         message.WritePayload(ref writer);
         if (writer.Position != payloadLength)
         {
-            pooled.Dispose();
             throw new InvalidOperationException($"{T.Type} wrote {writer.Position} bytes but declared {payloadLength}.");
         }
 
         int end = WireLimits.HeaderBytes + payloadLength;
         BinaryPrimitives.WriteUInt32LittleEndian(packet[end..], Crc32C.Compute(packet[..end]));
-        return pooled;
     }
 
     /// <summary>Encodes pre-encoded messages (type byte + payload each) as one packet, plain when there is one (for streams; not the hot path).</summary>
