@@ -29,6 +29,38 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 }
 
 /// <summary>
+/// What every holder of one write shares: key, version, kind, time to live, value (immutable). An
+/// owner with one entry holds a reference to one of these and keeps only the time it got it; a
+/// simulation's shared <see cref="Wire.NameTable"/> hands all its nodes the same instance for the
+/// same write (<see cref="Wire.NameTable.InternEntry"/>), so the N copies of an owner's key across
+/// a simulated cluster cost one object, not N inline entries.
+/// </summary>
+internal sealed class EntryBody(string key, ulong version, bool isTombstone, uint ttlMilliseconds, byte[] value)
+{
+    public EntryBody(in StoredEntry entry)
+        : this(entry.Key, entry.Version, entry.IsTombstone, entry.TtlMilliseconds, entry.Value)
+    {
+    }
+
+    public string Key { get; } = key;
+
+    public ulong Version { get; } = version;
+
+    public bool IsTombstone { get; } = isTombstone;
+
+    public uint TtlMilliseconds { get; } = ttlMilliseconds;
+
+    public byte[] Value { get; } = value;
+
+    /// <summary>True when <paramref name="entry"/> is this write (same key, version, kind, time to live and value bytes).</summary>
+    public bool Matches(in StoredEntry entry) =>
+        Version == entry.Version && IsTombstone == entry.IsTombstone && TtlMilliseconds == entry.TtlMilliseconds
+        && string.Equals(Key, entry.Key, StringComparison.Ordinal) && Value.AsSpan().SequenceEqual(entry.Value);
+
+    public StoredEntry At(TimeSpan updatedAt) => new(Key, Version, IsTombstone, TtlMilliseconds, Value, updatedAt);
+}
+
+/// <summary>
 /// One owner's versioned map as this node holds it. Invariant: the node holds every entry of the
 /// owner with a version in (0, <see cref="MaxVersion"/>] that still exists (newer writes of the same
 /// key replace older ones), except tombstones collected (the highest version collected, the owner's
@@ -38,13 +70,15 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 /// Every node holds one of these per owner that wrote, so a simulated cluster holds N² of them and
 /// most hold one key or a handful. It is a value type: a row of its <see cref="ReplicatedState"/>'s
 /// table, changed in place through a reference to the row (a copy is a snapshot: never change one
-/// and expect the table to see it). The shape follows the count: nothing; one entry held inline
-/// (<see cref="StoredEntry"/> is a value type, so a one-key owner is no object at all); an array of
+/// and expect the table to see it). The shape follows the count: nothing; one entry, a reference to
+/// its <see cref="EntryBody"/> and the time this node got it (in a simulation the body is shared by
+/// every node that holds the write); an array of
 /// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
 /// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
 /// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
-/// next), so the version order is total in every form. A row is 72 bytes on a 64-bit runtime;
-/// before, a 96-byte object and an 8-byte reference to it in the owner array.
+/// next), so the version order is total in every form. A row is 40 bytes on a 64-bit runtime: 72
+/// with the one entry held inline (until session 28), before that a 96-byte object and an 8-byte
+/// reference to it in the owner array.
 /// </para>
 /// </summary>
 internal struct OwnerState
@@ -54,11 +88,12 @@ internal struct OwnerState
 
     private static readonly VersionOrder Order = new();
 
-    // The one entry (when _many is null and _one.Key is not null).
-    private StoredEntry _one;
-
-    // null (no entries or the one in _one), a StoredEntry[] of exactly 2..SmallMax in version order, or a Large.
+    // null (no entries), an EntryBody (one entry, got at _oneUpdatedTicks), a StoredEntry[] of
+    // exactly 2..SmallMax in version order, or a Large.
     private object? _many;
+
+    // When this node wrote or received the one entry (the single form only).
+    private long _oneUpdatedTicks;
 
     public OwnerState(string owner, ulong generation)
     {
@@ -74,7 +109,8 @@ internal struct OwnerState
 
     public readonly int Count => _many switch
     {
-        null => _one.Key is null ? 0 : 1,
+        null => 0,
+        EntryBody => 1,
         StoredEntry[] small => small.Length,
         _ => ((Large)_many).ByKey.Count,
     };
@@ -97,7 +133,8 @@ internal struct OwnerState
     /// <summary>Every entry, oldest version first (a struct range: a foreach allocates nothing in the small forms).</summary>
     public readonly EntryRange Entries => _many switch
     {
-        null => _one.Key is null ? default : new EntryRange(_one),
+        null => default,
+        EntryBody one => new EntryRange(One(one)),
         StoredEntry[] small => new EntryRange(small, 0),
         _ => new EntryRange(((Large)_many).ByVersion),
     };
@@ -108,8 +145,11 @@ internal struct OwnerState
         switch (_many)
         {
             case null:
-                bool found = _one.Key is not null && string.Equals(_one.Key, key, StringComparison.Ordinal);
-                entry = found ? _one : default;
+                entry = default;
+                return false;
+            case EntryBody one:
+                bool found = string.Equals(one.Key, key, StringComparison.Ordinal);
+                entry = found ? One(one) : default;
                 return found;
             case StoredEntry[] small:
                 int index = SmallIndexOf(small, key);
@@ -120,8 +160,12 @@ internal struct OwnerState
         }
     }
 
-    /// <summary>Stores <paramref name="entry"/> unless the key already holds that version or newer; <paramref name="replaced"/> is the entry it replaced (Key null when none).</summary>
-    public bool TryPut(in StoredEntry entry, out StoredEntry replaced)
+    /// <summary>
+    /// Stores <paramref name="entry"/> unless the key already holds that version or newer;
+    /// <paramref name="replaced"/> is the entry it replaced (Key null when none). With
+    /// <paramref name="names"/>, an entry held alone takes the table's shared body for the write.
+    /// </summary>
+    public bool TryPut(in StoredEntry entry, out StoredEntry replaced, Wire.NameTable? names = null)
     {
         if (_many is not Large)
         {
@@ -138,7 +182,7 @@ internal struct OwnerState
 
             if (Count < SmallMax)
             {
-                InsertSmall(entry);
+                InsertSmall(entry, names);
                 return true;
             }
 
@@ -184,8 +228,8 @@ internal struct OwnerState
     /// <summary>Forgets everything (a reset or a new generation).</summary>
     public void Clear(ulong generation)
     {
-        _one = default;
         _many = null;
+        _oneUpdatedTicks = 0;
         Generation = generation;
         MaxVersion = 0;
     }
@@ -200,7 +244,8 @@ internal struct OwnerState
 
         return _many switch
         {
-            null => _one.Key is not null && _one.Version > version ? new EntryRange(_one) : default,
+            null => default,
+            EntryBody one => one.Version > version ? new EntryRange(One(one)) : default,
             StoredEntry[] small => new EntryRange(small, FirstSmallAbove(small, version)),
             _ => new EntryRange(((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue))),
         };
@@ -212,14 +257,20 @@ internal struct OwnerState
         highest = 0;
         if (_many is null)
         {
-            // The common case (one key, or none) without a list or an enumerator.
-            if (_one.Key is null || !_one.IsTombstone || now - _one.UpdatedAt < grace)
+            return 0;
+        }
+
+        if (_many is EntryBody one)
+        {
+            // The common case (one key) without a list or an enumerator.
+            if (!one.IsTombstone || now - new TimeSpan(_oneUpdatedTicks) < grace)
             {
                 return 0;
             }
 
-            highest = _one.Version;
-            _one = default;
+            highest = one.Version;
+            _many = null;
+            _oneUpdatedTicks = 0;
             return 1;
         }
 
@@ -256,7 +307,8 @@ internal struct OwnerState
 
         return _many switch
         {
-            null => _one.Key is not null && _one.Version > version ? 1 : 0,
+            null => 0,
+            EntryBody one => one.Version > version ? 1 : 0,
             StoredEntry[] small => small.Length - FirstSmallAbove(small, version),
             _ => ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
         };
@@ -287,15 +339,15 @@ internal struct OwnerState
     }
 
     /// <summary>Adds to the small forms (nothing, one, array); the caller checked there is room.</summary>
-    private void InsertSmall(in StoredEntry entry)
+    private void InsertSmall(in StoredEntry entry, Wire.NameTable? names)
     {
-        if (_many is null && _one.Key is null)
+        if (_many is null)
         {
-            _one = entry;
+            SetOne(entry, names);
             return;
         }
 
-        StoredEntry[] old = _many as StoredEntry[] ?? [_one];
+        StoredEntry[] old = _many as StoredEntry[] ?? [One((EntryBody)_many)];
         StoredEntry[] small = new StoredEntry[old.Length + 1];
         int at = old.Length;
         while (at > 0 && old[at - 1].Version > entry.Version)
@@ -307,19 +359,20 @@ internal struct OwnerState
         small[at] = entry;
         Array.Copy(old, at, small, at + 1, old.Length - at);
         _many = small;
-        _one = default;
+        _oneUpdatedTicks = 0;
     }
 
     /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
     private void RemoveSmall(in StoredEntry entry)
     {
-        if (_many is null)
+        if (_many is EntryBody)
         {
-            _one = default;
+            _many = null;
+            _oneUpdatedTicks = 0;
             return;
         }
 
-        StoredEntry[] old = (StoredEntry[])_many;
+        StoredEntry[] old = (StoredEntry[])_many!;
         int index = 0;
         while (!old[index].SameAs(entry))
         {
@@ -328,8 +381,7 @@ internal struct OwnerState
 
         if (old.Length == 2)
         {
-            _one = old[1 - index]; // back to the single form: no array for one entry
-            _many = null;
+            SetOne(old[1 - index], names: null); // back to the single form: no array for one entry
             return;
         }
 
@@ -350,6 +402,14 @@ internal struct OwnerState
         }
 
         _many = large;
+    }
+
+    private readonly StoredEntry One(EntryBody one) => one.At(new TimeSpan(_oneUpdatedTicks));
+
+    private void SetOne(in StoredEntry entry, Wire.NameTable? names)
+    {
+        _many = names is not null ? names.InternEntry(entry) : new EntryBody(entry);
+        _oneUpdatedTicks = entry.UpdatedAt.Ticks;
     }
 
     private static StoredEntry Probe(ulong version) => new(string.Empty, version, false, 0, [], TimeSpan.Zero);

@@ -38,8 +38,11 @@ internal sealed class ReplicatedState
     private ulong _checksum;
     private bool _checksumDirty = true;
 
-    public ReplicatedState(string localOwner, ulong generation)
+    private readonly Wire.NameTable? _names; // shares writes between the nodes of a simulation (InternsStateEntries)
+
+    public ReplicatedState(string localOwner, ulong generation, Wire.NameTable? names = null)
     {
+        _names = names is { InternsStateEntries: true } ? names : null;
         AddOwner(~IndexOf(localOwner), new OwnerState(localOwner, generation)); // slot 0, never removed
     }
 
@@ -105,7 +108,7 @@ internal sealed class ReplicatedState
         bool had = Local.TryFind(key, out StoredEntry old);
         ulong version = Local.MaxVersion + 1;
         StoredEntry entry = new(key, version, value is null, value is null ? 0 : ttlMilliseconds, value ?? [], now);
-        Local.TryPut(entry, out _);
+        Local.TryPut(entry, out _, _names);
         Local.MaxVersion = version;
         _checksumDirty = true;
         return new AppliedChange(Local.Owner, key, had && !old.IsTombstone ? old.Value : null, value, version);
@@ -390,7 +393,7 @@ internal sealed class ReplicatedState
                 }
 
                 StoredEntry stored = new(entry.Key, entry.Version, entry.IsTombstone, entry.TtlMilliseconds, entry.Value, now);
-                if (owner.TryPut(stored, out StoredEntry replaced))
+                if (owner.TryPut(stored, out StoredEntry replaced, _names))
                 {
                     byte[]? oldValue = replaced.Key is not null && !replaced.IsTombstone ? replaced.Value : null;
                     byte[]? newValue = entry.IsTombstone ? null : entry.Value;

@@ -63,7 +63,7 @@ internal sealed class ReplicatedStateModule : GossipModule
         _node = node;
         _options = node.Options;
         _random = node.Random;
-        _state = new ReplicatedState(node.Self.Name, node.Self.Generation);
+        _state = new ReplicatedState(node.Self.Name, node.Self.Generation, node.Names);
         _timers = node.CreateTimers<StateTimer>(OnTimer);
         node.Handle<StateDigestMessage>(HandleStateDigest);
         node.Handle<StateDeltaMessage>(HandleStateDelta);

@@ -1,4 +1,5 @@
 using System.Text;
+using Rumor.Core.AntiEntropy;
 
 namespace Rumor.Core.Wire;
 
@@ -22,6 +23,12 @@ namespace Rumor.Core.Wire;
 /// queued at once. The message table is bounded (<see cref="MessageCapacityMax"/>) and cleared when full
 /// (messages already handed out stay shared; sharing just starts again), so churn cannot grow it.
 /// </para>
+/// <para>
+/// With <see cref="InternsStateEntries"/> it interns the replicated state's writes too
+/// (<see cref="InternEntry"/>): every node of a simulation holds every owner's key, and an owner
+/// with one key keeps only a reference to the shared write and the time it got it (40 bytes a row
+/// instead of 72). Bounded and cleared when full like the message table.
+/// </para>
 /// </summary>
 public sealed class NameTable
 {
@@ -38,6 +45,7 @@ public sealed class NameTable
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly Dictionary<byte[], byte[]>? _values;
     private readonly Dictionary<byte[], byte[]>? _messages;
+    private readonly Dictionary<EntryBody, EntryBody>? _entries;
 
     /// <summary>Creates a table that remembers at most <paramref name="capacity"/> names (and, with <paramref name="internStateEntries"/>, as many state values).</summary>
     public NameTable(int capacity = 65536, bool internStateEntries = false)
@@ -48,6 +56,7 @@ public sealed class NameTable
         InternsStateEntries = internStateEntries;
         _values = internStateEntries ? new Dictionary<byte[], byte[]>(ByteContent.Instance) : null;
         _messages = internStateEntries ? new Dictionary<byte[], byte[]>(ByteContent.Instance) : null;
+        _entries = internStateEntries ? new Dictionary<EntryBody, EntryBody>(EntryContent.Instance) : null;
     }
 
     /// <summary>How many names the table remembers at most.</summary>
@@ -64,6 +73,12 @@ public sealed class NameTable
 
     /// <summary>Times the message table was full and started again.</summary>
     public long MessageClears { get; private set; }
+
+    /// <summary>State writes currently remembered (<see cref="InternEntry"/>).</summary>
+    public int EntryCount => _entries?.Count ?? 0;
+
+    /// <summary>Times the write table was full and started again.</summary>
+    public long EntryClears { get; private set; }
 
     /// <summary>Names currently remembered.</summary>
     public int Count => _names.Count;
@@ -178,6 +193,60 @@ public sealed class NameTable
 
         _messages.Add(message, message);
         return message;
+    }
+
+    /// <summary>
+    /// The shared body of the write <paramref name="entry"/> when <see cref="InternsStateEntries"/>
+    /// (the same instance for the same key, version, kind, time to live and value bytes), else a new
+    /// one. Bounded at <see cref="MessageCapacityMax"/> (or <see cref="Capacity"/>) writes and cleared
+    /// when full: bodies handed out stay valid, sharing starts again.
+    /// </summary>
+    internal EntryBody InternEntry(in StoredEntry entry)
+    {
+        if (_entries is null)
+        {
+            return new EntryBody(entry);
+        }
+
+        Dictionary<EntryBody, EntryBody>.AlternateLookup<StoredEntry> lookup = _entries.GetAlternateLookup<StoredEntry>();
+        if (lookup.TryGetValue(entry, out EntryBody? existing))
+        {
+            return existing;
+        }
+
+        EntryBody body = new(entry);
+        if (_entries.Count >= Math.Min(Capacity, MessageCapacityMax))
+        {
+            _entries.Clear();
+            EntryClears++;
+        }
+
+        _entries.Add(body, body);
+        return body;
+    }
+
+    /// <summary>A write's identity by content (<see cref="EntryBody.Matches"/>); FNV-1a over key, version and value length, so nothing depends on a per-process hash seed.</summary>
+    private sealed class EntryContent : IEqualityComparer<EntryBody>, IAlternateEqualityComparer<StoredEntry, EntryBody>
+    {
+        public static readonly EntryContent Instance = new();
+
+        public bool Equals(EntryBody? x, EntryBody? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.Matches(y.At(TimeSpan.Zero)));
+
+        public int GetHashCode(EntryBody obj) => Hash(obj.Key, obj.Version, obj.Value.Length);
+
+        public bool Equals(StoredEntry alternate, EntryBody other) => other.Matches(alternate);
+
+        public int GetHashCode(StoredEntry alternate) => Hash(alternate.Key, alternate.Version, alternate.Value.Length);
+
+        public EntryBody Create(StoredEntry alternate) => new(alternate);
+
+        private static int Hash(string key, ulong version, int valueLength)
+        {
+            ulong h = StableHash.Fnv1a(key);
+            h = StableHash.Fnv1a(version, h);
+            h = StableHash.Fnv1a((ulong)valueLength, h);
+            return (int)(h ^ (h >> 32));
+        }
     }
 
     /// <summary>Equality by content, with a span lookup; FNV-1a so nothing depends on a per-process hash seed.</summary>

@@ -1,11 +1,13 @@
 using Rumor.Core.AntiEntropy;
+using Rumor.Core.Wire;
 
 namespace Rumor.Core.Tests.AntiEntropy;
 
 /// <summary>The compact owner map behaves the same in its single-entry and array forms and past the switch to the indexed form.</summary>
 public sealed class OwnerStateTests
 {
-    private static StoredEntry Entry(string key, ulong version) => new(key, version, false, 0, [1, 2], TimeSpan.Zero);
+    // Each write's time is its version in milliseconds, so a row that mixed up its times shows.
+    private static StoredEntry Entry(string key, ulong version) => new(key, version, false, 0, [1, 2], TimeSpan.FromMilliseconds(version));
 
     [Theory]
     [InlineData(1)]
@@ -61,16 +63,21 @@ public sealed class OwnerStateTests
     }
 
     [Theory]
-    [InlineData(1, 3)]
-    [InlineData(2, 9)]
-    [InlineData(3, 12)]
-    [InlineData(4, 30)]
-    [InlineData(5, 6)]
-    public void Random_puts_and_removes_match_a_plain_dictionary(int seed, int keyCount)
+    [InlineData(1, 3, false)]
+    [InlineData(2, 9, false)]
+    [InlineData(3, 12, false)]
+    [InlineData(4, 30, false)]
+    [InlineData(5, 6, false)]
+    [InlineData(1, 3, true)]
+    [InlineData(2, 9, true)]
+    [InlineData(5, 6, true)]
+    public void Random_puts_and_removes_match_a_plain_dictionary(int seed, int keyCount, bool shared)
     {
         // Model: key -> (version, tombstone), the newest write of each key. Every step checks the
         // whole map (count, version order, lookups, ranges), so each form switch (none, one inline,
         // array, indexed) and each way back is compared with the model.
+        // With a shared table (a simulation's), single entries take shared bodies.
+        NameTable? names = shared ? new NameTable(internStateEntries: true) : null;
         Random random = new(seed);
         OwnerState owner = new("a", 1);
         Dictionary<string, ulong> model = [];
@@ -91,7 +98,7 @@ public sealed class OwnerStateTests
                 }
 
                 bool newer = !model.TryGetValue(key, out ulong old) || old < v;
-                Assert.Equal(newer, owner.TryPut(Entry(key, v), out StoredEntry replaced));
+                Assert.Equal(newer, owner.TryPut(Entry(key, v), out StoredEntry replaced, names));
                 if (newer)
                 {
                     Assert.Equal(old, replaced.Key is null ? 0 : replaced.Version);
@@ -118,7 +125,7 @@ public sealed class OwnerStateTests
             Assert.Equal(model.Keys.Order(StringComparer.Ordinal), owner.Entries.Select(e => e.Key).Order(StringComparer.Ordinal));
             if (model.TryGetValue(key, out ulong current))
             {
-                Assert.False(owner.TryPut(Entry(key, current), out _)); // the same version again: refused
+                Assert.False(owner.TryPut(Entry(key, current), out _, names)); // the same version again: refused
             }
 
             if (model.Count > 0)
@@ -133,6 +140,7 @@ public sealed class OwnerStateTests
                 string probe = $"k{k}";
                 Assert.Equal(model.TryGetValue(probe, out ulong v), owner.TryFind(probe, out StoredEntry found));
                 Assert.Equal(v, found.Key is null ? 0 : found.Version);
+                Assert.Equal(TimeSpan.FromMilliseconds(v), found.UpdatedAt);
             }
         }
     }
@@ -166,11 +174,73 @@ public sealed class OwnerStateTests
     }
 
     [Fact]
-    public void A_row_is_72_bytes()
+    public void A_row_is_40_bytes()
     {
         // Every node of a simulated cluster holds one row per owner (N² of them): a field added
         // here costs N² × its size, so the layout is pinned (docs/BENCHMARKS.md, issue 17).
-        Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<OwnerState>());
+        Assert.Equal(40, System.Runtime.CompilerServices.Unsafe.SizeOf<OwnerState>());
         Assert.Equal(40, System.Runtime.CompilerServices.Unsafe.SizeOf<StoredEntry>());
+    }
+
+    [Fact]
+    public void Rows_holding_the_same_write_through_a_shared_table_share_its_body_and_keep_their_own_times()
+    {
+        NameTable names = new(internStateEntries: true);
+        byte[] value = "v"u8.ToArray();
+        const int Rows = 1000;
+        OwnerState[] rows = new OwnerState[Rows];
+        for (int i = 0; i < Rows; i++)
+        {
+            rows[i] = new OwnerState("a", 1);
+        }
+
+        // Warm up: the first put makes the body and the table's entry.
+        Assert.True(rows[0].TryPut(Write(TimeSpan.Zero), out _, names));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 1; i < Rows; i++)
+        {
+            Assert.True(rows[i].TryPut(Write(TimeSpan.FromSeconds(i)), out _, names));
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < Rows * 8, $"{allocated} bytes allocated for {Rows - 1} rows holding one shared write: a body per row?");
+        Assert.Equal(1, names.EntryCount);
+        for (int i = 0; i < Rows; i++)
+        {
+            Assert.True(rows[i].TryFind("k", out StoredEntry held));
+            Assert.Equal(TimeSpan.FromSeconds(i), held.UpdatedAt);
+            Assert.Equal(7UL, held.Version);
+            Assert.Equal("v"u8.ToArray(), held.Value);
+        }
+
+        // A row's tombstone is collected by its own time, not the first holder's.
+        Assert.True(rows[0].TryPut(new StoredEntry("k", 8, true, 0, [], TimeSpan.FromSeconds(100)), out _, names));
+        Assert.True(rows[1].TryPut(new StoredEntry("k", 8, true, 0, [], TimeSpan.FromSeconds(200)), out _, names));
+        Assert.Equal(1, rows[0].CollectTombstones(TimeSpan.FromSeconds(150), TimeSpan.FromSeconds(50), out ulong highest));
+        Assert.Equal(8UL, highest);
+        Assert.Equal(0, rows[1].CollectTombstones(TimeSpan.FromSeconds(150), TimeSpan.FromSeconds(50), out _));
+        Assert.Equal(1, rows[1].Count);
+
+        // One value array, as the simulation's table gives every decoder (the test below shows a copy of the bytes is the same write).
+        StoredEntry Write(TimeSpan at) => new("k", 7, false, 0, value, at);
+    }
+
+    [Fact]
+    public void The_shared_table_tells_writes_apart_by_every_part_and_a_node_table_shares_nothing()
+    {
+        NameTable shared = new(internStateEntries: true);
+        StoredEntry write = new("k", 7, false, 1000, [1, 2, 3], TimeSpan.Zero);
+        EntryBody body = shared.InternEntry(write);
+        Assert.Same(body, shared.InternEntry(new StoredEntry("k", 7, false, 1000, [1, 2, 3], TimeSpan.FromHours(1))));
+        Assert.NotSame(body, shared.InternEntry(new StoredEntry("k", 8, false, 1000, [1, 2, 3], TimeSpan.Zero)));
+        Assert.NotSame(body, shared.InternEntry(new StoredEntry("j", 7, false, 1000, [1, 2, 3], TimeSpan.Zero)));
+        Assert.NotSame(body, shared.InternEntry(new StoredEntry("k", 7, true, 1000, [1, 2, 3], TimeSpan.Zero)));
+        Assert.NotSame(body, shared.InternEntry(new StoredEntry("k", 7, false, 999, [1, 2, 3], TimeSpan.Zero)));
+        Assert.NotSame(body, shared.InternEntry(new StoredEntry("k", 7, false, 1000, [1, 2, 4], TimeSpan.Zero)));
+        Assert.Equal(6, shared.EntryCount);
+
+        NameTable node = new();
+        Assert.NotSame(node.InternEntry(write), node.InternEntry(write));
+        Assert.Equal(0, node.EntryCount);
     }
 }
