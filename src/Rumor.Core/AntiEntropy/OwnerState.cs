@@ -57,7 +57,18 @@ internal sealed class EntryBody(string key, ulong version, bool isTombstone, uin
         Version == entry.Version && IsTombstone == entry.IsTombstone && TtlMilliseconds == entry.TtlMilliseconds
         && string.Equals(Key, entry.Key, StringComparison.Ordinal) && Value.AsSpan().SequenceEqual(entry.Value);
 
+    /// <summary>True when a holder must remember when it got the write: a tombstone (collected after a grace period) or a value with a time to live.</summary>
+    public bool NeedsTime => IsTombstone || TtlMilliseconds > 0;
+
     public StoredEntry At(TimeSpan updatedAt) => new(Key, Version, IsTombstone, TtlMilliseconds, Value, updatedAt);
+}
+
+/// <summary>An owner's one entry that needs its time (<see cref="EntryBody.NeedsTime"/>): the shared write and when this node got it.</summary>
+internal sealed class TimedEntry(EntryBody body, TimeSpan updatedAt)
+{
+    public EntryBody Body { get; } = body;
+
+    public TimeSpan UpdatedAt { get; } = updatedAt;
 }
 
 /// <summary>
@@ -71,12 +82,14 @@ internal sealed class EntryBody(string key, ulong version, bool isTombstone, uin
 /// most hold one key or a handful. It is a value type: a row of its <see cref="ReplicatedState"/>'s
 /// table, changed in place through a reference to the row (a copy is a snapshot: never change one
 /// and expect the table to see it). The shape follows the count: nothing; one entry, a reference to
-/// its <see cref="EntryBody"/> and the time this node got it (in a simulation the body is shared by
-/// every node that holds the write); an array of
+/// its <see cref="EntryBody"/> (in a simulation shared by every node that holds the write; only a
+/// tombstone or a value with a time to live needs the time this node got it, and then the reference
+/// is to a <see cref="TimedEntry"/> that adds it: the time of any other entry is never read and
+/// reads as zero); an array of
 /// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
 /// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
 /// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
-/// next), so the version order is total in every form. A row is 40 bytes on a 64-bit runtime: 72
+/// next), so the version order is total in every form. A row is 32 bytes on a 64-bit runtime: 72
 /// with the one entry held inline (until session 28), before that a 96-byte object and an 8-byte
 /// reference to it in the owner array.
 /// </para>
@@ -88,12 +101,9 @@ internal struct OwnerState
 
     private static readonly VersionOrder Order = new();
 
-    // null (no entries), an EntryBody (one entry, got at _oneUpdatedTicks), a StoredEntry[] of
-    // exactly 2..SmallMax in version order, or a Large.
+    // null (no entries), an EntryBody or a TimedEntry (one entry), a StoredEntry[] of exactly
+    // 2..SmallMax in version order, or a Large.
     private object? _many;
-
-    // When this node wrote or received the one entry (the single form only).
-    private long _oneUpdatedTicks;
 
     public OwnerState(string owner, ulong generation)
     {
@@ -110,9 +120,9 @@ internal struct OwnerState
     public readonly int Count => _many switch
     {
         null => 0,
-        EntryBody => 1,
         StoredEntry[] small => small.Length,
-        _ => ((Large)_many).ByKey.Count,
+        Large large => large.ByKey.Count,
+        _ => 1,
     };
 
     /// <summary>Approximate bytes held (keys, values and a fixed overhead per entry); computed on demand.</summary>
@@ -134,9 +144,9 @@ internal struct OwnerState
     public readonly EntryRange Entries => _many switch
     {
         null => default,
-        EntryBody one => new EntryRange(One(one)),
         StoredEntry[] small => new EntryRange(small, 0),
-        _ => new EntryRange(((Large)_many).ByVersion),
+        Large large => new EntryRange(large.ByVersion),
+        _ => new EntryRange(One()),
     };
 
     /// <summary>The entry held for <paramref name="key"/>, if any.</summary>
@@ -147,9 +157,10 @@ internal struct OwnerState
             case null:
                 entry = default;
                 return false;
-            case EntryBody one:
-                bool found = string.Equals(one.Key, key, StringComparison.Ordinal);
-                entry = found ? One(one) : default;
+            case EntryBody or TimedEntry:
+                entry = One();
+                bool found = string.Equals(entry.Key, key, StringComparison.Ordinal);
+                entry = found ? entry : default;
                 return found;
             case StoredEntry[] small:
                 int index = SmallIndexOf(small, key);
@@ -229,7 +240,6 @@ internal struct OwnerState
     public void Clear(ulong generation)
     {
         _many = null;
-        _oneUpdatedTicks = 0;
         Generation = generation;
         MaxVersion = 0;
     }
@@ -245,7 +255,7 @@ internal struct OwnerState
         return _many switch
         {
             null => default,
-            EntryBody one => one.Version > version ? new EntryRange(One(one)) : default,
+            EntryBody or TimedEntry => One() is { } one && one.Version > version ? new EntryRange(one) : default,
             StoredEntry[] small => new EntryRange(small, FirstSmallAbove(small, version)),
             _ => new EntryRange(((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue))),
         };
@@ -260,17 +270,21 @@ internal struct OwnerState
             return 0;
         }
 
-        if (_many is EntryBody one)
+        if (_many is EntryBody)
+        {
+            return 0; // one entry that is no tombstone (a tombstone is a TimedEntry)
+        }
+
+        if (_many is TimedEntry timed)
         {
             // The common case (one key) without a list or an enumerator.
-            if (!one.IsTombstone || now - new TimeSpan(_oneUpdatedTicks) < grace)
+            if (!timed.Body.IsTombstone || now - timed.UpdatedAt < grace)
             {
                 return 0;
             }
 
-            highest = one.Version;
+            highest = timed.Body.Version;
             _many = null;
-            _oneUpdatedTicks = 0;
             return 1;
         }
 
@@ -308,7 +322,7 @@ internal struct OwnerState
         return _many switch
         {
             null => 0,
-            EntryBody one => one.Version > version ? 1 : 0,
+            EntryBody or TimedEntry => One().Version > version ? 1 : 0,
             StoredEntry[] small => small.Length - FirstSmallAbove(small, version),
             _ => ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
         };
@@ -347,7 +361,7 @@ internal struct OwnerState
             return;
         }
 
-        StoredEntry[] old = _many as StoredEntry[] ?? [One((EntryBody)_many)];
+        StoredEntry[] old = _many as StoredEntry[] ?? [One()];
         StoredEntry[] small = new StoredEntry[old.Length + 1];
         int at = old.Length;
         while (at > 0 && old[at - 1].Version > entry.Version)
@@ -359,16 +373,14 @@ internal struct OwnerState
         small[at] = entry;
         Array.Copy(old, at, small, at + 1, old.Length - at);
         _many = small;
-        _oneUpdatedTicks = 0;
     }
 
     /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
     private void RemoveSmall(in StoredEntry entry)
     {
-        if (_many is EntryBody)
+        if (_many is EntryBody or TimedEntry)
         {
             _many = null;
-            _oneUpdatedTicks = 0;
             return;
         }
 
@@ -404,12 +416,13 @@ internal struct OwnerState
         _many = large;
     }
 
-    private readonly StoredEntry One(EntryBody one) => one.At(new TimeSpan(_oneUpdatedTicks));
+    /// <summary>The one entry of the single form (the caller checked the form).</summary>
+    private readonly StoredEntry One() => _many is TimedEntry timed ? timed.Body.At(timed.UpdatedAt) : ((EntryBody)_many!).At(TimeSpan.Zero);
 
     private void SetOne(in StoredEntry entry, Wire.NameTable? names)
     {
-        _many = names is not null ? names.InternEntry(entry) : new EntryBody(entry);
-        _oneUpdatedTicks = entry.UpdatedAt.Ticks;
+        EntryBody body = names is not null ? names.InternEntry(entry) : new EntryBody(entry);
+        _many = body.NeedsTime ? new TimedEntry(body, entry.UpdatedAt) : body;
     }
 
     private static StoredEntry Probe(ulong version) => new(string.Empty, version, false, 0, [], TimeSpan.Zero);

@@ -26,8 +26,8 @@ namespace Rumor.Core.Wire;
 /// <para>
 /// With <see cref="InternsStateEntries"/> it interns the replicated state's writes too
 /// (<see cref="InternEntry"/>): every node of a simulation holds every owner's key, and an owner
-/// with one key keeps only a reference to the shared write and the time it got it (40 bytes a row
-/// instead of 72). Bounded and cleared when full like the message table.
+/// with one key keeps only a reference to the shared write (32 bytes a row instead of 72; a
+/// tombstone or a value with a time to live adds an object of 32 bytes for the time it got it). Bounded and cleared when full like the message table.
 /// </para>
 /// </summary>
 public sealed class NameTable
