@@ -30,8 +30,8 @@ internal readonly struct StoredEntry(string key, ulong version, bool isTombstone
 
 /// <summary>
 /// What every holder of one write shares: key, version, kind, time to live, value (immutable). An
-/// owner with one entry holds a reference to one of these and keeps only the time it got it; a
-/// simulation's shared <see cref="Wire.NameTable"/> hands all its nodes the same instance for the
+/// owner with one entry holds a reference to one of these (and, for a tombstone or a value with a
+/// time to live, the time it got it in a <see cref="TimedEntry"/>); a simulation's shared <see cref="Wire.NameTable"/> hands all its nodes the same instance for the
 /// same write (<see cref="Wire.NameTable.InternEntry"/>), so the N copies of an owner's key across
 /// a simulated cluster cost one object, not N inline entries.
 /// </summary>
