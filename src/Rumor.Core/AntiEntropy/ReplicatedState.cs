@@ -37,7 +37,6 @@ internal sealed class ReplicatedState
     private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
     private ulong _checksum;
     private bool _checksumDirty = true;
-
     private readonly Wire.NameTable? _names; // shares writes between the nodes of a simulation (InternsStateEntries)
 
     public ReplicatedState(string localOwner, ulong generation, Wire.NameTable? names = null)

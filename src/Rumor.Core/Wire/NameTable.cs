@@ -27,7 +27,8 @@ namespace Rumor.Core.Wire;
 /// With <see cref="InternsStateEntries"/> it interns the replicated state's writes too
 /// (<see cref="InternEntry"/>): every node of a simulation holds every owner's key, and an owner
 /// with one key keeps only a reference to the shared write (32 bytes a row instead of 72; a
-/// tombstone or a value with a time to live adds an object of 32 bytes for the time it got it). Bounded and cleared when full like the message table.
+/// tombstone or a value with a time to live adds an object of 32 bytes for the time it got it).
+/// Bounded and cleared when full like the message table.
 /// </para>
 /// </summary>
 public sealed class NameTable
