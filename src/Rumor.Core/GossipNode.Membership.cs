@@ -155,10 +155,9 @@ public sealed partial class GossipNode
             // Its leave may have reached us before its alive (RecentDepartures): then it is new to
             // us as a departed member, and we pass the leave on to whoever the alive reaches.
             bool departed = _departures.TryTakeCovering(alive.Name, alive.Generation, alive.Incarnation, now, out RecentDepartures.Departure departure);
-            member = new Member(alive.Name, alive.Address, isLocal: false)
+            member = new Member(_names.InternMember(alive.Name, departed ? departure.Generation : alive.Generation, alive.Address), isLocal: false)
             {
                 Incarnation = departed ? departure.Incarnation : alive.Incarnation,
-                Generation = departed ? departure.Generation : alive.Generation,
                 Versions = alive.Versions,
                 Metadata = alive.Meta,
                 State = departed ? MemberState.Left : MemberState.Alive,
@@ -208,9 +207,8 @@ public sealed partial class GossipNode
         MemberState previous = member.State;
         bool restarted = alive.Generation > member.Generation;
         ViewLeaving(member);
-        member.Address = alive.Address;
+        member.Identity = _names.InternMember(member.Name, alive.Generation, alive.Address);
         member.Incarnation = alive.Incarnation;
-        member.Generation = alive.Generation;
         ViewEntering(member);
         member.Versions = alive.Versions;
         member.Metadata = alive.Meta;
@@ -453,7 +451,7 @@ public sealed partial class GossipNode
         Suspicion? suspicion = member.Suspicion;
         ViewLeaving(member);
         member.Incarnation = dead.Incarnation;
-        member.Generation = dead.Generation;
+        member.Identity = _names.InternMember(member.Name, dead.Generation, member.Address);
         ViewEntering(member);
         SetState(member, target, now);
         if (target == MemberState.Dead)

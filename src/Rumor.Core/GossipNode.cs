@@ -98,9 +98,8 @@ public sealed partial class GossipNode : IModuleContext
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _verdicts = new VerdictLog(options.VerdictsMax);
         _probeHistories = new ProbeHistoryStore(options.ProbeHistoryMax);
-        _self = new Member(_names.Intern(options.Name), options.AdvertiseAddress, isLocal: true)
+        _self = new Member(_names.InternMember(_names.Intern(options.Name), options.Generation, options.AdvertiseAddress), isLocal: true)
         {
-            Generation = options.Generation,
             Incarnation = options.InitialIncarnation,
             Versions = ProtocolVersions.Current,
             Metadata = options.Metadata.ToArray(),

@@ -42,22 +42,66 @@ public sealed class MemberRecordTests
     }
 
     [Fact]
-    public void A_member_record_is_64_bytes()
+    public void State_time_and_local_flag_share_one_word_without_disturbing_each_other()
+    {
+        Member member = new(MemberIdentity.Create("m", 3, NodeAddress.Parse("10.1.2.3:7946")), isLocal: true);
+        TimeSpan[] times = [TimeSpan.Zero, TimeSpan.FromTicks(1), TimeSpan.FromDays(365 * 200), TimeSpan.FromMilliseconds(1234.5678)];
+        foreach (MemberState state in Enum.GetValues<MemberState>())
+        {
+            foreach (TimeSpan at in times)
+            {
+                member.State = state;
+                member.StateChangedAt = at;
+                Assert.Equal((state, at, true), (member.State, member.StateChangedAt, member.IsLocal));
+                member.State = MemberState.Left;
+                member.State = state;
+                Assert.Equal((state, at, true), (member.State, member.StateChangedAt, member.IsLocal));
+            }
+        }
+
+        member.StateChangedAt = TimeSpan.FromTicks(-5);
+        Assert.Equal(TimeSpan.Zero, member.StateChangedAt);
+        member.StateChangedAt = TimeSpan.MaxValue; // beyond 228 years: held at the largest time the word keeps
+        Assert.Equal(TimeSpan.FromTicks((1L << 56) - 1), member.StateChangedAt);
+        Assert.Equal(MemberState.Left, member.State);
+        Assert.False(new Member("o", NodeAddress.Parse("10.1.2.4:7946"), isLocal: false).IsLocal);
+    }
+
+    [Fact]
+    public void A_change_of_address_or_generation_replaces_the_identity_and_leaves_the_shared_one_alone()
+    {
+        MemberIdentity shared = MemberIdentity.Create("m", 1, NodeAddress.Parse("10.1.2.3:7946"));
+        Member a = new(shared, isLocal: false);
+        Member b = new(shared, isLocal: false);
+        a.Address = NodeAddress.Parse("10.1.2.3:7947");
+        a.Generation = 2;
+        Assert.Equal((NodeAddress.Parse("10.1.2.3:7947"), 2UL, "m"), (a.Address, a.Generation, a.Name));
+        Assert.Same(shared, b.Identity);
+        Assert.Equal((NodeAddress.Parse("10.1.2.3:7946"), 1UL), (shared.Address, shared.Generation));
+        MemberIdentity same = b.Identity;
+        b.Generation = 1; // no change, no new object
+        b.Address = NodeAddress.Parse("10.1.2.3:7946");
+        Assert.Same(same, b.Identity);
+    }
+
+    [Fact]
+    public void A_member_record_is_48_bytes()
     {
         // Every node of a simulated cluster holds one per member (N² of them): a field added to
         // Member costs N² × 8 bytes, so the size is pinned (docs/BENCHMARKS.md, issue 17).
         const int count = 10_000;
         Member[] members = new Member[count];
         NodeAddress address = NodeAddress.Parse("10.1.2.3:7946");
-        members[0] = new Member("m", address, isLocal: false); // the constructor's code compiled before counting
+        MemberIdentity identity = MemberIdentity.Create("m", 1, address); // what a simulation's nodes share
+        members[0] = new Member(identity, isLocal: false); // the constructor's code compiled before counting
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < count; i++)
         {
-            members[i] = new Member("m", address, isLocal: false);
+            members[i] = new Member(identity, isLocal: false);
         }
 
         long perMember = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
-        Assert.Equal(64, perMember);
+        Assert.Equal(48, perMember);
         Assert.Equal(4, System.Runtime.CompilerServices.Unsafe.SizeOf<Rumor.Core.FailureDetection.ProbeChain>());
         GC.KeepAlive(members);
     }

@@ -89,9 +89,10 @@ internal sealed class TimedEntry(EntryBody body, TimeSpan updatedAt)
 /// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
 /// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
 /// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
-/// next), so the version order is total in every form. A row is 32 bytes on a 64-bit runtime: 72
-/// with the one entry held inline (until session 28), before that a 96-byte object and an 8-byte
-/// reference to it in the owner array.
+/// next), so the version order is total in every form. A row is 24 bytes on a 64-bit runtime: the
+/// owner's name and generation are one <see cref="OwnerKey"/> that a simulation's nodes share (32
+/// bytes with both inline, until session 29; 72 with the one entry inline too, until session 28;
+/// before that a 96-byte object and an 8-byte reference to it in the owner array).
 /// </para>
 /// </summary>
 internal struct OwnerState
@@ -105,15 +106,24 @@ internal struct OwnerState
     // 2..SmallMax in version order, or a Large.
     private object? _many;
 
+    // The owner's name and the generation held (shared between a simulation's nodes).
+    private OwnerKey _key;
+
     public OwnerState(string owner, ulong generation)
+        : this(new OwnerKey(owner, generation))
     {
-        Owner = owner;
-        Generation = generation;
     }
 
-    public string Owner { get; }
+    public OwnerState(OwnerKey key)
+    {
+        _key = key;
+    }
 
-    public ulong Generation { get; private set; }
+    public readonly string Owner => _key.Name;
+
+    public readonly ulong Generation => _key.Generation;
+
+    public readonly OwnerKey Key => _key;
 
     public ulong MaxVersion { get; set; }
 
@@ -237,10 +247,14 @@ internal struct OwnerState
     }
 
     /// <summary>Forgets everything (a reset or a new generation).</summary>
-    public void Clear(ulong generation)
+    public void Clear(ulong generation) => Clear(generation == Generation ? _key : new OwnerKey(Owner, generation));
+
+    /// <summary>Forgets everything and holds <paramref name="key"/>'s generation (the same owner's).</summary>
+    public void Clear(OwnerKey key)
     {
+        System.Diagnostics.Debug.Assert(string.Equals(key.Name, Owner, StringComparison.Ordinal), "a row keeps its owner");
         _many = null;
-        Generation = generation;
+        _key = key;
         MaxVersion = 0;
     }
 

@@ -42,7 +42,7 @@ internal sealed class ReplicatedState
     public ReplicatedState(string localOwner, ulong generation, Wire.NameTable? names = null)
     {
         _names = names is { InternsStateEntries: true } ? names : null;
-        AddOwner(~IndexOf(localOwner), new OwnerState(localOwner, generation)); // slot 0, never removed
+        AddOwner(~IndexOf(localOwner), new OwnerState(KeyOf(localOwner, generation))); // slot 0, never removed
     }
 
     /// <summary>The local owner's row (slot 0).</summary>
@@ -342,7 +342,7 @@ internal sealed class ReplicatedState
                     continue;
                 }
 
-                slot = AddOwner(~index, new OwnerState(d.Owner, d.Generation));
+                slot = AddOwner(~index, new OwnerState(KeyOf(d.Owner, d.Generation)));
             }
 
             ref OwnerState owner = ref Row(slot);
@@ -370,7 +370,7 @@ internal sealed class ReplicatedState
                     }
                 }
 
-                owner.Clear(d.Generation);
+                owner.Clear(d.Generation == owner.Generation ? owner.Key : KeyOf(owner.Owner, d.Generation));
                 _gcVersions?.Remove(owner.Owner);
             }
             else if (owner.MaxVersion < d.FromVersion)
@@ -508,6 +508,9 @@ internal sealed class ReplicatedState
 
         return ~lo;
     }
+
+    /// <summary>An owner key, shared between a simulation's nodes.</summary>
+    private OwnerKey KeyOf(string owner, ulong generation) => _names?.InternOwner(owner, generation) ?? new OwnerKey(owner, generation);
 
     private ref OwnerState Row(int slot) => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
 

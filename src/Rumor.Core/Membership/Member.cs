@@ -10,76 +10,95 @@ namespace Rumor.Core.Membership;
 /// incarnation is a newer statement by the same process.
 /// <para>
 /// Layout: every node holds one of these per member, so a simulated cluster of N nodes holds N²
-/// and the record is kept small (64 bytes on a 64-bit runtime, header included, against 128 before). The name is the
-/// node's interned instance; an IPv4 address is kept as its value and port (an IPv6 address, rare,
-/// goes to the rare part); the state is a byte. What most members never have (metadata, protocol
-/// versions other than <see cref="ProtocolVersions.Current"/>, a running suspicion, an IPv6
-/// address) lives in one <see cref="MemberRare"/> object created on first use and dropped when it
-/// holds nothing again. The probe history, which every probed member gets, is a chain in the node's
-/// pool (<see cref="ProbeHistoryStore"/>): here only its head. The member's position in the node's
-/// list is not kept here either: the node's name index has it (<see cref="MemberIndex.PositionOf"/>).
+/// and the record is kept small (48 bytes on a 64-bit runtime, header included; 64 until session
+/// 29, 128 before that). Name, generation and address are one immutable <see cref="MemberIdentity"/>
+/// that a simulation's nodes share (one object per member, not per record); the state, the local
+/// flag and the time of the last state change are packed in one word. What most members never
+/// have (metadata, protocol versions other than <see cref="ProtocolVersions.Current"/>, a running
+/// suspicion) lives in one <see cref="MemberRare"/> object created on first use and dropped when
+/// it holds nothing again. The probe history, which every probed member gets, is a chain in the
+/// node's pool (<see cref="ProbeHistoryStore"/>): here only its head. The member's position in the
+/// node's list is not kept here either: the node's name index has it
+/// (<see cref="MemberIndex.PositionOf"/>).
 /// </para>
 /// </summary>
 public sealed class Member
 {
-    private const byte LocalFlag = 1;
-    private const byte IPv6Flag = 2;
+    // _word: bits 0-55 the state change time in ticks (2^56 ticks is 228 years of node time),
+    // bits 56-59 the state, bit 60 the local flag.
+    private const int StateShift = 56;
+    private const ulong TicksMask = (1UL << StateShift) - 1;
+    private const ulong StateMask = 0xFUL << StateShift;
+    private const ulong LocalBit = 1UL << 60;
 
+    private MemberIdentity _identity;
     private MemberRare? _rare;
-    private ulong _generation;
-    private long _stateChangedTicks;
-    private uint _ipv4;
+    private ulong _word;
     private uint _incarnation;
-    private ushort _port;
-    private MemberState _state;
-    private byte _flags;
 
     internal Member(string name, NodeAddress address, bool isLocal)
+        : this(MemberIdentity.Create(name, 0, address), isLocal)
     {
-        Name = name;
-        Address = address;
-        _flags |= isLocal ? LocalFlag : (byte)0;
+    }
+
+    internal Member(MemberIdentity identity, bool isLocal)
+    {
+        _identity = identity;
+        _word = isLocal ? LocalBit : 0;
     }
 
     /// <summary>The member's unique name.</summary>
-    public string Name { get; }
+    public string Name => _identity.Name;
 
     /// <summary>Where it is reached.</summary>
     public NodeAddress Address
     {
-        get => (_flags & IPv6Flag) != 0 ? _rare!.IPv6Address : new NodeAddress(_ipv4, _port);
+        get => _identity.Address;
         internal set
         {
-            if (value.TryGetIPv4(out uint ipv4))
+            if (value != _identity.Address)
             {
-                _ipv4 = ipv4;
-                _port = value.Port;
-                _flags &= unchecked((byte)~IPv6Flag);
-                if (_rare is not null)
-                {
-                    _rare.IPv6Address = default;
-                    DropRareIfEmpty();
-                }
-            }
-            else
-            {
-                Rare().IPv6Address = value;
-                _flags |= IPv6Flag;
+                _identity = MemberIdentity.Create(_identity.Name, _identity.Generation, value);
             }
         }
     }
 
     /// <summary>True for the node's own entry.</summary>
-    public bool IsLocal => (_flags & LocalFlag) != 0;
+    public bool IsLocal => (_word & LocalBit) != 0;
 
     /// <summary>The member's incarnation (only it raises it, to refute accusations).</summary>
     public uint Incarnation { get => _incarnation; internal set => _incarnation = value; }
 
     /// <summary>The member's process generation (start epoch).</summary>
-    public ulong Generation { get => _generation; internal set => _generation = value; }
+    public ulong Generation
+    {
+        get => _identity.Generation;
+        internal set
+        {
+            if (value != _identity.Generation)
+            {
+                _identity = MemberIdentity.Create(_identity.Name, value, _identity.Address);
+            }
+        }
+    }
+
+    /// <summary>Name, generation and address in one (shared between a simulation's nodes): set to move the member to a new generation or address at once.</summary>
+    internal MemberIdentity Identity
+    {
+        get => _identity;
+        set
+        {
+            System.Diagnostics.Debug.Assert(string.Equals(value.Name, _identity.Name, StringComparison.Ordinal), "a member keeps its name");
+            _identity = value;
+        }
+    }
 
     /// <summary>State in this node's view.</summary>
-    public MemberState State { get => _state; internal set => _state = value; }
+    public MemberState State
+    {
+        get => (MemberState)((_word & StateMask) >> StateShift);
+        internal set => _word = (_word & ~StateMask) | ((ulong)value << StateShift & StateMask);
+    }
 
     /// <summary>Advertised protocol versions.</summary>
     public ProtocolVersions Versions
@@ -123,8 +142,12 @@ public sealed class Member
         }
     }
 
-    /// <summary>When (node time) the state last changed.</summary>
-    public TimeSpan StateChangedAt { get => new(_stateChangedTicks); internal set => _stateChangedTicks = value.Ticks; }
+    /// <summary>When (node time) the state last changed (kept to 100 ns from zero to 228 years; a negative time reads as zero).</summary>
+    public TimeSpan StateChangedAt
+    {
+        get => new((long)(_word & TicksMask));
+        internal set => _word = (_word & ~TicksMask) | (ulong)Math.Clamp(value.Ticks, 0, (long)TicksMask);
+    }
 
     /// <summary>The running suspicion while the member is suspect.</summary>
     internal Suspicion? Suspicion
@@ -167,7 +190,7 @@ public sealed class Member
 
     private void DropRareIfEmpty()
     {
-        if (_rare is { Metadata: null, Versions: null, Suspicion: null } && (_flags & IPv6Flag) == 0)
+        if (_rare is { Metadata: null, Versions: null, Suspicion: null })
         {
             _rare = null;
         }
@@ -182,6 +205,4 @@ internal sealed class MemberRare
     public ProtocolVersions? Versions { get; set; }
 
     public Suspicion? Suspicion { get; set; }
-
-    public NodeAddress IPv6Address { get; set; }
 }

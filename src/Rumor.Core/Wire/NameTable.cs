@@ -1,5 +1,6 @@
 using System.Text;
 using Rumor.Core.AntiEntropy;
+using Rumor.Core.Membership;
 
 namespace Rumor.Core.Wire;
 
@@ -47,6 +48,10 @@ public sealed class NameTable
     private readonly Dictionary<byte[], byte[]>? _values;
     private readonly Dictionary<byte[], byte[]>? _messages;
     private readonly Dictionary<EntryBody, EntryBody>? _entries;
+    private readonly Dictionary<MemberIdentity, MemberIdentity>? _members;
+    private readonly Dictionary<OwnerKey, OwnerKey>? _owners;
+    private long _entryClears;
+    private long _identityClears;
 
     /// <summary>Creates a table that remembers at most <paramref name="capacity"/> names (and, with <paramref name="internStateEntries"/>, as many state values).</summary>
     public NameTable(int capacity = 65536, bool internStateEntries = false)
@@ -58,6 +63,8 @@ public sealed class NameTable
         _values = internStateEntries ? new Dictionary<byte[], byte[]>(ByteContent.Instance) : null;
         _messages = internStateEntries ? new Dictionary<byte[], byte[]>(ByteContent.Instance) : null;
         _entries = internStateEntries ? new Dictionary<EntryBody, EntryBody>(EntryContent.Instance) : null;
+        _members = internStateEntries ? new Dictionary<MemberIdentity, MemberIdentity>(IdentityContent.Instance) : null;
+        _owners = internStateEntries ? new Dictionary<OwnerKey, OwnerKey>(OwnerContent.Instance) : null;
     }
 
     /// <summary>How many names the table remembers at most.</summary>
@@ -79,7 +86,13 @@ public sealed class NameTable
     public int EntryCount => _entries?.Count ?? 0;
 
     /// <summary>Times the write table was full and started again.</summary>
-    public long EntryClears { get; private set; }
+    public long EntryClears => _entryClears;
+
+    /// <summary>Member identities interned (<see cref="InternMember"/>) and owner keys (<see cref="InternOwner"/>).</summary>
+    public int IdentityCount => (_members?.Count ?? 0) + (_owners?.Count ?? 0);
+
+    /// <summary>How many times the member identity or owner key table was full and started again.</summary>
+    public long IdentityClears => _identityClears;
 
     /// <summary>Names currently remembered.</summary>
     public int Count => _names.Count;
@@ -202,28 +215,85 @@ public sealed class NameTable
     /// one. Bounded at <see cref="MessageCapacityMax"/> (or <see cref="Capacity"/>) writes and cleared
     /// when full: bodies handed out stay valid, sharing starts again.
     /// </summary>
-    internal EntryBody InternEntry(in StoredEntry entry)
-    {
-        if (_entries is null)
-        {
-            return new EntryBody(entry);
-        }
+    internal EntryBody InternEntry(in StoredEntry entry) =>
+        _entries is null ? new EntryBody(entry) : Share(_entries, entry, ref _entryClears);
 
-        Dictionary<EntryBody, EntryBody>.AlternateLookup<StoredEntry> lookup = _entries.GetAlternateLookup<StoredEntry>();
-        if (lookup.TryGetValue(entry, out EntryBody? existing))
+    /// <summary>
+    /// The identity of member <paramref name="name"/> at <paramref name="generation"/> and
+    /// <paramref name="address"/>: shared when <see cref="InternsStateEntries"/> (every node of a
+    /// simulation holds the same instance), else new. Bounded and cleared when full like the writes.
+    /// </summary>
+    internal MemberIdentity InternMember(string name, ulong generation, NodeAddress address) =>
+        _members is null ? MemberIdentity.Create(name, generation, address) : Share(_members, new IdentityKey(name, generation, address), ref _identityClears);
+
+    /// <summary>The key of owner <paramref name="name"/>'s rows at <paramref name="generation"/>: shared when <see cref="InternsStateEntries"/>, else new.</summary>
+    internal OwnerKey InternOwner(string name, ulong generation) =>
+        _owners is null ? new OwnerKey(name, generation) : Share(_owners, (name, generation), ref _identityClears);
+
+    /// <summary>
+    /// The instance in <paramref name="table"/> equal to <paramref name="key"/>, added (made by the
+    /// table's comparer) if missing; a full table (<see cref="MessageCapacityMax"/> or
+    /// <see cref="Capacity"/>) is cleared first: instances handed out stay valid, sharing starts again.
+    /// </summary>
+    private T Share<TKey, T>(Dictionary<T, T> table, TKey key, ref long clears)
+        where T : class
+        where TKey : struct
+    {
+        Dictionary<T, T>.AlternateLookup<TKey> lookup = table.GetAlternateLookup<TKey>();
+        if (lookup.TryGetValue(key, out T? existing))
         {
             return existing;
         }
 
-        EntryBody body = new(entry);
-        if (_entries.Count >= Math.Min(Capacity, MessageCapacityMax))
+        T created = ((IAlternateEqualityComparer<TKey, T>)table.Comparer).Create(key);
+        if (table.Count >= Math.Min(Capacity, MessageCapacityMax))
         {
-            _entries.Clear();
-            EntryClears++;
+            table.Clear();
+            clears++;
         }
 
-        _entries.Add(body, body);
-        return body;
+        table.Add(created, created);
+        return created;
+    }
+
+    private readonly record struct IdentityKey(string Name, ulong Generation, NodeAddress Address);
+
+    /// <summary>A member identity by content; FNV-1a over name and generation (a per-process hash seed would not change results, only speed).</summary>
+    private sealed class IdentityContent : IEqualityComparer<MemberIdentity>, IAlternateEqualityComparer<IdentityKey, MemberIdentity>
+    {
+        public static readonly IdentityContent Instance = new();
+
+        public bool Equals(MemberIdentity? x, MemberIdentity? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.Matches(y.Name, y.Generation, y.Address));
+
+        public int GetHashCode(MemberIdentity obj) => Hash(obj.Name, obj.Generation);
+
+        public bool Equals(IdentityKey alternate, MemberIdentity other) => other.Matches(alternate.Name, alternate.Generation, alternate.Address);
+
+        public int GetHashCode(IdentityKey alternate) => Hash(alternate.Name, alternate.Generation);
+
+        public MemberIdentity Create(IdentityKey alternate) => MemberIdentity.Create(alternate.Name, alternate.Generation, alternate.Address);
+    }
+
+    /// <summary>An owner key by content; FNV-1a over name and generation.</summary>
+    private sealed class OwnerContent : IEqualityComparer<OwnerKey>, IAlternateEqualityComparer<(string Name, ulong Generation), OwnerKey>
+    {
+        public static readonly OwnerContent Instance = new();
+
+        public bool Equals(OwnerKey? x, OwnerKey? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.Generation == y.Generation && string.Equals(x.Name, y.Name, StringComparison.Ordinal));
+
+        public int GetHashCode(OwnerKey obj) => Hash(obj.Name, obj.Generation);
+
+        public bool Equals((string Name, ulong Generation) alternate, OwnerKey other) => other.Generation == alternate.Generation && string.Equals(other.Name, alternate.Name, StringComparison.Ordinal);
+
+        public int GetHashCode((string Name, ulong Generation) alternate) => Hash(alternate.Name, alternate.Generation);
+
+        public OwnerKey Create((string Name, ulong Generation) alternate) => new(alternate.Name, alternate.Generation);
+    }
+
+    private static int Hash(string name, ulong generation)
+    {
+        ulong h = StableHash.Fnv1a(generation, StableHash.Fnv1a(name));
+        return (int)(h ^ (h >> 32));
     }
 
     /// <summary>A write's identity by content (<see cref="EntryBody.Matches"/>); FNV-1a over key, version and value length, so nothing depends on a per-process hash seed.</summary>

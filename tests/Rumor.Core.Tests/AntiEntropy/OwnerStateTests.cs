@@ -185,11 +185,11 @@ public sealed class OwnerStateTests
     }
 
     [Fact]
-    public void A_row_is_32_bytes()
+    public void A_row_is_24_bytes()
     {
         // Every node of a simulated cluster holds one row per owner (N² of them): a field added
         // here costs N² × its size, so the layout is pinned (docs/BENCHMARKS.md, issue 17).
-        Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<OwnerState>());
+        Assert.Equal(24, System.Runtime.CompilerServices.Unsafe.SizeOf<OwnerState>());
         Assert.Equal(40, System.Runtime.CompilerServices.Unsafe.SizeOf<StoredEntry>());
     }
 

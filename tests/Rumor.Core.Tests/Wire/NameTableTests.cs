@@ -161,6 +161,49 @@ public class NameTableTests
     }
 
     [Fact]
+    public void Member_identities_and_owner_keys_are_shared_only_when_the_table_interns_state_entries()
+    {
+        NodeAddress v4 = NodeAddress.Parse("10.0.0.1:7946");
+        NodeAddress v6 = NodeAddress.Parse("[fe80::1]:7946");
+        NameTable shared = new(internStateEntries: true);
+        Rumor.Core.Membership.MemberIdentity a = shared.InternMember("a", 1, v4);
+        Assert.Same(a, shared.InternMember(new string("a".AsSpan()), 1, v4));
+        Assert.Equal(("a", 1UL, v4), (a.Name, a.Generation, a.Address));
+        Assert.NotSame(a, shared.InternMember("a", 2, v4));
+        Assert.NotSame(a, shared.InternMember("a", 1, NodeAddress.Parse("10.0.0.1:7947")));
+        Assert.NotSame(a, shared.InternMember("b", 1, v4));
+        Rumor.Core.Membership.MemberIdentity six = shared.InternMember("a", 1, v6);
+        Assert.Equal(v6, six.Address);
+        Assert.Same(six, shared.InternMember("a", 1, v6));
+        Rumor.Core.AntiEntropy.OwnerKey owner = shared.InternOwner("a", 1);
+        Assert.Same(owner, shared.InternOwner(new string("a".AsSpan()), 1));
+        Assert.NotSame(owner, shared.InternOwner("a", 2));
+        Assert.Equal(("a", 2UL), (shared.InternOwner("a", 2).Name, shared.InternOwner("a", 2).Generation));
+        Assert.Equal(7, shared.IdentityCount);
+
+        // A node's own table shares nothing.
+        NameTable own = new();
+        Assert.NotSame(own.InternMember("a", 1, v4), own.InternMember("a", 1, v4));
+        Assert.Equal(v6, own.InternMember("a", 1, v6).Address);
+        Assert.NotSame(own.InternOwner("a", 1), own.InternOwner("a", 1));
+        Assert.Equal(0, own.IdentityCount);
+    }
+
+    [Fact]
+    public void The_identity_tables_start_again_when_full_and_what_they_handed_out_stays_intact()
+    {
+        NodeAddress address = NodeAddress.Parse("10.0.0.1:7946");
+        NameTable table = new(capacity: 2, internStateEntries: true);
+        Rumor.Core.Membership.MemberIdentity a = table.InternMember("a", 1, address);
+        Rumor.Core.Membership.MemberIdentity b = table.InternMember("b", 1, address);
+        Rumor.Core.Membership.MemberIdentity c = table.InternMember("c", 1, address);
+        Assert.Equal(1, table.IdentityClears);
+        Assert.Same(c, table.InternMember("c", 1, address));
+        Assert.Equal(("a", "b"), (a.Name, b.Name));
+        Assert.NotSame(a, table.InternMember("a", 1, address));
+    }
+
+    [Fact]
     public void Capacity_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new NameTable(0));
