@@ -64,6 +64,11 @@ public sealed partial class GossipNode
     private void AddMember(Member member)
     {
         int position = _members.Count;
+        if (position == _members.Capacity)
+        {
+            _members.Capacity = ArrayGrowth.Next(position);
+        }
+
         _members.Add(member);
         _byName.Add(position);
         ViewEntering(member);

@@ -527,7 +527,7 @@ internal sealed class ReplicatedState
         _chunks[chunk] ??= new OwnerState[1 << ChunkShift];
         if (_ownerCount == _order.Length)
         {
-            Array.Resize(ref _order, _order.Length * 2);
+            Array.Resize(ref _order, ArrayGrowth.Next(_order.Length));
         }
 
         Array.Copy(_order, at, _order, at + 1, _ownerCount - at);

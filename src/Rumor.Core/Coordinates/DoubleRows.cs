@@ -68,12 +68,12 @@ internal sealed class DoubleRows
             slot = _used++;
             if (_used * Width > _data.Length)
             {
-                Array.Resize(ref _data, _data.Length * 2);
+                Array.Resize(ref _data, Math.Max(_used, ArrayGrowth.Next(_data.Length / Width)) * Width);
             }
 
             if (_used > _names.Length)
             {
-                Array.Resize(ref _names, _names.Length * 2);
+                Array.Resize(ref _names, ArrayGrowth.Next(_names.Length));
             }
         }
 

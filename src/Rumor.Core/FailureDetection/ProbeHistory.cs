@@ -162,7 +162,7 @@ internal sealed class ProbeHistoryStore(int capacity)
 
         if (_used == _records.Length)
         {
-            int size = Math.Max(16, _records.Length * 2);
+            int size = Math.Max(16, ArrayGrowth.Next(_records.Length));
             Array.Resize(ref _records, size);
             Array.Resize(ref _older, size);
         }
