@@ -212,7 +212,11 @@ public sealed partial class GossipNode
         MemberState previous = member.State;
         bool restarted = alive.Generation > member.Generation;
         ViewLeaving(member);
-        member.Identity = _names.InternMember(member.Name, alive.Generation, alive.Address);
+        if (restarted || member.Address != alive.Address)
+        {
+            member.Identity = _names.InternMember(member.Name, alive.Generation, alive.Address);
+        }
+
         member.Incarnation = alive.Incarnation;
         ViewEntering(member);
         member.Versions = alive.Versions;
@@ -456,7 +460,11 @@ public sealed partial class GossipNode
         Suspicion? suspicion = member.Suspicion;
         ViewLeaving(member);
         member.Incarnation = dead.Incarnation;
-        member.Identity = _names.InternMember(member.Name, dead.Generation, member.Address);
+        if (newerGeneration)
+        {
+            member.Identity = _names.InternMember(member.Name, dead.Generation, member.Address);
+        }
+
         ViewEntering(member);
         SetState(member, target, now);
         if (target == MemberState.Dead)

@@ -31,6 +31,13 @@ namespace Rumor.Core.Wire;
 /// tombstone or a value with a time to live adds an object of 32 bytes for the time it got it).
 /// Bounded and cleared when full like the message table.
 /// </para>
+/// <para>
+/// With <see cref="InternsStateEntries"/> it interns member identities (name, generation, address:
+/// <see cref="InternMember"/>) and owner keys (owner, generation: <see cref="InternOwner"/>) too:
+/// every node of a simulation holds a record of every member and a state row of every owner, and
+/// these parts are the same in all N of them (session 29: the member record 64 → 48 bytes, the row
+/// 32 → 24). Bounded and cleared when full like the writes.
+/// </para>
 /// </summary>
 public sealed class NameTable
 {
@@ -70,7 +77,7 @@ public sealed class NameTable
     /// <summary>How many names the table remembers at most.</summary>
     public int Capacity { get; }
 
-    /// <summary>Whether replicated-state keys and small values are interned too (see the type's remarks).</summary>
+    /// <summary>Whether replicated-state keys, small values and writes, encoded membership news, member identities and owner keys are interned too (see the type's remarks): a simulation's shared table.</summary>
     public bool InternsStateEntries { get; }
 
     /// <summary>Whether encoded membership messages are interned (<see cref="InternMessage"/>; the same switch as <see cref="InternsStateEntries"/>).</summary>
