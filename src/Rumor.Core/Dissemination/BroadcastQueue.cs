@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using Rumor.Core.Membership;
 using Rumor.Core.Wire;
 
 namespace Rumor.Core.Dissemination;
@@ -38,7 +40,8 @@ internal sealed class BroadcastQueue
 {
     private const int ClassCount = 4;
 
-    private const int KeyIndexKeptCapacity = 64;
+    /// <summary>Slots the item table keeps when it drains (more are given back).</summary>
+    private const int KeptSlots = 64;
 
     /// <summary>
     /// Fills of a packet to its source that a message may be passed over, as a multiple of the
@@ -49,15 +52,29 @@ internal sealed class BroadcastQueue
     /// </summary>
     public const int SourceSkipsMax = 2;
 
+    private const byte LeaveFlag = 1;
+    private const byte PickedFlag = 2;
+    private const byte PassedOverFlag = 4;
+    private const byte RelayedFlag = 8;
+
     private readonly ClassQueue[] _classes = new ClassQueue[ClassCount];
-    // The queued message of each key, found by the key: a set of the items themselves (an item holds
-    // its key), 20 bytes a slot where a dictionary from key to item took 28, looked up by string
-    // through the comparer's alternate lookup (issue 17: a join fills it with an Alive per member).
-    private readonly HashSet<Item> _byKey = new(ItemKeyComparer.Instance);
-    private readonly HashSet<Item>.AlternateLookup<string> _byKeyName;
-    private readonly List<Item> _picked = [];
-    private readonly List<Item> _expired = [];
-    private readonly List<Item> _passedOver = [];
+
+    // Every queued message is a slot of this table, and everything else refers to it by number: the
+    // transmit-count buckets, the key index and the relayed parts (see Slot).
+    private Slot[] _slots = [];
+    private int _slotsUsed; // slots handed out at least once: the free ones below it are on the free list
+    private int _freeSlot = -1; // head of the free list, linked through Slot.Transmits
+
+    // The queued message of each key: 4 bytes a bucket at a load of at most two thirds, the keys read
+    // from the slots (a HashSet<Item> took a 20-byte entry and a 4-byte bucket per slot; issue 17).
+    private readonly NameSlotIndex _byKey = new();
+
+    // The parts only relayed events and queries have (the member it came from, an expiry, pass-overs),
+    // by slot: a few at a time, where the Alives of a join are thousands per node.
+    private readonly Dictionary<int, Relay> _relays = [];
+    private readonly List<int> _picked = [];
+    private readonly List<int> _expired = [];
+    private readonly List<int> _passedOver = [];
     private readonly long[] _droppedByClass = new long[ClassCount];
     private readonly long[] _expiredByClass = new long[ClassCount];
     private readonly LengthFloor[] _floors = new LengthFloor[ClassCount];
@@ -69,11 +86,10 @@ internal sealed class BroadcastQueue
     public BroadcastQueue(int capacity, double lowerClassShare = 0.25)
     {
         _capacity = capacity;
-        _byKeyName = _byKey.GetAlternateLookup<string>();
         _lowerClassShare = Math.Clamp(lowerClassShare, 0, 1);
         for (int i = 0; i < ClassCount; i++)
         {
-            _classes[i] = new ClassQueue();
+            _classes[i] = new ClassQueue(this);
             _floors[i] = new LengthFloor();
         }
     }
@@ -88,6 +104,27 @@ internal sealed class BroadcastQueue
 
     /// <summary>Set when a leave announcement has been sent as often as the limit asks, or was dropped.</summary>
     public bool LeaveDone { get; private set; }
+
+    /// <summary>
+    /// Bytes the queue's tables hold now: the slot table, the key index and the transmit-count
+    /// buckets (not the messages, which the queue shares with their sender, nor the few relayed parts).
+    /// </summary>
+    internal long TableBytes
+    {
+        get
+        {
+            long bytes = ((long)_slots.Length * SlotBytes) + ((long)_byKey.Capacity * sizeof(int));
+            foreach (ClassQueue set in _classes)
+            {
+                bytes += set.ArrayBytes;
+            }
+
+            return bytes;
+        }
+    }
+
+    /// <summary>The size of one slot (pinned by a test: 32 bytes).</summary>
+    internal static int SlotBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>();
 
     /// <summary>Messages waiting in one class.</summary>
     public int CountOf(BroadcastClass priority) => _classes[(int)priority].Count;
@@ -109,36 +146,83 @@ internal sealed class BroadcastQueue
             priority = BroadcastClass.Departure;
         }
 
-        if (key is not null && _byKeyName.TryGetValue(key, out Item? older))
-        {
-            _byKey.Remove(older);
-            RemoveFromClass(older);
-            if (older.IsLeave && !isLeave)
-            {
-                LeaveDone = true;
-            }
-        }
-
-        Item item = Item.Create(key, message, ++_nextId, isLeave, priority, expiresAt ?? TimeSpan.MaxValue, source);
-        AddToClass(item);
         if (key is not null)
         {
-            _byKey.Add(item);
-        }
-
-        while (_count > _capacity)
-        {
-            for (int c = ClassCount - 1; c >= 0; c--)
+            int older = _byKey.Remove(key, new SlotKeys(_slots));
+            if (older >= 0)
             {
-                if (_classes[c].Count > 0)
+                bool olderWasLeave = (_slots[older].Flags & LeaveFlag) != 0;
+                RemoveFromClass(older);
+                FreeSlot(older);
+                if (olderWasLeave && !isLeave)
                 {
-                    Remove(_classes[c].Last);
-                    Dropped++;
-                    _droppedByClass[c]++;
-                    break;
+                    LeaveDone = true;
                 }
             }
         }
+
+        if (_count >= _capacity && !MakeRoom((int)priority))
+        {
+            // The new message is itself what a full queue drops: the only one of the least urgent class.
+            Dropped++;
+            _droppedByClass[(int)priority]++;
+            LeaveDone |= isLeave;
+            return;
+        }
+
+        TimeSpan expiry = expiresAt ?? TimeSpan.MaxValue;
+        bool relayed = source is not null || expiry != TimeSpan.MaxValue;
+        int slot = NewSlot();
+        _slots[slot] = new Slot
+        {
+            Key = key,
+            Message = message,
+            Id = ++_nextId,
+            Priority = (byte)priority,
+            Flags = (byte)((isLeave ? LeaveFlag : 0) | (relayed ? RelayedFlag : 0)),
+        };
+        if (relayed)
+        {
+            _relays[slot] = new Relay(expiry, source);
+        }
+
+        AddToClass(slot);
+        if (key is not null)
+        {
+            _byKey.Add(slot, new SlotKeys(_slots));
+        }
+
+    }
+
+    /// <summary>
+    /// Makes room in a full queue for a message of class <paramref name="priority"/> by dropping what
+    /// adding it first and then dropping the last in send order of the least urgent non-empty class
+    /// would drop: the most-sent, oldest message of that class; false when that would be the new
+    /// message itself (the only one of the least urgent class: a new message is the first of its
+    /// class in send order). Dropping first keeps the slot table at the capacity, not one over it
+    /// (a 4,097th slot doubled its transmit-count bucket to 8,192 entries).
+    /// </summary>
+    private bool MakeRoom(int priority)
+    {
+        while (_count >= _capacity)
+        {
+            int c = ClassCount - 1;
+            while (c > priority && _classes[c].Count == 0)
+            {
+                c--;
+            }
+
+            if (_classes[c].Count == 0)
+            {
+                return false; // c == priority, and the class holds only the new message
+            }
+
+            Remove(_classes[c].Last);
+            Dropped++;
+            _droppedByClass[c]++;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -170,35 +254,28 @@ internal sealed class BroadcastQueue
             full = FillClass(builder, c, 0, to);
         }
 
-        foreach (Item item in _picked)
+        foreach (int slot in _picked)
         {
-            item.Picked = false;
-            RemoveFromClass(item);
+            ref Slot item = ref _slots[slot];
+            item.Flags &= unchecked((byte)~PickedFlag);
+            RemoveFromClass(slot);
             item.Transmits++;
             if (item.Transmits >= transmitLimit)
             {
-                if (item.Key is not null)
-                {
-                    _byKey.Remove(item);
-                }
-
-                if (item.IsLeave)
-                {
-                    LeaveDone = true;
-                }
+                Remove(slot); // out of its class already: retired at the limit
             }
             else
             {
-                AddToClass(item);
+                AddToClass(slot);
             }
         }
 
-        foreach (Item item in _passedOver)
+        foreach (int slot in _passedOver)
         {
-            item.PassedOver = false;
-            if (++((RelayedItem)item).SourceSkips >= SourceSkipsMax * transmitLimit) // only an item with a source is passed over
+            _slots[slot].Flags &= unchecked((byte)~PassedOverFlag);
+            if (++_relays[slot].SourceSkips >= SourceSkipsMax * transmitLimit) // only an item with a source is passed over
             {
-                Remove(item); // no one but its source to go to: retired, as at the transmit limit
+                Remove(slot); // no one but its source to go to: retired, as at the transmit limit
             }
         }
 
@@ -209,27 +286,26 @@ internal sealed class BroadcastQueue
     /// <summary>Retires every message whose expiry is at or before <paramref name="now"/>, counting each by class.</summary>
     public int ExpireDue(TimeSpan now)
     {
-        _expired.Clear();
-        foreach (ClassQueue set in _classes)
+        if (_relays.Count == 0)
         {
-            for (int t = 0; t < set.Buckets; t++)
+            return 0; // only relayed messages expire
+        }
+
+        _expired.Clear();
+        foreach ((int slot, Relay relay) in _relays)
+        {
+            if (relay.Expiry <= now)
             {
-                for (int i = set.CountIn(t) - 1; i >= 0; i--)
-                {
-                    Item item = set.At(t, i);
-                    if (item.ExpiresAt <= now)
-                    {
-                        _expired.Add(item);
-                    }
-                }
+                _expired.Add(slot);
             }
         }
 
-        foreach (Item item in _expired)
+        foreach (int slot in _expired)
         {
-            Remove(item);
+            int priority = _slots[slot].Priority;
+            Remove(slot);
             Expired++;
-            _expiredByClass[(int)item.Priority]++;
+            _expiredByClass[priority]++;
         }
 
         TrimIfDrained();
@@ -239,16 +315,16 @@ internal sealed class BroadcastQueue
     /// <summary>Forgets every queued message.</summary>
     public void Clear()
     {
+        for (int slot = 0; slot < _slotsUsed; slot++)
+        {
+            if (_slots[slot].Message is not null)
+            {
+                LeaveDone |= (_slots[slot].Flags & LeaveFlag) != 0;
+            }
+        }
+
         foreach (ClassQueue set in _classes)
         {
-            for (int t = 0; t < set.Buckets; t++)
-            {
-                for (int i = 0; i < set.CountIn(t); i++)
-                {
-                    LeaveDone |= set.At(t, i).IsLeave;
-                }
-            }
-
             set.Clear();
         }
 
@@ -258,7 +334,8 @@ internal sealed class BroadcastQueue
         }
 
         _count = 0;
-        _byKey.Clear();
+        _relays.Clear();
+        ResetSlots();
     }
 
     /// <summary>Fills from one class, keeping <paramref name="reserve"/> bytes free; true when the packet is full.</summary>
@@ -276,7 +353,8 @@ internal sealed class BroadcastQueue
             // Fewest transmits first; within a count, newest (highest id, the end of the bucket) first.
             for (int i = set.CountIn(t) - 1; i >= 0; i--)
             {
-                Item item = set.At(t, i);
+                int slot = set.At(t, i);
+                ref Slot item = ref _slots[slot];
                 int room = builder.RemainingForMessage;
                 if (room < 2)
                 {
@@ -290,21 +368,21 @@ internal sealed class BroadcastQueue
                     return false;
                 }
 
-                if (item.Source is { } source && source == to)
+                if ((item.Flags & RelayedFlag) != 0 && _relays[slot].From is { } source && source == to)
                 {
-                    if (!item.PassedOver)
+                    if ((item.Flags & PassedOverFlag) == 0)
                     {
-                        item.PassedOver = true;
-                        _passedOver.Add(item);
+                        item.Flags |= PassedOverFlag;
+                        _passedOver.Add(slot);
                     }
 
                     continue;
                 }
 
-                if (!item.Picked && item.Message.Length <= room - reserve && builder.TryAddEncoded(item.Message))
+                if ((item.Flags & PickedFlag) == 0 && item.Message!.Length <= room - reserve && builder.TryAddEncoded(item.Message))
                 {
-                    item.Picked = true;
-                    _picked.Add(item);
+                    item.Flags |= PickedFlag;
+                    _picked.Add(slot);
                 }
             }
         }
@@ -325,140 +403,137 @@ internal sealed class BroadcastQueue
         return false;
     }
 
-    private void AddToClass(Item item)
+    private void AddToClass(int slot)
     {
-        if (_classes[(int)item.Priority].Add(item))
+        int priority = _slots[slot].Priority;
+        if (_classes[priority].Add(slot))
         {
             _count++;
-            _floors[(int)item.Priority].Add(item.Message.Length);
+            _floors[priority].Add(_slots[slot].Message!.Length);
         }
     }
 
-    /// <summary>
-    /// Gives back the key index's storage once the queue has drained after a burst (a join queues
-    /// an Alive per member: at N = 500 the dictionary kept 22 KB per node, 44 bytes per member
-    /// record, for the rest of the run). The index is only looked up, never iterated, so its
-    /// capacity changes no decision; below <see cref="KeyIndexKeptCapacity"/> it is left alone.
-    /// </summary>
-    private void TrimIfDrained()
+    private void RemoveFromClass(int slot)
     {
-        if (_count == 0 && _byKey.Count == 0 && _byKey.Capacity > KeyIndexKeptCapacity)
-        {
-            _byKey.TrimExcess();
-        }
-    }
-
-    private void RemoveFromClass(Item item)
-    {
-        if (_classes[(int)item.Priority].Remove(item))
+        int priority = _slots[slot].Priority;
+        if (_classes[priority].Remove(slot))
         {
             _count--;
-            _floors[(int)item.Priority].Remove(item.Message.Length);
+            _floors[priority].Remove(_slots[slot].Message!.Length);
         }
     }
 
-    private void Remove(Item item)
+    /// <summary>Retires a queued message: out of its class (if still in it) and the key index, its slot freed.</summary>
+    private void Remove(int slot)
     {
-        RemoveFromClass(item);
-        if (item.Key is not null && _byKey.TryGetValue(item, out Item? current) && ReferenceEquals(current, item))
+        RemoveFromClass(slot);
+        ref Slot item = ref _slots[slot];
+        if (item.Key is not null && _byKey.Find(item.Key, new SlotKeys(_slots)) == slot)
         {
-            _byKey.Remove(item);
+            _byKey.Remove(item.Key, slot, new SlotKeys(_slots));
         }
 
-        if (item.IsLeave)
+        if ((item.Flags & LeaveFlag) != 0)
         {
             LeaveDone = true;
         }
+
+        FreeSlot(slot);
+    }
+
+    private int NewSlot()
+    {
+        if (_freeSlot >= 0)
+        {
+            int free = _freeSlot;
+            _freeSlot = _slots[free].Transmits;
+            return free;
+        }
+
+        if (_slotsUsed == _slots.Length)
+        {
+            // Doubling, but never past what the queue holds at once (a full queue drops before it
+            // adds): a full queue of 4,096 has 4,096 slots.
+            int length = (int)Math.Min(Math.Max(16L, _slots.Length * 2L), Math.Max(16L, _capacity));
+
+            Array.Resize(ref _slots, length);
+        }
+
+        return _slotsUsed++;
+    }
+
+    private void FreeSlot(int slot)
+    {
+        if ((_slots[slot].Flags & RelayedFlag) != 0)
+        {
+            _relays.Remove(slot);
+        }
+
+        _slots[slot] = new Slot { Transmits = _freeSlot }; // no references kept
+        _freeSlot = slot;
     }
 
     /// <summary>
-    /// One queued message. A node can hold thousands at once (a join queues an Alive per member, up
-    /// to <see cref="GossipOptions.BroadcastQueueMax"/>), and a simulated cluster N times that: at a
-    /// 1,000-node join, half a million in all. So the common item is 48 bytes (header, key, message,
-    /// id, transmit count, class and flags), and the parts only relayed events and queries use (the
-    /// member it came from, an expiry) live in <see cref="RelayedItem"/>, a subclass made only for
-    /// them. Before, every item carried them: 112 bytes (docs/BENCHMARKS.md, issue 17, session 26).
+    /// Gives back the tables' storage once the queue has drained after a burst (a join queues an
+    /// Alive per member: at N = 500 the key index alone kept 22 KB per node, 44 bytes per member
+    /// record, for the rest of the run). The index is only looked up, never iterated, and the slot
+    /// numbers order nothing (ids do), so neither's size changes a decision; below
+    /// <see cref="KeptSlots"/> slots they are left alone.
     /// </summary>
-    internal class Item(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority)
+    private void TrimIfDrained()
     {
-        private const byte LeaveFlag = 1;
-        private const byte PickedFlag = 2;
-        private const byte PassedOverFlag = 4;
-
-        private readonly byte _priority = (byte)priority;
-        private byte _flags = (byte)(isLeave ? LeaveFlag : 0);
-
-        public string? Key { get; } = key;
-
-        public byte[] Message { get; } = message;
-
-        public long Id { get; } = id;
-
-        public bool IsLeave => (_flags & LeaveFlag) != 0;
-
-        public BroadcastClass Priority => (BroadcastClass)_priority;
-
-        public int Transmits { get; set; }
-
-        /// <summary>Taken into the packet being filled (so the second pass does not add it twice).</summary>
-        public bool Picked
+        if (_count == 0 && _slots.Length > KeptSlots)
         {
-            get => (_flags & PickedFlag) != 0;
-            set => SetFlag(PickedFlag, value);
+            ResetSlots();
         }
-
-        /// <summary>Passed over in the fill under way (counted once per fill).</summary>
-        public bool PassedOver
-        {
-            get => (_flags & PassedOverFlag) != 0;
-            set => SetFlag(PassedOverFlag, value);
-        }
-
-        /// <summary>This item is a <see cref="RelayedItem"/>.</summary>
-        public bool IsRelayed => this is RelayedItem;
-
-        /// <summary>When it retires unsent (<see cref="TimeSpan.MaxValue"/>: never).</summary>
-        public TimeSpan ExpiresAt => this is RelayedItem relayed ? relayed.Expiry : TimeSpan.MaxValue;
-
-        /// <summary>The member it was learned from (never sent back there), or null.</summary>
-        public NodeAddress? Source => this is RelayedItem relayed ? relayed.From : null;
-
-        /// <summary>An item with a source or an expiry, or a plain one.</summary>
-        public static Item Create(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source) =>
-            source is null && expiresAt == TimeSpan.MaxValue
-                ? new Item(key, message, id, isLeave, priority)
-                : new RelayedItem(key, message, id, isLeave, priority, expiresAt, source);
-
-        private void SetFlag(byte flag, bool value) => _flags = (byte)(value ? _flags | flag : _flags & ~flag);
     }
 
-    /// <summary>An item that names the member it was learned from, or expires (relayed events and queries).</summary>
-    internal sealed class RelayedItem(string? key, byte[] message, long id, bool isLeave, BroadcastClass priority, TimeSpan expiresAt, NodeAddress? source)
-        : Item(key, message, id, isLeave, priority)
+    private void ResetSlots()
     {
-        public TimeSpan Expiry { get; } = expiresAt;
+        _slots = _slots.Length > KeptSlots ? [] : _slots;
+        Array.Clear(_slots);
+        _slotsUsed = 0;
+        _freeSlot = -1;
+        _byKey.Clear();
+    }
 
-        public NodeAddress? From { get; } = source;
+    /// <summary>
+    /// One queued message, a slot of the queue's table. A node can hold thousands at once (a join
+    /// queues an Alive per member, up to <see cref="GossipOptions.BroadcastQueueMax"/>), and a
+    /// simulated cluster N times that: at a 5,000-node join, twenty million. So a message is a
+    /// 32-byte struct in one array per node (key, message, id, transmit count, class and flags),
+    /// referred to by its 4-byte number from the transmit-count buckets and the key index; the
+    /// parts only relayed events and queries use live in <see cref="Relay"/>, by slot. Before
+    /// session 30 each was a 48-byte object with a reference in a bucket and a 20-byte entry in a
+    /// <c>HashSet</c> (and 112 bytes before session 26): docs/BENCHMARKS.md, issue 17.
+    /// A free slot has no message, and its transmit count links it to the next free one.
+    /// </summary>
+    [StructLayout(LayoutKind.Auto)]
+    private struct Slot
+    {
+        public string? Key;
+        public byte[]? Message;
+        public long Id;
+        public int Transmits;
+        public byte Priority;
+        public byte Flags;
+    }
+
+    /// <summary>What a relayed event or query has beside its slot: when it retires unsent, the member it was learned from (never sent back there), and its pass-overs.</summary>
+    private sealed class Relay(TimeSpan expiry, NodeAddress? from)
+    {
+        public TimeSpan Expiry { get; } = expiry;
+
+        public NodeAddress? From { get; } = from;
 
         /// <summary>Fills of packets to <see cref="From"/> that passed it over.</summary>
         public int SourceSkips { get; set; }
     }
 
-    /// <summary>Items equal by key (ordinal), and a key looked up as the item that holds it.</summary>
-    private sealed class ItemKeyComparer : IEqualityComparer<Item>, IAlternateEqualityComparer<string, Item>
+    /// <summary>The keys of the slot table, for the key index.</summary>
+    private readonly struct SlotKeys(Slot[] slots) : ISlotNames
     {
-        public static readonly ItemKeyComparer Instance = new();
-
-        public bool Equals(Item? x, Item? y) => string.Equals(x?.Key, y?.Key, StringComparison.Ordinal);
-
-        public int GetHashCode(Item obj) => StringComparer.Ordinal.GetHashCode(obj.Key!);
-
-        public bool Equals(string alternate, Item other) => string.Equals(alternate, other.Key, StringComparison.Ordinal);
-
-        public int GetHashCode(string alternate) => StringComparer.Ordinal.GetHashCode(alternate);
-
-        // Only lookups and removals go through the key; items are added as items.
-        public Item Create(string alternate) => throw new NotSupportedException("Queue an item, not a key.");
+        public string NameAt(int slot) => slots[slot].Key!;
     }
 
     /// <summary>
@@ -530,14 +605,14 @@ internal sealed class BroadcastQueue
     /// <see cref="KeptBucketCapacity"/> give their array back (a join fills them once), and an
     /// emptied class gives back all of them.
     /// </summary>
-    private sealed class ClassQueue
+    private sealed class ClassQueue(BroadcastQueue queue)
     {
         private const int KeptBucketCapacity = 16;
 
         // The shared pool's smallest arrays.
         private const int MinBucketCapacity = 16;
 
-        private Item[][] _buckets = [];
+        private int[][] _buckets = [];
         private int[] _counts = [];
 
         public int Count { get; private set; }
@@ -545,13 +620,28 @@ internal sealed class BroadcastQueue
         /// <summary>Buckets in use or kept: transmit counts 0 … Buckets − 1.</summary>
         public int Buckets => _buckets.Length;
 
+        /// <summary>Bytes of the bucket arrays (4 a slot, with their unused room).</summary>
+        public long ArrayBytes
+        {
+            get
+            {
+                long bytes = 0;
+                foreach (int[] bucket in _buckets)
+                {
+                    bytes += (long)bucket.Length * sizeof(int);
+                }
+
+                return bytes;
+            }
+        }
+
         public int CountIn(int transmits) => _counts[transmits];
 
-        /// <summary>The message at <paramref name="index"/> of a bucket (ascending id: the last is the newest).</summary>
-        public Item At(int transmits, int index) => _buckets[transmits][index];
+        /// <summary>The slot of the message at <paramref name="index"/> of a bucket (ascending id: the last is the newest).</summary>
+        public int At(int transmits, int index) => _buckets[transmits][index];
 
         /// <summary>The last message in send order: the oldest of the most-sent.</summary>
-        public Item Last
+        public int Last
         {
             get
             {
@@ -567,9 +657,9 @@ internal sealed class BroadcastQueue
             }
         }
 
-        public bool Add(Item item)
+        public bool Add(int slot)
         {
-            int t = item.Transmits;
+            int t = queue._slots[slot].Transmits;
             if (t >= _buckets.Length)
             {
                 int length = Math.Max(t + 1, _buckets.Length * 2);
@@ -582,48 +672,47 @@ internal sealed class BroadcastQueue
                 }
             }
 
-            Item[] bucket = _buckets[t];
+            int[] bucket = _buckets[t];
             int n = _counts[t];
-            int at = Position(bucket, n, item.Id);
-            if (at < n && ReferenceEquals(bucket[at], item))
+            int at = Position(bucket, n, queue._slots[slot].Id);
+            if (at < n && bucket[at] == slot)
             {
                 return false;
             }
 
             if (n == bucket.Length)
             {
-                Item[] grown = ArrayPool<Item>.Shared.Rent(Math.Max(MinBucketCapacity, n * 2));
+                int[] grown = ArrayPool<int>.Shared.Rent(Math.Max(MinBucketCapacity, n * 2));
                 Array.Copy(bucket, grown, n);
-                GiveBack(bucket, n);
+                GiveBack(bucket);
                 bucket = grown;
                 _buckets[t] = bucket;
             }
 
             Array.Copy(bucket, at, bucket, at + 1, n - at);
-            bucket[at] = item;
+            bucket[at] = slot;
             _counts[t] = n + 1;
             Count++;
             return true;
         }
 
-        public bool Remove(Item item)
+        public bool Remove(int slot)
         {
-            int t = item.Transmits;
+            int t = queue._slots[slot].Transmits;
             if (t >= _buckets.Length)
             {
                 return false;
             }
 
-            Item[] bucket = _buckets[t];
+            int[] bucket = _buckets[t];
             int n = _counts[t];
-            int at = Position(bucket, n, item.Id);
-            if (at >= n || !ReferenceEquals(bucket[at], item))
+            int at = Position(bucket, n, queue._slots[slot].Id);
+            if (at >= n || bucket[at] != slot)
             {
                 return false;
             }
 
             Array.Copy(bucket, at + 1, bucket, at, n - at - 1);
-            bucket[n - 1] = null!;
             _counts[t] = n - 1;
             Count--;
             if (Count == 0)
@@ -632,7 +721,7 @@ internal sealed class BroadcastQueue
             }
             else if (n == 1 && bucket.Length > KeptBucketCapacity)
             {
-                GiveBack(bucket, 0);
+                GiveBack(bucket);
                 _buckets[t] = [];
             }
 
@@ -643,7 +732,7 @@ internal sealed class BroadcastQueue
         {
             for (int t = 0; t < _buckets.Length; t++)
             {
-                GiveBack(_buckets[t], _counts[t]);
+                GiveBack(_buckets[t]);
             }
 
             _buckets = [];
@@ -652,27 +741,27 @@ internal sealed class BroadcastQueue
         }
 
         /// <summary>
-        /// Returns a bucket's array to the shared pool, its first <paramref name="used"/> slots
-        /// cleared first (the rest are already null). Every non-empty bucket array comes from the
-        /// pool: a join moves each queued Alive through one bucket per transmission, so each bucket
-        /// grows to thousands of items and empties again, wave after wave, on every node (at
-        /// N = 2,000 the growing arrays were a fifth of the join's allocation when each was new).
+        /// Returns a bucket's array to the shared pool (slot numbers hold no references, so nothing
+        /// needs clearing). Every non-empty bucket array comes from the pool: a join moves each
+        /// queued Alive through one bucket per transmission, so each bucket grows to thousands of
+        /// items and empties again, wave after wave, on every node (at N = 2,000 the growing arrays
+        /// were a fifth of the join's allocation when each was new).
         /// </summary>
-        private static void GiveBack(Item[] bucket, int used)
+        private static void GiveBack(int[] bucket)
         {
             if (bucket.Length == 0)
             {
                 return;
             }
 
-            Array.Clear(bucket, 0, used);
-            ArrayPool<Item>.Shared.Return(bucket);
+            ArrayPool<int>.Shared.Return(bucket);
         }
 
         /// <summary>The first index of the bucket whose id is at least <paramref name="id"/> (ids are unique).</summary>
-        private static int Position(Item[] bucket, int count, long id)
+        private int Position(int[] bucket, int count, long id)
         {
-            if (count == 0 || bucket[count - 1].Id < id)
+            Slot[] slots = queue._slots;
+            if (count == 0 || slots[bucket[count - 1]].Id < id)
             {
                 return count; // the common case: a new message, newer than all
             }
@@ -681,7 +770,7 @@ internal sealed class BroadcastQueue
             while (low < high)
             {
                 int mid = (low + high) >>> 1;
-                if (bucket[mid].Id < id)
+                if (slots[bucket[mid]].Id < id)
                 {
                     low = mid + 1;
                 }

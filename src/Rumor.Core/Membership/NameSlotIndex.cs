@@ -93,6 +93,19 @@ internal sealed class NameSlotIndex
         _buckets[bucketOfJ] = j + 1;
     }
 
+    /// <summary>Forgets every name and gives back the table's storage (an owner that emptied after a burst).</summary>
+    public void Clear()
+    {
+        if (Count != 0 || _buckets.Length != 8)
+        {
+            _buckets = new int[8];
+            Count = 0;
+        }
+    }
+
+    /// <summary>Buckets in the table (4 bytes each).</summary>
+    public int Capacity => _buckets.Length;
+
     /// <summary>Reindexes slots 0 to <paramref name="count"/> − 1 after the owner reordered them as a whole.</summary>
     public void Rebuild<TNames>(int count, TNames names)
         where TNames : struct, ISlotNames
