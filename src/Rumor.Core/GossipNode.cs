@@ -97,7 +97,7 @@ public sealed partial class GossipNode : IModuleContext
         _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _verdicts = new VerdictLog(options.VerdictsMax);
-        _probeHistories = new ProbeHistoryStore(options.ProbeHistoryMax);
+        _probeHistories = new ProbeHistoryStore(options.ProbeHistoryMax, options.ProbeHistoryWindow);
         _self = new Member(_names.InternMember(_names.Intern(options.Name), options.Generation, options.AdvertiseAddress), isLocal: true)
         {
             Incarnation = options.InitialIncarnation,

@@ -157,6 +157,14 @@ public sealed record GossipOptions
     /// <summary>Probes remembered per member for verdict records. 0 keeps none.</summary>
     public int ProbeHistoryMax { get; init; } = 8;
 
+    /// <summary>
+    /// How old, behind the member's newest probe, a remembered probe may be before it is dropped;
+    /// the newest two are always kept. A node probes each member once per N probe intervals, so in a
+    /// large cluster eight probes reach back hours (8,000 s at N = 1,000): evidence of nothing in a
+    /// verdict now, and N² records in a simulated cluster. <see cref="TimeSpan.Zero"/>: no age limit.
+    /// </summary>
+    public TimeSpan ProbeHistoryWindow { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Time between replicated-state anti-entropy rounds (Scuttlebutt). chitchat: 1 s.</summary>
     public TimeSpan StateGossipInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -474,6 +482,7 @@ public sealed record GossipOptions
         NonNegative(problems, nameof(StallThreshold), StallThreshold);
         Range(problems, nameof(VerdictsMax), VerdictsMax, 1, 1_000_000);
         Range(problems, nameof(ProbeHistoryMax), ProbeHistoryMax, 0, 64);
+        NonNegative(problems, nameof(ProbeHistoryWindow), ProbeHistoryWindow);
         Positive(problems, nameof(StateGossipInterval), StateGossipInterval);
         Range(problems, nameof(StateGossipFanout), StateGossipFanout, 1, 64);
         Range(problems, nameof(StateSeedEveryRounds), StateSeedEveryRounds, 0, 1_000_000);

@@ -8,7 +8,8 @@ namespace Rumor.Hosting;
 /// SampleInterval (one sample serves every instrument of one collection; a Prometheus scrape takes
 /// its own first). Nothing samples on a timer: an idle node nobody reads is never woken for
 /// metrics. A histogram records each probe round trip as a sample finds it (the probe history
-/// keeps ProbeHistoryMax probes per member, so collections at least every ProbeHistoryMax × N
+/// keeps ProbeHistoryMax probes per member, dropping those ProbeHistoryWindow behind the newest beyond
+/// the newest two, so collections at least every ProbeHistoryWindow and every ProbeHistoryMax × N
 /// probe intervals miss none). Round trips found while nothing listens to the histogram (an agent
 /// builds its exporter at the first scrape, docs/CONFIGURATION.md "Metrics") are kept, at most
 /// <see cref="PendingRoundTripsMax"/> (the newest), and recorded by <see cref="RecordPendingRoundTrips"/>

@@ -48,8 +48,13 @@ internal struct ProbeChain
 /// 214 s it can hold (longer ones are clamped).
 /// </para>
 /// </summary>
-internal sealed class ProbeHistoryStore(int capacity)
+internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
 {
+    /// <summary>Records a chain always keeps, however old (the newest probe and the one before it: a failure and the last answer before it).</summary>
+    public const int KeptRegardlessOfAge = 2;
+
+    private readonly long _windowTicks = window > TimeSpan.Zero ? window.Ticks : long.MaxValue;
+
     private PackedProbe[] _records = [];
     private int[] _older = []; // per slot: the next older record of the same chain, or the next free slot; -1 ends
     private int _used;
@@ -57,6 +62,9 @@ internal sealed class ProbeHistoryStore(int capacity)
 
     /// <summary>Records kept per member at most (1 to 255).</summary>
     public int Capacity { get; } = capacity;
+
+    /// <summary>How far behind a chain's newest record an older one may be before it is dropped (beyond the newest <see cref="KeptRegardlessOfAge"/>); zero: no limit.</summary>
+    public TimeSpan Window { get; } = window > TimeSpan.Zero ? window : TimeSpan.Zero;
 
     /// <summary>Slots in use by all chains (for tests).</summary>
     public int InUse { get; private set; }
@@ -79,6 +87,9 @@ internal sealed class ProbeHistoryStore(int capacity)
     /// <summary>Adds <paramref name="record"/> as the newest of <paramref name="chain"/>, dropping its oldest at capacity.</summary>
     public void Add(ref ProbeChain chain, ProbeRecord record)
     {
+        // Records too old behind the new one go first, so their slots serve it (no slot beyond what the chains hold).
+        DropOlderThanWindow(chain.NewestPlusOne - 1, record.At.Ticks);
+
         // One walk (Capacity is small): the chain's length, its oldest record and the one before that.
         int newest = chain.NewestPlusOne - 1;
         int count = 0;
@@ -137,7 +148,54 @@ internal sealed class ProbeHistoryStore(int capacity)
     /// <summary>Gives the chain's slots back to the pool (the member is forgotten) and empties it.</summary>
     public void Release(ref ProbeChain chain)
     {
-        int slot = chain.NewestPlusOne - 1;
+        FreeFrom(chain.NewestPlusOne - 1);
+        chain = default;
+    }
+
+    /// <summary>
+    /// Before a record started at <paramref name="newAtTicks"/> joins the chain whose newest slot is
+    /// <paramref name="newest"/>: cuts the chain at its first record older than the window behind the
+    /// new one (the new record and the chain's first <see cref="KeptRegardlessOfAge"/> − 1 stay
+    /// whatever their age) and gives the cut records back. A chain is newest first and a member's
+    /// probes do not overlap, so every record after a too-old one is too old as well. At most
+    /// <see cref="Capacity"/> links.
+    /// </summary>
+    private void DropOlderThanWindow(int newest, long newAtTicks)
+    {
+        if (_windowTicks == long.MaxValue || newest < 0)
+        {
+            return;
+        }
+
+        long oldestKept = newAtTicks - _windowTicks;
+        int keep = newest;
+        for (int kept = 2; kept < KeptRegardlessOfAge && keep >= 0; kept++)
+        {
+            keep = _older[keep];
+        }
+
+        while (keep >= 0)
+        {
+            int next = _older[keep];
+            if (next < 0)
+            {
+                return;
+            }
+
+            if (_records[next].AtTicks < oldestKept)
+            {
+                _older[keep] = -1;
+                FreeFrom(next);
+                return;
+            }
+
+            keep = next;
+        }
+    }
+
+    /// <summary>Puts <paramref name="slot"/> and every older record of its chain on the free list (-1: nothing).</summary>
+    private void FreeFrom(int slot)
+    {
         while (slot >= 0)
         {
             int older = _older[slot];
@@ -146,8 +204,6 @@ internal sealed class ProbeHistoryStore(int capacity)
             slot = older;
             InUse--;
         }
-
-        chain = default;
     }
 
     private int Allocate()

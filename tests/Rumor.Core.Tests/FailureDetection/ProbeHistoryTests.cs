@@ -34,15 +34,49 @@ public sealed class ProbeHistoryTests
         Assert.Equal(expected.Length, store.InUse);
     }
 
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(2, 7)]
-    [InlineData(8, 42)]
-    public void Interleaved_chains_stay_apart_and_released_slots_are_reused(int capacity, int seed)
+    [Fact]
+    public void Records_older_than_the_window_behind_the_newest_go_but_the_newest_two_stay()
     {
-        // A model (one list per chain) against the pool, under random adds and releases.
+        ProbeHistoryStore store = new(8, TimeSpan.FromSeconds(10));
+        ProbeChain chain = default;
+        ProbeRecord At(double seconds) => new(TimeSpan.FromSeconds(seconds), ProbeOutcome.AckedDirect, TimeSpan.FromMilliseconds(1), 0, 0);
+
+        store.Add(ref chain, At(0));
+        store.Add(ref chain, At(100)); // 100 s apart: both kept, the newest two always are
+        Assert.Equal([At(0), At(100)], store.ToArray(chain));
+        store.Add(ref chain, At(200)); // 0 s is now third and 200 s behind: dropped
+        Assert.Equal([At(100), At(200)], store.ToArray(chain));
+        Assert.Equal(2, store.InUse);
+
+        store.Add(ref chain, At(201));
+        store.Add(ref chain, At(205));
+        store.Add(ref chain, At(210)); // 200 s is 10 s behind: exactly at the window, kept; 100 s is not
+        Assert.Equal([At(200), At(201), At(205), At(210)], store.ToArray(chain));
+        store.Add(ref chain, At(210.5));
+        Assert.Equal([At(201), At(205), At(210), At(210.5)], store.ToArray(chain));
+        Assert.Equal(4, store.InUse);
+
+        // A failure after a long silence: the failed probe and the last answer before it.
+        store.Add(ref chain, At(5000) with { Outcome = ProbeOutcome.Failed, RoundTrip = null });
+        Assert.Equal([At(210.5), At(5000) with { Outcome = ProbeOutcome.Failed, RoundTrip = null }], store.ToArray(chain));
+        Assert.Equal(2, store.InUse);
+        Assert.Equal(4, store.HighWater); // dropped slots serve the new record: never more taken than held at once
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(2, 7, 0)]
+    [InlineData(8, 42, 0)]
+    [InlineData(8, 43, 3_000)]
+    [InlineData(3, 44, 1_500)]
+    [InlineData(8, 45, 20_000)]
+    public void Interleaved_chains_stay_apart_and_released_slots_are_reused(int capacity, int seed, int windowMilliseconds)
+    {
+        // A model (one list per chain) against the pool, under random adds and releases; records one
+        // second apart (Record), so a window of w ms keeps what is within w ms of a chain's newest.
         Random random = new(seed);
-        ProbeHistoryStore store = new(capacity);
+        TimeSpan window = TimeSpan.FromMilliseconds(windowMilliseconds);
+        ProbeHistoryStore store = new(capacity, window);
         ProbeChain[] chains = new ProbeChain[5];
         List<ProbeRecord>[] model = [.. Enumerable.Range(0, chains.Length).Select(_ => new List<ProbeRecord>())];
         int maxInUse = 0;
@@ -60,6 +94,11 @@ public sealed class ProbeHistoryTests
                 store.Add(ref chains[c], record);
                 model[c].Add(record);
                 if (model[c].Count > capacity)
+                {
+                    model[c].RemoveAt(0);
+                }
+
+                while (window > TimeSpan.Zero && model[c].Count > ProbeHistoryStore.KeptRegardlessOfAge && model[c][0].At < record.At - window)
                 {
                     model[c].RemoveAt(0);
                 }
