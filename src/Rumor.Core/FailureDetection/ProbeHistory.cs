@@ -39,7 +39,9 @@ internal struct ProbeChain
 /// carries), in one pool per node: each record is a 16-byte slot of one array plus a 4-byte link
 /// to the member's next older record, and a member holds only its chain's head
 /// (<see cref="ProbeChain"/>). Invariant: a chain holds at most <see cref="Capacity"/> records,
-/// newest first; every slot is either in exactly one chain or on the free list.
+/// newest first, and when a record is added, none beyond the newest <see cref="KeptRegardlessOfAge"/>
+/// started more than the window (<see cref="GossipOptions.ProbeHistoryWindow"/>) before it; every
+/// slot is either in exactly one chain or on the free list.
 /// <para>
 /// Every node keeps records for each member it has probed, so at scale these are N² histories:
 /// a ring object per member cost 96 bytes after one probe and 192 at eight (object, array header,
@@ -62,9 +64,6 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
 
     /// <summary>Records kept per member at most (1 to 255).</summary>
     public int Capacity { get; } = capacity;
-
-    /// <summary>How far behind a chain's newest record an older one may be before it is dropped (beyond the newest <see cref="KeptRegardlessOfAge"/>); zero: no limit.</summary>
-    public TimeSpan Window { get; } = window > TimeSpan.Zero ? window : TimeSpan.Zero;
 
     /// <summary>Slots in use by all chains (for tests).</summary>
     public int InUse { get; private set; }
