@@ -67,6 +67,13 @@ public static class ScaleExperiment
         return 0;
     }
 
+    /// <summary>
+    /// A phase's figures to standard error as soon as they are known (with the peak working set so far),
+    /// so that a run stopped before its table (an N = 10,000 run takes hours) still leaves them.
+    /// </summary>
+    private static void Progress(int n, FormattableString what) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: {FormattableString.Invariant(what)}; peak working set so far {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N1} MiB ({DateTime.UtcNow:HH:mm:ss} UTC)"));
+
     /// <summary>One N: join, drain, measure the heap, run steady.</summary>
     public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false)
     {
@@ -86,6 +93,7 @@ public static class ScaleExperiment
 
         TimeSpan joinWall = wall.Elapsed;
         long joinAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Progress(n, $"joined after {joined.Value.TotalSeconds:0} virtual s, {joinWall.TotalSeconds:0.0} s wall, {joinAllocated / 1048576.0:N1} MiB allocated");
         if (sampler is not null)
         {
             AllocationSampler.Print(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, join"), sampler.Take());
@@ -104,6 +112,7 @@ public static class ScaleExperiment
         cluster.RunFor(TimeSpan.FromSeconds(20));
         long retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         double queued = QueuedPerNode(cluster);
+        Progress(n, $"after 20 s of drain: retained heap {retained / 1048576.0:N1} MiB, {retained / ((double)n * n):0} bytes per member record, {queued:0} broadcasts queued per node");
         TimeSpan? drainVirtual = null;
         TimeSpan drainWall = TimeSpan.Zero;
         if (drainQueues)
@@ -113,6 +122,7 @@ public static class ScaleExperiment
             cluster.RunUntil(() => QueuedPerNode(cluster) == 0, TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(1));
             drainVirtual = cluster.Now - start;
             drainWall = wall.Elapsed;
+            Progress(n, $"queues drained after {drainVirtual.Value.TotalSeconds:0} more virtual s, {drainWall.TotalSeconds:0.0} s wall");
         }
 
         double queuedBeforeSteady = QueuedPerNode(cluster);
