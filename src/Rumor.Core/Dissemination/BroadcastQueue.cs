@@ -428,9 +428,9 @@ internal sealed class BroadcastQueue
     {
         RemoveFromClass(slot);
         ref Slot item = ref _slots[slot];
-        if (item.Key is not null && _byKey.Find(item.Key, new SlotKeys(_slots)) == slot)
+        if (item.Key is not null)
         {
-            _byKey.Remove(item.Key, slot, new SlotKeys(_slots));
+            _byKey.Remove(item.Key, slot, new SlotKeys(_slots)); // a keyed message is indexed until it retires (one per key)
         }
 
         if ((item.Flags & LeaveFlag) != 0)
