@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rumor.Core.FailureDetection;
 using Rumor.Core.Wire.Messages;
 
@@ -10,8 +11,8 @@ namespace Rumor.Core.Membership;
 /// incarnation is a newer statement by the same process.
 /// <para>
 /// Layout: every node holds one of these per member, so a simulated cluster of N nodes holds N²
-/// and the record is kept small (48 bytes on a 64-bit runtime, header included; 64 until session
-/// 29, 128 before that). Name, generation and address are one immutable <see cref="MemberIdentity"/>
+/// and the record is kept small (40 bytes on a 64-bit runtime, header included; 48 until session
+/// 31, 64 until session 29, 128 before that). Name, generation and address are one immutable <see cref="MemberIdentity"/>
 /// that a simulation's nodes share (one object per member, not per record); the state, the local
 /// flag and the time of the last state change are packed in one word. What most members never
 /// have (metadata, protocol versions other than <see cref="ProtocolVersions.Current"/>, a running
@@ -31,8 +32,9 @@ public sealed class Member
     private const ulong StateMask = 0xFUL << StateShift;
     private const ulong LocalBit = 1UL << 60;
 
-    private MemberIdentity _identity;
-    private MemberRare? _rare;
+    // The identity, or, while the member has a rare part, that part (which then holds the identity):
+    // one reference for both keeps the record at 40 bytes (N² of them in a simulation).
+    private object _identityOrRare;
     private ulong _word;
     private uint _incarnation;
 
@@ -43,22 +45,24 @@ public sealed class Member
 
     internal Member(MemberIdentity identity, bool isLocal)
     {
-        _identity = identity;
+        _identityOrRare = identity;
         _word = isLocal ? LocalBit : 0;
     }
 
     /// <summary>The member's unique name.</summary>
-    public string Name => _identity.Name;
+    public string Name => Identity.Name;
+
+    private MemberRare? RareOrNull => _identityOrRare as MemberRare;
 
     /// <summary>Where it is reached.</summary>
     public NodeAddress Address
     {
-        get => _identity.Address;
+        get => Identity.Address;
         internal set
         {
-            if (value != _identity.Address)
+            if (value != Identity.Address)
             {
-                _identity = MemberIdentity.Create(_identity.Name, _identity.Generation, value);
+                Identity = MemberIdentity.Create(Identity.Name, Identity.Generation, value);
             }
         }
     }
@@ -72,12 +76,12 @@ public sealed class Member
     /// <summary>The member's process generation (start epoch).</summary>
     public ulong Generation
     {
-        get => _identity.Generation;
+        get => Identity.Generation;
         internal set
         {
-            if (value != _identity.Generation)
+            if (value != Identity.Generation)
             {
-                _identity = MemberIdentity.Create(_identity.Name, value, _identity.Address);
+                Identity = MemberIdentity.Create(Identity.Name, value, Identity.Address);
             }
         }
     }
@@ -85,11 +89,18 @@ public sealed class Member
     /// <summary>Name, generation and address in one (shared between a simulation's nodes): set to move the member to a new generation or address at once.</summary>
     internal MemberIdentity Identity
     {
-        get => _identity;
+        get => _identityOrRare is MemberRare rare ? rare.Identity : Unsafe.As<MemberIdentity>(_identityOrRare);
         set
         {
-            System.Diagnostics.Debug.Assert(string.Equals(value.Name, _identity.Name, StringComparison.Ordinal), "a member keeps its name");
-            _identity = value;
+            System.Diagnostics.Debug.Assert(string.Equals(value.Name, Identity.Name, StringComparison.Ordinal), "a member keeps its name");
+            if (_identityOrRare is MemberRare rare)
+            {
+                rare.Identity = value;
+            }
+            else
+            {
+                _identityOrRare = value;
+            }
         }
     }
 
@@ -103,14 +114,14 @@ public sealed class Member
     /// <summary>Advertised protocol versions.</summary>
     public ProtocolVersions Versions
     {
-        get => _rare?.Versions ?? ProtocolVersions.Current;
+        get => RareOrNull?.Versions ?? ProtocolVersions.Current;
         internal set
         {
             if (value == ProtocolVersions.Current)
             {
-                if (_rare is not null)
+                if (RareOrNull is { } rare)
                 {
-                    _rare.Versions = null;
+                    rare.Versions = null;
                     DropRareIfEmpty();
                 }
             }
@@ -124,14 +135,14 @@ public sealed class Member
     /// <summary>Opaque metadata (never mutated in place: replaced as a whole).</summary>
     public byte[] Metadata
     {
-        get => _rare?.Metadata ?? [];
+        get => RareOrNull?.Metadata ?? [];
         internal set
         {
             if (value.Length == 0)
             {
-                if (_rare is not null)
+                if (RareOrNull is { } rare)
                 {
-                    _rare.Metadata = null;
+                    rare.Metadata = null;
                     DropRareIfEmpty();
                 }
             }
@@ -152,16 +163,16 @@ public sealed class Member
     /// <summary>The running suspicion while the member is suspect.</summary>
     internal Suspicion? Suspicion
     {
-        get => _rare?.Suspicion;
+        get => RareOrNull?.Suspicion;
         set
         {
             if (value is not null)
             {
                 Rare().Suspicion = value;
             }
-            else if (_rare is not null)
+            else if (RareOrNull is { } rare)
             {
-                _rare.Suspicion = null;
+                rare.Suspicion = null;
                 DropRareIfEmpty();
             }
         }
@@ -186,20 +197,35 @@ public sealed class Member
     /// <inheritdoc />
     public override string ToString() => $"{Name} {Address} {State} inc={Incarnation} gen={Generation}";
 
-    private MemberRare Rare() => _rare ??= new MemberRare();
+    private MemberRare Rare()
+    {
+        if (_identityOrRare is MemberRare rare)
+        {
+            return rare;
+        }
+
+        rare = new MemberRare(Unsafe.As<MemberIdentity>(_identityOrRare));
+        _identityOrRare = rare;
+        return rare;
+    }
 
     private void DropRareIfEmpty()
     {
-        if (_rare is { Metadata: null, Versions: null, Suspicion: null })
+        if (_identityOrRare is MemberRare { Metadata: null, Versions: null, Suspicion: null } rare)
         {
-            _rare = null;
+            _identityOrRare = rare.Identity;
         }
     }
 }
 
-/// <summary>The parts of a <see cref="Member"/> that most members never have: one object, only for those that do.</summary>
-internal sealed class MemberRare
+/// <summary>
+/// The parts of a <see cref="Member"/> that most members never have: one object, only for those that
+/// do. While it exists the member's reference points here and this holds the member's identity.
+/// </summary>
+internal sealed class MemberRare(MemberIdentity identity)
 {
+    public MemberIdentity Identity { get; set; } = identity;
+
     public byte[]? Metadata { get; set; }
 
     public ProtocolVersions? Versions { get; set; }
