@@ -89,8 +89,9 @@ internal sealed class TimedEntry(EntryBody body, TimeSpan updatedAt)
 /// exactly the count, up to <see cref="SmallMax"/>, sorted by version (key lookups scan it; an
 /// insert or removal copies it, at most 8 entries); and past that a dictionary by key and a sorted
 /// set by version, kept until cleared. Versions of one owner are distinct (each write takes the
-/// next), so the version order is total in every form. A row is 24 bytes on a 64-bit runtime: the
-/// owner's name and generation are one <see cref="OwnerKey"/> that a simulation's nodes share (32
+/// next), so the version order is total in every form. A row is 16 bytes on a 64-bit runtime: the
+/// owner's name and generation are one <see cref="OwnerKey"/> that a simulation's nodes share, and
+/// <see cref="MaxVersion"/> is read from the entries (24 bytes with it as a field, until session 31; 32
 /// bytes with both inline, until session 29; 72 with the one entry inline too, until session 28;
 /// before that a 96-byte object and an 8-byte reference to it in the owner array).
 /// </para>
@@ -102,9 +103,10 @@ internal struct OwnerState
 
     private static readonly VersionOrder Order = new();
 
-    // null (no entries), an EntryBody or a TimedEntry (one entry), a StoredEntry[] of exactly
-    // 2..SmallMax in version order, or a Large.
-    private object? _many;
+    // The entries: null (none), an EntryBody or a TimedEntry (one entry), a StoredEntry[] of exactly
+    // 2..SmallMax in version order, or a Large; or a Capped holding one of the first four and a
+    // MaxVersion other than their highest version (see MaxVersion).
+    private object? _slot;
 
     // The owner's name and the generation held (shared between a simulation's nodes).
     private OwnerKey _key;
@@ -125,15 +127,24 @@ internal struct OwnerState
 
     public readonly OwnerKey Key => _key;
 
-    public ulong MaxVersion { get; set; }
-
-    public readonly int Count => _many switch
+    /// <summary>
+    /// The highest version of the owner this node has (everything at or below it that still exists is
+    /// held). Not a field: almost always it is the highest version among the entries (the newest write
+    /// is held unless it was a tombstone since collected), so it is read from them, and only a row
+    /// where it differs holds it, in a <see cref="Capped"/> around the entries (as does every
+    /// <see cref="Large"/>, which puts change in place). That keeps a row at 16 bytes (N² rows in a simulation). It reads back exactly
+    /// what was last set, whatever the entries did since.
+    /// </summary>
+    public ulong MaxVersion
     {
-        null => 0,
-        StoredEntry[] small => small.Length,
-        Large large => large.ByKey.Count,
-        _ => 1,
-    };
+        readonly get => _slot is Capped capped ? capped.Max : ImplicitMax(_slot);
+        set => SetForm(Many, value);
+    }
+
+    // The entries' form, without a Capped around it.
+    private readonly object? Many => _slot is Capped capped ? capped.Inner : _slot;
+
+    public readonly int Count => CountOf(Many);
 
     /// <summary>Approximate bytes held (keys, values and a fixed overhead per entry); computed on demand.</summary>
     public readonly long Bytes
@@ -151,7 +162,7 @@ internal struct OwnerState
     }
 
     /// <summary>Every entry, oldest version first (a struct range: a foreach allocates nothing in the small forms).</summary>
-    public readonly EntryRange Entries => _many switch
+    public readonly EntryRange Entries => Many switch
     {
         null => default,
         StoredEntry[] small => new EntryRange(small, 0),
@@ -162,7 +173,7 @@ internal struct OwnerState
     /// <summary>The entry held for <paramref name="key"/>, if any.</summary>
     public readonly bool TryFind(string key, out StoredEntry entry)
     {
-        switch (_many)
+        switch (Many)
         {
             case null:
                 entry = default;
@@ -177,7 +188,7 @@ internal struct OwnerState
                 entry = index < 0 ? default : small[index];
                 return index >= 0;
             default:
-                return ((Large)_many).ByKey.TryGetValue(key, out entry);
+                return ((Large)Many).ByKey.TryGetValue(key, out entry);
         }
     }
 
@@ -185,10 +196,19 @@ internal struct OwnerState
     /// Stores <paramref name="entry"/> unless the key already holds that version or newer;
     /// <paramref name="replaced"/> is the entry it replaced (Key null when none). With
     /// <paramref name="names"/>, an entry held alone takes the table's shared body for the write.
+    /// MaxVersion stays as it was.
     /// </summary>
-    public bool TryPut(in StoredEntry entry, out StoredEntry replaced, Wire.NameTable? names = null)
+    public bool TryPut(in StoredEntry entry, out StoredEntry replaced, Wire.NameTable? names = null) => TryPut(entry, out replaced, names, MaxVersion);
+
+    /// <summary>
+    /// As <see cref="TryPut(in StoredEntry, out StoredEntry, Wire.NameTable?)"/>, and when it stores,
+    /// MaxVersion becomes <paramref name="maxVersionAfter"/> in the same step (a caller that raises
+    /// it anyway, after a put, saves the row a passing form with the old one: see <see cref="MaxVersion"/>).
+    /// </summary>
+    public bool TryPut(in StoredEntry entry, out StoredEntry replaced, Wire.NameTable? names, ulong maxVersionAfter)
     {
-        if (_many is not Large)
+        object? many = Many;
+        if (many is not Large)
         {
             bool had = TryFind(entry.Key, out replaced);
             if (had && replaced.Version >= entry.Version)
@@ -198,19 +218,19 @@ internal struct OwnerState
 
             if (had)
             {
-                RemoveSmall(replaced);
+                many = WithoutSmall(many!, replaced);
             }
 
-            if (Count < SmallMax)
+            if (CountOf(many) < SmallMax)
             {
-                InsertSmall(entry, names);
+                SetForm(WithSmall(many, entry, names), maxVersionAfter);
                 return true;
             }
 
-            ToLarge();
+            many = ToLarge((StoredEntry[])many!);
         }
 
-        Large large = (Large)_many!;
+        Large large = (Large)many!;
         if (large.ByKey.TryGetValue(entry.Key, out replaced))
         {
             if (replaced.Version >= entry.Version)
@@ -223,13 +243,14 @@ internal struct OwnerState
 
         large.ByKey[entry.Key] = entry;
         large.ByVersion.Add(entry);
+        SetForm(large, maxVersionAfter);
         return true;
     }
 
     /// <summary>Removes <paramref name="entry"/> if it is still the entry held for its key (not replaced by a newer write).</summary>
     public void Remove(in StoredEntry entry)
     {
-        if (_many is Large large)
+        if (Many is Large large)
         {
             if (large.ByKey.TryGetValue(entry.Key, out StoredEntry current) && current.SameAs(entry))
             {
@@ -242,7 +263,7 @@ internal struct OwnerState
 
         if (TryFind(entry.Key, out StoredEntry held) && held.SameAs(entry))
         {
-            RemoveSmall(held);
+            SetMany(WithoutSmall(Many!, held));
         }
     }
 
@@ -253,9 +274,8 @@ internal struct OwnerState
     public void Clear(OwnerKey key)
     {
         System.Diagnostics.Debug.Assert(string.Equals(key.Name, Owner, StringComparison.Ordinal), "a row keeps its owner");
-        _many = null;
+        _slot = null; // no entries and MaxVersion 0
         _key = key;
-        MaxVersion = 0;
     }
 
     /// <summary>Entries with versions above <paramref name="version"/>, oldest first.</summary>
@@ -266,12 +286,12 @@ internal struct OwnerState
             return default;
         }
 
-        return _many switch
+        return Many switch
         {
             null => default,
             EntryBody or TimedEntry => One() is { } one && one.Version > version ? new EntryRange(one) : default,
             StoredEntry[] small => new EntryRange(small, FirstSmallAbove(small, version)),
-            _ => new EntryRange(((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue))),
+            _ => new EntryRange(((Large)Many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue))),
         };
     }
 
@@ -279,17 +299,17 @@ internal struct OwnerState
     public int CollectTombstones(TimeSpan now, TimeSpan grace, out ulong highest)
     {
         highest = 0;
-        if (_many is null)
+        if (Many is null)
         {
             return 0;
         }
 
-        if (_many is EntryBody)
+        if (Many is EntryBody)
         {
             return 0; // one entry that is no tombstone (a tombstone is a TimedEntry)
         }
 
-        if (_many is TimedEntry timed)
+        if (Many is TimedEntry timed)
         {
             // The common case (one key) without a list or an enumerator.
             if (!timed.Body.IsTombstone || now - timed.UpdatedAt < grace)
@@ -298,7 +318,7 @@ internal struct OwnerState
             }
 
             highest = timed.Body.Version;
-            _many = null;
+            SetMany(null);
             return 1;
         }
 
@@ -333,12 +353,12 @@ internal struct OwnerState
             return 0;
         }
 
-        return _many switch
+        return Many switch
         {
             null => 0,
             EntryBody or TimedEntry => One().Version > version ? 1 : 0,
             StoredEntry[] small => small.Length - FirstSmallAbove(small, version),
-            _ => ((Large)_many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
+            _ => ((Large)Many).ByVersion.GetViewBetween(Probe(version + 1), Probe(ulong.MaxValue)).Count,
         };
     }
 
@@ -366,16 +386,24 @@ internal struct OwnerState
         return i;
     }
 
-    /// <summary>Adds to the small forms (nothing, one, array); the caller checked there is room.</summary>
-    private void InsertSmall(in StoredEntry entry, Wire.NameTable? names)
+    private static int CountOf(object? many) => many switch
     {
-        if (_many is null)
+        null => 0,
+        StoredEntry[] small => small.Length,
+        Large large => large.ByKey.Count,
+        _ => 1,
+    };
+
+    /// <summary>A small form (nothing, one, array) with <paramref name="entry"/> added; the caller checked there is room.</summary>
+    private static object WithSmall(object? many, in StoredEntry entry, Wire.NameTable? names)
+    {
+        if (many is null)
         {
-            SetOne(entry, names);
-            return;
+            EntryBody body = names is not null ? names.InternEntry(entry) : new EntryBody(entry);
+            return body.NeedsTime ? new TimedEntry(body, entry.UpdatedAt) : body;
         }
 
-        StoredEntry[] old = _many as StoredEntry[] ?? [One()];
+        StoredEntry[] old = many as StoredEntry[] ?? [OneOf(many)];
         StoredEntry[] small = new StoredEntry[old.Length + 1];
         int at = old.Length;
         while (at > 0 && old[at - 1].Version > entry.Version)
@@ -386,19 +414,18 @@ internal struct OwnerState
         Array.Copy(old, 0, small, 0, at);
         small[at] = entry;
         Array.Copy(old, at, small, at + 1, old.Length - at);
-        _many = small;
+        return small;
     }
 
-    /// <summary>Removes an entry held in a small form (the caller found it there).</summary>
-    private void RemoveSmall(in StoredEntry entry)
+    /// <summary>A small form without <paramref name="entry"/> (the caller found it there).</summary>
+    private static object? WithoutSmall(object many, in StoredEntry entry)
     {
-        if (_many is EntryBody or TimedEntry)
+        if (many is EntryBody or TimedEntry)
         {
-            _many = null;
-            return;
+            return null;
         }
 
-        StoredEntry[] old = (StoredEntry[])_many!;
+        StoredEntry[] old = (StoredEntry[])many;
         int index = 0;
         while (!old[index].SameAs(entry))
         {
@@ -407,19 +434,17 @@ internal struct OwnerState
 
         if (old.Length == 2)
         {
-            SetOne(old[1 - index], names: null); // back to the single form: no array for one entry
-            return;
+            return WithSmall(null, old[1 - index], names: null); // back to the single form: no array for one entry
         }
 
         StoredEntry[] small = new StoredEntry[old.Length - 1];
         Array.Copy(old, 0, small, 0, index);
         Array.Copy(old, index + 1, small, index, old.Length - index - 1);
-        _many = small;
+        return small;
     }
 
-    private void ToLarge()
+    private static Large ToLarge(StoredEntry[] small)
     {
-        StoredEntry[] small = (StoredEntry[])_many!;
         Large large = new();
         foreach (StoredEntry entry in small)
         {
@@ -427,17 +452,40 @@ internal struct OwnerState
             large.ByVersion.Add(entry);
         }
 
-        _many = large;
+        return large;
     }
 
     /// <summary>The one entry of the single form (the caller checked the form).</summary>
-    private readonly StoredEntry One() => _many is TimedEntry timed ? timed.Body.At(timed.UpdatedAt) : ((EntryBody)_many!).At(TimeSpan.Zero);
+    private readonly StoredEntry One() => OneOf(Many!);
 
-    private void SetOne(in StoredEntry entry, Wire.NameTable? names)
+    private static StoredEntry OneOf(object many) => many is TimedEntry timed ? timed.Body.At(timed.UpdatedAt) : ((EntryBody)many).At(TimeSpan.Zero);
+
+    /// <summary>Changes the entries' form and keeps MaxVersion as it was.</summary>
+    private void SetMany(object? many) => SetForm(many, MaxVersion);
+
+    private void SetForm(object? many, ulong max)
     {
-        EntryBody body = names is not null ? names.InternEntry(entry) : new EntryBody(entry);
-        _many = body.NeedsTime ? new TimedEntry(body, entry.UpdatedAt) : body;
+        System.Diagnostics.Debug.Assert(many is not Capped, "one level");
+        if (_slot is Capped held && ReferenceEquals(held.Inner, many) && held.Max == max)
+        {
+            return;
+        }
+
+        // A Large (rare: more than SmallMax keys) is changed in place by puts, so its MaxVersion is
+        // always held beside it. A new Capped each time, never one changed in place: a copy of the
+        // row (a snapshot) may hold the old one.
+        _slot = many is not Large && ImplicitMax(many) == max ? many : new Capped(many, max);
     }
+
+    // The highest version among the small forms' entries (0 for none).
+    private static ulong ImplicitMax(object? many) => many switch
+    {
+        null => 0,
+        EntryBody body => body.Version,
+        TimedEntry timed => timed.Body.Version,
+        StoredEntry[] small => small[^1].Version,
+        _ => throw new InvalidOperationException("not a small form: " + many.GetType().Name),
+    };
 
     private static StoredEntry Probe(ulong version) => new(string.Empty, version, false, 0, [], TimeSpan.Zero);
 
@@ -449,6 +497,14 @@ internal struct OwnerState
         public Dictionary<string, StoredEntry> ByKey { get; } = new(StringComparer.Ordinal);
 
         public SortedSet<StoredEntry> ByVersion { get; } = new(Order);
+    }
+
+    /// <summary>A form with its MaxVersion: a Large, or a small form whose MaxVersion is not its highest entry's version (rare: after a collected tombstone, or a delta whose range ends above its entries).</summary>
+    private sealed class Capped(object? inner, ulong max)
+    {
+        public object? Inner { get; } = inner;
+
+        public ulong Max { get; } = max;
     }
 
     private sealed class VersionOrder : IComparer<StoredEntry>

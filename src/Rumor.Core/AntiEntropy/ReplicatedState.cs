@@ -107,7 +107,7 @@ internal sealed class ReplicatedState
         bool had = Local.TryFind(key, out StoredEntry old);
         ulong version = Local.MaxVersion + 1;
         StoredEntry entry = new(key, version, value is null, value is null ? 0 : ttlMilliseconds, value ?? [], now);
-        Local.TryPut(entry, out _, _names);
+        Local.TryPut(entry, out _, _names, version);
         Local.MaxVersion = version;
         _checksumDirty = true;
         return new AppliedChange(Local.Owner, key, had && !old.IsTombstone ? old.Value : null, value, version);
@@ -384,15 +384,19 @@ internal sealed class ReplicatedState
                 continue;
             }
 
+            // Each put raises MaxVersion to the delta's end in the same step (a row holds MaxVersion
+            // apart from its entries only while the two differ: OwnerState.MaxVersion); what the
+            // entries are compared with is the MaxVersion before the delta.
+            ulong held = owner.MaxVersion;
             foreach (StateEntry entry in d.Entries)
             {
-                if (entry.Version <= owner.MaxVersion)
+                if (entry.Version <= held)
                 {
                     continue;
                 }
 
                 StoredEntry stored = new(entry.Key, entry.Version, entry.IsTombstone, entry.TtlMilliseconds, entry.Value, now);
-                if (owner.TryPut(stored, out StoredEntry replaced, _names))
+                if (owner.TryPut(stored, out StoredEntry replaced, _names, d.ToVersion))
                 {
                     byte[]? oldValue = replaced.Key is not null && !replaced.IsTombstone ? replaced.Value : null;
                     byte[]? newValue = entry.IsTombstone ? null : entry.Value;
