@@ -90,12 +90,19 @@ public sealed class VivaldiTests
         double[] medians = [0.201, 0.201, 0.201, 0.207, 0.207, 0.203, 0.203];
         for (int i = 0; i < alice.Length; i++)
         {
-            Assert.Equal(medians[i], client.LatencyFilter("alice", alice[i]));
+            Assert.Equal(medians[i], client.LatencyFilter("alice", TimeSpan.FromSeconds(alice[i])));
         }
 
-        Assert.Equal(0.310, client.LatencyFilter("bob", 0.310));
+        Assert.Equal(0.310, client.LatencyFilter("bob", TimeSpan.FromSeconds(0.310)));
         client.Forget("alice");
-        Assert.Equal(0.888, client.LatencyFilter("alice", 0.888));
+        Assert.Equal(0.888, client.LatencyFilter("alice", TimeSpan.FromSeconds(0.888)));
+
+        // Samples are kept in ticks: what comes back is the sample's TotalSeconds exactly, up to RttMax.
+        foreach (TimeSpan rtt in new[] { TimeSpan.FromTicks(1), TimeSpan.FromTicks(1_234_567), TimeSpan.FromTicks(99_999_999), VivaldiClient.RttMax })
+        {
+            client.Forget("carol");
+            Assert.Equal(rtt.TotalSeconds, client.LatencyFilter("carol", rtt));
+        }
     }
 
     [Fact]

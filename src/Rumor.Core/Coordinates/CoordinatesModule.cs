@@ -26,7 +26,7 @@ internal sealed class CoordinatesModule : GossipModule
     private readonly bool _enabled;
     private readonly VivaldiClient _vivaldi;
     // Per member: [vector (Dimensionality), error, adjustment, height], one flat table (no coordinate object per member).
-    private readonly DoubleRows _coordinates;
+    private readonly NameRows<double> _coordinates;
     private readonly int _dimensions;
     private PendingAck _pending;
 
@@ -37,7 +37,7 @@ internal sealed class CoordinatesModule : GossipModule
         Xoshiro256StarStar random = new(Seed(node.Self.Name, node.Self.Generation));
         _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble);
         _dimensions = node.Options.Vivaldi.Dimensionality;
-        _coordinates = new DoubleRows(_dimensions + 3);
+        _coordinates = new NameRows<double>(_dimensions + 3);
         node.Handle<CoordinateMessage>(HandleCoordinate); // also when off: decoded (bounds checked) and ignored
     }
 

@@ -28,8 +28,10 @@ public sealed class VivaldiClient
     private readonly NetworkCoordinate _origin;
     private readonly Func<double> _random;
     private readonly double[] _adjustmentSamples;
-    // Per peer: [count, sample 1 .. sample LatencyFilterSize], oldest sample first (one flat table, no list per peer).
-    private readonly DoubleRows _latencySamples;
+    // Per peer: [count, sample 1 .. sample LatencyFilterSize], oldest sample first, each sample in
+    // ticks (one flat table, no list per peer). An RTT is at most RttMax (10^8 ticks), so a sample is
+    // an int: half a row of doubles, and the seconds read back are exactly TimeSpan.TotalSeconds'.
+    private readonly NameRows<int> _latencySamples;
     private int _adjustmentIndex;
 
     /// <summary>A client at the origin.</summary>
@@ -43,7 +45,7 @@ public sealed class VivaldiClient
         _origin = NetworkCoordinate.Origin(options);
         Coordinate = _origin;
         _adjustmentSamples = new double[options.AdjustmentWindowSize];
-        _latencySamples = new DoubleRows(options.LatencyFilterSize + 1);
+        _latencySamples = new NameRows<int>(options.LatencyFilterSize + 1);
     }
 
     /// <summary>The current coordinate.</summary>
@@ -69,7 +71,7 @@ public sealed class VivaldiClient
             return false;
         }
 
-        double rttSeconds = LatencyFilter(node, rtt.TotalSeconds);
+        double rttSeconds = LatencyFilter(node, rtt);
         UpdateVivaldi(other, rttSeconds);
         UpdateAdjustment(other, rttSeconds);
         UpdateGravity();
@@ -85,27 +87,30 @@ public sealed class VivaldiClient
     /// <summary>Drops the latency samples kept for <paramref name="node"/>.</summary>
     public void Forget(string node) => _latencySamples.Remove(node);
 
-    // The median of the peer's last LatencyFilterSize samples (the upper median for an even count, as Serf).
-    internal double LatencyFilter(string node, double rttSeconds)
+    // The median of the peer's last LatencyFilterSize samples (the upper median for an even count, as
+    // Serf), in seconds. The caller checked 0 <= rtt <= RttMax.
+    internal double LatencyFilter(string node, TimeSpan rtt)
     {
-        Span<double> row = _latencySamples.Row(_latencySamples.GetOrAdd(node));
-        Span<double> samples = row[1..];
-        int count = (int)row[0];
+        System.Diagnostics.Debug.Assert(rtt >= TimeSpan.Zero && rtt <= RttMax, "the caller bounds the RTT");
+        Span<int> row = _latencySamples.Row(_latencySamples.GetOrAdd(node));
+        Span<int> samples = row[1..];
+        int count = row[0];
+        int ticks = (int)rtt.Ticks;
         if (count < samples.Length)
         {
-            samples[count++] = rttSeconds;
+            samples[count++] = ticks;
             row[0] = count;
         }
         else
         {
             samples[1..].CopyTo(samples); // the oldest goes
-            samples[^1] = rttSeconds;
+            samples[^1] = ticks;
         }
 
-        Span<double> sorted = count <= 64 ? stackalloc double[count] : new double[count];
+        Span<int> sorted = count <= 64 ? stackalloc int[count] : new int[count];
         samples[..count].CopyTo(sorted);
         sorted.Sort();
-        return sorted[count / 2];
+        return TimeSpan.FromTicks(sorted[count / 2]).TotalSeconds;
     }
 
     private void UpdateVivaldi(NetworkCoordinate other, double rttSeconds)

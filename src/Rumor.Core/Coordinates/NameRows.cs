@@ -3,14 +3,15 @@ using Rumor.Core.Membership;
 namespace Rumor.Core.Coordinates;
 
 /// <summary>
-/// Fixed-width rows of doubles keyed by member name, all in one flat array per table: no object per
-/// row. The coordinates module keeps one coordinate per member it has measured, and the Vivaldi
+/// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks) keyed by
+/// member name, all in one flat array per table: no object per row. The coordinates module keeps one coordinate per member it has measured, and the Vivaldi
 /// client one latency window per peer; a simulated cluster of N nodes holds up to N² of each, so a
 /// row costs its doubles plus one name-table entry instead of a coordinate object, its vector, a
 /// list and its array (about 290 bytes per probed member before, measured by the bench's scale
 /// experiment). A removed row's slot is reused by the next added one.
 /// </summary>
-internal sealed class DoubleRows
+internal sealed class NameRows<T>
+    where T : unmanaged
 {
     // The name index is a NameSlotIndex over slot numbers (4 bytes a bucket at a load of at most
     // one half), plus the name's reference in _names: about 16 bytes a row against ~46 for a
@@ -19,18 +20,18 @@ internal sealed class DoubleRows
     private readonly List<int> _free = [];
     private readonly NameSlotIndex _index = new();
     private string?[] _names = new string?[4]; // by slot; null: free
-    private double[] _data;
+    private T[] _data;
     private int _used;
 
-    /// <summary>A table of rows <paramref name="width"/> doubles wide.</summary>
-    public DoubleRows(int width)
+    /// <summary>A table of rows <paramref name="width"/> values wide.</summary>
+    public NameRows(int width)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         Width = width;
-        _data = new double[width * 4];
+        _data = new T[width * 4];
     }
 
-    /// <summary>Doubles per row.</summary>
+    /// <summary>Values per row.</summary>
     public int Width { get; }
 
     /// <summary>Rows held.</summary>
@@ -47,7 +48,7 @@ internal sealed class DoubleRows
     }
 
     /// <summary>The row at <paramref name="slot"/> (valid until the next add or remove).</summary>
-    public Span<double> Row(int slot) => _data.AsSpan(slot * Width, Width);
+    public Span<T> Row(int slot) => _data.AsSpan(slot * Width, Width);
 
     /// <summary>The row of <paramref name="name"/>, added zeroed when it had none.</summary>
     public int GetOrAdd(string name)

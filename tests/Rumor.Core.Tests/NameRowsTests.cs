@@ -3,12 +3,12 @@ using Rumor.Core.Coordinates;
 namespace Rumor.Core.Tests;
 
 /// <summary>The flat row table behind coordinates and latency windows keeps each name's row through growth, reuse and removal.</summary>
-public sealed class DoubleRowsTests
+public sealed class NameRowsTests
 {
     [Fact]
     public void Rows_keep_their_values_through_growth_and_reuse_and_start_zeroed()
     {
-        DoubleRows rows = new(3);
+        NameRows<double> rows = new(3);
         Dictionary<string, double> model = [];
         Random random = new(7);
         for (int step = 0; step < 20000; step++)
@@ -41,5 +41,25 @@ public sealed class DoubleRowsTests
             Assert.True(rows.TryGet(name, out int slot));
             Assert.Equal([v, v + 1, v + 2], rows.Row(slot).ToArray());
         }
+    }
+
+    [Fact]
+    public void Rows_of_ints_keep_their_values()
+    {
+        NameRows<int> ints = new(4);
+        for (int i = 0; i < 1000; i++)
+        {
+            Span<int> row = ints.Row(ints.GetOrAdd($"m{i}"));
+            row[0] = i;
+            row[3] = -i;
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.True(ints.TryGet($"m{i}", out int slot));
+            Assert.Equal([i, 0, 0, -i], ints.Row(slot).ToArray());
+        }
+
+        Assert.Equal(1000, ints.Count);
     }
 }
