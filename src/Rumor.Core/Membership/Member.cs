@@ -89,7 +89,12 @@ public sealed class Member
     /// <summary>Name, generation and address in one (shared between a simulation's nodes): set to move the member to a new generation or address at once.</summary>
     internal MemberIdentity Identity
     {
-        get => _identityOrRare is MemberRare rare ? rare.Identity : Unsafe.As<MemberIdentity>(_identityOrRare);
+        get
+        {
+            // One read of the field: what it holds is then checked and cast as the same object.
+            object held = _identityOrRare;
+            return held is MemberRare rare ? rare.Identity : Unsafe.As<MemberIdentity>(held);
+        }
         set
         {
             System.Diagnostics.Debug.Assert(string.Equals(value.Name, Identity.Name, StringComparison.Ordinal), "a member keeps its name");
@@ -199,12 +204,13 @@ public sealed class Member
 
     private MemberRare Rare()
     {
-        if (_identityOrRare is MemberRare rare)
+        object held = _identityOrRare;
+        if (held is MemberRare rare)
         {
             return rare;
         }
 
-        rare = new MemberRare(Unsafe.As<MemberIdentity>(_identityOrRare));
+        rare = new MemberRare(Unsafe.As<MemberIdentity>(held));
         _identityOrRare = rare;
         return rare;
     }
