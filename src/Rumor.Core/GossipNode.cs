@@ -59,7 +59,11 @@ public sealed partial class GossipNode : IModuleContext
     // OnPacket on the same thread (a host that delivers synchronously) gets a fresh one.
     [ThreadStatic]
     private static byte[]? t_datagramScratch;
-    private readonly byte[] _compressScratch;
+
+    // The compression buffer of SendPacket, one per thread for the same reason (1,400 bytes a node),
+    // taken and put back the same way.
+    [ThreadStatic]
+    private static byte[]? t_compressScratch;
     private readonly List<NodeAddress> _seeds = [];
     private readonly Member _self;
     private bool _started;
@@ -94,7 +98,6 @@ public sealed partial class GossipNode : IModuleContext
         _security = new PacketSecurity(options.Keyring?.Clone(), options.VerifyIncoming, options.EncryptOutgoing, random, options.Generation, Counters);
 
         _builder = new PacketBuilder(options.PacketBudgetBytes);
-        _compressScratch = new byte[options.PacketBudgetBytes];
         _health = new LocalHealth(options.AwarenessMaxMultiplier);
         _verdicts = new VerdictLog(options.VerdictsMax);
         _probeHistories = new ProbeHistoryStore(options.ProbeHistoryMax, options.ProbeHistoryWindow);
@@ -357,20 +360,34 @@ public sealed partial class GossipNode : IModuleContext
         }
 
         int threshold = _options.CompressionThresholdBytes;
+        byte[]? scratch = null;
         if (threshold > 0 && packet.Length - WireLimits.OverheadBytes >= threshold)
         {
-            int compressed = PacketCompression.TryCompress(packet, _compressScratch, threshold);
+            int room = _options.PacketBudgetBytes; // as the node's own buffer was: what fits decides whether to compress
+            scratch = t_compressScratch is { } held && held.Length >= room ? held : new byte[room];
+            t_compressScratch = null;
+            int compressed = PacketCompression.TryCompress(packet, scratch.AsSpan(0, room), threshold);
             if (compressed > 0)
             {
                 Counters.CompressionBytesSaved += packet.Length - compressed;
-                packet = _compressScratch.AsSpan(0, compressed);
+                packet = scratch.AsSpan(0, compressed);
             }
         }
 
-        packet = _security.SealDatagram(packet);
-        Counters.PacketsSent++;
-        Counters.PacketBytesSent += packet.Length;
-        _host.SendPacket(to, packet);
+        try
+        {
+            packet = _security.SealDatagram(packet);
+            Counters.PacketsSent++;
+            Counters.PacketBytesSent += packet.Length;
+            _host.SendPacket(to, packet);
+        }
+        finally
+        {
+            if (scratch is not null)
+            {
+                t_compressScratch = scratch; // the host has copied or sent the packet by now
+            }
+        }
     }
 
     /// <summary>Sends <paramref name="message"/> with as many queued broadcasts as fit beside it.</summary>

@@ -61,14 +61,18 @@ public sealed record VerdictRecord(
 /// </summary>
 public sealed class VerdictLog : IReadOnlyList<VerdictRecord>
 {
-    private readonly VerdictRecord[] _records;
+    // Grown to the capacity as records come (a node that never reached a verdict holds none: a
+    // simulated cluster's 1,000 nodes each had a 256-slot array, 2 bytes a member record). Until
+    // it reaches the capacity the records sit at [0, _count) and _next is _count.
+    private readonly int _capacity;
+    private VerdictRecord[] _records = [];
     private int _next;
     private int _count;
 
-    internal VerdictLog(int capacity) => _records = new VerdictRecord[Math.Max(1, capacity)];
+    internal VerdictLog(int capacity) => _capacity = Math.Max(1, capacity);
 
     /// <summary>How many records the ring holds at most.</summary>
-    public int Capacity => _records.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Records dropped to make room (oldest first).</summary>
     public long Overwritten { get; private set; }
@@ -93,6 +97,12 @@ public sealed class VerdictLog : IReadOnlyList<VerdictRecord>
 
     internal void Add(VerdictRecord record)
     {
+        if (_count == _records.Length && _records.Length < _capacity)
+        {
+            Array.Resize(ref _records, Math.Min(_capacity, ArrayGrowth.Next(_records.Length)));
+            _next = _count;
+        }
+
         if (_count == _records.Length)
         {
             Overwritten++;

@@ -22,8 +22,11 @@ internal delegate DecodeError PacketHandler(NodeAddress from, ReadOnlySpan<byte>
 /// </summary>
 internal sealed class MessageTable
 {
-    private readonly PacketHandler?[] _packets = new PacketHandler?[256];
-    private readonly StreamRequestHandler?[] _streams = new StreamRequestHandler?[256];
+    // By id, each array as long as the highest id registered + 1 (ids are bytes, but the kernel's
+    // and the modules' are below 32: two 256-slot arrays were 4 KiB a node, 4 bytes a member record
+    // of a simulated cluster of 1,000).
+    private PacketHandler?[] _packets = [];
+    private StreamRequestHandler?[] _streams = [];
 
     /// <summary>Registers the handler of <typeparamref name="T"/>; names are interned in <paramref name="names"/> (null: not interned).</summary>
     public void Add<T>(MessageHandler<T> handler, NameTable? names)
@@ -31,9 +34,14 @@ internal sealed class MessageTable
     {
         ArgumentNullException.ThrowIfNull(handler);
         int id = (byte)T.Type;
-        if (_packets[id] is not null)
+        if (id < _packets.Length && _packets[id] is not null)
         {
             throw new InvalidOperationException($"Message type {T.Type} already has a handler.");
+        }
+
+        if (id >= _packets.Length)
+        {
+            Array.Resize(ref _packets, id + 1);
         }
 
         _packets[id] = (from, payload, now) => Decode(handler, names, from, payload, now);
@@ -43,21 +51,27 @@ internal sealed class MessageTable
     public void AddStream(MessageType headerType, StreamRequestHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        if (_streams[(byte)headerType] is not null)
+        int id = (byte)headerType;
+        if (id < _streams.Length && _streams[id] is not null)
         {
             throw new InvalidOperationException($"Streams of header type {headerType} already have a handler.");
         }
 
-        _streams[(byte)headerType] = handler;
+        if (id >= _streams.Length)
+        {
+            Array.Resize(ref _streams, id + 1);
+        }
+
+        _streams[id] = handler;
     }
 
     /// <summary>Decodes and handles one datagram message; an id nobody registered is malformed here.</summary>
     public DecodeError Dispatch(NodeAddress from, MessageType type, ReadOnlySpan<byte> payload, TimeSpan now) =>
-        _packets[(byte)type] is { } handler ? handler(from, payload, now) : DecodeError.Malformed;
+        (byte)type < _packets.Length && _packets[(byte)type] is { } handler ? handler(from, payload, now) : DecodeError.Malformed;
 
     /// <summary>The handler of a stream request by the header type byte of its packet, or null.</summary>
     public StreamRequestHandler? StreamHandler(ReadOnlySpan<byte> request) =>
-        request.Length >= WireLimits.HeaderBytes ? _streams[request[1]] : null;
+        request.Length >= WireLimits.HeaderBytes && request[1] < _streams.Length ? _streams[request[1]] : null;
 
     /// <summary>The one decode-then-handle step every message type goes through.</summary>
     private static DecodeError Decode<T>(MessageHandler<T> handler, NameTable? names, NodeAddress from, ReadOnlySpan<byte> payload, TimeSpan now)
