@@ -29,6 +29,7 @@ public sealed partial class GossipNode
 {
     private readonly Dictionary<uint, Relay> _relays = [];
     private ProbeState? _probe;
+    private ProbeState? _spareProbe; // the last settled probe's state, reused by the next probe: none allocated per probe
     private int _probeIndex;
     private uint _sequence;
 
@@ -58,7 +59,9 @@ public sealed partial class GossipNode
         }
 
         uint sequence = ++_sequence;
-        ProbeState probe = new(sequence, target, now, now + interval);
+        ProbeState probe = _spareProbe ?? new();
+        _spareProbe = null;
+        probe.Start(sequence, target, now, now + interval);
         _probe = probe;
         Counters.ProbesSent++;
         PingMessage ping = new(sequence, target.Name, _self.Name, _self.Address);
@@ -172,6 +175,7 @@ public sealed partial class GossipNode
         }
 
         _probe = null;
+        _spareProbe = probe; // taken again by the next ProbeRound (a timer: nothing holds this one by then)
         Member target = probe.Target;
         if (probe.AckedAt is { } ackedAt)
         {
@@ -360,16 +364,17 @@ public sealed partial class GossipNode
         return found;
     }
 
-    private sealed class ProbeState(uint sequence, Member target, TimeSpan startedAt, TimeSpan deadline)
+    /// <summary>Our probe in flight. One object per node, reset by <see cref="Start"/> for each probe.</summary>
+    private sealed class ProbeState
     {
-        public uint Sequence { get; } = sequence;
+        public uint Sequence { get; private set; }
 
-        public Member Target { get; } = target;
+        public Member Target { get; private set; } = null!;
 
-        public TimeSpan StartedAt { get; } = startedAt;
+        public TimeSpan StartedAt { get; private set; }
 
         /// <summary>When the probe is settled (the end of its possibly stretched interval).</summary>
-        public TimeSpan Deadline { get; } = deadline;
+        public TimeSpan Deadline { get; private set; }
 
         /// <summary>When the first datagram ack (direct or relayed) arrived.</summary>
         public TimeSpan? AckedAt { get; set; }
@@ -380,6 +385,19 @@ public sealed partial class GossipNode
         public int IndirectSent { get; set; }
 
         public int Nacks { get; set; }
+
+        /// <summary>A new probe: every field set, nothing left of the previous one.</summary>
+        public void Start(uint sequence, Member target, TimeSpan startedAt, TimeSpan deadline)
+        {
+            Sequence = sequence;
+            Target = target;
+            StartedAt = startedAt;
+            Deadline = deadline;
+            AckedAt = null;
+            StreamAckedAt = null;
+            IndirectSent = 0;
+            Nacks = 0;
+        }
     }
 
     private readonly record struct Relay(NodeAddress Requester, uint RequesterSequence, bool WantNack, bool NackSent);

@@ -434,15 +434,15 @@ internal sealed class ReplicatedState
         return removed;
     }
 
-    /// <summary>Local keys whose TTL has run out at <paramref name="now"/>.</summary>
-    public List<string> ExpiredLocalKeys(TimeSpan now)
+    /// <summary>Local keys whose TTL has run out at <paramref name="now"/>, or null when none has (every state round asks: no list then).</summary>
+    public List<string>? ExpiredLocalKeys(TimeSpan now)
     {
-        List<string> expired = [];
+        List<string>? expired = null;
         foreach (StoredEntry entry in Local.Entries)
         {
             if (!entry.IsTombstone && entry.TtlMilliseconds > 0 && now - entry.UpdatedAt >= TimeSpan.FromMilliseconds(entry.TtlMilliseconds))
             {
-                expired.Add(entry.Key);
+                (expired ??= []).Add(entry.Key);
             }
         }
 

@@ -33,6 +33,8 @@ internal sealed class ReplicatedStateModule : GossipModule
     private readonly Dictionary<string, PeerChecksum> _peerChecksums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _lastStateContact = new(StringComparer.Ordinal);
     private readonly Dictionary<long, StateStream> _stateStreams = [];
+    // The state round's targets, one list per node cleared at each pick (no list per round).
+    private readonly List<(NodeAddress, string?)> _targets = [];
     // The peer pick's scratch list, one per thread rather than one per node: it holds up to N
     // members during a pick and nothing between picks, and a simulated cluster runs N nodes on one
     // thread (a list per node kept N slots: 8 bytes per member record). Taken for one pick and put
@@ -274,9 +276,12 @@ internal sealed class ReplicatedStateModule : GossipModule
         _timers.Schedule(now + _options.StateGossipInterval, new StateTimer(StateTimerKind.Round));
 
         // Expiry is the owner's write (a tombstone), so every replica agrees on it.
-        foreach (string key in _state.ExpiredLocalKeys(now))
+        if (_state.ExpiredLocalKeys(now) is { } expired)
         {
-            NotifyWatches(_state.WriteLocal(key, null, 0, now), now);
+            foreach (string key in expired)
+            {
+                NotifyWatches(_state.WriteLocal(key, null, 0, now), now);
+            }
         }
 
         AnnounceChecksumIfChanged(now);
@@ -347,7 +352,8 @@ internal sealed class ReplicatedStateModule : GossipModule
 
     private List<(NodeAddress, string?)> PickStatePeers(TimeSpan now, bool seedOnly)
     {
-        List<(NodeAddress, string?)> targets = [];
+        List<(NodeAddress, string?)> targets = _targets;
+        targets.Clear();
         int fanout = _options.StateGossipFanout;
         if (_options.StateSeedEveryRounds > 0 && _stateRounds % _options.StateSeedEveryRounds == 0 && _node.Seeds.Count > 0)
         {

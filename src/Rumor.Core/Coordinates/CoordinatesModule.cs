@@ -169,7 +169,7 @@ internal sealed class CoordinatesModule : GossipModule
         }
 
         Span<double> row = _coordinates.Row(slot);
-        return new NetworkCoordinate(row[.._dimensions].ToArray(), row[_dimensions], row[_dimensions + 1], row[_dimensions + 2]);
+        return new NetworkCoordinate(row[.._dimensions].ToArray(), row[_dimensions], row[_dimensions + 1], row[_dimensions + 2], owned: true);
     }
 
     // FNV-1a 64 of the name (string.GetHashCode is randomised per process), mixed with the generation.

@@ -6,7 +6,8 @@ namespace Rumor.Core.Coordinates;
 /// and an adjustment (a per-node correction learnt from recent errors), all in seconds, and the
 /// node's confidence in it (<see cref="Error"/>). The estimated round trip between two nodes is
 /// <c>|a.Vec - b.Vec| + a.Height + b.Height</c>, plus both adjustments unless that sum would not
-/// be positive. Immutable: updates return new coordinates.
+/// be positive. Immutable: updates return new coordinates (the Vivaldi client moves its own in place
+/// with the same arithmetic, <see cref="DistanceSeconds(ReadOnlySpan{double}, double, double, ReadOnlySpan{double}, double, double)"/> and the rest).
 /// </summary>
 public sealed class NetworkCoordinate
 {
@@ -15,9 +16,15 @@ public sealed class NetworkCoordinate
 
     /// <summary>A coordinate from its parts (the vector is copied).</summary>
     public NetworkCoordinate(IReadOnlyList<double> vec, double error, double adjustment, double height)
+        : this(Copy(vec), error, adjustment, height, owned: true)
     {
-        ArgumentNullException.ThrowIfNull(vec);
-        _vec = [.. vec];
+    }
+
+    /// <summary>A coordinate that takes <paramref name="vec"/> as its own (the caller keeps no reference): no copy.</summary>
+    internal NetworkCoordinate(double[] vec, double error, double adjustment, double height, bool owned)
+    {
+        System.Diagnostics.Debug.Assert(owned, "only for arrays handed over");
+        _vec = vec;
         Error = error;
         Adjustment = adjustment;
         Height = height;
@@ -45,7 +52,7 @@ public sealed class NetworkCoordinate
     public double Height { get; }
 
     /// <summary>False when any component is NaN or infinite (such a coordinate is refused, never applied).</summary>
-    public bool IsValid => _vec.All(double.IsFinite) && double.IsFinite(Error) && double.IsFinite(Adjustment) && double.IsFinite(Height);
+    public bool IsValid => AllFinite(_vec) && double.IsFinite(Error) && double.IsFinite(Adjustment) && double.IsFinite(Height);
 
     /// <summary>True when both have the same dimensionality.</summary>
     public bool IsCompatibleWith(NetworkCoordinate other)
@@ -60,14 +67,8 @@ public sealed class NetworkCoordinate
     /// </summary>
     public double DistanceSeconds(NetworkCoordinate other)
     {
-        double distance = RawDistanceSeconds(other);
-        double adjusted = distance + Adjustment + other.Adjustment;
-        if (adjusted > 0.0)
-        {
-            distance = adjusted;
-        }
-
-        return Math.Truncate(distance * 1e9) / 1e9;
+        RequireCompatible(other);
+        return DistanceSeconds(_vec, Height, Adjustment, other._vec, other.Height, other.Adjustment);
     }
 
     /// <summary>The estimated round trip to <paramref name="other"/>.</summary>
@@ -77,14 +78,7 @@ public sealed class NetworkCoordinate
     internal double RawDistanceSeconds(NetworkCoordinate other)
     {
         RequireCompatible(other);
-        double sum = 0;
-        for (int i = 0; i < _vec.Length; i++)
-        {
-            double d = _vec[i] - other._vec[i];
-            sum += d * d;
-        }
-
-        return Math.Sqrt(sum) + Height + other.Height;
+        return RawDistanceSeconds(_vec, Height, other._vec, other.Height);
     }
 
     /// <summary>
@@ -96,25 +90,107 @@ public sealed class NetworkCoordinate
     internal NetworkCoordinate ApplyForce(VivaldiOptions options, double force, NetworkCoordinate other, Func<double> nextDouble)
     {
         RequireCompatible(other);
-        (double[] unit, double magnitude) = UnitVectorAt(nextDouble, _vec, other._vec);
-        double[] vec = new double[_vec.Length];
-        for (int i = 0; i < vec.Length; i++)
-        {
-            vec[i] = _vec[i] + unit[i] * force;
-        }
-
+        double[] vec = [.. _vec];
         double height = Height;
-        if (magnitude > ZeroThreshold)
-        {
-            height = (Height + other.Height) * force / magnitude + Height;
-            height = Math.Max(height, options.HeightMinSeconds);
-        }
-
-        return new NetworkCoordinate(vec, Error, Adjustment, height);
+        ApplyForce(vec, ref height, other._vec, other.Height, options.HeightMinSeconds, force, nextDouble);
+        return new NetworkCoordinate(vec, Error, Adjustment, height, owned: true);
     }
 
     internal NetworkCoordinate With(double? error = null, double? adjustment = null) =>
-        new(_vec, error ?? Error, adjustment ?? Adjustment, Height);
+        new([.. _vec], error ?? Error, adjustment ?? Adjustment, Height, owned: true);
+
+    /// <summary>This coordinate's parts into <paramref name="vec"/> (of the same dimensionality) and the three scalars.</summary>
+    internal void CopyTo(Span<double> vec, out double error, out double adjustment, out double height)
+    {
+        _vec.CopyTo(vec);
+        error = Error;
+        adjustment = Adjustment;
+        height = Height;
+    }
+
+    /// <summary>The vector as a span, for the arithmetic below without a copy.</summary>
+    internal ReadOnlySpan<double> VecSpan => _vec;
+
+    // The arithmetic on spans, shared by the immutable methods above and the Vivaldi client's
+    // in-place update (which allocates nothing per sample): one implementation, so both give the
+    // same doubles bit for bit (Serf's coordinate.go order of operations).
+
+    /// <summary><see cref="DistanceSeconds(NetworkCoordinate)"/> of a = (vec, height, adjustment) to b.</summary>
+    internal static double DistanceSeconds(ReadOnlySpan<double> a, double aHeight, double aAdjustment, ReadOnlySpan<double> b, double bHeight, double bAdjustment)
+    {
+        double distance = RawDistanceSeconds(a, aHeight, b, bHeight);
+        double adjusted = distance + aAdjustment + bAdjustment;
+        if (adjusted > 0.0)
+        {
+            distance = adjusted;
+        }
+
+        return Math.Truncate(distance * 1e9) / 1e9;
+    }
+
+    /// <summary>Euclidean distance of the vectors plus both heights (same lengths: the caller checked).</summary>
+    internal static double RawDistanceSeconds(ReadOnlySpan<double> a, double aHeight, ReadOnlySpan<double> b, double bHeight)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = a[i] - b[i];
+            sum += d * d;
+        }
+
+        return Math.Sqrt(sum) + aHeight + bHeight;
+    }
+
+    /// <summary>
+    /// <see cref="ApplyForce(VivaldiOptions, double, NetworkCoordinate, Func{double})"/> in place:
+    /// <paramref name="vec"/> and <paramref name="height"/> move; <paramref name="other"/> must not
+    /// overlap <paramref name="vec"/>.
+    /// </summary>
+    internal static void ApplyForce(Span<double> vec, ref double height, ReadOnlySpan<double> other, double otherHeight, double heightMin, double force, Func<double> nextDouble)
+    {
+        Span<double> unit = vec.Length <= CoordinateDimensionsMax ? stackalloc double[CoordinateDimensionsMax] : new double[vec.Length];
+        unit = unit[..vec.Length];
+        double magnitude = UnitVectorAt(nextDouble, vec, other, unit);
+        for (int i = 0; i < vec.Length; i++)
+        {
+            vec[i] = vec[i] + (unit[i] * force);
+        }
+
+        if (magnitude > ZeroThreshold)
+        {
+            height = ((height + otherHeight) * force / magnitude) + height;
+            height = Math.Max(height, heightMin);
+        }
+    }
+
+    /// <summary>True when every value is finite.</summary>
+    internal static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (double value in values)
+        {
+            if (!double.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Coordinates have at most this many dimensions (the wire's bound, checked by the options and the decoder).
+    private const int CoordinateDimensionsMax = Wire.Messages.CoordinateMessage.DimensionsMax;
+
+    private static double[] Copy(IReadOnlyList<double> vec)
+    {
+        ArgumentNullException.ThrowIfNull(vec);
+        double[] copy = new double[vec.Count];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            copy[i] = vec[i];
+        }
+
+        return copy;
+    }
 
     private void RequireCompatible(NetworkCoordinate other)
     {
@@ -125,37 +201,40 @@ public sealed class NetworkCoordinate
         }
     }
 
-    private static (double[] Unit, double Magnitude) UnitVectorAt(Func<double> nextDouble, double[] a, double[] b)
+    // The unit vector from b to a into unit (a's length), and the distance between them; coincident
+    // points give a random direction and a magnitude of 0.
+    private static double UnitVectorAt(Func<double> nextDouble, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> unit)
     {
-        double[] d = new double[a.Length];
-        for (int i = 0; i < d.Length; i++)
+        for (int i = 0; i < unit.Length; i++)
         {
-            d[i] = a[i] - b[i];
+            unit[i] = a[i] - b[i];
         }
 
-        double magnitude = Magnitude(d);
+        double magnitude = Magnitude(unit);
         if (magnitude > ZeroThreshold)
         {
-            return (Scale(d, 1.0 / magnitude), magnitude);
+            Scale(unit, 1.0 / magnitude);
+            return magnitude;
         }
 
-        for (int i = 0; i < d.Length; i++)
+        for (int i = 0; i < unit.Length; i++)
         {
-            d[i] = nextDouble() - 0.5;
+            unit[i] = nextDouble() - 0.5;
         }
 
-        magnitude = Magnitude(d);
+        magnitude = Magnitude(unit);
         if (magnitude > ZeroThreshold)
         {
-            return (Scale(d, 1.0 / magnitude), 0.0);
+            Scale(unit, 1.0 / magnitude);
+            return 0.0;
         }
 
-        double[] axis = new double[d.Length];
-        axis[0] = 1.0;
-        return (axis, 0.0);
+        unit.Clear();
+        unit[0] = 1.0;
+        return 0.0;
     }
 
-    private static double Magnitude(double[] v)
+    private static double Magnitude(ReadOnlySpan<double> v)
     {
         double sum = 0;
         foreach (double x in v)
@@ -166,14 +245,11 @@ public sealed class NetworkCoordinate
         return Math.Sqrt(sum);
     }
 
-    private static double[] Scale(double[] v, double factor)
+    private static void Scale(Span<double> v, double factor)
     {
-        double[] r = new double[v.Length];
         for (int i = 0; i < v.Length; i++)
         {
-            r[i] = v[i] * factor;
+            v[i] *= factor;
         }
-
-        return r;
     }
 }

@@ -34,6 +34,15 @@ public sealed class VivaldiClient
     private readonly NameRows<int> _latencySamples;
     private int _adjustmentIndex;
 
+    // Our coordinate, moved in place by each sample (NetworkCoordinate's span arithmetic, the same
+    // doubles as its immutable methods): an update allocates nothing. The immutable coordinate the
+    // API and the acks read is built from these when first read after a change (_coordinate null).
+    private readonly double[] _vec;
+    private double _error;
+    private double _adjustment;
+    private double _height;
+    private NetworkCoordinate? _coordinate;
+
     /// <summary>A client at the origin.</summary>
     public VivaldiClient(VivaldiOptions options, Func<double> nextDouble)
     {
@@ -43,13 +52,14 @@ public sealed class VivaldiClient
         _options = options;
         _random = nextDouble;
         _origin = NetworkCoordinate.Origin(options);
-        Coordinate = _origin;
+        _vec = new double[options.Dimensionality];
+        ResetToOrigin();
         _adjustmentSamples = new double[options.AdjustmentWindowSize];
         _latencySamples = new NameRows<int>(options.LatencyFilterSize + 1);
     }
 
     /// <summary>The current coordinate.</summary>
-    public NetworkCoordinate Coordinate { get; private set; }
+    public NetworkCoordinate Coordinate => _coordinate ??= new NetworkCoordinate([.. _vec], _error, _adjustment, _height, owned: true);
 
     /// <summary>How many times the coordinate became invalid and was reset to the origin.</summary>
     public int Resets { get; private set; }
@@ -66,19 +76,20 @@ public sealed class VivaldiClient
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(other);
-        if (!other.IsCompatibleWith(Coordinate) || !other.IsValid || rtt < TimeSpan.Zero || rtt > RttMax)
+        if (other.Vec.Count != _vec.Length || !other.IsValid || rtt < TimeSpan.Zero || rtt > RttMax)
         {
             return false;
         }
 
         double rttSeconds = LatencyFilter(node, rtt);
+        _coordinate = null;
         UpdateVivaldi(other, rttSeconds);
         UpdateAdjustment(other, rttSeconds);
         UpdateGravity();
-        if (!Coordinate.IsValid)
+        if (!NetworkCoordinate.AllFinite(_vec) || !double.IsFinite(_error) || !double.IsFinite(_adjustment) || !double.IsFinite(_height))
         {
             Resets++;
-            Coordinate = _origin;
+            ResetToOrigin();
         }
 
         return true;
@@ -115,16 +126,15 @@ public sealed class VivaldiClient
 
     private void UpdateVivaldi(NetworkCoordinate other, double rttSeconds)
     {
-        NetworkCoordinate self = Coordinate;
-        double distance = self.DistanceSeconds(other);
+        double distance = NetworkCoordinate.DistanceSeconds(_vec, _height, _adjustment, other.VecSpan, other.Height, other.Adjustment);
         rttSeconds = Math.Max(rttSeconds, NetworkCoordinate.ZeroThreshold);
         double wrongness = Math.Abs(distance - rttSeconds) / rttSeconds;
-        double totalError = Math.Max(self.Error + other.Error, NetworkCoordinate.ZeroThreshold);
-        double weight = self.Error / totalError;
-        double error = _options.ErrorGain * weight * wrongness + self.Error * (1.0 - _options.ErrorGain * weight);
-        error = Math.Min(error, _options.ErrorMax);
+        double totalError = Math.Max(_error + other.Error, NetworkCoordinate.ZeroThreshold);
+        double weight = _error / totalError;
+        double error = (_options.ErrorGain * weight * wrongness) + (_error * (1.0 - (_options.ErrorGain * weight)));
+        _error = Math.Min(error, _options.ErrorMax);
         double force = _options.CoordinateGain * weight * (rttSeconds - distance);
-        Coordinate = self.With(error: error).ApplyForce(_options, force, other, _random);
+        NetworkCoordinate.ApplyForce(_vec, ref _height, other.VecSpan, other.Height, _options.HeightMinSeconds, force, _random);
     }
 
     private void UpdateAdjustment(NetworkCoordinate other, double rttSeconds)
@@ -134,7 +144,7 @@ public sealed class VivaldiClient
             return;
         }
 
-        _adjustmentSamples[_adjustmentIndex] = rttSeconds - Coordinate.RawDistanceSeconds(other);
+        _adjustmentSamples[_adjustmentIndex] = rttSeconds - NetworkCoordinate.RawDistanceSeconds(_vec, _height, other.VecSpan, other.Height);
         _adjustmentIndex = (_adjustmentIndex + 1) % _adjustmentSamples.Length;
         double sum = 0;
         foreach (double sample in _adjustmentSamples)
@@ -142,13 +152,19 @@ public sealed class VivaldiClient
             sum += sample;
         }
 
-        Coordinate = Coordinate.With(adjustment: sum / (2.0 * _adjustmentSamples.Length));
+        _adjustment = sum / (2.0 * _adjustmentSamples.Length);
     }
 
     private void UpdateGravity()
     {
-        double distance = _origin.DistanceSeconds(Coordinate);
+        double distance = NetworkCoordinate.DistanceSeconds(_origin.VecSpan, _origin.Height, _origin.Adjustment, _vec, _height, _adjustment);
         double force = -1.0 * Math.Pow(distance / _options.GravityRhoSeconds, 2.0);
-        Coordinate = Coordinate.ApplyForce(_options, force, _origin, _random);
+        NetworkCoordinate.ApplyForce(_vec, ref _height, _origin.VecSpan, _origin.Height, _options.HeightMinSeconds, force, _random);
+    }
+
+    private void ResetToOrigin()
+    {
+        _origin.CopyTo(_vec, out _error, out _adjustment, out _height);
+        _coordinate = _origin;
     }
 }

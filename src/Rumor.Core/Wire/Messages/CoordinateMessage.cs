@@ -75,7 +75,7 @@ public readonly record struct CoordinateMessage(uint Sequence, NetworkCoordinate
             return DecodeError.Truncated;
         }
 
-        if (!AllFinite(vec) || !double.IsFinite(error) || !double.IsFinite(adjustment) || !double.IsFinite(height) || error < 0 || height < 0)
+        if (!NetworkCoordinate.AllFinite(vec) || !double.IsFinite(error) || !double.IsFinite(adjustment) || !double.IsFinite(height) || error < 0 || height < 0)
         {
             return DecodeError.Malformed;
         }
@@ -85,21 +85,8 @@ public readonly record struct CoordinateMessage(uint Sequence, NetworkCoordinate
             return DecodeError.TrailingBytes;
         }
 
-        message = new CoordinateMessage(sequence, new NetworkCoordinate(vec, error, adjustment, height));
+        message = new CoordinateMessage(sequence, new NetworkCoordinate(vec, error, adjustment, height, owned: true));
         return DecodeError.None;
-    }
-
-    private static bool AllFinite(double[] values)
-    {
-        foreach (double value in values)
-        {
-            if (!double.IsFinite(value))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static bool TryReadDouble(ref WireReader reader, out double value)
