@@ -13,8 +13,8 @@ namespace Rumor.Core.Coordinates;
 internal sealed class NameRows<T>
     where T : unmanaged
 {
-    // The name index is a NameSlotIndex over slot numbers (4 bytes a bucket at a load of at most
-    // one half), plus the name's reference in _names: about 16 bytes a row against ~46 for a
+    // The name index is a NameSlotIndex over slot numbers (2 bytes a bucket at a load of at most
+    // two thirds), plus the name's reference in _names: about 12 bytes a row against ~46 for a
     // Dictionary<string, int> entry, bucket and slack (measured: the two tables' dictionaries were
     // 93 bytes per member record at N = 1,000 once every member had been probed).
     private readonly List<int> _free = [];

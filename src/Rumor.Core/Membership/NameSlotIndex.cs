@@ -9,15 +9,16 @@ internal interface ISlotNames
 
 /// <summary>
 /// An index from name to slot number (a position in its owner's list or table): an open-addressing
-/// hash table with linear probing and backward-shift deletion, 4 bytes a bucket at a load of at
-/// most two thirds (one half until session 29: at N = 5,000 the table of 8,192 buckets then took
+/// hash table with linear probing and backward-shift deletion, 2 bytes a bucket (4 once a slot number
+/// reaches 65,535) at a load of at most two thirds (one half until session 29: at N = 5,000 the table of 8,192 buckets then took
 /// 16,384, 13 bytes a member; a hit probes 2 buckets on average at this load, a miss 5). A <c>Dictionary&lt;string, int&gt;</c> costs a 24-byte entry and a 4-byte bucket
 /// per slot with prime capacities up to twice the count, and every node of a simulated cluster
 /// holds tables of N names (the member list's index, the coordinate and latency rows), so the
-/// dictionary form cost about 38 bytes per member record at N = 1,000 against about 8 here.
+/// dictionary form cost about 38 bytes per member record at N = 1,000 against about 8 here with
+/// 4-byte buckets, 4 with 2-byte ones (issue 17, session 32).
 /// <para>
 /// Hand-written because no collection in the BCL or a package keeps the names outside the table
-/// (the owner has them already) and stores only 4-byte slot numbers. The names come from the
+/// (the owner has them already) and stores only 2- or 4-byte slot numbers. The names come from the
 /// owner through an <see cref="ISlotNames"/> struct, so each owner's lookups compile to
 /// direct reads. Only lookups go through the hash, never an iteration, so the per-process string
 /// hash seed changes no protocol decision.
@@ -25,7 +26,11 @@ internal interface ISlotNames
 /// </summary>
 internal sealed class NameSlotIndex
 {
-    private int[] _buckets = new int[8]; // slot + 1; 0 is an empty bucket
+    // The buckets hold slot + 1 (0: empty) in 2 bytes while every slot number added is below
+    // 65,535 (_wide null): a table of N names then costs 2–6 bytes a name, not 4–12. The first
+    // larger slot widens every bucket to 4 bytes for good (until Clear).
+    private ushort[] _narrow = new ushort[8];
+    private int[]? _wide;
 
     /// <summary>Names indexed.</summary>
     public int Count { get; private set; }
@@ -35,19 +40,41 @@ internal sealed class NameSlotIndex
         where TNames : struct, ISlotNames
     {
         int bucket = BucketOfName(name, names);
-        return bucket < 0 ? -1 : _buckets[bucket] - 1;
+        return bucket < 0 ? -1 : At(bucket) - 1;
     }
 
     /// <summary>Indexes <paramref name="slot"/>, whose name (already held by the owner) must not be indexed yet.</summary>
     public void Add<TNames>(int slot, TNames names)
         where TNames : struct, ISlotNames
     {
-        if ((Count + 1) * 3 > _buckets.Length * 2)
+        if (slot >= ushort.MaxValue && _wide is null)
         {
-            int[] old = _buckets;
-            _buckets = new int[_buckets.Length * 2];
-            foreach (int entry in old)
+            _wide = new int[_narrow.Length];
+            for (int i = 0; i < _narrow.Length; i++)
             {
+                _wide[i] = _narrow[i];
+            }
+
+            _narrow = [];
+        }
+
+        if ((Count + 1) * 3 > Length * 2)
+        {
+            int length = Length;
+            ushort[] oldNarrow = _narrow;
+            int[]? oldWide = _wide;
+            if (oldWide is null)
+            {
+                _narrow = new ushort[length * 2];
+            }
+            else
+            {
+                _wide = new int[length * 2];
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                int entry = oldWide is null ? oldNarrow[i] : oldWide[i];
                 if (entry != 0)
                 {
                     Place(names.NameAt(entry - 1), entry);
@@ -77,7 +104,7 @@ internal sealed class NameSlotIndex
             return -1;
         }
 
-        int slot = _buckets[bucket] - 1;
+        int slot = At(bucket) - 1;
         ShiftOut(bucket, names);
         return slot;
     }
@@ -89,28 +116,61 @@ internal sealed class NameSlotIndex
         // one write two buckets would hold i + 1 for a moment).
         int bucketOfI = BucketOf(nameNowAtI, j);
         int bucketOfJ = BucketOf(nameNowAtJ, i);
-        _buckets[bucketOfI] = i + 1;
-        _buckets[bucketOfJ] = j + 1;
+        Put(bucketOfI, i + 1);
+        Put(bucketOfJ, j + 1);
     }
 
     /// <summary>Forgets every name and gives back the table's storage (an owner that emptied after a burst).</summary>
     public void Clear()
     {
-        if (Count != 0 || _buckets.Length != 8)
+        if (Count != 0 || _wide is not null || _narrow.Length != 8)
         {
-            _buckets = new int[8];
+            _narrow = new ushort[8];
+            _wide = null;
             Count = 0;
         }
     }
 
-    /// <summary>Buckets in the table (4 bytes each).</summary>
-    public int Capacity => _buckets.Length;
+    /// <summary>Buckets in the table.</summary>
+    public int Capacity => Length;
+
+    /// <summary>Bytes a bucket takes: 2 while every slot number is below 65,535, else 4.</summary>
+    public int BucketBytes => _wide is null ? sizeof(ushort) : sizeof(int);
 
     /// <summary>Reindexes slots 0 to <paramref name="count"/> − 1 after the owner reordered them as a whole.</summary>
     public void Rebuild<TNames>(int count, TNames names)
         where TNames : struct, ISlotNames
     {
-        Array.Clear(_buckets);
+        // Room for count names at the load bound (the owner usually reorders the names it has, so
+        // the table already fits), in 4-byte buckets when a slot number needs them.
+        int length = Length;
+        while (count * 3 > length * 2)
+        {
+            length *= 2;
+        }
+
+        bool wide = _wide is not null || count > ushort.MaxValue;
+        if (wide)
+        {
+            _narrow = [];
+            if (_wide is null || _wide.Length != length)
+            {
+                _wide = new int[length];
+            }
+            else
+            {
+                Array.Clear(_wide);
+            }
+        }
+        else if (_narrow.Length != length)
+        {
+            _narrow = new ushort[length];
+        }
+        else
+        {
+            Array.Clear(_narrow);
+        }
+
         for (int slot = 0; slot < count; slot++)
         {
             Place(names.NameAt(slot), slot + 1);
@@ -123,20 +183,20 @@ internal sealed class NameSlotIndex
     private void ShiftOut<TNames>(int hole, TNames names)
         where TNames : struct, ISlotNames
     {
-        int mask = _buckets.Length - 1;
-        for (int j = (hole + 1) & mask; _buckets[j] != 0; j = (j + 1) & mask)
+        int mask = Length - 1;
+        for (int j = (hole + 1) & mask; At(j) != 0; j = (j + 1) & mask)
         {
             // An entry may fill the hole if its home is not cyclically in (hole, j].
-            int home = Home(names.NameAt(_buckets[j] - 1), mask);
+            int home = Home(names.NameAt(At(j) - 1), mask);
             bool homeBetween = hole <= j ? home > hole && home <= j : home > hole || home <= j;
             if (!homeBetween)
             {
-                _buckets[hole] = _buckets[j];
+                Put(hole, At(j));
                 hole = j;
             }
         }
 
-        _buckets[hole] = 0;
+        Put(hole, 0);
         Count--;
     }
 
@@ -144,10 +204,10 @@ internal sealed class NameSlotIndex
     private int BucketOfName<TNames>(string name, TNames names)
         where TNames : struct, ISlotNames
     {
-        int mask = _buckets.Length - 1;
+        int mask = Length - 1;
         for (int i = Home(name, mask); ; i = (i + 1) & mask)
         {
-            int entry = _buckets[i];
+            int entry = At(i);
             if (entry == 0)
             {
                 return -1;
@@ -165,10 +225,10 @@ internal sealed class NameSlotIndex
     /// <summary>The bucket that holds <paramref name="slot"/> on <paramref name="name"/>'s probe chain.</summary>
     private int BucketOf(string name, int slot)
     {
-        int mask = _buckets.Length - 1;
+        int mask = Length - 1;
         for (int i = Home(name, mask); ; i = (i + 1) & mask)
         {
-            int entry = _buckets[i];
+            int entry = At(i);
             if (entry == slot + 1)
             {
                 return i;
@@ -181,15 +241,31 @@ internal sealed class NameSlotIndex
         }
     }
 
+    private int Length => _wide?.Length ?? _narrow.Length;
+
+    private int At(int bucket) => _wide is { } wide ? wide[bucket] : _narrow[bucket];
+
+    private void Put(int bucket, int entry)
+    {
+        if (_wide is { } wide)
+        {
+            wide[bucket] = entry;
+        }
+        else
+        {
+            _narrow[bucket] = (ushort)entry;
+        }
+    }
+
     private void Place(string name, int entry)
     {
-        int mask = _buckets.Length - 1;
+        int mask = Length - 1;
         int i = Home(name, mask);
-        while (_buckets[i] != 0)
+        while (At(i) != 0)
         {
             i = (i + 1) & mask;
         }
 
-        _buckets[i] = entry;
+        Put(i, entry);
     }
 }
