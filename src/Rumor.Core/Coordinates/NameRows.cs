@@ -6,7 +6,7 @@ namespace Rumor.Core.Coordinates;
 /// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks) keyed by
 /// member name, all in one flat array per table: no object per row. The coordinates module keeps one coordinate per member it has measured, and the Vivaldi
 /// client one latency window per peer; a simulated cluster of N nodes holds up to N² of each, so a
-/// row costs its doubles plus one name-table entry instead of a coordinate object, its vector, a
+/// row costs its values plus one name-table entry instead of a coordinate object, its vector, a
 /// list and its array (about 290 bytes per probed member before, measured by the bench's scale
 /// experiment). A removed row's slot is reused by the next added one.
 /// </summary>
