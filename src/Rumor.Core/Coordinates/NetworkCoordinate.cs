@@ -96,9 +96,6 @@ public sealed class NetworkCoordinate
         return new NetworkCoordinate(vec, Error, Adjustment, height, owned: true);
     }
 
-    internal NetworkCoordinate With(double? error = null, double? adjustment = null) =>
-        new([.. _vec], error ?? Error, adjustment ?? Adjustment, Height, owned: true);
-
     /// <summary>This coordinate's parts into <paramref name="vec"/> (of the same dimensionality) and the three scalars.</summary>
     internal void CopyTo(Span<double> vec, out double error, out double adjustment, out double height)
     {
