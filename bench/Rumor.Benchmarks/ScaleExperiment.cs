@@ -37,16 +37,23 @@ public static class ScaleExperiment
         Option<ulong> seed = BenchOptions.Seed();
         Option<bool> allocTypes = new("--alloc-types") { Description = "Also print which types the join and the steady phase allocate (the runtime's allocation-tick samples)." };
         Option<bool> drainQueues = new("--drain-queues") { Description = "Before the steady phase, run on until every node's broadcast queue is empty (at most 600 virtual s), so the steady figure is not the backlog of the join's Alives; the drain's virtual and wall time are printed." };
+        Option<TimeSpan?> hold = BenchOptions.Duration("--hold", "After the steady phase's heap measurement, keep the cluster alive this long (wall time, at most 10 min) and say so on standard error with the process id, so a heap dump (dotnet-dump collect -p PID) sees exactly what was measured.");
         Command command = new("scale", "The simulator's cost at scale: virtual seconds per wall second, bytes per member record, peak RSS; join and steady phases.")
         {
-            nodes, steady, keys, seed, allocTypes, drainQueues,
+            nodes, steady, keys, seed, allocTypes, drainQueues, hold,
         };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed), parsed.GetValue(allocTypes), parsed.GetValue(drainQueues)));
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed), parsed.GetValue(allocTypes), parsed.GetValue(drainQueues), parsed.GetValue(hold)));
         return command;
     }
 
-    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed, bool allocTypes, bool drainQueues)
+    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed, bool allocTypes, bool drainQueues, TimeSpan? hold)
     {
+        if (hold is { } h && (h <= TimeSpan.Zero || h > TimeSpan.FromMinutes(10)))
+        {
+            Console.Error.WriteLine("--hold: give a duration above 0 and at most 10m (e.g. 60s).");
+            return 2;
+        }
+
         using AllocationSampler? sampler = allocTypes ? new AllocationSampler() : null;
         string drain = drainQueues ? " and a drain of the broadcast queues" : string.Empty;
         Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join, 20 s of drain{drain}");
@@ -54,7 +61,7 @@ public static class ScaleExperiment
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
-            ScaleRow row = Measure(n, steady, keys, seed, sampler, drainQueues);
+            ScaleRow row = Measure(n, steady, keys, seed, sampler, drainQueues, hold);
             if (row.QueueDrainVirtual is TimeSpan drainVirtual)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: broadcast queues empty after {drainVirtual.TotalSeconds:0} more virtual s ({row.QueueDrainWall.TotalSeconds:0.0} s wall){(row.QueuedBeforeSteady > 0 ? $"; still {row.QueuedBeforeSteady:0.0} per node at the 600 s bound" : string.Empty)}"));
@@ -75,7 +82,7 @@ public static class ScaleExperiment
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: {FormattableString.Invariant(what)}; peak working set so far {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N1} MiB ({DateTime.UtcNow:HH:mm:ss} UTC)"));
 
     /// <summary>One N: join, drain, measure the heap, run steady.</summary>
-    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false)
+    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false, TimeSpan? hold = null)
     {
         sampler?.Take();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
@@ -140,6 +147,12 @@ public static class ScaleExperiment
         if (sampler is not null)
         {
             AllocationSampler.Print(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, steady"), sampler.Take());
+        }
+
+        if (hold is { } holdFor)
+        {
+            Progress(n, $"after steady: retained heap {Mib(retainedAfterSteady)}; holding the cluster {holdFor.TotalSeconds:0} s for a heap dump of process {Environment.ProcessId}");
+            Thread.Sleep(holdFor);
         }
 
         GC.KeepAlive(cluster);
