@@ -18,7 +18,7 @@ internal readonly record struct AppliedChange(string Owner, string Key, byte[]? 
 /// Layout (a simulated cluster of N nodes holds N² owners): each owner is an
 /// <see cref="OwnerState"/> row, a value type, in a table of fixed-size chunks indexed by slot
 /// (slots are dense: removing an owner moves the last row into its slot), and the name order is an
-/// array of slots sorted by ordinal name, found by binary search (4 bytes per owner; an owner is
+/// array of slots sorted by ordinal name, found by binary search (2 bytes per owner below 65,535 owners, 4 above: <see cref="SlotOrder"/>; an owner is
 /// added once per member, so the shift on insertion is rare). Chunks, not one growing array: a
 /// chunk never moves, so a reference to a row stays good while owners are added, growth copies
 /// nothing, no row array reaches the large-object heap, and the unused tail is at most one chunk.
@@ -32,8 +32,7 @@ internal sealed class ReplicatedState
     private const int ChunkMask = (1 << ChunkShift) - 1;
 
     private OwnerState[][] _chunks = [];
-    private int[] _order = new int[4]; // slots in ordinal name order
-    private int _ownerCount;
+    private readonly SlotOrder _order = new(); // slots in ordinal name order (2 bytes each below 65,535 owners)
     private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
     private ulong _checksum;
     private bool _checksumDirty = true;
@@ -48,14 +47,14 @@ internal sealed class ReplicatedState
     /// <summary>The local owner's row (slot 0).</summary>
     public ref OwnerState Local => ref _chunks[0][0];
 
-    public int OwnerCount => _ownerCount;
+    public int OwnerCount => _order.Count;
 
     /// <summary>Copies of every owner's row, in ordinal name order.</summary>
     public IEnumerable<OwnerState> Owners
     {
         get
         {
-            for (int i = 0; i < _ownerCount; i++)
+            for (int i = 0; i < _order.Count; i++)
             {
                 yield return Row(_order[i]);
             }
@@ -80,7 +79,7 @@ internal sealed class ReplicatedState
             if (_checksumDirty)
             {
                 ulong h = StableHash.FnvOffsetBasis;
-                for (int i = 0; i < _ownerCount; i++)
+                for (int i = 0; i < _order.Count; i++)
                 {
                     ref readonly OwnerState owner = ref Row(_order[i]);
                     if (owner.MaxVersion == 0)
@@ -116,8 +115,8 @@ internal sealed class ReplicatedState
     /// <summary>The full digest, owners in name order; owners that never wrote are left out (nothing to ask for).</summary>
     public DigestEntry[] Digest()
     {
-        List<DigestEntry> digest = new(_ownerCount);
-        for (int i = 0; i < _ownerCount; i++)
+        List<DigestEntry> digest = new(_order.Count);
+        for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion > 0)
@@ -133,7 +132,7 @@ internal sealed class ReplicatedState
     public int DigestEntriesLength()
     {
         int length = 0;
-        for (int i = 0; i < _ownerCount; i++)
+        for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             length += owner.MaxVersion > 0 ? StateDigestMessage.EntryLength(owner.Owner) : 0;
@@ -145,8 +144,8 @@ internal sealed class ReplicatedState
     /// <summary>A Bloom digest of every owner's (generation, max version).</summary>
     public BloomDigest BloomDigest(double falsePositiveRate, uint salt)
     {
-        BloomFilter filter = BloomFilter.Create(_ownerCount, falsePositiveRate, salt);
-        for (int i = 0; i < _ownerCount; i++)
+        BloomFilter filter = BloomFilter.Create(_order.Count, falsePositiveRate, salt);
+        for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion > 0)
@@ -155,7 +154,7 @@ internal sealed class ReplicatedState
             }
         }
 
-        return new BloomDigest(salt, (byte)filter.HashCount, (uint)_ownerCount, filter.Bits);
+        return new BloomDigest(salt, (byte)filter.HashCount, (uint)_order.Count, filter.Bits);
     }
 
     /// <summary>
@@ -175,7 +174,7 @@ internal sealed class ReplicatedState
         }
 
         List<Candidate> candidates = [];
-        for (int i = 0; i < _ownerCount; i++)
+        for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion == 0 || owner.Owner == exceptOwner)
@@ -214,7 +213,7 @@ internal sealed class ReplicatedState
         BloomFilter filter = new(bloom.Bits, bloom.HashCount, bloom.Salt);
         List<Candidate> candidates = [];
         bool unknown = false;
-        for (int i = 0; i < _ownerCount; i++)
+        for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion == 0 || owner.Owner == exceptOwner || filter.MayContain(owner.Owner, owner.Generation, owner.MaxVersion))
@@ -336,7 +335,7 @@ internal sealed class ReplicatedState
                     continue;
                 }
 
-                if (_ownerCount >= ownersMax)
+                if (_order.Count >= ownersMax)
                 {
                     ignored++;
                     continue;
@@ -419,7 +418,7 @@ internal sealed class ReplicatedState
     public int CollectTombstones(TimeSpan now, TimeSpan grace)
     {
         int removed = 0;
-        for (int i = 0; i < _ownerCount; i++)
+        for (int i = 0; i < _order.Count; i++)
         {
             ref OwnerState owner = ref Row(_order[i]);
             int count = owner.CollectTombstones(now, grace, out ulong highest);
@@ -458,8 +457,8 @@ internal sealed class ReplicatedState
         {
             int slot = _order[index];
             OwnerState state = Row(slot);
-            Array.Copy(_order, index + 1, _order, index, _ownerCount - index - 1);
-            int last = --_ownerCount;
+            _order.RemoveAt(index);
+            int last = _order.Count;
             if (slot != last)
             {
                 // Keep the slots dense: the last row moves into the freed slot, and its place in the name order follows it.
@@ -490,7 +489,7 @@ internal sealed class ReplicatedState
     private int IndexOf(string owner)
     {
         int lo = 0;
-        int hi = _ownerCount - 1;
+        int hi = _order.Count - 1;
         while (lo <= hi)
         {
             int mid = lo + ((hi - lo) >> 1);
@@ -521,7 +520,7 @@ internal sealed class ReplicatedState
     /// <summary>Adds a row in the next slot and its place at <paramref name="at"/> in the name order; returns the slot.</summary>
     private int AddOwner(int at, in OwnerState owner)
     {
-        int slot = _ownerCount;
+        int slot = _order.Count;
         int chunk = slot >> ChunkShift;
         if (chunk == _chunks.Length)
         {
@@ -529,15 +528,8 @@ internal sealed class ReplicatedState
         }
 
         _chunks[chunk] ??= new OwnerState[1 << ChunkShift];
-        if (_ownerCount == _order.Length)
-        {
-            Array.Resize(ref _order, ArrayGrowth.Next(_order.Length));
-        }
-
-        Array.Copy(_order, at, _order, at + 1, _ownerCount - at);
-        _order[at] = slot;
+        _order.Insert(at, slot);
         Row(slot) = owner;
-        _ownerCount++;
         return slot;
     }
 
