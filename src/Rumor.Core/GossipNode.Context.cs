@@ -28,13 +28,13 @@ public sealed partial class GossipNode
 
     bool IModuleContext.Enter(TimeSpan now) => Enter(now);
 
-    void IModuleContext.Handle<T>(MessageHandler<T> handler, bool internNames) => _table.Add(handler, internNames ? _names : null);
+    void IModuleContext.Handle<T>(IMessageHandler<T> handler, bool internNames) => _table.Add(handler, internNames);
 
     int IModuleContext.PacketBudgetBytes => PlainPacketBudget;
 
     ulong IModuleContext.GenerationHorizon => GenerationHorizon;
 
-    void IModuleContext.HandleStream(MessageType headerType, StreamRequestHandler handler) => _table.AddStream(headerType, handler);
+    void IModuleContext.HandleStream(MessageType headerType, IStreamRequestHandler handler) => _table.AddStream(headerType, handler);
 
     TimerQueue<T> IModuleContext.CreateTimers<T>(Action<T, TimeSpan> fire) => _timerSet.Create(fire);
 
@@ -44,20 +44,16 @@ public sealed partial class GossipNode
 
     ulong? IModuleContext.UnknownMemberLeftAt(string name) => _departures.Find(name, _now)?.Generation;
 
-    PacketBuilder IModuleContext.StartPacket()
-    {
-        _builder.Reset(PlainPacketBudget);
-        return _builder;
-    }
+    PacketBuilder IModuleContext.StartPacket() => StartBuilding();
 
     void IModuleContext.SendStartedPacket(NodeAddress to, bool piggyback)
     {
         if (piggyback)
         {
-            _broadcasts.Fill(_builder, RetransmitLimit, to);
+            _broadcasts.Fill(_builder ?? throw new InvalidOperationException("No packet is being built."), RetransmitLimit, to);
         }
 
-        SendPacket(to, _builder.Finish());
+        SendBuilt(to);
     }
 
     void IModuleContext.QueueBroadcast(string? key, byte[] message, BroadcastClass priority, TimeSpan? expiresAt, NodeAddress? learnedFrom) =>

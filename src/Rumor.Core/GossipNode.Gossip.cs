@@ -34,10 +34,13 @@ public sealed partial class GossipNode
         {
             // Nothing for this member (what waits was learned from it): the next may still get some.
             NodeAddress to = _members[chosen[i]].Address;
-            _builder.Reset(PlainPacketBudget);
-            if (_broadcasts.Fill(_builder, limit, to) > 0)
+            if (_broadcasts.Fill(StartBuilding(), limit, to) > 0)
             {
-                SendPacket(to, _builder.Finish());
+                SendBuilt(to);
+            }
+            else
+            {
+                ReleaseBuilder();
             }
         }
     }

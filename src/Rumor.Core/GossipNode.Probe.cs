@@ -81,15 +81,16 @@ public sealed partial class GossipNode
     /// <summary>Ping and our suspicion of the target in one packet: a live target refutes at once.</summary>
     private void SendPingWithSuspicion(Member target, in PingMessage ping)
     {
-        _builder.Reset(PlainPacketBudget);
-        if (!_builder.TryAdd(ping))
+        PacketBuilder builder = StartBuilding();
+        if (!builder.TryAdd(ping))
         {
+            ReleaseBuilder();
             throw new InvalidOperationException($"A ping does not fit the packet budget of {PlainPacketBudget} bytes.");
         }
 
-        _builder.TryAdd(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name));
-        _broadcasts.Fill(_builder, RetransmitLimit, target.Address);
-        SendPacket(target.Address, _builder.Finish());
+        builder.TryAdd(new SuspectMessage(target.Name, target.Incarnation, target.Generation, _self.Name));
+        _broadcasts.Fill(builder, RetransmitLimit, target.Address);
+        SendBuilt(target.Address);
     }
 
     /// <summary>The next member to probe in shuffled round-robin order; reshuffles (and reaps) when a pass ends.</summary>
@@ -241,11 +242,11 @@ public sealed partial class GossipNode
         }
 
         // The ack, our network coordinate and our membership checksum right after it (Coordinates/CoordinatesModule.cs, GossipNode.ViewSync.cs), then broadcasts.
-        _builder.Reset(PlainPacketBudget);
-        _modules.Coordinates.AddAck(_builder, ping.Sequence);
-        AddViewChecksum(ping.Sequence);
-        _broadcasts.Fill(_builder, RetransmitLimit, from);
-        SendPacket(from, _builder.Finish());
+        PacketBuilder builder = StartBuilding();
+        _modules.Coordinates.AddAck(builder, ping.Sequence);
+        AddViewChecksum(builder, ping.Sequence);
+        _broadcasts.Fill(builder, RetransmitLimit, from);
+        SendBuilt(from);
     }
 
     private void HandleIndirectPing(NodeAddress from, in IndirectPingMessage request, TimeSpan now)

@@ -229,8 +229,8 @@ public sealed partial class GossipNode
 
         // Dispatch by header type through the one table (a Ping is the fallback probe, state
         // exchanges belong to their module); anything unclaimed is taken for a push-pull.
-        StreamRequestHandler handler = _table.StreamHandler(request) ?? AnswerPushPull;
-        handler(streamId, from, request, now);
+        IStreamRequestHandler handler = _table.StreamHandler(request) ?? this;
+        handler.HandleStreamRequest(streamId, from, request, now);
     }
 
     private void AnswerPushPull(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)

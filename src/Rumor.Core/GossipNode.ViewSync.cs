@@ -1,4 +1,5 @@
 using Rumor.Core.Membership;
+using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core;
@@ -107,11 +108,11 @@ public sealed partial class GossipNode
         _viewChangedAt = _now;
     }
 
-    private void AddViewChecksum(uint sequence)
+    private void AddViewChecksum(PacketBuilder builder, uint sequence)
     {
         if (ViewSyncOn)
         {
-            _ = _builder.TryAdd(new ViewChecksumMessage(sequence, OurActiveChecksum())); // left out if the budget is tiny
+            _ = builder.TryAdd(new ViewChecksumMessage(sequence, OurActiveChecksum())); // left out if the budget is tiny
         }
     }
 

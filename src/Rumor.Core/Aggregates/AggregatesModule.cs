@@ -57,7 +57,7 @@ namespace Rumor.Core.Aggregates;
 /// <para>A module (docs/ARCHITECTURE.md): it owns the Aggregate message (Wire/Messages/) by
 /// registering its handler, and reads its inputs from the replicated-state module.</para>
 /// </summary>
-internal sealed class AggregatesModule : GossipModule
+internal sealed class AggregatesModule : GossipModule, IMessageHandler<AggregateMessage>
 {
     private readonly Dictionary<string, AggregateRun> _aggregates = new(StringComparer.Ordinal);
     private readonly List<AggregateRun> _aggregateOrder = [];
@@ -80,7 +80,7 @@ internal sealed class AggregatesModule : GossipModule
         _random = node.Random;
         _state = state;
         _timers = node.CreateTimers<long>(OnAggregateTimer);
-        node.Handle<AggregateMessage>(HandleAggregate, internNames: false);
+        node.Handle<AggregateMessage>(this, internNames: false);
     }
 
     /// <summary>Counters of the aggregate protocol.</summary>
@@ -408,6 +408,8 @@ internal sealed class AggregatesModule : GossipModule
                 now + _options.AggregateEpochLength);
         }
     }
+
+    void IMessageHandler<AggregateMessage>.Handle(NodeAddress from, in AggregateMessage message, TimeSpan now) => HandleAggregate(from, message, now);
 
     private void HandleAggregate(NodeAddress from, in AggregateMessage message, TimeSpan now)
     {

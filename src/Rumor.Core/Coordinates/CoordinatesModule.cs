@@ -20,7 +20,7 @@ namespace Rumor.Core.Coordinates;
 /// the node's other random draws.
 /// </para>
 /// </summary>
-internal sealed class CoordinatesModule : GossipModule
+internal sealed class CoordinatesModule : GossipModule, IMessageHandler<CoordinateMessage>
 {
     private readonly IModuleContext _node;
     private readonly bool _enabled;
@@ -38,7 +38,7 @@ internal sealed class CoordinatesModule : GossipModule
         _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble);
         _dimensions = node.Options.Vivaldi.Dimensionality;
         _coordinates = new NameRows<double>(_dimensions + 3);
-        node.Handle<CoordinateMessage>(HandleCoordinate); // also when off: decoded (bounds checked) and ignored
+        node.Handle<CoordinateMessage>(this); // also when off: decoded (bounds checked) and ignored
     }
 
     /// <summary>True when this node keeps coordinates and sends its own in acks.</summary>
@@ -124,6 +124,8 @@ internal sealed class CoordinatesModule : GossipModule
         // A new process may run elsewhere: its old samples would only slow the filter down.
         _vivaldi.Forget(member.Name);
     }
+
+    void IMessageHandler<CoordinateMessage>.Handle(NodeAddress from, in CoordinateMessage message, TimeSpan now) => HandleCoordinate(from, message, now);
 
     private void HandleCoordinate(NodeAddress from, in CoordinateMessage message, TimeSpan now)
     {

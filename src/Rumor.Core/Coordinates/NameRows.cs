@@ -3,7 +3,8 @@ using Rumor.Core.Membership;
 namespace Rumor.Core.Coordinates;
 
 /// <summary>
-/// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks) keyed by
+/// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks, the state
+/// module's peer checksums) keyed by
 /// member name, all in one flat array per table: no object per row. The coordinates module keeps one coordinate per member it has measured, and the Vivaldi
 /// client one latency window per peer; a simulated cluster of N nodes holds up to N² of each, so a
 /// row costs its values plus one name-table entry instead of a coordinate object, its vector, a

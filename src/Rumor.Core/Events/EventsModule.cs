@@ -28,7 +28,8 @@ namespace Rumor.Core.Events;
 /// UserEvent, EventDigest, Query and QueryResponse messages (Wire/Messages/) by registering their
 /// handlers; its event round runs only while there is something to reconcile.</para>
 /// </summary>
-internal sealed partial class EventsModule : GossipModule
+internal sealed partial class EventsModule : GossipModule,
+    IMessageHandler<UserEventMessage>, IMessageHandler<EventDigestMessage>, IMessageHandler<QueryMessage>, IMessageHandler<QueryResponseMessage>
 {
     private readonly LamportClock _lamport = new();
     private readonly List<EventLog.Entry> _supersededScratch = [];
@@ -47,11 +48,19 @@ internal sealed partial class EventsModule : GossipModule
         _options = node.Options;
         _random = node.Random;
         _timers = node.CreateTimers<EventTimer>(OnEventTimer);
-        node.Handle((NodeAddress from, in UserEventMessage message, TimeSpan now) => AcceptEvent(message, now, from));
-        node.Handle((NodeAddress from, in EventDigestMessage digest, TimeSpan _) => RepairFromDigest(from, digest));
-        node.Handle((NodeAddress from, in QueryMessage query, TimeSpan now) => AcceptQuery(query, now, from));
-        node.Handle((NodeAddress _, in QueryResponseMessage response, TimeSpan now) => AcceptQueryResponse(response, now));
+        node.Handle<UserEventMessage>(this);
+        node.Handle<EventDigestMessage>(this);
+        node.Handle<QueryMessage>(this);
+        node.Handle<QueryResponseMessage>(this);
     }
+
+    void IMessageHandler<UserEventMessage>.Handle(NodeAddress from, in UserEventMessage message, TimeSpan now) => AcceptEvent(message, now, from);
+
+    void IMessageHandler<EventDigestMessage>.Handle(NodeAddress from, in EventDigestMessage message, TimeSpan now) => RepairFromDigest(from, message);
+
+    void IMessageHandler<QueryMessage>.Handle(NodeAddress from, in QueryMessage message, TimeSpan now) => AcceptQuery(message, now, from);
+
+    void IMessageHandler<QueryResponseMessage>.Handle(NodeAddress from, in QueryResponseMessage message, TimeSpan now) => AcceptQueryResponse(message, now);
 
     private Member Self => _node.Self;
 

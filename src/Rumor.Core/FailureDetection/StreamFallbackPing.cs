@@ -20,7 +20,7 @@ namespace Rumor.Core.FailureDetection;
 /// <param name="context">The kernel's doors: streams, timers, counters, names.</param>
 /// <param name="acked">Called when a stream brings the ack for the probe of a sequence.</param>
 /// <param name="notPing">Where an incoming stream goes when it does not open as a ping (push-pull, which counts what is wrong with it).</param>
-internal sealed class StreamFallbackPing(IModuleContext context, Action<uint, TimeSpan> acked, StreamRequestHandler notPing)
+internal sealed class StreamFallbackPing(IModuleContext context, Action<uint, TimeSpan> acked, IStreamRequestHandler notPing) : IStreamRequestHandler
 {
     /// <summary>Bound of pending fallback streams (one per probe; a probe lasts one interval, the stream at most that).</summary>
     public const int StreamsMax = 16;
@@ -32,7 +32,7 @@ internal sealed class StreamFallbackPing(IModuleContext context, Action<uint, Ti
     public void Register()
     {
         _deadlines = context.CreateTimers<long>(OnDeadline);
-        context.HandleStream(MessageType.Ping, Answer);
+        context.HandleStream(MessageType.Ping, this);
     }
 
     /// <summary>Opens a stream ping to <paramref name="target"/> for the probe <paramref name="sequence"/>, waiting until <paramref name="probeDeadline"/> at most.</summary>
@@ -122,11 +122,11 @@ internal sealed class StreamFallbackPing(IModuleContext context, Action<uint, Ti
     /// An incoming stream whose header says Ping: answer with an Ack packet on the stream. A packet
     /// that does not open as a ping goes to the constructor's <c>notPing</c>.
     /// </summary>
-    private void Answer(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
+    void IStreamRequestHandler.HandleStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
     {
         if (PacketReader.TryOpen(request, WireLimits.DatagramMaxBytes, out PacketReader reader) != DecodeError.None || reader.HeaderType != MessageType.Ping)
         {
-            notPing(streamId, from, request, now);
+            notPing.HandleStreamRequest(streamId, from, request, now);
             return;
         }
 

@@ -18,7 +18,7 @@ namespace Rumor.Core.Heartbeats;
 /// <para>A module (docs/ARCHITECTURE.md): it owns the Heartbeats message (Wire/Messages/) by
 /// registering its handler, and accuses through <see cref="IModuleContext.Accuse"/>.</para>
 /// </summary>
-internal sealed class HeartbeatModule : GossipModule
+internal sealed class HeartbeatModule : GossipModule, IMessageHandler<HeartbeatsMessage>
 {
     // The peer filter, made once (a lambda over the successor allocated a closure every round).
     private Func<Member, bool>? _activeOthers;
@@ -36,7 +36,7 @@ internal sealed class HeartbeatModule : GossipModule
         _node = node;
         _options = node.Options;
         _timers = node.CreateTimers<HeartbeatTimer>(HeartbeatRound);
-        node.Handle<HeartbeatsMessage>(HandleHeartbeats);
+        node.Handle<HeartbeatsMessage>(this);
     }
 
     /// <summary>This member's own heartbeat counter (φ mode).</summary>
@@ -217,6 +217,8 @@ internal sealed class HeartbeatModule : GossipModule
 
         return next ?? first;
     }
+
+    void IMessageHandler<HeartbeatsMessage>.Handle(NodeAddress from, in HeartbeatsMessage message, TimeSpan now) => HandleHeartbeats(from, message, now);
 
     private void HandleHeartbeats(NodeAddress from, in HeartbeatsMessage message, TimeSpan now)
     {

@@ -70,11 +70,11 @@ internal interface IModuleContext
     bool Enter(TimeSpan now);
 
     /// <summary>Registers the handler of datagram messages of type <typeparamref name="T"/> (one owner per id).</summary>
-    void Handle<T>(MessageHandler<T> handler, bool internNames = true)
+    void Handle<T>(IMessageHandler<T> handler, bool internNames = true)
         where T : struct, IWireMessage<T>;
 
     /// <summary>Registers the handler of incoming streams whose packet header type is <paramref name="headerType"/>.</summary>
-    void HandleStream(MessageType headerType, StreamRequestHandler handler);
+    void HandleStream(MessageType headerType, IStreamRequestHandler handler);
 
     /// <summary>Creates the caller's timer queue; entries fire through <paramref name="fire"/> in global (due, insertion) order.</summary>
     TimerQueue<T> CreateTimers<T>(Action<T, TimeSpan> fire)

@@ -33,6 +33,9 @@ public sealed class PacketBuilder
         Reset(capacityBytes);
     }
 
+    /// <summary>The largest budget a reset may give (the buffer's length).</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>Messages added since the last reset.</summary>
     public int Count => _count;
 

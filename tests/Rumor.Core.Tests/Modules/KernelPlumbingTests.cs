@@ -55,14 +55,34 @@ public class KernelPlumbingTests
     [Fact]
     public void A_message_id_has_one_owner_and_unregistered_ids_are_malformed()
     {
-        MessageTable table = new();
-        uint seen = 0;
-        table.Add((NodeAddress _, in AckMessage ack, TimeSpan _) => seen = ack.Sequence, names: null);
-        Assert.Throws<InvalidOperationException>(() => table.Add((NodeAddress _, in AckMessage _, TimeSpan _) => { }, names: null));
+        MessageTable table = new(new NameTable());
+        AckRecorder recorder = new();
+        table.Add<AckMessage>(recorder);
+        Assert.Throws<InvalidOperationException>(() => table.Add<AckMessage>(new AckRecorder()));
+        table.AddStream(MessageType.PushPull, recorder);
+        Assert.Throws<InvalidOperationException>(() => table.AddStream(MessageType.PushPull, new AckRecorder()));
 
         byte[] payload = PacketBuilder.EncodeMessage(new AckMessage(42))[1..];
         Assert.Equal(DecodeError.None, table.Dispatch(default, MessageType.Ack, payload, TimeSpan.Zero));
-        Assert.Equal(42u, seen);
+        Assert.Equal([42u], recorder.Seen);
         Assert.Equal(DecodeError.Malformed, table.Dispatch(default, MessageType.Nack, payload, TimeSpan.Zero));
+        Assert.Equal(DecodeError.Malformed, table.Dispatch(default, (MessageType)200, payload, TimeSpan.Zero));
+        Assert.NotEqual(DecodeError.None, table.Dispatch(default, MessageType.Ack, payload.AsSpan(0, 1), TimeSpan.Zero)); // truncated: not handled
+        Assert.Equal([42u], recorder.Seen);
+
+        Assert.Same(recorder, table.StreamHandler([0, (byte)MessageType.PushPull, 0]));
+        Assert.Null(table.StreamHandler([0, (byte)MessageType.StateDigest, 0]));
+        Assert.Null(table.StreamHandler([0, (byte)MessageType.PushPull])); // shorter than a header
+    }
+
+    private sealed class AckRecorder : IMessageHandler<AckMessage>, IStreamRequestHandler
+    {
+        public List<uint> Seen { get; } = [];
+
+        public void Handle(NodeAddress from, in AckMessage message, TimeSpan now) => Seen.Add(message.Sequence);
+
+        public void HandleStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
+        {
+        }
     }
 }
