@@ -54,11 +54,11 @@ public sealed partial class GossipNode : IModuleContext,
     private readonly MessageTable _table;
     private readonly ModuleSet _modules;
     private readonly StreamFallbackPing _fallback;
-    // The builder of the packet this node is building, taken from the thread's spare (Builder) and
-    // given back once the packet is sent (SendBuilt): the nodes of a simulated cluster share one
+    // The builder of the packet this node is building, taken from the thread's spare (StartBuilding)
+    // and given back once the packet is sent (SendBuilt): the nodes of a simulated cluster share one
     // thread, so they share one ~1.4 KB buffer instead of holding one each (1.5 bytes a member
-    // record at N = 1,000). A node that needs one while the spare is out (none does: a host copies
-    // the packet before it returns) gets its own.
+    // record at N = 1,000). When the spare is out (another node on this thread is mid-packet, which
+    // no host causes: each copies or sends the packet before it returns), a node makes its own.
     [ThreadStatic]
     private static PacketBuilder? t_spareBuilder;
     private PacketBuilder? _builder;
