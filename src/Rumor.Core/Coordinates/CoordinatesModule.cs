@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Rumor.Core.Membership;
 using Rumor.Core.Modules;
 using Rumor.Core.Randomness;
@@ -20,14 +21,18 @@ namespace Rumor.Core.Coordinates;
 /// the node's other random draws.
 /// </para>
 /// </summary>
-internal sealed class CoordinatesModule : GossipModule, IMessageHandler<CoordinateMessage>
+internal sealed class CoordinatesModule : GossipModule, IMessageHandler<CoordinateMessage>, ILatencyRows
 {
     private readonly IModuleContext _node;
     private readonly bool _enabled;
     private readonly VivaldiClient _vivaldi;
-    // Per member: [vector (Dimensionality), error, adjustment, height], one flat table (no coordinate object per member).
+    // Per member: [vector (Dimensionality), error, adjustment, height, the Vivaldi client's latency
+    // filter as ints], one flat table (no coordinate object per member). The client's latency rows
+    // share the coordinate rows' name index (ILatencyRows): a member gets both from the same probe,
+    // and one index and name slot for both saves ~11 bytes per probed member (session 33).
     private readonly NameRows<double> _coordinates;
     private readonly int _dimensions;
+    private readonly int _latencyInts;
     private PendingAck _pending;
 
     public CoordinatesModule(IModuleContext node)
@@ -35,9 +40,10 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
         _node = node;
         _enabled = node.Options.NetworkCoordinates;
         Xoshiro256StarStar random = new(Seed(node.Self.Name, node.Self.Generation));
-        _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble);
         _dimensions = node.Options.Vivaldi.Dimensionality;
-        _coordinates = new NameRows<double>(_dimensions + 3);
+        _latencyInts = node.Options.Vivaldi.LatencyFilterSize + 1;
+        _coordinates = new NameRows<double>(_dimensions + 3 + ((_latencyInts + 1) / 2));
+        _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble, this);
         node.Handle<CoordinateMessage>(this); // also when off: decoded (bounds checked) and ignored
     }
 
@@ -112,6 +118,34 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
             _pending = new PendingAck(target.Name, target.Address, sequence, rtt, now);
         }
     }
+
+    int ILatencyRows.Count
+    {
+        get
+        {
+            int count = 0;
+            foreach (string name in _coordinates.Names)
+            {
+                count += _coordinates.TryGet(name, out int slot) && LatencyPart(slot)[0] > 0 ? 1 : 0;
+            }
+
+            return count;
+        }
+    }
+
+    Span<int> ILatencyRows.GetOrAdd(string peer) => LatencyPart(_coordinates.GetOrAdd(peer));
+
+    void ILatencyRows.Forget(string peer)
+    {
+        // The coordinate stays (a restarted member's last one is still our best estimate); only the samples go.
+        if (_coordinates.TryGet(peer, out int slot))
+        {
+            LatencyPart(slot).Clear();
+        }
+    }
+
+    /// <summary>The latency filter's ints at the end of a coordinate row.</summary>
+    private Span<int> LatencyPart(int slot) => MemoryMarshal.Cast<double, int>(_coordinates.Row(slot)[(_dimensions + 3)..])[.._latencyInts];
 
     public override void OnMemberReaped(Member member, TimeSpan now)
     {

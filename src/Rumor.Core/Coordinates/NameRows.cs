@@ -4,9 +4,10 @@ namespace Rumor.Core.Coordinates;
 
 /// <summary>
 /// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks, the state
-/// module's peer checksums) keyed by
-/// member name, all in one flat array per table: no object per row. The coordinates module keeps one coordinate per member it has measured, and the Vivaldi
-/// client one latency window per peer; a simulated cluster of N nodes holds up to N² of each, so a
+/// module's peer checksums) keyed by member name, all in one flat array per table: no object per
+/// row. The coordinates module keeps one coordinate per member it has measured with the Vivaldi
+/// client's latency window for that peer at the row's end (a client on its own keeps its windows in
+/// a table of their own); a simulated cluster of N nodes holds up to N² of each, so a
 /// row costs its values plus one name-table entry instead of a coordinate object, its vector, a
 /// list and its array (about 290 bytes per probed member before, measured by the bench's scale
 /// experiment). A removed row's slot is reused by the next added one.

@@ -31,7 +31,9 @@ public sealed class VivaldiClient
     // Per peer: [count, sample 1 .. sample LatencyFilterSize], oldest sample first, each sample in
     // ticks (one flat table, no list per peer). An RTT is at most RttMax (10^8 ticks), so a sample is
     // an int: half a row of doubles, and the seconds read back are exactly TimeSpan.TotalSeconds'.
-    private readonly NameRows<int> _latencySamples;
+    // The coordinates module keeps these rows at the end of its coordinate rows (one name index
+    // for both); a client on its own keeps them in a table of its own.
+    private readonly ILatencyRows _latencySamples;
     private int _adjustmentIndex;
 
     // Our coordinate, moved in place by each sample (NetworkCoordinate's span arithmetic, the same
@@ -45,6 +47,12 @@ public sealed class VivaldiClient
 
     /// <summary>A client at the origin.</summary>
     public VivaldiClient(VivaldiOptions options, Func<double> nextDouble)
+        : this(options, nextDouble, null)
+    {
+    }
+
+    /// <summary>A client at the origin whose latency filters live in <paramref name="latencyRows"/> (null: a table of its own).</summary>
+    internal VivaldiClient(VivaldiOptions options, Func<double> nextDouble, ILatencyRows? latencyRows)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nextDouble);
@@ -55,7 +63,7 @@ public sealed class VivaldiClient
         _vec = new double[options.Dimensionality];
         ResetToOrigin();
         _adjustmentSamples = new double[options.AdjustmentWindowSize];
-        _latencySamples = new NameRows<int>(options.LatencyFilterSize + 1);
+        _latencySamples = latencyRows ?? new LatencyTable(options.LatencyFilterSize + 1);
     }
 
     /// <summary>The current coordinate.</summary>
@@ -96,14 +104,14 @@ public sealed class VivaldiClient
     }
 
     /// <summary>Drops the latency samples kept for <paramref name="node"/>.</summary>
-    public void Forget(string node) => _latencySamples.Remove(node);
+    public void Forget(string node) => _latencySamples.Forget(node);
 
     // The median of the peer's last LatencyFilterSize samples (the upper median for an even count, as
     // Serf), in seconds. The caller checked 0 <= rtt <= RttMax.
     internal double LatencyFilter(string node, TimeSpan rtt)
     {
         System.Diagnostics.Debug.Assert(rtt >= TimeSpan.Zero && rtt <= RttMax, "the caller bounds the RTT");
-        Span<int> row = _latencySamples.Row(_latencySamples.GetOrAdd(node));
+        Span<int> row = _latencySamples.GetOrAdd(node);
         Span<int> samples = row[1..];
         int count = row[0];
         int ticks = (int)rtt.Ticks;
@@ -167,4 +175,32 @@ public sealed class VivaldiClient
         _origin.CopyTo(_vec, out _error, out _adjustment, out _height);
         _coordinate = _origin;
     }
+}
+
+/// <summary>
+/// Where a <see cref="VivaldiClient"/> keeps each peer's latency filter: a row of
+/// LatencyFilterSize + 1 ints, [count, samples oldest first], zeroed when new.
+/// </summary>
+internal interface ILatencyRows
+{
+    /// <summary>Peers with samples.</summary>
+    int Count { get; }
+
+    /// <summary>The row of <paramref name="peer"/>, added zeroed when it had none (valid until the next add or remove).</summary>
+    Span<int> GetOrAdd(string peer);
+
+    /// <summary>Drops the samples of <paramref name="peer"/>.</summary>
+    void Forget(string peer);
+}
+
+/// <summary>The latency rows of a client on its own (Serf's node, tests): one <see cref="NameRows{T}"/> table.</summary>
+internal sealed class LatencyTable(int width) : ILatencyRows
+{
+    private readonly NameRows<int> _rows = new(width);
+
+    public int Count => _rows.Count;
+
+    public Span<int> GetOrAdd(string peer) => _rows.Row(_rows.GetOrAdd(peer));
+
+    public void Forget(string peer) => _rows.Remove(peer);
 }
