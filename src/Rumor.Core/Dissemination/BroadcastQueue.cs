@@ -43,6 +43,13 @@ internal sealed class BroadcastQueue
     /// <summary>Slots the item table keeps when it drains (more are given back).</summary>
     private const int KeptSlots = 64;
 
+    private const int ChunkShift = 8;
+
+    /// <summary>Slots in a full chunk of the slot table: 256 × 32 bytes = 8 KB.</summary>
+    internal const int ChunkSlots = 1 << ChunkShift;
+
+    private const int ChunkMask = ChunkSlots - 1;
+
     /// <summary>
     /// Fills of a packet to its source that a message may be passed over, as a multiple of the
     /// transmit limit, before it retires untransmitted there: wide enough that at three members the
@@ -60,8 +67,14 @@ internal sealed class BroadcastQueue
     private readonly ClassQueue[] _classes = new ClassQueue[ClassCount];
 
     // Every queued message is a slot of this table, and everything else refers to it by number: the
-    // transmit-count buckets, the key index and the relayed parts (see Slot).
-    private Slot[] _slots = [];
+    // transmit-count buckets, the key index and the relayed parts (see Slot). The table is chunks of
+    // ChunkSlots slots (SlotAt): the first grows by doubling up to a chunk, then whole chunks are
+    // added, so a growing table never copies more than one chunk and no array reaches the large
+    // object heap. As one array doubling to 4,096 slots, a node's join left up to 64 KB of copies
+    // behind it and, above 2,048 queued messages, a 128 KB large-object array per node that only a
+    // full collection frees (docs/BENCHMARKS.md, issue 17).
+    private Slot[][] _chunks = [];
+    private int _slotCapacity; // slots in all chunks
     private int _slotsUsed; // slots handed out at least once: the free ones below it are on the free list
     private int _freeSlot = -1; // head of the free list, linked through Slot.Transmits
 
@@ -113,7 +126,7 @@ internal sealed class BroadcastQueue
     {
         get
         {
-            long bytes = ((long)_slots.Length * SlotBytes) + ((long)_byKey.Capacity * sizeof(int));
+            long bytes = ((long)_slotCapacity * SlotBytes) + ((long)_chunks.Length * IntPtr.Size) + ((long)_byKey.Capacity * sizeof(int));
             foreach (ClassQueue set in _classes)
             {
                 bytes += set.ArrayBytes;
@@ -122,6 +135,9 @@ internal sealed class BroadcastQueue
             return bytes;
         }
     }
+
+    /// <summary>Slots the table holds now, in all chunks (for tests).</summary>
+    internal int SlotCapacity => _slotCapacity;
 
     /// <summary>The size of one slot (pinned by a test: 32 bytes).</summary>
     internal static int SlotBytes => System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>();
@@ -148,10 +164,10 @@ internal sealed class BroadcastQueue
 
         if (key is not null)
         {
-            int older = _byKey.Remove(key, new SlotKeys(_slots));
+            int older = _byKey.Remove(key, new SlotKeys(_chunks));
             if (older >= 0)
             {
-                bool olderWasLeave = (_slots[older].Flags & LeaveFlag) != 0;
+                bool olderWasLeave = (SlotAt(older).Flags & LeaveFlag) != 0;
                 RemoveFromClass(older);
                 FreeSlot(older);
                 if (olderWasLeave && !isLeave)
@@ -173,7 +189,7 @@ internal sealed class BroadcastQueue
         TimeSpan expiry = expiresAt ?? TimeSpan.MaxValue;
         bool relayed = source is not null || expiry != TimeSpan.MaxValue;
         int slot = NewSlot();
-        _slots[slot] = new Slot
+        SlotAt(slot) = new Slot
         {
             Key = key,
             Message = message,
@@ -189,7 +205,7 @@ internal sealed class BroadcastQueue
         AddToClass(slot);
         if (key is not null)
         {
-            _byKey.Add(slot, new SlotKeys(_slots));
+            _byKey.Add(slot, new SlotKeys(_chunks));
         }
 
     }
@@ -256,7 +272,7 @@ internal sealed class BroadcastQueue
 
         foreach (int slot in _picked)
         {
-            ref Slot item = ref _slots[slot];
+            ref Slot item = ref SlotAt(slot);
             item.Flags &= unchecked((byte)~PickedFlag);
             RemoveFromClass(slot);
             item.Transmits++;
@@ -272,7 +288,7 @@ internal sealed class BroadcastQueue
 
         foreach (int slot in _passedOver)
         {
-            _slots[slot].Flags &= unchecked((byte)~PassedOverFlag);
+            SlotAt(slot).Flags &= unchecked((byte)~PassedOverFlag);
             if (++_relays[slot].SourceSkips >= SourceSkipsMax * transmitLimit) // only an item with a source is passed over
             {
                 Remove(slot); // no one but its source to go to: retired, as at the transmit limit
@@ -302,7 +318,7 @@ internal sealed class BroadcastQueue
 
         foreach (int slot in _expired)
         {
-            int priority = _slots[slot].Priority;
+            int priority = SlotAt(slot).Priority;
             Remove(slot);
             Expired++;
             _expiredByClass[priority]++;
@@ -317,9 +333,10 @@ internal sealed class BroadcastQueue
     {
         for (int slot = 0; slot < _slotsUsed; slot++)
         {
-            if (_slots[slot].Message is not null)
+            ref Slot item = ref SlotAt(slot);
+            if (item.Message is not null)
             {
-                LeaveDone |= (_slots[slot].Flags & LeaveFlag) != 0;
+                LeaveDone |= (item.Flags & LeaveFlag) != 0;
             }
         }
 
@@ -354,7 +371,7 @@ internal sealed class BroadcastQueue
             for (int i = set.CountIn(t) - 1; i >= 0; i--)
             {
                 int slot = set.At(t, i);
-                ref Slot item = ref _slots[slot];
+                ref Slot item = ref SlotAt(slot);
                 int room = builder.RemainingForMessage;
                 if (room < 2)
                 {
@@ -405,21 +422,23 @@ internal sealed class BroadcastQueue
 
     private void AddToClass(int slot)
     {
-        int priority = _slots[slot].Priority;
+        ref Slot item = ref SlotAt(slot);
+        int priority = item.Priority;
         if (_classes[priority].Add(slot))
         {
             _count++;
-            _floors[priority].Add(_slots[slot].Message!.Length);
+            _floors[priority].Add(item.Message!.Length);
         }
     }
 
     private void RemoveFromClass(int slot)
     {
-        int priority = _slots[slot].Priority;
+        ref Slot item = ref SlotAt(slot);
+        int priority = item.Priority;
         if (_classes[priority].Remove(slot))
         {
             _count--;
-            _floors[priority].Remove(_slots[slot].Message!.Length);
+            _floors[priority].Remove(item.Message!.Length);
         }
     }
 
@@ -427,10 +446,10 @@ internal sealed class BroadcastQueue
     private void Remove(int slot)
     {
         RemoveFromClass(slot);
-        ref Slot item = ref _slots[slot];
+        ref Slot item = ref SlotAt(slot);
         if (item.Key is not null)
         {
-            _byKey.Remove(item.Key, slot, new SlotKeys(_slots)); // a keyed message is indexed until it retires (one per key)
+            _byKey.Remove(item.Key, slot, new SlotKeys(_chunks)); // a keyed message is indexed until it retires (one per key)
         }
 
         if ((item.Flags & LeaveFlag) != 0)
@@ -446,30 +465,62 @@ internal sealed class BroadcastQueue
         if (_freeSlot >= 0)
         {
             int free = _freeSlot;
-            _freeSlot = _slots[free].Transmits;
+            _freeSlot = SlotAt(free).Transmits;
             return free;
         }
 
-        if (_slotsUsed == _slots.Length)
+        if (_slotsUsed == _slotCapacity)
         {
-            // Doubling, but never past what the queue holds at once (a full queue drops before it
-            // adds): a full queue of 4,096 has 4,096 slots.
-            int length = (int)Math.Min(Math.Max(16L, _slots.Length * 2L), Math.Max(16L, _capacity));
-
-            Array.Resize(ref _slots, length);
+            GrowSlots();
         }
 
         return _slotsUsed++;
     }
 
+    /// <summary>
+    /// Room for one more slot: the first chunk doubles (from 16) up to <see cref="ChunkSlots"/>, then
+    /// a chunk is added; never past what the queue holds at once (a full queue drops before it adds),
+    /// so a full queue of 4,096 has 4,096 slots.
+    /// </summary>
+    private void GrowSlots()
+    {
+        long limit = Math.Max(16L, _capacity);
+        int chunk = _slotCapacity >> ChunkShift;
+        if (chunk == 0)
+        {
+            int length = (int)Math.Min(Math.Max(16L, _slotCapacity * 2L), Math.Min(ChunkSlots, limit));
+            if (_chunks.Length == 0)
+            {
+                _chunks = new Slot[1][];
+            }
+
+            Array.Resize(ref _chunks[0], length);
+            _slotCapacity = length;
+            return;
+        }
+
+        if (chunk == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, chunk * 2);
+        }
+
+        int added = (int)Math.Min(ChunkSlots, Math.Max(1L, limit - _slotCapacity));
+        _chunks[chunk] = new Slot[added];
+        _slotCapacity += added;
+    }
+
+    /// <summary>Slot <paramref name="slot"/> of the table (below the table's capacity).</summary>
+    private ref Slot SlotAt(int slot) => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
+
     private void FreeSlot(int slot)
     {
-        if ((_slots[slot].Flags & RelayedFlag) != 0)
+        ref Slot item = ref SlotAt(slot);
+        if ((item.Flags & RelayedFlag) != 0)
         {
             _relays.Remove(slot);
         }
 
-        _slots[slot] = new Slot { Transmits = _freeSlot }; // no references kept
+        item = new Slot { Transmits = _freeSlot }; // no references kept
         _freeSlot = slot;
     }
 
@@ -482,7 +533,7 @@ internal sealed class BroadcastQueue
     /// </summary>
     private void TrimIfDrained()
     {
-        if (_count == 0 && _slots.Length > KeptSlots)
+        if (_count == 0 && _slotCapacity > KeptSlots)
         {
             ResetSlots();
         }
@@ -490,8 +541,16 @@ internal sealed class BroadcastQueue
 
     private void ResetSlots()
     {
-        _slots = _slots.Length > KeptSlots ? [] : _slots;
-        Array.Clear(_slots);
+        if (_slotCapacity > KeptSlots)
+        {
+            _chunks = [];
+            _slotCapacity = 0;
+        }
+        else if (_chunks.Length > 0)
+        {
+            Array.Clear(_chunks[0]);
+        }
+
         _slotsUsed = 0;
         _freeSlot = -1;
         _byKey.Clear();
@@ -531,9 +590,9 @@ internal sealed class BroadcastQueue
     }
 
     /// <summary>The keys of the slot table, for the key index.</summary>
-    private readonly struct SlotKeys(Slot[] slots) : ISlotNames
+    private readonly struct SlotKeys(Slot[][] chunks) : ISlotNames
     {
-        public string NameAt(int slot) => slots[slot].Key!;
+        public string NameAt(int slot) => chunks[slot >> ChunkShift][slot & ChunkMask].Key!;
     }
 
     /// <summary>
@@ -659,7 +718,7 @@ internal sealed class BroadcastQueue
 
         public bool Add(int slot)
         {
-            int t = queue._slots[slot].Transmits;
+            int t = queue.SlotAt(slot).Transmits;
             if (t >= _buckets.Length)
             {
                 int length = Math.Max(t + 1, _buckets.Length * 2);
@@ -674,7 +733,7 @@ internal sealed class BroadcastQueue
 
             int[] bucket = _buckets[t];
             int n = _counts[t];
-            int at = Position(bucket, n, queue._slots[slot].Id);
+            int at = Position(bucket, n, queue.SlotAt(slot).Id);
             if (at < n && bucket[at] == slot)
             {
                 return false;
@@ -698,7 +757,7 @@ internal sealed class BroadcastQueue
 
         public bool Remove(int slot)
         {
-            int t = queue._slots[slot].Transmits;
+            int t = queue.SlotAt(slot).Transmits;
             if (t >= _buckets.Length)
             {
                 return false;
@@ -706,7 +765,7 @@ internal sealed class BroadcastQueue
 
             int[] bucket = _buckets[t];
             int n = _counts[t];
-            int at = Position(bucket, n, queue._slots[slot].Id);
+            int at = Position(bucket, n, queue.SlotAt(slot).Id);
             if (at >= n || bucket[at] != slot)
             {
                 return false;
@@ -760,8 +819,7 @@ internal sealed class BroadcastQueue
         /// <summary>The first index of the bucket whose id is at least <paramref name="id"/> (ids are unique).</summary>
         private int Position(int[] bucket, int count, long id)
         {
-            Slot[] slots = queue._slots;
-            if (count == 0 || slots[bucket[count - 1]].Id < id)
+            if (count == 0 || queue.SlotAt(bucket[count - 1]).Id < id)
             {
                 return count; // the common case: a new message, newer than all
             }
@@ -770,7 +828,7 @@ internal sealed class BroadcastQueue
             while (low < high)
             {
                 int mid = (low + high) >>> 1;
-                if (slots[bucket[mid]].Id < id)
+                if (queue.SlotAt(bucket[mid]).Id < id)
                 {
                     low = mid + 1;
                 }

@@ -418,6 +418,48 @@ public class BroadcastQueueTests
         Assert.Equal(8 * sizeof(int), queue.TableBytes); // the key index's smallest table, nothing else
     }
 
+    [Theory]
+    [InlineData(40)] // the first chunk alone: 16, 32, then 40
+    [InlineData(1000)] // 256 + 256 + 256 + 232: not a multiple of the chunk
+    public void The_slot_table_grows_a_chunk_at_a_time_to_exactly_the_capacity_and_keeps_every_message(int capacity)
+    {
+        // The slot table is chunks of BroadcastQueue.ChunkSlots, so that a join's thousands of queued
+        // Alives per node neither copy the table as it grows nor put it on the large object heap.
+        BroadcastQueue queue = new(capacity);
+        Dictionary<string, uint> latest = [];
+        for (int i = 0; i < capacity; i++)
+        {
+            string key = "member-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            queue.Enqueue(key, Ack((uint)i));
+            latest[key] = (uint)i;
+        }
+
+        Assert.Equal(capacity, queue.Count);
+        Assert.Equal(capacity, queue.SlotCapacity); // no slack past what the queue holds at once
+
+        // Every other key replaced: the old slots are freed and reused, the table does not grow.
+        for (int i = 0; i < capacity; i += 2)
+        {
+            string key = "member-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            queue.Enqueue(key, Ack((uint)(100_000 + i)));
+            latest[key] = (uint)(100_000 + i);
+        }
+
+        Assert.Equal(capacity, queue.Count);
+        Assert.Equal(capacity, queue.SlotCapacity);
+
+        // Drained with a transmit limit of one: each key's latest message exactly once, across every chunk.
+        List<uint> sent = [];
+        for (int round = 0; round < 10_000 && queue.Count > 0; round++)
+        {
+            sent.AddRange(FillOnce(queue, limit: 1));
+        }
+
+        Assert.Equal(latest.Values.Order(), sent.Order());
+        Assert.Equal(0, queue.Count);
+        Assert.Equal(capacity > 64 ? 0 : capacity, queue.SlotCapacity); // a drained table above 64 slots is given back
+    }
+
     private static byte[] Ack(uint sequence) => PacketBuilder.EncodeMessage(new AckMessage(sequence));
 
     /// <summary>One gossip round: fills a fresh packet and returns the sequence numbers in packet order.</summary>
