@@ -172,12 +172,12 @@ public sealed partial class GossipNode
             if (departed)
             {
                 QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(new DeadMessage(member.Name, member.Incarnation, member.Generation, member.Name), _names), priority: BroadcastClass.Departure);
-                Emit(new MemberChanged(now, MemberChangeKind.Left, member.ToSnapshot(), null));
+                Emit(new MemberChanged(now, MemberChangeKind.Left, _names.SnapshotOf(member), null));
             }
             else
             {
                 QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(alive, _names));
-                Emit(new MemberChanged(now, MemberChangeKind.Joined, member.ToSnapshot(), null));
+                Emit(new MemberChanged(now, MemberChangeKind.Joined, _names.SnapshotOf(member), null));
                 RequestMemberPush(now);
             }
 
@@ -229,7 +229,7 @@ public sealed partial class GossipNode
             MemberState.Suspect => MemberChangeKind.Recovered,
             _ => MemberChangeKind.Joined,
         };
-        Emit(new MemberChanged(now, kind, member.ToSnapshot(), previous));
+        Emit(new MemberChanged(now, kind, _names.SnapshotOf(member), previous));
         if (kind == MemberChangeKind.Joined)
         {
             RequestMemberPush(now);
@@ -338,7 +338,7 @@ public sealed partial class GossipNode
         StartSuspicion(member, suspect.From, now);
         RecordVerdict(VerdictKind.Suspect, source, member, suspect.From, member.Suspicion, now);
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(suspect, _names));
-        Emit(new MemberChanged(now, MemberChangeKind.Suspected, member.ToSnapshot(), previous));
+        Emit(new MemberChanged(now, MemberChangeKind.Suspected, _names.SnapshotOf(member), previous));
     }
 
     /// <summary>
@@ -474,7 +474,7 @@ public sealed partial class GossipNode
         }
 
         QueueBroadcast(member.Name, PacketBuilder.EncodeMessage(dead, _names), priority: BroadcastClass.Departure);
-        Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, member.ToSnapshot(), previous));
+        Emit(new MemberChanged(now, dead.IsLeave ? MemberChangeKind.Left : MemberChangeKind.Failed, _names.SnapshotOf(member), previous));
         if (newerGeneration)
         {
             // What modules kept of the older process (its key-value map, its coordinate samples) is stale.
@@ -592,7 +592,7 @@ public sealed partial class GossipNode
                     module.OnMemberReaped(member, now);
                 }
 
-                Emit(new MemberChanged(now, MemberChangeKind.Reaped, member.ToSnapshot(), member.State));
+                Emit(new MemberChanged(now, MemberChangeKind.Reaped, _names.SnapshotOf(member), member.State));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Rumor.Core.Membership;
 using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
@@ -166,13 +167,13 @@ public class NameTableTests
         NodeAddress v4 = NodeAddress.Parse("10.0.0.1:7946");
         NodeAddress v6 = NodeAddress.Parse("[fe80::1]:7946");
         NameTable shared = new(internStateEntries: true);
-        Rumor.Core.Membership.MemberIdentity a = shared.InternMember("a", 1, v4);
+        MemberIdentity a = shared.InternMember("a", 1, v4);
         Assert.Same(a, shared.InternMember(new string("a".AsSpan()), 1, v4));
         Assert.Equal(("a", 1UL, v4), (a.Name, a.Generation, a.Address));
         Assert.NotSame(a, shared.InternMember("a", 2, v4));
         Assert.NotSame(a, shared.InternMember("a", 1, NodeAddress.Parse("10.0.0.1:7947")));
         Assert.NotSame(a, shared.InternMember("b", 1, v4));
-        Rumor.Core.Membership.MemberIdentity six = shared.InternMember("a", 1, v6);
+        MemberIdentity six = shared.InternMember("a", 1, v6);
         Assert.Equal(v6, six.Address);
         Assert.Same(six, shared.InternMember("a", 1, v6));
         Rumor.Core.AntiEntropy.OwnerKey owner = shared.InternOwner("a", 1);
@@ -190,13 +191,58 @@ public class NameTableTests
     }
 
     [Fact]
+    public void A_shared_table_hands_out_the_last_snapshot_of_a_member_again_only_while_every_field_is_equal()
+    {
+        NodeAddress address = NodeAddress.Parse("10.0.0.1:7946");
+        NameTable shared = new(internStateEntries: true);
+
+        // Two nodes' records of one member (a simulation's nodes share the identity, not the record).
+        MemberIdentity identity = shared.InternMember("a", 1, address);
+        Member mine = new(identity, isLocal: false) { Incarnation = 3, State = MemberState.Alive };
+        Member theirs = new(identity, isLocal: false) { Incarnation = 3, State = MemberState.Alive };
+        MemberSnapshot first = shared.SnapshotOf(mine);
+        Assert.Equal(mine.ToSnapshot(), first);
+        Assert.Same(first, shared.SnapshotOf(theirs));
+
+        // Metadata equal in content (each node decodes its own array): still the same snapshot.
+        mine.Metadata = [1, 2];
+        theirs.Metadata = [1, 2];
+        MemberSnapshot tagged = shared.SnapshotOf(mine);
+        Assert.NotSame(first, tagged);
+        Assert.Same(tagged, shared.SnapshotOf(theirs));
+
+        // Any one field that differs from the last snapshot makes a new one, equal to the member's own copy.
+        void Differs(Action change, Action back)
+        {
+            MemberSnapshot before = shared.SnapshotOf(theirs);
+            change();
+            MemberSnapshot after = shared.SnapshotOf(theirs);
+            Assert.NotSame(before, after);
+            Assert.Equal(theirs.ToSnapshot(), after);
+            back();
+        }
+
+        Differs(() => theirs.Metadata = [1, 3], () => theirs.Metadata = [1, 2]);
+        Differs(() => theirs.Incarnation = 4, () => theirs.Incarnation = 3);
+        Differs(() => theirs.State = MemberState.Suspect, () => theirs.State = MemberState.Alive);
+        Differs(() => theirs.Address = NodeAddress.Parse("10.0.0.1:7947"), () => theirs.Address = address);
+        Differs(() => theirs.Versions = theirs.Versions with { ProtocolCurrent = 9 }, () => theirs.Versions = mine.Versions);
+        Assert.Same(shared.SnapshotOf(mine), shared.SnapshotOf(theirs));
+
+        // A node's own table copies every time.
+        NameTable own = new();
+        Assert.NotSame(own.SnapshotOf(mine), own.SnapshotOf(mine));
+        Assert.Equal(mine.ToSnapshot(), own.SnapshotOf(mine));
+    }
+
+    [Fact]
     public void The_identity_tables_start_again_when_full_and_what_they_handed_out_stays_intact()
     {
         NodeAddress address = NodeAddress.Parse("10.0.0.1:7946");
         NameTable table = new(capacity: 2, internStateEntries: true);
-        Rumor.Core.Membership.MemberIdentity a = table.InternMember("a", 1, address);
-        Rumor.Core.Membership.MemberIdentity b = table.InternMember("b", 1, address);
-        Rumor.Core.Membership.MemberIdentity c = table.InternMember("c", 1, address);
+        MemberIdentity a = table.InternMember("a", 1, address);
+        MemberIdentity b = table.InternMember("b", 1, address);
+        MemberIdentity c = table.InternMember("c", 1, address);
         Assert.Equal(1, table.IdentityClears);
         Assert.Same(c, table.InternMember("c", 1, address));
         Assert.Equal(("a", "b"), (a.Name, b.Name));
