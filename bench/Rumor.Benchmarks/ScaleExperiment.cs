@@ -107,6 +107,8 @@ public static class ScaleExperiment
         }
 
         // Keys per node, so the state gossip has owners to digest (as a real cluster's tags and config).
+        allocated = GC.GetAllocatedBytesForCurrentThread();
+        wall.Restart();
         foreach (SimNode node in cluster.Nodes)
         {
             for (int k = 0; k < keys; k++)
@@ -117,9 +119,16 @@ public static class ScaleExperiment
         }
 
         cluster.RunFor(TimeSpan.FromSeconds(20));
+        TimeSpan afterJoinWall = wall.Elapsed;
+        long afterJoinAllocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        if (sampler is not null)
+        {
+            AllocationSampler.Print(string.Create(CultureInfo.InvariantCulture, $"N = {n:N0}, the keys' writes and 20 s of drain"), sampler.Take());
+        }
+
         long retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         double queued = QueuedPerNode(cluster);
-        Progress(n, $"after 20 s of drain: retained heap {retained / 1048576.0:N1} MiB, {retained / ((double)n * n):0} bytes per member record, {queued:0} broadcasts queued per node");
+        Progress(n, $"after 20 s of drain ({afterJoinWall.TotalSeconds:0.0} s wall, {afterJoinAllocated / 1048576.0:N1} MiB allocated): retained heap {retained / 1048576.0:N1} MiB, {retained / ((double)n * n):0} bytes per member record, {queued:0} broadcasts queued per node");
         TimeSpan? drainVirtual = null;
         TimeSpan drainWall = TimeSpan.Zero;
         if (drainQueues)
