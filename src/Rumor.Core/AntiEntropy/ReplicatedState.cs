@@ -115,17 +115,26 @@ internal sealed class ReplicatedState
     /// <summary>The full digest, owners in name order; owners that never wrote are left out (nothing to ask for).</summary>
     public DigestEntry[] Digest()
     {
-        List<DigestEntry> digest = new(_order.Count);
+        // Counted first, so the one array is the digest (a list copied to an array made two of N
+        // entries, for every digest a node sends while keys spread).
+        int count = 0;
+        for (int i = 0; i < _order.Count; i++)
+        {
+            count += Row(_order[i]).MaxVersion > 0 ? 1 : 0;
+        }
+
+        DigestEntry[] digest = new DigestEntry[count];
+        int at = 0;
         for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
             if (owner.MaxVersion > 0)
             {
-                digest.Add(new DigestEntry(owner.Owner, owner.Generation, owner.MaxVersion));
+                digest[at++] = new DigestEntry(owner.Owner, owner.Generation, owner.MaxVersion);
             }
         }
 
-        return [.. digest];
+        return digest;
     }
 
     /// <summary>Encoded length of the full digest's entries.</summary>
@@ -167,22 +176,55 @@ internal sealed class ReplicatedState
     /// </summary>
     public StateDeltaMessage DeltasFor(IReadOnlyList<DigestEntry> peerDigest, int budgetBytes, string? exceptOwner)
     {
-        Dictionary<string, DigestEntry> peer = new(peerDigest.Count, StringComparer.Ordinal);
-        foreach (DigestEntry entry in peerDigest)
+        // A digest in strictly increasing ordinal order of owners (every digest this code sends) is
+        // walked beside our rows, which are in the same order; any other (a peer's own order,
+        // repeated owners) is looked up through a dictionary that keeps each owner's first entry.
+        // Both find the same entry for every owner: the walk only saves the dictionary, N entries
+        // per exchange while keys spread.
+        Dictionary<string, DigestEntry>? peer = null;
+        for (int i = 1; i < peerDigest.Count; i++)
         {
-            peer.TryAdd(entry.Owner, entry);
+            if (string.CompareOrdinal(peerDigest[i - 1].Owner, peerDigest[i].Owner) >= 0)
+            {
+                peer = new(peerDigest.Count, StringComparer.Ordinal);
+                foreach (DigestEntry entry in peerDigest)
+                {
+                    peer.TryAdd(entry.Owner, entry);
+                }
+
+                break;
+            }
         }
 
+        int next = 0; // the walk's place in peerDigest
         List<Candidate> candidates = [];
         for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
+            DigestEntry known = default;
+            bool found;
+            if (peer is not null)
+            {
+                found = peer.TryGetValue(owner.Owner, out known);
+            }
+            else
+            {
+                int c = -1;
+                while (next < peerDigest.Count && (c = string.CompareOrdinal(peerDigest[next].Owner, owner.Owner)) < 0)
+                {
+                    next++;
+                }
+
+                found = next < peerDigest.Count && c == 0;
+                known = found ? peerDigest[next] : default;
+            }
+
             if (owner.MaxVersion == 0 || owner.Owner == exceptOwner)
             {
                 continue;
             }
 
-            if (!peer.TryGetValue(owner.Owner, out DigestEntry known))
+            if (!found)
             {
                 candidates.Add(new Candidate(_order[i], 0, Reset: false, owner.Count));
             }

@@ -19,6 +19,59 @@ public sealed class ReplicatedStateTests
         return decoded;
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Deltas_for_a_digest_in_owner_order_equal_those_for_the_same_digest_in_any_order(int seed)
+    {
+        // A digest in increasing ordinal order is walked beside the rows; any other order, or an
+        // owner repeated, goes through a dictionary that keeps each owner's first entry. Same deltas.
+        Random random = new(seed);
+        ReplicatedState a = new("a", 1);
+        List<string> owners = [];
+        for (int o = 0; o < 40; o++)
+        {
+            string name = "owner-" + random.Next(1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture) + (o % 3 == 0 ? "Z" : "a");
+            ReplicatedState writer = new(name, (ulong)random.Next(1, 3));
+            for (int k = random.Next(1, 6); k > 0; k--)
+            {
+                writer.WriteLocal("k" + random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture), [1, 2, 3], 0, T0);
+            }
+
+            a.Apply(writer.DeltasFor([], 1_000_000, null), T0, 1_000, out _);
+            owners.Add(name);
+        }
+
+        // The peer's view: some owners missing, some behind, equal or ahead, some of another generation, some unknown to us.
+        List<DigestEntry> peer = [];
+        foreach (string name in owners.Concat(["unknown-1", "a", "zz-unknown"]).Distinct())
+        {
+            if (random.Next(5) == 0)
+            {
+                continue;
+            }
+
+            peer.Add(new DigestEntry(name, (ulong)random.Next(1, 3), (ulong)random.Next(0, 7)));
+        }
+
+        DigestEntry[] ordered = [.. peer.OrderBy(e => e.Owner, StringComparer.Ordinal)];
+        DigestEntry[] shuffled = [.. ordered.OrderBy(_ => random.Next())];
+        List<DigestEntry> repeated = [.. ordered];
+        int at = random.Next(repeated.Count);
+        repeated.Insert(at + 1, repeated[at] with { MaxVersion = repeated[at].MaxVersion + 3 }); // the first entry counts
+
+        foreach (int budget in new[] { 1_000_000, 300 })
+        {
+            byte[] walked = PacketBuilder.EncodeSingle(a.DeltasFor(ordered, budget, "b"));
+            Assert.Equal(walked, PacketBuilder.EncodeSingle(a.DeltasFor(shuffled, budget, "b")));
+            Assert.Equal(walked, PacketBuilder.EncodeSingle(a.DeltasFor(repeated, budget, "b")));
+        }
+
+        Assert.NotEmpty(a.DeltasFor(ordered, 1_000_000, "b").Owners);
+    }
+
     [Fact]
     public void Deltas_bring_a_peer_up_to_date_and_round_trip_through_the_codec()
     {
