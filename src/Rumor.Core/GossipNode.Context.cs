@@ -79,7 +79,7 @@ public sealed partial class GossipNode
 
     long IModuleContext.NextStreamId() => ++_nextStreamId;
 
-    void IModuleContext.OpenStream(long streamId, NodeAddress to, byte[] request)
+    void IModuleContext.OpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request)
     {
         Counters.StreamsOpened++;
         Counters.StreamBytesSent += request.Length;

@@ -504,7 +504,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
         }
 
         // Too big for a datagram: run the exchange over a stream with the full digest.
-        OpenStateStream(to, StateStreamKind.Sync, [EncodedFullDigest(flags & ~DigestFlags.Bloom)], now);
+        OpenFullDigestStream(to, flags & ~DigestFlags.Bloom, now);
     }
 
     /// <summary>A digest with no request and no lines (PROTOCOL.md §6.7): only our checksum, for a peer to compare.</summary>
@@ -556,7 +556,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
             if (!fits)
             {
                 // Our digest needs a stream: ask for their deltas that way instead.
-                OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
+                OpenFullDigestStream(from, DigestFlags.WantDeltas, now);
                 wantDigest = false;
             }
             else
@@ -594,7 +594,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
         {
             // The rest did not fit a datagram: fetch it over a stream with our full digest.
             Counters.StateCatchUps++;
-            OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
+            OpenFullDigestStream(from, DigestFlags.WantDeltas, now);
         }
     }
 
@@ -770,9 +770,26 @@ internal sealed class ReplicatedStateModule : GossipModule,
         _node.QueueBroadcast(Self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(Self.Name, Self.Generation, _checksumSequence, checksum)), BroadcastClass.StateHints);
     }
 
-    private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now)
+    private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now) =>
+        OpenStateStream(to, kind, _node.CompressStream(PacketBuilder.EncodePacket(messages)), now);
+
+    /// <summary>
+    /// A sync stream that carries our full digest: encoded straight into a pooled packet and
+    /// compressed into another, as the push-pull's (the same bytes as the message-list form; both are
+    /// given back once the host has them). As arrays these were four of N digest lines each per
+    /// exchange (message, packet, compression buffer and result), on the large-object heap above a
+    /// few thousand owners, for every exchange while keys spread.
+    /// </summary>
+    private void OpenFullDigestStream(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
-        byte[] request = _node.CompressStream(PacketBuilder.EncodePacket(messages));
+        using PooledBytes packet = PacketCompression.Compress(
+            PacketBuilder.EncodeSinglePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, _state.Digest(), null)), _options.CompressionThresholdBytes, out int saved);
+        Counters.CompressionBytesSaved += saved;
+        OpenStateStream(to, StateStreamKind.Sync, packet.Span, now);
+    }
+
+    private void OpenStateStream(NodeAddress to, StateStreamKind kind, ReadOnlySpan<byte> request, TimeSpan now)
+    {
         if (request.Length > _options.StreamMaxBytes)
         {
             Counters.StreamFailures++;
@@ -867,7 +884,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
                         }
                         else
                         {
-                            OpenStateStream(from, StateStreamKind.Sync, [EncodedFullDigest(DigestFlags.WantDeltas)], now);
+                            OpenFullDigestStream(from, DigestFlags.WantDeltas, now);
                         }
                     }
                 }

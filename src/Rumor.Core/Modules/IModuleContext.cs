@@ -128,7 +128,7 @@ internal interface IModuleContext
     long NextStreamId();
 
     /// <summary>Opens a stream and sends <paramref name="request"/> (counted); the reply comes to <see cref="GossipModule.OnStreamResponse"/>.</summary>
-    void OpenStream(long streamId, NodeAddress to, byte[] request);
+    void OpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request);
 
     /// <summary>Answers an incoming stream (counted).</summary>
     void ReplyStream(long streamId, byte[] response);
