@@ -117,13 +117,38 @@ internal sealed class ReplicatedState
     {
         // Counted first, so the one array is the digest (a list copied to an array made two of N
         // entries, for every digest a node sends while keys spread).
+        DigestEntry[] digest = new DigestEntry[DigestCount()];
+        FillDigest(digest);
+        return digest;
+    }
+
+    /// <summary>
+    /// As <see cref="Digest"/>, into an array rented from the shared pool: its first
+    /// <paramref name="count"/> entries are the digest. Give it back with
+    /// <c>ArrayPool&lt;DigestEntry&gt;.Shared.Return(array, clearArray: true)</c> once it is encoded
+    /// (a stream's full digest: N entries for every exchange while keys spread).
+    /// </summary>
+    internal DigestEntry[] RentDigest(out int count)
+    {
+        count = DigestCount();
+        DigestEntry[] digest = System.Buffers.ArrayPool<DigestEntry>.Shared.Rent(count);
+        FillDigest(digest);
+        return digest;
+    }
+
+    private int DigestCount()
+    {
         int count = 0;
         for (int i = 0; i < _order.Count; i++)
         {
             count += Row(_order[i]).MaxVersion > 0 ? 1 : 0;
         }
 
-        DigestEntry[] digest = new DigestEntry[count];
+        return count;
+    }
+
+    private void FillDigest(DigestEntry[] digest)
+    {
         int at = 0;
         for (int i = 0; i < _order.Count; i++)
         {
@@ -133,8 +158,6 @@ internal sealed class ReplicatedState
                 digest[at++] = new DigestEntry(owner.Owner, owner.Generation, owner.MaxVersion);
             }
         }
-
-        return digest;
     }
 
     /// <summary>Encoded length of the full digest's entries.</summary>

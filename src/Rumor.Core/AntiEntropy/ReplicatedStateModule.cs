@@ -774,7 +774,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
         OpenStateStream(to, kind, _node.CompressStream(PacketBuilder.EncodePacket(messages)), now);
 
     /// <summary>
-    /// A sync stream that carries our full digest: encoded straight into a pooled packet and
+    /// A sync stream that carries our full digest: its lines in a rented array, encoded straight into a pooled packet and
     /// compressed into another, as the push-pull's (the same bytes as the message-list form; both are
     /// given back once the host has them). As arrays these were four of N digest lines each per
     /// exchange (message, packet, compression buffer and result), on the large-object heap above a
@@ -782,10 +782,18 @@ internal sealed class ReplicatedStateModule : GossipModule,
     /// </summary>
     private void OpenFullDigestStream(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
-        using PooledBytes packet = PacketCompression.Compress(
-            PacketBuilder.EncodeSinglePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, _state.Digest(), null)), _options.CompressionThresholdBytes, out int saved);
-        Counters.CompressionBytesSaved += saved;
-        OpenStateStream(to, StateStreamKind.Sync, packet.Span, now);
+        DigestEntry[] lines = _state.RentDigest(out int count);
+        try
+        {
+            using PooledBytes packet = PacketCompression.Compress(
+                PacketBuilder.EncodeSinglePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, new ArraySegment<DigestEntry>(lines, 0, count), null)), _options.CompressionThresholdBytes, out int saved);
+            Counters.CompressionBytesSaved += saved;
+            OpenStateStream(to, StateStreamKind.Sync, packet.Span, now);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<DigestEntry>.Shared.Return(lines, clearArray: true);
+        }
     }
 
     private void OpenStateStream(NodeAddress to, StateStreamKind kind, ReadOnlySpan<byte> request, TimeSpan now)
@@ -867,12 +875,13 @@ internal sealed class ReplicatedStateModule : GossipModule,
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _node.Names, out StateDigestMessage digest);
+                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, out StateDigestMessage digest);
                 if (error == DecodeError.None)
                 {
                     NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
                     int room = _options.StreamMaxBytes - 1024;
                     StateDeltaMessage delta = DeltasFor(digest, room);
+                    StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
                     byte[] encoded = PacketBuilder.EncodeMessage(delta);
                     reply.Add(encoded);
                     if ((digest.Flags & DigestFlags.WantDigest) != 0)
@@ -948,11 +957,13 @@ internal sealed class ReplicatedStateModule : GossipModule,
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _node.Names, out StateDigestMessage digest);
-                if (error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0)
+                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, out StateDigestMessage digest);
+                bool wantDeltas = error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0;
+                StateDeltaMessage delta = wantDeltas ? DeltasFor(digest, _options.StreamMaxBytes - 1024) : default;
+                StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
+                if (wantDeltas)
                 {
                     // Step three of a push-pull over streams: push what they lack.
-                    StateDeltaMessage delta = DeltasFor(digest, _options.StreamMaxBytes - 1024);
                     if (delta.Owners.Count > 0)
                     {
                         OpenStateStream(stream.To, StateStreamKind.Push, [PacketBuilder.EncodeMessage(delta)], now);

@@ -103,6 +103,31 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void A_digest_decoded_into_a_rented_array_equals_the_plain_decode_and_every_truncation_fails_alike()
+    {
+        // State streams decode digests into rented arrays (StateDigestMessage.TryDecode with pooled).
+        foreach (StateDigestMessage digest in Gen.Sample(WireGen.StateDigest, 100))
+        {
+            byte[] payload = PacketBuilder.EncodeMessage(digest)[1..];
+            Assert.Equal(DecodeError.None, StateDigestMessage.TryDecode(payload, null, out StateDigestMessage plain));
+            Assert.Equal(DecodeError.None, StateDigestMessage.TryDecode(payload, null, pooled: true, out StateDigestMessage rented));
+            Assert.Equal((plain.Flags, plain.Sender, plain.Checksum, plain.Bloom is null), (rented.Flags, rented.Sender, rented.Checksum, rented.Bloom is null));
+            Assert.Equal(plain.Entries, rented.Entries);
+            StateDigestMessage.ReturnPooled(rented);
+
+            for (int length = 0; length < payload.Length; length += 1 + (payload.Length / 40))
+            {
+                Assert.Equal(StateDigestMessage.TryDecode(payload.AsSpan(0, length), null, out _), StateDigestMessage.TryDecode(payload.AsSpan(0, length), null, pooled: true, out StateDigestMessage cut));
+                Assert.False(cut.Entries is ArraySegment<DigestEntry>); // a failed decode hands out no rented lines
+            }
+
+            byte[] trailing = [.. payload, 0];
+            Assert.Equal(DecodeError.TrailingBytes, StateDigestMessage.TryDecode(trailing, null, pooled: true, out StateDigestMessage extra));
+            Assert.False(extra.Entries is ArraySegment<DigestEntry>);
+        }
+    }
+
+    [Fact]
     public void Decoded_names_are_interned_across_packets()
     {
         NameTable names = new();

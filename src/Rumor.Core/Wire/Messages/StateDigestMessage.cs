@@ -56,6 +56,15 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
         }
     }
 
+    /// <summary>Gives back the rented lines of a digest decoded with <c>pooled</c> (nothing for any other); the message must not be read after.</summary>
+    internal static void ReturnPooled(in StateDigestMessage message)
+    {
+        if (message.Entries is ArraySegment<DigestEntry> { Array: { Length: > 0 } rented })
+        {
+            System.Buffers.ArrayPool<DigestEntry>.Shared.Return(rented, clearArray: true);
+        }
+    }
+
     /// <summary>The encoded length of one full-digest line.</summary>
     public static int EntryLength(string owner) => WireWriter.NameLength(owner) + 16;
 
@@ -85,7 +94,16 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
     }
 
     /// <inheritdoc />
-    public static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, out StateDigestMessage message)
+    public static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, out StateDigestMessage message) =>
+        TryDecode(payload, names, pooled: false, out message);
+
+    /// <summary>
+    /// As <see cref="TryDecode(ReadOnlySpan{byte}, NameTable?, out StateDigestMessage)"/>; with
+    /// <paramref name="pooled"/> a full digest's lines are in an array rented from the shared pool,
+    /// which the caller gives back with <see cref="ReturnPooled"/> once it has handled the message
+    /// (a stream's digest: N lines for every exchange while keys spread).
+    /// </summary>
+    internal static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, out StateDigestMessage message)
     {
         message = default;
         WireReader reader = new(payload);
@@ -142,24 +160,36 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
             return DecodeError.Truncated;
         }
 
-        DigestEntry[] entries = new DigestEntry[count];
-        for (int i = 0; i < entries.Length; i++)
+        DigestEntry[] entries = pooled ? System.Buffers.ArrayPool<DigestEntry>.Shared.Rent((int)count) : new DigestEntry[count];
+        for (int i = 0; i < (int)count; i++)
         {
             DecodeError error = reader.TryReadName(names, allowEmpty: false, out string owner);
-            if (error != DecodeError.None)
+            ulong generation = 0, maxVersion = 0;
+            if (error == DecodeError.None && !(reader.TryReadUInt64(out generation) && reader.TryReadUInt64(out maxVersion)))
             {
-                return error;
+                error = DecodeError.Truncated;
             }
 
-            if (!reader.TryReadUInt64(out ulong generation) || !reader.TryReadUInt64(out ulong maxVersion))
+            if (error != DecodeError.None)
             {
-                return DecodeError.Truncated;
+                if (pooled)
+                {
+                    System.Buffers.ArrayPool<DigestEntry>.Shared.Return(entries, clearArray: true);
+                }
+
+                return error;
             }
 
             entries[i] = new DigestEntry(owner, generation, maxVersion);
         }
 
-        message = new StateDigestMessage(flags, sender, checksum, entries, null);
+        if (pooled && reader.Remaining != 0)
+        {
+            System.Buffers.ArrayPool<DigestEntry>.Shared.Return(entries, clearArray: true);
+            return DecodeError.TrailingBytes; // no message to give back
+        }
+
+        message = new StateDigestMessage(flags, sender, checksum, pooled ? new ArraySegment<DigestEntry>(entries, 0, (int)count) : entries, null);
         return reader.Remaining != 0 ? DecodeError.TrailingBytes : DecodeError.None;
     }
 }
