@@ -29,11 +29,18 @@ internal sealed class BloomFilter
     public static BloomFilter Create(int items, double falsePositiveRate, uint salt)
     {
         int n = Math.Max(1, items);
-        double p = Math.Clamp(falsePositiveRate, 1e-9, 0.5);
-        long m = (long)Math.Ceiling(-n * Math.Log(p) / (Math.Log(2) * Math.Log(2)));
-        int bytes = (int)Math.Clamp((m + 7) / 8, 1, int.MaxValue / 2);
+        int bytes = ByteCount(items, falsePositiveRate);
         int k = Math.Clamp((int)Math.Round(bytes * 8.0 / n * Math.Log(2)), 1, 32);
         return new BloomFilter(new byte[bytes], k, salt);
+    }
+
+    /// <summary>The size in bytes of the filter <see cref="Create"/> makes for these arguments, without making it.</summary>
+    public static int ByteCount(int items, double falsePositiveRate)
+    {
+        int n = Math.Max(1, items);
+        double p = Math.Clamp(falsePositiveRate, 1e-9, 0.5);
+        long m = (long)Math.Ceiling(-n * Math.Log(p) / (Math.Log(2) * Math.Log(2)));
+        return (int)Math.Clamp((m + 7) / 8, 1, int.MaxValue / 2);
     }
 
     public void Add(string owner, ulong generation, ulong version)

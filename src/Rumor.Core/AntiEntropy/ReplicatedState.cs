@@ -35,7 +35,9 @@ internal sealed class ReplicatedState
     private readonly SlotOrder _order = new(); // slots in ordinal name order (2 bytes each below 65,535 owners)
     private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
     private ulong _checksum;
-    private bool _checksumDirty = true;
+    private bool _checksumDirty = true; // Summarize's three figures below are stale
+    private int _digestCount;
+    private int _digestLength;
     private readonly Wire.NameTable? _names; // shares writes between the nodes of a simulation (InternsStateEntries)
 
     public ReplicatedState(string localOwner, ulong generation, Wire.NameTable? names = null)
@@ -76,28 +78,44 @@ internal sealed class ReplicatedState
     {
         get
         {
-            if (_checksumDirty)
-            {
-                ulong h = StableHash.FnvOffsetBasis;
-                for (int i = 0; i < _order.Count; i++)
-                {
-                    ref readonly OwnerState owner = ref Row(_order[i]);
-                    if (owner.MaxVersion == 0)
-                    {
-                        continue; // an owner that never wrote is the same as an unknown one
-                    }
-
-                    h = StableHash.Fnv1a(owner.Owner, h);
-                    h = StableHash.Fnv1a(owner.Generation, h);
-                    h = StableHash.Fnv1a(owner.MaxVersion, h);
-                }
-
-                _checksum = h;
-                _checksumDirty = false;
-            }
-
+            Summarize();
             return _checksum;
         }
+    }
+
+    /// <summary>
+    /// The checksum, the digest's line count and its encoded length, in one pass over the owners
+    /// after a change (each was a pass of its own, and the count and length ran at every digest a
+    /// node sent: N owners per round while keys spread).
+    /// </summary>
+    private void Summarize()
+    {
+        if (!_checksumDirty)
+        {
+            return;
+        }
+
+        ulong h = StableHash.FnvOffsetBasis;
+        int count = 0, length = 0;
+        for (int i = 0; i < _order.Count; i++)
+        {
+            ref readonly OwnerState owner = ref Row(_order[i]);
+            if (owner.MaxVersion == 0)
+            {
+                continue; // an owner that never wrote is the same as an unknown one
+            }
+
+            h = StableHash.Fnv1a(owner.Owner, h);
+            h = StableHash.Fnv1a(owner.Generation, h);
+            h = StableHash.Fnv1a(owner.MaxVersion, h);
+            count++;
+            length += StateDigestMessage.EntryLength(owner.Owner);
+        }
+
+        _checksum = h;
+        _digestCount = count;
+        _digestLength = length;
+        _checksumDirty = false;
     }
 
     /// <summary>Writes a value (or a tombstone, when <paramref name="value"/> is null) as the local owner's next version.</summary>
@@ -138,13 +156,8 @@ internal sealed class ReplicatedState
 
     private int DigestCount()
     {
-        int count = 0;
-        for (int i = 0; i < _order.Count; i++)
-        {
-            count += Row(_order[i]).MaxVersion > 0 ? 1 : 0;
-        }
-
-        return count;
+        Summarize();
+        return _digestCount;
     }
 
     private void FillDigest(DigestEntry[] digest)
@@ -163,14 +176,8 @@ internal sealed class ReplicatedState
     /// <summary>Encoded length of the full digest's entries.</summary>
     public int DigestEntriesLength()
     {
-        int length = 0;
-        for (int i = 0; i < _order.Count; i++)
-        {
-            ref readonly OwnerState owner = ref Row(_order[i]);
-            length += owner.MaxVersion > 0 ? StateDigestMessage.EntryLength(owner.Owner) : 0;
-        }
-
-        return length;
+        Summarize();
+        return _digestLength;
     }
 
     /// <summary>A Bloom digest of every owner's (generation, max version).</summary>

@@ -476,13 +476,21 @@ internal sealed class ReplicatedStateModule : GossipModule,
     private StateDigestMessage OurDigest(DigestFlags flags, int roomBytes, out bool fits)
     {
         ulong checksum = _state.Checksum;
-        int fullLength = 1 + WireWriter.NameLength(Self.Name) + 8 + 4 + _state.DigestEntriesLength();
+        int header = 1 + WireWriter.NameLength(Self.Name) + 8;
+        int fullLength = header + 4 + _state.DigestEntriesLength();
         bool useBloom = _options.StateDigestMode == DigestMode.Bloom || (_options.StateDigestMode == DigestMode.Auto && fullLength > roomBytes);
-        StateDigestMessage digest = useBloom
-            ? new StateDigestMessage(flags | DigestFlags.Bloom, Self.Name, checksum, [], _state.BloomDigest(_options.BloomFalsePositiveRate, (uint)_random.NextUInt64()))
-            : new StateDigestMessage(flags, Self.Name, checksum, _state.Digest(), null);
-        fits = digest.PayloadLength <= roomBytes;
-        return digest;
+        if (useBloom)
+        {
+            // The salt is drawn whether or not the filter fits, as always (the node's draws do not
+            // change); a filter that would not fit is not built (N hashes, and its bits, for a
+            // digest that then goes over a stream as a full one).
+            uint salt = (uint)_random.NextUInt64();
+            fits = header + StateDigestMessage.BloomHeaderLength + BloomFilter.ByteCount(_state.OwnerCount, _options.BloomFalsePositiveRate) <= roomBytes;
+            return fits ? new StateDigestMessage(flags | DigestFlags.Bloom, Self.Name, checksum, [], _state.BloomDigest(_options.BloomFalsePositiveRate, salt)) : default;
+        }
+
+        fits = fullLength <= roomBytes;
+        return fits ? new StateDigestMessage(flags, Self.Name, checksum, _state.Digest(), null) : default;
     }
 
     /// <summary>The deltas a peer lacks according to its digest (full or Bloom), within <paramref name="roomBytes"/>.</summary>
@@ -875,16 +883,24 @@ internal sealed class ReplicatedStateModule : GossipModule,
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, out StateDigestMessage digest);
+                // A digest whose checksum equals ours is our digest: the deltas for it are none (the
+                // empty message the walk would give), and ours would be theirs, for which they
+                // would find none either, so it is left out of the reply; its lines are checked, not
+                // decoded. In the rounds after a change has spread, most exchanges are such.
+                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, skipLinesWhenChecksum: _state.Checksum, out StateDigestMessage digest, out bool same);
                 if (error == DecodeError.None)
                 {
                     NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
                     int room = _options.StreamMaxBytes - 1024;
-                    StateDeltaMessage delta = DeltasFor(digest, room);
+                    StateDeltaMessage delta = same ? new StateDeltaMessage(false, []) : DeltasFor(digest, room);
                     StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
                     byte[] encoded = PacketBuilder.EncodeMessage(delta);
                     reply.Add(encoded);
-                    if ((digest.Flags & DigestFlags.WantDigest) != 0)
+                    if (same)
+                    {
+                        Counters.StateStreamDigestsEqual++;
+                    }
+                    else if ((digest.Flags & DigestFlags.WantDigest) != 0)
                     {
                         byte[] ours = EncodedFullDigest(DigestFlags.WantDeltas);
                         if (encoded.Length <= ushort.MaxValue && ours.Length <= ushort.MaxValue)
@@ -957,8 +973,15 @@ internal sealed class ReplicatedStateModule : GossipModule,
             }
             else if (type == MessageType.StateDigest)
             {
-                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, out StateDigestMessage digest);
-                bool wantDeltas = error == DecodeError.None && (digest.Flags & DigestFlags.WantDeltas) != 0;
+                // Equal to ours once their deltas are applied: there is nothing they lack (the walk
+                // would find no owner), so the lines are checked and not decoded.
+                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, skipLinesWhenChecksum: _state.Checksum, out StateDigestMessage digest, out bool same);
+                if (same)
+                {
+                    Counters.StateStreamDigestsEqual++;
+                }
+
+                bool wantDeltas = error == DecodeError.None && !same && (digest.Flags & DigestFlags.WantDeltas) != 0;
                 StateDeltaMessage delta = wantDeltas ? DeltasFor(digest, _options.StreamMaxBytes - 1024) : default;
                 StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
                 if (wantDeltas)

@@ -140,6 +140,9 @@ public sealed class NodeCounters
     /// <summary>Checksum probes received whose checksum differed from ours (each starts a push-pull exchange).</summary>
     public long StateProbeMismatches { get; internal set; }
 
+    /// <summary>Full digests received over a stream whose checksum equalled ours: their lines were checked but not decoded, and no deltas or digest of ours went back for them.</summary>
+    public long StateStreamDigestsEqual { get; internal set; }
+
     /// <summary>State delta messages sent in reply to digests.</summary>
     public long StateDeltasSent { get; internal set; }
 

@@ -112,4 +112,98 @@ public class ChecksumProbeTests
             Assert.Equal(node.StateChecksum, d.Checksum);
         });
     }
+
+    /// <summary>A host that keeps the streams a node opens and the replies it gives.</summary>
+    private sealed class StreamRecorder : IGossipHost
+    {
+        public List<(long Id, NodeAddress To, byte[] Request)> Opened { get; } = [];
+
+        public List<byte[]> Replies { get; } = [];
+
+        public void SendPacket(NodeAddress to, ReadOnlySpan<byte> packet)
+        {
+        }
+
+        public void OpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request) => Opened.Add((streamId, to, request.ToArray()));
+
+        public void ReplyStream(long streamId, ReadOnlySpan<byte> response) => Replies.Add(response.ToArray());
+
+        public void OnEvent(GossipEvent gossipEvent)
+        {
+        }
+    }
+
+    private static (GossipNode Node, StreamRecorder Host) StartStreamNode()
+    {
+        StreamRecorder host = new();
+        GossipNode node = NodeSecurityTests.NewNode(host, keyring: null);
+        node.Start(TimeSpan.Zero);
+        node.OnPacket(PeerAddress, PacketBuilder.EncodeSingle(new AliveMessage("peer", PeerAddress, 1, 5, ProtocolVersions.Current, [])), TimeSpan.FromMilliseconds(1));
+        node.SetValue("k", [1, 2, 3], TimeSpan.FromMilliseconds(2));
+        return (node, host);
+    }
+
+    private static List<object?> Decode(byte[] packet)
+    {
+        List<object?> messages = [];
+        Assert.Equal(DecodeError.None, Packets.DecodeAll(packet, 16 * 1024 * 1024, new NameTable(), messages));
+        return messages;
+    }
+
+    [Fact]
+    public void A_stream_digest_with_our_checksum_is_answered_with_an_empty_delta_and_no_digest()
+    {
+        (GossipNode node, StreamRecorder host) = StartStreamNode();
+        DigestFlags both = DigestFlags.WantDeltas | DigestFlags.WantDigest;
+        node.OnStreamRequest(1, PeerAddress, PacketBuilder.EncodeSingle(new StateDigestMessage(both, "peer", node.StateChecksum, [.. node.StateDigest], null)), TimeSpan.FromSeconds(1));
+
+        List<object?> reply = Decode(Assert.Single(host.Replies));
+        StateDeltaMessage delta = Assert.IsType<StateDeltaMessage>(Assert.Single(reply));
+        Assert.Empty(delta.Owners);
+        Assert.False(delta.MorePending);
+        Assert.Equal(1, node.Counters.StateStreamDigestsEqual);
+
+        // A digest without our key (another checksum): our key's delta and our digest go back.
+        host.Replies.Clear();
+        node.OnStreamRequest(2, PeerAddress, PacketBuilder.EncodeSingle(new StateDigestMessage(both, "peer", node.StateChecksum ^ 1, [], null)), TimeSpan.FromSeconds(2));
+        reply = Decode(Assert.Single(host.Replies));
+        Assert.Equal(2, reply.Count);
+        Assert.Contains(Assert.IsType<StateDeltaMessage>(reply[0]).Owners, o => o.Owner == "self" && o.Entries.Any(e => e.Key == "k"));
+        Assert.Equal(node.StateChecksum, Assert.IsType<StateDigestMessage>(reply[1]).Checksum);
+        Assert.Equal(1, node.Counters.StateStreamDigestsEqual);
+    }
+
+    [Fact]
+    public void A_reply_digest_with_our_checksum_starts_no_push_and_one_without_our_key_does()
+    {
+        foreach (bool equal in new[] { true, false })
+        {
+            (GossipNode node, StreamRecorder host) = StartStreamNode();
+
+            // Deltas that say more is pending make the node fetch the rest over a stream, with its digest.
+            node.OnPacket(PeerAddress, PacketBuilder.EncodeSingle(new StateDeltaMessage(true, [])), TimeSpan.FromSeconds(1));
+            (long id, NodeAddress to, byte[] _) = Assert.Single(host.Opened);
+            Assert.Equal(PeerAddress, to);
+
+            ulong checksum = equal ? node.StateChecksum : node.StateChecksum ^ 1;
+            byte[] response = PacketBuilder.EncodePacket([
+                PacketBuilder.EncodeMessage(new StateDeltaMessage(false, [])),
+                PacketBuilder.EncodeMessage(new StateDigestMessage(DigestFlags.WantDeltas, "peer", checksum, equal ? [.. node.StateDigest] : [], null)),
+            ]);
+            node.OnStreamResponse(id, response, TimeSpan.FromSeconds(2));
+
+            Assert.Equal(equal ? 1 : 0, node.Counters.StateStreamDigestsEqual);
+            if (equal)
+            {
+                Assert.Single(host.Opened); // nothing to push
+            }
+            else
+            {
+                // Step three of the push-pull: our key, to a peer whose digest lacks it.
+                Assert.Equal(2, host.Opened.Count);
+                StateDeltaMessage push = Assert.IsType<StateDeltaMessage>(Assert.Single(Decode(host.Opened[1].Request)));
+                Assert.Contains(push.Owners, o => o.Owner == "self" && o.Entries.Any(e => e.Key == "k"));
+            }
+        }
+    }
 }

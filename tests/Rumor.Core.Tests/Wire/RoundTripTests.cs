@@ -128,6 +128,64 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void A_digest_with_our_checksum_is_checked_without_its_lines_and_fails_exactly_as_the_full_decode()
+    {
+        // State streams skip the lines of a digest whose checksum equals ours (nothing to compute for
+        // it), but must refuse exactly what the full decode refuses: every cut, every bad byte.
+        int skipped = 0;
+        foreach (StateDigestMessage digest in Gen.Sample(WireGen.StateDigest, 100))
+        {
+            byte[] payload = PacketBuilder.EncodeMessage(digest)[1..];
+            Assert.Equal(DecodeError.None, StateDigestMessage.TryDecode(payload, null, out StateDigestMessage plain));
+
+            // Another checksum: the full decode, lines and all.
+            Assert.Equal(DecodeError.None, StateDigestMessage.TryDecode(payload, null, pooled: true, skipLinesWhenChecksum: plain.Checksum + 1, out StateDigestMessage other, out bool otherSkipped));
+            Assert.False(otherSkipped);
+            Assert.Equal(plain.Entries, other.Entries);
+            StateDigestMessage.ReturnPooled(other);
+
+            Assert.Equal(DecodeError.None, StateDigestMessage.TryDecode(payload, null, pooled: true, skipLinesWhenChecksum: plain.Checksum, out StateDigestMessage same, out bool sameSkipped));
+            Assert.Equal(plain.Bloom is null, sameSkipped); // a Bloom digest has no lines to skip
+            Assert.Equal((plain.Flags, plain.Sender, plain.Checksum), (same.Flags, same.Sender, same.Checksum));
+            if (sameSkipped)
+            {
+                skipped++;
+                Assert.Empty(same.Entries);
+            }
+
+            StateDigestMessage.ReturnPooled(same);
+            for (int length = 0; length < payload.Length; length++)
+            {
+                DecodeError full = StateDigestMessage.TryDecode(payload.AsSpan(0, length), null, out _);
+                Assert.Equal(full, StateDigestMessage.TryDecode(payload.AsSpan(0, length), null, pooled: true, skipLinesWhenChecksum: plain.Checksum, out StateDigestMessage cut, out _));
+                Assert.False(cut.Entries is ArraySegment<DigestEntry>);
+            }
+
+            // Names made empty or invalid UTF-8 (a length byte of 0, a 0xFF in a name) fail alike.
+            for (int at = 0; at < payload.Length; at++)
+            {
+                foreach (byte bad in new byte[] { 0x00, 0xFF })
+                {
+                    byte[] corrupt = [.. payload];
+                    corrupt[at] = bad;
+                    DecodeError full = StateDigestMessage.TryDecode(corrupt, null, out StateDigestMessage fullMessage);
+                    DecodeError quick = StateDigestMessage.TryDecode(corrupt, null, pooled: true, skipLinesWhenChecksum: plain.Checksum, out StateDigestMessage quickMessage, out bool quickSkipped);
+                    Assert.Equal(full, quick);
+                    if (!quickSkipped)
+                    {
+                        StateDigestMessage.ReturnPooled(quickMessage);
+                    }
+                }
+            }
+
+            byte[] trailing = [.. payload, 0];
+            Assert.Equal(DecodeError.TrailingBytes, StateDigestMessage.TryDecode(trailing, null, pooled: true, skipLinesWhenChecksum: plain.Checksum, out _, out _));
+        }
+
+        Assert.True(skipped > 20, $"only {skipped} of 100 sampled digests were full ones");
+    }
+
+    [Fact]
     public void Decoded_names_are_interned_across_packets()
     {
         NameTable names = new();

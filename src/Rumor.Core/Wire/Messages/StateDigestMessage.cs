@@ -43,7 +43,7 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
             int length = 1 + WireWriter.NameLength(Sender) + 8;
             if (Bloom is { } bloom)
             {
-                return length + 4 + 1 + 4 + 4 + bloom.Bits.Length;
+                return length + BloomHeaderLength + bloom.Bits.Length;
             }
 
             length += 4;
@@ -55,6 +55,9 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
             return length;
         }
     }
+
+    /// <summary>A Bloom digest's bytes after the checksum and before its bits: salt, hash count, owner count, bit length.</summary>
+    internal const int BloomHeaderLength = 4 + 1 + 4 + 4;
 
     /// <summary>Gives back the rented lines of a digest decoded with <c>pooled</c> (nothing for any other); the message must not be read after.</summary>
     internal static void ReturnPooled(in StateDigestMessage message)
@@ -103,9 +106,22 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
     /// which the caller gives back with <see cref="ReturnPooled"/> once it has handled the message
     /// (a stream's digest: N lines for every exchange while keys spread).
     /// </summary>
-    internal static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, out StateDigestMessage message)
+    internal static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, out StateDigestMessage message) =>
+        TryDecode(payload, names, pooled, skipLinesWhenChecksum: null, out message, out _);
+
+    /// <summary>
+    /// As <see cref="TryDecode(ReadOnlySpan{byte}, NameTable?, bool, out StateDigestMessage)"/>; when the
+    /// digest is a full one whose checksum equals <paramref name="skipLinesWhenChecksum"/> its lines are
+    /// checked (every error the full decode would report, in the same order) but not decoded:
+    /// <paramref name="linesSkipped"/> is then true and the message has no lines. Equal checksums are
+    /// equal digests, and the deltas for an equal digest are none either way, so a receiver that would
+    /// only compute those saves interning N owner names (every exchange in the rounds after a change
+    /// has spread, while nodes still talk to make sure it has).
+    /// </summary>
+    internal static DecodeError TryDecode(ReadOnlySpan<byte> payload, NameTable? names, bool pooled, ulong? skipLinesWhenChecksum, out StateDigestMessage message, out bool linesSkipped)
     {
         message = default;
+        linesSkipped = false;
         WireReader reader = new(payload);
         if (!reader.TryReadByte(out byte rawFlags))
         {
@@ -158,6 +174,37 @@ public readonly record struct StateDigestMessage(DigestFlags Flags, string Sende
         if (count > (uint)(reader.Remaining / EntryMinBytes))
         {
             return DecodeError.Truncated;
+        }
+
+        if (skipLinesWhenChecksum == checksum)
+        {
+            for (uint i = 0; i < count; i++)
+            {
+                // TryReadName's checks without the string: length byte, bytes, not empty, valid UTF-8.
+                if (!reader.TryReadByte(out byte length) || !reader.TryReadRaw(length, out ReadOnlySpan<byte> utf8))
+                {
+                    return DecodeError.Truncated;
+                }
+
+                if (length == 0 || !System.Text.Unicode.Utf8.IsValid(utf8))
+                {
+                    return DecodeError.Malformed;
+                }
+
+                if (!reader.TryReadUInt64(out _) || !reader.TryReadUInt64(out _))
+                {
+                    return DecodeError.Truncated;
+                }
+            }
+
+            if (reader.Remaining != 0)
+            {
+                return DecodeError.TrailingBytes;
+            }
+
+            linesSkipped = true;
+            message = new StateDigestMessage(flags, sender, checksum, [], null);
+            return DecodeError.None;
         }
 
         DigestEntry[] entries = pooled ? System.Buffers.ArrayPool<DigestEntry>.Shared.Rent((int)count) : new DigestEntry[count];
