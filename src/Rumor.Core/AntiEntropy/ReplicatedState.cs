@@ -227,7 +227,7 @@ internal sealed class ReplicatedState
         }
 
         int next = 0; // the walk's place in peerDigest
-        List<Candidate> candidates = [];
+        List<Candidate> candidates = ScratchCandidates();
         for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
@@ -283,7 +283,7 @@ internal sealed class ReplicatedState
     public StateDeltaMessage DeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, int probeDepth = 16)
     {
         BloomFilter filter = new(bloom.Bits, bloom.HashCount, bloom.Salt);
-        List<Candidate> candidates = [];
+        List<Candidate> candidates = ScratchCandidates();
         bool unknown = false;
         for (int i = 0; i < _order.Count; i++)
         {
@@ -317,20 +317,67 @@ internal sealed class ReplicatedState
         return Pack(candidates, budgetBytes, unknown);
     }
 
+    // The candidates of one DeltasFor, one list per thread rather than one per call (N candidates
+    // per exchange while keys spread; a simulation runs every node on one thread). Cleared when
+    // taken and after packing.
+    [ThreadStatic]
+    private static List<Candidate>? t_candidates;
+
+    private static List<Candidate> ScratchCandidates()
+    {
+        List<Candidate> list = t_candidates ??= [];
+        list.Clear();
+        return list;
+    }
+
     private StateDeltaMessage Pack(List<Candidate> candidates, int budgetBytes, bool extraPending)
     {
-        // Scuttle-depth: most missing first; ties by name (the list is already in name order and the sort is stable).
-        Candidate[] ordered = [.. candidates.OrderByDescending(c => c.Missing)];
+        try
+        {
+            return PackSorted(candidates, budgetBytes, extraPending);
+        }
+        finally
+        {
+            candidates.Clear(); // the scratch list holds nothing between calls
+        }
+    }
+
+    private StateDeltaMessage PackSorted(List<Candidate> candidates, int budgetBytes, bool extraPending)
+    {
+        // Scuttle-depth: most missing first; ties by name (the list is in name order). One key per
+        // candidate, (int.MaxValue − missing, index), sorted ascending is exactly the stable order
+        // LINQ's OrderByDescending gave, in a rented array instead of LINQ's buffers (N candidates
+        // per exchange while keys spread).
+        int n = candidates.Count;
+        long[] order = System.Buffers.ArrayPool<long>.Shared.Rent(Math.Max(1, n));
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                order[i] = ((long)(int.MaxValue - candidates[i].Missing) << 32) | (uint)i;
+            }
+
+            order.AsSpan(0, n).Sort();
+            return PackInOrder(candidates, order.AsSpan(0, n), budgetBytes, extraPending);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<long>.Shared.Return(order);
+        }
+    }
+
+    private StateDeltaMessage PackInOrder(List<Candidate> candidates, ReadOnlySpan<long> order, int budgetBytes, bool extraPending)
+    {
         List<OwnerDelta> owners = [];
         int used = StateDeltaMessage.HeaderLength;
         bool pending = extraPending;
-        for (int i = 0; i < ordered.Length; i++)
+        for (int i = 0; i < order.Length; i++)
         {
-            Candidate c = ordered[i];
+            Candidate c = candidates[(int)(uint)order[i]];
             ref readonly OwnerState owner = ref Row(c.Slot);
             int header = OwnerDelta.HeaderLength(owner.Owner);
             int room = budgetBytes - used - header;
-            bool othersWaiting = i < ordered.Length - 1;
+            bool othersWaiting = i < order.Length - 1;
             int cap = othersWaiting ? Math.Max(room / 2, Math.Min(room, budgetBytes / 2)) : room;
             if (room <= 0 || owners.Count == ushort.MaxValue)
             {
@@ -338,7 +385,10 @@ internal sealed class ReplicatedState
                 continue;
             }
 
-            List<StateEntry> entries = [];
+            // An array of the range's size (Missing counts it), made when the first entry fits and
+            // cut to what fitted: a list grew to four slots for the one entry most owners send.
+            StateEntry[] entries = [];
+            int count = 0;
             int size = 0;
             ulong to = c.From;
             bool complete = true;
@@ -352,9 +402,19 @@ internal sealed class ReplicatedState
                     break;
                 }
 
-                entries.Add(entry);
+                if (count == entries.Length)
+                {
+                    Array.Resize(ref entries, Math.Max(Math.Max(c.Missing, count * 2), count + 1));
+                }
+
+                entries[count++] = entry;
                 size += length;
                 to = stored.Version;
+            }
+
+            if (count < entries.Length)
+            {
+                Array.Resize(ref entries, count);
             }
 
             if (complete)
@@ -364,7 +424,7 @@ internal sealed class ReplicatedState
             else
             {
                 pending = true;
-                if (c.Reset || entries.Count == 0)
+                if (c.Reset || count == 0)
                 {
                     continue; // a reset must be whole; and an empty partial range says nothing
                 }
@@ -385,9 +445,17 @@ internal sealed class ReplicatedState
     public List<AppliedChange> Apply(StateDeltaMessage delta, TimeSpan now, int ownersMax, out int ignored)
     {
         List<AppliedChange> changes = [];
+        ApplyInto(delta, now, ownersMax, changes, out ignored);
+        return changes;
+    }
+
+    /// <summary>As <see cref="Apply"/>, adding the changes to <paramref name="changes"/> (which must be empty): a caller that only reads them can reuse one list.</summary>
+    public void ApplyInto(StateDeltaMessage delta, TimeSpan now, int ownersMax, List<AppliedChange> changes, out int ignored)
+    {
         ignored = 0;
-        foreach (OwnerDelta d in delta.Owners)
+        for (int o = 0; o < delta.Owners.Count; o++)
         {
+            OwnerDelta d = delta.Owners[o];
             if (d.Owner == Local.Owner)
             {
                 continue;
@@ -459,8 +527,9 @@ internal sealed class ReplicatedState
             // apart from its entries only while the two differ: OwnerState.MaxVersion); what the
             // entries are compared with is the MaxVersion before the delta.
             ulong held = owner.MaxVersion;
-            foreach (StateEntry entry in d.Entries)
+            for (int e = 0; e < d.Entries.Count; e++)
             {
+                StateEntry entry = d.Entries[e];
                 if (entry.Version <= held)
                 {
                     continue;
@@ -483,7 +552,7 @@ internal sealed class ReplicatedState
         }
 
         // Reset changes about keys that the reset brought back are reported as one change each.
-        return Coalesce(changes);
+        Coalesce(changes);
     }
 
     /// <summary>Removes tombstones older than <paramref name="grace"/>; returns how many.</summary>
@@ -605,42 +674,58 @@ internal sealed class ReplicatedState
         return slot;
     }
 
-    private static List<AppliedChange> Coalesce(List<AppliedChange> changes)
+    // Coalesce's check for a repeated (owner, key), one dictionary per thread (it ran at every
+    // apply of two changes or more: N entries per exchange while keys spread). Cleared after use.
+    [ThreadStatic]
+    private static Dictionary<(string, string), int>? t_lastChange;
+
+    private static void Coalesce(List<AppliedChange> changes)
     {
         if (changes.Count < 2)
         {
-            return changes;
+            return;
         }
 
         // After a reset the same key may appear as "removed" then "set": report one change per key, last state wins.
-        Dictionary<(string, string), int> last = [];
-        for (int i = 0; i < changes.Count; i++)
+        Dictionary<(string, string), int> last = t_lastChange ?? new();
+        t_lastChange = null; // taken: a nested call on this thread gets its own
+        try
         {
-            last[(changes[i].Owner, changes[i].Key)] = i;
-        }
-
-        if (last.Count == changes.Count)
-        {
-            return changes;
-        }
-
-        List<AppliedChange> result = [];
-        Dictionary<(string, string), byte[]?> firstOld = [];
-        for (int i = 0; i < changes.Count; i++)
-        {
-            (string, string) key = (changes[i].Owner, changes[i].Key);
-            firstOld.TryAdd(key, changes[i].OldValue);
-            if (last[key] == i)
+            last.Clear();
+            for (int i = 0; i < changes.Count; i++)
             {
-                AppliedChange change = changes[i] with { OldValue = firstOld[key] };
-                if (change.OldValue is not null || change.NewValue is not null)
+                last[(changes[i].Owner, changes[i].Key)] = i;
+            }
+
+            if (last.Count == changes.Count)
+            {
+                return;
+            }
+
+            List<AppliedChange> result = [];
+            Dictionary<(string, string), byte[]?> firstOld = [];
+            for (int i = 0; i < changes.Count; i++)
+            {
+                (string, string) key = (changes[i].Owner, changes[i].Key);
+                firstOld.TryAdd(key, changes[i].OldValue);
+                if (last[key] == i)
                 {
-                    result.Add(change);
+                    AppliedChange change = changes[i] with { OldValue = firstOld[key] };
+                    if (change.OldValue is not null || change.NewValue is not null)
+                    {
+                        result.Add(change);
+                    }
                 }
             }
-        }
 
-        return result;
+            changes.Clear();
+            changes.AddRange(result);
+        }
+        finally
+        {
+            last.Clear();
+            t_lastChange = last;
+        }
     }
 
     /// <summary>An owner to serve, by slot (a reference to the row, not a copy of it: 16 bytes, not 96).</summary>

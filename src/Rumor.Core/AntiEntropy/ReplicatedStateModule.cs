@@ -47,6 +47,8 @@ internal sealed class ReplicatedStateModule : GossipModule,
     // back, so a nested pick on the same thread would get a fresh one.
     [ThreadStatic]
     private static List<Member>? t_stateCandidates;
+    [ThreadStatic]
+    private static List<AppliedChange>? t_changes;
     private readonly Dictionary<long, string> _watches = [];
     private readonly IModuleContext _node;
     private readonly GossipOptions _options;
@@ -608,18 +610,31 @@ internal sealed class ReplicatedStateModule : GossipModule,
 
     private void ApplyDelta(in StateDeltaMessage delta, TimeSpan now)
     {
-        List<AppliedChange> changes = _state.Apply(WithinBounds(delta), now, _options.MembersMax, out int ignored);
-        Counters.StateDeltasIgnored += ignored;
-        Counters.StateEntriesApplied += changes.Count;
-        foreach (AppliedChange change in changes)
+        // The changes only pass through here: one list per thread, taken for this apply and put
+        // back (a nested apply on this thread, from a watcher's event, gets a fresh one).
+        List<AppliedChange> changes = t_changes ?? [];
+        t_changes = null;
+        try
         {
-            NotifyWatches(change, now);
+            _state.ApplyInto(WithinBounds(delta), now, _options.MembersMax, changes, out int ignored);
+            Counters.StateDeltasIgnored += ignored;
+            Counters.StateEntriesApplied += changes.Count;
+            foreach (AppliedChange change in changes)
+            {
+                NotifyWatches(change, now);
+            }
+        }
+        finally
+        {
+            changes.Clear();
+            t_changes = changes;
         }
 
         // A slow peer may still hand us a restarted member's older generation: drop it again.
         // Likewise an older generation of a member we never knew but heard leave (VOPR seed 1905).
-        foreach (OwnerDelta owner in delta.Owners)
+        for (int i = 0; i < delta.Owners.Count; i++)
         {
+            OwnerDelta owner = delta.Owners[i];
             if (_node.FindMember(owner.Owner) is { } member)
             {
                 if (!member.IsLocal)

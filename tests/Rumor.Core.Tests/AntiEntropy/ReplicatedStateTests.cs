@@ -72,6 +72,51 @@ public sealed class ReplicatedStateTests
         Assert.NotEmpty(a.DeltasFor(ordered, 1_000_000, "b").Owners);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Owners_are_served_most_missing_first_ties_in_name_order_each_with_exactly_its_entries(int seed)
+    {
+        // Pack's order (scuttle-depth) by a sort of (missing, index) keys: the model is LINQ's
+        // stable OrderByDescending over the owners in name order, as Pack used before.
+        Random random = new(seed);
+        ReplicatedState a = new("a", 1);
+        Dictionary<string, int> keys = [];
+        for (int o = 0; o < 60; o++)
+        {
+            string name = "owner-" + random.Next(1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (keys.ContainsKey(name))
+            {
+                continue;
+            }
+
+            ReplicatedState writer = new(name, 1);
+            int count = random.Next(1, 5); // few counts: many ties
+            for (int k = 0; k < count; k++)
+            {
+                writer.WriteLocal("k" + k.ToString(System.Globalization.CultureInfo.InvariantCulture), [(byte)k], 0, T0);
+            }
+
+            a.Apply(writer.DeltasFor([], 1_000_000, null), T0, 1_000, out _);
+            keys[name] = count;
+        }
+
+        string[] model = [.. keys.Keys.Order(StringComparer.Ordinal).OrderByDescending(name => keys[name])];
+        StateDeltaMessage delta = a.DeltasFor([], 1_000_000, null);
+        Assert.Equal(model, delta.Owners.Select(o => o.Owner).Where(o => o != "a"));
+        Assert.All(delta.Owners, o => Assert.Equal(keys[o.Owner], o.Entries.Count));
+        Assert.All(delta.Owners, o => Assert.Equal(o.Entries.Count, Assert.IsType<StateEntry[]>(o.Entries).Length));
+        Assert.False(delta.MorePending);
+
+        // Cut by a budget: a prefix of the same order (owners skipped when their next entry does not fit).
+        StateDeltaMessage cut = a.DeltasFor([], 400, null);
+        Assert.True(cut.MorePending);
+        string[] served = [.. cut.Owners.Select(o => o.Owner)];
+        Assert.Equal(served, model.Where(served.Contains));
+        Assert.All(cut.Owners, o => Assert.Equal(o.Entries.Count, Assert.IsType<StateEntry[]>(o.Entries).Length));
+    }
+
     [Fact]
     public void Deltas_bring_a_peer_up_to_date_and_round_trip_through_the_codec()
     {

@@ -50,13 +50,16 @@ public readonly record struct StateDeltaMessage(bool MorePending, IReadOnlyList<
     {
         get
         {
+            // Indexed loops: a foreach over the interfaces boxed an enumerator per owner and per
+            // message, for every delta encoded while keys spread.
             int length = HeaderLength;
-            foreach (OwnerDelta owner in Owners)
+            for (int o = 0; o < Owners.Count; o++)
             {
+                OwnerDelta owner = Owners[o];
                 length += OwnerDelta.HeaderLength(owner.Owner);
-                foreach (StateEntry entry in owner.Entries)
+                for (int e = 0; e < owner.Entries.Count; e++)
                 {
-                    length += entry.EncodedLength;
+                    length += owner.Entries[e].EncodedLength;
                 }
             }
 
@@ -69,16 +72,18 @@ public readonly record struct StateDeltaMessage(bool MorePending, IReadOnlyList<
     {
         writer.WriteByte(MorePending ? (byte)1 : (byte)0);
         writer.WriteUInt16(checked((ushort)Owners.Count));
-        foreach (OwnerDelta owner in Owners)
+        for (int o = 0; o < Owners.Count; o++)
         {
+            OwnerDelta owner = Owners[o];
             writer.WriteName(owner.Owner);
             writer.WriteUInt64(owner.Generation);
             writer.WriteByte(owner.Reset ? (byte)1 : (byte)0);
             writer.WriteUInt64(owner.FromVersion);
             writer.WriteUInt64(owner.ToVersion);
             writer.WriteUInt32((uint)owner.Entries.Count);
-            foreach (StateEntry entry in owner.Entries)
+            for (int e = 0; e < owner.Entries.Count; e++)
             {
+                StateEntry entry = owner.Entries[e];
                 writer.WriteString16(entry.Key);
                 writer.WriteUInt64(entry.Version);
                 writer.WriteByte(entry.IsTombstone ? (byte)1 : (byte)0);
