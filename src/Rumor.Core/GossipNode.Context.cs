@@ -86,7 +86,7 @@ public sealed partial class GossipNode
         HostOpenStream(streamId, to, request);
     }
 
-    void IModuleContext.ReplyStream(long streamId, byte[] response)
+    void IModuleContext.ReplyStream(long streamId, ReadOnlySpan<byte> response)
     {
         Counters.StreamBytesSent += response.Length;
         HostReplyStream(streamId, response);

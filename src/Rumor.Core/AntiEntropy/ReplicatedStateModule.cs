@@ -499,10 +499,6 @@ internal sealed class ReplicatedStateModule : GossipModule,
     private StateDeltaMessage DeltasFor(in StateDigestMessage digest, int roomBytes) =>
         digest.Bloom is { } bloom ? _state.DeltasForBloom(bloom, roomBytes, digest.Sender) : _state.DeltasFor(digest.Entries, roomBytes, digest.Sender);
 
-    /// <summary>Our full digest as an encoded message (type byte + payload), for streams.</summary>
-    private byte[] EncodedFullDigest(DigestFlags flags) =>
-        PacketBuilder.EncodeMessage(new StateDigestMessage(flags, Self.Name, _state.Checksum, _state.Digest(), null));
-
     private void SendDigest(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
         PacketBuilder builder = _node.StartPacket();
@@ -793,9 +789,6 @@ internal sealed class ReplicatedStateModule : GossipModule,
         _node.QueueBroadcast(Self.Name + ChecksumKeySuffix, PacketBuilder.EncodeMessage(new StateChecksumMessage(Self.Name, Self.Generation, _checksumSequence, checksum)), BroadcastClass.StateHints);
     }
 
-    private void OpenStateStream(NodeAddress to, StateStreamKind kind, IReadOnlyList<byte[]> messages, TimeSpan now) =>
-        OpenStateStream(to, kind, _node.CompressStream(PacketBuilder.EncodePacket(messages)), now);
-
     /// <summary>
     /// A sync stream that carries our full digest: its lines in a rented array, encoded straight into a pooled packet and
     /// compressed into another, as the push-pull's (the same bytes as the message-list form; both are
@@ -878,81 +871,123 @@ internal sealed class ReplicatedStateModule : GossipModule,
             return;
         }
 
-        List<byte[]> reply = [];
-        while (reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out bool known))
+        // The reply's messages and packet in pooled arrays, as the digest streams' (a reply is N
+        // owners' deltas, or deltas and our digest, per exchange while keys spread).
+        List<PooledBytes> reply = [];
+        try
         {
-            if (!known)
+            while (reader.TryNext(out MessageType type, out ReadOnlySpan<byte> payload, out bool known))
             {
-                Counters.UnknownMessagesSkipped++;
-                continue;
-            }
-
-            if (type == MessageType.StateDelta)
-            {
-                error = StateDeltaMessage.TryDecode(payload, _node.Names, out StateDeltaMessage delta);
-                if (error == DecodeError.None)
+                if (!known)
                 {
-                    ApplyDelta(delta, now);
-                    reply.Add(PacketBuilder.EncodeMessage(new AckMessage(0)));
+                    Counters.UnknownMessagesSkipped++;
+                    continue;
                 }
-            }
-            else if (type == MessageType.StateDigest)
-            {
-                // A digest whose checksum equals ours is our digest: the deltas for it are none (the
-                // empty message the walk would give), and ours would be theirs, for which they
-                // would find none either, so it is left out of the reply; its lines are checked, not
-                // decoded. In the rounds after a change has spread, most exchanges are such.
-                error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, skipLinesWhenChecksum: _state.Checksum, out StateDigestMessage digest, out bool same);
-                if (error == DecodeError.None)
+
+                if (type == MessageType.StateDelta)
                 {
-                    NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
-                    int room = _options.StreamMaxBytes - 1024;
-                    StateDeltaMessage delta = same ? new StateDeltaMessage(false, []) : DeltasFor(digest, room);
-                    StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
-                    byte[] encoded = PacketBuilder.EncodeMessage(delta);
-                    reply.Add(encoded);
-                    if (same)
+                    error = StateDeltaMessage.TryDecode(payload, _node.Names, out StateDeltaMessage delta);
+                    if (error == DecodeError.None)
                     {
-                        Counters.StateStreamDigestsEqual++;
-                    }
-                    else if ((digest.Flags & DigestFlags.WantDigest) != 0)
-                    {
-                        byte[] ours = EncodedFullDigest(DigestFlags.WantDeltas);
-                        if (encoded.Length <= ushort.MaxValue && ours.Length <= ushort.MaxValue)
-                        {
-                            reply.Add(ours);
-                        }
-                        else
-                        {
-                            OpenFullDigestStream(from, DigestFlags.WantDeltas, now);
-                        }
+                        ApplyDelta(delta, now);
+                        reply.Add(PacketBuilder.EncodeMessagePooled(new AckMessage(0)));
                     }
                 }
-            }
-            else
-            {
-                error = DecodeError.Malformed;
+                else if (type == MessageType.StateDigest)
+                {
+                    // A digest whose checksum equals ours is our digest: the deltas for it are none (the
+                    // empty message the walk would give), and ours would be theirs, for which they
+                    // would find none either, so it is left out of the reply; its lines are checked, not
+                    // decoded. In the rounds after a change has spread, most exchanges are such.
+                    error = StateDigestMessage.TryDecode(payload, _node.Names, pooled: true, skipLinesWhenChecksum: _state.Checksum, out StateDigestMessage digest, out bool same);
+                    if (error == DecodeError.None)
+                    {
+                        NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
+                        int room = _options.StreamMaxBytes - 1024;
+                        StateDeltaMessage delta = same ? new StateDeltaMessage(false, []) : DeltasFor(digest, room);
+                        StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
+                        PooledBytes encoded = PacketBuilder.EncodeMessagePooled(delta);
+                        reply.Add(encoded);
+                        if (same)
+                        {
+                            Counters.StateStreamDigestsEqual++;
+                        }
+                        else if ((digest.Flags & DigestFlags.WantDigest) != 0)
+                        {
+                            PooledBytes ours = EncodeFullDigestPooled(DigestFlags.WantDeltas);
+                            if (encoded.Length <= ushort.MaxValue && ours.Length <= ushort.MaxValue)
+                            {
+                                reply.Add(ours);
+                            }
+                            else
+                            {
+                                ours.Dispose();
+                                OpenFullDigestStream(from, DigestFlags.WantDeltas, now);
+                            }
+                        }
+                    }
+                }
+                else
+                {
+                    error = DecodeError.Malformed;
+                }
+
+                if (error != DecodeError.None)
+                {
+                    Counters.CountDecodeError(error);
+                    return;
+                }
             }
 
-            if (error != DecodeError.None)
+            if (reply.Count > 0)
             {
-                Counters.CountDecodeError(error);
-                return;
+                ReadOnlyMemory<byte>[] messages = new ReadOnlyMemory<byte>[reply.Count];
+                for (int i = 0; i < messages.Length; i++)
+                {
+                    messages[i] = reply[i].Memory;
+                }
+
+                using PooledBytes packet = CompressedPacket(messages);
+                if (packet.Length <= _options.StreamMaxBytes)
+                {
+                    _node.ReplyStream(streamId, packet.Span);
+                }
+                else
+                {
+                    Counters.StreamFailures++;
+                }
             }
         }
-
-        if (reply.Count > 0)
+        finally
         {
-            byte[] packet = _node.CompressStream(PacketBuilder.EncodePacket(reply));
-            if (packet.Length <= _options.StreamMaxBytes)
+            for (int i = 0; i < reply.Count; i++)
             {
-                _node.ReplyStream(streamId, packet);
-            }
-            else
-            {
-                Counters.StreamFailures++;
+                PooledBytes message = reply[i];
+                message.Dispose();
             }
         }
+    }
+
+    /// <summary>Our full digest as an encoded message (type byte + payload) in a pooled array, its lines in a rented one while it is written.</summary>
+    private PooledBytes EncodeFullDigestPooled(DigestFlags flags)
+    {
+        DigestEntry[] lines = _state.RentDigest(out int count);
+        try
+        {
+            return PacketBuilder.EncodeMessagePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, new ArraySegment<DigestEntry>(lines, 0, count), null));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<DigestEntry>.Shared.Return(lines, clearArray: true);
+        }
+    }
+
+    /// <summary>Encoded messages as one stream packet in a pooled array, compressed when that pays (counted), as <see cref="IModuleContext.CompressStream"/> does for arrays.</summary>
+    private PooledBytes CompressedPacket(ReadOnlySpan<ReadOnlyMemory<byte>> messages)
+    {
+        PooledBytes packet = PacketCompression.Compress(PacketBuilder.EncodePacketPooled(messages), _options.CompressionThresholdBytes, out int saved);
+        Counters.CompressionBytesSaved += saved;
+        return packet;
     }
 
     /// <summary>Completes a state stream we opened; false when the id is not one of ours.</summary>
@@ -1004,7 +1039,9 @@ internal sealed class ReplicatedStateModule : GossipModule,
                     // Step three of a push-pull over streams: push what they lack.
                     if (delta.Owners.Count > 0)
                     {
-                        OpenStateStream(stream.To, StateStreamKind.Push, [PacketBuilder.EncodeMessage(delta)], now);
+                        using PooledBytes message = PacketBuilder.EncodeMessagePooled(delta);
+                        using PooledBytes packet = CompressedPacket([message.Memory]);
+                        OpenStateStream(stream.To, StateStreamKind.Push, packet.Span, now);
                     }
                 }
             }

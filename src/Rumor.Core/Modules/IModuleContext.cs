@@ -131,7 +131,7 @@ internal interface IModuleContext
     void OpenStream(long streamId, NodeAddress to, ReadOnlySpan<byte> request);
 
     /// <summary>Answers an incoming stream (counted).</summary>
-    void ReplyStream(long streamId, byte[] response);
+    void ReplyStream(long streamId, ReadOnlySpan<byte> response);
 
     /// <summary>A stream message compressed when that pays (counted), else as it is.</summary>
     byte[] CompressStream(byte[] packet);

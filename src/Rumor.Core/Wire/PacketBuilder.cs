@@ -202,39 +202,84 @@ public sealed class PacketBuilder
     /// <summary>Encodes pre-encoded messages (type byte + payload each) as one packet, plain when there is one (for streams; not the hot path).</summary>
     public static byte[] EncodePacket(IReadOnlyList<byte[]> messages)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(messages.Count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(messages.Count, WireLimits.CompoundMaxMessages);
-        bool compound = messages.Count > 1;
+        ReadOnlyMemory<byte>[] spans = new ReadOnlyMemory<byte>[messages.Count];
+        for (int i = 0; i < spans.Length; i++)
+        {
+            spans[i] = messages[i];
+        }
+
+        byte[] packet = new byte[PacketLength(spans)];
+        WritePacket(spans, packet);
+        return packet;
+    }
+
+    /// <summary>As <see cref="EncodePacket"/>, into a pooled array (state streams: a packet of N owners' deltas or digest lines per exchange while keys spread).</summary>
+    internal static PooledBytes EncodePacketPooled(ReadOnlySpan<ReadOnlyMemory<byte>> messages)
+    {
+        PooledBytes packet = PooledBytes.Rent(PacketLength(messages));
+        WritePacket(messages, packet.Array.AsSpan(0, packet.Length));
+        return packet;
+    }
+
+    private static int PacketLength(ReadOnlySpan<ReadOnlyMemory<byte>> messages)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(messages.Length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(messages.Length, WireLimits.CompoundMaxMessages);
+        bool compound = messages.Length > 1;
         int length = WireLimits.OverheadBytes + (compound ? 1 : -1);
-        foreach (byte[] message in messages)
+        foreach (ReadOnlyMemory<byte> message in messages)
         {
             length += message.Length + (compound ? WireLimits.CompoundEntryOverheadBytes : 0);
         }
 
-        byte[] packet = new byte[length];
+        return length;
+    }
+
+    private static void WritePacket(ReadOnlySpan<ReadOnlyMemory<byte>> messages, Span<byte> packet)
+    {
+        bool compound = messages.Length > 1;
         packet[0] = WireLimits.FormatVersion;
         packet[2] = (byte)PacketFlags.None;
         int position = WireLimits.HeaderBytes;
         if (compound)
         {
             packet[1] = (byte)MessageType.Compound;
-            packet[position++] = (byte)messages.Count;
-            foreach (byte[] message in messages)
+            packet[position++] = (byte)messages.Length;
+            foreach (ReadOnlyMemory<byte> message in messages)
             {
-                BinaryPrimitives.WriteUInt16LittleEndian(packet.AsSpan(position), checked((ushort)message.Length));
-                message.CopyTo(packet, position + 2);
+                BinaryPrimitives.WriteUInt16LittleEndian(packet[position..], checked((ushort)message.Length));
+                message.Span.CopyTo(packet[(position + 2)..]);
                 position += 2 + message.Length;
             }
         }
         else
         {
-            packet[1] = messages[0][0];
-            messages[0].AsSpan(1).CopyTo(packet.AsSpan(position));
-            position += messages[0].Length - 1;
+            ReadOnlySpan<byte> only = messages[0].Span;
+            packet[1] = only[0];
+            only[1..].CopyTo(packet[position..]);
+            position += only.Length - 1;
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(position), Crc32C.Compute(packet.AsSpan(0, position)));
-        return packet;
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[position..], Crc32C.Compute(packet[..position]));
+    }
+
+    /// <summary>As <see cref="EncodeMessage{T}(in T)"/>, into a pooled array (a state stream's deltas or digest, before they go into its packet).</summary>
+    internal static PooledBytes EncodeMessagePooled<T>(in T message) where T : struct, IWireMessage<T>
+    {
+        PooledBytes bytes = PooledBytes.Rent(1 + message.PayloadLength);
+        try
+        {
+            bytes.Array[0] = (byte)T.Type;
+            WireWriter writer = new(bytes.Array.AsSpan(1, bytes.Length - 1));
+            message.WritePayload(ref writer);
+        }
+        catch
+        {
+            bytes.Dispose();
+            throw;
+        }
+
+        return bytes;
     }
 
     /// <summary>Encodes one message as type byte + payload (the form broadcasts are queued in).</summary>

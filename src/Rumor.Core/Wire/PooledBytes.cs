@@ -31,6 +31,9 @@ internal struct PooledBytes : IDisposable
     /// <summary>The bytes in use.</summary>
     public readonly ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
 
+    /// <summary>The bytes in use, as memory (to list several for one packet).</summary>
+    public readonly ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
+
     /// <summary>Rents an array of at least <paramref name="minimumLength"/> bytes; <see cref="WithLength"/> says how many are used.</summary>
     public static PooledBytes Rent(int minimumLength) => new(ArrayPool<byte>.Shared.Rent(minimumLength), minimumLength, rented: true);
 

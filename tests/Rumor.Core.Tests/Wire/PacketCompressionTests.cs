@@ -112,6 +112,50 @@ public sealed class PacketCompressionTests
         Assert.Equal(members > 3 && threshold > 0, (pooled.Span[2] & (byte)PacketFlags.Compressed) != 0);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(1, 256)]
+    [InlineData(2, 256)]
+    [InlineData(3, 0)]
+    public void A_pooled_packet_of_encoded_messages_is_byte_for_byte_the_array_form(int count, int threshold)
+    {
+        // State streams' replies and pushes: messages encoded into pooled arrays, then one packet.
+        PushPullMessage big = FullState(400, "role=web");
+        AckMessage small = new(7);
+        List<byte[]> arrays = [];
+        List<PooledBytes> pooled = [];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                arrays.Add(i % 2 == 0 ? PacketBuilder.EncodeMessage(small) : PacketBuilder.EncodeMessage(big));
+                pooled.Add(i % 2 == 0 ? PacketBuilder.EncodeMessagePooled(small) : PacketBuilder.EncodeMessagePooled(big));
+                Assert.Equal(arrays[i], pooled[i].Span.ToArray());
+            }
+
+            byte[] expected = PacketCompression.Compress(PacketBuilder.EncodePacket(arrays), threshold, out int savedExpected);
+            using PooledBytes packet = PacketCompression.Compress(PacketBuilder.EncodePacketPooled([.. pooled.Select(p => p.Memory)]), threshold, out int saved);
+            Assert.Equal(expected, packet.Span.ToArray());
+            Assert.Equal(savedExpected, saved);
+            Assert.Equal(DecodeError.None, PacketReader.TryOpen(expected, WireLimits.StreamMaxBytes, new byte[1 << 20], out PacketReader reader));
+            int read = 0;
+            while (reader.TryNext(out _, out _, out _))
+            {
+                read++;
+            }
+
+            Assert.Equal(count, read);
+        }
+        finally
+        {
+            foreach (PooledBytes bytes in pooled)
+            {
+                PooledBytes owned = bytes;
+                owned.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void A_pooled_decode_gives_the_same_members_as_the_plain_one()
     {
