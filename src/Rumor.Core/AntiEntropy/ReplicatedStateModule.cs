@@ -571,7 +571,10 @@ internal sealed class ReplicatedStateModule : GossipModule,
             }
         }
 
-        if (wantDeltas)
+        // Equal checksums: the deltas for their digest are none (every line or Bloom entry is one of
+        // ours), so the O(N) walk or Bloom probing is skipped; our digest still goes back when asked
+        // (the exchange is otherwise as before).
+        if (wantDeltas && digest.Checksum != _state.Checksum)
         {
             int room = builder.RemainingForMessage - 1 - digestRoom;
             StateDeltaMessage delta = DeltasFor(digest, room);
