@@ -94,5 +94,5 @@ public sealed partial class GossipNode
 
     byte[] IModuleContext.CompressStream(byte[] packet) => CompressStream(packet);
 
-    byte[]? IModuleContext.StreamScratch(ReadOnlySpan<byte> packet) => StreamScratch(packet);
+    PooledBytes IModuleContext.StreamScratch(ReadOnlySpan<byte> packet, out byte[]? buffer) => StreamScratch(packet, out buffer);
 }

@@ -428,10 +428,8 @@ public sealed partial class GossipNode
 
         // A compressed stream is decompressed into a pooled buffer (the decoded message copies what
         // it keeps); one that declares more than StreamMaxBytes gets the exact, refusing buffer.
-        int declared = PacketCompression.DeclaredLength(bytes);
-        bool pooledScratch = declared >= 0 && declared <= _options.StreamMaxBytes;
-        using PooledBytes scratch = pooledScratch ? PooledBytes.Rent(declared) : default;
-        DecodeError error = PacketReader.TryOpen(bytes, _options.StreamMaxBytes, pooledScratch ? scratch.Array : StreamScratch(bytes), out PacketReader reader);
+        using PooledBytes scratch = StreamScratch(bytes, out byte[]? buffer);
+        DecodeError error = PacketReader.TryOpen(bytes, _options.StreamMaxBytes, buffer, out PacketReader reader);
         if (error == DecodeError.None)
         {
             if (reader.HeaderType != MessageType.PushPull || !reader.TryNext(out _, out ReadOnlySpan<byte> payload, out _))

@@ -498,11 +498,30 @@ public sealed partial class GossipNode : IModuleContext,
         return result;
     }
 
-    /// <summary>A buffer for a compressed stream message's body, sized by its declared length (bounded by StreamMaxBytes); null when it is not compressed.</summary>
-    private byte[]? StreamScratch(ReadOnlySpan<byte> packet)
+    /// <summary>
+    /// The buffer for a compressed stream message's body (push-pull and state streams alike): a
+    /// pooled one when it declares at most StreamMaxBytes (hundreds of kilobytes at a few thousand
+    /// members, given back by disposing the result), else the exact one, bounded by StreamMaxBytes, which
+    /// the decompression then refuses; <paramref name="buffer"/> is null when the packet is not compressed.
+    /// </summary>
+    private PooledBytes StreamScratch(ReadOnlySpan<byte> packet, out byte[]? buffer)
     {
         int declared = PacketCompression.DeclaredLength(packet);
-        return declared < 0 ? null : new byte[Math.Min(declared, _options.StreamMaxBytes)];
+        if (declared < 0)
+        {
+            buffer = null;
+            return default;
+        }
+
+        if (declared <= _options.StreamMaxBytes)
+        {
+            PooledBytes pooled = PooledBytes.Rent(declared);
+            buffer = pooled.Array;
+            return pooled;
+        }
+
+        buffer = new byte[_options.StreamMaxBytes];
+        return default;
     }
 
     private enum KernelTimerKind : byte

@@ -842,31 +842,10 @@ internal sealed class ReplicatedStateModule : GossipModule,
         return false;
     }
 
-    /// <summary>
-    /// The buffer a compressed state stream is decompressed into, as the push-pull's: a pooled one
-    /// when it declares at most StreamMaxBytes (the decoders copy what they keep: names are interned,
-    /// values copied, and everything is handled before the buffer goes back), else the exact,
-    /// refusing one; null when the stream is not compressed. A new array per stream was N digest
-    /// lines each (large-object arrays above a few thousand owners) for every exchange while keys spread.
-    /// </summary>
-    private PooledBytes PooledScratch(ReadOnlySpan<byte> packet, out byte[]? buffer)
-    {
-        int declared = PacketCompression.DeclaredLength(packet);
-        if (declared >= 0 && declared <= _options.StreamMaxBytes)
-        {
-            PooledBytes pooled = PooledBytes.Rent(declared);
-            buffer = pooled.Array;
-            return pooled;
-        }
-
-        buffer = _node.StreamScratch(packet);
-        return default;
-    }
-
     /// <summary>A stream request carrying state messages (a digest to answer, or deltas pushed to us).</summary>
     private void HandleStateStreamRequest(long streamId, NodeAddress from, ReadOnlySpan<byte> request, TimeSpan now)
     {
-        using PooledBytes scratch = PooledScratch(request, out byte[]? buffer);
+        using PooledBytes scratch = _node.StreamScratch(request, out byte[]? buffer);
         DecodeError error = PacketReader.TryOpen(request, _options.StreamMaxBytes, buffer, out PacketReader reader);
         if (error != DecodeError.None)
         {
@@ -1002,7 +981,7 @@ internal sealed class ReplicatedStateModule : GossipModule,
         }
 
         Counters.StreamBytesReceived += response.Length;
-        using PooledBytes scratch = PooledScratch(response, out byte[]? buffer);
+        using PooledBytes scratch = _node.StreamScratch(response, out byte[]? buffer);
         DecodeError error = PacketReader.TryOpen(response, _options.StreamMaxBytes, buffer, out PacketReader reader);
         if (error != DecodeError.None)
         {

@@ -136,6 +136,11 @@ internal interface IModuleContext
     /// <summary>A stream message compressed when that pays (counted), else as it is.</summary>
     byte[] CompressStream(byte[] packet);
 
-    /// <summary>A buffer to decompress a stream packet into (bounded by StreamMaxBytes), or null when it is not compressed.</summary>
-    byte[]? StreamScratch(ReadOnlySpan<byte> packet);
+    /// <summary>
+    /// The buffer to decompress a stream packet into: pooled when the packet declares at most
+    /// StreamMaxBytes (dispose the result once what was decoded from it is handled; decoders copy
+    /// what they keep), else the exact, refusing one; <paramref name="buffer"/> is null when the
+    /// packet is not compressed.
+    /// </summary>
+    PooledBytes StreamScratch(ReadOnlySpan<byte> packet, out byte[]? buffer);
 }
