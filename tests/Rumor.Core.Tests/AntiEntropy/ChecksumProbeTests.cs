@@ -14,13 +14,20 @@ public class ChecksumProbeTests
     private static (GossipNode Node, Recorder Host) StartWithPeerAndOneKey()
     {
         Recorder host = new();
+        GossipNode node = StartWithPeerAndOneKey(host);
+        host.Sent.Clear();
+        host.SentTo.Clear();
+        return (node, host);
+    }
+
+    /// <summary>A node that knows "peer" and has written key "k".</summary>
+    private static GossipNode StartWithPeerAndOneKey(IGossipHost host)
+    {
         GossipNode node = NodeSecurityTests.NewNode(host, keyring: null);
         node.Start(TimeSpan.Zero);
         node.OnPacket(PeerAddress, PacketBuilder.EncodeSingle(new AliveMessage("peer", PeerAddress, 1, 5, ProtocolVersions.Current, [])), TimeSpan.FromMilliseconds(1));
         node.SetValue("k", [1, 2, 3], TimeSpan.FromMilliseconds(2));
-        host.Sent.Clear();
-        host.SentTo.Clear();
-        return (node, host);
+        return node;
     }
 
     private static List<StateDigestMessage> DigestsSent(Recorder host, NameTable names)
@@ -136,11 +143,7 @@ public class ChecksumProbeTests
     private static (GossipNode Node, StreamRecorder Host) StartStreamNode()
     {
         StreamRecorder host = new();
-        GossipNode node = NodeSecurityTests.NewNode(host, keyring: null);
-        node.Start(TimeSpan.Zero);
-        node.OnPacket(PeerAddress, PacketBuilder.EncodeSingle(new AliveMessage("peer", PeerAddress, 1, 5, ProtocolVersions.Current, [])), TimeSpan.FromMilliseconds(1));
-        node.SetValue("k", [1, 2, 3], TimeSpan.FromMilliseconds(2));
-        return (node, host);
+        return (StartWithPeerAndOneKey(host), host);
     }
 
     private static List<object?> Decode(byte[] packet)
