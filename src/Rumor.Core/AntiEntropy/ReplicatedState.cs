@@ -1,4 +1,5 @@
 using System.Text;
+using Rumor.Core.Wire;
 using Rumor.Core.Wire.Messages;
 
 namespace Rumor.Core.AntiEntropy;
@@ -204,7 +205,18 @@ internal sealed class ReplicatedState
     /// entries go in version order and stop at the last that fits, so the receiver never sees a gap.
     /// <c>MorePending</c> is set when anything was left out.
     /// </summary>
-    public StateDeltaMessage DeltasFor(IReadOnlyList<DigestEntry> peerDigest, int budgetBytes, string? exceptOwner)
+    public StateDeltaMessage DeltasFor(IReadOnlyList<DigestEntry> peerDigest, int budgetBytes, string? exceptOwner) =>
+        Pack(CandidatesFor(peerDigest, exceptOwner), budgetBytes, extraPending: false);
+
+    /// <summary>
+    /// As <see cref="DeltasFor"/>, encoded (type byte + payload, the bytes <c>PacketBuilder.EncodeMessage</c>
+    /// makes of that message) straight from the rows into a pooled array, with no <see cref="OwnerDelta"/>
+    /// or entry array per owner (a stream's deltas: up to N owners per exchange while keys spread).
+    /// </summary>
+    internal PooledBytes EncodedDeltasFor(IReadOnlyList<DigestEntry> peerDigest, int budgetBytes, string? exceptOwner, out int ownerCount) =>
+        PackEncoded(CandidatesFor(peerDigest, exceptOwner), budgetBytes, extraPending: false, out ownerCount);
+
+    private List<Candidate> CandidatesFor(IReadOnlyList<DigestEntry> peerDigest, string? exceptOwner)
     {
         // A digest in strictly increasing ordinal order of owners (every digest this code sends) is
         // walked beside our rows, which are in the same order; any other (a peer's own order,
@@ -271,7 +283,7 @@ internal sealed class ReplicatedState
             }
         }
 
-        return Pack(candidates, budgetBytes, extraPending: false);
+        return candidates;
     }
 
     /// <summary>
@@ -282,9 +294,22 @@ internal sealed class ReplicatedState
     /// </summary>
     public StateDeltaMessage DeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, int probeDepth = 16)
     {
+        List<Candidate> candidates = CandidatesForBloom(bloom, exceptOwner, probeDepth, out bool unknown);
+        return Pack(candidates, budgetBytes, unknown);
+    }
+
+    /// <summary>As <see cref="DeltasForBloom"/>, encoded into a pooled array as <see cref="EncodedDeltasFor"/> is.</summary>
+    internal PooledBytes EncodedDeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, out int ownerCount)
+    {
+        List<Candidate> candidates = CandidatesForBloom(bloom, exceptOwner, 16, out bool unknown);
+        return PackEncoded(candidates, budgetBytes, unknown, out ownerCount);
+    }
+
+    private List<Candidate> CandidatesForBloom(BloomDigest bloom, string? exceptOwner, int probeDepth, out bool unknown)
+    {
         BloomFilter filter = new(bloom.Bits, bloom.HashCount, bloom.Salt);
         List<Candidate> candidates = ScratchCandidates();
-        bool unknown = false;
+        unknown = false;
         for (int i = 0; i < _order.Count; i++)
         {
             ref readonly OwnerState owner = ref Row(_order[i]);
@@ -314,7 +339,7 @@ internal sealed class ReplicatedState
             unknown |= !found;
         }
 
-        return Pack(candidates, budgetBytes, unknown);
+        return candidates;
     }
 
     // The candidates of one DeltasFor, one list per thread rather than one per call (N candidates
@@ -330,24 +355,99 @@ internal sealed class ReplicatedState
         return list;
     }
 
+    // The owners one pack chose, one list per thread as the candidates (cleared after each pack).
+    [ThreadStatic]
+    private static List<PackedOwner>? t_packed;
+
+    /// <summary>The deltas for the candidates, as a message (datagrams, tests).</summary>
     private StateDeltaMessage Pack(List<Candidate> candidates, int budgetBytes, bool extraPending)
     {
+        List<PackedOwner> plan = t_packed ??= [];
         try
         {
-            return PackSorted(candidates, budgetBytes, extraPending);
+            bool pending = Plan(candidates, budgetBytes, extraPending, plan, out _);
+            OwnerDelta[] owners = new OwnerDelta[plan.Count];
+            for (int k = 0; k < owners.Length; k++)
+            {
+                PackedOwner p = plan[k];
+                ref readonly OwnerState owner = ref Row(p.Slot);
+                StateEntry[] entries = new StateEntry[p.Count];
+                int count = 0;
+                foreach (StoredEntry stored in p.Reset ? owner.Entries : owner.Above(p.From))
+                {
+                    if (count == entries.Length)
+                    {
+                        break;
+                    }
+
+                    entries[count++] = stored.ToWire();
+                }
+
+                owners[k] = new OwnerDelta(owner.Owner, owner.Generation, p.Reset, p.Reset ? 0 : p.From, p.To, entries);
+            }
+
+            return new StateDeltaMessage(pending, owners);
         }
         finally
         {
-            candidates.Clear(); // the scratch list holds nothing between calls
+            plan.Clear();
+            candidates.Clear(); // the scratch lists hold nothing between calls
         }
     }
 
-    private StateDeltaMessage PackSorted(List<Candidate> candidates, int budgetBytes, bool extraPending)
+    /// <summary>The deltas for the candidates, encoded as a StateDelta message (type byte + payload) into a pooled array.</summary>
+    private PooledBytes PackEncoded(List<Candidate> candidates, int budgetBytes, bool extraPending, out int ownerCount)
     {
-        // Scuttle-depth: most missing first; ties by name (the list is in name order). One key per
-        // candidate, (int.MaxValue − missing, index), sorted ascending is exactly the stable order
-        // LINQ's OrderByDescending gave, in a rented array instead of LINQ's buffers (N candidates
-        // per exchange while keys spread).
+        List<PackedOwner> plan = t_packed ??= [];
+        try
+        {
+            bool pending = Plan(candidates, budgetBytes, extraPending, plan, out int payloadLength);
+            ownerCount = plan.Count;
+            PooledBytes bytes = PooledBytes.Rent(1 + payloadLength);
+            bytes.Array[0] = (byte)MessageType.StateDelta;
+            WireWriter writer = new(bytes.Array.AsSpan(1, payloadLength));
+            writer.WriteByte(pending ? (byte)1 : (byte)0);
+            writer.WriteUInt16(checked((ushort)plan.Count));
+            foreach (PackedOwner p in plan)
+            {
+                ref readonly OwnerState owner = ref Row(p.Slot);
+                OwnerDelta.WriteHeader(ref writer, owner.Owner, owner.Generation, p.Reset, p.Reset ? 0 : p.From, p.To, p.Count);
+                int count = 0;
+                foreach (StoredEntry stored in p.Reset ? owner.Entries : owner.Above(p.From))
+                {
+                    if (count++ == p.Count)
+                    {
+                        break;
+                    }
+
+                    stored.ToWire().Write(ref writer);
+                }
+            }
+
+            if (writer.Position != payloadLength)
+            {
+                bytes.Dispose();
+                throw new InvalidOperationException($"StateDelta wrote {writer.Position} bytes but planned {payloadLength}.");
+            }
+
+            return bytes;
+        }
+        finally
+        {
+            plan.Clear();
+            candidates.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Chooses the owners and how many entries of each fit (into <paramref name="plan"/>, in the
+    /// order they go); returns MorePending and the payload's length. Scuttle-depth: most missing
+    /// first, ties by name (the candidates are in name order). One key per candidate,
+    /// (int.MaxValue − missing, index), sorted ascending is exactly the stable order LINQ's
+    /// OrderByDescending gave, in a rented array instead of LINQ's buffers.
+    /// </summary>
+    private bool Plan(List<Candidate> candidates, int budgetBytes, bool extraPending, List<PackedOwner> plan, out int payloadLength)
+    {
         int n = candidates.Count;
         long[] order = System.Buffers.ArrayPool<long>.Shared.Rent(Math.Max(1, n));
         try
@@ -358,7 +458,7 @@ internal sealed class ReplicatedState
             }
 
             order.AsSpan(0, n).Sort();
-            return PackInOrder(candidates, order.AsSpan(0, n), budgetBytes, extraPending);
+            return PlanInOrder(candidates, order.AsSpan(0, n), budgetBytes, extraPending, plan, out payloadLength);
         }
         finally
         {
@@ -366,9 +466,8 @@ internal sealed class ReplicatedState
         }
     }
 
-    private StateDeltaMessage PackInOrder(List<Candidate> candidates, ReadOnlySpan<long> order, int budgetBytes, bool extraPending)
+    private bool PlanInOrder(List<Candidate> candidates, ReadOnlySpan<long> order, int budgetBytes, bool extraPending, List<PackedOwner> plan, out int payloadLength)
     {
-        List<OwnerDelta> owners = [];
         int used = StateDeltaMessage.HeaderLength;
         bool pending = extraPending;
         for (int i = 0; i < order.Length; i++)
@@ -379,42 +478,28 @@ internal sealed class ReplicatedState
             int room = budgetBytes - used - header;
             bool othersWaiting = i < order.Length - 1;
             int cap = othersWaiting ? Math.Max(room / 2, Math.Min(room, budgetBytes / 2)) : room;
-            if (room <= 0 || owners.Count == ushort.MaxValue)
+            if (room <= 0 || plan.Count == ushort.MaxValue)
             {
                 pending = true;
                 continue;
             }
 
-            // An array of the range's size (Missing counts it), made when the first entry fits and
-            // cut to what fitted: a list grew to four slots for the one entry most owners send.
-            StateEntry[] entries = [];
             int count = 0;
             int size = 0;
             ulong to = c.From;
             bool complete = true;
             foreach (StoredEntry stored in c.Reset ? owner.Entries : owner.Above(c.From))
             {
-                StateEntry entry = stored.ToWire();
-                int length = entry.EncodedLength;
+                int length = stored.ToWire().EncodedLength;
                 if (size + length > cap)
                 {
                     complete = false;
                     break;
                 }
 
-                if (count == entries.Length)
-                {
-                    Array.Resize(ref entries, Math.Max(Math.Max(c.Missing, count * 2), count + 1));
-                }
-
-                entries[count++] = entry;
+                count++;
                 size += length;
                 to = stored.Version;
-            }
-
-            if (count < entries.Length)
-            {
-                Array.Resize(ref entries, count);
             }
 
             if (complete)
@@ -430,11 +515,12 @@ internal sealed class ReplicatedState
                 }
             }
 
-            owners.Add(new OwnerDelta(owner.Owner, owner.Generation, c.Reset, c.Reset ? 0 : c.From, to, entries));
+            plan.Add(new PackedOwner(c.Slot, c.Reset, c.From, to, count));
             used += header + size;
         }
 
-        return new StateDeltaMessage(pending, owners);
+        payloadLength = used;
+        return pending;
     }
 
     /// <summary>
@@ -730,4 +816,7 @@ internal sealed class ReplicatedState
 
     /// <summary>An owner to serve, by slot (a reference to the row, not a copy of it: 16 bytes, not 96).</summary>
     private readonly record struct Candidate(int Slot, ulong From, bool Reset, int Missing);
+
+    /// <summary>An owner a pack chose: its range (all entries for a reset, else those above From), how far it goes, and how many of its entries fit.</summary>
+    private readonly record struct PackedOwner(int Slot, bool Reset, ulong From, ulong To, int Count);
 }

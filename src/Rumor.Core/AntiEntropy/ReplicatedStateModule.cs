@@ -499,6 +499,10 @@ internal sealed class ReplicatedStateModule : GossipModule,
     private StateDeltaMessage DeltasFor(in StateDigestMessage digest, int roomBytes) =>
         digest.Bloom is { } bloom ? _state.DeltasForBloom(bloom, roomBytes, digest.Sender) : _state.DeltasFor(digest.Entries, roomBytes, digest.Sender);
 
+    /// <summary>As <see cref="DeltasFor(in StateDigestMessage, int)"/>, encoded into a pooled array (streams).</summary>
+    private PooledBytes EncodedDeltasFor(in StateDigestMessage digest, int roomBytes, out int ownerCount) =>
+        digest.Bloom is { } bloom ? _state.EncodedDeltasForBloom(bloom, roomBytes, digest.Sender, out ownerCount) : _state.EncodedDeltasFor(digest.Entries, roomBytes, digest.Sender, out ownerCount);
+
     private void SendDigest(NodeAddress to, DigestFlags flags, TimeSpan now)
     {
         PacketBuilder builder = _node.StartPacket();
@@ -886,9 +890,8 @@ internal sealed class ReplicatedStateModule : GossipModule,
                     {
                         NotePeerChecksum(digest.Sender, null, digest.Checksum, now);
                         int room = _options.StreamMaxBytes - 1024;
-                        StateDeltaMessage delta = same ? new StateDeltaMessage(false, []) : DeltasFor(digest, room);
-                        StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
-                        PooledBytes encoded = PacketBuilder.EncodeMessagePooled(delta);
+                        PooledBytes encoded = same ? PacketBuilder.EncodeMessagePooled(new StateDeltaMessage(false, [])) : EncodedDeltasFor(digest, room, out _);
+                        StateDigestMessage.ReturnPooled(digest); // read no more: the deltas are encoded
                         reply.Add(encoded);
                         if (same)
                         {
@@ -1014,17 +1017,14 @@ internal sealed class ReplicatedStateModule : GossipModule,
                 }
 
                 bool wantDeltas = error == DecodeError.None && !same && (digest.Flags & DigestFlags.WantDeltas) != 0;
-                StateDeltaMessage delta = wantDeltas ? DeltasFor(digest, _options.StreamMaxBytes - 1024) : default;
-                StateDigestMessage.ReturnPooled(digest); // read no more: the deltas copy what they keep
-                if (wantDeltas)
+                int owners = 0;
+                using PooledBytes message = wantDeltas ? EncodedDeltasFor(digest, _options.StreamMaxBytes - 1024, out owners) : default;
+                StateDigestMessage.ReturnPooled(digest); // read no more: the deltas are encoded
+                if (owners > 0)
                 {
                     // Step three of a push-pull over streams: push what they lack.
-                    if (delta.Owners.Count > 0)
-                    {
-                        using PooledBytes message = PacketBuilder.EncodeMessagePooled(delta);
-                        using PooledBytes packet = CompressedPacket([message.Memory]);
-                        OpenStateStream(stream.To, StateStreamKind.Push, packet.Span, now);
-                    }
+                    using PooledBytes packet = CompressedPacket([message.Memory]);
+                    OpenStateStream(stream.To, StateStreamKind.Push, packet.Span, now);
                 }
             }
 

@@ -117,6 +117,68 @@ public sealed class ReplicatedStateTests
         Assert.All(cut.Owners, o => Assert.Equal(o.Entries.Count, Assert.IsType<StateEntry[]>(o.Entries).Length));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Deltas_encoded_straight_from_the_rows_are_the_bytes_of_the_message(int seed)
+    {
+        // Streams encode deltas without OwnerDelta objects (EncodedDeltasFor): the same bytes as
+        // encoding DeltasFor's message, for full and Bloom digests, cut by budgets or not.
+        Random random = new(seed);
+        ReplicatedState a = new("a", 1);
+        List<string> owners = [];
+        for (int o = 0; o < 50; o++)
+        {
+            string name = "owner-" + random.Next(1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ReplicatedState writer = new(name, (ulong)random.Next(1, 3));
+            for (int k = random.Next(1, 8); k > 0; k--)
+            {
+                byte[] value = new byte[random.Next(0, 40)];
+                random.NextBytes(value);
+                writer.WriteLocal("key-" + random.Next(6).ToString(System.Globalization.CultureInfo.InvariantCulture), random.Next(5) == 0 ? null : value, 0, T0);
+            }
+
+            a.Apply(writer.DeltasFor([], 1_000_000, null), T0, 1_000, out _);
+            owners.Add(name);
+        }
+
+        List<DigestEntry> peer = [];
+        foreach (string name in owners.Distinct().Order(StringComparer.Ordinal))
+        {
+            if (random.Next(4) != 0)
+            {
+                peer.Add(new DigestEntry(name, (ulong)random.Next(1, 3), (ulong)random.Next(0, 8)));
+            }
+        }
+
+        ReplicatedState peerState = new("b", 1);
+        for (int o = 0; o < owners.Count; o += 2)
+        {
+            ReplicatedState writer = new(owners[o], 1);
+            writer.WriteLocal("x", [1], 0, T0);
+            peerState.Apply(writer.DeltasFor([], 1_000_000, null), T0, 1_000, out _);
+        }
+
+        BloomDigest bloom = peerState.BloomDigest(0.01, (uint)seed);
+        foreach (int budget in new[] { 1_000_000, 2_000, 300, 40 })
+        {
+            StateDeltaMessage message = a.DeltasFor(peer, budget, "b");
+            using PooledBytes encoded = a.EncodedDeltasFor(peer, budget, "b", out int count);
+            Assert.Equal(PacketBuilder.EncodeMessage(message), encoded.Span.ToArray());
+            Assert.Equal(message.Owners.Count, count);
+
+            StateDeltaMessage fromBloom = a.DeltasForBloom(bloom, budget, "b");
+            using PooledBytes encodedBloom = a.EncodedDeltasForBloom(bloom, budget, "b", out int bloomCount);
+            Assert.Equal(PacketBuilder.EncodeMessage(fromBloom), encodedBloom.Span.ToArray());
+            Assert.Equal(fromBloom.Owners.Count, bloomCount);
+        }
+
+        Assert.NotEmpty(a.DeltasFor(peer, 1_000_000, "b").Owners);
+        Assert.True(a.DeltasFor(peer, 300, "b").MorePending);
+    }
+
     [Fact]
     public void Deltas_bring_a_peer_up_to_date_and_round_trip_through_the_codec()
     {

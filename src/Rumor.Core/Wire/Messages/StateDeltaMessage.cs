@@ -13,6 +13,16 @@ public readonly record struct StateEntry(string Key, ulong Version, bool IsTombs
 {
     /// <summary>Encoded length.</summary>
     public int EncodedLength => 2 + Encoding.UTF8.GetByteCount(Key) + 8 + 1 + 4 + 4 + Value.Length;
+
+    /// <summary>Writes the entry as a delta carries it.</summary>
+    internal void Write(ref WireWriter writer)
+    {
+        writer.WriteString16(Key);
+        writer.WriteUInt64(Version);
+        writer.WriteByte(IsTombstone ? (byte)1 : (byte)0);
+        writer.WriteUInt32(TtlMilliseconds);
+        writer.WriteBytes32(Value);
+    }
 }
 
 /// <summary>
@@ -26,6 +36,17 @@ public sealed record OwnerDelta(string Owner, ulong Generation, bool Reset, ulon
 {
     /// <summary>Encoded length of the owner header (without entries).</summary>
     public static int HeaderLength(string owner) => WireWriter.NameLength(owner) + 8 + 1 + 8 + 8 + 4;
+
+    /// <summary>Writes an owner's header, before its <paramref name="entryCount"/> entries.</summary>
+    internal static void WriteHeader(ref WireWriter writer, string owner, ulong generation, bool reset, ulong fromVersion, ulong toVersion, int entryCount)
+    {
+        writer.WriteName(owner);
+        writer.WriteUInt64(generation);
+        writer.WriteByte(reset ? (byte)1 : (byte)0);
+        writer.WriteUInt64(fromVersion);
+        writer.WriteUInt64(toVersion);
+        writer.WriteUInt32((uint)entryCount);
+    }
 }
 
 /// <summary>
@@ -75,20 +96,10 @@ public readonly record struct StateDeltaMessage(bool MorePending, IReadOnlyList<
         for (int o = 0; o < Owners.Count; o++)
         {
             OwnerDelta owner = Owners[o];
-            writer.WriteName(owner.Owner);
-            writer.WriteUInt64(owner.Generation);
-            writer.WriteByte(owner.Reset ? (byte)1 : (byte)0);
-            writer.WriteUInt64(owner.FromVersion);
-            writer.WriteUInt64(owner.ToVersion);
-            writer.WriteUInt32((uint)owner.Entries.Count);
+            OwnerDelta.WriteHeader(ref writer, owner.Owner, owner.Generation, owner.Reset, owner.FromVersion, owner.ToVersion, owner.Entries.Count);
             for (int e = 0; e < owner.Entries.Count; e++)
             {
-                StateEntry entry = owner.Entries[e];
-                writer.WriteString16(entry.Key);
-                writer.WriteUInt64(entry.Version);
-                writer.WriteByte(entry.IsTombstone ? (byte)1 : (byte)0);
-                writer.WriteUInt32(entry.TtlMilliseconds);
-                writer.WriteBytes32(entry.Value);
+                owner.Entries[e].Write(ref writer);
             }
         }
     }
