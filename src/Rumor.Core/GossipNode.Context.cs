@@ -92,7 +92,7 @@ public sealed partial class GossipNode
         HostReplyStream(streamId, response);
     }
 
-    byte[] IModuleContext.CompressStream(byte[] packet) => CompressStream(packet);
+    PooledBytes IModuleContext.CompressStream(PooledBytes packet) => CompressStream(packet);
 
     PooledBytes IModuleContext.StreamScratch(ReadOnlySpan<byte> packet, out byte[]? buffer) => StreamScratch(packet, out buffer);
 }

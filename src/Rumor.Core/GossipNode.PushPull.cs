@@ -160,10 +160,7 @@ public sealed partial class GossipNode
     /// </summary>
     private PooledBytes EncodePushPull(bool join)
     {
-        PooledBytes packet = PacketBuilder.EncodeSinglePooled(new PushPullMessage(join, new PushPullMemberView(_members), PushPullSections()));
-        PooledBytes result = PacketCompression.Compress(packet, _options.CompressionThresholdBytes, out int saved);
-        Counters.CompressionBytesSaved += saved;
-        return result;
+        return CompressStream(PacketBuilder.EncodeSinglePooled(new PushPullMessage(join, new PushPullMemberView(_members), PushPullSections())));
     }
 
     /// <summary>The member list read as push-pull entries, one built per read (for encoding only).</summary>

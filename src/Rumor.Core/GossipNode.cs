@@ -490,10 +490,10 @@ public sealed partial class GossipNode : IModuleContext,
 
     private void Emit(GossipEvent gossipEvent) => _host.OnEvent(gossipEvent);
 
-    /// <summary>A stream message compressed when that pays (counted), else as it is.</summary>
-    private byte[] CompressStream(byte[] packet)
+    /// <summary>A stream packet in a pooled array, compressed into another when that pays (counted; the packet is then given back), else as it is.</summary>
+    private PooledBytes CompressStream(PooledBytes packet)
     {
-        byte[] result = PacketCompression.Compress(packet, _options.CompressionThresholdBytes, out int saved);
+        PooledBytes result = PacketCompression.Compress(packet, _options.CompressionThresholdBytes, out int saved);
         Counters.CompressionBytesSaved += saved;
         return result;
     }

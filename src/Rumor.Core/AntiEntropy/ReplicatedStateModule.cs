@@ -808,9 +808,8 @@ internal sealed class ReplicatedStateModule : GossipModule,
         DigestEntry[] lines = _state.RentDigest(out int count);
         try
         {
-            using PooledBytes packet = PacketCompression.Compress(
-                PacketBuilder.EncodeSinglePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, new ArraySegment<DigestEntry>(lines, 0, count), null)), _options.CompressionThresholdBytes, out int saved);
-            Counters.CompressionBytesSaved += saved;
+            using PooledBytes packet = _node.CompressStream(
+                PacketBuilder.EncodeSinglePooled(new StateDigestMessage(flags, Self.Name, _state.Checksum, new ArraySegment<DigestEntry>(lines, 0, count), null)));
             OpenStateStream(to, StateStreamKind.Sync, packet.Span, now);
         }
         finally
@@ -967,13 +966,9 @@ internal sealed class ReplicatedStateModule : GossipModule,
         }
     }
 
-    /// <summary>Encoded messages as one stream packet in a pooled array, compressed when that pays (counted), as <see cref="IModuleContext.CompressStream"/> does for arrays.</summary>
-    private PooledBytes CompressedPacket(ReadOnlySpan<ReadOnlyMemory<byte>> messages)
-    {
-        PooledBytes packet = PacketCompression.Compress(PacketBuilder.EncodePacketPooled(messages), _options.CompressionThresholdBytes, out int saved);
-        Counters.CompressionBytesSaved += saved;
-        return packet;
-    }
+    /// <summary>Encoded messages as one stream packet in a pooled array, compressed when that pays (counted).</summary>
+    private PooledBytes CompressedPacket(ReadOnlySpan<ReadOnlyMemory<byte>> messages) =>
+        _node.CompressStream(PacketBuilder.EncodePacketPooled(messages));
 
     /// <summary>Completes a state stream we opened; false when the id is not one of ours.</summary>
     public override bool OnStreamResponse(long streamId, ReadOnlySpan<byte> response, TimeSpan now)

@@ -133,8 +133,8 @@ internal interface IModuleContext
     /// <summary>Answers an incoming stream (counted).</summary>
     void ReplyStream(long streamId, ReadOnlySpan<byte> response);
 
-    /// <summary>A stream message compressed when that pays (counted), else as it is.</summary>
-    byte[] CompressStream(byte[] packet);
+    /// <summary>A stream packet in a pooled array, compressed into another when that pays (counted; the packet is then given back), else as it is; dispose the result once the host has the bytes.</summary>
+    PooledBytes CompressStream(PooledBytes packet);
 
     /// <summary>
     /// The buffer to decompress a stream packet into: pooled when the packet declares at most
