@@ -32,6 +32,9 @@ internal sealed class ReplicatedState
     private const int ChunkShift = 6;
     private const int ChunkMask = (1 << ChunkShift) - 1;
 
+    /// <summary>How many versions below our own a Bloom digest's receiver probes for the sender's (<see cref="DeltasForBloom"/>).</summary>
+    private const int BloomProbeDepth = 16;
+
     private OwnerState[][] _chunks = [];
     private readonly SlotOrder _order = new(); // slots in ordinal name order (2 bytes each below 65,535 owners)
     private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
@@ -292,7 +295,7 @@ internal sealed class ReplicatedState
     /// steps). An owner whose peer version cannot be found this way is left out and MorePending set,
     /// so the peer falls back to a full digest over a stream: the mode still converges.
     /// </summary>
-    public StateDeltaMessage DeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, int probeDepth = 16)
+    public StateDeltaMessage DeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, int probeDepth = BloomProbeDepth)
     {
         List<Candidate> candidates = CandidatesForBloom(bloom, exceptOwner, probeDepth, out bool unknown);
         return Pack(candidates, budgetBytes, unknown);
@@ -301,7 +304,7 @@ internal sealed class ReplicatedState
     /// <summary>As <see cref="DeltasForBloom"/>, encoded into a pooled array as <see cref="EncodedDeltasFor"/> is.</summary>
     internal PooledBytes EncodedDeltasForBloom(BloomDigest bloom, int budgetBytes, string? exceptOwner, out int ownerCount)
     {
-        List<Candidate> candidates = CandidatesForBloom(bloom, exceptOwner, 16, out bool unknown);
+        List<Candidate> candidates = CandidatesForBloom(bloom, exceptOwner, BloomProbeDepth, out bool unknown);
         return PackEncoded(candidates, budgetBytes, unknown, out ownerCount);
     }
 
