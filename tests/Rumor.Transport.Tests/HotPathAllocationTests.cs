@@ -32,6 +32,9 @@ public sealed class HotPathAllocationTests(ITestOutputHelper output)
 
     private const int Batch = 16;
 
+    /// <summary>Measured windows at most (the least counts; see the test).</summary>
+    private const int Windows = 3;
+
     [Fact]
     public async Task Steady_state_pings_and_acks_allocate_nothing_per_packet()
     {
@@ -45,12 +48,24 @@ public sealed class HotPathAllocationTests(ITestOutputHelper output)
         byte[] buffer = new byte[WireLimits.DatagramMaxBytes];
 
         RoundTrips(peer, ping, to, from, buffer, 2_000); // warm-up: JIT tiers, pools, address caches
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        RoundTrips(peer, ping, to, from, buffer, Packets);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        output.WriteLine($"{allocated} bytes allocated by the process over {Packets} pings and acks ({(double)allocated / Packets:0.00} B per packet)");
-        Assert.True(allocated < AllocatedBytesMax, $"{allocated} bytes allocated over {Packets} pings and acks ({(double)allocated / Packets:0.00} B per packet; at most {AllocatedBytesMax} allowed): the datagram path allocates per packet");
+        // Up to three windows of Packets round trips, the least allocation counting: a per-packet
+        // object shows in every window, while the test host's own work (reporting earlier tests,
+        // timers) lands in one now and then. A fresh-clone CI run, with another process busy on the
+        // second core, once measured 754 KB in a window (75 B a packet) where the same build's
+        // windows are otherwise under 1 KB.
+        List<long> windows = [];
+        long allocated = long.MaxValue;
+        for (int window = 0; window < Windows && allocated >= AllocatedBytesMax; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            RoundTrips(peer, ping, to, from, buffer, Packets);
+            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+            allocated = windows.Min();
+        }
+
+        output.WriteLine($"{allocated} bytes allocated by the process over {Packets} pings and acks ({(double)allocated / Packets:0.00} B per packet; windows: {string.Join(", ", windows)})");
+        Assert.True(allocated < AllocatedBytesMax, $"{allocated} bytes allocated over {Packets} pings and acks in the least of {windows.Count} windows ({string.Join(", ", windows)}; {(double)allocated / Packets:0.00} B per packet; at most {AllocatedBytesMax} allowed): the datagram path allocates per packet");
         Assert.Equal(0, node.Counters.DatagramsDropped);
     }
 
