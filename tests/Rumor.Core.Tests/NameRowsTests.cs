@@ -62,4 +62,45 @@ public sealed class NameRowsTests
 
         Assert.Equal(1000, ints.Count);
     }
+
+    [Fact]
+    public void A_row_stays_where_it_is_as_the_table_grows()
+    {
+        // Rows sit in chunks, so growing copies nothing: a row taken before hundreds of adds is still
+        // the row the table reads (a flat array grown by copying left it behind).
+        NameRows<double> rows = new(13);
+        Span<double> first = rows.Row(rows.GetOrAdd("first"));
+        for (int i = 0; i < 500; i++)
+        {
+            rows.Row(rows.GetOrAdd($"m{i}"))[12] = i;
+        }
+
+        first[0] = 42;
+        Assert.True(rows.TryGet("first", out int slot));
+        Assert.Equal(42, rows.Row(slot)[0]);
+        Assert.Equal(501, rows.Count);
+    }
+
+    [Fact]
+    public void Chunked_rows_allocate_one_chunk_at_a_time_and_keep_every_value()
+    {
+        ChunkedRows<long> rows = new(chunkShift: 3, width: 2);
+        Assert.Equal(0, rows.Capacity);
+        for (int row = 0; row < 100; row++)
+        {
+            rows.EnsureCapacity(row + 1);
+            Assert.Equal(((row / 8) + 1) * 8, rows.Capacity);
+            rows.Row(row)[0] = row;
+            rows.Row(row)[1] = -row;
+        }
+
+        for (int row = 0; row < 100; row++)
+        {
+            Assert.Equal([row, -row], rows.Row(row).ToArray());
+            Assert.Equal(row, rows[row]);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ChunkedRows<int>(chunkShift: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ChunkedRows<int>(chunkShift: 3, width: 0));
+    }
 }

@@ -10,7 +10,10 @@ namespace Rumor.Core.Coordinates;
 /// a table of their own); a simulated cluster of N nodes holds up to N² of each, so a
 /// row costs its values plus one name-table entry instead of a coordinate object, its vector, a
 /// list and its array (about 290 bytes per probed member before, measured by the bench's scale
-/// experiment). A removed row's slot is reused by the next added one.
+/// experiment). A removed row's slot is reused by the next added one. Rows sit in chunks of
+/// <see cref="ChunkRows"/> (<see cref="ChunkedRows{T}"/>): a table grows as its node probes members
+/// through the whole of a long run, and one flat array grown by a quarter copied every row about
+/// five times on the way.
 /// </summary>
 internal sealed class NameRows<T>
     where T : unmanaged
@@ -19,10 +22,15 @@ internal sealed class NameRows<T>
     // two thirds), plus the name's reference in _names: about 12 bytes a row against ~46 for a
     // Dictionary<string, int> entry, bucket and slack (measured: the two tables' dictionaries were
     // 93 bytes per member record at N = 1,000 once every member had been probed).
+    // 16 rows a chunk: a coordinate row is 13 doubles, so a chunk is 1.7 KB; a node that has probed
+    // a few dozen members (the first half minute at N = 1,000) holds about what the quarter-grown
+    // array held, and a full table wastes at most 15 rows instead of up to a fifth of it.
+    private const int ChunkShift = 4;
+
     private readonly List<int> _free = [];
     private readonly NameSlotIndex _index = new();
-    private string?[] _names = new string?[4]; // by slot; null: free
-    private T[] _data;
+    private readonly ChunkedRows<string?> _names = new(ChunkShift); // by slot; null: free
+    private readonly ChunkedRows<T> _data;
     private int _used;
 
     /// <summary>A table of rows <paramref name="width"/> values wide.</summary>
@@ -30,8 +38,11 @@ internal sealed class NameRows<T>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         Width = width;
-        _data = new T[width * 4];
+        _data = new ChunkedRows<T>(ChunkShift, width);
     }
+
+    /// <summary>Rows a chunk holds.</summary>
+    public const int ChunkRows = 1 << ChunkShift;
 
     /// <summary>Values per row.</summary>
     public int Width { get; }
@@ -40,7 +51,19 @@ internal sealed class NameRows<T>
     public int Count => _index.Count;
 
     /// <summary>The names that have rows, in no particular order.</summary>
-    public IEnumerable<string> Names => _names.Take(_used).Where(n => n is not null)!;
+    public IEnumerable<string> Names
+    {
+        get
+        {
+            for (int slot = 0; slot < _used; slot++)
+            {
+                if (_names[slot] is { } name)
+                {
+                    yield return name;
+                }
+            }
+        }
+    }
 
     /// <summary>The row of <paramref name="name"/>, if it has one.</summary>
     public bool TryGet(string name, out int slot)
@@ -50,7 +73,7 @@ internal sealed class NameRows<T>
     }
 
     /// <summary>The row at <paramref name="slot"/> (valid until the next add or remove).</summary>
-    public Span<T> Row(int slot) => _data.AsSpan(slot * Width, Width);
+    public Span<T> Row(int slot) => _data.Row(slot);
 
     /// <summary>The row of <paramref name="name"/>, added zeroed when it had none.</summary>
     public int GetOrAdd(string name)
@@ -69,15 +92,8 @@ internal sealed class NameRows<T>
         else
         {
             slot = _used++;
-            if (_used * Width > _data.Length)
-            {
-                Array.Resize(ref _data, Math.Max(_used, ArrayGrowth.Next(_data.Length / Width)) * Width);
-            }
-
-            if (_used > _names.Length)
-            {
-                Array.Resize(ref _names, ArrayGrowth.Next(_names.Length));
-            }
+            _data.EnsureCapacity(_used);
+            _names.EnsureCapacity(_used);
         }
 
         Row(slot).Clear();
@@ -99,7 +115,7 @@ internal sealed class NameRows<T>
         _free.Add(slot);
     }
 
-    private readonly struct SlotNames(string?[] names) : ISlotNames
+    private readonly struct SlotNames(ChunkedRows<string?> names) : ISlotNames
     {
         public string NameAt(int slot) => names[slot]!;
     }

@@ -45,7 +45,7 @@ internal struct ProbeChain
 /// <para>
 /// Every node keeps records for each member it has probed, so at scale these are N² histories:
 /// a ring object per member cost 96 bytes after one probe and 192 at eight (object, array header,
-/// records), this pool 20 bytes a record (plus the arrays' growth slack). The round trip is kept in
+/// records), this pool 20 bytes a record (plus at most one chunk's unused slots). The round trip is kept in
 /// 100 ns ticks as a 32-bit number: a round trip is bounded by the probe deadline, far below the
 /// 214 s it can hold (longer ones are clamped).
 /// </para>
@@ -57,8 +57,13 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
 
     private readonly long _windowTicks = window > TimeSpan.Zero ? window.Ticks : long.MaxValue;
 
-    private PackedProbe[] _records = [];
-    private int[] _older = []; // per slot: the next older record of the same chain, or the next free slot; -1 ends
+    // In chunks of 32 slots (ChunkedRows): a node adds records for new members through the whole of
+    // a long run (one member a probe interval), and arrays grown by a quarter copied each slot about
+    // five times on the way.
+    private const int ChunkShift = 5;
+
+    private readonly ChunkedRows<PackedProbe> _records = new(ChunkShift);
+    private readonly ChunkedRows<int> _older = new(ChunkShift); // per slot: the next older record of the same chain, or the next free slot; -1 ends
     private int _used;
     private int _free = -1;
 
@@ -215,13 +220,8 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
             return slot;
         }
 
-        if (_used == _records.Length)
-        {
-            int size = Math.Max(16, ArrayGrowth.Next(_records.Length));
-            Array.Resize(ref _records, size);
-            Array.Resize(ref _older, size);
-        }
-
+        _records.EnsureCapacity(_used + 1);
+        _older.EnsureCapacity(_used + 1);
         return _used++;
     }
 
