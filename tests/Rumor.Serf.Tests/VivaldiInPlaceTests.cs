@@ -84,6 +84,31 @@ public sealed class VivaldiInPlaceTests
         Assert.NotSame(read, client.Coordinate);
     }
 
+    [Theory]
+    [InlineData(8, 1)]
+    [InlineData(1, 2)]
+    [InlineData(16, 3)]
+    public void The_coordinate_message_written_from_the_parts_is_the_message_of_the_coordinate_byte_for_byte(int dimensions, int seed)
+    {
+        // Acks carry our coordinate written from the client's parts (no coordinate object per ack):
+        // the bytes must be those of the message built from the public coordinate, after every kind
+        // of update, a reset to the origin included.
+        VivaldiOptions options = new() { Dimensionality = dimensions };
+        VivaldiClient client = new(options, new Random(seed).NextDouble);
+        Random scenario = new(seed * 31);
+        Span<byte> written = stackalloc byte[Rumor.Core.Wire.Messages.CoordinateMessage.TypeAndPayloadMaxBytes];
+        for (int step = 0; step < 2000; step++)
+        {
+            uint sequence = (uint)scenario.Next();
+            byte[] expected = Rumor.Core.Wire.PacketBuilder.EncodeMessage(new Rumor.Core.Wire.Messages.CoordinateMessage(sequence, client.Coordinate));
+            int length = client.EncodeCoordinateMessage(sequence, written);
+            Assert.True(expected.AsSpan().SequenceEqual(written[..length]), $"seed {seed}, step {step}");
+            client.Update($"p{scenario.Next(12)}", Peer(scenario, dimensions, client.Coordinate), TimeSpan.FromTicks(scenario.Next(1_000, 2_000_000)));
+        }
+
+        Assert.True(client.Resets > 0, "the scenario never reset the coordinate: the origin's bytes went untested");
+    }
+
     private static bool Same(double a, double b) => BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b);
 
     // A peer's coordinate: usually near (milliseconds), sometimes exactly ours (the direction is then

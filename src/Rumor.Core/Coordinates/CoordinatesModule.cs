@@ -106,7 +106,8 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
 
         if (_enabled)
         {
-            _ = builder.TryAdd(new CoordinateMessage(sequence, _vivaldi.Coordinate)); // left out if the budget is tiny
+            Span<byte> message = stackalloc byte[CoordinateMessage.TypeAndPayloadMaxBytes];
+            _ = builder.TryAddEncoded(message[.._vivaldi.EncodeCoordinateMessage(sequence, message)]); // left out if the budget is tiny
         }
     }
 

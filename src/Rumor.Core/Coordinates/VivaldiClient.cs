@@ -69,6 +69,15 @@ public sealed class VivaldiClient
     /// <summary>The current coordinate.</summary>
     public NetworkCoordinate Coordinate => _coordinate ??= new NetworkCoordinate([.. _vec], _error, _adjustment, _height, owned: true);
 
+    /// <summary>
+    /// The type byte and payload of a <see cref="Wire.Messages.CoordinateMessage"/> carrying the current
+    /// coordinate (the bytes <see cref="Coordinate"/> would encode to), written from the parts moved
+    /// in place: an ack goes out after almost every update, and building the coordinate object for
+    /// it was most of what a steady node allocated. Returns the length written.
+    /// </summary>
+    internal int EncodeCoordinateMessage(uint sequence, Span<byte> destination) =>
+        Wire.Messages.CoordinateMessage.EncodeTypeAndPayload(destination, sequence, _vec, _error, _adjustment, _height);
+
     /// <summary>How many times the coordinate became invalid and was reset to the origin.</summary>
     public int Resets { get; private set; }
 

@@ -25,25 +25,44 @@ public readonly record struct CoordinateMessage(uint Sequence, NetworkCoordinate
     /// <inheritdoc />
     public int PayloadLength => 4 + 1 + (8 * Coordinate.Vec.Count) + 24;
 
+    /// <summary>The longest type byte and payload a coordinate message can be (<see cref="DimensionsMax"/> dimensions).</summary>
+    internal const int TypeAndPayloadMaxBytes = 1 + 4 + 1 + (8 * DimensionsMax) + 24;
+
     /// <inheritdoc />
-    public void WritePayload(ref WireWriter writer)
+    public void WritePayload(ref WireWriter writer) =>
+        WritePayload(ref writer, Sequence, Coordinate.VecSpan, Coordinate.Error, Coordinate.Adjustment, Coordinate.Height);
+
+    /// <summary>
+    /// The type byte and payload of a coordinate message for a coordinate held as parts (the Vivaldi
+    /// client's own, moved in place: no <see cref="NetworkCoordinate"/> built for every ack sent),
+    /// into <paramref name="destination"/>; returns the length written. The bytes of
+    /// <see cref="WritePayload(ref WireWriter)"/> after the type.
+    /// </summary>
+    internal static int EncodeTypeAndPayload(Span<byte> destination, uint sequence, ReadOnlySpan<double> vec, double error, double adjustment, double height)
     {
-        IReadOnlyList<double> vec = Coordinate.Vec;
-        if (vec.Count is < 1 or > DimensionsMax)
+        WireWriter writer = new(destination);
+        writer.WriteByte((byte)MessageType.Coordinate);
+        WritePayload(ref writer, sequence, vec, error, adjustment, height);
+        return writer.Position;
+    }
+
+    private static void WritePayload(ref WireWriter writer, uint sequence, ReadOnlySpan<double> vec, double error, double adjustment, double height)
+    {
+        if (vec.Length is < 1 or > DimensionsMax)
         {
-            throw new InvalidOperationException($"A coordinate of {vec.Count} dimensions cannot be encoded (1..{DimensionsMax}).");
+            throw new InvalidOperationException($"A coordinate of {vec.Length} dimensions cannot be encoded (1..{DimensionsMax}).");
         }
 
-        writer.WriteUInt32(Sequence);
-        writer.WriteByte((byte)vec.Count);
-        for (int i = 0; i < vec.Count; i++)
+        writer.WriteUInt32(sequence);
+        writer.WriteByte((byte)vec.Length);
+        for (int i = 0; i < vec.Length; i++)
         {
             WriteDouble(ref writer, vec[i]);
         }
 
-        WriteDouble(ref writer, Coordinate.Error);
-        WriteDouble(ref writer, Coordinate.Adjustment);
-        WriteDouble(ref writer, Coordinate.Height);
+        WriteDouble(ref writer, error);
+        WriteDouble(ref writer, adjustment);
+        WriteDouble(ref writer, height);
     }
 
     /// <inheritdoc />
