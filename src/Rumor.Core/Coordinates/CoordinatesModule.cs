@@ -21,7 +21,7 @@ namespace Rumor.Core.Coordinates;
 /// the node's other random draws.
 /// </para>
 /// </summary>
-internal sealed class CoordinatesModule : GossipModule, IMessageHandler<CoordinateMessage>, ILatencyRows
+internal sealed class CoordinatesModule : GossipModule, IMessageHandler<CoordinateParts>, ILatencyRows
 {
     private readonly IModuleContext _node;
     private readonly bool _enabled;
@@ -44,7 +44,7 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
         _latencyInts = node.Options.Vivaldi.LatencyFilterSize + 1;
         _coordinates = new NameRows<double>(_dimensions + 3 + ((_latencyInts + 1) / 2));
         _vivaldi = new VivaldiClient(node.Options.Vivaldi, random.NextDouble, this);
-        node.Handle<CoordinateMessage>(this); // also when off: decoded (bounds checked) and ignored
+        node.Handle<CoordinateParts>(this); // also when off: decoded (bounds checked) and ignored
     }
 
     /// <summary>True when this node keeps coordinates and sends its own in acks.</summary>
@@ -160,9 +160,9 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
         _vivaldi.Forget(member.Name);
     }
 
-    void IMessageHandler<CoordinateMessage>.Handle(NodeAddress from, in CoordinateMessage message, TimeSpan now) => HandleCoordinate(from, message, now);
+    void IMessageHandler<CoordinateParts>.Handle(NodeAddress from, in CoordinateParts message, TimeSpan now) => HandleCoordinate(from, message, now);
 
-    private void HandleCoordinate(NodeAddress from, in CoordinateMessage message, TimeSpan now)
+    private void HandleCoordinate(NodeAddress from, in CoordinateParts message, TimeSpan now)
     {
         // Only the coordinate in the same packet as our probe's direct ack, from the probed address.
         if (!_enabled)
@@ -177,23 +177,18 @@ internal sealed class CoordinatesModule : GossipModule, IMessageHandler<Coordina
             return; // an ack to someone else's relayed ping, or a stray: nothing measured for it
         }
 
-        if (_node.FindMember(pending.Name) is not { IsLocal: false } member || !_vivaldi.Update(member.Name, message.Coordinate, pending.RoundTrip))
+        if (_node.FindMember(pending.Name) is not { IsLocal: false } member || !_vivaldi.Update(member.Name, message.Vec, message.Error, message.Adjustment, message.Height, pending.RoundTrip))
         {
             _node.Counters.CoordinatesRejected++;
             return;
         }
 
         // Update refused any coordinate of another dimensionality, so the row fits.
-        NetworkCoordinate coordinate = message.Coordinate;
         Span<double> row = _coordinates.Row(_coordinates.GetOrAdd(member.Name));
-        for (int i = 0; i < _dimensions; i++)
-        {
-            row[i] = coordinate.Vec[i];
-        }
-
-        row[_dimensions] = coordinate.Error;
-        row[_dimensions + 1] = coordinate.Adjustment;
-        row[_dimensions + 2] = coordinate.Height;
+        message.Vec.CopyTo(row);
+        row[_dimensions] = message.Error;
+        row[_dimensions + 1] = message.Adjustment;
+        row[_dimensions + 2] = message.Height;
         _node.Counters.CoordinateUpdates++;
     }
 

@@ -93,15 +93,27 @@ public sealed class VivaldiClient
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(other);
-        if (other.Vec.Count != _vec.Length || !other.IsValid || rtt < TimeSpan.Zero || rtt > RttMax)
+        return Update(node, other.VecSpan, other.Error, other.Adjustment, other.Height, rtt);
+    }
+
+    /// <summary>
+    /// <see cref="Update(string, NetworkCoordinate, TimeSpan)"/> for a coordinate given as parts (a
+    /// decoded ack's, held inline: no coordinate object per probe). <paramref name="vec"/> must not
+    /// overlap the client's own.
+    /// </summary>
+    internal bool Update(string node, ReadOnlySpan<double> vec, double error, double adjustment, double height, TimeSpan rtt)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (vec.Length != _vec.Length || !NetworkCoordinate.AllFinite(vec) || !double.IsFinite(error) || !double.IsFinite(adjustment) || !double.IsFinite(height) ||
+            rtt < TimeSpan.Zero || rtt > RttMax)
         {
             return false;
         }
 
         double rttSeconds = LatencyFilter(node, rtt);
         _coordinate = null;
-        UpdateVivaldi(other, rttSeconds);
-        UpdateAdjustment(other, rttSeconds);
+        UpdateVivaldi(vec, error, adjustment, height, rttSeconds);
+        UpdateAdjustment(vec, height, rttSeconds);
         UpdateGravity();
         if (!NetworkCoordinate.AllFinite(_vec) || !double.IsFinite(_error) || !double.IsFinite(_adjustment) || !double.IsFinite(_height))
         {
@@ -141,27 +153,27 @@ public sealed class VivaldiClient
         return TimeSpan.FromTicks(sorted[count / 2]).TotalSeconds;
     }
 
-    private void UpdateVivaldi(NetworkCoordinate other, double rttSeconds)
+    private void UpdateVivaldi(ReadOnlySpan<double> otherVec, double otherError, double otherAdjustment, double otherHeight, double rttSeconds)
     {
-        double distance = NetworkCoordinate.DistanceSeconds(_vec, _height, _adjustment, other.VecSpan, other.Height, other.Adjustment);
+        double distance = NetworkCoordinate.DistanceSeconds(_vec, _height, _adjustment, otherVec, otherHeight, otherAdjustment);
         rttSeconds = Math.Max(rttSeconds, NetworkCoordinate.ZeroThreshold);
         double wrongness = Math.Abs(distance - rttSeconds) / rttSeconds;
-        double totalError = Math.Max(_error + other.Error, NetworkCoordinate.ZeroThreshold);
+        double totalError = Math.Max(_error + otherError, NetworkCoordinate.ZeroThreshold);
         double weight = _error / totalError;
         double error = (_options.ErrorGain * weight * wrongness) + (_error * (1.0 - (_options.ErrorGain * weight)));
         _error = Math.Min(error, _options.ErrorMax);
         double force = _options.CoordinateGain * weight * (rttSeconds - distance);
-        NetworkCoordinate.ApplyForce(_vec, ref _height, other.VecSpan, other.Height, _options.HeightMinSeconds, force, _random);
+        NetworkCoordinate.ApplyForce(_vec, ref _height, otherVec, otherHeight, _options.HeightMinSeconds, force, _random);
     }
 
-    private void UpdateAdjustment(NetworkCoordinate other, double rttSeconds)
+    private void UpdateAdjustment(ReadOnlySpan<double> otherVec, double otherHeight, double rttSeconds)
     {
         if (_adjustmentSamples.Length == 0)
         {
             return;
         }
 
-        _adjustmentSamples[_adjustmentIndex] = rttSeconds - NetworkCoordinate.RawDistanceSeconds(_vec, _height, other.VecSpan, other.Height);
+        _adjustmentSamples[_adjustmentIndex] = rttSeconds - NetworkCoordinate.RawDistanceSeconds(_vec, _height, otherVec, otherHeight);
         _adjustmentIndex = (_adjustmentIndex + 1) % _adjustmentSamples.Length;
         double sum = 0;
         foreach (double sample in _adjustmentSamples)

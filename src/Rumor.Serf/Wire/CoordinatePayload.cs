@@ -39,7 +39,7 @@ public static class CoordinatePayload
     /// <summary>
     /// Decodes an ack payload. False for an empty payload, another version or malformed msgpack
     /// (Serf logs and ignores those); a decoded coordinate may still be invalid or of another
-    /// dimensionality, which <see cref="VivaldiClient.Update"/> refuses.
+    /// dimensionality, which <see cref="VivaldiClient.Update(string, NetworkCoordinate, TimeSpan)"/> refuses.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> payload, out NetworkCoordinate? coordinate)
     {
