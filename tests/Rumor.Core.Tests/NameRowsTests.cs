@@ -66,30 +66,40 @@ public sealed class NameRowsTests
     [Fact]
     public void A_row_stays_where_it_is_as_the_table_grows()
     {
-        // Rows sit in chunks, so growing copies nothing: a row taken before hundreds of adds is still
-        // the row the table reads (a flat array grown by copying left it behind).
+        // Rows sit in chunks, so once the first chunk is full size growing copies nothing: a row taken
+        // before hundreds of adds is still the row the table reads (a flat array grown by copying left
+        // it behind).
         NameRows<double> rows = new(13);
-        Span<double> first = rows.Row(rows.GetOrAdd("first"));
+        for (int i = 0; i < NameRows<double>.ChunkRows; i++)
+        {
+            rows.Row(rows.GetOrAdd($"early{i}"))[12] = i;
+        }
+
+        Assert.True(rows.TryGet("early0", out int early));
+        Span<double> inFirstChunk = rows.Row(early);
+        Span<double> later = rows.Row(rows.GetOrAdd("later"));
         for (int i = 0; i < 500; i++)
         {
             rows.Row(rows.GetOrAdd($"m{i}"))[12] = i;
         }
 
-        first[0] = 42;
-        Assert.True(rows.TryGet("first", out int slot));
+        inFirstChunk[0] = 41;
+        later[0] = 42;
+        Assert.Equal(41, rows.Row(early)[0]);
+        Assert.True(rows.TryGet("later", out int slot));
         Assert.Equal(42, rows.Row(slot)[0]);
-        Assert.Equal(501, rows.Count);
+        Assert.Equal(NameRows<double>.ChunkRows + 501, rows.Count);
     }
 
     [Fact]
-    public void Chunked_rows_allocate_one_chunk_at_a_time_and_keep_every_value()
+    public void Chunked_rows_grow_the_first_chunk_as_an_array_then_add_one_chunk_at_a_time_keeping_every_value()
     {
         ChunkedRows<long> rows = new(chunkShift: 3, width: 2);
         Assert.Equal(0, rows.Capacity);
         for (int row = 0; row < 100; row++)
         {
             rows.EnsureCapacity(row + 1);
-            Assert.Equal(((row / 8) + 1) * 8, rows.Capacity);
+            Assert.Equal(row < 4 ? 4 : ((row / 8) + 1) * 8, rows.Capacity); // 4, then 8 (a quarter more, at least 4), then chunks of 8
             rows.Row(row)[0] = row;
             rows.Row(row)[1] = -row;
         }

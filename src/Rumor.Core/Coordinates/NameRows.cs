@@ -4,7 +4,7 @@ namespace Rumor.Core.Coordinates;
 
 /// <summary>
 /// Fixed-width rows of values (doubles for coordinates, ints for latency samples in ticks, the state
-/// module's peer checksums) keyed by member name, all in one flat array per table: no object per
+/// module's peer checksums) keyed by member name, in chunked arrays per table: no object per
 /// row. The coordinates module keeps one coordinate per member it has measured with the Vivaldi
 /// client's latency window for that peer at the row's end (a client on its own keeps its windows in
 /// a table of their own); a simulated cluster of N nodes holds up to N² of each, so a
@@ -22,14 +22,17 @@ internal sealed class NameRows<T>
     // two thirds), plus the name's reference in _names: about 12 bytes a row against ~46 for a
     // Dictionary<string, int> entry, bucket and slack (measured: the two tables' dictionaries were
     // 93 bytes per member record at N = 1,000 once every member had been probed).
-    // 16 rows a chunk: a coordinate row is 13 doubles, so a chunk is 1.7 KB; a node that has probed
-    // a few dozen members (the first half minute at N = 1,000) holds about what the quarter-grown
-    // array held, and a full table wastes at most 15 rows instead of up to a fifth of it.
+    // Rows in chunks of 16 (a coordinate row is 13 doubles: 1.7 KB a chunk), names in chunks of 64
+    // (512 bytes), each first chunk growing as an array would. Measured at N = 1,000 (scale, keys 1):
+    // with both in chunks of 16, 6 bytes a member record more than the flat arrays after 3,000
+    // virtual s (an array header per chunk: a name chunk of 128 bytes carried 24); with both in
+    // chunks of 64, a node that had probed a few dozen members held up to a chunk of empty rows.
     private const int ChunkShift = 4;
+    private const int NameChunkShift = 6;
 
     private readonly List<int> _free = [];
     private readonly NameSlotIndex _index = new();
-    private readonly ChunkedRows<string?> _names = new(ChunkShift); // by slot; null: free
+    private readonly ChunkedRows<string?> _names = new(NameChunkShift); // by slot; null: free
     private readonly ChunkedRows<T> _data;
     private int _used;
 
@@ -41,7 +44,7 @@ internal sealed class NameRows<T>
         _data = new ChunkedRows<T>(ChunkShift, width);
     }
 
-    /// <summary>Rows a chunk holds.</summary>
+    /// <summary>Rows a chunk holds: once the table holds this many, no row moves as rows are added.</summary>
     public const int ChunkRows = 1 << ChunkShift;
 
     /// <summary>Values per row.</summary>

@@ -57,10 +57,10 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
 
     private readonly long _windowTicks = window > TimeSpan.Zero ? window.Ticks : long.MaxValue;
 
-    // In chunks of 32 slots (ChunkedRows): a node adds records for new members through the whole of
-    // a long run (one member a probe interval), and arrays grown by a quarter copied each slot about
-    // five times on the way.
-    private const int ChunkShift = 5;
+    // In chunks of 128 slots (ChunkedRows; the first grows as an array): a node adds records for new
+    // members through the whole of a long run (one member a probe interval), and arrays grown by a
+    // quarter copied each slot about five times on the way.
+    private const int ChunkShift = 7;
 
     private readonly ChunkedRows<PackedProbe> _records = new(ChunkShift);
     private readonly ChunkedRows<int> _older = new(ChunkShift); // per slot: the next older record of the same chain, or the next free slot; -1 ends
