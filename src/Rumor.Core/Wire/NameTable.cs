@@ -115,7 +115,14 @@ public sealed class NameTable
     /// <summary>Returns the one string instance for these UTF-8 bytes (which must be valid UTF-8, at most 255 bytes).</summary>
     public string Intern(ReadOnlySpan<byte> utf8)
     {
-        Span<char> chars = stackalloc char[WireLimits.NameMaxBytes];
+        if (utf8.Length > WireLimits.NameMaxBytes)
+        {
+            throw new ArgumentException($"A name is at most {WireLimits.NameMaxBytes} bytes; this one is {utf8.Length}.", nameof(utf8));
+        }
+
+        // As long as the bytes (UTF-8 never has fewer bytes than UTF-16 code units): the stack space
+        // is zeroed at every call, and this runs for every name of every message decoded.
+        Span<char> chars = stackalloc char[utf8.Length];
         int length = Encoding.UTF8.GetChars(utf8, chars);
         ReadOnlySpan<char> key = chars[..length];
         if (_lookup.TryGetValue(key, out string? existing))

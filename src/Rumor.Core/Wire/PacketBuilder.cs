@@ -308,8 +308,7 @@ public sealed class PacketBuilder
             return EncodeMessage(message);
         }
 
-        Span<byte> bytes = stackalloc byte[NameTable.MessageInternMaxBytes];
-        bytes = bytes[..length];
+        Span<byte> bytes = stackalloc byte[length]; // at most MessageInternMaxBytes (zeroed at every call: no more than the message)
         bytes[0] = (byte)T.Type;
         WireWriter writer = new(bytes[1..]);
         message.WritePayload(ref writer);
