@@ -28,14 +28,15 @@ internal readonly record struct AppliedChange(string Owner, string Key, byte[]? 
 /// </summary>
 internal sealed class ReplicatedState
 {
-    /// <summary>Rows per chunk (a power of two): 64 rows of 72 bytes, 4.5 KiB.</summary>
+    /// <summary>Rows per chunk (a power of two): 64 rows of 16 bytes, 1 KiB.</summary>
     private const int ChunkShift = 6;
-    private const int ChunkMask = (1 << ChunkShift) - 1;
 
     /// <summary>How many versions below our own a Bloom digest's receiver probes for the sender's (<see cref="DeltasForBloom"/>).</summary>
     private const int BloomProbeDepth = 16;
 
-    private OwnerState[][] _chunks = [];
+    // Rows by slot in chunks (ChunkedRows): a row stays where it is once the first chunk is full size,
+    // and growing copies no rows. A reference to a row is taken after any add (AddOwner's callers).
+    private readonly ChunkedRows<OwnerState> _rows = new(ChunkShift);
     private readonly SlotOrder _order = new(); // slots in ordinal name order (2 bytes each below 65,535 owners)
     private Dictionary<string, ulong>? _gcVersions; // owner → highest tombstone version collected here, for the owners that have one
     private ulong _checksum;
@@ -51,7 +52,7 @@ internal sealed class ReplicatedState
     }
 
     /// <summary>The local owner's row (slot 0).</summary>
-    public ref OwnerState Local => ref _chunks[0][0];
+    public ref OwnerState Local => ref _rows[0];
 
     public int OwnerCount => _order.Count;
 
@@ -745,19 +746,13 @@ internal sealed class ReplicatedState
     /// <summary>An owner key, shared between a simulation's nodes.</summary>
     private OwnerKey KeyOf(string owner, ulong generation) => _names?.InternOwner(owner, generation) ?? new OwnerKey(owner, generation);
 
-    private ref OwnerState Row(int slot) => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
+    private ref OwnerState Row(int slot) => ref _rows[slot];
 
     /// <summary>Adds a row in the next slot and its place at <paramref name="at"/> in the name order; returns the slot.</summary>
     private int AddOwner(int at, in OwnerState owner)
     {
         int slot = _order.Count;
-        int chunk = slot >> ChunkShift;
-        if (chunk == _chunks.Length)
-        {
-            Array.Resize(ref _chunks, Math.Max(4, _chunks.Length * 2));
-        }
-
-        _chunks[chunk] ??= new OwnerState[1 << ChunkShift];
+        _rows.EnsureCapacity(slot + 1);
         _order.Insert(at, slot);
         Row(slot) = owner;
         return slot;
