@@ -38,6 +38,8 @@ internal static class SimulateCommand
             CliOptions.Parsed<ulong?>("--seed", "S", "The seed; one seed gives one result (default 1).", ParseSeed),
             CliOptions.Count("--trials", "T", $"Spreads to measure (1 to {TrialsMax:N0}; default 10).", 1, TrialsMax, "a trial count"),
             CliOptions.Parsed<SpreadMode?>("--mode", "M", $"full (real GossipNodes, up to {FullNodesMax:N0} nodes), dissemination (shared membership, any size) or auto (full up to {SpreadExperiment.FullModeMax:N0}; default).", ParseMode).Completing("full", "dissemination", "auto"),
+            CliOptions.Count("--clusters", "C", "Full mode: split the trials over C clusters, each joined on its own (the first with --seed, the others with seeds drawn from it), so they can run on several cores; the table is the same for every --parallel (1 to the trial count; default 1: every trial on one cluster, one after another).", 1, TrialsMax, "a cluster count"),
+            CliOptions.Count("--parallel", "N", "Threads for independent work: the clusters of --clusters, the dissemination engine's trials and the ideal's (1 to 64; default: the processor count). It never changes the table; full mode holds one joined cluster per thread in memory.", 1, 64, "a thread count"),
             CliOptions.Count("--max-rounds", "R", $"The bound: a trial still spreading after R rounds is reported as not converged (1 to {MaxRoundsMax:N0}; default 200).", 1, MaxRoundsMax, "a round count"),
             CliOptions.Text("--out", "DIR", $"Write {SpreadCharts.TrialsFile}, {SpreadCharts.CurvesFile} and {SpreadCharts.ChartFile} into DIR."),
             CliOptions.Flag("--verbose", "Also print wall time and peak memory (after the table)."),
@@ -52,9 +54,11 @@ internal static class SimulateCommand
         SpreadMode mode;
         string? outDir;
         bool verbose;
+        int parallel;
         try
         {
             (settings, mode) = ParseSettings(parsed);
+            parallel = parsed.GetValue<int?>("--parallel") ?? Environment.ProcessorCount;
             outDir = parsed.GetValue<string>("--out");
             if (outDir is { Length: 0 })
             {
@@ -72,7 +76,7 @@ internal static class SimulateCommand
         try
         {
             int idealTrials = settings.Nodes <= 10_000 ? Math.Max(settings.Trials, 100) : settings.Trials;
-            report = await Task.Run(() => SpreadExperiment.Run(settings, mode, idealTrials, stop), stop).ConfigureAwait(false);
+            report = await Task.Run(() => SpreadExperiment.Run(settings, mode, idealTrials, parallel, stop), stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -105,7 +109,7 @@ internal static class SimulateCommand
         if (verbose)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wall time {report.WallTime.TotalSeconds:0.00} s (measured run, without the ideal), peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB")).ConfigureAwait(false);
+                $"wall time {report.WallTime.TotalSeconds:0.00} s (measured run, without the ideal) on up to {parallel} thread{(parallel == 1 ? string.Empty : "s")}, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB")).ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;
@@ -120,6 +124,15 @@ internal static class SimulateCommand
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"rumor simulate: N = {s.Nodes:N0}, strategy {strategy}, fanout {s.Fanout}, interval {FormatDuration(s.EffectiveInterval)}, loss {s.Loss:0.###}, seed {s.Seed}, trials {s.Trials}"));
         text.AppendLine("mode: " + report.ModeDescription);
+        if (s.Clusters > 1)
+        {
+            int fewest = Enumerable.Range(0, s.Clusters).Min(g => s.FirstTrialOf(g + 1) - s.FirstTrialOf(g));
+            int most = Enumerable.Range(0, s.Clusters).Max(g => s.FirstTrialOf(g + 1) - s.FirstTrialOf(g));
+            string each = fewest == most ? $"{most}" : $"{fewest} or {most}";
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"clusters: {s.Clusters}, each joined on its own (the first with seed {s.Seed}, the others with seeds drawn from it), {each} trials each, one after another"));
+        }
+
         text.AppendLine("faults: " + Faults(s));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"bound: {s.MaxRounds} rounds ({FormatDuration(s.EffectiveInterval * s.MaxRounds)} of virtual time) per trial"));
         text.AppendLine();
@@ -205,6 +218,7 @@ internal static class SimulateCommand
         double loss = parsed.GetValue<double?>("--loss") ?? 0;
         int trials = parsed.GetValue<int?>("--trials") ?? 10;
         int maxRounds = parsed.GetValue<int?>("--max-rounds") ?? 200;
+        int clusters = parsed.GetValue<int?>("--clusters") ?? 1;
         ulong seed = parsed.GetValue<ulong?>("--seed") ?? 1;
         PartitionPlan? partition = parsed.GetValue<PartitionPlan?>("--partition");
         ChurnPlan? churn = parsed.GetValue<ChurnPlan?>("--churn");
@@ -212,6 +226,16 @@ internal static class SimulateCommand
         if (mode == SpreadMode.Full && nodes > FullNodesMax)
         {
             throw new UsageException($"--mode full: {nodes:N0} nodes do not fit (N real nodes each hold N members); full mode takes at most {FullNodesMax:N0}. Use --mode dissemination.");
+        }
+
+        if (clusters > 1 && mode != SpreadMode.Full)
+        {
+            throw new UsageException($"--clusters: {nodes:N0} nodes run in dissemination mode, whose trials are independent already; --clusters splits full mode's trials (add --mode full, at most {FullNodesMax:N0} nodes).");
+        }
+
+        if (clusters > trials)
+        {
+            throw new UsageException($"--clusters: {clusters} clusters for {trials} trials; each cluster runs at least one trial (--trials).");
         }
 
         SpreadSettings settings = new()
@@ -226,6 +250,7 @@ internal static class SimulateCommand
             Seed = seed,
             Trials = trials,
             MaxRounds = maxRounds,
+            Clusters = clusters,
         };
         if (partition is { } cut && cut.FromRound > maxRounds)
         {

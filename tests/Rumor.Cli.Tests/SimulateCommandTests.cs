@@ -89,6 +89,37 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task Clusters_split_full_mode_and_the_table_does_not_depend_on_the_threads()
+    {
+        string[] args = ["simulate", "--nodes", "30", "--seed", "4", "--trials", "3", "--clusters", "2", "--loss", "0.05"];
+        (int code1, string one, string error1) = await RunAsync([.. args, "--parallel", "1"]);
+        (int code2, string two, _) = await RunAsync([.. args, "--parallel", "2"]);
+        (_, string single, _) = await RunAsync("simulate", "--nodes", "30", "--seed", "4", "--trials", "3", "--loss", "0.05");
+
+        Assert.True(code1 == 0, error1);
+        Assert.Equal(0, code2);
+        Assert.Equal(one, two);
+        Assert.Contains("clusters: 2, each joined on its own (the first with seed 4, the others with seeds drawn from it), 1 or 2 trials each", one, StringComparison.Ordinal);
+        Assert.DoesNotContain("clusters:", single, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--nodes", "3000", "--clusters", "2" }, "--clusters: 3,000 nodes run in dissemination mode")]
+    [InlineData(new[] { "--nodes", "30", "--mode", "dissemination", "--clusters", "2" }, "--clusters: 30 nodes run in dissemination mode")]
+    [InlineData(new[] { "--nodes", "30", "--trials", "2", "--clusters", "3" }, "--clusters: 3 clusters for 2 trials")]
+    [InlineData(new[] { "--clusters", "0" }, "--clusters")]
+    [InlineData(new[] { "--parallel", "0" }, "--parallel")]
+    [InlineData(new[] { "--parallel", "65" }, "--parallel")]
+    public async Task Clusters_and_parallel_refuse_what_they_cannot_do(string[] args, string message)
+    {
+        (int code, string output, string error) = await RunAsync(["simulate", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Empty(output);
+    }
+
+    [Fact]
     public async Task Full_mode_refuses_a_size_that_does_not_fit()
     {
         (int code, _, string error) = await RunAsync("simulate", "--nodes", "100000", "--mode", "full");
@@ -165,7 +196,7 @@ public sealed class SimulateCommandTests
         (_, string top, _) = await RunAsync("--help");
 
         Assert.Equal(0, code);
-        foreach (string option in new[] { "--nodes", "--strategy", "--fanout", "--interval", "--loss", "--partition", "--churn", "--seed", "--trials", "--mode", "--max-rounds", "--out", "--verbose" })
+        foreach (string option in new[] { "--nodes", "--strategy", "--fanout", "--interval", "--loss", "--partition", "--churn", "--seed", "--trials", "--mode", "--clusters", "--parallel", "--max-rounds", "--out", "--verbose" })
         {
             Assert.Contains(option, output, StringComparison.Ordinal);
         }

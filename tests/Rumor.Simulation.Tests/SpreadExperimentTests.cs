@@ -260,6 +260,105 @@ public sealed class SpreadExperimentTests
         Assert.Equal(0, report.NeverInformedFraction);
     }
 
+    [Theory]
+    [InlineData(GossipStrategy.Push, 0.1)]
+    [InlineData(GossipStrategy.PushPull, 0.05)]
+    public void Full_mode_trials_split_over_clusters_are_the_same_on_one_thread_and_on_several(GossipStrategy strategy, double loss)
+    {
+        ulong seed = Sim.SeedOr(31);
+        SpreadSettings single = new()
+        {
+            Nodes = 30,
+            Strategy = strategy,
+            Fanout = strategy == GossipStrategy.Push ? 3 : 1,
+            Trials = 5,
+            Seed = seed,
+            Loss = loss,
+            MaxRounds = 60,
+            Churn = new ChurnPlan(0.02, 2, 4),
+        };
+        SpreadSettings split = single with { Clusters = 3 };
+
+        IReadOnlyList<SpreadTrial> one = SpreadExperiment.RunFull(split, parallelism: 1);
+        IReadOnlyList<SpreadTrial> three = SpreadExperiment.RunFull(split, parallelism: 3);
+        AssertSameTrials(one, three, $"3 clusters, 1 thread against 3, seed {seed}");
+
+        // The first cluster is the single cluster (same seed, same draws): its block is the single run's first trials.
+        IReadOnlyList<SpreadTrial> whole = SpreadExperiment.RunFull(single, parallelism: 2);
+        Assert.Equal(5, whole.Count);
+        int firstBlock = split.FirstTrialOf(1);
+        Assert.Equal(1, firstBlock);
+        AssertSameTrials(whole.Take(firstBlock).ToList(), one.Take(firstBlock).ToList(), $"the first cluster against the single cluster, seed {seed}");
+
+        // Each cluster joins with its own seed: the first trial of the second cluster is not a replay of the first cluster's first trial.
+        SpreadTrial a = one[0], b = one[firstBlock];
+        Assert.False(a.Transmissions == b.Transmissions && a.InformedPerRound.AsSpan().SequenceEqual(b.InformedPerRound), $"the second cluster replayed the first (seed {seed})");
+
+        // Every trial ran (a slot left empty would be null) and reached everyone.
+        Assert.All(one, t => Assert.NotNull(t.RoundsToEveryone));
+    }
+
+    [Fact]
+    public void Clusters_take_contiguous_blocks_of_the_trials_and_each_its_own_seed()
+    {
+        for (int trials = 1; trials <= 40; trials++)
+        {
+            for (int clusters = 1; clusters <= trials; clusters++)
+            {
+                SpreadSettings settings = new() { Trials = trials, Clusters = clusters };
+                Assert.Empty(settings.Validate());
+                Assert.Equal(0, settings.FirstTrialOf(0));
+                Assert.Equal(trials, settings.FirstTrialOf(clusters));
+                for (int g = 0; g < clusters; g++)
+                {
+                    int size = settings.FirstTrialOf(g + 1) - settings.FirstTrialOf(g);
+                    Assert.InRange(size, trials / clusters, (trials + clusters - 1) / clusters);
+                }
+            }
+        }
+
+        SpreadSettings seeded = new() { Seed = 42, Trials = 9, Clusters = 9 };
+        Assert.Equal(42UL, seeded.ClusterSeed(0));
+        Assert.Equal(9, Enumerable.Range(0, 9).Select(seeded.ClusterSeed).Distinct().Count());
+        Assert.Equal(seeded.ClusterSeed(5), (seeded with { Clusters = 6, Trials = 6 }).ClusterSeed(5));
+        Assert.NotEqual(seeded.ClusterSeed(1), (seeded with { Seed = 43 }).ClusterSeed(1));
+
+        Assert.Contains((new SpreadSettings { Trials = 3, Clusters = 4 }).Validate(), p => p.StartsWith("Clusters is 4", StringComparison.Ordinal));
+        Assert.Contains((new SpreadSettings { Clusters = 0 }).Validate(), p => p.StartsWith("Clusters is 0", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => SpreadExperiment.RunFull(new SpreadSettings { Nodes = 10, Trials = 2, Clusters = 3 }));
+    }
+
+    [Fact]
+    public void Workers_run_every_index_once_and_rethrow_the_first_failure_after_all_have_stopped()
+    {
+        foreach (int parallelism in new[] { 1, 2, 5 })
+        {
+            int[] runs = new int[23];
+            int workersBuilt = 0;
+            TrialWorkers.Run(runs.Length, parallelism, _ =>
+            {
+                Interlocked.Increment(ref workersBuilt);
+                return i => Interlocked.Increment(ref runs[i]);
+            });
+            Assert.All(runs, r => Assert.Equal(1, r));
+            Assert.Equal(parallelism, workersBuilt);
+        }
+
+        int started = 0;
+        InvalidOperationException thrown = Assert.Throws<InvalidOperationException>(() => TrialWorkers.Run(1000, 3, _ => i =>
+        {
+            Interlocked.Increment(ref started);
+            if (i == 4)
+            {
+                throw new InvalidOperationException("index 4 failed");
+            }
+
+            Thread.Sleep(1);
+        }));
+        Assert.Equal("index 4 failed", thrown.Message);
+        Assert.True(Volatile.Read(ref started) < 1000, "the other workers went on after a failure");
+    }
+
     [Fact]
     public void The_chart_is_well_formed_svg_with_title_axes_and_three_curves()
     {

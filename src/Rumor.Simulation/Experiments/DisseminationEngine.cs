@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Rumor.Core;
 using Rumor.Core.Randomness;
 
@@ -90,57 +89,11 @@ public sealed class DisseminationEngine
         }
 
         SpreadTrial[] trials = new SpreadTrial[forks.Length];
-        int workers = Math.Clamp(parallelism, 1, Math.Max(1, forks.Length));
-        if (workers == 1)
+        TrialWorkers.Run(forks.Length, parallelism, worker =>
         {
-            for (int t = 0; t < forks.Length; t++)
-            {
-                trials[t] = Spread(forks[t], cancel);
-            }
-
-            return trials;
-        }
-
-        // Workers take the next trial index until none is left; a failing worker stops the others at their next trial.
-        int next = -1;
-        void Work(int worker)
-        {
-            bool finished = false;
-            try
-            {
-                DisseminationEngine engine = worker == 0 ? this : new DisseminationEngine(_settings, _undamped);
-                for (int t = Interlocked.Increment(ref next); t < forks.Length; t = Interlocked.Increment(ref next))
-                {
-                    trials[t] = engine.Spread(forks[t], cancel);
-                }
-
-                finished = true;
-            }
-            finally
-            {
-                if (!finished)
-                {
-                    Interlocked.Exchange(ref next, forks.Length);
-                }
-            }
-        }
-
-        Task[] tasks = new Task[workers];
-        for (int w = 0; w < workers; w++)
-        {
-            int worker = w;
-            tasks[w] = Task.Factory.StartNew(() => Work(worker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        try
-        {
-            Task.WaitAll(tasks, CancellationToken.None); // the workers observe the token themselves; wait until every one has stopped
-        }
-        catch (AggregateException e)
-        {
-            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-        }
-
+            DisseminationEngine engine = worker == 0 ? this : new DisseminationEngine(_settings, _undamped);
+            return t => trials[t] = engine.Spread(forks[t], cancel);
+        });
         return trials;
     }
 

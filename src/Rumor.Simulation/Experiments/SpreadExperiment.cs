@@ -111,21 +111,18 @@ public static class SpreadExperiment
     /// <summary>
     /// As <see cref="Run(SpreadSettings, SpreadMode, int, CancellationToken)"/>, on up to
     /// <paramref name="parallelism"/> threads. The dissemination engine's trials and the ideal's are
-    /// independent (each draws from its own fork of the seed), so they run on every thread given
-    /// and the report is the same for every degree. Full mode runs its trials one after another on
-    /// one joined cluster (each starts from the cluster the previous one left, and a second joined
-    /// cluster per thread would cost N² member records more), so its trials stay sequential.
+    /// independent (each draws from its own fork of the seed), so they run on every thread given.
+    /// Full mode runs its trials one after another on one joined cluster (each starts from the
+    /// cluster the previous one left, and a joined cluster costs N² member records), unless
+    /// <see cref="SpreadSettings.Clusters"/> splits them over several clusters, each joined on its
+    /// own: those run on up to <paramref name="parallelism"/> threads, one cluster per thread at a
+    /// time. The report is the same for every degree.
     /// </summary>
-    /// <param name="settings">What to run.</param>
-    /// <param name="mode">Which engine.</param>
-    /// <param name="idealTrials">Runs of the ideal.</param>
-    /// <param name="parallelism">Threads at most for independent trials (1: all on this thread).</param>
-    /// <param name="cancel">Checked every round (a cancelled run throws <see cref="OperationCanceledException"/>).</param>
     public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, int parallelism, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Stopwatch wall = Stopwatch.StartNew();
-        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings, cancel) : new DisseminationEngine(settings).Run(parallelism, cancel);
+        IReadOnlyList<SpreadTrial> trials = mode == SpreadMode.Full ? RunFull(settings, parallelism, cancel) : new DisseminationEngine(settings).Run(parallelism, cancel);
         TimeSpan took = wall.Elapsed;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         IReadOnlyList<SpreadTrial> ideal = DisseminationEngine.Ideal(settings, idealTrials, settings.Seed ^ 0x1DEA1, parallelism, cancel);
@@ -161,11 +158,25 @@ public static class SpreadExperiment
     /// (a new Alive incarnation) spread by the broadcast queue, with probes piggybacking as in
     /// production. Pull and push-pull: one key set on the origin, spread by the replicated state's
     /// Scuttlebutt strategy. Loss, the partition and churn apply during the trials only; the seed
-    /// node (the first) and the origin never crash, so restarted nodes can rejoin.
+    /// node (the first) and the origin never crash, so restarted nodes can rejoin. With
+    /// <see cref="SpreadSettings.Clusters"/> above 1 the trials are split over that many clusters,
+    /// each joined on its own; this overload runs them one after another on this thread.
     /// </summary>
     /// <param name="settings">What to run.</param>
     /// <param name="cancel">Checked every tenth of a round and every second of the join.</param>
-    public static IReadOnlyList<SpreadTrial> RunFull(SpreadSettings settings, CancellationToken cancel = default)
+    public static IReadOnlyList<SpreadTrial> RunFull(SpreadSettings settings, CancellationToken cancel = default) => RunFull(settings, 1, cancel);
+
+    /// <summary>
+    /// As <see cref="RunFull(SpreadSettings, CancellationToken)"/>, with the clusters of
+    /// <see cref="SpreadSettings.Clusters"/> on up to <paramref name="parallelism"/> threads. A
+    /// cluster's trials depend only on its seed (<see cref="SpreadSettings.ClusterSeed"/>) and its
+    /// block of trial numbers, so the trials, and their order, are the same for every degree.
+    /// Memory: one joined cluster per thread at a time.
+    /// </summary>
+    /// <param name="settings">What to run.</param>
+    /// <param name="parallelism">Threads at most (1: every cluster on this thread).</param>
+    /// <param name="cancel">Checked every tenth of a round and every second of the join.</param>
+    public static IReadOnlyList<SpreadTrial> RunFull(SpreadSettings settings, int parallelism, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         IReadOnlyList<string> problems = settings.Validate();
@@ -174,31 +185,37 @@ public static class SpreadExperiment
             throw new ArgumentException(string.Join(" ", problems), nameof(settings));
         }
 
+        SpreadTrial[] trials = new SpreadTrial[settings.Trials];
+        TrialWorkers.Run(settings.Clusters, parallelism, _ => g => RunCluster(settings, g, trials, cancel));
+        return trials;
+    }
+
+    /// <summary>Joins cluster <paramref name="g"/> with its own seed and runs its block of trials into <paramref name="trials"/>.</summary>
+    private static void RunCluster(SpreadSettings settings, int g, SpreadTrial[] trials, CancellationToken cancel)
+    {
         int n = settings.Nodes;
+        ulong seed = settings.ClusterSeed(g);
         TimeSpan interval = settings.EffectiveInterval;
         GossipOptions gossip = settings.Strategy == GossipStrategy.Push
             ? GossipOptions.Lan with { GossipFanout = settings.Fanout, GossipInterval = interval, RetransmitMultiplier = settings.RetransmitMultiplier }
             : GossipOptions.Lan with { StateStrategy = settings.Strategy, StateGossipFanout = settings.Fanout, StateGossipInterval = interval };
-        SimCluster cluster = new(new SimulationOptions { Seed = settings.Seed, Gossip = gossip, Network = new NetworkOptions(), TraceRecent = 0 });
+        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = gossip, Network = new NetworkOptions(), TraceRecent = 0 });
         cluster.Checkers.TrackIncarnations = false;
         cluster.AddNodes(n);
         cluster.StartAll(TimeSpan.FromMilliseconds(2));
         TimeSpan joinBound = TimeSpan.FromSeconds(300);
         if (cluster.RunUntil(() => { cancel.ThrowIfCancellationRequested(); return cluster.MembershipAgrees(); }, joinBound, TimeSpan.FromSeconds(1)) is null)
         {
-            throw new InvalidOperationException($"{n} nodes did not agree on the membership within {joinBound.TotalSeconds} s of virtual time (seed {settings.Seed}); no spread was measured.");
+            throw new InvalidOperationException($"{n} nodes did not agree on the membership within {joinBound.TotalSeconds} s of virtual time (seed {seed}{(settings.Clusters > 1 ? $", cluster {g + 1} of {settings.Clusters}" : string.Empty)}); no spread was measured.");
         }
 
         cluster.RunFor(TimeSpan.FromSeconds(20)); // let the join news drain from the queues
         cluster.Network.Options = cluster.Network.Options with { LossProbability = settings.Loss };
-        Xoshiro256StarStar random = new(settings.Seed ^ 0x5B7EAD);
-        List<SpreadTrial> trials = [];
-        for (int t = 0; t < settings.Trials; t++)
+        Xoshiro256StarStar random = new(seed ^ 0x5B7EAD);
+        for (int t = settings.FirstTrialOf(g); t < settings.FirstTrialOf(g + 1); t++)
         {
-            trials.Add(FullTrial(cluster, settings, random, t, cancel));
+            trials[t] = FullTrial(cluster, settings, random, t, cancel);
         }
-
-        return trials;
     }
 
     private static SpreadTrial FullTrial(SimCluster cluster, SpreadSettings settings, Xoshiro256StarStar random, int trial, CancellationToken cancel)

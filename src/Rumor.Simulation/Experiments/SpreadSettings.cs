@@ -1,4 +1,5 @@
 using Rumor.Core;
+using Rumor.Core.Randomness;
 
 namespace Rumor.Simulation.Experiments;
 
@@ -63,6 +64,33 @@ public sealed record SpreadSettings
     public int MaxRounds { get; init; } = 200;
 
     /// <summary>
+    /// Full mode: the joined clusters the trials are split over, in contiguous blocks (cluster g runs
+    /// trials g·T/C to (g+1)·T/C − 1, one after another). Each cluster joins on its own, with seed
+    /// <see cref="ClusterSeed"/>(g), so the clusters can run on separate threads and the result is
+    /// the same for every degree of parallelism. 1 (the default) runs every trial on one cluster,
+    /// as before this setting existed. The dissemination engine's trials are independent already
+    /// and ignore it.
+    /// </summary>
+    public int Clusters { get; init; } = 1;
+
+    /// <summary>The seed of full mode's cluster <paramref name="cluster"/>: <see cref="Seed"/> for the first, SplitMix64 draws from it for the others.</summary>
+    public ulong ClusterSeed(int cluster)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cluster);
+        ulong state = Seed ^ 0xC1A5_7E25_5EED_0001;
+        ulong seed = Seed;
+        for (int g = 0; g < cluster; g++)
+        {
+            seed = Xoshiro256StarStar.SplitMix64(ref state);
+        }
+
+        return seed;
+    }
+
+    /// <summary>The first trial of full mode's cluster <paramref name="cluster"/> (the block ends where the next cluster's begins; cluster <see cref="Clusters"/> "begins" at <see cref="Trials"/>).</summary>
+    public int FirstTrialOf(int cluster) => (int)((long)cluster * Trials / Clusters);
+
+    /// <summary>
     /// The gossip round in virtual time (full mode): GossipInterval for push, StateGossipInterval
     /// for pull and push-pull. Null takes the LAN preset's value for the strategy.
     /// </summary>
@@ -112,6 +140,11 @@ public sealed record SpreadSettings
         if (Trials < 1)
         {
             problems.Add($"Trials is {Trials}; at least 1 is needed.");
+        }
+
+        if (Clusters < 1 || Clusters > Trials)
+        {
+            problems.Add($"Clusters is {Clusters}; it must be between 1 and the trial count ({Trials}).");
         }
 
         if (MaxRounds < 1)
