@@ -38,15 +38,21 @@ public static class ScaleExperiment
         Option<bool> allocTypes = new("--alloc-types") { Description = "Also print which types the join and the steady phase allocate (the runtime's allocation-tick samples)." };
         Option<bool> drainQueues = new("--drain-queues") { Description = "Before the steady phase, run on until every node's broadcast queue is empty (at most 600 virtual s), so the steady figure is not the backlog of the join's Alives; the drain's virtual and wall time are printed." };
         Option<TimeSpan?> hold = BenchOptions.Duration("--hold", "After the steady phase's heap measurement, keep the cluster alive this long (wall time, at most 10 min) and say so on standard error with the process id, so a heap dump (dotnet-dump collect -p PID) sees exactly what was measured.");
+        Option<string[]> without = new("--without")
+        {
+            Description = "Parts to switch off, to show what each costs alone (comma-separated): coordinates (NetworkCoordinates = false: no coordinate row per probed member, no coordinate in acks) and probe-history (ProbeHistoryMax = 0: no probe records per member).",
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = r => [.. r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+        };
         Command command = new("scale", "The simulator's cost at scale: virtual seconds per wall second, bytes per member record, peak RSS; join and steady phases.")
         {
-            nodes, steady, keys, seed, allocTypes, drainQueues, hold,
+            nodes, steady, keys, seed, allocTypes, drainQueues, hold, without,
         };
-        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed), parsed.GetValue(allocTypes), parsed.GetValue(drainQueues), parsed.GetValue(hold)));
+        command.SetAction(parsed => Run(parsed.GetValue(nodes)!, parsed.GetValue(steady) ?? TimeSpan.FromSeconds(30), parsed.GetValue(keys), parsed.GetValue(seed), parsed.GetValue(allocTypes), parsed.GetValue(drainQueues), parsed.GetValue(hold), parsed.GetValue(without) ?? []));
         return command;
     }
 
-    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed, bool allocTypes, bool drainQueues, TimeSpan? hold)
+    private static int Run(int[] sizes, TimeSpan steady, int keys, ulong seed, bool allocTypes, bool drainQueues, TimeSpan? hold, string[] without)
     {
         if (hold is { } h && (h <= TimeSpan.Zero || h > TimeSpan.FromMinutes(10)))
         {
@@ -54,14 +60,32 @@ public static class ScaleExperiment
             return 2;
         }
 
+        GossipOptions gossip = GossipOptions.Lan;
+        foreach (string part in without)
+        {
+            switch (part)
+            {
+                case "coordinates":
+                    gossip = gossip with { NetworkCoordinates = false };
+                    break;
+                case "probe-history":
+                    gossip = gossip with { ProbeHistoryMax = 0 };
+                    break;
+                default:
+                    Console.Error.WriteLine($"--without: '{part}' is not a part (coordinates, probe-history).");
+                    return 2;
+            }
+        }
+
         using AllocationSampler? sampler = allocTypes ? new AllocationSampler() : null;
         string drain = drainQueues ? " and a drain of the broadcast queues" : string.Empty;
-        Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join, 20 s of drain{drain}");
+        string off = without.Length == 0 ? string.Empty : " without " + string.Join(" and ", without.Distinct());
+        Console.WriteLine($"# Full protocol at scale, seed {seed}; LAN preset{off}, {keys} state key(s) per node, {DurationText.Format(steady)} steady after the join, 20 s of drain{drain}");
         Console.WriteLine("| N | join: virtual | join: wall | join: allocated | steady: virtual s / wall s | steady: allocated / virtual s | steady: events / virtual s | retained heap | bytes / member record | broadcasts queued per node | after steady: bytes / member record | after steady: broadcasts queued per node | peak working set |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in sizes)
         {
-            ScaleRow row = Measure(n, steady, keys, seed, sampler, drainQueues, hold);
+            ScaleRow row = Measure(n, steady, keys, seed, sampler, drainQueues, hold, gossip);
             if (row.QueueDrainVirtual is TimeSpan drainVirtual)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: broadcast queues empty after {drainVirtual.TotalSeconds:0} more virtual s ({row.QueueDrainWall.TotalSeconds:0.0} s wall){(row.QueuedBeforeSteady > 0 ? $"; still {row.QueuedBeforeSteady:0.0} per node at the 600 s bound" : string.Empty)}"));
@@ -82,13 +106,13 @@ public static class ScaleExperiment
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# N = {n:N0}: {FormattableString.Invariant(what)}; peak working set so far {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N1} MiB ({DateTime.UtcNow:HH:mm:ss} UTC)"));
 
     /// <summary>One N: join, drain, measure the heap, run steady.</summary>
-    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false, TimeSpan? hold = null)
+    public static ScaleRow Measure(int n, TimeSpan steady, int keys, ulong seed, AllocationSampler? sampler = null, bool drainQueues = false, TimeSpan? hold = null, GossipOptions? gossip = null)
     {
         sampler?.Take();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         Stopwatch wall = Stopwatch.StartNew();
-        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = GossipOptions.Lan, Network = new NetworkOptions(), TraceRecent = 0 });
+        SimCluster cluster = new(new SimulationOptions { Seed = seed, Gossip = gossip ?? GossipOptions.Lan, Network = new NetworkOptions(), TraceRecent = 0 });
         cluster.Checkers.TrackIncarnations = false;
         cluster.AddNodes(n);
         cluster.StartAll(TimeSpan.FromMilliseconds(2));
