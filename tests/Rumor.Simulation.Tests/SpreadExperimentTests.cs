@@ -296,6 +296,11 @@ public sealed class SpreadExperimentTests
 
         // Every trial ran (a slot left empty would be null) and reached everyone.
         Assert.All(one, t => Assert.NotNull(t.RoundsToEveryone));
+
+        // The chart says the trials ran on several clusters.
+        SpreadReport report = new(split, SpreadMode.Full, one, one, [1.0], TimeSpan.Zero, 0);
+        Assert.Contains("full mode on 3 clusters", SpreadCharts.Chart(report).Title, StringComparison.Ordinal);
+        Assert.Contains(", full mode, seed", SpreadCharts.Chart(report with { Settings = single }).Title, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -70,10 +70,10 @@ public static class SpreadCharts
         ArgumentNullException.ThrowIfNull(report);
         SpreadSettings s = report.Settings;
         string strategy = SpreadReport.StrategyName(s.Strategy);
-        string mode = report.Mode == SpreadMode.Full ? "full" : "dissemination";
+        string mode = report.Mode == SpreadMode.Full ? (s.Clusters > 1 ? $"full mode on {s.Clusters} clusters" : "full mode") : "dissemination mode";
         return new SvgLineChart
         {
-            Title = string.Create(CultureInfo.InvariantCulture, $"Spread of one rumor: N = {s.Nodes:N0}, {strategy}, fanout {s.Fanout}, {mode} mode, seed {s.Seed}"),
+            Title = string.Create(CultureInfo.InvariantCulture, $"Spread of one rumor: N = {s.Nodes:N0}, {strategy}, fanout {s.Fanout}, {mode}, seed {s.Seed}"),
             XLabel = report.Mode == SpreadMode.Full
                 ? string.Create(CultureInfo.InvariantCulture, $"round ({s.EffectiveInterval.TotalMilliseconds:0} ms of virtual time)")
                 : "round (synchronous)",
