@@ -118,6 +118,11 @@ public static class SpreadExperiment
     /// own: those run on up to <paramref name="parallelism"/> threads, one cluster per thread at a
     /// time. The report is the same for every degree.
     /// </summary>
+    /// <param name="settings">What to run.</param>
+    /// <param name="mode">Which engine.</param>
+    /// <param name="idealTrials">Runs of the ideal.</param>
+    /// <param name="parallelism">Threads at most for independent work: clusters, trials (1: all on this thread).</param>
+    /// <param name="cancel">Checked every round (a cancelled run throws <see cref="OperationCanceledException"/>).</param>
     public static SpreadReport Run(SpreadSettings settings, SpreadMode mode, int idealTrials, int parallelism, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
