@@ -159,7 +159,8 @@ public sealed record GossipOptions
 
     /// <summary>
     /// How old, behind the member's newest probe, a remembered probe may be before it is dropped;
-    /// the newest two are always kept. A node probes each member once per N probe intervals, so in a
+    /// the newest is always kept, and the one before it when the newest is not a direct ack (a
+    /// failure keeps the last answer before it). A node probes each member once per N probe intervals, so in a
     /// large cluster eight probes reach back hours (8,000 s at N = 1,000): evidence of nothing in a
     /// verdict now, and N² records in a simulated cluster. <see cref="TimeSpan.Zero"/>: no age limit.
     /// </summary>

@@ -9,7 +9,7 @@ namespace Rumor.Hosting;
 /// its own first). Nothing samples on a timer: an idle node nobody reads is never woken for
 /// metrics. A histogram records each probe round trip as a sample finds it (the probe history
 /// keeps ProbeHistoryMax probes per member, dropping those ProbeHistoryWindow behind the newest beyond
-/// the newest two, so collections at least every ProbeHistoryWindow and every ProbeHistoryMax × N
+/// the newest (and the one before it after a failure), so collections at least every ProbeHistoryWindow and every ProbeHistoryMax × N
 /// probe intervals miss none). Round trips found while nothing listens to the histogram (an agent
 /// builds its exporter at the first scrape, docs/CONFIGURATION.md "Metrics") are kept, at most
 /// <see cref="PendingRoundTripsMax"/> (the newest), and recorded by <see cref="RecordPendingRoundTrips"/>

@@ -39,9 +39,10 @@ internal struct ProbeChain
 /// carries), in one pool per node: each record is a 16-byte slot of one array plus a 4-byte link
 /// to the member's next older record, and a member holds only its chain's head
 /// (<see cref="ProbeChain"/>). Invariant: a chain holds at most <see cref="Capacity"/> records,
-/// newest first, and when a record is added, none beyond the newest <see cref="KeptRegardlessOfAge"/>
-/// started more than the window (<see cref="GossipOptions.ProbeHistoryWindow"/>) before it; every
-/// slot is either in exactly one chain or on the free list.
+/// newest first, and when a record is added, none but the new one and, when the new one is not a
+/// direct ack, the one before it started more than the window
+/// (<see cref="GossipOptions.ProbeHistoryWindow"/>) before it; every slot is either in exactly one
+/// chain or on the free list.
 /// <para>
 /// Every node keeps records for each member it has probed, so at scale these are N² histories:
 /// a ring object per member cost 96 bytes after one probe and 192 at eight (object, array header,
@@ -52,8 +53,18 @@ internal struct ProbeChain
 /// </summary>
 internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
 {
-    /// <summary>Records a chain always keeps, however old (the newest probe and the one before it: a failure and the last answer before it).</summary>
+    /// <summary>
+    /// Records a chain keeps however old, after a new record that is not a direct ack: the new one and
+    /// the one before it (a failure, or an answer only through a helper or the stream, and the last
+    /// answer before it). After a direct ack only the new record is kept regardless: it is itself the
+    /// last answer, and a record older than the window behind it is evidence of nothing (session 37:
+    /// in a large cluster every member kept a second record, 20 bytes a member record in a simulated
+    /// cluster, for the one probe before the newest, minutes or hours old).
+    /// </summary>
     public const int KeptRegardlessOfAge = 2;
+
+    /// <summary>How many of a chain's newest records, the new one included, stay whatever their age when <paramref name="added"/> is recorded.</summary>
+    public static int KeptRegardlessOfAgeAfter(ProbeOutcome added) => added == ProbeOutcome.AckedDirect ? 1 : KeptRegardlessOfAge;
 
     private readonly long _windowTicks = window > TimeSpan.Zero ? window.Ticks : long.MaxValue;
 
@@ -92,7 +103,7 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
     public void Add(ref ProbeChain chain, ProbeRecord record)
     {
         // Records too old behind the new one go first, so their slots serve it (no slot beyond what the chains hold).
-        DropOlderThanWindow(chain.NewestPlusOne - 1, record.At.Ticks);
+        DropOlderThanWindow(ref chain, record.At.Ticks, KeptRegardlessOfAgeAfter(record.Outcome));
 
         // One walk (Capacity is small): the chain's length, its oldest record and the one before that.
         int newest = chain.NewestPlusOne - 1;
@@ -157,23 +168,34 @@ internal sealed class ProbeHistoryStore(int capacity, TimeSpan window = default)
     }
 
     /// <summary>
-    /// Before a record started at <paramref name="newAtTicks"/> joins the chain whose newest slot is
-    /// <paramref name="newest"/>: cuts the chain at its first record older than the window behind the
-    /// new one (the new record and the chain's first <see cref="KeptRegardlessOfAge"/> − 1 stay
-    /// whatever their age) and gives the cut records back. A chain is newest first and a member's
-    /// probes do not overlap, so every record after a too-old one is too old as well. At most
+    /// Before a record started at <paramref name="newAtTicks"/> joins <paramref name="chain"/>: cuts the
+    /// chain at its first record older than the window behind the new one, keeping its newest
+    /// <paramref name="keptRegardless"/> − 1 records whatever their age (the new record is the
+    /// other one kept), and gives the cut records back. A chain is newest first and a member's probes
+    /// do not overlap, so every record after a too-old one is too old as well. At most
     /// <see cref="Capacity"/> links.
     /// </summary>
-    private void DropOlderThanWindow(int newest, long newAtTicks)
+    private void DropOlderThanWindow(ref ProbeChain chain, long newAtTicks, int keptRegardless)
     {
+        int newest = chain.NewestPlusOne - 1;
         if (_windowTicks == long.MaxValue || newest < 0)
         {
             return;
         }
 
         long oldestKept = newAtTicks - _windowTicks;
+        if (keptRegardless <= 1)
+        {
+            if (_records[newest].AtTicks < oldestKept)
+            {
+                FreeFrom(newest); // the whole chain is too old: the new record starts it again
+                chain = default;
+                return;
+            }
+        }
+
         int keep = newest;
-        for (int kept = 2; kept < KeptRegardlessOfAge && keep >= 0; kept++)
+        for (int kept = 2; kept < keptRegardless && keep >= 0; kept++)
         {
             keep = _older[keep];
         }

@@ -35,31 +35,43 @@ public sealed class ProbeHistoryTests
     }
 
     [Fact]
-    public void Records_older_than_the_window_behind_the_newest_go_but_the_newest_two_stay()
+    public void Records_older_than_the_window_behind_a_new_one_go_but_a_failure_keeps_the_answer_before_it()
     {
         ProbeHistoryStore store = new(8, TimeSpan.FromSeconds(10));
         ProbeChain chain = default;
-        ProbeRecord At(double seconds) => new(TimeSpan.FromSeconds(seconds), ProbeOutcome.AckedDirect, TimeSpan.FromMilliseconds(1), 0, 0);
+        ProbeRecord At(double seconds, ProbeOutcome outcome = ProbeOutcome.AckedDirect) =>
+            new(TimeSpan.FromSeconds(seconds), outcome, outcome == ProbeOutcome.Failed ? null : TimeSpan.FromMilliseconds(1), 0, 0);
 
         store.Add(ref chain, At(0));
-        store.Add(ref chain, At(100)); // 100 s apart: both kept, the newest two always are
-        Assert.Equal([At(0), At(100)], store.ToArray(chain));
-        store.Add(ref chain, At(200)); // 0 s is now third and 200 s behind: dropped
-        Assert.Equal([At(100), At(200)], store.ToArray(chain));
-        Assert.Equal(2, store.InUse);
+        store.Add(ref chain, At(100)); // a direct ack 100 s later: it is the last answer, the old one goes
+        Assert.Equal([At(100)], store.ToArray(chain));
+        Assert.Equal(1, store.InUse);
 
-        store.Add(ref chain, At(201));
+        store.Add(ref chain, At(200, ProbeOutcome.Failed)); // a failure keeps the last answer before it, however old
+        Assert.Equal([At(100), At(200, ProbeOutcome.Failed)], store.ToArray(chain));
+        store.Add(ref chain, At(201)); // the failure is 1 s behind: kept; the answer before it is not
+        Assert.Equal([At(200, ProbeOutcome.Failed), At(201)], store.ToArray(chain));
+
         store.Add(ref chain, At(205));
-        store.Add(ref chain, At(210)); // 200 s is 10 s behind: exactly at the window, kept; 100 s is not
-        Assert.Equal([At(200), At(201), At(205), At(210)], store.ToArray(chain));
+        store.Add(ref chain, At(210)); // 200 s is 10 s behind: exactly at the window, kept
+        Assert.Equal([At(200, ProbeOutcome.Failed), At(201), At(205), At(210)], store.ToArray(chain));
         store.Add(ref chain, At(210.5));
         Assert.Equal([At(201), At(205), At(210), At(210.5)], store.ToArray(chain));
         Assert.Equal(4, store.InUse);
 
         // A failure after a long silence: the failed probe and the last answer before it.
-        store.Add(ref chain, At(5000) with { Outcome = ProbeOutcome.Failed, RoundTrip = null });
-        Assert.Equal([At(210.5), At(5000) with { Outcome = ProbeOutcome.Failed, RoundTrip = null }], store.ToArray(chain));
+        store.Add(ref chain, At(5000, ProbeOutcome.Failed));
+        Assert.Equal([At(210.5), At(5000, ProbeOutcome.Failed)], store.ToArray(chain));
         Assert.Equal(2, store.InUse);
+
+        // An answer only through a helper is not a clean one: it keeps the record before it too.
+        store.Add(ref chain, At(9000, ProbeOutcome.AckedIndirect));
+        Assert.Equal([At(5000, ProbeOutcome.Failed), At(9000, ProbeOutcome.AckedIndirect)], store.ToArray(chain));
+
+        // A direct ack after a long silence starts the chain again.
+        store.Add(ref chain, At(20_000));
+        Assert.Equal([At(20_000)], store.ToArray(chain));
+        Assert.Equal(1, store.InUse);
         Assert.Equal(4, store.HighWater); // dropped slots serve the new record: never more taken than held at once
     }
 
@@ -98,7 +110,7 @@ public sealed class ProbeHistoryTests
                     model[c].RemoveAt(0);
                 }
 
-                while (window > TimeSpan.Zero && model[c].Count > ProbeHistoryStore.KeptRegardlessOfAge && model[c][0].At < record.At - window)
+                while (window > TimeSpan.Zero && model[c].Count > ProbeHistoryStore.KeptRegardlessOfAgeAfter(record.Outcome) && model[c][0].At < record.At - window)
                 {
                     model[c].RemoveAt(0);
                 }
