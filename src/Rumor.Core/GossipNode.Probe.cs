@@ -357,16 +357,22 @@ public sealed partial class GossipNode
         for (int tries = 0; tries < 3 * n && found < count; tries++)
         {
             int index = _random.NextInt(n);
-            if (IsSampleCandidate(index, chosen[..found], filter))
+            Member candidate = _members[index];
+            if (candidate.IsLocal || !filter(candidate) || chosen[..found].Contains(index))
             {
-                chosen[found++] = index;
+                continue;
             }
+
+            chosen[found++] = index;
         }
 
         if (found == count)
         {
             return found;
         }
+
+        // The draws ran out short (the loop as it was before session 38, kept as it was: it is the
+        // hot path); the rest comes from a count of the members left.
 
         int left = 0;
         for (int i = 0; i < n; i++)
