@@ -371,9 +371,8 @@ public sealed partial class GossipNode
             return found;
         }
 
-        // The draws ran out short (the loop as it was before session 38, kept as it was: it is the
-        // hot path); the rest comes from a count of the members left.
-
+        // The draws ran out short (their loop is as it was before session 38: it is the hot path);
+        // the rest comes from a count of the members left.
         int left = 0;
         for (int i = 0; i < n; i++)
         {
